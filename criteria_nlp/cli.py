@@ -1,0 +1,40 @@
+"""Command-line interface: ``criteria-nlp extract`` and ``criteria-nlp evaluate``."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="criteria-nlp",
+        description="Turn numeric thresholds in clinical-trial eligibility criteria into JSON rules.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from .io.command import add_extract_parser
+
+    add_extract_parser(sub)
+    try:
+        from .evaluation.command import add_evaluate_parser
+    except ImportError:  # evaluation harness not installed in this build
+        pass
+    else:
+        add_evaluate_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:
+        print("criteria-nlp: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

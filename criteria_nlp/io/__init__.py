@@ -1,0 +1,1 @@
+"""Readers of inputs and writers of results."""

@@ -1,0 +1,85 @@
+"""Building the pipeline and running it: the public ``extract`` entry points."""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Iterable, Iterator
+
+import spacy
+from spacy.language import Language
+
+from .models import ExtractionResult
+
+# Registry markdown escapes a backslash before punctuation (`\>`, `\<`, `\^`, `\~`, `\*`, ...).
+# We blank the backslash with a space: the text keeps its length, so every offset the
+# pipeline computes on the masked text is also an offset into the original input.
+_ESCAPABLE = set("\\`*_{}[]()#+-.!|<>^~=")
+
+
+def mask_markup(text: str) -> str:
+    """Replace markdown escape backslashes by spaces (same length, offsets unchanged)."""
+    if "\\" not in text:
+        return text
+    chars = list(text)
+    i = 0
+    n = len(chars)
+    while i < n - 1:
+        if chars[i] == "\\" and chars[i + 1] in _ESCAPABLE:
+            chars[i] = " "
+            i += 2
+        else:
+            i += 1
+    return "".join(chars)
+
+
+def build_pipeline(linker_model: str | None = "default") -> Language:
+    """A fresh criteria-nlp pipeline on ``spacy.blank("en")`` (no model download)."""
+    from .components import register_all  # noqa: F401  (registers the factories)
+    from .tokenizer import customize_tokenizer
+
+    nlp = spacy.blank("en")
+    customize_tokenizer(nlp)
+    nlp.add_pipe("criteria_structure")
+    nlp.add_pipe("criteria_quantities")
+    nlp.add_pipe("criteria_variables")
+    nlp.add_pipe("criteria_linker", config={"model": linker_model})
+    nlp.add_pipe("criteria_conditions")
+    nlp.add_pipe("criteria_context")
+    nlp.add_pipe("criteria_normalizer")
+    return nlp
+
+
+@lru_cache(maxsize=4)
+def get_pipeline(linker_model: str | None = "default") -> Language:
+    """The shared pipeline (built once per process)."""
+    return build_pipeline(linker_model)
+
+
+def doc_to_result(doc, text: str, doc_id: str | None = None, path: str | None = None) -> ExtractionResult:
+    """Turn a processed Doc into the typed result; ``text`` is the original (unmasked) input."""
+    from .io.assemble import assemble_result
+
+    return assemble_result(doc, text, doc_id=doc_id, path=path)
+
+
+def extract(text: str, doc_id: str | None = None, path: str | None = None) -> dict[str, Any]:
+    """Extract the threshold rules of one eligibility text as a JSON-ready dict."""
+    if not isinstance(text, str):
+        raise TypeError(f"extract() needs a str, got {type(text).__name__}")
+    nlp = get_pipeline()
+    doc = nlp(mask_markup(text))
+    return doc_to_result(doc, text, doc_id=doc_id, path=path).to_dict()
+
+
+def extract_many(
+    items: Iterable[tuple[str, str | None, str | None]],
+    batch_size: int = 64,
+) -> Iterator[dict[str, Any]]:
+    """Extract from many ``(text, doc_id, path)`` triples with ``nlp.pipe`` batching, in order."""
+    nlp = get_pipeline()
+
+    def masked():
+        for text, doc_id, path in items:
+            yield mask_markup(text), (text, doc_id, path)
+
+    for doc, (text, doc_id, path) in nlp.pipe(masked(), as_tuples=True, batch_size=batch_size):
+        yield doc_to_result(doc, text, doc_id=doc_id, path=path).to_dict()
