@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import spacy
 from spacy.language import Language
 
 from .models import ExtractionResult
+
+RESOURCES = Path(__file__).parent / "resources"
 
 # Registry markdown escapes a backslash before punctuation (`\>`, `\<`, `\^`, `\~`, `\*`, ...).
 # We blank the backslash with a space: the text keeps its length, so every offset the
@@ -36,8 +39,14 @@ def build_pipeline(linker_model: str | None = "default") -> Language:
     from .components import register_all  # noqa: F401  (registers the factories)
     from .tokenizer import customize_tokenizer
 
+    import medspacy  # noqa: F401  (registers medspaCy's factories)
+
     nlp = spacy.blank("en")
     customize_tokenizer(nlp)
+    nlp.add_pipe(
+        "medspacy_sectionizer",
+        config={"rules": str(RESOURCES / "sections.json"), "require_start_line": True, "span_attrs": None},
+    )
     nlp.add_pipe("criteria_structure")
     nlp.add_pipe("criteria_quantities")
     nlp.add_pipe("criteria_variables")

@@ -1,7 +1,206 @@
-"""criteria_conditions component (placeholder while the pipeline is written)."""
+"""``criteria_conditions``: what qualifies a rule.
+
+- ``temporal``: a time window (``within 3 days prior to single collection``, ``in the past 6 months``,
+  ``at screening``), applied to the rules of its sentence, and inherited by the rules of the
+  criterion's descendants (item 8's window holds for 8.1–8.4);
+- ``population``: the subgroup a rule is for (``for subjects with Gilbert's syndrome, ALT ≤ 5 x ULN``,
+  ``≤ 5 x ULN if liver metastases``), inherited as well;
+- ``exception``: a carve-out (``unless due to Gilbert's syndrome``, ``except ...``);
+- ``qualifier``: what must hold together with the threshold (``<50×10^9/L with bleeding tendency``).
+
+Each condition carries its own text span (into the original input) and structured fields.
+"""
+import re
+
 from spacy.language import Language
+from spacy.tokens import Doc
+
+from ..models import Condition, Rule
+from ..quantities.grammar import TIME_UNITS, find_quantities
+
+_TIME_CUE = re.compile(
+    r"(?:\bwithin(?:[ \t]+the(?:[ \t]+(?:last|past|previous|preceding))?)?|\bin[ \t]+the[ \t]+(?:last|past|previous|preceding|prior)"
+    r"|\bduring[ \t]+the(?:[ \t]+(?:last|past|previous|prior|preceding))?|\bover[ \t]+the[ \t]+(?:last|past)"
+    r"|\bfor(?:[ \t]+(?:at[ \t]+least|more[ \t]+than|a[ \t]+(?:minimum|period|duration)[ \t]+of))?|\bat[ \t]+least|\bpast|\blast)[ \t]*$",
+    re.IGNORECASE,
+)
+_TIME_ANCHOR = re.compile(
+    r"[ \t]*(?P<rel>prior[ \t]+to|before|after|following|preceding|from|since|of|ago)\b"
+    r"(?P<anchor>(?:[ \t]+(?!(?:and|or|with|if|unless|are|is|was|were|must|should|may|will|can|has|have|had|who|which|that|to)\b)[^\s,;.():]+){0,6})",
+    re.IGNORECASE,
+)
+_AT_EVENT = re.compile(
+    r"\b(?:at|during|upon)[ \t]+(?:the[ \t]+(?:time[ \t]+of[ \t]+)?)?(?P<anchor>screening|baseline|enrol?lment|randomi[sz]ation|study[ \t]+entry|entry|inclusion|registration)\b",
+    re.IGNORECASE,
+)
+_POPULATION = re.compile(
+    r"\b(?:(?:for|in)[ \t]+(?:(?:subjects|patients|participants|those|individuals|people|persons|women|men|cases|children|adults)[ \t]+)?"
+    r"(?:with|who[ \t]+have|who[ \t]+are|having|known[ \t]+to[ \t]+have)"
+    r"|if[ \t]+(?:(?:the[ \t]+)?(?:subjects?|patients?|participants?)[ \t]+(?:has|have|is|are|with)[ \t]+)?(?:there[ \t]+(?:is|are)[ \t]+)?"
+    r"|in[ \t]+(?:the[ \t]+)?(?:presence|case|setting)[ \t]+of|in[ \t]+case[ \t]+of)"
+    r"(?P<who>[ \t]+[^,;()]{2,80}?)(?=[ \t]*(?:[,;()]|$|\bor\b|\bmay\b|\bmust\b|\bshould\b))",
+    re.IGNORECASE,
+)
+_EXCEPTION = re.compile(
+    r"\b(?:except(?:[ \t]+(?:for|in|when|if))?|unless|excluding|with[ \t]+the[ \t]+exception[ \t]+of|other[ \t]+than)"
+    r"(?P<what>[ \t]+[^,;()]{2,80}?)(?=[ \t]*(?:[,;()]|$))",
+    re.IGNORECASE,
+)
+_QUALIFIER = re.compile(
+    r"[ \t]*(?P<q>(?:with|without|despite|requiring|not[ \t]+requiring|while[ \t]+on|on[ \t]+(?:stable|a[ \t]+stable)|"
+    r"in[ \t]+the[ \t]+(?:absence|presence)[ \t]+of|after|off)\b[^,;()]{1,60}?)(?=[ \t]*(?:[,;()]|$|\bor\b|\band\b))",
+    re.IGNORECASE,
+)
+_SENTENCE_BREAK = re.compile(r";|\.(?=\s+[A-Z])|\n")
 
 
-@Language.factory("criteria_conditions", default_config={})
-def make_conditions(nlp: Language, name: str):
-    return lambda doc: doc
+def _register_extensions() -> None:
+    if not Doc.has_extension("criterion_conditions"):
+        Doc.set_extension("criterion_conditions", default=None)
+
+
+def temporal_conditions(text: str, start: int, end: int) -> list[Condition]:
+    """Time windows in ``text[start:end]`` (offsets into ``text``)."""
+    out = []
+    segment = text[start:end]
+    for q in find_quantities(segment):
+        if not q.is_time:
+            continue
+        cue = _TIME_CUE.search(segment, max(0, q.start - 40), q.start)
+        anchor = _TIME_ANCHOR.match(segment, q.end)
+        if cue is None and anchor is None:
+            continue
+        s = start + (cue.start() if cue else q.start)
+        e = start + (anchor.end() if anchor and anchor.group("anchor").strip() else q.end)
+        relation = "within"
+        if anchor:
+            rel = anchor.group("rel").lower()
+            relation = "before" if rel in ("prior to", "before", "preceding", "ago") or rel.startswith("prior") else (
+                "after" if rel in ("after", "following", "from", "since") else "within")
+        if cue and cue.group().strip().lower().startswith(("for", "at least", "over")):
+            relation = "duration"
+        fields = {"relation": relation, "value": q.value, "value_high": q.value_high, "unit": q.unit,
+                  "comparator": q.comparator or None,
+                  "anchor": anchor.group("anchor").strip() if anchor and anchor.group("anchor").strip() else None}
+        out.append(Condition("temporal", text[s:e], s, e, fields))
+    for m in _AT_EVENT.finditer(segment):
+        s, e = start + m.start(), start + m.end()
+        if any(c.start <= s < c.end for c in out):
+            continue
+        out.append(Condition("temporal", text[s:e], s, e, {"relation": "at", "anchor": m.group("anchor")}))
+    return out
+
+
+def _span_condition(kind: str, text: str, m: re.Match, base: int, group: str) -> Condition:
+    s, e = base + m.start(), base + m.end()
+    return Condition(kind, text[s:e], s, e, {"description": m.group(group).strip()})
+
+
+def _scope_end(text: str, pos: int, end: int) -> int:
+    """End of the parenthesis or sentence that contains ``pos``."""
+    depth = 0
+    for i in range(pos, end):
+        ch = text[i]
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            if depth == 0:
+                return i
+            depth -= 1
+        elif ch == ";" and depth == 0:
+            return i
+    return end
+
+
+def _inside_parens(text: str, start: int, pos: int) -> bool:
+    return text.count("(", start, pos) > text.count(")", start, pos)
+
+
+class ConditionFinder:
+    def __init__(self, nlp: Language, name: str, inherit: bool):
+        self.name = name
+        self.inherit = inherit
+        _register_extensions()
+
+    def __call__(self, doc: Doc) -> Doc:
+        text = doc.text
+        rules_by_criterion: dict[str, list[Rule]] = doc._.rules or {}
+        by_id = {c._.criterion_id: c for c in (doc._.criteria or [])}
+        inheritable: dict[str, list[Condition]] = {}
+        for cid, crit in by_id.items():
+            cs, ce = crit.start_char, crit.end_char
+            temporal = temporal_conditions(text, cs, ce)
+            populations = [_span_condition("population", text, m, cs, "who") for m in _POPULATION.finditer(text[cs:ce])]
+            inheritable[cid] = [c for c in temporal + populations
+                                if not any(r.start <= c.start < r.end for r in rules_by_criterion.get(cid, []))]
+            rules = rules_by_criterion.get(cid)
+            if not rules:
+                continue
+            self._attach_temporal(text, cs, ce, rules, temporal)
+            self._attach_scoped(text, cs, ce, rules, populations)
+            exceptions = [_span_condition("exception", text, m, cs, "what") for m in _EXCEPTION.finditer(text[cs:ce])]
+            self._attach_preceding(rules, exceptions, text, cs)
+            self._attach_qualifiers(text, ce, rules)
+        if self.inherit:
+            for cid, rules in rules_by_criterion.items():
+                parent = by_id[cid]._.criterion_parent if cid in by_id else None
+                while parent is not None and parent in by_id:
+                    for cond in inheritable.get(parent, []):
+                        for rule in rules:
+                            if not any(c.kind == cond.kind and c.start == cond.start for c in rule.conditions):
+                                rule.conditions.append(Condition(cond.kind, cond.text, cond.start, cond.end,
+                                                                 dict(cond.fields), inherited_from=parent))
+                    parent = by_id[parent]._.criterion_parent
+        return doc
+
+    @staticmethod
+    def _attach_temporal(text, cs, ce, rules, temporal):
+        for cond in temporal:
+            if any(r.start <= cond.start and cond.end <= r.end for r in rules):
+                continue  # the time expression is the rule itself
+            # the rules of the same sentence
+            left = max((m.end() for m in _SENTENCE_BREAK.finditer(text, cs, cond.start)), default=cs)
+            right = next((m.start() for m in _SENTENCE_BREAK.finditer(text, cond.end, ce)), ce)
+            for rule in rules:
+                if left <= rule.start < right:
+                    rule.conditions.append(cond)
+
+    @staticmethod
+    def _attach_scoped(text, cs, ce, rules, populations):
+        for cond in populations:
+            scope_end = _scope_end(text, cond.end, ce)
+            inside = [r for r in rules if cond.start <= r.start < scope_end]
+            if not inside:
+                # "≤ 5 x ULN if liver metastases": the threshold right before the phrase
+                before = [r for r in rules if r.end <= cond.start and re.match(r"^[\s(,]*$", text[r.end:cond.start])]
+                inside = [r for r in rules if before and r.end == before[-1].end]
+            for rule in inside:
+                rule.conditions.append(cond)
+
+    @staticmethod
+    def _attach_preceding(rules, exceptions, text, cs):
+        for cond in exceptions:
+            before = [r for r in rules if r.end <= cond.start and not _SENTENCE_BREAK.search(text, r.end, cond.start)]
+            if not before:
+                continue
+            last_end = before[-1].end
+            for rule in rules:
+                if rule.end == last_end:
+                    rule.conditions.append(cond)
+
+    @staticmethod
+    def _attach_qualifiers(text, ce, rules):
+        for rule in rules:
+            m = _QUALIFIER.match(text, rule.end, ce)
+            if m:
+                s, e = m.span("q")
+                rule.conditions.append(Condition("qualifier", text[s:e], s, e, {"description": text[s:e]}))
+
+
+@Language.factory(
+    "criteria_conditions",
+    default_config={"inherit": True},
+    requires=["doc._.rules", "doc._.criteria"],
+)
+def make_conditions(nlp: Language, name: str, inherit: bool) -> ConditionFinder:
+    return ConditionFinder(nlp, name, inherit)

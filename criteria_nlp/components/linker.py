@@ -1,7 +1,314 @@
-"""criteria_linker component (placeholder while the pipeline is written)."""
+"""``criteria_linker``: attach each threshold to the variable(s) it constrains, build the rules.
+
+Within a criterion, variable mentions and quantities are read left to right:
+
+- coordinated mentions (``ALT, AST``, ``AST/ALT``, ``INR and APTT``) form a group and a following
+  threshold is distributed over the group (one rule per variable);
+- a mention repeated in parentheses (``Platelet count (PLT)``,
+  ``Neutrophils (Absolute neutrophil count (ANC))``) is one variable;
+- a threshold with no variable before it takes the one right after it (``18 years of age``);
+- ``years`` with no variable means age; otherwise an unknown variable is named from the words
+  before the comparator (no code);
+- time quantities that are windows (``within 3 days``) are not rules (see ``criteria_conditions``);
+- consecutive thresholds joined by ``or`` form an OR in the criterion's logic.
+
+Sets ``doc._.rules`` (``{criterion_id: [Rule]}``), ``doc._.logic`` (``{criterion_id: logic}``) and
+the span group ``doc.spans["criteria_rules"]`` (one span per rule, ``span._.rule``) for ConText.
+An optional scikit-learn model (``model``: a path, ``"default"`` for ``models/linker.skops`` when
+present, or null for rules only) re-scores candidate variables; see ``criteria_nlp.learned``.
+"""
+import re
+from dataclasses import dataclass
+
 from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from ..models import Code, Rule, VariableRef
+from ..quantities.grammar import TIME_UNITS, Quantity
+
+RULE_SPAN_GROUP = "criteria_rules"
+
+_COORD_GAP = re.compile(r"^[\s,/()&+]*(?:(?:and\s*/\s*or|and|or|&|as well as|nor|plus)[\s,/()]*)?$", re.IGNORECASE)
+# what may stand between a variable and its threshold: "count", "level", "must be", "of", ...
+_LINK_GAP = re.compile(
+    r"^(?:[\s:,=()\[\]-]|\b(?:level|levels|count|counts|value|values|score|scores|concentration|"
+    r"must|should|shall|will|be|is|are|was|were|of|to|expected|at|screening|baseline|serum|plasma|"
+    r"blood|in|the|a|an|total|result|results|measured|by|with|need|needs|have|has|had|greater|"
+    r"test|tests|absolute|range|ratio|rate|grade|class|stage|status|index|than|being|period|"
+    r"pulse|mean|average|resting|fasting|calculated|estimated|using|as|per|formula|method|equation|"
+    r"cockcroft|gault|mdrd|ckd|epi|either|only|either|time|duration|months|years|old|aged|or|and|"
+    r"documented|confirmed|within|normal|limits|limit|institutional|prior|day|days)\b|[\w'’.-]{0,3})*$",
+    re.IGNORECASE,
+)
+_OR = re.compile(r"\bor\b(?!\s*/)", re.IGNORECASE)
+_AND_OR = re.compile(r"\band\s*/\s*or\b", re.IGNORECASE)
+_AGE_CUE = re.compile(r"\b(?:age[sd]?|old|older|younger|adults?|children|patients?|subjects?|participants?|"
+                      r"men|women|males?|females?|volunteers?|individuals?|persons?|people|birthday)\b", re.IGNORECASE)
+_NAME_STOP = {
+    "and", "or", "with", "without", "if", "is", "are", "be", "must", "should", "have", "has", "had", "was",
+    "were", "expected", "to", "a", "an", "the", "of", "in", "for", "on", "at", "by", "who", "which", "that",
+    "their", "his", "her", "patients", "patient", "subjects", "subject", "participants", "will", "shall",
+    "need", "needs", "value", "level", "levels", "e.g", "i.e", "as", "than", "any", "all", "either", "both",
+}
+_MAX_LINK_GAP = 80
+_MAX_AFTER_GAP = 25
 
 
-@Language.factory("criteria_linker", default_config={"model": None})
-def make_linker(nlp: Language, name: str, model):
-    return lambda doc: doc
+def _register_extensions() -> None:
+    for name in ("rules", "logic"):
+        if not Doc.has_extension(name):
+            Doc.set_extension(name, default=None)
+    if not Span.has_extension("rule"):
+        Span.set_extension("rule", default=None)
+
+
+@dataclass
+class _Target:
+    """Where a variable stands in the text and what it is."""
+
+    start: int
+    end: int
+    name: str
+    category: str | None = None
+    code: Code | None = None
+    canonical_unit: str | None = None
+    entry: object | None = None
+
+
+def _target_from_mention(span: Span) -> _Target:
+    e = span._.variable_entry
+    return _Target(span.start_char, span.end_char, e.name, e.category, e.code, e.unit, e)
+
+
+def _is_time_variable(target: _Target) -> bool:
+    return target.canonical_unit in TIME_UNITS or target.name in ("age", "life_expectancy")
+
+
+def _fallback_name(doc_text: str, crit_start: int, q_start: int) -> tuple[int, int] | None:
+    """The words before a comparator naming an unknown variable (at most 5 words, one clause)."""
+    window = doc_text[max(crit_start, q_start - 80):q_start]
+    base = q_start - len(window)
+    cut = max(window.rfind(ch) for ch in ",;:()[]\n")
+    if cut >= 0:
+        window, base = window[cut + 1:], base + cut + 1
+    words = list(re.finditer(r"[^\W\d_][\w'’/-]*|\d+[\w-]*", window))
+    # drop trailing function words ("Survival is expected to be" -> "Survival")
+    while words and words[-1].group().lower() in _NAME_STOP:
+        words.pop()
+    if not words:
+        return None
+    chosen = [words[-1]]
+    for w in reversed(words[:-1]):
+        if w.group().lower() in _NAME_STOP or len(chosen) >= 5:
+            break
+        chosen.insert(0, w)
+    return base + chosen[0].start(), base + chosen[-1].end()
+
+
+class Linker:
+    def __init__(self, nlp: Language, name: str, model: str | None):
+        self.name = name
+        _register_extensions()
+        from ..learned import load_linker_model
+
+        self.model = load_linker_model(model)
+
+    def __call__(self, doc: Doc) -> Doc:
+        rules_by_criterion: dict[str, list[Rule]] = {}
+        logic_by_criterion: dict[str, dict] = {}
+        rule_spans: list[Span] = []
+        criteria = doc._.criteria or []
+        mentions = doc._.variable_mentions or []
+        quantities = doc._.quantities or []
+        mi = qi = 0
+        for crit in criteria:
+            cs, ce = crit.start_char, crit.end_char
+            while mi < len(mentions) and mentions[mi].start_char < cs:
+                mi += 1
+            while qi < len(quantities) and quantities[qi]._.quantity.start < cs:
+                qi += 1
+            crit_mentions = []
+            j = mi
+            while j < len(mentions) and mentions[j].start_char < ce:
+                crit_mentions.append(mentions[j])
+                j += 1
+            crit_quantities = []
+            j = qi
+            while j < len(quantities) and quantities[j]._.quantity.start < ce:
+                crit_quantities.append(quantities[j]._.quantity)
+                j += 1
+            if not crit_quantities:
+                continue
+            cid = crit._.criterion_id
+            units = self._link(doc, cs, crit_mentions, crit_quantities)
+            rules: list[Rule] = []
+            units = [(q, targets) for q, targets in units if self._keep(q, targets)]
+            for q, targets in units:
+                for target in targets:
+                    rule = self._make_rule(doc.text, f"{cid}.r{len(rules) + 1}", q, target)
+                    rules.append(rule)
+                    span = doc.char_span(rule.start, rule.end, alignment_mode="expand")
+                    if span is not None:
+                        span._.rule = rule
+                        rule_spans.append(span)
+            if rules:
+                rules_by_criterion[cid] = rules
+                logic_by_criterion[cid] = self._logic(doc.text, units, rules)
+        doc._.rules = rules_by_criterion
+        doc._.logic = logic_by_criterion
+        doc.spans[RULE_SPAN_GROUP] = rule_spans
+        return doc
+
+    # -- linking ---------------------------------------------------------------------------
+    def _link(self, doc: Doc, crit_start: int, mentions: list[Span], quantities: list[Quantity]):
+        text = doc.text
+        events = [(m.start_char, 0, m) for m in mentions] + [(q.start, 1, q) for q in quantities]
+        events.sort(key=lambda e: (e[0], e[1]))
+        group: list[_Target] = []
+        group_end = crit_start
+        group_used = False
+        last_q_end: int | None = None
+        units: list[tuple[Quantity, list[_Target]]] = []
+        pending: list[Quantity] = []  # thresholds waiting for a variable after them
+        for idx, (_, kind, item) in enumerate(events):
+            if kind == 0:
+                target = _target_from_mention(item)
+                if target.start < group_end:
+                    continue  # inside a quantity or an earlier mention
+                gap = text[group_end:target.start]
+                if pending and len(text[pending[-1].end:target.start]) <= _MAX_AFTER_GAP and \
+                        re.match(r"^[\s(]*(?:of|for|in|old|as)?[\s(]*$", text[pending[-1].end:target.start], re.I):
+                    for q in pending:
+                        units.append((q, [target]))
+                    pending = []
+                    group, group_end, group_used = [target], target.end, True
+                    continue
+                for q in pending:
+                    units.append((q, self._fallback_targets(text, crit_start, q)))
+                pending = []
+                if group and not group_used and _COORD_GAP.match(gap):
+                    if any(t.name == target.name for t in group):
+                        group_end = max(group_end, target.end)  # alias: "Platelet count (PLT)"
+                        continue
+                    group.append(target)
+                elif group and any(t.name == target.name for t in group) and re.match(r"^[\s(]*$", gap):
+                    group_end = max(group_end, target.end)
+                    continue
+                else:
+                    group = [target]
+                    group_used = False
+                group_end = target.end
+                last_q_end = None
+                continue
+            q: Quantity = item
+            if q.comparator == "":
+                continue
+            targets = None
+            if group:
+                anchor = last_q_end if (group_used and last_q_end is not None) else group_end
+                gap = text[anchor:q.start]
+                if group_used:
+                    ok = len(gap) <= 40 and re.match(r"^[\s,;]*(?:and\s*/\s*or|or|and|but|/|,)?[\s(]*(?:\w+\s+){0,3}?[\s(]*$", gap, re.I) \
+                        and ";" not in gap
+                else:
+                    ok = len(gap) <= _MAX_LINK_GAP and ";" not in gap and _LINK_GAP.match(gap) is not None
+                if ok:
+                    targets = list(group)
+            if q.is_time and (q.temporal_cue or not (targets and any(_is_time_variable(t) for t in targets))):
+                if not (q.unit == "a" and not q.temporal_cue and targets is None):
+                    continue  # a time window, not a threshold of a variable
+            if targets is None:
+                if q.unit == "a" and not q.temporal_cue:
+                    targets = [self._age_target(text, q)]
+                else:
+                    pending.append(q)
+                    # resolved by a following mention, else by the words before it (below)
+                    nxt = events[idx + 1] if idx + 1 < len(events) else None
+                    if nxt is not None and nxt[1] == 0:
+                        continue
+                    pending.pop()
+                    targets = self._fallback_targets(text, crit_start, q)
+            group_used = True if group else group_used
+            last_q_end = q.end
+            units.append((q, targets))
+        for q in pending:
+            units.append((q, self._fallback_targets(text, crit_start, q)))
+        units.sort(key=lambda u: u[0].start)
+        return units
+
+    @staticmethod
+    def _keep(q: Quantity, targets: list) -> bool:
+        """Drop what is not a threshold of a variable: a count with no variable ("at least one")."""
+        if targets == [None]:
+            return False
+        unknown = all(t is None or t.entry is None and t.name != "age" for t in targets)
+        if unknown and q.unit is None and q.relative_to is None and q.comparator_form in ("word", "postfix", "none"):
+            return False
+        return True
+
+    @staticmethod
+    def _age_target(text: str, q: Quantity) -> _Target:
+        start, end = (q.unit_start, q.unit_end) if q.unit_start is not None else (q.value_start, q.value_end)
+        after = re.match(r"\s*(?:of\s+age|old|of\s+age\s+or\s+older)\b", text[end:end + 20], re.I)
+        if after:
+            end = end + after.end()
+        return _Target(start, end, "age", "demographic", Code("http://loinc.org", "30525-0", "Age"), "a")
+
+    @staticmethod
+    def _fallback_targets(text: str, crit_start: int, q: Quantity) -> list[_Target]:
+        span = _fallback_name(text, crit_start, q.comparator_start if q.comparator_start is not None else q.start)
+        if span is None:
+            return [None]
+        s, e = span
+        return [_Target(s, e, re.sub(r"\s+", " ", text[s:e].lower()), None, None, None)]
+
+    # -- rules and logic -------------------------------------------------------------------
+    @staticmethod
+    def _make_rule(text: str, rule_id: str, q: Quantity, target: _Target | None) -> Rule:
+        start, end = q.start, q.end
+        variable = None
+        if target is not None:
+            start, end = min(start, target.start), max(end, target.end)
+            variable = VariableRef(text[target.start:target.end], target.name, target.start, target.end,
+                                   target.category, target.code)
+        unit = q.unit
+        if unit is None and q.relative_to is None and target is not None and target.name == "age":
+            unit = "a"  # "Age 18-70": years are implied (unit_text stays null: nothing was written)
+        return Rule(
+            id=rule_id, text=text[start:end], start=start, end=end, variable=variable,
+            comparator=q.comparator, value=q.value, value_high=q.value_high, unit=unit,
+            unit_text=q.unit_text, relative_to=q.relative_to, inclusive=q.inclusive,
+        )
+
+    @staticmethod
+    def _logic(text: str, units, rules: list[Rule]) -> dict:
+        """AND of OR-groups: thresholds joined by "or" are alternatives."""
+        groups: list[list[str]] = []
+        k = 0
+        prev_end = None
+        for q, targets in units:
+            ids = [rules[k + i].id for i in range(len(targets))]
+            k += len(targets)
+            item = ids[0] if len(ids) == 1 else {"op": "and", "args": ids}
+            if prev_end is not None:
+                gap = text[prev_end:q.start]
+                if _OR.search(_AND_OR.sub("", gap)):
+                    groups[-1].append(item)
+                    prev_end = q.end
+                    continue
+            groups.append([item])
+            prev_end = q.end
+        args = [g[0] if len(g) == 1 else {"op": "or", "args": g} for g in groups]
+        if len(args) == 1 and isinstance(args[0], dict):
+            return args[0]
+        return {"op": "and", "args": args}
+
+
+@Language.factory(
+    "criteria_linker",
+    default_config={"model": None},
+    requires=["doc._.criteria", "doc._.quantities", "doc._.variable_mentions"],
+    assigns=["doc._.rules", "doc._.logic"],
+)
+def make_linker(nlp: Language, name: str, model: str | None) -> Linker:
+    return Linker(nlp, name, model)

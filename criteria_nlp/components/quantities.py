@@ -1,7 +1,62 @@
-"""criteria_quantities component (placeholder while the pipeline is written)."""
+"""``criteria_quantities``: threshold expressions (comparator, value(s), unit, ULN multiples).
+
+Runs ``criteria_nlp.quantities.grammar.find_quantities`` on the text of each criterion (or the whole
+doc when there is no structure) and stores the results:
+
+- ``doc._.quantities``: list of ``Span``s, each with ``span._.quantity`` (a ``Quantity`` whose
+  offsets are exact character offsets into ``doc.text``).
+"""
 from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from ..quantities.grammar import Quantity, find_quantities
 
 
-@Language.factory("criteria_quantities", default_config={})
-def make_quantities(nlp: Language, name: str):
-    return lambda doc: doc
+def _register_extensions() -> None:
+    if not Doc.has_extension("quantities"):
+        Doc.set_extension("quantities", default=None)
+    if not Span.has_extension("quantity"):
+        Span.set_extension("quantity", default=None)
+
+
+def _shift(q: Quantity, offset: int) -> Quantity:
+    if offset == 0:
+        return q
+    from dataclasses import replace
+
+    def s(v):
+        return None if v is None else v + offset
+
+    return replace(
+        q, start=q.start + offset, end=q.end + offset, value_start=q.value_start + offset,
+        value_end=q.value_end + offset, unit_start=s(q.unit_start), unit_end=s(q.unit_end),
+        comparator_start=s(q.comparator_start),
+    )
+
+
+class QuantityFinder:
+    def __init__(self, nlp: Language, name: str):
+        self.name = name
+        _register_extensions()
+
+    def __call__(self, doc: Doc) -> Doc:
+        text = doc.text
+        regions = [(c.start_char, c.end_char) for c in (doc._.criteria or [])] if Doc.has_extension("criteria") else []
+        if not regions:
+            regions = [(0, len(text))]
+        spans = []
+        for start, end in regions:
+            for q in find_quantities(text[start:end]):
+                q = _shift(q, start)
+                span = doc.char_span(q.start, q.end, alignment_mode="expand")
+                if span is None:
+                    continue
+                span._.quantity = q
+                spans.append(span)
+        doc._.quantities = spans
+        return doc
+
+
+@Language.factory("criteria_quantities", assigns=["doc._.quantities", "span._.quantity"])
+def make_quantities(nlp: Language, name: str) -> QuantityFinder:
+    return QuantityFinder(nlp, name)

@@ -1,7 +1,98 @@
-"""criteria_structure component (placeholder while the pipeline is written)."""
+"""``criteria_structure``: sections and list items of eligibility text.
+
+Reads the sections found by medspaCy's sectionizer (``doc._.sections``; the whole text is one
+section of unknown kind when there is none) and splits each section body into criteria items with
+``criteria_nlp.structure.parse_items``. Sets:
+
+- ``doc._.criteria``: list of criterion ``Span``s in document order;
+- ``span._.criterion_id`` (``"inc-8.1"``), ``span._.criterion_parent`` (``"inc-8"`` or None),
+  ``span._.criterion_section`` (``"inclusion"``/``"exclusion"``/None);
+- sentence starts at every criterion, and after ``;`` and sentence-final periods inside one
+  (ConText scopes modifiers by sentence).
+"""
+
+import re
+
 from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from ..structure import parse_items
+
+_HEADING_TAIL = re.compile(r"[ \t]*[:*_#]*[ \t]*")
+_SENTENCE_END = {";", ".", "!", "?"}
 
 
-@Language.factory("criteria_structure", default_config={})
-def make_structure(nlp: Language, name: str):
-    return lambda doc: doc
+def _register_extensions() -> None:
+    if not Doc.has_extension("criteria"):
+        Doc.set_extension("criteria", default=None)
+    for name in ("criterion_id", "criterion_parent", "criterion_section"):
+        if not Span.has_extension(name):
+            Span.set_extension(name, default=None)
+
+
+def section_bounds(doc: Doc) -> list[tuple[int, int, str | None]]:
+    """(body_start_char, body_end_char, category) of each section of ``doc``."""
+    sections = doc._.sections if Doc.has_extension("sections") else None
+    if not sections:
+        return [(0, len(doc.text), None)]
+    bounds = []
+    for sec in sections:
+        start = doc[sec.title_end].idx if sec.title_end < len(doc) else len(doc.text)
+        if sec.category is not None:
+            start = _HEADING_TAIL.match(doc.text, start).end()
+        end = doc[sec.body_end - 1].idx + len(doc[sec.body_end - 1]) if sec.body_end > 0 else 0
+        end = max(end, start)
+        if sec.category is None and sec.title_start == sec.title_end == 0:
+            start = 0
+        bounds.append((start, end, sec.category))
+    return bounds
+
+
+class CriteriaStructure:
+    def __init__(self, nlp: Language, name: str, split_sentences: bool):
+        self.name = name
+        self.split_sentences = split_sentences
+        _register_extensions()
+
+    def __call__(self, doc: Doc) -> Doc:
+        text = doc.text
+        used_ids: set[str] = set()
+        spans: list[Span] = []
+        for start, end, category in section_bounds(doc):
+            for item in parse_items(text, start, end, category, used_ids):
+                span = doc.char_span(item.start, item.end, alignment_mode="expand")
+                if span is None or len(span) == 0:
+                    continue
+                span._.criterion_id = item.id
+                span._.criterion_parent = item.parent.id if item.parent else None
+                span._.criterion_section = category
+                spans.append(span)
+        doc._.criteria = spans
+        if self.split_sentences:
+            self._set_sentences(doc, spans)
+        return doc
+
+    @staticmethod
+    def _set_sentences(doc: Doc, spans: list[Span]) -> None:
+        starts = {span.start for span in spans}
+        starts.add(0)
+        for token in doc:
+            if token.i > 0 and doc[token.i - 1].text in _SENTENCE_END and not token.is_space:
+                prev = doc[token.i - 1]
+                # "e.g." and decimals are not sentence ends; a period then a capital is
+                if prev.text == ";" or (prev.text == "." and token.text[:1].isupper()):
+                    starts.add(token.i)
+            if token.is_space and "\n" in token.text and token.i + 1 < len(doc):
+                starts.add(token.i + 1)
+        for token in doc:
+            token.is_sent_start = token.i in starts
+
+
+@Language.factory(
+    "criteria_structure",
+    default_config={"split_sentences": True},
+    requires=["doc._.sections"],
+    assigns=["doc._.criteria", "span._.criterion_id", "span._.criterion_parent", "span._.criterion_section", "token.is_sent_start"],
+)
+def make_structure(nlp: Language, name: str, split_sentences: bool) -> CriteriaStructure:
+    return CriteriaStructure(nlp, name, split_sentences)

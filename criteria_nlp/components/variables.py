@@ -1,7 +1,55 @@
-"""criteria_variables component (placeholder while the pipeline is written)."""
+"""``criteria_variables``: mentions of measured things from the variable lexicon.
+
+Terms match case-insensitively (token ``LOWER``), abbreviations case-sensitively (``ORTH``) so that
+``ALT``/``AST`` are not the words *alt*/*ast*. Overlaps keep the longest mention. Sets
+``doc._.variable_mentions`` (spans in order) and ``span._.variable_entry`` (a ``VariableEntry``).
+"""
 from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from ..resources.lexicon import load_variables
 
 
-@Language.factory("criteria_variables", default_config={})
-def make_variables(nlp: Language, name: str):
-    return lambda doc: doc
+def _register_extensions() -> None:
+    if not Doc.has_extension("variable_mentions"):
+        Doc.set_extension("variable_mentions", default=None)
+    if not Span.has_extension("variable_entry"):
+        Span.set_extension("variable_entry", default=None)
+
+
+class VariableMatcher:
+    def __init__(self, nlp: Language, name: str, lexicon_path: str | None):
+        self.name = name
+        _register_extensions()
+        self.entries = {e.name: e for e in load_variables(lexicon_path)}
+        self.term_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.abbrev_matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
+        for entry in self.entries.values():
+            if entry.terms:
+                self.term_matcher.add(entry.name, [nlp.make_doc(t) for t in entry.terms])
+            if entry.abbreviations:
+                self.abbrev_matcher.add(entry.name, [nlp.make_doc(a) for a in entry.abbreviations])
+
+    def __call__(self, doc: Doc) -> Doc:
+        strings = doc.vocab.strings
+        spans = []
+        for matcher in (self.term_matcher, self.abbrev_matcher):
+            for match_id, start, end in matcher(doc):
+                span = Span(doc, start, end, label=match_id)
+                spans.append(span)
+        mentions = sorted(filter_spans(spans), key=lambda s: s.start)
+        for span in mentions:
+            span._.variable_entry = self.entries[strings[span.label]]
+        doc._.variable_mentions = mentions
+        return doc
+
+
+@Language.factory(
+    "criteria_variables",
+    default_config={"lexicon_path": None},
+    assigns=["doc._.variable_mentions", "span._.variable_entry"],
+)
+def make_variables(nlp: Language, name: str, lexicon_path: str | None) -> VariableMatcher:
+    return VariableMatcher(nlp, name, lexicon_path)

@@ -1,6 +1,35 @@
-"""Assemble the typed result from a processed Doc (placeholder)."""
-from ..models import ExtractionResult
+"""Assemble the typed ``ExtractionResult`` from a processed Doc.
+
+Texts are sliced from the ORIGINAL input (the Doc holds the markup-masked text, which has the same
+length), so ``text == input[start:end]`` holds for every object.
+"""
+from __future__ import annotations
+
+from ..models import Criterion, ExtractionResult
 
 
-def assemble_result(doc, text, doc_id=None, path=None):
-    return ExtractionResult(doc_id, path, [])
+def _refresh_texts(rule, text: str) -> None:
+    rule.text = text[rule.start:rule.end]
+    if rule.variable is not None:
+        rule.variable.text = text[rule.variable.start:rule.variable.end]
+    for cond in rule.conditions:
+        cond.text = text[cond.start:cond.end]
+
+
+def assemble_result(doc, text: str, doc_id: str | None = None, path: str | None = None) -> ExtractionResult:
+    if len(doc.text) != len(text):
+        raise ValueError("the Doc text and the input differ in length; offsets would not be exact")
+    rules_by_criterion = doc._.rules or {}
+    logic_by_criterion = doc._.logic or {}
+    criteria = []
+    for span in doc._.criteria or []:
+        cid = span._.criterion_id
+        rules = rules_by_criterion.get(cid, [])
+        for rule in rules:
+            _refresh_texts(rule, text)
+        criteria.append(Criterion(
+            id=cid, parent=span._.criterion_parent, section=span._.criterion_section,
+            text=text[span.start_char:span.end_char], start=span.start_char, end=span.end_char,
+            rules=rules, logic=logic_by_criterion.get(cid),
+        ))
+    return ExtractionResult(doc_id, path, criteria)

@@ -1,0 +1,326 @@
+"""A character-level grammar of threshold expressions.
+
+``find_quantities(text)`` returns every comparator/number/unit expression of a text:
+
+- prefix comparators in symbols and words (``≥ 80 g/L``, ``at least 18 years``, ``not exceeding 2``);
+- postfix comparators (``18 years or older``, ``50% or less``);
+- ranges (``18-70``, ``18 to 70 years``, ``between 7.0% and 10.5%``, ``0~2``) and paired bounds
+  (``≥ 7.5 mg/day and ≤ 60 mg/day``) as one ``between``;
+- multiples of reference limits (``2.5 x ULN``, ``≤ 3 times the upper limit of normal``, ``LLN``);
+- units through ``criteria_nlp.quantities.units.match_unit`` (``x 109/L`` = ×10⁹/L, ``mL/min/1.73 m²``).
+
+Offsets are character offsets into ``text``. The phrase lists live in
+``resources/comparators.json``. The functions are pure and hold no state besides compiled regexes.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .numbers import NUMBER_PATTERN, parse_number
+from .units import UnitMatch, match_unit
+
+_RESOURCE = Path(__file__).resolve().parent.parent / "resources" / "comparators.json"
+
+TIME_UNITS = {"a", "mo", "wk", "d", "h", "min", "s"}
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """One threshold expression found in text (offsets into the text)."""
+
+    start: int
+    end: int
+    comparator: str  # ">", ">=", "<", "<=", "=", "between", or "" when the text gives none
+    value: float
+    value_high: float | None = None
+    value_start: int = 0
+    value_end: int = 0
+    unit: str | None = None  # UCUM
+    unit_text: str | None = None
+    unit_start: int | None = None
+    unit_end: int | None = None
+    unit_kind: str | None = None
+    relative_to: str | None = None
+    inclusive: tuple[bool, bool] | None = None
+    comparator_form: str = "symbol"  # symbol, word, postfix, range, none
+    comparator_start: int | None = None
+    temporal_cue: bool = False  # "within 3 days", "for ≥ 2 weeks", "6 months prior to"
+
+    @property
+    def is_time(self) -> bool:
+        return self.unit in TIME_UNITS and self.relative_to is None
+
+
+def _phrase_regex(phrases, *, word_bounded: bool = True) -> str:
+    parts = []
+    for phrase in sorted(set(phrases), key=len, reverse=True):
+        body = r"\s+".join(re.escape(w) for w in phrase.split())
+        if word_bounded and phrase[0].isalpha():
+            body = r"\b" + body
+        if word_bounded and phrase[-1].isalpha():
+            body = body + r"\b"
+        parts.append(body)
+    return "|".join(parts)
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    token_re: re.Pattern
+    prefix_of: dict[str, str]
+    postfix_re: re.Pattern
+    postfix_of: dict[str, str]
+    relative_re: re.Pattern
+    range_re: re.Pattern
+    opener_re: re.Pattern
+    inclusive_re: re.Pattern
+    number_words: dict[str, float]
+
+
+def _normalise_phrase(phrase: str) -> str:
+    return " ".join(phrase.lower().split())
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> _Lexicon:
+    data = json.loads(_RESOURCE.read_text(encoding="utf-8"))
+    prefix_of = {_normalise_phrase(p): op for op, ps in data["prefix"].items() for p in ps}
+    postfix_of = {_normalise_phrase(p): op for op, ps in data["postfix"].items() for p in ps}
+    number_words = {k.lower(): float(v) for k, v in data["number_words"].items()}
+    comp_alt = _phrase_regex(prefix_of)
+    words_alt = _phrase_regex(number_words)
+    token_re = re.compile(
+        rf"(?P<comp>{comp_alt})|(?P<num>{NUMBER_PATTERN})|(?P<word>{words_alt})", re.IGNORECASE
+    )
+    postfix_re = re.compile(rf"[ \t]*\(?[ \t]*(?P<post>{_phrase_regex(postfix_of)})(?![\w])", re.IGNORECASE)
+    rel_long = [p for ps in data["relative"].values() for p in ps if len(p) > 2]
+    rel_short = [p for ps in data["relative"].values() for p in ps if len(p) <= 2]
+    mult = _phrase_regex(data["multipliers"])
+    relative_re = re.compile(
+        rf"[ \t]*(?:(?P<mult>{mult})[ \t]*)?(?:(?:the|institutional|institution's|of)[ \t]+)*"
+        rf"(?P<rel>{_phrase_regex(rel_long)})(?:[ \t]*\((?:i?uln|lln|ulrr)\))?"
+        rf"|[ \t]*(?P<mult2>{mult})[ \t]*(?P<rel2>{_phrase_regex(rel_short)})\b",
+        re.IGNORECASE,
+    )
+    connectors = _phrase_regex(data["range_connectors"])
+    range_re = re.compile(
+        rf"[ \t]*(?P<conn>{connectors})[ \t]*(?P<comp2>{comp_alt})?[ \t]*(?P<num2>{NUMBER_PATTERN})",
+        re.IGNORECASE,
+    )
+    opener_re = re.compile(rf"(?:{_phrase_regex(data['range_openers'])})[ \t:]*(?:of[ \t]+)?$", re.IGNORECASE)
+    inclusive_re = re.compile(
+        rf"[ \t]*[(,]?[ \t]*(?:(?P<excl>{_phrase_regex(data['exclusive_markers'])})"
+        rf"|(?P<incl>{_phrase_regex(data['inclusive_markers'])}))",
+        re.IGNORECASE,
+    )
+    relative_names = {_normalise_phrase(p): name for name, ps in data["relative"].items() for p in ps}
+    globals()["_RELATIVE_NAMES"] = relative_names
+    return _Lexicon(token_re, prefix_of, postfix_re, postfix_of, relative_re, range_re, opener_re,
+                    inclusive_re, number_words)
+
+
+_RELATIVE_NAMES: dict[str, str] = {}
+_GAP_COMP_NUM = re.compile(r"[ \t]*(?::[ \t]*)?(?:of[ \t]+|the[ \t]+)?$")
+_TEMPORAL_BEFORE = re.compile(
+    r"(?:\bwithin|\bin[ \t]+the[ \t]+(?:last|past|previous|preceding|prior|next|first)|\bduring[ \t]+the(?:[ \t]+(?:last|past|previous|prior))?"
+    r"|\bfor|\bfor[ \t]+(?:a|the)[ \t]+(?:period|duration)[ \t]+of|\bperiod[ \t]+of|\bin[ \t]+the|\bsince|\bwithin[ \t]+the(?:[ \t]+(?:last|past|previous))?|\bpast|\blast|\bafter|\bbefore|\bprior[ \t]+to|\bat[ \t]+least)[ \t]*$",
+    re.IGNORECASE,
+)
+_TEMPORAL_AFTER = re.compile(
+    r"[ \t,]*(?:\(|\)|[ \t])*(?:prior|before|after|ago|since|preceding|following|from|of[ \t]+(?:screening|enrol|enroll|registration|randomi|study|the[ \t]+(?:first|start|study|screening|initiation))|post|until|washout|wash-out|or[ \t]+(?:5|five)[ \t]+half)",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"(?:19|20)\d\d$")
+
+
+def _char_before(text: str, pos: int) -> str:
+    return text[pos - 1] if pos > 0 else " "
+
+
+def _is_identifier_number(text: str, start: int, end: int) -> bool:
+    """Numbers that belong to a name or code: CD4, HbA1c, COVID-19, SLEDAI-2000, 1st, T2DM."""
+    before = _char_before(text, start)
+    if before.isalpha() and before not in "xX×":
+        return True
+    if before in "-–" and start >= 2 and text[start - 2].isalpha():
+        return True
+    if before in "/." and start >= 2 and text[start - 2].isalnum():
+        return True  # 1.73 in mL/min/1.73, 2.1 in item numbers already stripped
+    after = text[end:end + 3]
+    if after[:2].lower() in ("st", "nd", "rd", "th") and (len(after) < 3 or not after[2].isalpha()):
+        return True
+    return False
+
+
+def _unit_after(text: str, pos: int) -> UnitMatch | None:
+    unit = match_unit(text, pos)
+    if unit is None:
+        return None
+    return unit
+
+
+def find_quantities(text: str) -> list[Quantity]:
+    """Every threshold-like expression of ``text``, in order, non-overlapping."""
+    lex = lexicon()
+    if not any(ch.isdigit() for ch in text) and not re.search(
+        r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|half)\b", text, re.IGNORECASE
+    ):
+        return []
+    found: list[Quantity] = []
+    pending_comp: re.Match | None = None
+    consumed = 0
+    for m in lex.token_re.finditer(text):
+        if m.start() < consumed:
+            continue
+        if m.group("comp") is not None:
+            pending_comp = m
+            continue
+        is_word = m.group("word") is not None
+        num_start, num_end = m.span()
+        comp = None
+        if pending_comp is not None and _GAP_COMP_NUM.match(text, pending_comp.end(), num_start):
+            comp = pending_comp
+        pending_comp = None
+        if is_word and comp is None:
+            continue  # "one of the following" is not a threshold
+        if not is_word and _is_identifier_number(text, num_start, num_end):
+            continue
+        value = lex.number_words[m.group("word").lower()] if is_word else parse_number(m.group("num"))
+        if value is None:
+            continue
+        q = _read_tail(text, lex, comp, num_start, num_end, value)
+        if q is None:
+            continue
+        found.append(q)
+        consumed = q.end
+    return _merge_bounds(text, found)
+
+
+def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
+    pos = num_end
+    unit = relative = None
+    rel = lex.relative_re.match(text, pos)
+    if rel:
+        relative = _RELATIVE_NAMES.get(_normalise_phrase(rel.group("rel") or rel.group("rel2")))
+        pos = rel.end()
+    else:
+        unit = _unit_after(text, pos)
+        if unit is not None:
+            pos = unit.end
+    comparator = lex.prefix_of[_normalise_phrase(comp.group())] if comp else ""
+    form = ("symbol" if not comp.group()[0].isalpha() else "word") if comp else "none"
+    start = comp.start() if comp else num_start
+    value_high = None
+    inclusive = None
+    # range: 18-70, 18 to 70 years, between 7.0% and 10.5%
+    rng = lex.range_re.match(text, pos)
+    if rng:
+        conn = rng.group("conn").lower()
+        opener = lex.opener_re.search(text, max(0, start - 40), start)
+        second_comp = rng.group("comp2")
+        allowed = False
+        if second_comp is None and not comp:
+            if conn == "and":
+                allowed = opener is not None and opener.group().strip().lower().startswith(("between", "from", "rang", "in the", "within"))
+            else:
+                allowed = True
+        if allowed:
+            high = parse_number(rng.group("num2"))
+            n2s, n2e = rng.span("num2")
+            if high is not None and not (_YEAR.match(text[num_start:num_end]) and _YEAR.match(text[n2s:n2e])) \
+                    and not _is_identifier_number(text, n2s, n2e):
+                pos2 = n2e
+                unit2 = rel2 = None
+                r2 = lex.relative_re.match(text, pos2)
+                if r2:
+                    rel2 = _RELATIVE_NAMES.get(_normalise_phrase(r2.group("rel") or r2.group("rel2")))
+                    pos2 = r2.end()
+                else:
+                    unit2 = _unit_after(text, pos2)
+                    if unit2 is not None:
+                        pos2 = unit2.end
+                if unit is None and unit2 is not None:
+                    unit = unit2
+                if relative is None and rel2 is not None:
+                    relative = rel2
+                if conn in ("-", "–", "—") and unit is None and relative is None and value > high:
+                    pass  # "10-2" is not a range
+                else:
+                    lo, hi = (value, high) if value <= high else (high, value)
+                    value, value_high = lo, hi
+                    comparator, form, pos = "between", "range", pos2
+                    if opener is not None:
+                        start = opener.start() if opener.group().strip().lower().startswith("between") else start
+                    inclusive = (True, True)
+                    incl = lex.inclusive_re.match(text, pos)
+                    if incl and incl.group("excl"):
+                        inclusive = (False, False)
+    if not comparator:
+        post = lex.postfix_re.match(text, pos)
+        if post:
+            comparator = lex.postfix_of[_normalise_phrase(post.group("post"))]
+            form = "postfix"
+            pos = post.end()
+    if not comparator and unit is None and relative is None:
+        return None  # a bare number is not a threshold
+    before = text[max(0, start - 40):start]
+    temporal_cue = bool(_TEMPORAL_BEFORE.search(before)) or bool(_TEMPORAL_AFTER.match(text, pos))
+    return Quantity(
+        start=start,
+        end=pos,
+        comparator=comparator or "",
+        value=value,
+        value_high=value_high,
+        value_start=num_start,
+        value_end=num_end,
+        unit=unit.ucum if unit else None,
+        unit_text=unit.text if unit else None,
+        unit_start=unit.start if unit else None,
+        unit_end=unit.end if unit else None,
+        unit_kind=unit.kind if unit else None,
+        relative_to=relative,
+        inclusive=inclusive,
+        comparator_form=form,
+        comparator_start=comp.start() if comp else None,
+        temporal_cue=temporal_cue,
+    )
+
+
+_BOUND_GAP = re.compile(r"[ \t]*(?:,|and|but|&)?[ \t]*$", re.IGNORECASE)
+
+
+def _merge_bounds(text: str, found: list[Quantity]) -> list[Quantity]:
+    """``≥ 7.5 mg/day and ≤ 60 mg/day`` → one ``between`` quantity (same variable, two bounds)."""
+    out: list[Quantity] = []
+    i = 0
+    while i < len(found):
+        q = found[i]
+        if i + 1 < len(found):
+            r = found[i + 1]
+            lower = {">", ">="}
+            upper = {"<", "<="}
+            pair = None
+            if q.comparator in lower and r.comparator in upper:
+                pair = (q, r)
+            elif q.comparator in upper and r.comparator in lower:
+                pair = (r, q)
+            if pair and _BOUND_GAP.match(text[q.end:r.start]) and (q.unit == r.unit or q.unit is None or r.unit is None) \
+                    and q.relative_to == r.relative_to and pair[0].value <= pair[1].value:
+                lo, hi = pair
+                unit_src = r if r.unit else q
+                out.append(Quantity(
+                    start=q.start, end=r.end, comparator="between", value=lo.value, value_high=hi.value,
+                    value_start=q.value_start, value_end=r.value_end,
+                    unit=unit_src.unit, unit_text=unit_src.unit_text, unit_start=unit_src.unit_start,
+                    unit_end=unit_src.unit_end, unit_kind=unit_src.unit_kind, relative_to=q.relative_to,
+                    inclusive=(lo.comparator == ">=", hi.comparator == "<="), comparator_form="bounds",
+                    comparator_start=q.comparator_start, temporal_cue=q.temporal_cue and r.temporal_cue,
+                ))
+                i += 2
+                continue
+        out.append(q)
+        i += 1
+    return out

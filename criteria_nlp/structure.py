@@ -1,0 +1,245 @@
+"""Pure functions that read the list structure of eligibility text.
+
+Registry criteria are lists: numbered (``1.``, ``1)``, ``(1)``, ``2.1``), lettered (``a.``,
+``(b)``), roman (``i.``, ``iv)``), bulleted (``-``, ``*``, ``•``) or plain paragraphs, nested by
+indentation or, in flattened text, by a numbering that restarts under an item ending with ``:``.
+``parse_items`` turns the lines of one section into ``Item``s with a hierarchical id and a parent.
+Everything works on character offsets into the text as given.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_LINE = re.compile(r"[^\n]*(?:\n|$)")
+
+_MARKER = re.compile(
+    r"""
+    (?P<indent>[ \t]*)
+    (?:
+        (?P<num>\d{1,3}(?:\.\d{1,3})*)(?P<numsep>[.)])          # 1.  1)  2.1.  2.1)
+      | (?P<hier>\d{1,3}(?:\.\d{1,3})+)(?=[ \t]+[A-Z(])          # 2.1 Text
+      | \((?P<pnum>\d{1,3})\)                                    # (1)
+      | \((?P<palpha>[a-zA-Z]|[ivxIVX]{1,5})\)                    # (a) (iv)
+      | (?P<alpha>[a-zA-Z])(?P<alphasep>[.)])                    # a.  b)
+      | (?P<roman>(?:i{1,3}|iv|vi{0,3}|ix|xi{0,3}|I{1,3}|IV|VI{0,3}|IX|XI{0,3}))(?P<romansep>[.)])
+      | (?P<bullet>[-*•·▪◦●○■□►➢✓+–—]|o(?=[ \t]))
+    )
+    [ \t]+(?=\S)
+    """,
+    re.VERBOSE,
+)
+
+_ROMAN = {"i": 1, "v": 5, "x": 10}
+
+
+def roman_value(label: str) -> int:
+    total, prev = 0, 0
+    for ch in reversed(label.lower()):
+        val = _ROMAN[ch]
+        total = total - val if val < prev else total + val
+        prev = max(prev, val)
+    return total
+
+
+@dataclass
+class Marker:
+    """A list marker at the start of a line."""
+
+    indent: int
+    style: str  # e.g. "num.", "num)", "(num)", "alpha.", "roman.", "bullet-", "para"
+    label: str  # as written, without punctuation ("8", "2.1", "a", "iv", "" for bullets)
+    number: int | None  # position value for numbered/lettered styles
+    content_start: int  # char offset of the item text after the marker
+
+
+@dataclass
+class Item:
+    """One criterion: a list item or paragraph of a section."""
+
+    start: int
+    end: int
+    marker: Marker
+    section: str | None
+    parent: Item | None = None
+    children: list[Item] = field(default_factory=list)
+    id: str = ""
+
+    ends_with_colon: bool = False
+
+    @property
+    def next_number(self) -> int | None:
+        return None if self.marker.number is None else self.marker.number + 1
+
+
+def read_marker(text: str, line_start: int, line_end: int) -> Marker | None:
+    """The list marker at the start of the line ``text[line_start:line_end]``, if any."""
+    m = _MARKER.match(text, line_start, line_end)
+    if not m:
+        return None
+    indent = len(m.group("indent").expandtabs(4))
+    content_start = m.end()
+    if m.group("num") is not None:
+        label = m.group("num")
+        return Marker(indent, "num" + m.group("numsep"), label, int(label.split(".")[-1]), content_start)
+    if m.group("hier") is not None:
+        label = m.group("hier")
+        return Marker(indent, "hier", label, int(label.split(".")[-1]), content_start)
+    if m.group("pnum") is not None:
+        return Marker(indent, "(num)", m.group("pnum"), int(m.group("pnum")), content_start)
+    if m.group("palpha") is not None:
+        label = m.group("palpha")
+        if len(label) > 1:
+            return Marker(indent, "(roman)", label, roman_value(label), content_start)
+        case = "A" if label.isupper() else "a"
+        return Marker(indent, f"({case}lpha)", label, ord(label.lower()) - 96, content_start)
+    if m.group("alpha") is not None:
+        label = m.group("alpha")
+        case = "A" if label.isupper() else "a"
+        return Marker(indent, f"{case}lpha" + m.group("alphasep"), label, ord(label.lower()) - 96, content_start)
+    if m.group("roman") is not None:
+        label = m.group("roman")
+        return Marker(indent, "roman" + m.group("romansep"), label, roman_value(label), content_start)
+    bullet = m.group("bullet")
+    return Marker(indent, "bullet" + bullet, "", None, content_start)
+
+
+def _first_of_style(marker: Marker) -> bool:
+    return marker.number == 1
+
+
+def _line_spans(text: str, start: int, end: int):
+    """(line_start, line_end_without_newline) pairs of text[start:end]."""
+    pos = start
+    while pos < end:
+        nl = text.find("\n", pos, end)
+        line_end = end if nl == -1 else nl
+        content_end = line_end
+        if content_end > pos and text[content_end - 1] == "\r":
+            content_end -= 1
+        yield pos, content_end
+        if nl == -1:
+            break
+        pos = nl + 1
+
+
+def _rstrip_end(text: str, start: int, end: int) -> int:
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return end
+
+
+def _place(item: Item, stack: list[Item], roots: list[Item]) -> None:
+    """Attach ``item`` to its parent in the open-item ``stack`` (mutated)."""
+    mk = item.marker
+    top = stack[-1] if stack else None
+    # Flattened nesting: a list restarting at 1 right under an item that ends with ':'.
+    if (
+        top is not None
+        and mk.style != "para"
+        and _first_of_style(mk)
+        and mk.indent <= top.marker.indent
+        and top.marker.style == mk.style
+        and top.ends_with_colon
+    ):
+        item.parent = top
+    else:
+        sibling = None
+        if mk.style != "para":
+            same = [s for s in stack if s.marker.style == mk.style and s.marker.indent == mk.indent]
+            expected = [s for s in same if mk.number is None or s.next_number == mk.number]
+            if expected:
+                sibling = expected[-1]
+            elif same:
+                sibling = same[-1]
+        if sibling is not None:
+            while stack and stack[-1] is not sibling:
+                stack.pop()
+            stack.pop()
+            item.parent = sibling.parent
+        else:
+            while stack and stack[-1].marker.indent > mk.indent:
+                stack.pop()
+            if mk.style == "para":
+                while stack and stack[-1].marker.indent >= mk.indent:
+                    stack.pop()
+            elif stack and stack[-1].marker.indent == mk.indent and stack[-1].marker.style == "para":
+                # a list at a paragraph's indentation belongs to it only if the paragraph announces it
+                if not stack[-1].ends_with_colon:
+                    stack.pop()
+            item.parent = stack[-1] if stack else None
+    if item.parent is None:
+        roots.append(item)
+    else:
+        item.parent.children.append(item)
+    stack.append(item)
+
+
+def parse_items(
+    text: str, start: int, end: int, section: str | None, used_ids: set[str] | None = None
+) -> list[Item]:
+    """The criteria items of ``text[start:end]`` (one section body), in document order.
+
+    ``used_ids`` carries the ids already given in the document, so that ids stay unique when a
+    document has two sections of the same kind.
+    """
+    items: list[Item] = []
+    roots: list[Item] = []
+    stack: list[Item] = []
+    current: Item | None = None
+    blank_before = False
+    for line_start, line_end in _line_spans(text, start, end):
+        stripped_start = line_start
+        while stripped_start < line_end and text[stripped_start] in " \t":
+            stripped_start += 1
+        if stripped_start >= line_end:
+            blank_before = True
+            continue
+        marker = read_marker(text, line_start, line_end)
+        indent = len(text[line_start:stripped_start].expandtabs(4))
+        if marker is None and current is not None:
+            # continuation: right after the item, or indented under its text after a blank line
+            if not blank_before or indent > current.marker.indent:
+                current.end = _rstrip_end(text, current.start, line_end)
+                current.ends_with_colon = text[current.end - 1] == ":"
+                blank_before = False
+                continue
+        if marker is None:
+            marker = Marker(indent, "para", "", None, stripped_start)
+        item = Item(start=marker.content_start, end=_rstrip_end(text, marker.content_start, line_end),
+                    marker=marker, section=section)
+        item.ends_with_colon = item.end > item.start and text[item.end - 1] == ":"
+        _place(item, stack, roots)
+        items.append(item)
+        current = item
+        blank_before = False
+    _assign_ids(roots, section, used_ids)
+    return items
+
+
+SECTION_PREFIX = {"inclusion": "inc", "exclusion": "exc", None: "crit"}
+
+
+def _assign_ids(roots: list[Item], section: str | None, used: set[str] | None = None) -> None:
+    used = set() if used is None else used
+
+    def label(item: Item, ordinal: int) -> str:
+        return item.marker.label if item.marker.label else str(ordinal)
+
+    def visit(siblings: list[Item], prefix: str, sep: str) -> None:
+        for ordinal, item in enumerate(siblings, start=1):
+            lab = label(item, ordinal)
+            if item.parent is not None and "." in lab and item.marker.style in ("num.", "num)", "hier"):
+                parent_label = item.parent.id.split("-", 1)[-1]
+                if lab.startswith(parent_label + "."):
+                    lab = lab[len(parent_label) + 1:]
+            candidate = f"{prefix}{sep}{lab}"
+            n = 2
+            while candidate in used:
+                candidate = f"{prefix}{sep}{lab}_{n}"
+                n += 1
+            used.add(candidate)
+            item.id = candidate
+            visit(item.children, candidate, ".")
+
+    visit(roots, SECTION_PREFIX.get(section, "crit"), "-")
