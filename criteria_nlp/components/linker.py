@@ -88,10 +88,11 @@ def _fallback_name(doc_text: str, crit_start: int, q_start: int) -> tuple[int, i
     """The words before a comparator naming an unknown variable (at most 5 words, one clause)."""
     window = doc_text[max(crit_start, q_start - 80):q_start]
     base = q_start - len(window)
-    cut = max(window.rfind(ch) for ch in ",;:()[]\n")
+    masked = re.sub(r"\([^()\s]{1,15}\)", lambda m: "_" * len(m.group()), window)  # keep "(SPADI)"
+    cut = max(masked.rfind(ch) for ch in ",;:()[]\n")
     if cut >= 0:
         window, base = window[cut + 1:], base + cut + 1
-    words = list(re.finditer(r"[^\W\d_][\w'’/-]*|\d+[\w-]*", window))
+    words = list(re.finditer(r"\([^()\s]{1,15}\)|[^\W\d_][\w'’/-]*|\d+[\w-]*", window))
     # drop trailing function words ("Survival is expected to be" -> "Survival")
     while words and words[-1].group().lower() in _NAME_STOP:
         words.pop()
@@ -170,6 +171,7 @@ class Linker:
         last_q_end: int | None = None
         units: list[tuple[Quantity, list[_Target]]] = []
         pending: list[Quantity] = []  # thresholds waiting for a variable after them
+        variable_after = False  # the text puts variables after their values
         for idx, (_, kind, item) in enumerate(events):
             if kind == 0:
                 target = _target_from_mention(item)
@@ -182,21 +184,25 @@ class Linker:
                         units.append((q, [target]))
                     pending = []
                     group, group_end, group_used = [target], target.end, True
+                    variable_after = True
                     continue
                 for q in pending:
                     units.append((q, self._fallback_targets(text, crit_start, q)))
                 pending = []
                 if group and not group_used and _COORD_GAP.match(gap):
                     if any(t.name == target.name for t in group):
-                        group_end = max(group_end, target.end)  # alias: "Platelet count (PLT)"
+                        self._absorb_alias(text, group, target)  # alias: "Platelet count (PLT)"
+                        group_end = max(group_end, target.end)
                         continue
                     group.append(target)
                 elif group and any(t.name == target.name for t in group) and re.match(r"^[\s(]*$", gap):
+                    self._absorb_alias(text, group, target)
                     group_end = max(group_end, target.end)
                     continue
                 else:
                     group = [target]
                     group_used = False
+                    variable_after = False
                 group_end = target.end
                 last_q_end = None
                 continue
@@ -212,6 +218,10 @@ class Linker:
                         and ";" not in gap
                 else:
                     ok = len(gap) <= _MAX_LINK_GAP and ";" not in gap and _LINK_GAP.match(gap) is not None
+                nxt = events[idx + 1] if idx + 1 < len(events) else None
+                if ok and variable_after and nxt is not None and nxt[1] == 0 and \
+                        re.match(r"^[\s(]*(?:of|for|in|old|as)?[\s(]*$", text[q.end:nxt[2].start_char], re.I):
+                    ok = False  # "≥140 mmHg systolic and/or ≥90 mmHg diastolic"
                 if ok:
                     targets = list(group)
             if q.is_time and (q.temporal_cue or not (targets and any(_is_time_variable(t) for t in targets))):
@@ -237,6 +247,14 @@ class Linker:
         return units
 
     @staticmethod
+    def _absorb_alias(text: str, group: list, alias: "_Target") -> None:
+        """Let the variable span cover "name (ABBR)" when the alias closes its parenthesis."""
+        owner = next(t for t in group if t.name == alias.name)
+        close = re.match(r"\s*\)", text[alias.end:alias.end + 5])
+        if close and re.match(r"^\s*\($", text[owner.end:alias.start]):
+            owner.end = alias.end + close.end()
+
+    @staticmethod
     def _keep(q: Quantity, targets: list) -> bool:
         """Drop what is not a threshold of a variable: a count with no variable ("at least one")."""
         if targets == [None]:
@@ -248,7 +266,7 @@ class Linker:
 
     @staticmethod
     def _age_target(text: str, q: Quantity) -> _Target:
-        start, end = (q.unit_start, q.unit_end) if q.unit_start is not None else (q.value_start, q.value_end)
+        start, end = q.start, q.end  # "older than 18 years": the comparator words say "age" too
         after = re.match(r"\s*(?:of\s+age|old|of\s+age\s+or\s+older)\b", text[end:end + 20], re.I)
         if after:
             end = end + after.end()

@@ -110,7 +110,10 @@ def lexicon() -> _Lexicon:
         rf"[ \t]*(?P<conn>{connectors})[ \t]*(?P<comp2>{comp_alt})?[ \t]*(?P<num2>{NUMBER_PATTERN})",
         re.IGNORECASE,
     )
-    opener_re = re.compile(rf"(?:{_phrase_regex(data['range_openers'])})[ \t:]*(?:of[ \t]+)?$", re.IGNORECASE)
+    opener_re = re.compile(
+        rf"(?:{_phrase_regex(data['range_openers'])})(?:[ \t]+(?:the[ \t]+)?(?:ages?|values?|range)(?:[ \t]+of)?)?[ \t:]*(?:of[ \t]+)?$",
+        re.IGNORECASE,
+    )
     inclusive_re = re.compile(
         rf"[ \t]*[(,]?[ \t]*(?:(?P<excl>{_phrase_regex(data['exclusive_markers'])})"
         rf"|(?P<incl>{_phrase_regex(data['inclusive_markers'])}))",
@@ -222,7 +225,7 @@ def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
         opener = lex.opener_re.search(text, max(0, start - 40), start)
         second_comp = rng.group("comp2")
         allowed = False
-        if second_comp is None and not comp:
+        if second_comp is None and (not comp or comparator == "="):
             if conn == "and":
                 allowed = opener is not None and opener.group().strip().lower().startswith(("between", "from", "rang", "in the", "within"))
             else:
