@@ -45,7 +45,13 @@ def build_pipeline(linker_model: str | None = "default") -> Language:
     customize_tokenizer(nlp)
     nlp.add_pipe(
         "medspacy_sectionizer",
-        config={"rules": str(RESOURCES / "sections.json"), "require_start_line": True, "span_attrs": None},
+        config={
+            "rules": str(RESOURCES / "sections.json"),
+            "require_start_line": True,
+            # a heading starts a line; the text may also start with indentation before it
+            "newline_pattern": r"[\n\r]+[\s]*$|^[ \t]+$",
+            "span_attrs": None,
+        },
     )
     nlp.add_pipe("criteria_structure")
     nlp.add_pipe("criteria_quantities")

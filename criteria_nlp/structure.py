@@ -104,6 +104,15 @@ def read_marker(text: str, line_start: int, line_end: int) -> Marker | None:
     return Marker(indent, "bullet" + bullet, "", None, content_start)
 
 
+def _roman_or_letter(marker: Marker, stack: list[Item]) -> Marker:
+    """``i.``/``(v)`` are roman numerals unless they continue an open lettered list (h. → i.)."""
+    if any(s.marker.style == marker.style and s.next_number == marker.number for s in stack):
+        return marker
+    style = marker.style.replace("alpha", "roman").replace("Alpha", "roman").replace("(Aroman)", "(roman)").replace("(aroman)", "(roman)")
+    style = style.replace("aroman", "roman").replace("Aroman", "roman")
+    return Marker(marker.indent, style, marker.label, roman_value(marker.label), marker.content_start)
+
+
 def _first_of_style(marker: Marker) -> bool:
     return marker.number == 1
 
@@ -206,6 +215,8 @@ def parse_items(
                 continue
         if marker is None:
             marker = Marker(indent, "para", "", None, stripped_start)
+        elif marker.label in ("i", "v", "x", "I", "V", "X") and "lpha" in marker.style:
+            marker = _roman_or_letter(marker, stack)
         item = Item(start=marker.content_start, end=_rstrip_end(text, marker.content_start, line_end),
                     marker=marker, section=section)
         item.ends_with_colon = item.end > item.start and text[item.end - 1] == ":"

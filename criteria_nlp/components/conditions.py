@@ -38,7 +38,7 @@ _POPULATION = re.compile(
     r"(?:with|who[ \t]+have|who[ \t]+are|having|known[ \t]+to[ \t]+have)"
     r"|if[ \t]+(?:(?:the[ \t]+)?(?:subjects?|patients?|participants?)[ \t]+(?:has|have|is|are|with)[ \t]+)?(?:there[ \t]+(?:is|are)[ \t]+)?"
     r"|in[ \t]+(?:the[ \t]+)?(?:presence|case|setting)[ \t]+of|in[ \t]+case[ \t]+of)"
-    r"(?P<who>[ \t]+[^,;()]{2,80}?)(?=[ \t]*(?:[,;()]|$|\bor\b|\bmay\b|\bmust\b|\bshould\b))",
+    r"(?P<who>[ \t]*[^,;()\s][^,;()]{1,80}?)(?=[ \t]*(?:[,;()]|$|\bor\b|\bmay\b|\bmust\b|\bshould\b))",
     re.IGNORECASE,
 )
 _EXCEPTION = re.compile(

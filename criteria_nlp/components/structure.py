@@ -30,6 +30,17 @@ def _register_extensions() -> None:
             Span.set_extension(name, default=None)
 
 
+_HEADING_REST = re.compile(r"[ \t]*(?:\([^()\n]{0,60}\)|[-–—][^\n:]{0,40}|(?:for|of|in)\b[^\n:]{0,40})?[ \t]*:?[ \t*_#]*(?=\r?\n|$)")
+
+
+def _skip_heading_tail(text: str, start: int) -> int:
+    """Skip what finishes a heading line ("(Part A):", ": ", "**"); keep items on the same line."""
+    rest = _HEADING_REST.match(text, start)
+    if rest:
+        return rest.end()
+    return _HEADING_TAIL.match(text, start).end()
+
+
 def section_bounds(doc: Doc) -> list[tuple[int, int, str | None]]:
     """(body_start_char, body_end_char, category) of each section of ``doc``."""
     sections = doc._.sections if Doc.has_extension("sections") else None
@@ -39,7 +50,7 @@ def section_bounds(doc: Doc) -> list[tuple[int, int, str | None]]:
     for sec in sections:
         start = doc[sec.title_end].idx if sec.title_end < len(doc) else len(doc.text)
         if sec.category is not None:
-            start = _HEADING_TAIL.match(doc.text, start).end()
+            start = _skip_heading_tail(doc.text, start)
         end = doc[sec.body_end - 1].idx + len(doc[sec.body_end - 1]) if sec.body_end > 0 else 0
         end = max(end, start)
         if sec.category is None and sec.title_start == sec.title_end == 0:

@@ -1,41 +1,313 @@
-"""``criteria-nlp extract``: minimal version (the batch/registry version replaces it)."""
+"""``criteria-nlp extract``: one file, many files, registry dumps or an AACT database.
+
+::
+
+    criteria-nlp extract PATH... [-o DIR | -o FILE.jsonl] [--jsonl] [--format F]
+                         [--workers N] [--batch-size N] [--resume] [--limit N] [-q]
+    criteria-nlp extract --dsn postgresql://... [--table ctgov.eligibilities] [--write-db] [...]
+    criteria-nlp extract PATH... --dsn postgresql://... --write-db
+
+Output: text inputs with neither ``-o`` nor ``--jsonl`` are printed as indented JSON on stdout;
+any other input (registry/AACT/database records) goes to stdout as JSON Lines. ``-o DIR``
+writes ``DIR/<input stem>.json`` per text file (``DIR/<NCT id>.json`` per registry record);
+``-o FILE.jsonl`` (or ``-o FILE --jsonl``) writes one line per record, flushed per record.
+``--write-db`` upserts every result into the table ``criteria_nlp_rules`` of ``--dsn`` (then
+stdout gets nothing unless ``--jsonl`` asks for it).
+
+Exit status: 0 all records fine, 1 some record failed (its error record is in the output and
+a one-line message on stderr), 2 usage error.
+"""
 from __future__ import annotations
 
-import json
+import argparse
+import os
 import sys
-from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from .readers import DEFAULT_TABLE, FORMATS, InputError, detect_format, expand_paths
+
+PROG = "criteria-nlp"
+MAX_ERROR_LINES = 50
+
+
+class UsageError(Exception):
+    pass
+
+
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
+    return n
 
 
 def add_extract_parser(sub) -> None:
-    p = sub.add_parser("extract", help="extract threshold rules from criteria text files")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="text file(s), or - for stdin")
-    p.add_argument("-o", "--output", metavar="DIR", help="write DIR/<stem>.json per input")
-    p.add_argument("--jsonl", action="store_true", help="one JSON document per line on stdout")
+    p = sub.add_parser(
+        "extract",
+        help="extract threshold rules from criteria texts, registry records or an AACT database",
+        description=(__doc__ or "").split("\n\n")[0],
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="text file (- for stdin), ClinicalTrials.gov .json/.jsonl, AACT eligibilities.txt, "
+                        "or a directory of such files")
+    p.add_argument("-o", "--output", metavar="DIR|FILE.jsonl",
+                   help="a directory (one JSON file per input/record) or a .jsonl file")
+    p.add_argument("--jsonl", action="store_true",
+                   help="JSON Lines: one record per line (on stdout, or into the -o file)")
+    p.add_argument("--format", choices=FORMATS, default=None,
+                   help="input format of every PATH (default: detected from the extension/content)")
+    p.add_argument("--workers", type=_positive_int, default=1, metavar="N",
+                   help="worker processes (each builds the pipeline once; default 1)")
+    p.add_argument("--batch-size", type=_positive_int, default=64, metavar="N",
+                   help="documents per nlp.pipe batch (default 64)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run: skip the records already in the -o output")
+    p.add_argument("--limit", type=_positive_int, default=None, metavar="N",
+                   help="process at most N records")
+    p.add_argument("--dsn", metavar="DSN",
+                   help="PostgreSQL connection string: without PATH, read AACT's eligibilities table")
+    p.add_argument("--table", default=DEFAULT_TABLE, metavar="SCHEMA.TABLE",
+                   help=f"AACT eligibilities table to read with --dsn (default {DEFAULT_TABLE})")
+    p.add_argument("--write-db", action="store_true",
+                   help="upsert each result into the table criteria_nlp_rules of --dsn")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress or summary on stderr")
     p.set_defaults(handler=run_extract)
 
 
-def run_extract(args) -> int:
-    from ..pipeline import extract
+def _err(message: str) -> None:
+    print(f"{PROG}: {message}", file=sys.stderr, flush=True)
 
-    failed = 0
-    for path in args.paths:
-        try:
-            if path == "-":
-                text = sys.stdin.buffer.read().decode("utf-8")
-            else:
-                with open(path, encoding="utf-8", newline="") as fh:
-                    text = fh.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            print(f"criteria-nlp: cannot read {path}: {exc}", file=sys.stderr)
-            failed += 1
-            continue
-        result = extract(text, doc_id=Path(path).stem if path != "-" else None, path=None if path == "-" else path)
-        if args.output:
-            out = Path(args.output)
-            out.mkdir(parents=True, exist_ok=True)
-            (out / f"{Path(path).stem}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
-        elif args.jsonl:
-            print(json.dumps(result, ensure_ascii=False))
+
+def run_extract(args) -> int:
+    try:
+        return _run(args)
+    except UsageError as exc:
+        print(f"{PROG} extract: error: {exc}", file=sys.stderr, flush=True)
+        return 2
+    except InputError as exc:
+        _err(str(exc))
+        return 1
+    except BrokenPipeError:
+        try:  # keep the interpreter from complaining at exit
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except OSError:
+            pass
+        return 1
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+        msg = " ".join(str(exc).split())
+        _err(f"unexpected error: {type(exc).__name__}: {msg}" if msg else f"unexpected error: {type(exc).__name__}")
+        return 1
+
+
+def _check_usage(args) -> tuple[list[str], str | None]:
+    """Validate the option combination; the expanded input paths and the output mode."""
+    paths = list(expand_paths(args.paths))
+    if args.paths and not paths:
+        raise UsageError("the given directories contain no .txt/.json/.jsonl files")
+    if not args.paths and not args.dsn:
+        raise UsageError("give at least one PATH, or --dsn to read the AACT eligibilities table")
+    if args.write_db and not args.dsn:
+        raise UsageError("--write-db needs --dsn")
+    if args.dsn and args.paths and not args.write_db:
+        raise UsageError("with PATH inputs, --dsn is only the --write-db target: add --write-db, "
+                         "or drop the PATHs to read the database")
+    if args.paths.count("-") > 1:
+        raise UsageError("standard input (-) can be given only once")
+    mode = None
+    if args.output and args.output != "-":
+        out = args.output
+        if args.jsonl or out.lower().endswith((".jsonl", ".ndjson")):
+            if os.path.isdir(out):
+                raise UsageError(f"-o {out}: is a directory, expected a .jsonl file")
+            mode = "jsonl-file"
         else:
-            print(json.dumps(result, indent=2, ensure_ascii=False))
+            if os.path.exists(out) and not os.path.isdir(out):
+                raise UsageError(f"-o {out}: exists and is not a directory (use a .jsonl name, or --jsonl)")
+            mode = "dir"
+    elif args.output == "-" or args.jsonl:
+        mode = "jsonl-stdout"
+    if args.resume and mode not in ("jsonl-file", "dir"):
+        raise UsageError("--resume needs -o DIR or -o FILE.jsonl (the output to continue)")
+    if mode is None:
+        if args.write_db:
+            mode = "none"
+        elif args.paths and all(
+            (args.format or detect_format(p)) == "text" for p in paths
+        ):
+            mode = "pretty"
+        else:
+            mode = "jsonl-stdout"
+    return paths, mode
+
+
+def _count_lines(path: str) -> int | None:
+    try:
+        n = 0
+        last = b"\n"
+        with open(path, "rb") as fh:
+            while True:
+                chunk = fh.read(1 << 24)
+                if not chunk:
+                    break
+                n += chunk.count(b"\n")
+                last = chunk[-1:]
+        return n + (last != b"\n")
+    except OSError:
+        return None
+
+
+def _estimate_total(paths: list[str], fmt: str | None, args) -> int | None:
+    """Number of records when cheap to know (for the progress ETA), else None."""
+    if not paths:
+        from .readers import count_postgres
+
+        n = count_postgres(args.dsn, args.table)
+        return min(n, args.limit) if n is not None and args.limit else n
+    total = 0
+    for p in paths:
+        f = fmt or detect_format(p)
+        if f == "text":
+            total += 1
+        elif f == "ctgov-jsonl" and p != "-" and os.path.isfile(p):
+            n = _count_lines(p)
+            if n is None:
+                return None
+            total += n
+        else:
+            return None
+    return min(total, args.limit) if args.limit else total
+
+
+def _records(paths: list[str], args) -> Iterator:
+    if paths:
+        from .readers import iter_path
+
+        for p in paths:
+            yield from iter_path(p, args.format)
+    else:
+        from .readers import iter_postgres
+
+        yield from iter_postgres(args.dsn, args.table, itersize=max(1000, args.batch_size * 4))
+
+
+def _skip_done(records: Iterable, done, writer_dir=None, counter: list[int] | None = None) -> Iterator:
+    for rec in records:
+        if done is not None:
+            k = rec.key
+            if done.get(k, 0) > 0:
+                done[k] -= 1
+                if counter is not None:
+                    counter[0] += 1
+                continue
+        elif writer_dir is not None and writer_dir.path_for(rec).exists():
+            if counter is not None:
+                counter[0] += 1
+            continue
+        yield rec
+
+
+def _limited(records: Iterable, limit: int | None) -> Iterator:
+    if limit is None:
+        yield from records
+        return
+    for i, rec in enumerate(records):
+        if i >= limit:
+            return
+        yield rec
+
+
+def _run(args) -> int:
+    from ..batch import process_records
+    from .progress import Progress
+    from .writers import DbWriter, DirWriter, JsonlWriter, PrettyWriter, scan_completed
+
+    paths, mode = _check_usage(args)
+
+    done = None
+    skipped = [0]
+    writers: list[Any] = []
+    dir_writer = None
+    if mode == "jsonl-file":
+        if args.resume:
+            done = scan_completed(args.output)
+        writers.append(JsonlWriter(args.output, append=args.resume))
+    elif mode == "dir":
+        dir_writer = DirWriter(args.output)
+        writers.append(dir_writer)
+    elif mode == "jsonl-stdout":
+        writers.append(JsonlWriter(None))
+    elif mode == "pretty":
+        writers.append(PrettyWriter())
+    db_writer = DbWriter(args.dsn, batch_size=args.batch_size) if args.write_db else None
+
+    records = _records(paths, args)
+    if args.resume:
+        records = _skip_done(records, done, dir_writer if done is None else None, skipped)
+    records = _limited(records, args.limit)
+
+    total = None
+    show = not args.quiet
+    if show:
+        total = _estimate_total(paths, args.format, args)
+        if total is not None and args.resume and done is not None:
+            total = max(0, total - sum(done.values()))
+    single = mode == "pretty" and len(paths) == 1
+    progress = Progress(total, enabled=show and not single)
+    shown_errors = 0
+    outcomes = process_records(records, workers=args.workers, batch_size=args.batch_size)
+    try:
+        for outcome in outcomes:
+            for w in writers:
+                w.write(outcome.result, outcome.record)
+            if db_writer is not None:
+                db_writer.write(outcome.result, outcome.record, outcome.rules, outcome.error)
+            progress.update(outcome.rules, failed=not outcome.ok)
+            if not outcome.ok:
+                shown_errors += 1
+                if shown_errors <= MAX_ERROR_LINES:
+                    progress.log(f"{outcome.record.where()}: {outcome.error}")
+                elif shown_errors == MAX_ERROR_LINES + 1:
+                    progress.log("further record errors are not shown (see the error records in the output)")
+        if db_writer is not None:
+            db_writer.flush()
+    finally:
+        outcomes.close()  # stops the worker pool at once if we are leaving early
+        progress.close(summary=False)
+        for w in writers:
+            w.close()
+        if db_writer is not None:
+            try:
+                db_writer.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    failed = progress.failed
+    if db_writer is not None:
+        for msg in db_writer.failed[:MAX_ERROR_LINES]:
+            _err(f"database write failed: {msg}")
+        failed += len(db_writer.failed)
+        if db_writer.skipped_no_id:
+            _err(f"{db_writer.skipped_no_id} record(s) without an id were not written to the database")
+    if show and not single:
+        extra = f", {skipped[0]:,} already done (resumed)" if args.resume else ""
+        if db_writer is not None:
+            extra += f", {db_writer.written:,} rows upserted"
+        if dir_writer is not None and dir_writer.collisions:
+            extra += f", {dir_writer.collisions} output name collision(s) overwritten"
+        _err(
+            f"done: {progress.docs:,} documents ({progress.failed:,} failed), {progress.rules:,} rules in "
+            f"{_elapsed(progress):.1f} s ({progress.rate():,.1f} docs/s){extra}"
+        )
     return 1 if failed else 0
+
+
+def _elapsed(progress) -> float:
+    import time
+
+    return time.monotonic() - progress.start

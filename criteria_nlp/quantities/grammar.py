@@ -78,6 +78,7 @@ class _Lexicon:
     opener_re: re.Pattern
     inclusive_re: re.Pattern
     number_words: dict[str, float]
+    word_re: re.Pattern
 
 
 def _normalise_phrase(phrase: str) -> str:
@@ -98,10 +99,10 @@ def lexicon() -> _Lexicon:
     postfix_re = re.compile(rf"[ \t]*\(?[ \t]*(?P<post>{_phrase_regex(postfix_of)})(?![\w])", re.IGNORECASE)
     rel_long = [p for ps in data["relative"].values() for p in ps if len(p) > 2]
     rel_short = [p for ps in data["relative"].values() for p in ps if len(p) <= 2]
-    mult = _phrase_regex(data["multipliers"])
+    mult = r"(?:\btimes\b|\btime\b|-?\bfolds?\b|[xX×*])"
     relative_re = re.compile(
         rf"[ \t]*(?:(?P<mult>{mult})[ \t]*)?(?:(?:the|institutional|institution's|of)[ \t]+)*"
-        rf"(?P<rel>{_phrase_regex(rel_long)})(?:[ \t]*\((?:i?uln|lln|ulrr)\))?"
+        rf"(?P<rel>(?:{_phrase_regex(rel_long, word_bounded=False)})(?![\w]))(?:[ \t]*\((?:i?uln|lln|ulrr)\))?"
         rf"|[ \t]*(?P<mult2>{mult})[ \t]*(?P<rel2>{_phrase_regex(rel_short)})\b",
         re.IGNORECASE,
     )
@@ -122,7 +123,7 @@ def lexicon() -> _Lexicon:
     relative_names = {_normalise_phrase(p): name for name, ps in data["relative"].items() for p in ps}
     globals()["_RELATIVE_NAMES"] = relative_names
     return _Lexicon(token_re, prefix_of, postfix_re, postfix_of, relative_re, range_re, opener_re,
-                    inclusive_re, number_words)
+                    inclusive_re, number_words, re.compile(words_alt, re.IGNORECASE))
 
 
 _RELATIVE_NAMES: dict[str, str] = {}
@@ -168,9 +169,7 @@ def _unit_after(text: str, pos: int) -> UnitMatch | None:
 def find_quantities(text: str) -> list[Quantity]:
     """Every threshold-like expression of ``text``, in order, non-overlapping."""
     lex = lexicon()
-    if not any(ch.isdigit() for ch in text) and not re.search(
-        r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|half)\b", text, re.IGNORECASE
-    ):
+    if not any(ch.isdigit() for ch in text) and not lex.word_re.search(text):
         return []
     found: list[Quantity] = []
     pending_comp: re.Match | None = None

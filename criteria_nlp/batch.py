@@ -1,0 +1,213 @@
+"""Batch extraction: many records through the pipeline, in order, in bounded memory.
+
+:func:`process_records` takes any iterable of :class:`~criteria_nlp.io.records.InputRecord`
+(a streaming reader) and yields one :class:`Outcome` per record, in input order:
+
+* records are grouped into batches of ``batch_size`` and each batch goes through
+  ``extract_many`` (``nlp.pipe``); if a batch raises, its records are retried one by one so a
+  single bad document becomes an error record instead of sinking its neighbours;
+* with ``workers > 1`` the batches run in a process pool (``fork`` where available, else
+  ``spawn``; override with ``$CRITERIA_NLP_MP_START``), each worker building the pipeline
+  once; at most ``2 * workers`` batches are in flight, so memory stays constant whatever the
+  input size, and outcomes are yielded in input order;
+* records that a reader already marked as errors pass through as error records.
+"""
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+import signal
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator
+
+from .io.records import InputRecord, error_record
+from .io.structured import apply_structured
+from .io.validate import count_rules
+
+ENV_START_METHOD = "CRITERIA_NLP_MP_START"
+
+
+@dataclass
+class Outcome:
+    """The result of one record: the output dict (a result or an error record)."""
+
+    record: InputRecord  # text dropped (None) once processed, to keep memory flat
+    result: dict[str, Any]
+    rules: int = 0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def _describe(exc: BaseException) -> str:
+    msg = " ".join(str(exc).split())
+    if len(msg) > 300:
+        msg = msg[:300] + "..."
+    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+
+
+def _finish(record: InputRecord, result: dict[str, Any]) -> tuple[dict[str, Any], int, str | None]:
+    try:
+        apply_structured(result, record.structured)
+    except Exception as exc:  # noqa: BLE001 - a structured-field oddity must not lose the result
+        result.setdefault("warnings", []).append(f"structured fields not processed: {_describe(exc)}")
+    return result, count_rules(result), None
+
+
+def process_batch(records: list[InputRecord]) -> list[tuple[dict[str, Any], int, str | None]]:
+    """Extract one batch (in this process); one ``(result, n_rules, error)`` per record."""
+    from .pipeline import extract, extract_many
+
+    out: list[tuple[dict[str, Any], int, str | None] | None] = [None] * len(records)
+    ok = [i for i, r in enumerate(records) if r.error is None and isinstance(r.text, str)]
+    ok_set = set(ok)
+    for i, r in enumerate(records):
+        if i not in ok_set:
+            msg = r.error or "no text"
+            out[i] = (error_record(r, msg), 0, msg)
+    results: list[Any] | None
+    try:
+        results = list(extract_many(((records[i].text, records[i].id, records[i].path) for i in ok),
+                                    batch_size=max(1, len(ok))))
+        if len(results) != len(ok):
+            results = None
+    except Exception:  # noqa: BLE001 - retried one by one below
+        results = None
+    if results is None:
+        results = []
+        for i in ok:
+            r = records[i]
+            try:
+                results.append(extract(r.text, doc_id=r.id, path=r.path))
+            except Exception as exc:  # noqa: BLE001 - becomes an error record
+                results.append(exc)
+    for i, res in zip(ok, results):
+        r = records[i]
+        if isinstance(res, BaseException):
+            msg = f"extraction failed: {_describe(res)}"
+            out[i] = (error_record(r, msg), 0, msg)
+        else:
+            try:
+                out[i] = _finish(r, res)
+            except Exception as exc:  # noqa: BLE001
+                msg = f"extraction failed: {_describe(exc)}"
+                out[i] = (error_record(r, msg), 0, msg)
+    return out  # type: ignore[return-value]
+
+
+def _init_worker() -> None:
+    # Ctrl-C is the parent's business; the workers just stop when it shuts the pool down.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from .pipeline import get_pipeline
+
+    get_pipeline()
+
+
+def _chunks(records: Iterable[InputRecord], size: int) -> Iterator[list[InputRecord]]:
+    it = iter(records)
+    while True:
+        chunk = list(itertools.islice(it, size))
+        if not chunk:
+            return
+        yield chunk
+
+
+def start_method() -> str:
+    wanted = os.environ.get(ENV_START_METHOD)
+    methods = multiprocessing.get_all_start_methods()
+    if wanted in methods:
+        return wanted
+    return "fork" if "fork" in methods else "spawn"
+
+
+def _light(record: InputRecord) -> InputRecord:
+    return InputRecord(record.id, None, record.path, record.structured, record.error, record.line)
+
+
+def _outcomes(batch: list[InputRecord], results) -> Iterator[Outcome]:
+    for rec, (res, n, err) in zip(batch, results):
+        yield Outcome(_light(rec), res, n, err)
+
+
+def process_records(
+    records: Iterable[InputRecord],
+    *,
+    workers: int = 1,
+    batch_size: int = 64,
+    max_in_flight: int | None = None,
+) -> Iterator[Outcome]:
+    """One :class:`Outcome` per input record, in input order (see the module docstring)."""
+    batch_size = max(1, int(batch_size))
+    batches = _chunks(records, batch_size)
+    if workers <= 1:
+        for batch in batches:
+            yield from _outcomes(batch, process_batch(batch))
+        return
+
+    limit = max_in_flight or 2 * workers
+    ctx = multiprocessing.get_context(start_method())
+    executor = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker)
+    pending: deque[tuple[list[InputRecord], Future]] = deque()
+    clean = False
+    try:
+        exhausted = False
+        while True:
+            while not exhausted and len(pending) < limit:
+                batch = next(batches, None)
+                if batch is None:
+                    exhausted = True
+                    break
+                try:
+                    fut = executor.submit(process_batch, batch)
+                except BrokenProcessPool:
+                    executor = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker)
+                    fut = executor.submit(process_batch, batch)
+                pending.append((batch, fut))
+            if not pending:
+                break
+            batch, fut = pending.popleft()
+            try:
+                results = fut.result()
+            except BrokenProcessPool:
+                msg = "extraction failed: a worker process died"
+                results = [(error_record(r, msg), 0, msg) for r in batch]
+                # Everything still in flight died with it; rebuild the pool for the rest.
+                executor.shutdown(wait=False, cancel_futures=True)
+                executor = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker)
+                # (the batch that killed it may be among them: each break fails one batch,
+                # so the run always moves on)
+                resubmit = [b for b, _ in pending]
+                pending.clear()
+                for b in resubmit:
+                    pending.append((b, executor.submit(process_batch, b)))
+            except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable result
+                msg = f"extraction failed: {_describe(exc)}"
+                results = [(error_record(r, msg), 0, msg) for r in batch]
+            yield from _outcomes(batch, results)
+        clean = True
+    finally:
+        if clean:
+            executor.shutdown(wait=True)
+        else:
+            _kill_executor(executor)
+
+
+def _kill_executor(executor: ProcessPoolExecutor) -> None:
+    procs = list(getattr(executor, "_processes", {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        try:
+            p.terminate()
+        except Exception:  # noqa: BLE001
+            pass
+    for p in procs:
+        try:
+            p.join(timeout=5)
+        except Exception:  # noqa: BLE001
+            pass

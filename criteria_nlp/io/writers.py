@@ -1,0 +1,231 @@
+"""Writers of results: pretty JSON, JSON Lines (append + resume), one file per record, PostgreSQL."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import IO, Any
+
+from .records import InputRecord, key_of_output
+
+
+def dumps(obj: Any, indent: int | None = None) -> bytes:
+    """UTF-8 JSON; lone surrogates (from ``\\udXXX`` escapes in JSON input) are kept as escapes."""
+    try:
+        return json.dumps(obj, ensure_ascii=False, indent=indent).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(obj, ensure_ascii=True, indent=indent).encode("ascii")
+
+
+class JsonlWriter:
+    """One JSON object per line, flushed after every record (a kill loses only in-flight ones)."""
+
+    def __init__(self, target: str | None, append: bool = False):
+        self.target = target
+        if target is None or target == "-":
+            self.fh: IO[bytes] = sys.stdout.buffer
+            self.owned = False
+        else:
+            parent = os.path.dirname(os.path.abspath(target))
+            os.makedirs(parent, exist_ok=True)
+            self.fh = open(target, "ab" if append else "wb")
+            self.owned = True
+
+    def write(self, result: dict[str, Any], record: InputRecord | None = None) -> None:
+        self.fh.write(dumps(result) + b"\n")
+        self.fh.flush()
+
+    def close(self) -> None:
+        if self.owned:
+            self.fh.close()
+        else:
+            try:
+                self.fh.flush()
+            except (BrokenPipeError, ValueError):
+                pass
+
+
+class PrettyWriter:
+    """Indented JSON documents on stdout (the one-text-file case)."""
+
+    def __init__(self) -> None:
+        self.fh = sys.stdout.buffer
+
+    def write(self, result: dict[str, Any], record: InputRecord | None = None) -> None:
+        self.fh.write(dumps(result, indent=2) + b"\n")
+        self.fh.flush()
+
+    def close(self) -> None:
+        try:
+            self.fh.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def output_name(record: InputRecord) -> str:
+    """File name of a record's result in ``-o DIR``: ``<input stem>.json`` for a text file,
+    ``<id>.json`` for a record of a multi-record file (``<stem>-<line>.json`` without id)."""
+    stem = Path(record.path).stem if record.path else "stdin"
+    if record.line is None and record.id is not None and record.path is not None and record.id == Path(record.path).stem:
+        base = stem
+    elif record.id:
+        base = record.id
+    elif record.line is not None:
+        base = f"{stem}-{record.line}"
+    else:
+        base = stem
+    base = _UNSAFE.sub("_", base).strip("._") or "result"
+    return base + ".json"
+
+
+class DirWriter:
+    """``DIR/<name>.json`` per record, written atomically (temp file + rename)."""
+
+    def __init__(self, directory: str):
+        self.dir = Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.seen: set[str] = set()
+        self.collisions = 0
+
+    def path_for(self, record: InputRecord) -> Path:
+        return self.dir / output_name(record)
+
+    def write(self, result: dict[str, Any], record: InputRecord | None = None) -> None:
+        assert record is not None
+        target = self.path_for(record)
+        if target.name in self.seen:
+            self.collisions += 1
+        self.seen.add(target.name)
+        tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
+        with open(tmp, "wb") as fh:
+            fh.write(dumps(result, indent=2) + b"\n")
+        os.replace(tmp, target)
+
+    def close(self) -> None:
+        pass
+
+
+def scan_completed(path: str) -> Counter:
+    """Keys of the records already in a JSONL output (for ``--resume``).
+
+    A truncated last line (a run killed mid-write) is cut off the file so that appending goes
+    on from a clean line boundary. Returns a Counter: a key present twice in the output (the
+    same record twice in the inputs) is skipped twice.
+    """
+    done: Counter = Counter()
+    if not os.path.exists(path):
+        return done
+    good_end = 0
+    with open(path, "r+b") as fh:
+        pos = 0
+        for raw in fh:
+            end = pos + len(raw)
+            if raw.endswith(b"\n"):
+                try:
+                    obj = json.loads(raw)
+                except ValueError:
+                    obj = None
+                key = key_of_output(obj) if isinstance(obj, dict) else None
+                if key is not None:
+                    done[key] += 1
+                good_end = end
+            # else: an unterminated last line -- cut below
+            pos = end
+        if pos != good_end:
+            fh.truncate(good_end)
+    return done
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+RESULT_TABLE = "criteria_nlp_rules"
+
+CREATE_SQL = """
+CREATE TABLE IF NOT EXISTS {table} (
+    nct_id      text PRIMARY KEY,
+    result      jsonb NOT NULL,
+    rules_count integer NOT NULL,
+    error       text,
+    updated_at  timestamptz NOT NULL DEFAULT now()
+)
+"""
+
+UPSERT_SQL = """
+INSERT INTO {table} (nct_id, result, rules_count, error, updated_at)
+VALUES (%s, %s::jsonb, %s, %s, now())
+ON CONFLICT (nct_id) DO UPDATE
+   SET result = EXCLUDED.result, rules_count = EXCLUDED.rules_count,
+       error = EXCLUDED.error, updated_at = EXCLUDED.updated_at
+"""
+
+
+def _jsonb_text(result: dict[str, Any]) -> str:
+    s = json.dumps(result, ensure_ascii=True)
+    # jsonb rejects \u0000; U+FFFD keeps every string's length, so offsets stay valid.
+    return s.replace("\\u0000", "\\ufffd") if "\\u0000" in s else s
+
+
+class DbWriter:
+    """Idempotent upsert of results into ``criteria_nlp_rules`` (one transaction per batch)."""
+
+    def __init__(self, dsn: str, batch_size: int = 64, table: str = RESULT_TABLE):
+        from psycopg import sql
+
+        from .readers import connect
+
+        self.conn = connect(dsn, autocommit=True)
+        parts = table.split(".")
+        self.table = sql.Identifier(*parts)
+        self.create = sql.SQL(CREATE_SQL).format(table=self.table)
+        self.upsert = sql.SQL(UPSERT_SQL).format(table=self.table)
+        self.batch_size = max(1, batch_size)
+        self.buffer: list[tuple[str, str, int, str | None]] = []
+        self.written = 0
+        self.skipped_no_id = 0
+        self.failed: list[str] = []
+        self.conn.execute(self.create)
+
+    def write(self, result: dict[str, Any], record: InputRecord | None = None, rules: int = 0,
+              error: str | None = None) -> None:
+        nct = (result.get("source") or {}).get("id")
+        if not nct:
+            self.skipped_no_id += 1
+            return
+        self.buffer.append((nct, _jsonb_text(result), rules, error))
+        if len(self.buffer) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        import psycopg
+
+        rows, self.buffer = self.buffer, []
+        try:
+            with self.conn.transaction():
+                with self.conn.cursor() as cur:
+                    cur.executemany(self.upsert, rows)
+            self.written += len(rows)
+            return
+        except psycopg.Error:
+            pass
+        # One bad row must not lose its batch: retry row by row, each in its own transaction.
+        for row in rows:
+            try:
+                with self.conn.transaction():
+                    self.conn.execute(self.upsert, row)
+                self.written += 1
+            except psycopg.Error as exc:
+                self.failed.append(f"{row[0]}: {' '.join(str(exc).split())}")
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self.conn.close()

@@ -1,0 +1,1 @@
+"""Data resources of criteria-nlp (variable lexicon, ...) and their typed loaders."""

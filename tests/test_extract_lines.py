@@ -1,0 +1,244 @@
+"""Registry-style criteria lines through the whole pipeline: each comparator, number, unit and
+range form, ULN multiples, coordination, alternatives and conditions."""
+import pytest
+
+from criteria_nlp import extract
+
+
+def rules_of(text):
+    out = extract(text)
+    return [r for c in out["criteria"] for r in c["rules"]]
+
+
+def one_rule(text):
+    rules = rules_of(text)
+    assert len(rules) == 1, [r["text"] for r in rules]
+    return rules[0]
+
+
+@pytest.mark.parametrize(
+    "line, variable, comparator, value, value_high, unit",
+    [
+        ("Hemoglobin (Hb) ≥ 80 g/L", "hemoglobin", ">=", 80, None, "g/L"),
+        ("Hb>=9 g/dL", "hemoglobin", ">=", 9, None, "g/dL"),
+        ("Haemoglobin => 10 g/dl", "hemoglobin", ">=", 10, None, "g/dL"),
+        ("Absolute neutrophil count ≥1,500/mm3", None, ">=", 1500, None, "/mm3"),
+        ("ANC ≥ 1.5 x 109/L", None, ">=", 1.5, None, "10*9/L"),
+        ("Platelets ≥ 100 × 10^9/L", None, ">=", 100, None, "10*9/L"),
+        ("Platelet count >/= 75,000/µL", None, ">=", 75000, None, None),
+        ("Serum creatinine less than or equal to 1.5 mg/dL", "serum_creatinine", "<=", 1.5, None, "mg/dL"),
+        ("Creatinine clearance of at least 60 mL/min", None, ">=", 60, None, "mL/min"),
+        ("eGFR ≥ 45 mL/min/1.73 m²", None, ">=", 45, None, "mL/min/{1.73_m2}"),
+        ("Systolic blood pressure > 160 mmHg", None, ">", 160, None, "mm[Hg]"),
+        ("QTcF > 470 msec", None, ">", 470, None, "ms"),
+        ("Left ventricular ejection fraction (LVEF) no less than 50%", None, ">=", 50, None, "%"),
+        ("Body mass index (BMI) between 18.5 and 30 kg/m2", None, "between", 18.5, 30, "kg/m2"),
+        ("HbA1c between 7.0% and 10.5%", None, "between", 7.0, 10.5, "%"),
+        ("HIV-1 RNA < 50 copies/mL", None, "<", 50, None, "{copies}/mL"),
+        ("CD4+ T-cell count > 200 cells/µL", None, ">", 200, None, None),
+        ("Karnofsky performance status ≥ 70%", None, ">=", 70, None, "%"),
+        ("ECOG performance status 0-1", None, "between", 0, 1, None),
+        ("Life expectancy of more than 12 weeks", "life_expectancy", ">", 12, None, "wk"),
+        ("Weight not exceeding 120 kg", None, "<=", 120, None, "kg"),
+        ("Fasting plasma glucose below 7 mmol/L", None, "<", 7, None, "mmol/L"),
+    ],
+)
+def test_single_threshold(line, variable, comparator, value, value_high, unit):
+    rule = one_rule(line)
+    assert rule["comparator"] == comparator
+    assert rule["value"] == pytest.approx(value)
+    assert rule["value_high"] == (None if value_high is None else pytest.approx(value_high))
+    if unit is not None:
+        assert rule["unit"] == unit
+    if variable is not None:
+        assert rule["variable"]["name"] == variable
+    assert rule["variable"] is not None
+    assert rule["variable"]["code"] is not None or rule["variable"]["category"] is not None
+
+
+@pytest.mark.parametrize(
+    "line, comparator, value, value_high",
+    [
+        ("Age ≥ 18 years", ">=", 18, None),
+        ("18 years or older", ">=", 18, None),
+        ("Patients aged 18 to 75 years", "between", 18, 75),
+        ("Men and women older than 40 years", ">", 40, None),
+        ("Between the ages of 60 and 85", "between", 60, 85),
+        ("Age 18-70 (including boundary values)", "between", 18, 70),
+        ("at least 21 years of age", ">=", 21, None),
+        ("Age under 65 years", "<", 65, None),
+    ],
+)
+def test_age_forms(line, comparator, value, value_high):
+    rule = one_rule(line)
+    assert rule["variable"]["name"] == "age"
+    assert rule["comparator"] == comparator
+    assert rule["value"] == value
+    assert rule["value_high"] == value_high
+    assert rule["unit"] == "a"
+    assert rule["normalized"] == {"value": value, "value_high": value_high, "unit": "a"}
+
+
+def test_between_is_inclusive_unless_text_says_otherwise():
+    assert one_rule("Age 18-65 years")["inclusive"] == {"low": True, "high": True}
+    assert one_rule("Age between 18 and 65 years (exclusive)")["inclusive"] == {"low": False, "high": False}
+    mixed = one_rule("Prednisone > 5 mg/day and ≤ 20 mg/day")
+    assert mixed["comparator"] == "between"
+    assert (mixed["value"], mixed["value_high"]) == (5, 20)
+    assert mixed["inclusive"] == {"low": False, "high": True}
+
+
+@pytest.mark.parametrize(
+    "line, value, relative_to",
+    [
+        ("AST ≤ 2.5 x ULN", 2.5, "ULN"),
+        ("ALT <= 3xULN", 3, "ULN"),
+        ("Total bilirubin ≤ 1.5 times the upper limit of normal", 1.5, "ULN"),
+        ("Serum creatinine ≤ 1.5 × institutional ULN", 1.5, "ULN"),
+        ("INR < 1.5 x the upper limit of normal (ULN)", 1.5, "ULN"),
+        ("Fibrinogen ≥ 1.0 x LLN", 1.0, "LLN"),
+        ("AST more than twice the upper limit of normal", 2, "ULN"),
+    ],
+)
+def test_multiples_of_reference_limits(line, value, relative_to):
+    rule = one_rule(line)
+    assert rule["value"] == value
+    assert rule["relative_to"] == relative_to
+    assert rule["unit"] is None
+    assert rule["normalized"] is None
+
+
+def test_markdown_escapes_are_understood_and_offsets_point_into_the_original():
+    text = "1. Finger pulse oximetry saturation \\>92% in non-oxygenated state;\n2. PLT \\<30\\*×10\\^9/L"
+    rules = rules_of(text)
+    assert [(r["comparator"], r["value"], r["unit"]) for r in rules] == [(">", 92, "%"), ("<", 30, "10*9/L")]
+    for r in rules:
+        assert text[r["start"]:r["end"]] == r["text"]
+        assert "\\" in r["text"]
+
+
+def test_glued_tokens_are_split():
+    rule = one_rule("PLT<30*×10^9/L")
+    assert (rule["variable"]["text"], rule["comparator"], rule["value"], rule["unit"]) == ("PLT", "<", 30, "10*9/L")
+
+
+def test_coordination_distributes_the_threshold():
+    rules = rules_of("ALT, AST ≤ 2.5 x ULN")
+    assert [r["variable"]["name"] for r in rules] == ["alt", "ast"]
+    assert all(r["value"] == 2.5 and r["relative_to"] == "ULN" for r in rules)
+    slash = rules_of("AST/ALT ≤ 3 x ULN")
+    assert sorted(r["variable"]["name"] for r in slash) == ["alt", "ast"]
+
+
+def test_parenthesised_aliases_are_one_variable():
+    rule = one_rule("Neutrophils (Absolute neutrophil count (ANC)) ≥ 1.5 x 109/L")
+    assert rule["variable"]["text"].startswith("Neutrophils")
+    assert rule["unit"] == "10*9/L"
+
+
+def test_alternatives_are_joined_by_or():
+    out = extract("Creatinine clearance ≥ 40 ml/min or serum creatinine ≤ 1.5 x upper limit of normal (ULN)")
+    crit = out["criteria"][0]
+    ids = [r["id"] for r in crit["rules"]]
+    assert len(ids) == 2
+    assert crit["logic"] == {"op": "or", "args": ids}
+    assert crit["rules"][1]["relative_to"] == "ULN"
+
+
+def test_conjunction_is_and():
+    out = extract("Absolute lymphocyte count ≥ 0.6 x 109/L and percentage of lymphocytes ≥ 10%")
+    crit = out["criteria"][0]
+    assert crit["logic"]["op"] == "and"
+    assert [r["unit"] for r in crit["rules"]] == ["10*9/L", "%"]
+
+
+def test_population_condition_for_a_subgroup():
+    text = ("ALT, AST ≤ 2.5 x ULN and total bilirubin ≤ 1.5 x ULN (for subjects with Gilbert's syndrome, "
+            "ALT, AST ≤ 5 x ULN and total bilirubin ≤ 3 x ULN)")
+    rules = rules_of(text)
+    assert len(rules) == 6
+    default = [r for r in rules if not r["conditions"]]
+    special = [r for r in rules if r["conditions"]]
+    assert [r["value"] for r in default] == [2.5, 2.5, 1.5]
+    assert [r["value"] for r in special] == [5, 5, 3]
+    for r in special:
+        cond = r["conditions"][0]
+        assert cond["kind"] == "population"
+        assert "Gilbert" in cond["text"]
+
+
+def test_population_after_the_threshold():
+    rules = rules_of("AST ≤ 2.5 x ULN (≤ 5 x ULN if liver metastases are present)")
+    assert [r["value"] for r in rules] == [2.5, 5]
+    assert rules[0]["conditions"] == []
+    assert rules[1]["conditions"][0]["kind"] == "population"
+    assert "liver metastases" in rules[1]["conditions"][0]["text"]
+
+
+def test_qualifier_attached_to_its_threshold():
+    rules = rules_of("severe thrombocytopenia (platelets <30×10^9/L or <50×10^9/L with bleeding tendency)")
+    assert [r["value"] for r in rules] == [30, 50]
+    assert rules[0]["conditions"] == []
+    assert rules[1]["conditions"][0]["kind"] == "qualifier"
+    assert rules[1]["conditions"][0]["text"] == "with bleeding tendency"
+
+
+def test_temporal_window_is_inherited_by_child_items():
+    text = ("Inclusion Criteria\n\n1. Blood cell analysis within 3 days prior to single collection:\n\n"
+            "1. Hemoglobin (Hb) ≥ 80 g/L;\n2. Platelet count (PLT) ≥ 20 x 109/L;\n2. Signed consent.")
+    out = extract(text)
+    ids = {c["id"]: c for c in out["criteria"]}
+    assert set(ids) == {"inc-1", "inc-1.1", "inc-1.2", "inc-2"}
+    for cid in ("inc-1.1", "inc-1.2"):
+        (rule,) = ids[cid]["rules"]
+        (cond,) = rule["conditions"]
+        assert cond["kind"] == "temporal"
+        assert cond["inherited_from"] == "inc-1"
+        assert text[cond["start"]:cond["end"]].startswith("within 3 days prior to single collection")
+        assert cond["value"] == 3 and cond["unit"] == "d" and cond["relation"] == "before"
+
+
+def test_time_windows_are_not_rules():
+    assert rules_of("No live vaccine within 30 days prior to randomization") == []
+    rule = one_rule("Hemoglobin ≥ 9 g/dL within 14 days before enrollment")
+    assert rule["conditions"][0]["kind"] == "temporal"
+
+
+def test_exclusion_rules_are_written_as_stated_and_sectioned():
+    out = extract("Exclusion Criteria:\n- Uncontrolled hypertension (systolic blood pressure >160 mmHg)")
+    (crit,) = out["criteria"]
+    assert crit["section"] == "exclusion"
+    (rule,) = crit["rules"]
+    assert (rule["comparator"], rule["value"], rule["unit"]) == (">", 160, "mm[Hg]")
+
+
+def test_negation_from_context():
+    rules = rules_of("No evidence of hemoglobin < 8 g/dL")
+    assert rules and rules[0]["negated"] is True
+    assert one_rule("Hemoglobin < 8 g/dL")["negated"] is False
+
+
+def test_unit_conversion_to_canonical_unit():
+    rule = one_rule("Hemoglobin ≥ 9 g/dL")
+    assert rule["normalized"] == {"value": 90, "value_high": None, "unit": "g/L"}
+    rule = one_rule("Platelets ≥ 100,000/mm3")
+    assert rule["normalized"]["value"] == pytest.approx(100)
+    assert rule["normalized"]["unit"] == "10*9/L"
+
+
+def test_unknown_variable_still_gives_a_rule():
+    rule = one_rule("Zorblax index ≥ 4.5 mg/L")
+    assert rule["variable"]["code"] is None
+    assert "zorblax" in rule["variable"]["name"]
+    assert (rule["comparator"], rule["value"], rule["unit"]) == (">=", 4.5, "mg/L")
+
+
+def test_value_before_variable():
+    rules = rules_of("Hypertension (≥140 mmHg systolic and/or ≥90 mmHg diastolic)")
+    assert [(r["variable"]["text"], r["value"]) for r in rules] == [("systolic", 140), ("diastolic", 90)]
+
+
+def test_counts_and_plain_numbers_are_not_thresholds():
+    assert rules_of("At least one of the following conditions") == []
+    assert rules_of("Type 2 diabetes mellitus diagnosed in 2015") == []
+    assert rules_of("COVID-19 vaccination") == []
