@@ -107,12 +107,13 @@ def _fallback_name(doc_text: str, crit_start: int, q_start: int) -> tuple[int, i
 
 
 class Linker:
-    def __init__(self, nlp: Language, name: str, model: str | None):
+    def __init__(self, nlp: Language, name: str, model: str | None, threshold: float = 0.5):
         self.name = name
         _register_extensions()
         from ..learned import load_linker_model
 
         self.model = load_linker_model(model)
+        self.threshold = threshold
 
     def __call__(self, doc: Doc) -> Doc:
         rules_by_criterion: dict[str, list[Rule]] = {}
@@ -144,9 +145,13 @@ class Linker:
             units = self._link(doc, cs, crit_mentions, crit_quantities)
             rules: list[Rule] = []
             units = [(q, targets) for q, targets in units if self._keep(q, targets)]
-            for q, targets in units:
+            confidences = [None] * len(units)
+            if self.model is not None:
+                units, confidences = self._filter_with_model(doc.text, crit, units)
+            for (q, targets), confidence in zip(units, confidences):
                 for target in targets:
                     rule = self._make_rule(doc.text, f"{cid}.r{len(rules) + 1}", q, target)
+                    rule.confidence = confidence
                     rules.append(rule)
                     span = doc.char_span(rule.start, rule.end, alignment_mode="expand")
                     if span is not None:
@@ -246,6 +251,18 @@ class Linker:
         units.sort(key=lambda u: u[0].start)
         return units
 
+    def _filter_with_model(self, text: str, crit: Span, units):
+        """Keep the thresholds the learned model believes in; returns (units, confidences)."""
+        from ..learning.features import unit_features
+
+        rows = [unit_features(text, crit.start_char, crit.end_char, q, targets, crit._.criterion_section)
+                for q, targets in units]
+        if not rows:
+            return units, []
+        probs = self.model.predict_proba(rows)[:, 1]
+        kept = [(u, round(float(p), 4)) for u, p in zip(units, probs) if p >= self.threshold]
+        return [u for u, _ in kept], [p for _, p in kept]
+
     @staticmethod
     def _absorb_alias(text: str, group: list, alias: "_Target") -> None:
         """Let the variable span cover "name (ABBR)" when the alias closes its parenthesis."""
@@ -324,9 +341,9 @@ class Linker:
 
 @Language.factory(
     "criteria_linker",
-    default_config={"model": None},
+    default_config={"model": None, "threshold": 0.5},
     requires=["doc._.criteria", "doc._.quantities", "doc._.variable_mentions"],
     assigns=["doc._.rules", "doc._.logic"],
 )
-def make_linker(nlp: Language, name: str, model: str | None) -> Linker:
-    return Linker(nlp, name, model)
+def make_linker(nlp: Language, name: str, model: str | None, threshold: float) -> Linker:
+    return Linker(nlp, name, model, threshold)
