@@ -54,6 +54,10 @@ _MAX_LINK_GAP = 80
 _MAX_AFTER_GAP = 25
 
 
+def _inside_parens(text: str, start: int, pos: int) -> bool:
+    return text.count("(", start, pos) > text.count(")", start, pos)
+
+
 def _register_extensions() -> None:
     for name in ("rules", "logic"):
         if not Doc.has_extension(name):
@@ -90,6 +94,10 @@ def _fallback_name(doc_text: str, crit_start: int, q_start: int) -> tuple[int, i
     base = q_start - len(window)
     masked = re.sub(r"\([^()\s]{1,15}\)", lambda m: "_" * len(m.group()), window)  # keep "(SPADI)"
     cut = max(masked.rfind(ch) for ch in ",;:()[]\n")
+    if cut >= 0 and masked[cut] == "(" and not masked[cut + 1:].strip():
+        # "Framingham risk score (10 % or above)": the name stands before the parenthesis
+        masked, window = masked[:cut], window[:cut]
+        cut = max(masked.rfind(ch) for ch in ",;:()[]\n")
     if cut >= 0:
         window, base = window[cut + 1:], base + cut + 1
     words = list(re.finditer(r"\([^()\s]{1,15}\)|[^\W\d_][\w'’/-]*|\d+[\w-]*", window))
@@ -220,7 +228,7 @@ class Linker:
                 gap = text[anchor:q.start]
                 if group_used:
                     ok = len(gap) <= 40 and re.match(r"^[\s,;]*(?:and\s*/\s*or|or|and|but|/|,)?[\s(]*(?:\w+\s+){0,3}?[\s(]*$", gap, re.I) \
-                        and ";" not in gap
+                        and (";" not in gap or _inside_parens(text, group_end, q.start))
                 else:
                     ok = len(gap) <= _MAX_LINK_GAP and ";" not in gap and _LINK_GAP.match(gap) is not None
                 nxt = events[idx + 1] if idx + 1 < len(events) else None
@@ -230,10 +238,11 @@ class Linker:
                 if ok:
                     targets = list(group)
             if q.is_time and (q.temporal_cue or not (targets and any(_is_time_variable(t) for t in targets))):
-                if not (q.unit == "a" and not q.temporal_cue and targets is None):
+                if not (q.unit == "a" and not q.temporal_cue and targets is None
+                        and self._looks_like_age(text, crit_start, q)):
                     continue  # a time window, not a threshold of a variable
             if targets is None:
-                if q.unit == "a" and not q.temporal_cue:
+                if q.unit == "a" and not q.temporal_cue and self._looks_like_age(text, crit_start, q):
                     targets = [self._age_target(text, q)]
                 else:
                     pending.append(q)
@@ -280,6 +289,13 @@ class Linker:
         if unknown and q.unit is None and q.relative_to is None and q.comparator_form in ("word", "postfix", "none"):
             return False
         return True
+
+    @staticmethod
+    def _looks_like_age(text: str, crit_start: int, q: Quantity) -> bool:
+        """Years with no variable are an age when the words around say so, or the item starts with them."""
+        if q.start - crit_start <= 2:
+            return True
+        return _AGE_CUE.search(text, max(crit_start, q.start - 40), min(len(text), q.end + 15)) is not None
 
     @staticmethod
     def _age_target(text: str, q: Quantity) -> _Target:
