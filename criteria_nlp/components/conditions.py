@@ -11,12 +11,14 @@
 Each condition carries its own text span (into the original input) and structured fields.
 """
 import re
+from bisect import bisect_left
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..models import Condition, Rule
-from ..quantities.grammar import TIME_UNITS, find_quantities
+from ..quantities.grammar import find_quantities
+from .quantities import _shift
 
 _TIME_CUE = re.compile(
     r"(?:\bwithin(?:[ \t]+the(?:[ \t]+(?:last|past|previous|preceding))?)?|\bin[ \t]+the[ \t]+(?:last|past|previous|preceding|prior)"
@@ -59,11 +61,19 @@ def _register_extensions() -> None:
         Doc.set_extension("criterion_conditions", default=None)
 
 
-def temporal_conditions(text: str, start: int, end: int) -> list[Condition]:
-    """Time windows in ``text[start:end]`` (offsets into ``text``)."""
+def temporal_conditions(text: str, start: int, end: int, quantities=None) -> list[Condition]:
+    """Time windows in ``text[start:end]`` (offsets into ``text``).
+
+    ``quantities``: the quantities already found in that range (offsets into ``text``); found
+    again when not given.
+    """
     out = []
     segment = text[start:end]
-    for q in find_quantities(segment):
+    if quantities is None:
+        local = find_quantities(segment)
+    else:
+        local = [_shift(q, -start) for q in quantities]
+    for q in local:
         if not q.is_time:
             continue
         cue = _TIME_CUE.search(segment, max(0, q.start - 40), q.start)
@@ -126,10 +136,15 @@ class ConditionFinder:
         text = doc.text
         rules_by_criterion: dict[str, list[Rule]] = doc._.rules or {}
         by_id = {c._.criterion_id: c for c in (doc._.criteria or [])}
+        quantities_in: dict[int, list] = {}
+        for span in doc._.quantities or []:
+            quantities_in.setdefault(span._.quantity.start, []).append(span._.quantity)
+        starts = sorted(quantities_in)
         inheritable: dict[str, list[Condition]] = {}
         for cid, crit in by_id.items():
             cs, ce = crit.start_char, crit.end_char
-            temporal = temporal_conditions(text, cs, ce)
+            crit_quantities = [q for k in starts[bisect_left(starts, cs):bisect_left(starts, ce)] for q in quantities_in[k]]
+            temporal = temporal_conditions(text, cs, ce, crit_quantities)
             populations = [_span_condition("population", text, m, cs, "who") for m in _POPULATION.finditer(text[cs:ce])]
             inheritable[cid] = [c for c in temporal + populations
                                 if not any(r.start <= c.start < r.end for r in rules_by_criterion.get(cid, []))]

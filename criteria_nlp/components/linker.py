@@ -124,6 +124,7 @@ class Linker:
         self.threshold = threshold
 
     def __call__(self, doc: Doc) -> Doc:
+        text = doc.text
         rules_by_criterion: dict[str, list[Rule]] = {}
         logic_by_criterion: dict[str, dict] = {}
         rule_spans: list[Span] = []
@@ -150,15 +151,15 @@ class Linker:
             if not crit_quantities:
                 continue
             cid = crit._.criterion_id
-            units = self._link(doc, cs, crit_mentions, crit_quantities)
+            units = self._link(text, cs, crit_mentions, crit_quantities)
             rules: list[Rule] = []
             units = [(q, targets) for q, targets in units if self._keep(q, targets)]
             confidences = [None] * len(units)
             if self.model is not None:
-                units, confidences = self._filter_with_model(doc.text, crit, units)
+                units, confidences = self._filter_with_model(text, crit, units)
             for (q, targets), confidence in zip(units, confidences):
                 for target in targets:
-                    rule = self._make_rule(doc.text, f"{cid}.r{len(rules) + 1}", q, target)
+                    rule = self._make_rule(text, f"{cid}.r{len(rules) + 1}", q, target)
                     rule.confidence = confidence
                     rules.append(rule)
                     span = doc.char_span(rule.start, rule.end, alignment_mode="expand")
@@ -167,15 +168,14 @@ class Linker:
                         rule_spans.append(span)
             if rules:
                 rules_by_criterion[cid] = rules
-                logic_by_criterion[cid] = self._logic(doc.text, units, rules)
+                logic_by_criterion[cid] = self._logic(text, units, rules)
         doc._.rules = rules_by_criterion
         doc._.logic = logic_by_criterion
         doc.spans[RULE_SPAN_GROUP] = rule_spans
         return doc
 
     # -- linking ---------------------------------------------------------------------------
-    def _link(self, doc: Doc, crit_start: int, mentions: list[Span], quantities: list[Quantity]):
-        text = doc.text
+    def _link(self, text: str, crit_start: int, mentions: list[Span], quantities: list[Quantity]):
         events = [(m.start_char, 0, m) for m in mentions] + [(q.start, 1, q) for q in quantities]
         events.sort(key=lambda e: (e[0], e[1]))
         group: list[_Target] = []

@@ -44,13 +44,14 @@ def _skip_heading_tail(text: str, start: int) -> int:
 def section_bounds(doc: Doc) -> list[tuple[int, int, str | None]]:
     """(body_start_char, body_end_char, category) of each section of ``doc``."""
     sections = doc._.sections if Doc.has_extension("sections") else None
+    text = doc.text
     if not sections:
-        return [(0, len(doc.text), None)]
+        return [(0, len(text), None)]
     bounds = []
     for sec in sections:
-        start = doc[sec.title_end].idx if sec.title_end < len(doc) else len(doc.text)
+        start = doc[sec.title_end].idx if sec.title_end < len(doc) else len(text)
         if sec.category is not None:
-            start = _skip_heading_tail(doc.text, start)
+            start = _skip_heading_tail(text, start)
         end = doc[sec.body_end - 1].idx + len(doc[sec.body_end - 1]) if sec.body_end > 0 else 0
         end = max(end, start)
         if sec.category is None and sec.title_start == sec.title_end == 0:
