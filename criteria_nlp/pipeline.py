@@ -1,6 +1,8 @@
 """Building the pipeline and running it: the public ``extract`` entry points."""
 from __future__ import annotations
 
+import re
+import warnings
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -18,8 +20,13 @@ RESOURCES = Path(__file__).parent / "resources"
 _ESCAPABLE = set("\\`*_{}[]()#+-.!|<>^~=")
 
 
+_MARKDOWN_MARKS = re.compile(r"\*\*|__|^[ \t]*#{1,6}(?=[ \t])", re.MULTILINE)
+
+
 def mask_markup(text: str) -> str:
-    """Replace markdown escape backslashes by spaces (same length, offsets unchanged)."""
+    """Blank markdown escape backslashes, bold marks and heading hashes (same length, offsets unchanged)."""
+    if "**" in text or "__" in text or "#" in text:
+        text = _MARKDOWN_MARKS.sub(lambda m: " " * len(m.group()), text)
     if "\\" not in text:
         return text
     chars = list(text)
@@ -41,6 +48,9 @@ def build_pipeline(linker_model: str | None = "default") -> Language:
 
     import medspacy  # noqa: F401  (registers medspaCy's factories)
 
+    # medspaCy's matchers hold only phrase rules here; their empty token Matcher warns on every call
+    warnings.filterwarnings("ignore", message=r".*\[W036\]")
+
     nlp = spacy.blank("en")
     customize_tokenizer(nlp)
     nlp.add_pipe(
@@ -58,7 +68,7 @@ def build_pipeline(linker_model: str | None = "default") -> Language:
     nlp.add_pipe("criteria_variables")
     nlp.add_pipe("criteria_linker", config={"model": linker_model})
     nlp.add_pipe("criteria_conditions")
-    nlp.add_pipe("criteria_context")
+    nlp.add_pipe("criteria_context", config={"rules": str(RESOURCES / "context_rules.json")})
     nlp.add_pipe("criteria_normalizer")
     return nlp
 

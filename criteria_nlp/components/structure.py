@@ -13,13 +13,15 @@ section of unknown kind when there is none) and splits each section body into cr
 
 import re
 
+import numpy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from ..structure import parse_items
 
 _HEADING_TAIL = re.compile(r"[ \t]*[:*_#]*[ \t]*")
-_SENTENCE_END = {";", ".", "!", "?"}
+# a sentence starts at the first non-space after ";", after a period followed by a capital, after a newline
+_SENTENCE_BOUNDARY = re.compile(r"(?:;|\.(?=\s+[A-Z])|\n)\s*(?=\S)")
 
 
 def _register_extensions() -> None:
@@ -86,18 +88,18 @@ class CriteriaStructure:
 
     @staticmethod
     def _set_sentences(doc: Doc, spans: list[Span]) -> None:
-        starts = {span.start for span in spans}
-        starts.add(0)
-        for token in doc:
-            if token.i > 0 and doc[token.i - 1].text in _SENTENCE_END and not token.is_space:
-                prev = doc[token.i - 1]
-                # "e.g." and decimals are not sentence ends; a period then a capital is
-                if prev.text == ";" or (prev.text == "." and token.text[:1].isupper()):
-                    starts.add(token.i)
-            if token.is_space and "\n" in token.text and token.i + 1 < len(doc):
-                starts.add(token.i + 1)
-        for token in doc:
-            token.is_sent_start = token.i in starts
+        """Sentence starts at each criterion, each line, and after ``;`` or a period before a capital."""
+        if not len(doc):
+            return
+        token_starts = doc.to_array(["IDX"]).astype(numpy.int64).ravel()
+        char_starts = [m.end() for m in _SENTENCE_BOUNDARY.finditer(doc.text)]
+        idx = numpy.searchsorted(token_starts, numpy.asarray(char_starts, dtype=numpy.int64))
+        starts = numpy.full(len(doc), -1, dtype=numpy.int64)
+        starts[0] = 1
+        starts[idx[idx < len(doc)]] = 1
+        for span in spans:
+            starts[span.start] = 1
+        doc.from_array(["SENT_START"], starts.astype(numpy.uint64).reshape(-1, 1))
 
 
 @Language.factory(

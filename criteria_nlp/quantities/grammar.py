@@ -69,7 +69,8 @@ def _phrase_regex(phrases, *, word_bounded: bool = True) -> str:
 
 @dataclass(frozen=True)
 class _Lexicon:
-    token_re: re.Pattern
+    comp_rev_re: re.Pattern
+    number_re: re.Pattern
     prefix_of: dict[str, str]
     postfix_re: re.Pattern
     postfix_of: dict[str, str]
@@ -93,8 +94,11 @@ def lexicon() -> _Lexicon:
     number_words = {k.lower(): float(v) for k, v in data["number_words"].items()}
     comp_alt = _phrase_regex(prefix_of)
     words_alt = _phrase_regex(number_words)
-    token_re = re.compile(
-        rf"(?P<comp>{comp_alt})|(?P<num>{NUMBER_PATTERN})|(?P<word>{words_alt})", re.IGNORECASE
+    # comparators are found by looking back from each number: one anchored match on the
+    # reversed text instead of trying ~200 phrases at every character
+    comp_rev_re = re.compile(
+        rf"[ \t]*(?:(?:fo|eht)[ \t]+)?(?::[ \t]*)?(?P<comp>{_phrase_regex([p[::-1] for p in prefix_of])})",
+        re.IGNORECASE,
     )
     postfix_re = re.compile(rf"[ \t]*\(?[ \t]*(?P<post>{_phrase_regex(postfix_of)})(?![\w])", re.IGNORECASE)
     rel_long = [p for ps in data["relative"].values() for p in ps if len(p) > 2]
@@ -122,12 +126,11 @@ def lexicon() -> _Lexicon:
     )
     relative_names = {_normalise_phrase(p): name for name, ps in data["relative"].items() for p in ps}
     globals()["_RELATIVE_NAMES"] = relative_names
-    return _Lexicon(token_re, prefix_of, postfix_re, postfix_of, relative_re, range_re, opener_re,
-                    inclusive_re, number_words, re.compile(words_alt, re.IGNORECASE))
+    return _Lexicon(comp_rev_re, re.compile(NUMBER_PATTERN), prefix_of, postfix_re, postfix_of, relative_re, range_re, opener_re,
+                    inclusive_re, number_words, re.compile(rf"\b(?:{words_alt})", re.IGNORECASE))
 
 
 _RELATIVE_NAMES: dict[str, str] = {}
-_GAP_COMP_NUM = re.compile(r"[ \t]*(?::[ \t]*)?(?:of[ \t]+|the[ \t]+)?$")
 _TEMPORAL_BEFORE = re.compile(
     r"(?:\bwithin|\bin[ \t]+the[ \t]+(?:last|past|previous|preceding|prior|next|first)|\bduring[ \t]+the(?:[ \t]+(?:last|past|previous|prior))?"
     r"|\bfor|\bfor[ \t]+(?:a|the)[ \t]+(?:period|duration)[ \t]+of|\bperiod[ \t]+of|\bin[ \t]+the|\bsince|\bwithin[ \t]+the(?:[ \t]+(?:last|past|previous))?|\bpast|\blast|\bafter|\bbefore|\bprior[ \t]+to|\bat[ \t]+least)[ \t]*$",
@@ -166,31 +169,58 @@ def _unit_after(text: str, pos: int) -> UnitMatch | None:
     return unit
 
 
+class _Found:
+    """A comparator found by looking back from a number (quacks like the ``re.Match`` it replaces)."""
+
+    __slots__ = ("_text", "_start", "_end")
+
+    def __init__(self, text: str, start: int, end: int):
+        self._text, self._start, self._end = text, start, end
+
+    def group(self) -> str:
+        return self._text[self._start:self._end]
+
+    def start(self) -> int:
+        return self._start
+
+    def end(self) -> int:
+        return self._end
+
+
+_LOOKBACK = 60
+
+
+def _comparator_before(text: str, lex: _Lexicon, pos: int, floor: int) -> _Found | None:
+    """The comparator that ends right before ``pos`` (matched on the reversed text, one attempt)."""
+    lo = max(floor, pos - _LOOKBACK)
+    m = lex.comp_rev_re.match(text[lo:pos][::-1])
+    if m is None:
+        return None
+    return _Found(text, pos - m.end("comp"), pos - m.start("comp"))
+
+
 def find_quantities(text: str) -> list[Quantity]:
     """Every threshold-like expression of ``text``, in order, non-overlapping."""
     lex = lexicon()
-    if not any(ch.isdigit() for ch in text) and not lex.word_re.search(text):
+    candidates = list(lex.number_re.finditer(text))
+    words = list(lex.word_re.finditer(text))
+    if not candidates and not words:
         return []
+    if words:
+        candidates = sorted(candidates + words, key=lambda m: m.start())
     found: list[Quantity] = []
-    pending_comp: re.Match | None = None
     consumed = 0
-    for m in lex.token_re.finditer(text):
-        if m.start() < consumed:
-            continue
-        if m.group("comp") is not None:
-            pending_comp = m
-            continue
-        is_word = m.group("word") is not None
+    for m in candidates:
         num_start, num_end = m.span()
-        comp = None
-        if pending_comp is not None and _GAP_COMP_NUM.match(text, pending_comp.end(), num_start):
-            comp = pending_comp
-        pending_comp = None
+        if num_start < consumed:
+            continue
+        is_word = not m.group()[0].isdigit() and m.group()[0] not in "-−."
+        comp = _comparator_before(text, lex, num_start, consumed)
         if is_word and comp is None:
             continue  # "one of the following" is not a threshold
         if not is_word and _is_identifier_number(text, num_start, num_end):
             continue
-        value = lex.number_words[m.group("word").lower()] if is_word else parse_number(m.group("num"))
+        value = lex.number_words.get(m.group().lower()) if is_word else parse_number(m.group())
         if value is None:
             continue
         q = _read_tail(text, lex, comp, num_start, num_end, value)
