@@ -10,7 +10,11 @@
   ``spawn``; override with ``$CRITERIA_NLP_MP_START``), each worker building the pipeline
   once; at most ``2 * workers`` batches are in flight, so memory stays constant whatever the
   input size, and outcomes are yielded in input order;
-* records that a reader already marked as errors pass through as error records.
+* records that a reader already marked as errors pass through as error records;
+* with ``timeout`` (seconds per document, via SIGALRM where available) a batch that runs
+  longer than that is redone one document at a time, each with that limit, and a document
+  that exceeds it becomes an error record ("timed out") -- a pathological input costs at most
+  about twice the limit instead of stalling the run.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ import itertools
 import multiprocessing
 import os
 import signal
+import threading
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -60,7 +65,32 @@ def _finish(record: InputRecord, result: dict[str, Any]) -> tuple[dict[str, Any]
     return result, count_rules(result), None
 
 
-def process_batch(records: list[InputRecord]) -> list[tuple[dict[str, Any], int, str | None]]:
+class ExtractionTimeout(Exception):
+    pass
+
+
+def _alarm(signum, frame):  # noqa: ARG001
+    raise ExtractionTimeout()
+
+
+def _can_alarm() -> bool:
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+def _limited(seconds: float | None, fn):
+    """``fn()`` interrupted by ExtractionTimeout after ``seconds`` (no limit if None/0 or not possible)."""
+    if not seconds or not _can_alarm():
+        return fn()
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return fn()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def process_batch(records: list[InputRecord], timeout: float | None = None) -> list[tuple[dict[str, Any], int, str | None]]:
     """Extract one batch (in this process); one ``(result, n_rules, error)`` per record."""
     from .pipeline import extract, extract_many
 
@@ -73,8 +103,8 @@ def process_batch(records: list[InputRecord]) -> list[tuple[dict[str, Any], int,
             out[i] = (error_record(r, msg), 0, msg)
     results: list[Any] | None
     try:
-        results = list(extract_many(((records[i].text, records[i].id, records[i].path) for i in ok),
-                                    batch_size=max(1, len(ok))))
+        results = _limited(timeout, lambda: list(extract_many(
+            ((records[i].text, records[i].id, records[i].path) for i in ok), batch_size=max(1, len(ok)))))
         if len(results) != len(ok):
             results = None
     except Exception:  # noqa: BLE001 - retried one by one below
@@ -84,12 +114,17 @@ def process_batch(records: list[InputRecord]) -> list[tuple[dict[str, Any], int,
         for i in ok:
             r = records[i]
             try:
-                results.append(extract(r.text, doc_id=r.id, path=r.path))
+                results.append(_limited(timeout, lambda r=r: extract(r.text, doc_id=r.id, path=r.path)))
+            except ExtractionTimeout:
+                results.append(ExtractionTimeout(f"timed out after {timeout:g} s"))
             except Exception as exc:  # noqa: BLE001 - becomes an error record
                 results.append(exc)
     for i, res in zip(ok, results):
         r = records[i]
-        if isinstance(res, BaseException):
+        if isinstance(res, ExtractionTimeout):
+            msg = f"extraction {res}"
+            out[i] = (error_record(r, msg), 0, msg)
+        elif isinstance(res, BaseException):
             msg = f"extraction failed: {_describe(res)}"
             out[i] = (error_record(r, msg), 0, msg)
         else:
@@ -141,13 +176,14 @@ def process_records(
     workers: int = 1,
     batch_size: int = 64,
     max_in_flight: int | None = None,
+    timeout: float | None = None,
 ) -> Iterator[Outcome]:
     """One :class:`Outcome` per input record, in input order (see the module docstring)."""
     batch_size = max(1, int(batch_size))
     batches = _chunks(records, batch_size)
     if workers <= 1:
         for batch in batches:
-            yield from _outcomes(batch, process_batch(batch))
+            yield from _outcomes(batch, process_batch(batch, timeout))
         return
 
     limit = max_in_flight or 2 * workers
@@ -164,10 +200,10 @@ def process_records(
                     exhausted = True
                     break
                 try:
-                    fut = executor.submit(process_batch, batch)
+                    fut = executor.submit(process_batch, batch, timeout)
                 except BrokenProcessPool:
                     executor = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker)
-                    fut = executor.submit(process_batch, batch)
+                    fut = executor.submit(process_batch, batch, timeout)
                 pending.append((batch, fut))
             if not pending:
                 break
@@ -185,7 +221,7 @@ def process_records(
                 resubmit = [b for b, _ in pending]
                 pending.clear()
                 for b in resubmit:
-                    pending.append((b, executor.submit(process_batch, b)))
+                    pending.append((b, executor.submit(process_batch, b, timeout)))
             except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable result
                 msg = f"extraction failed: {_describe(exc)}"
                 results = [(error_record(r, msg), 0, msg) for r in batch]

@@ -195,6 +195,12 @@ class Linker:
                 for q in pending:
                     units.append((q, self._fallback_targets(text, crit_start, q)))
                 pending = []
+                if group and not group_used and gap.strip() == "" and gap.count("\n") == 0:
+                    # "Blood pressure systolic": adjacent names are one variable, the last one naming it
+                    target.start = group[-1].start
+                    group[-1] = target
+                    group_end = target.end
+                    continue
                 if group and not group_used and _COORD_GAP.match(gap):
                     if any(t.name == target.name for t in group):
                         self._absorb_alias(text, group, target)  # alias: "Platelet count (PLT)"

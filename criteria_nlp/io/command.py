@@ -63,6 +63,8 @@ def add_extract_parser(sub) -> None:
                    help="worker processes (each builds the pipeline once; default 1)")
     p.add_argument("--batch-size", type=_positive_int, default=64, metavar="N",
                    help="documents per nlp.pipe batch (default 64)")
+    p.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
+                   help="per-document time limit; a document over it becomes an error record (default 120, 0 = none)")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run: skip the records already in the -o output")
     p.add_argument("--limit", type=_positive_int, default=None, metavar="N",
@@ -260,7 +262,8 @@ def _run(args) -> int:
     single = mode == "pretty" and len(paths) == 1
     progress = Progress(total, enabled=show and not single)
     shown_errors = 0
-    outcomes = process_records(records, workers=args.workers, batch_size=args.batch_size)
+    outcomes = process_records(records, workers=args.workers, batch_size=args.batch_size,
+                               timeout=args.timeout if args.timeout and args.timeout > 0 else None)
     try:
         for outcome in outcomes:
             for w in writers:

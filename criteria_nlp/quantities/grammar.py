@@ -228,7 +228,23 @@ def find_quantities(text: str) -> list[Quantity]:
             continue
         found.append(q)
         consumed = q.end
-    return _merge_bounds(text, found)
+    return _share_units(text, _merge_bounds(text, found))
+
+
+_ALTERNATIVE_GAP = re.compile(r"[ \t]*(?:,|/|or|and|and[ \t]*/[ \t]*or|nor)[ \t]*$", re.IGNORECASE)
+
+
+def _share_units(text: str, found: list[Quantity]) -> list[Quantity]:
+    """``≥140 or <100 mmHg``, ``≤ 2.5 or ≤ 5 x ULN``: a unit written once holds for both values."""
+    from dataclasses import replace
+
+    for i in range(len(found) - 2, -1, -1):
+        q, nxt = found[i], found[i + 1]
+        if q.unit is None and q.relative_to is None and q.comparator and (nxt.unit or nxt.relative_to) \
+                and _ALTERNATIVE_GAP.match(text, q.end, nxt.start):
+            found[i] = replace(q, unit=nxt.unit, unit_text=nxt.unit_text, unit_start=nxt.unit_start,
+                               unit_end=nxt.unit_end, unit_kind=nxt.unit_kind, relative_to=nxt.relative_to)
+    return found
 
 
 def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
