@@ -47,6 +47,26 @@ _MAX_LINK_GAP = 80
 _MAX_AFTER_GAP = 25
 
 
+_SCORE_CATEGORIES = {"score", "cardiac"}
+_ROMAN_VALUE = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6,
+                "ⅰ": 1, "ⅱ": 2, "ⅲ": 3, "ⅳ": 4, "ⅴ": 5, "ⅵ": 6}
+_VAL = r"(?:VI|IV|V|III|II|I|[ⅠⅡⅢⅣⅤⅥ]|\d{1,2}(?:\.\d)?)"
+_SCORE_VALUE = re.compile(_VAL)
+_SCORE_VALUES = re.compile(
+    r"(?:[ \t]*(?:\([^()\n]{0,40}\)|functional|physical|status|class(?:es|ification)?|grades?|stages?|scores?|levels?|of|is|=|:))*"
+    rf"[ \t]*(?P<vals>{_VAL}(?:[ \t]*(?:-|–|to|or|and|,|/)[ \t]*{_VAL})*)(?![\w.%/])(?![ \t]*(?:[<>≤≥=]|x\b|×|%|mg|g/|mm|cm|kg|years?|months?|weeks?|days?))",
+)
+
+
+_SCORE_KEYWORD = re.compile(r"class|grade|stage|score|level|status", re.IGNORECASE)
+
+
+def _score_number(token: str) -> float | None:
+    if token[0].isdigit():
+        return float(token)
+    return _ROMAN_VALUE.get(token.lower())
+
+
 def _inside_parens(text: str, start: int, pos: int) -> bool:
     return text.count("(", start, pos) > text.count(")", start, pos)
 
@@ -141,7 +161,8 @@ class Linker:
             while j < len(quantities) and quantities[j]._.quantity.start < ce:
                 crit_quantities.append(quantities[j]._.quantity)
                 j += 1
-            if not crit_quantities:
+            if not crit_quantities and not any(
+                    m._.variable_entry.category in _SCORE_CATEGORIES for m in crit_mentions):
                 continue
             cid = crit._.criterion_id
             units = self._link(text, cs, crit_mentions, crit_quantities)
@@ -236,7 +257,7 @@ class Linker:
                     ok = False  # "≥140 mmHg systolic and/or ≥90 mmHg diastolic"
                 if ok:
                     targets = list(group)
-            if q.is_time and (q.temporal_cue or not (targets and any(_is_time_variable(t) for t in targets))):
+            if q.is_time and not (targets and any(_is_time_variable(t) for t in targets)):
                 if not (q.unit == "a" and not q.temporal_cue and targets is None
                         and self._looks_like_age(text, crit_start, q)):
                     continue  # a time window, not a threshold of a variable
@@ -256,8 +277,40 @@ class Linker:
             units.append((q, targets))
         for q in pending:
             units.append((q, self._fallback_targets(text, crit_start, q)))
+        units.extend(self._score_values(text, mentions, units))
         units.sort(key=lambda u: u[0].start)
         return units
+
+    @staticmethod
+    def _score_values(text: str, mentions: list[Span], units) -> list:
+        """Scores and classes given by value alone: ``ASA I-III``, ``NYHA class III or IV``, ``CDR 0.5 or 1``."""
+        linked = {t.start for _, targets in units for t in targets if t is not None}
+        taken = [(q.start, q.end) for q, _ in units]
+        out = []
+        for span in mentions:
+            entry = span._.variable_entry
+            if entry.unit is not None or entry.category not in _SCORE_CATEGORIES or span.start_char in linked:
+                continue
+            m = _SCORE_VALUES.match(text, span.end_char)
+            if m is None:
+                continue
+            tokens = _SCORE_VALUE.findall(m.group("vals"))
+            if len(tokens) == 1 and tokens[0][0].isdigit() and not _SCORE_KEYWORD.search(text, span.end_char, m.start("vals")):
+                continue  # "NYHA 6" is too weak; "ASA 3", "class III", "score of 2" are not
+            values = [_score_number(v) for v in tokens]
+            if not values or any(v is None for v in values):
+                continue
+            s, e = m.span("vals")
+            if any(a < e and s < b for a, b in taken):
+                continue
+            low, high = min(values), max(values)
+            q = Quantity(start=s, end=e, comparator="=" if low == high else "between", value=low,
+                         value_high=None if low == high else high, value_start=s, value_end=e,
+                         inclusive=None if low == high else (True, True), comparator_form="implicit")
+            target = _target_from_mention(span)
+            target.start = span.start_char
+            out.append((q, [target]))
+        return out
 
     def _filter_with_model(self, text: str, crit: Span, units):
         """Keep the thresholds the learned model believes in; returns (units, confidences)."""

@@ -278,7 +278,7 @@ def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
         if allowed:
             high = parse_number(rng.group("num2"))
             n2s, n2e = rng.span("num2")
-            if high is not None and not (_YEAR.match(text[num_start:num_end]) and _YEAR.match(text[n2s:n2e])) \
+            if high is not None and not _YEAR.match(text[n2s:n2e]) \
                     and not _is_identifier_number(text, n2s, n2e):
                 pos2 = n2e
                 unit2 = rel2 = None
