@@ -104,6 +104,7 @@ def run_evaluation(
     system: str = "pipeline",
     predictions: dict[str, Any] | None = None,
     predictor: Callable[[list[GoldDocument]], dict[str, Any]] | None = None,
+    split_ranges: bool = False,
 ) -> EvaluationResult:
     """Read, predict and score; timings are in ``result.seconds``.
 
@@ -120,7 +121,8 @@ def run_evaluation(
         golds,
         predictions,
         meta={"corpus": "lct", "split": split, "system": system if predictor is None else "custom",
-              "corpus_dir": str(resolve_corpus_dir(corpus_dir))},
+              "corpus_dir": str(resolve_corpus_dir(corpus_dir)), "split_ranges": split_ranges},
+        split_ranges=split_ranges,
     )
     t3 = time.perf_counter()
     result.seconds = {"read": t1 - t0, "predict": t2 - t1, "score": t3 - t2, "total": t3 - t0}
@@ -148,6 +150,9 @@ def add_evaluate_parser(subparsers) -> None:
                    help="score saved predictions (JSON lines, one extract() result per document) instead")
     p.add_argument("--errors", type=int, default=0, metavar="N", help="show N misses and N false positives")
     p.add_argument("--json", action="store_true", help="print the scores as JSON")
+    p.add_argument("--split-ranges", action="store_true",
+                   help="score at the level of bounds: a 'between' (gold or predicted) counts as its two "
+                        "bounds, so '>= 18 and <= 65' and '18-65' agree")
     p.add_argument("--traceback", action="store_true", help="show the full traceback if the system fails")
     p.set_defaults(handler=run_evaluate)
 
@@ -171,7 +176,8 @@ def run_evaluate(args) -> int:
             return 2
         system = f"file:{args.predictions}"
     try:
-        result = run_evaluation(corpus_dir, args.split, args.system, predictions=predictions)
+        result = run_evaluation(corpus_dir, args.split, args.system, predictions=predictions,
+                                split_ranges=args.split_ranges)
     except CorpusNotFound as exc:
         print(f"criteria-nlp evaluate: {exc}", file=sys.stderr)
         return 2

@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import replace, dataclass, field
 from functools import lru_cache
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -685,11 +685,37 @@ def _non_threshold_note(gold: GoldDocument, p: PredRule) -> str | None:
     return None
 
 
+def split_range_pred(rules: Sequence[PredRule]) -> list[PredRule]:
+    """Each ``between`` rule as its two bounds (``>= low``, ``<= high``); other rules unchanged."""
+    out: list[PredRule] = []
+    for r in rules:
+        if r.comparator == "between" and r.value_high is not None:
+            out.append(replace(r, id=r.id + ":low", comparator=">=", value_high=None))
+            out.append(replace(r, id=r.id + ":high", comparator="<=", value=r.value_high, value_high=None))
+        else:
+            out.append(r)
+    return out
+
+
+def split_range_gold(gold: GoldDocument) -> GoldDocument:
+    """The same split on the gold side: a BETWEEN threshold becomes its two bounds."""
+    thresholds = []
+    for g in gold.thresholds:
+        if g.comparator == "between" and g.value_high is not None:
+            thresholds.append(replace(g, id=g.id + ":low", comparator=">=", value_high=None))
+            thresholds.append(replace(g, id=g.id + ":high", comparator="<=", value=g.value_high,
+                                      value_text=g.value_high_text, value_high=None))
+        else:
+            thresholds.append(g)
+    return replace(gold, thresholds=thresholds)
+
+
 def score(
     gold_docs: Iterable[GoldDocument],
     predictions: Mapping[str, Any],
     count_unparseable_gold: bool = True,
     meta: Mapping[str, Any] | None = None,
+    split_ranges: bool = False,
 ) -> EvaluationResult:
     """Score ``predictions`` (doc id → contract dict or list of rules) against gold documents.
 
@@ -705,6 +731,9 @@ def score(
     docs: list[DocScore] = []
     for gd in gold_docs:
         preds = as_pred_rules(predictions.get(gd.doc_id), gd.doc_id)
+        if split_ranges:
+            # score at the level of bounds: "≥ 18 and ≤ 65" and "18-65" are the same two bounds
+            gd, preds = split_range_gold(gd), split_range_pred(preds)
         ds = score_document(gd, preds, count_unparseable_gold=count_unparseable_gold)
         docs.append(ds)
         n_docs += 1
