@@ -16,6 +16,8 @@ from bisect import bisect_left
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from ._text import doc_text
+
 from ..models import Condition, Rule
 from ..quantities.grammar import find_quantities
 from .quantities import _shift
@@ -133,7 +135,7 @@ class ConditionFinder:
         _register_extensions()
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text
+        text = doc_text(doc)
         rules_by_criterion: dict[str, list[Rule]] = doc._.rules or {}
         by_id = {c._.criterion_id: c for c in (doc._.criteria or [])}
         quantities_in: dict[int, list] = {}

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from ._text import doc_text
+
 from ..models import Code, Rule, VariableRef
 from ..quantities.grammar import TIME_UNITS, Quantity
 
@@ -137,7 +139,7 @@ class Linker:
         self.threshold = threshold
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text
+        text = doc_text(doc)
         rules_by_criterion: dict[str, list[Rule]] = {}
         logic_by_criterion: dict[str, dict] = {}
         rule_spans: list[Span] = []

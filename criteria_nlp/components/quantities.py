@@ -9,6 +9,8 @@ doc when there is no structure) and stores the results:
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from ._text import doc_text
+
 from ..quantities.grammar import Quantity, find_quantities
 
 
@@ -40,7 +42,7 @@ class QuantityFinder:
         _register_extensions()
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text
+        text = doc_text(doc)
         regions = [(c.start_char, c.end_char) for c in (doc._.criteria or [])] if Doc.has_extension("criteria") else []
         if not regions:
             regions = [(0, len(text))]

@@ -17,6 +17,8 @@ import numpy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from ._text import doc_text
+
 from ..structure import parse_items
 
 _HEADING_TAIL = re.compile(r"[ \t]*[:*_#]*[ \t]*")
@@ -46,7 +48,7 @@ def _skip_heading_tail(text: str, start: int) -> int:
 def section_bounds(doc: Doc) -> list[tuple[int, int, str | None]]:
     """(body_start_char, body_end_char, category) of each section of ``doc``."""
     sections = doc._.sections if Doc.has_extension("sections") else None
-    text = doc.text
+    text = doc_text(doc)
     if not sections:
         return [(0, len(text), None)]
     bounds = []
@@ -69,7 +71,7 @@ class CriteriaStructure:
         _register_extensions()
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text
+        text = doc_text(doc)
         used_ids: set[str] = set()
         spans: list[Span] = []
         for start, end, category in section_bounds(doc):
@@ -92,7 +94,7 @@ class CriteriaStructure:
         if not len(doc):
             return
         token_starts = doc.to_array(["IDX"]).astype(numpy.int64).ravel()
-        char_starts = [m.end() for m in _SENTENCE_BOUNDARY.finditer(doc.text)]
+        char_starts = [m.end() for m in _SENTENCE_BOUNDARY.finditer(doc_text(doc))]
         idx = numpy.searchsorted(token_starts, numpy.asarray(char_starts, dtype=numpy.int64))
         starts = numpy.full(len(doc), -1, dtype=numpy.int64)
         starts[0] = 1

@@ -17,7 +17,7 @@ def _refresh_texts(rule, text: str) -> None:
 
 
 def assemble_result(doc, text: str, doc_id: str | None = None, path: str | None = None) -> ExtractionResult:
-    if len(doc.text) != len(text):
+    if (len(doc) and doc[-1].idx + len(doc[-1].text_with_ws) != len(text)) or (not len(doc) and text):
         raise ValueError("the Doc text and the input differ in length; offsets would not be exact")
     rules_by_criterion = doc._.rules or {}
     logic_by_criterion = doc._.logic or {}
