@@ -1,0 +1,70 @@
+"""The published JSON Schema, and the output of real texts against it."""
+import json
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from criteria_nlp import extract
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "corpora" / "examples"
+
+
+@pytest.fixture(scope="module")
+def validator():
+    schema = json.loads(resources.files("criteria_nlp").joinpath("schema/rules.schema.json").read_text("utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def all_spans(result):
+    for c in result["criteria"]:
+        yield c
+        for r in c["rules"]:
+            yield r
+            if r["variable"]:
+                yield r["variable"]
+            yield from r["conditions"]
+
+
+@pytest.mark.parametrize("name", ["NCT06852573.criteria.txt", "NCT06852573.record.txt"])
+def test_reference_files_validate_and_offsets_are_exact(validator, name):
+    text = (EXAMPLES / name).read_text(encoding="utf-8")
+    result = extract(text, doc_id=name)
+    validator.validate(result)
+    spans = list(all_spans(result))
+    assert len(spans) > 60
+    for span in spans:
+        assert text[span["start"]:span["end"]] == span["text"]
+
+
+def test_logic_refers_to_rules_of_its_criterion(validator):
+    text = (EXAMPLES / "NCT06852573.criteria.txt").read_text(encoding="utf-8")
+    for crit in extract(text)["criteria"]:
+        ids = {r["id"] for r in crit["rules"]}
+        if not ids:
+            assert crit["logic"] is None
+            continue
+
+        def leaves(node):
+            for arg in node["args"]:
+                if isinstance(arg, str):
+                    yield arg
+                else:
+                    yield from leaves(arg)
+
+        assert sorted(leaves(crit["logic"])) == sorted(ids)
+
+
+def test_schema_rejects_a_broken_document(validator):
+    result = extract("Hemoglobin ≥ 9 g/dL")
+    result["criteria"][0]["rules"][0]["comparator"] = "≥"
+    with pytest.raises(jsonschema.ValidationError):
+        validator.validate(result)
+
+
+def test_empty_and_odd_inputs(validator):
+    for text in ["", "   \n\n", "Inclusion Criteria:", "1.", "≥≥≥ 5 5 5", "x" * 5000]:
+        result = extract(text)
+        validator.validate(result)
