@@ -136,9 +136,20 @@ def process_batch(records: list[InputRecord], timeout: float | None = None) -> l
     return out  # type: ignore[return-value]
 
 
+def _watch_parent(parent: int) -> None:
+    # A parent killed with SIGKILL cannot shut the pool down: its workers would wait forever.
+    import time
+
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
 def _init_worker() -> None:
     # Ctrl-C is the parent's business; the workers just stop when it shuts the pool down.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True, name="parent-watch").start()
     from .pipeline import get_pipeline
 
     get_pipeline()

@@ -44,7 +44,7 @@ def mask_markup(text: str) -> str:
 def build_pipeline(linker_model: str | None = "default") -> Language:
     """A fresh criteria-nlp pipeline on ``spacy.blank("en")`` (no model download)."""
     from .components import register_all  # noqa: F401  (registers the factories)
-    from .tokenizer import customize_tokenizer
+    from .tokenizer import customize_tokenizer, guard_tokenizer
 
     import medspacy  # noqa: F401  (registers medspaCy's factories)
 
@@ -53,6 +53,7 @@ def build_pipeline(linker_model: str | None = "default") -> Language:
 
     nlp = spacy.blank("en")
     customize_tokenizer(nlp)
+    guard_tokenizer(nlp)
     nlp.add_pipe(
         "medspacy_sectionizer",
         config={

@@ -7,6 +7,8 @@ infixes that split them off. Quantities themselves are parsed on characters (see
 """
 from __future__ import annotations
 
+import re
+
 from spacy.language import Language
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
@@ -32,3 +34,43 @@ def customize_tokenizer(nlp: Language) -> None:
     nlp.tokenizer.infix_finditer = compile_infix_regex(list(defaults.infixes) + _EXTRA_INFIXES).finditer
     nlp.tokenizer.prefix_search = compile_prefix_regex(list(defaults.prefixes) + _EXTRA_AFFIXES).search
     nlp.tokenizer.suffix_search = compile_suffix_regex(list(defaults.suffixes) + _EXTRA_AFFIXES).search
+
+
+# spaCy strips suffixes one at a time and each ``suffix_search`` ('...$') scans the whole rest of
+# the chunk: a long whitespace-free run of affix characters ('((((...', '<>=<>=...') costs O(n^2)
+# (4,000 characters took 6 s). The guard cuts such runs into pieces of at most MAX_RUN characters,
+# tokenizes each piece and glues the Docs back: doc.text == text always, and texts without such a
+# run are tokenized exactly as before.
+MAX_RUN = 64
+_LONG_RUN = re.compile(r"\S{%d,}" % (MAX_RUN + 1))
+
+
+class GuardedTokenizer:
+    def __init__(self, tokenizer, max_run: int = MAX_RUN):
+        self.tokenizer = tokenizer
+        self.max_run = max_run
+
+    def __getattr__(self, name):  # vocab, rules, explain, to_disk, ... of the real tokenizer
+        return getattr(self.tokenizer, name)
+
+    def __call__(self, text: str):
+        if not _LONG_RUN.search(text):
+            return self.tokenizer(text)
+        from spacy.tokens import Doc
+
+        pieces, pos = [], 0
+        for m in _LONG_RUN.finditer(text):
+            if m.start() > pos:
+                pieces.append(text[pos:m.start()])
+            run = m.group()
+            pieces.extend(run[i:i + self.max_run] for i in range(0, len(run), self.max_run))
+            pos = m.end()
+        if pos < len(text):
+            pieces.append(text[pos:])
+        return Doc.from_docs([self.tokenizer(p) for p in pieces], ensure_whitespace=False)
+
+
+def guard_tokenizer(nlp: Language) -> None:
+    """Call after customize_tokenizer(nlp)."""
+    if not isinstance(nlp.tokenizer, GuardedTokenizer):
+        nlp.tokenizer = GuardedTokenizer(nlp.tokenizer)

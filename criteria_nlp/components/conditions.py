@@ -52,7 +52,9 @@ _EXCEPTION = re.compile(
 )
 _QUALIFIER = re.compile(
     r"[ \t]*(?P<q>(?:with|without|despite|requiring|not[ \t]+requiring|while[ \t]+on|on[ \t]+(?:stable|a[ \t]+stable)|"
-    r"in[ \t]+the[ \t]+(?:absence|presence)[ \t]+of|after|off)\b[^,;()]{1,60}?)(?=[ \t]*(?:[,;()]|$|\bor\b|\band\b))",
+    r"in[ \t]+the[ \t]+(?:absence|presence)[ \t]+of|after|off|at[ \t]+rest|on[ \t]+room[ \t]+air|"
+    r"in[ \t]+(?:a[ \t]+)?(?:non-?[ \t]?oxygenated|resting|fasting|supine|sitting|seated|standing)|in[ \t]+room[ \t]+air)"
+    r"\b[^,;()]{0,60}?)(?=[ \t]*(?:[,;()]|$|\bor\b|\band\b))",
     re.IGNORECASE,
 )
 _SENTENCE_BREAK = re.compile(r";|\.(?=\s+[A-Z])|\n")

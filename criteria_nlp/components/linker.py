@@ -35,8 +35,8 @@ _COORD_GAP = re.compile(r"^[\s,/()&+]*(?:(?:and\s*/\s*or|and|or|&|as well as|nor
 # sentence end), up to _MAX_LINK_GAP characters. Measured on LCT train: a word list here
 # ("level", "count", "must be", ...) lost recall for no gain in precision.
 _LINK_GAP = re.compile(r"^(?:[^;.]|\.(?!\s+[A-Z]))*$")
-_OR = re.compile(r"\bor\b(?!\s*/)", re.IGNORECASE)
-_AND_OR = re.compile(r"\band\s*/\s*or\b", re.IGNORECASE)
+# thresholds are alternatives when the first word joining them is "or" / "and/or"
+_ALTERNATIVE = re.compile(r"(?:[\s,()\[\]]*[^\W\d]+){0,3}?[\s,()\[\]]*(?:and\s*/\s*or|or|either)\b", re.IGNORECASE)
 _AGE_CUE = re.compile(r"\b(?:age[sd]?|old|older|younger|adults?|children|patients?|subjects?|participants?|"
                       r"men|women|males?|females?|volunteers?|individuals?|persons?|people|birthday)\b", re.IGNORECASE)
 _NAME_STOP = {
@@ -400,7 +400,7 @@ class Linker:
             item = ids[0] if len(ids) == 1 else {"op": "and", "args": ids}
             if prev_end is not None:
                 gap = text[prev_end:q.start]
-                if _OR.search(_AND_OR.sub("", gap)):
+                if _ALTERNATIVE.match(gap) and ";" not in gap and ":" not in gap:
                     groups[-1].append(item)
                     prev_end = q.end
                     continue

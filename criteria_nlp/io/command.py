@@ -7,8 +7,9 @@
     criteria-nlp extract --dsn postgresql://... [--table ctgov.eligibilities] [--write-db] [...]
     criteria-nlp extract PATH... --dsn postgresql://... --write-db
 
-Output: text inputs with neither ``-o`` nor ``--jsonl`` are printed as indented JSON on stdout;
-any other input (registry/AACT/database records) goes to stdout as JSON Lines. ``-o DIR``
+Output: one text input with neither ``-o`` nor ``--jsonl`` is printed as indented JSON on
+stdout; anything else (several files, registry/AACT/database records) goes to stdout as JSON
+Lines. ``-o DIR``
 writes ``DIR/<input stem>.json`` per text file (``DIR/<NCT id>.json`` per registry record);
 ``-o FILE.jsonl`` (or ``-o FILE --jsonl``) writes one line per record, flushed per record.
 ``--write-db`` upserts every result into the table ``criteria_nlp_rules`` of ``--dsn`` (then
@@ -30,6 +31,20 @@ PROG = "criteria-nlp"
 MAX_ERROR_LINES = 50
 
 
+EPILOG = """\
+output:
+  one text PATH, no -o/--jsonl   indented JSON on stdout
+  otherwise, no -o               JSON Lines on stdout (one record per line)
+  -o DIR                         DIR/<input stem>.json per text file, DIR/<NCT id>.json per study
+  -o FILE.jsonl (or -o F --jsonl)  JSON Lines, flushed per record; --resume continues it
+  --write-db                     upsert into criteria_nlp_rules (nothing on stdout unless --jsonl)
+A record that cannot be read or processed becomes {"schema_version", "source", "error"} in the
+output and a one-line message on stderr; the run goes on.
+
+exit status: 0 all records fine, 1 some record failed, 2 usage error.
+"""
+
+
 class UsageError(Exception):
     pass
 
@@ -48,7 +63,11 @@ def add_extract_parser(sub) -> None:
     p = sub.add_parser(
         "extract",
         help="extract threshold rules from criteria texts, registry records or an AACT database",
-        description=(__doc__ or "").split("\n\n")[0],
+        description="Extract numeric threshold rules from eligibility criteria: text files, "
+                    "ClinicalTrials.gov API v2 studies (.json/.jsonl), AACT eligibilities.txt, or an AACT "
+                    "PostgreSQL database (--dsn).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("paths", nargs="*", metavar="PATH",
                    help="text file (- for stdin), ClinicalTrials.gov .json/.jsonl, AACT eligibilities.txt, "
@@ -139,9 +158,7 @@ def _check_usage(args) -> tuple[list[str], str | None]:
     if mode is None:
         if args.write_db:
             mode = "none"
-        elif args.paths and all(
-            (args.format or detect_format(p)) == "text" for p in paths
-        ):
+        elif len(paths) == 1 and (args.format or detect_format(paths[0])) == "text":
             mode = "pretty"
         else:
             mode = "jsonl-stdout"

@@ -1,6 +1,8 @@
 """Progress of a batch run: a tqdm bar on a terminal, periodic log lines otherwise."""
 from __future__ import annotations
 
+import io
+import os
 import sys
 import time
 from typing import IO
@@ -39,8 +41,17 @@ class Progress:
         if enabled and tty:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, unit="doc", file=self.stream, dynamic_ncols=True, smoothing=0.1,
-                            desc=prog, mininterval=0.2)
+            try:
+                size = os.get_terminal_size(self.stream.fileno())
+            except (AttributeError, ValueError, OSError, io.UnsupportedOperation):
+                size = os.terminal_size((0, 0))
+            # A pseudo-terminal without a size (script, some CI runners) reports 0x0, and tqdm
+            # then hides the bar as "below the screen": give it a nominal size.
+            sizing = {"dynamic_ncols": True} if size.columns > 0 else {"ncols": 100}
+            if size.lines <= 0:
+                sizing["nrows"] = 24
+            self.bar = tqdm(total=total, unit="doc", file=self.stream, smoothing=0.1, desc=prog,
+                            mininterval=0.2, **sizing)
 
     def update(self, rules: int = 0, failed: bool = False) -> None:
         self.docs += 1

@@ -1,0 +1,270 @@
+#!/usr/bin/env python
+"""Train the learned linker filter (issue 3) and save it to ``models/linker.skops``.
+
+::
+
+    python scripts/train_linker.py [--corpus-dir ../shared/corpora/lct/dev] [--out models/linker.skops]
+        [--metrics models/linker.metrics.json] [--model logreg|hgb|auto] [--docs N]
+
+1. Reads the LCT ``train`` split (``criteria_nlp.evaluation.split``: sha1 of the NCT id; the test
+   split is never read for training).
+2. Runs the RULES-ONLY pipeline on the train documents while recording every candidate unit
+   (a quantity and its targets, after the linker's own ``_keep`` filter) with its features
+   (``criteria_nlp.learning.features.unit_features``). A unit is labelled 1 when one of its
+   rules matches a gold threshold at the *strict* level of the scorer (span contact + value +
+   comparator; a ``between`` rule also counts when its low/high bound matches a gold ``>=``/``>``
+   or ``<=``/``<`` threshold touching it), else 0.
+3. 5-fold CV on train (the harness's folds): each fold's model is put into the linker and the
+   validation documents are re-run through the pipeline and scored by the harness
+   (``criteria_nlp.evaluation.scorer.score``); the table compares rules-only and rules+model.
+4. Fits on all train documents, saves the sklearn Pipeline (DictVectorizer → classifier) with
+   ``skops.io.dump`` and the metrics as JSON. Everything is deterministic (sorted ids, fixed
+   random_state).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+THRESHOLD = 0.5  # the linker's default "threshold"
+RANDOM_STATE = 0
+
+
+# -- running the pipeline -------------------------------------------------------------------
+
+def _rules_only_pipeline():
+    from criteria_nlp.pipeline import build_pipeline
+
+    return build_pipeline(linker_model=None)
+
+
+class _Recorder:
+    """Stands in for the model: makes the linker call ``_filter_with_model``, which we replace."""
+
+    def __init__(self, linker):
+        self.linker = linker
+        self.units: list[tuple] = []  # (criterion span start, q, targets, features)
+
+    def __enter__(self):
+        from criteria_nlp.learning.features import unit_features
+
+        linker = self.linker
+        self._saved = (linker.model, linker.__dict__.get("_filter_with_model"))
+
+        def record(text, crit, units):
+            for q, targets in units:
+                row = unit_features(text, crit.start_char, crit.end_char, q, targets, crit._.criterion_section)
+                self.units.append((crit._.criterion_id, q, targets, row))
+            return units, [None] * len(units)
+
+        linker.model = self  # any non-None value: the linker then calls _filter_with_model
+        linker._filter_with_model = record
+        return self
+
+    def __exit__(self, *exc):
+        model, filt = self._saved
+        self.linker.model = model
+        if filt is None:
+            del self.linker._filter_with_model
+        else:
+            self.linker._filter_with_model = filt
+
+
+def collect_units(nlp, golds):
+    """[(doc_id, criterion_id, q, targets, features, label)] for the documents, in order."""
+    from criteria_nlp.pipeline import mask_markup
+
+    linker = nlp.get_pipe("criteria_linker")
+    out = []
+    for g in golds:
+        with _Recorder(linker) as rec:
+            nlp(mask_markup(g.text))
+        for cid, q, targets, row in rec.units:
+            out.append((g.doc_id, cid, q, targets, row, label_unit(g, q, targets)))
+    return out
+
+
+def predict_docs(nlp, golds, model=None):
+    """Contract-shaped predictions of the pipeline with ``model`` (None: rules only) in the linker."""
+    from criteria_nlp.pipeline import doc_to_result, mask_markup
+
+    linker = nlp.get_pipe("criteria_linker")
+    saved = linker.model
+    linker.model = model
+    try:
+        return {g.doc_id: doc_to_result(nlp(mask_markup(g.text)), g.text, doc_id=g.doc_id).to_dict()
+                for g in golds}
+    finally:
+        linker.model = saved
+
+
+# -- labels -------------------------------------------------------------------------------
+
+def _pred_rules(text, q, targets):
+    from criteria_nlp.components.linker import Linker
+    from criteria_nlp.evaluation.scorer import PredRule
+
+    out = []
+    for i, t in enumerate(targets):
+        r = Linker._make_rule(text, f"u.r{i + 1}", q, t)
+        v = r.variable
+        out.append(PredRule(None, r.id, r.start, r.end, r.text, r.comparator, r.value, r.value_high, r.unit,
+                            r.unit_text, r.relative_to, v.start if v else None, v.end if v else None,
+                            v.text if v else None))
+    return out
+
+
+def label_unit(gold, q, targets) -> int:
+    """1 when a rule of the unit matches a gold threshold at the strict level, else 0."""
+    from criteria_nlp.evaluation import scorer
+
+    preds = _pred_rules(gold.text, q, targets)
+    for p in preds:
+        for g in gold.thresholds:
+            if scorer._rank(g, p) >= 2:
+                return 1
+            if p.comparator == "between" and g.parseable and g.value_high is None and scorer._span_ok(g, p):
+                if g.comparator in (">=", ">") and scorer._close(g.value, float(p.value)):
+                    return 1
+                if g.comparator in ("<=", "<") and p.value_high is not None and \
+                        scorer._close(g.value, float(p.value_high)):
+                    return 1
+    return 0
+
+
+# -- models ------------------------------------------------------------------------------
+
+def make_model(kind: str):
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.pipeline import Pipeline
+
+    if kind == "logreg":
+        from sklearn.linear_model import LogisticRegression
+
+        clf = LogisticRegression(C=1.0, max_iter=2000, random_state=RANDOM_STATE)
+        return Pipeline([("vec", DictVectorizer(sparse=True, sort=True)), ("clf", clf)])
+    if kind == "hgb":
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        clf = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.1, max_leaf_nodes=15,
+                                             min_samples_leaf=10, l2_regularization=1.0,
+                                             early_stopping=False, random_state=RANDOM_STATE)
+        return Pipeline([("vec", DictVectorizer(sparse=False, sort=True)), ("clf", clf)])
+    raise ValueError(kind)
+
+
+def fit(kind, units):
+    model = make_model(kind)
+    model.fit([u[4] for u in units], [u[5] for u in units])
+    return model
+
+
+# -- scoring ------------------------------------------------------------------------------
+
+def _levels(result) -> dict:
+    return {lvl: {"P": round(s.precision, 4), "R": round(s.recall, 4), "F1": round(s.f1, 4),
+                  "tp": s.tp, "pred": s.n_pred, "gold": s.n_gold}
+            for lvl, s in result.levels.items()}
+
+
+def _row(name, lv):
+    return (f"{name:<22}" + "".join(f"{lv[l]['P']:>7.3f}{lv[l]['R']:>7.3f}{lv[l]['F1']:>7.3f}"
+                                    for l in ("strict", "full")) + f"{lv['full']['pred']:>7}{lv['full']['gold']:>7}")
+
+
+def _header():
+    return f"{'':<22}{'strict P':>7}{'R':>7}{'F1':>7}{'full P':>7}{'R':>7}{'F1':>7}{'pred':>7}{'gold':>7}"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus-dir", default=str(Path("..") / "shared" / "corpora" / "lct" / "dev"))
+    ap.add_argument("--out", default=str(ROOT / "models" / "linker.skops"))
+    ap.add_argument("--metrics", default=str(ROOT / "models" / "linker.metrics.json"))
+    ap.add_argument("--model", choices=("logreg", "hgb", "auto"), default="auto",
+                    help="classifier; auto picks the best CV full F1 (default)")
+    ap.add_argument("--docs", type=int, default=0, help="use only the first N train documents (smoke tests)")
+    ap.add_argument("--no-cv", action="store_true", help="skip cross-validation (smoke tests)")
+    args = ap.parse_args(argv)
+
+    import sklearn
+    import skops
+    import skops.io as sio
+
+    from criteria_nlp.evaluation.command import load_gold
+    from criteria_nlp.evaluation.scorer import score
+    from criteria_nlp.evaluation.split import N_FOLDS, fold_of
+    from criteria_nlp.learning.features import FEATURE_VERSION
+
+    t0 = time.perf_counter()
+    golds = sorted(load_gold(args.corpus_dir, "train"), key=lambda g: g.doc_id)
+    if args.docs:
+        golds = golds[:args.docs]
+    nlp = _rules_only_pipeline()
+    units = collect_units(nlp, golds)
+    n_pos = sum(u[5] for u in units)
+    print(f"train docs {len(golds)}, gold thresholds {sum(len(g.thresholds) for g in golds)}, "
+          f"candidate units {len(units)} ({n_pos} positive, {len(units) - n_pos} negative) "
+          f"[{time.perf_counter() - t0:.1f}s]", file=sys.stderr)
+
+    metrics: dict = {
+        "data": {"corpus_dir": str(args.corpus_dir), "split": "train", "docs": len(golds),
+                 "gold_thresholds": sum(len(g.thresholds) for g in golds),
+                 "units": len(units), "positive": n_pos, "negative": len(units) - n_pos},
+        "feature_version": FEATURE_VERSION,
+        "threshold": THRESHOLD,
+        "versions": {"sklearn": sklearn.__version__, "skops": skops.__version__},
+    }
+    kinds = ["logreg", "hgb"] if args.model == "auto" else [args.model]
+    chosen = kinds[0]
+    if not args.no_cv:
+        fold = {g.doc_id: fold_of(g.doc_id, N_FOLDS) for g in golds}
+        rules_pred: dict = {}
+        model_pred: dict = {k: {} for k in kinds}
+        for k in range(N_FOLDS):
+            fit_units = [u for u in units if fold[u[0]] != k]
+            val = [g for g in golds if fold[g.doc_id] == k]
+            rules_pred.update(predict_docs(nlp, val, None))
+            for kind in kinds:
+                model_pred[kind].update(predict_docs(nlp, val, fit(kind, fit_units)))
+            print(f"fold {k} done [{time.perf_counter() - t0:.1f}s]", file=sys.stderr)
+        cv = {"rules-only": _levels(score(golds, rules_pred))}
+        per_fold: dict = {}
+        for name, preds in [("rules-only", rules_pred)] + [(f"rules+{kd}", model_pred[kd]) for kd in kinds]:
+            if name != "rules-only":
+                cv[name] = _levels(score(golds, preds))
+            per_fold[name] = [
+                _levels(score([g for g in golds if fold[g.doc_id] == k], preds))["full"]["F1"]
+                for k in range(N_FOLDS)]
+        metrics["cv"] = {"pooled": cv, "full_f1_per_fold": per_fold}
+        print(f"\n5-fold CV on train ({len(golds)} docs, scores pooled over the validation folds)")
+        print(_header())
+        for name, lv in cv.items():
+            print(_row(name, lv))
+        print("full F1 per fold: " + "; ".join(f"{n} " + " ".join(f"{x:.3f}" for x in v)
+                                                for n, v in per_fold.items()))
+        if args.model == "auto":
+            chosen = max(kinds, key=lambda kd: (cv[f"rules+{kd}"]["full"]["F1"], -kinds.index(kd)))
+        best = cv[f"rules+{chosen}"]["full"]["F1"]
+        base = cv["rules-only"]["full"]["F1"]
+        metrics["cv"]["beats_rules_only_full_f1"] = best > base
+        print(f"\nchosen model: {chosen} (CV full F1 {best:.4f} vs rules-only {base:.4f}: "
+              f"{'better' if best > base else 'NOT better'})")
+    metrics["model"] = chosen
+    model = fit(chosen, units)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sio.dump(model, out)
+    Path(args.metrics).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.metrics).write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"saved {out} and {args.metrics} [{time.perf_counter() - t0:.1f}s]", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
