@@ -37,8 +37,11 @@ _COORD_GAP = re.compile(r"^[\s,/()&+]*(?:(?:and\s*/\s*or|and|or|&|as well as|nor
 _LINK_GAP = re.compile(r"^(?:[^;.]|\.(?!\s+[A-Z]))*$")
 # thresholds are alternatives when the first word joining them is "or" / "and/or"
 _ALTERNATIVE = re.compile(r"(?:[\s,()\[\]]*[^\W\d]+){0,3}?[\s,()\[\]]*(?:and\s*/\s*or|or|either)\b", re.IGNORECASE)
-_AGE_CUE = re.compile(r"\b(?:age[sd]?|old|older|younger|adults?|children|patients?|subjects?|participants?|"
-                      r"men|women|males?|females?|volunteers?|individuals?|persons?|people|birthday)\b", re.IGNORECASE)
+_AGE_CUE = re.compile(r"\b(?:age[sd]?|old|older|younger|adults?|children|child|infants?|birthday|y/o)\b", re.IGNORECASE)
+_SUBJECT_BEFORE = re.compile(r"\b(?:patients?|subjects?|participants?|men|women|males?|females?|volunteers?|"
+                             r"individuals?|persons?|people|adolescents?|boys?|girls?)[\s,:]*$", re.IGNORECASE)
+_DURATION_AFTER = re.compile(r"[\s,]*(?:or\s+(?:more|longer|greater)\s+)?(?:since|of\s+(?!age)|duration|after|before|"
+                             r"prior|ago|history|experience|follow|from|post|in\s+(?:the\s+)?(?:past|last))", re.IGNORECASE)
 _NAME_STOP = {
     "and", "or", "with", "without", "if", "is", "are", "be", "must", "should", "have", "has", "had", "was",
     "were", "expected", "to", "a", "an", "the", "of", "in", "for", "on", "at", "by", "who", "which", "that",
@@ -346,10 +349,16 @@ class Linker:
 
     @staticmethod
     def _looks_like_age(text: str, crit_start: int, q: Quantity) -> bool:
-        """Years with no variable are an age when the words around say so, or the item starts with them."""
+        """Years with no variable are an age when the words around say so ("aged", "old", "of age",
+        "patients ≥ 18 years"), not when they measure a duration ("5 years since diagnosis")."""
+        after = text[q.end:q.end + 30]
+        if _DURATION_AFTER.match(after):
+            return False
+        if _AGE_CUE.search(text, max(crit_start, q.start - 40), min(len(text), q.end + 15)):
+            return True
         if q.start - crit_start <= 2:
             return True
-        return _AGE_CUE.search(text, max(crit_start, q.start - 40), min(len(text), q.end + 15)) is not None
+        return _SUBJECT_BEFORE.search(text, max(crit_start, q.start - 30), q.start) is not None
 
     @staticmethod
     def _age_target(text: str, q: Quantity) -> _Target:
