@@ -54,16 +54,7 @@ def build_pipeline(linker_model: str | None = "default") -> Language:
     nlp = spacy.blank("en")
     customize_tokenizer(nlp)
     guard_tokenizer(nlp)
-    nlp.add_pipe(
-        "medspacy_sectionizer",
-        config={
-            "rules": str(RESOURCES / "sections.json"),
-            "require_start_line": True,
-            # a heading starts a line; the text may also start with indentation before it
-            "newline_pattern": r"[\n\r]+[\s]*$|^[ \t]+$",
-            "span_attrs": None,
-        },
-    )
+    nlp.add_pipe("criteria_sections", config={"rules": str(RESOURCES / "sections.json")})
     nlp.add_pipe("criteria_structure")
     nlp.add_pipe("criteria_quantities")
     nlp.add_pipe("criteria_variables")

@@ -6,6 +6,8 @@ doc when there is no structure) and stores the results:
 - ``doc._.quantities``: list of ``Span``s, each with ``span._.quantity`` (a ``Quantity`` whose
   offsets are exact character offsets into ``doc.text``).
 """
+from bisect import bisect_right
+
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
@@ -44,17 +46,24 @@ class QuantityFinder:
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
         regions = [(c.start_char, c.end_char) for c in (doc._.criteria or [])] if Doc.has_extension("criteria") else []
-        if not regions:
-            regions = [(0, len(text))]
+        # one pass over the whole text (a call per criterion costs more than the matching);
+        # a quantity counts when it lies inside one criterion
+        found = find_quantities(text)
+        if regions:
+            starts = [s for s, _ in regions]
+            kept = []
+            for q in found:
+                i = bisect_right(starts, q.start) - 1
+                if i >= 0 and q.end <= regions[i][1]:
+                    kept.append(q)
+            found = kept
         spans = []
-        for start, end in regions:
-            for q in find_quantities(text[start:end]):
-                q = _shift(q, start)
-                span = doc.char_span(q.start, q.end, alignment_mode="expand")
-                if span is None:
-                    continue
-                span._.quantity = q
-                spans.append(span)
+        for q in found:
+            span = doc.char_span(q.start, q.end, alignment_mode="expand")
+            if span is None:
+                continue
+            span._.quantity = q
+            spans.append(span)
         doc._.quantities = spans
         return doc
 

@@ -46,21 +46,26 @@ def _skip_heading_tail(text: str, start: int) -> int:
 
 
 def section_bounds(doc: Doc) -> list[tuple[int, int, str | None]]:
-    """(body_start_char, body_end_char, category) of each section of ``doc``."""
-    sections = doc._.sections if Doc.has_extension("sections") else None
+    """(body_start_char, body_end_char, category) of each section of ``doc``.
+
+    Headings come from ``criteria_sections`` (``doc._.section_headings``) or from medspaCy's
+    sectionizer (``doc._.sections``); with neither, the whole text is one section of unknown kind.
+    """
     text = doc_text(doc)
-    if not sections:
+    headings = doc._.section_headings if Doc.has_extension("section_headings") else None
+    if headings is None and Doc.has_extension("sections") and doc._.sections:
+        headings = [(s.title_start, s.title_end, s.category) for s in doc._.sections if s.category is not None]
+    if not headings:
         return [(0, len(text), None)]
     bounds = []
-    for sec in sections:
-        start = doc[sec.title_end].idx if sec.title_end < len(doc) else len(text)
-        if sec.category is not None:
-            start = _skip_heading_tail(text, start)
-        end = doc[sec.body_end - 1].idx + len(doc[sec.body_end - 1]) if sec.body_end > 0 else 0
-        end = max(end, start)
-        if sec.category is None and sec.title_start == sec.title_end == 0:
-            start = 0
-        bounds.append((start, end, sec.category))
+    first = doc[headings[0][0]].idx
+    if text[:first].strip():
+        bounds.append((0, first, None))
+    for i, (_, title_end, category) in enumerate(headings):
+        start = doc[title_end].idx if title_end < len(doc) else len(text)
+        start = _skip_heading_tail(text, start)
+        end = doc[headings[i + 1][0]].idx if i + 1 < len(headings) else len(text)
+        bounds.append((start, max(start, end), category))
     return bounds
 
 
@@ -107,7 +112,7 @@ class CriteriaStructure:
 @Language.factory(
     "criteria_structure",
     default_config={"split_sentences": True},
-    requires=["doc._.sections"],
+    requires=["doc._.section_headings"],
     assigns=["doc._.criteria", "span._.criterion_id", "span._.criterion_parent", "span._.criterion_section", "token.is_sent_start"],
 )
 def make_structure(nlp: Language, name: str, split_sentences: bool) -> CriteriaStructure:

@@ -127,7 +127,9 @@ def lexicon() -> _Lexicon:
     relative_names = {_normalise_phrase(p): name for name, ps in data["relative"].items() for p in ps}
     globals()["_RELATIVE_NAMES"] = relative_names
     return _Lexicon(comp_rev_re, re.compile(NUMBER_PATTERN), prefix_of, postfix_re, postfix_of, relative_re, range_re, opener_re,
-                    inclusive_re, number_words, re.compile(rf"\b(?:{words_alt})", re.IGNORECASE))
+                    inclusive_re, number_words,
+                    # the look-ahead on first letters lets the engine skip most positions at once
+                    re.compile(rf"\b(?=[{''.join(sorted({w[0] for w in number_words}))}])(?:{words_alt})", re.IGNORECASE))
 
 
 _RELATIVE_NAMES: dict[str, str] = {}
