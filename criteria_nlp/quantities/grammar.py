@@ -190,6 +190,10 @@ class _Found:
 
 
 _LOOKBACK = 60
+# roman numerals count only after a comparator ("ASA > II", "NYHA ≥ III"), like number words
+_ROMAN_VALUES = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6,
+                 "Ⅰ": 1, "Ⅱ": 2, "Ⅲ": 3, "Ⅳ": 4, "Ⅴ": 5, "Ⅵ": 6}
+_ROMAN = re.compile(r"(?<![\w.])(?:VI|IV|V|III|II|I|[ⅠⅡⅢⅣⅤⅥ])(?![\w])")
 
 
 def _comparator_before(text: str, lex: _Lexicon, pos: int, floor: int) -> _Found | None:
@@ -205,7 +209,7 @@ def find_quantities(text: str) -> list[Quantity]:
     """Every threshold-like expression of ``text``, in order, non-overlapping."""
     lex = lexicon()
     candidates = list(lex.number_re.finditer(text))
-    words = list(lex.word_re.finditer(text))
+    words = list(lex.word_re.finditer(text)) + list(_ROMAN.finditer(text))
     if not candidates and not words:
         return []
     if words:
@@ -222,7 +226,10 @@ def find_quantities(text: str) -> list[Quantity]:
             continue  # "one of the following" is not a threshold
         if not is_word and _is_identifier_number(text, num_start, num_end):
             continue
-        value = lex.number_words.get(m.group().lower()) if is_word else parse_number(m.group())
+        if is_word:
+            value = lex.number_words.get(m.group().lower(), _ROMAN_VALUES.get(m.group()))
+        else:
+            value = parse_number(m.group())
         if value is None:
             continue
         q = _read_tail(text, lex, comp, num_start, num_end, value)
