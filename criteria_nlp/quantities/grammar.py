@@ -80,6 +80,7 @@ class _Lexicon:
     inclusive_re: re.Pattern
     number_words: dict[str, float]
     word_re: re.Pattern
+    relative_names: dict[str, str]
 
 
 def _normalise_phrase(phrase: str) -> str:
@@ -125,14 +126,13 @@ def lexicon() -> _Lexicon:
         re.IGNORECASE,
     )
     relative_names = {_normalise_phrase(p): name for name, ps in data["relative"].items() for p in ps}
-    globals()["_RELATIVE_NAMES"] = relative_names
     return _Lexicon(comp_rev_re, re.compile(NUMBER_PATTERN), prefix_of, postfix_re, postfix_of, relative_re, range_re, opener_re,
                     inclusive_re, number_words,
                     # the look-ahead on first letters lets the engine skip most positions at once
-                    re.compile(rf"\b(?=[{''.join(sorted({w[0] for w in number_words}))}])(?:{words_alt})", re.IGNORECASE))
+                    re.compile(rf"\b(?=[{''.join(sorted({w[0] for w in number_words}))}])(?:{words_alt})", re.IGNORECASE),
+                    relative_names)
 
 
-_RELATIVE_NAMES: dict[str, str] = {}
 _TEMPORAL_BEFORE = re.compile(
     r"(?:\bwithin|\bin[ \t]+the[ \t]+(?:last|past|previous|preceding|prior|next|first)|\bduring[ \t]+the(?:[ \t]+(?:last|past|previous|prior))?"
     r"|\bfor|\bfor[ \t]+(?:a|the)[ \t]+(?:period|duration)[ \t]+of|\bperiod[ \t]+of|\bin[ \t]+the|\bsince|\bwithin[ \t]+the(?:[ \t]+(?:last|past|previous))?|\bpast|\blast|\bafter|\bbefore|\bprior[ \t]+to|\bat[ \t]+least)[ \t]*$",
@@ -162,13 +162,6 @@ def _is_identifier_number(text: str, start: int, end: int) -> bool:
     if after[:2].lower() in ("st", "nd", "rd", "th") and (len(after) < 3 or not after[2].isalpha()):
         return True
     return False
-
-
-def _unit_after(text: str, pos: int) -> UnitMatch | None:
-    unit = match_unit(text, pos)
-    if unit is None:
-        return None
-    return unit
 
 
 class _Found:
@@ -256,65 +249,63 @@ def _share_units(text: str, found: list[Quantity]) -> list[Quantity]:
     return found
 
 
-def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
-    pos = num_end
-    unit = relative = None
+def _unit_or_reference(text: str, lex: _Lexicon, pos: int) -> tuple[UnitMatch | None, str | None, int]:
+    """What follows a number: a reference-limit multiple (``x ULN``) or a unit; and where it ends."""
     rel = lex.relative_re.match(text, pos)
     if rel:
-        relative = _RELATIVE_NAMES.get(_normalise_phrase(rel.group("rel") or rel.group("rel2")))
-        pos = rel.end()
-    else:
-        unit = _unit_after(text, pos)
-        if unit is not None:
-            pos = unit.end
+        return None, lex.relative_names.get(_normalise_phrase(rel.group("rel") or rel.group("rel2"))), rel.end()
+    unit = match_unit(text, pos)
+    return unit, None, (unit.end if unit else pos)
+
+
+@dataclass(frozen=True)
+class _Range:
+    low: float
+    high: float
+    end: int
+    start: int  # "between" widens the expression to the opener
+    unit: UnitMatch | None
+    relative: str | None
+    inclusive: tuple[bool, bool]
+
+
+def _read_range(text, lex, comp, comparator, start, pos, value, unit, relative) -> _Range | None:
+    """``18-70``, ``18 to 70 years``, ``between 7.0% and 10.5%`` right after the first value."""
+    rng = lex.range_re.match(text, pos)
+    if rng is None or rng.group("comp2") is not None or (comp and comparator != "="):
+        return None
+    conn = rng.group("conn").lower()
+    opener = lex.opener_re.search(text, max(0, start - 40), start)
+    if conn == "and" and not (opener is not None and opener.group().strip().lower().startswith(
+            ("between", "from", "rang", "in the", "within"))):
+        return None
+    high = parse_number(rng.group("num2"))
+    n2s, n2e = rng.span("num2")
+    if high is None or _YEAR.match(text[n2s:n2e]) or _is_identifier_number(text, n2s, n2e):
+        return None
+    unit2, rel2, end = _unit_or_reference(text, lex, n2e)
+    unit, relative = unit or unit2, relative or rel2
+    if conn in ("-", "–", "—") and unit is None and relative is None and value > high:
+        return None  # "10-2" is not a range
+    if opener is not None and opener.group().strip().lower().startswith("between"):
+        start = opener.start()
+    incl = lex.inclusive_re.match(text, end)
+    inclusive = (False, False) if incl and incl.group("excl") else (True, True)
+    return _Range(min(value, high), max(value, high), end, start, unit, relative, inclusive)
+
+
+def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
+    """The quantity that a number (and the comparator before it, if any) starts."""
+    unit, relative, pos = _unit_or_reference(text, lex, num_end)
     comparator = lex.prefix_of[_normalise_phrase(comp.group())] if comp else ""
     form = ("symbol" if not comp.group()[0].isalpha() else "word") if comp else "none"
     start = comp.start() if comp else num_start
-    value_high = None
-    inclusive = None
-    # range: 18-70, 18 to 70 years, between 7.0% and 10.5%
-    rng = lex.range_re.match(text, pos)
-    if rng:
-        conn = rng.group("conn").lower()
-        opener = lex.opener_re.search(text, max(0, start - 40), start)
-        second_comp = rng.group("comp2")
-        allowed = False
-        if second_comp is None and (not comp or comparator == "="):
-            if conn == "and":
-                allowed = opener is not None and opener.group().strip().lower().startswith(("between", "from", "rang", "in the", "within"))
-            else:
-                allowed = True
-        if allowed:
-            high = parse_number(rng.group("num2"))
-            n2s, n2e = rng.span("num2")
-            if high is not None and not _YEAR.match(text[n2s:n2e]) \
-                    and not _is_identifier_number(text, n2s, n2e):
-                pos2 = n2e
-                unit2 = rel2 = None
-                r2 = lex.relative_re.match(text, pos2)
-                if r2:
-                    rel2 = _RELATIVE_NAMES.get(_normalise_phrase(r2.group("rel") or r2.group("rel2")))
-                    pos2 = r2.end()
-                else:
-                    unit2 = _unit_after(text, pos2)
-                    if unit2 is not None:
-                        pos2 = unit2.end
-                if unit is None and unit2 is not None:
-                    unit = unit2
-                if relative is None and rel2 is not None:
-                    relative = rel2
-                if conn in ("-", "–", "—") and unit is None and relative is None and value > high:
-                    pass  # "10-2" is not a range
-                else:
-                    lo, hi = (value, high) if value <= high else (high, value)
-                    value, value_high = lo, hi
-                    comparator, form, pos = "between", "range", pos2
-                    if opener is not None:
-                        start = opener.start() if opener.group().strip().lower().startswith("between") else start
-                    inclusive = (True, True)
-                    incl = lex.inclusive_re.match(text, pos)
-                    if incl and incl.group("excl"):
-                        inclusive = (False, False)
+    value_high = inclusive = None
+    rng = _read_range(text, lex, comp, comparator, start, pos, value, unit, relative)
+    if rng is not None:
+        value, value_high, pos, start = rng.low, rng.high, rng.end, rng.start
+        unit, relative, inclusive = rng.unit, rng.relative, rng.inclusive
+        comparator, form = "between", "range"
     if not comparator:
         post = lex.postfix_re.match(text, pos)
         if post:
