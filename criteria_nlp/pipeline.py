@@ -90,9 +90,14 @@ def extract(text: str, doc_id: str | None = None, path: str | None = None) -> di
 def extract_many(
     items: Iterable[tuple[str, str | None, str | None]],
     batch_size: int = 64,
+    linker_model: str | None = "default",
 ) -> Iterator[dict[str, Any]]:
-    """Extract from many ``(text, doc_id, path)`` triples with ``nlp.pipe`` batching, in order."""
-    nlp = get_pipeline()
+    """Extract from many ``(text, doc_id, path)`` triples with ``nlp.pipe`` batching, in order.
+
+    ``linker_model``: ``"default"`` (the shipped learned filter when present), None (rules only) or
+    a model path.
+    """
+    nlp = get_pipeline(linker_model)
 
     def masked():
         for text, doc_id, path in items:

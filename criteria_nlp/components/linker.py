@@ -72,6 +72,13 @@ def _score_number(token: str) -> float | None:
     return _ROMAN_VALUE.get(token.lower())
 
 
+def _protected(q: Quantity, targets: list) -> bool:
+    """Thresholds the learned filter may not drop: a symbol comparator on a lexicon variable
+    (``CTCAE grade ≥ 3``, ``AST ≤ 5 x ULN``). The model learned LCT's annotation policy, which leaves
+    toxicity grades and alternative limits unannotated; for cohort queries they are thresholds."""
+    return q.comparator_form in ("symbol", "bounds") and all(t is not None and t.entry is not None for t in targets)
+
+
 def _inside_parens(text: str, start: int, pos: int) -> bool:
     return text.count("(", start, pos) > text.count(")", start, pos)
 
@@ -326,7 +333,8 @@ class Linker:
         if not rows:
             return units, []
         probs = self.model.predict_proba(rows)[:, 1]
-        kept = [(u, round(float(p), 4)) for u, p in zip(units, probs) if p >= self.threshold]
+        kept = [(u, round(float(p), 4)) for u, p in zip(units, probs)
+                if p >= self.threshold or _protected(*u)]
         return [u for u, _ in kept], [p for _, p in kept]
 
     @staticmethod

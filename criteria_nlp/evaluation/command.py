@@ -37,7 +37,9 @@ __all__ = [
 
 ENV_LCT_DIR = "CRITERIA_NLP_LCT_DIR"
 DEFAULT_LCT_DIR = os.path.join("..", "shared", "corpora", "lct", "dev")
-SYSTEMS = ("pipeline", "baseline", "oracle", "shuffled")
+# "pipeline": as shipped (rules + the learned filter in models/ when present);
+# "pipeline-rules": the same pipeline without any learned part
+SYSTEMS = ("pipeline", "pipeline-rules", "baseline", "oracle", "shuffled")
 
 
 class CorpusNotFound(FileNotFoundError):
@@ -74,11 +76,12 @@ def predict(system: str, golds: list[GoldDocument], batch_size: int = 64) -> dic
         from .baseline import baseline_extract
 
         return {g.doc_id: baseline_extract(g.text, g.doc_id, g.path) for g in golds}
-    if system == "pipeline":
+    if system in ("pipeline", "pipeline-rules"):
         from .. import extract_many
 
         items = ((g.text, g.doc_id, g.path) for g in golds)
-        return {g.doc_id: res for g, res in zip(golds, extract_many(items, batch_size=batch_size))}
+        model = "default" if system == "pipeline" else None
+        return {g.doc_id: res for g, res in zip(golds, extract_many(items, batch_size=batch_size, linker_model=model))}
     raise ValueError(f"unknown system {system!r} (expected one of {', '.join(SYSTEMS)})")
 
 
