@@ -44,35 +44,28 @@ def _rules_only_pipeline():
 
 
 class _Recorder:
-    """Stands in for the model: makes the linker call ``_filter_with_model``, which we replace."""
+    """Stands in for the model: replaces the linker's ``_confidences`` (one call per document) with
+    one that records every candidate unit's features and keeps them all."""
 
     def __init__(self, linker):
         self.linker = linker
-        self.units: list[tuple] = []  # (criterion span start, q, targets, features)
+        self.units: list[tuple] = []  # (criterion id, q, targets, features)
 
     def __enter__(self):
         from criteria_nlp.learning.features import unit_features
 
-        linker = self.linker
-        self._saved = (linker.model, linker.__dict__.get("_filter_with_model"))
+        def record(text, linked):
+            for crit, units in linked:
+                for q, targets in units:
+                    row = unit_features(text, crit.start_char, crit.end_char, q, targets, crit._.criterion_section)
+                    self.units.append((crit._.criterion_id, q, targets, row))
+            return [None] * len(linked)
 
-        def record(text, crit, units):
-            for q, targets in units:
-                row = unit_features(text, crit.start_char, crit.end_char, q, targets, crit._.criterion_section)
-                self.units.append((crit._.criterion_id, q, targets, row))
-            return units, [None] * len(units)
-
-        linker.model = self  # any non-None value: the linker then calls _filter_with_model
-        linker._filter_with_model = record
+        self.linker._confidences = record
         return self
 
     def __exit__(self, *exc):
-        model, filt = self._saved
-        self.linker.model = model
-        if filt is None:
-            del self.linker._filter_with_model
-        else:
-            self.linker._filter_with_model = filt
+        del self.linker._confidences
 
 
 def collect_units(nlp, golds):

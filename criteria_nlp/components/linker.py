@@ -20,6 +20,8 @@ present, or null for rules only) re-scores candidate variables; see ``criteria_n
 import re
 from dataclasses import dataclass
 
+import numpy
+
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
@@ -70,6 +72,18 @@ def _score_number(token: str) -> float | None:
     if token[0].isdigit():
         return float(token)
     return _ROMAN_VALUE.get(token.lower())
+
+
+def predict_probability(model, rows: list[dict]) -> list[float]:
+    """P(threshold) for feature dicts. For the shipped DictVectorizer → LogisticRegression pipeline
+    this is the logistic of the linear score, computed directly (``predict_proba`` re-validates its
+    input on every call, which cost more than the rest of the linker)."""
+    steps = getattr(model, "named_steps", {})
+    vec, clf = steps.get("vec"), steps.get("clf")
+    if vec is not None and clf is not None and hasattr(clf, "coef_") and len(getattr(clf, "classes_", ())) == 2:
+        scores = vec.transform(rows) @ clf.coef_[0] + clf.intercept_[0]
+        return list(1.0 / (1.0 + numpy.exp(-scores)))
+    return list(model.predict_proba(rows)[:, 1])
 
 
 def _protected(q: Quantity, targets: list) -> bool:
@@ -150,40 +164,22 @@ class Linker:
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
+        linked = [(crit, [(q, t) for q, t in self._link(text, crit.start_char, crit_mentions, crit_quantities)
+                          if self._keep(q, t)])
+                  for crit, crit_mentions, crit_quantities in self._per_criterion(doc)]
+        confidences = self._confidences(text, linked)
         rules_by_criterion: dict[str, list[Rule]] = {}
         logic_by_criterion: dict[str, dict] = {}
         rule_spans: list[Span] = []
-        criteria = doc._.criteria or []
-        mentions = doc._.variable_mentions or []
-        quantities = doc._.quantities or []
-        mi = qi = 0
-        for crit in criteria:
-            cs, ce = crit.start_char, crit.end_char
-            while mi < len(mentions) and mentions[mi].start_char < cs:
-                mi += 1
-            while qi < len(quantities) and quantities[qi]._.quantity.start < cs:
-                qi += 1
-            crit_mentions = []
-            j = mi
-            while j < len(mentions) and mentions[j].start_char < ce:
-                crit_mentions.append(mentions[j])
-                j += 1
-            crit_quantities = []
-            j = qi
-            while j < len(quantities) and quantities[j]._.quantity.start < ce:
-                crit_quantities.append(quantities[j]._.quantity)
-                j += 1
-            if not crit_quantities and not any(
-                    m._.variable_entry.category in _SCORE_CATEGORIES for m in crit_mentions):
-                continue
+        for (crit, units), probs in zip(linked, confidences):
             cid = crit._.criterion_id
-            units = self._link(text, cs, crit_mentions, crit_quantities)
+            if probs is not None:
+                kept = [(u, p) for u, p in zip(units, probs) if p >= self.threshold or _protected(*u)]
+                units, probs = [u for u, _ in kept], [p for _, p in kept]
+            else:
+                probs = [None] * len(units)
             rules: list[Rule] = []
-            units = [(q, targets) for q, targets in units if self._keep(q, targets)]
-            confidences = [None] * len(units)
-            if self.model is not None:
-                units, confidences = self._filter_with_model(text, crit, units)
-            for (q, targets), confidence in zip(units, confidences):
+            for (q, targets), confidence in zip(units, probs):
                 for target in targets:
                     rule = self._make_rule(text, f"{cid}.r{len(rules) + 1}", q, target)
                     rule.confidence = confidence
@@ -199,6 +195,39 @@ class Linker:
         doc._.logic = logic_by_criterion
         doc.spans[RULE_SPAN_GROUP] = rule_spans
         return doc
+
+    @staticmethod
+    def _per_criterion(doc: Doc):
+        """(criterion, its variable mentions, its quantities) for the criteria worth linking."""
+        mentions = doc._.variable_mentions or []
+        quantities = doc._.quantities or []
+        mi = qi = 0
+        for crit in doc._.criteria or []:
+            cs, ce = crit.start_char, crit.end_char
+            while mi < len(mentions) and mentions[mi].start_char < cs:
+                mi += 1
+            while qi < len(quantities) and quantities[qi]._.quantity.start < cs:
+                qi += 1
+            mj, qj = mi, qi
+            while mj < len(mentions) and mentions[mj].start_char < ce:
+                mj += 1
+            while qj < len(quantities) and quantities[qj]._.quantity.start < ce:
+                qj += 1
+            crit_mentions = mentions[mi:mj]
+            crit_quantities = [s._.quantity for s in quantities[qi:qj]]
+            if crit_quantities or any(m._.variable_entry.category in _SCORE_CATEGORIES for m in crit_mentions):
+                yield crit, crit_mentions, crit_quantities
+
+    def _confidences(self, text: str, linked) -> list:
+        """The learned filter's probability of every unit, one model call per document."""
+        if self.model is None:
+            return [None] * len(linked)
+        from ..learning.features import unit_features
+
+        rows = [unit_features(text, crit.start_char, crit.end_char, q, targets, crit._.criterion_section)
+                for crit, units in linked for q, targets in units]
+        probs = iter(predict_probability(self.model, rows) if rows else [])
+        return [[round(float(next(probs)), 4) for _ in units] for _, units in linked]
 
     # -- linking ---------------------------------------------------------------------------
     def _link(self, text: str, crit_start: int, mentions: list[Span], quantities: list[Quantity]):
@@ -323,19 +352,6 @@ class Linker:
             target.start = span.start_char
             out.append((q, [target]))
         return out
-
-    def _filter_with_model(self, text: str, crit: Span, units):
-        """Keep the thresholds the learned model believes in; returns (units, confidences)."""
-        from ..learning.features import unit_features
-
-        rows = [unit_features(text, crit.start_char, crit.end_char, q, targets, crit._.criterion_section)
-                for q, targets in units]
-        if not rows:
-            return units, []
-        probs = self.model.predict_proba(rows)[:, 1]
-        kept = [(u, round(float(p), 4)) for u, p in zip(units, probs)
-                if p >= self.threshold or _protected(*u)]
-        return [u for u, _ in kept], [p for _, p in kept]
 
     @staticmethod
     def _absorb_alias(text: str, group: list, alias: "_Target") -> None:
