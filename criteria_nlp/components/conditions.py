@@ -139,13 +139,25 @@ class ConditionFinder:
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
         rules_by_criterion: dict[str, list[Rule]] = doc._.rules or {}
+        if not rules_by_criterion:
+            return doc
         by_id = {c._.criterion_id: c for c in (doc._.criteria or [])}
+        parent_of = {cid: c._.criterion_parent for cid, c in by_id.items()}
+        # conditions matter in the criteria that hold rules and in their ancestors (inherited)
+        needed = set()
+        for cid in rules_by_criterion:
+            while cid is not None and cid not in needed:
+                needed.add(cid)
+                cid = parent_of.get(cid) if self.inherit else None
         quantities_in: dict[int, list] = {}
         for span in doc._.quantities or []:
             quantities_in.setdefault(span._.quantity.start, []).append(span._.quantity)
         starts = sorted(quantities_in)
         inheritable: dict[str, list[Condition]] = {}
-        for cid, crit in by_id.items():
+        for cid in needed:
+            crit = by_id.get(cid)
+            if crit is None:
+                continue
             cs, ce = crit.start_char, crit.end_char
             crit_quantities = [q for k in starts[bisect_left(starts, cs):bisect_left(starts, ce)] for q in quantities_in[k]]
             temporal = temporal_conditions(text, cs, ce, crit_quantities)
@@ -162,14 +174,14 @@ class ConditionFinder:
             self._attach_qualifiers(text, ce, rules)
         if self.inherit:
             for cid, rules in rules_by_criterion.items():
-                parent = by_id[cid]._.criterion_parent if cid in by_id else None
+                parent = parent_of.get(cid)
                 while parent is not None and parent in by_id:
                     for cond in inheritable.get(parent, []):
                         for rule in rules:
                             if not any(c.kind == cond.kind and c.start == cond.start for c in rule.conditions):
                                 rule.conditions.append(Condition(cond.kind, cond.text, cond.start, cond.end,
                                                                  dict(cond.fields), inherited_from=parent))
-                    parent = by_id[parent]._.criterion_parent
+                    parent = parent_of.get(parent)
         return doc
 
     @staticmethod
