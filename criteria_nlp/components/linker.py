@@ -17,10 +17,9 @@ the span group ``doc.spans["criteria_rules"]`` (one span per rule, ``span._.rule
 An optional scikit-learn model (``model``: a path, ``"default"`` for ``models/linker.skops`` when
 present, or null for rules only) re-scores candidate variables; see ``criteria_nlp.learned``.
 """
+import math
 import re
 from dataclasses import dataclass
-
-import numpy
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -75,15 +74,46 @@ def _score_number(token: str) -> float | None:
 
 
 def predict_probability(model, rows: list[dict]) -> list[float]:
-    """P(threshold) for feature dicts. For the shipped DictVectorizer → LogisticRegression pipeline
-    this is the logistic of the linear score, computed directly (``predict_proba`` re-validates its
-    input on every call, which cost more than the rest of the linker)."""
+    """P(threshold) for feature dicts.
+
+    For the shipped DictVectorizer → LogisticRegression pipeline this is the logistic of the linear
+    score, summed straight from the feature dicts (sklearn's ``transform``/``predict_proba``
+    re-validate their input on every call, which cost more than the rest of the linker); any other
+    model goes through ``predict_proba``.
+    """
+    weights = linear_weights(model)
+    if weights is None:
+        return list(model.predict_proba(rows)[:, 1])
+    table, separator, intercept = weights
+    out = []
+    for row in rows:
+        score = intercept
+        for key, value in row.items():
+            if isinstance(value, str):
+                score += table.get(f"{key}{separator}{value}", 0.0)
+            elif isinstance(value, (list, tuple, set, frozenset)):
+                for item in value:
+                    score += table.get(f"{key}{separator}{item}", 0.0)
+            else:
+                score += table.get(key, 0.0) * float(value)
+        out.append(1.0 / (1.0 + math.exp(-score)))
+    return out
+
+
+def linear_weights(model):
+    """(feature name → coefficient, separator, intercept) of a DictVectorizer → linear model pipeline,
+    computed once and kept on the model object; None for any other model."""
+    cached = getattr(model, "_criteria_nlp_weights", False)
+    if cached is not False:
+        return cached
     steps = getattr(model, "named_steps", {})
     vec, clf = steps.get("vec"), steps.get("clf")
+    weights = None
     if vec is not None and clf is not None and hasattr(clf, "coef_") and len(getattr(clf, "classes_", ())) == 2:
-        scores = vec.transform(rows) @ clf.coef_[0] + clf.intercept_[0]
-        return list(1.0 / (1.0 + numpy.exp(-scores)))
-    return list(model.predict_proba(rows)[:, 1])
+        table = dict(zip(vec.feature_names_, (float(c) for c in clf.coef_[0])))
+        weights = (table, vec.separator, float(clf.intercept_[0]))
+    model._criteria_nlp_weights = weights
+    return weights
 
 
 def _protected(q: Quantity, targets: list) -> bool:
