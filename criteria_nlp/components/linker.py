@@ -19,6 +19,7 @@ present, or null for rules only) re-scores candidate variables; see ``criteria_n
 """
 import math
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from spacy.language import Language
@@ -230,23 +231,16 @@ class Linker:
     def _per_criterion(doc: Doc):
         """(criterion, its variable mentions, its quantities) for the criteria worth linking."""
         mentions = doc._.variable_mentions or []
-        quantities = doc._.quantities or []
-        mi = qi = 0
+        mention_starts = [m.start_char for m in mentions]
+        is_score = [m._.variable_entry.category in _SCORE_CATEGORIES for m in mentions]
+        quantities = [s._.quantity for s in doc._.quantities or []]
+        quantity_starts = [q.start for q in quantities]
         for crit in doc._.criteria or []:
             cs, ce = crit.start_char, crit.end_char
-            while mi < len(mentions) and mentions[mi].start_char < cs:
-                mi += 1
-            while qi < len(quantities) and quantities[qi]._.quantity.start < cs:
-                qi += 1
-            mj, qj = mi, qi
-            while mj < len(mentions) and mentions[mj].start_char < ce:
-                mj += 1
-            while qj < len(quantities) and quantities[qj]._.quantity.start < ce:
-                qj += 1
-            crit_mentions = mentions[mi:mj]
-            crit_quantities = [s._.quantity for s in quantities[qi:qj]]
-            if crit_quantities or any(m._.variable_entry.category in _SCORE_CATEGORIES for m in crit_mentions):
-                yield crit, crit_mentions, crit_quantities
+            mi, mj = bisect_left(mention_starts, cs), bisect_left(mention_starts, ce)
+            qi, qj = bisect_left(quantity_starts, cs), bisect_left(quantity_starts, ce)
+            if qi < qj or any(is_score[mi:mj]):
+                yield crit, mentions[mi:mj], quantities[qi:qj]
 
     def _confidences(self, text: str, linked) -> list:
         """The learned filter's probability of every unit, one model call per document."""
