@@ -43,10 +43,8 @@ def mask_markup(text: str) -> str:
 
 def build_pipeline(linker_model: str | None = "default") -> Language:
     """A fresh criteria-nlp pipeline on ``spacy.blank("en")`` (no model download)."""
-    from .components import register_all  # noqa: F401  (registers the factories)
+    from . import components  # noqa: F401  (registers the factories)
     from .tokenizer import customize_tokenizer, guard_tokenizer
-
-    import medspacy  # noqa: F401  (registers medspaCy's factories)
 
     # medspaCy's matchers hold only phrase rules here; their empty token Matcher warns on every call
     warnings.filterwarnings("ignore", message=r".*\[W036\]")
