@@ -183,6 +183,16 @@ class _Found:
 
 
 _LOOKBACK = 60
+_LIST_MARKER = re.compile(r"[.)][ \t]")
+
+
+def _line_start(text: str, pos: int) -> bool:
+    """Whether only spaces stand between the previous newline (or the text start) and ``pos``."""
+    i = pos - 1
+    while i >= 0 and text[i] in " \t":
+        i -= 1
+    return i < 0 or text[i] == "\n"
+
 # roman numerals count only after a comparator ("ASA > II", "NYHA ≥ III"), like number words
 _ROMAN_VALUES = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6,
                  "Ⅰ": 1, "Ⅱ": 2, "Ⅲ": 3, "Ⅳ": 4, "Ⅴ": 5, "Ⅵ": 6}
@@ -213,6 +223,8 @@ def find_quantities(text: str) -> list[Quantity]:
         num_start, num_end = m.span()
         if num_start < consumed:
             continue
+        if _LIST_MARKER.match(text, num_end) and _line_start(text, num_start):
+            continue  # "2." / "3)" numbering a list item
         is_word = not m.group()[0].isdigit() and m.group()[0] not in "-−."
         comp = _comparator_before(text, lex, num_start, consumed)
         if is_word and comp is None:
