@@ -50,6 +50,12 @@ _NAME_STOP = {
     "their", "his", "her", "patients", "patient", "subjects", "subject", "participants", "will", "shall",
     "need", "needs", "value", "level", "levels", "e.g", "i.e", "as", "than", "any", "all", "either", "both",
 }
+# "≥ 18 years of age", "≥140 mmHg systolic": the variable right after the value
+_VALUE_THEN_VARIABLE = re.compile(r"^[\s(]*(?:of|for|in|old|as)?[\s(]*$", re.IGNORECASE)
+# "Platelet count (PLT)": an alias opening a parenthesis
+_OPEN_PAREN_GAP = re.compile(r"^[\s(]*$")
+# "platelets <30 or <50": a further threshold of the same variable(s)
+_NEXT_THRESHOLD_GAP = re.compile(r"^[\s,;]*(?:and\s*/\s*or|or|and|but|/|,)?[\s(]*(?:\w+\s+){0,3}?[\s(]*$", re.IGNORECASE)
 _MAX_LINK_GAP = 80
 _MAX_AFTER_GAP = 25
 
@@ -271,7 +277,7 @@ class Linker:
                     continue  # inside a quantity or an earlier mention
                 gap = text[group_end:target.start]
                 if pending and len(text[pending[-1].end:target.start]) <= _MAX_AFTER_GAP and \
-                        re.match(r"^[\s(]*(?:of|for|in|old|as)?[\s(]*$", text[pending[-1].end:target.start], re.I):
+                        _VALUE_THEN_VARIABLE.match(text[pending[-1].end:target.start]):
                     for q in pending:
                         units.append((q, [target]))
                     pending = []
@@ -293,7 +299,7 @@ class Linker:
                         group_end = max(group_end, target.end)
                         continue
                     group.append(target)
-                elif group and any(t.name == target.name for t in group) and re.match(r"^[\s(]*$", gap):
+                elif group and any(t.name == target.name for t in group) and _OPEN_PAREN_GAP.match(gap):
                     self._absorb_alias(text, group, target)
                     group_end = max(group_end, target.end)
                     continue
@@ -312,13 +318,13 @@ class Linker:
                 anchor = last_q_end if (group_used and last_q_end is not None) else group_end
                 gap = text[anchor:q.start]
                 if group_used:
-                    ok = len(gap) <= 40 and re.match(r"^[\s,;]*(?:and\s*/\s*or|or|and|but|/|,)?[\s(]*(?:\w+\s+){0,3}?[\s(]*$", gap, re.I) \
+                    ok = len(gap) <= 40 and _NEXT_THRESHOLD_GAP.match(gap) is not None \
                         and (";" not in gap or _inside_parens(text, group_end, q.start))
                 else:
                     ok = len(gap) <= _MAX_LINK_GAP and ";" not in gap and _LINK_GAP.match(gap) is not None
                 nxt = events[idx + 1] if idx + 1 < len(events) else None
                 if ok and variable_after and nxt is not None and nxt[1] == 0 and \
-                        re.match(r"^[\s(]*(?:of|for|in|old|as)?[\s(]*$", text[q.end:nxt[2].start_char], re.I):
+                        _VALUE_THEN_VARIABLE.match(text[q.end:nxt[2].start_char]):
                     ok = False  # "≥140 mmHg systolic and/or ≥90 mmHg diastolic"
                 if ok:
                     targets = list(group)
