@@ -242,3 +242,8 @@ def test_counts_and_plain_numbers_are_not_thresholds():
     assert rules_of("At least one of the following conditions") == []
     assert rules_of("Type 2 diabetes mellitus diagnosed in 2015") == []
     assert rules_of("COVID-19 vaccination") == []
+
+
+def test_a_variable_inside_a_rule_is_not_reused():
+    rules = rules_of("≥ 18 years of age and weight ≥ 50 kg")
+    assert [(r["variable"]["name"], r["value"]) for r in rules] == [("age", 18), ("body_weight", 50)]

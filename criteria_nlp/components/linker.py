@@ -270,20 +270,33 @@ class Linker:
         units: list[tuple[Quantity, list[_Target]]] = []
         pending: list[Quantity] = []  # thresholds waiting for a variable after them
         variable_after = False  # the text puts variables after their values
+        after_values: list[int] = []  # units whose variable came after the value, open to a list
+        linked_end = crit_start  # end of the last rule made (its variable may follow the value)
         for idx, (_, kind, item) in enumerate(events):
             if kind == 0:
                 target = _target_from_mention(item)
-                if target.start < group_end:
-                    continue  # inside a quantity or an earlier mention
+                if target.start < max(group_end, linked_end):
+                    continue  # inside a quantity, an earlier mention or a rule already made ("of age")
                 gap = text[group_end:target.start]
                 if pending and len(text[pending[-1].end:target.start]) <= _MAX_AFTER_GAP and \
                         _VALUE_THEN_VARIABLE.match(text[pending[-1].end:target.start]):
+                    after_values = []
                     for q in pending:
                         units.append((q, [target]))
+                        after_values.append(len(units) - 1)
                     pending = []
                     group, group_end, group_used = [target], target.end, True
                     variable_after = True
                     continue
+                if after_values and _COORD_GAP.match(gap) and "\n" not in gap:
+                    # "1.5 x ULN of creatinine, ALP, AST and ALT": the values hold for the whole list
+                    if all(t.name != target.name for t in group):
+                        for i in after_values:
+                            units[i][1].append(target)
+                        group.append(target)
+                    group_end = target.end
+                    continue
+                after_values = []
                 for q in pending:
                     units.append((q, self._fallback_targets(text, crit_start, q)))
                 pending = []
@@ -313,6 +326,7 @@ class Linker:
             q: Quantity = item
             if q.comparator == "":
                 continue
+            after_values = []
             targets = None
             if group:
                 anchor = last_q_end if (group_used and last_q_end is not None) else group_end
@@ -346,6 +360,7 @@ class Linker:
             group_used = True if group else group_used
             last_q_end = q.end
             units.append((q, targets))
+            linked_end = max([linked_end, q.end] + [t.end for t in targets if t is not None])
         for q in pending:
             units.append((q, self._fallback_targets(text, crit_start, q)))
         units.extend(self._score_values(text, mentions, units))
