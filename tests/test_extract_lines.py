@@ -247,3 +247,8 @@ def test_counts_and_plain_numbers_are_not_thresholds():
 def test_a_variable_inside_a_rule_is_not_reused():
     rules = rules_of("≥ 18 years of age and weight ≥ 50 kg")
     assert [(r["variable"]["name"], r["value"]) for r in rules] == [("age", 18), ("body_weight", 50)]
+
+
+def test_learned_filter_keeps_thresholds_of_known_variables_with_units():
+    rule = one_rule("Survival is expected to be more than 3 months")
+    assert (rule["variable"]["name"], rule["comparator"], rule["value"], rule["unit"]) == ("life_expectancy", ">", 3, "mo")

@@ -127,7 +127,8 @@ def _protected(q: Quantity, targets: list) -> bool:
     """Thresholds the learned filter may not drop: a symbol comparator on a lexicon variable
     (``CTCAE grade ≥ 3``, ``AST ≤ 5 x ULN``). The model learned LCT's annotation policy, which leaves
     toxicity grades and alternative limits unannotated; for cohort queries they are thresholds."""
-    return q.comparator_form in ("symbol", "bounds") and all(t is not None and t.entry is not None for t in targets)
+    known = all(t is not None and t.entry is not None for t in targets)
+    return known and (q.comparator_form in ("symbol", "bounds") or q.unit is not None or q.relative_to is not None)
 
 
 def _inside_parens(text: str, start: int, pos: int) -> bool:
@@ -165,9 +166,35 @@ def _is_time_variable(target: _Target) -> bool:
 
 
 def _fallback_name(doc_text: str, crit_start: int, q_start: int) -> tuple[int, int] | None:
-    """The words before a comparator naming an unknown variable (at most 5 words, one clause)."""
-    window = doc_text[max(crit_start, q_start - 80):q_start]
-    base = q_start - len(window)
+    """The words before a comparator naming an unknown variable (at most 5 words, one clause).
+
+    A generic head ("score", "total score", "level") reaches back over one separator to the name
+    it belongs to: "(Boston Bowel Prep Scale, total score ≤2)" → "Boston Bowel Prep Scale, total score".
+    """
+    span = _words_before(doc_text, max(crit_start, q_start - 80), q_start)
+    if span is not None and _is_generic(doc_text[span[0]:span[1]]):
+        sep = span[0] - 1
+        while sep > crit_start and doc_text[sep] in " \t":
+            sep -= 1
+        if sep > crit_start and doc_text[sep] in ",(":
+            named = _words_before(doc_text, max(crit_start, sep - 80), sep)
+            if named is not None and not _is_generic(doc_text[named[0]:named[1]]):
+                return named[0], span[1]
+    return span
+
+
+_GENERIC_HEADS = {"score", "scores", "total", "level", "levels", "value", "values", "result", "results",
+                  "index", "from", "of", "count", "grade", "rating"}
+
+
+def _is_generic(name: str) -> bool:
+    return all(w.lower() in _GENERIC_HEADS for w in re.findall(r"\w+", name))
+
+
+def _words_before(doc_text: str, lo: int, pos: int) -> tuple[int, int] | None:
+    """Up to 5 name words ending right before ``pos``, within the clause that contains it."""
+    window = doc_text[lo:pos]
+    base = lo
     masked = re.sub(r"\([^()\s]{1,15}\)", lambda m: "_" * len(m.group()), window)  # keep "(SPADI)"
     cut = max(masked.rfind(ch) for ch in ",;:()[]\n")
     if cut >= 0 and masked[cut] == "(" and not masked[cut + 1:].strip():
@@ -176,7 +203,7 @@ def _fallback_name(doc_text: str, crit_start: int, q_start: int) -> tuple[int, i
         cut = max(masked.rfind(ch) for ch in ",;:()[]\n")
     if cut >= 0:
         window, base = window[cut + 1:], base + cut + 1
-    words = list(re.finditer(r"\([^()\s]{1,15}\)|[^\W\d_][\w'’/-]*|\d+[\w-]*", window))
+    words = list(re.finditer(r"\([^()\s]{1,15}\)|[^\W\d_][\w'’/-]*", window))
     # drop trailing function words ("Survival is expected to be" -> "Survival")
     while words and words[-1].group().lower() in _NAME_STOP:
         words.pop()
