@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-_LINE = re.compile(r"[^\n]*(?:\n|$)")
-
 _MARKER = re.compile(
     r"""
     (?P<indent>[ \t]*)

@@ -19,8 +19,7 @@ from spacy.tokens import Doc
 from ._text import doc_text
 
 from ..models import Condition, Rule
-from ..quantities.grammar import find_quantities
-from .quantities import _shift
+from ..quantities.grammar import find_quantities, shifted
 
 _TIME_CUE = re.compile(
     r"(?:\bwithin(?:[ \t]+the(?:[ \t]+(?:last|past|previous|preceding))?)?|\bin[ \t]+the[ \t]+(?:last|past|previous|preceding|prior)"
@@ -76,7 +75,7 @@ def temporal_conditions(text: str, start: int, end: int, quantities=None) -> lis
     if quantities is None:
         local = find_quantities(segment)
     else:
-        local = [_shift(q, -start) for q in quantities]
+        local = [shifted(q, -start) for q in quantities]
     for q in local:
         if not q.is_time:
             continue
@@ -124,10 +123,6 @@ def _scope_end(text: str, pos: int, end: int) -> int:
         elif ch == ";" and depth == 0:
             return i
     return end
-
-
-def _inside_parens(text: str, start: int, pos: int) -> bool:
-    return text.count("(", start, pos) > text.count(")", start, pos)
 
 
 class ConditionFinder:

@@ -13,7 +13,7 @@ from spacy.tokens import Doc, Span
 
 from ._text import doc_text
 
-from ..quantities.grammar import Quantity, find_quantities
+from ..quantities.grammar import find_quantities
 
 
 def _register_extensions() -> None:
@@ -21,21 +21,6 @@ def _register_extensions() -> None:
         Doc.set_extension("quantities", default=None)
     if not Span.has_extension("quantity"):
         Span.set_extension("quantity", default=None)
-
-
-def _shift(q: Quantity, offset: int) -> Quantity:
-    if offset == 0:
-        return q
-    from dataclasses import replace
-
-    def s(v):
-        return None if v is None else v + offset
-
-    return replace(
-        q, start=q.start + offset, end=q.end + offset, value_start=q.value_start + offset,
-        value_end=q.value_end + offset, unit_start=s(q.unit_start), unit_end=s(q.unit_end),
-        comparator_start=s(q.comparator_start),
-    )
 
 
 class QuantityFinder:

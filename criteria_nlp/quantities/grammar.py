@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -53,6 +53,20 @@ class Quantity:
     @property
     def is_time(self) -> bool:
         return self.unit in TIME_UNITS and self.relative_to is None
+
+
+def shifted(q: Quantity, offset: int) -> Quantity:
+    """``q`` with every offset moved by ``offset`` (from a segment's offsets to the text's)."""
+    if offset == 0:
+        return q
+    def s(v):
+        return None if v is None else v + offset
+
+    return replace(
+        q, start=q.start + offset, end=q.end + offset, value_start=q.value_start + offset,
+        value_end=q.value_end + offset, unit_start=s(q.unit_start), unit_end=s(q.unit_end),
+        comparator_start=s(q.comparator_start),
+    )
 
 
 def _phrase_regex(phrases, *, word_bounded: bool = True) -> str:
@@ -250,8 +264,6 @@ _ALTERNATIVE_GAP = re.compile(r"[ \t]*(?:,|/|or|and|and[ \t]*/[ \t]*or|nor)[ \t]
 
 def _share_units(text: str, found: list[Quantity]) -> list[Quantity]:
     """``≥140 or <100 mmHg``, ``≤ 2.5 or ≤ 5 x ULN``: a unit written once holds for both values."""
-    from dataclasses import replace
-
     for i in range(len(found) - 2, -1, -1):
         q, nxt = found[i], found[i + 1]
         if q.unit is None and q.relative_to is None and q.comparator and (nxt.unit or nxt.relative_to) \
