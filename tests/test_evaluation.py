@@ -13,7 +13,8 @@ from criteria_nlp.evaluation.baseline import baseline_extract, oracle_result, sh
 from criteria_nlp.evaluation.brat import BratParseError, parse_ann, read_document, split_role
 from criteria_nlp.evaluation.command import load_gold, resolve_corpus_dir
 from criteria_nlp.evaluation.gold import extract_gold, parse_number
-from criteria_nlp.evaluation.scorer import PredRule, rules_from_result, score, score_document
+from criteria_nlp.evaluation.scorer import (PredRule, merge_paired_bounds, rules_from_result, score, score_document,
+                                           to_contract_convention)
 from criteria_nlp.evaluation.split import cv_folds, doc_hash, fold_of, select, split_of
 
 LCT_DIR = resolve_corpus_dir()
@@ -341,7 +342,7 @@ def test_error_report_context(inline_gold):
 @pytest.mark.corpus
 def test_oracle_scores_one_on_dev(dev_gold):
     preds = {g.doc_id: oracle_result(g) for g in dev_gold}
-    res = score(dev_gold, preds)
+    res = score(dev_gold, preds, ranges="as-annotated")
     n_parseable = sum(g.parseable for d in dev_gold for g in d.thresholds)
     assert res.n_docs == 712 and res.n_gold > 1000
     for lvl in ("lenient", "strict", "full"):
@@ -350,9 +351,20 @@ def test_oracle_scores_one_on_dev(dev_gold):
         assert s.tp == n_parseable == s.n_gold - res.n_unparseable_gold
     assert res.unit_agreement == 1.0
     assert set(res.error_counts) >= {"missed", "spurious"} and res.error_counts["spurious"] == 0
-    exact = score(dev_gold, preds, count_unparseable_gold=False)
+    exact = score(dev_gold, preds, count_unparseable_gold=False, ranges="as-annotated")
     for lvl in ("lenient", "strict", "full"):
         assert (exact.levels[lvl].precision, exact.levels[lvl].recall, exact.levels[lvl].f1) == (1.0, 1.0, 1.0)
+
+
+@pytest.mark.corpus
+def test_oracle_of_the_merged_gold_scores_one_with_merged_ranges(dev_gold):
+    preds = {g.doc_id: oracle_result(to_contract_convention(g)) for g in dev_gold}
+    res = score(dev_gold, preds, count_unparseable_gold=False)  # ranges="merged" is the default
+    merged = sum(len(g.thresholds) - len(merge_paired_bounds(g).thresholds) for g in dev_gold)
+    assert merged > 10  # LCT does write "≥ 18 and ≤ 65" as two comparisons
+    assert res.n_gold == sum(g.parseable for d in dev_gold for g in d.thresholds) - merged
+    for lvl in ("lenient", "strict", "full"):
+        assert res.levels[lvl].f1 == 1.0
 
 
 @pytest.mark.corpus
@@ -373,7 +385,7 @@ def test_wrong_variable_fails_only_full(dev_gold):
                 rule["variable"]["start"], rule["variable"]["end"] = rule["start"], rule["start"]
         preds[g.doc_id] = result
     # a zero-width variable at the rule start never overlaps a gold variable elsewhere
-    res = score(dev_gold, preds, count_unparseable_gold=False)
+    res = score(dev_gold, preds, count_unparseable_gold=False, ranges="as-annotated")
     assert res.levels["lenient"].f1 == 1.0 and res.levels["strict"].f1 == 1.0
     assert res.levels["full"].f1 < 0.1
     assert res.error_counts["wrong variable"] == res.n_gold - res.levels["full"].tp

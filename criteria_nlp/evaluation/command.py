@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from .brat import iter_corpus, list_doc_ids
 from .gold import GoldDocument, extract_gold
-from .scorer import EvaluationResult, score
+from .scorer import RANGE_MODES, EvaluationResult, to_contract_convention, score
 from .split import SPLITS, select
 
 __all__ = [
@@ -107,7 +107,7 @@ def run_evaluation(
     system: str = "pipeline",
     predictions: dict[str, Any] | None = None,
     predictor: Callable[[list[GoldDocument]], dict[str, Any]] | None = None,
-    split_ranges: bool = False,
+    ranges: str = "merged",
 ) -> EvaluationResult:
     """Read, predict and score; timings are in ``result.seconds``.
 
@@ -118,14 +118,19 @@ def run_evaluation(
     golds = load_gold(corpus_dir, split)
     t1 = time.perf_counter()
     if predictions is None:
-        predictions = predictor(golds) if predictor is not None else predict(system, golds)
+        if predictor is not None:
+            predictions = predictor(golds)
+        elif system == "oracle" and ranges == "merged":
+            predictions = predict(system, [to_contract_convention(g) for g in golds])  # the gold as scored
+        else:
+            predictions = predict(system, golds)
     t2 = time.perf_counter()
     result = score(
         golds,
         predictions,
         meta={"corpus": "lct", "split": split, "system": system if predictor is None else "custom",
-              "corpus_dir": str(resolve_corpus_dir(corpus_dir)), "split_ranges": split_ranges},
-        split_ranges=split_ranges,
+              "corpus_dir": str(resolve_corpus_dir(corpus_dir)), "ranges": ranges},
+        ranges=ranges,
     )
     t3 = time.perf_counter()
     result.seconds = {"read": t1 - t0, "predict": t2 - t1, "score": t3 - t2, "total": t3 - t0}
@@ -153,9 +158,13 @@ def add_evaluate_parser(subparsers) -> None:
                    help="score saved predictions (JSON lines, one extract() result per document) instead")
     p.add_argument("--errors", type=int, default=0, metavar="N", help="show N misses and N false positives")
     p.add_argument("--json", action="store_true", help="print the scores as JSON")
-    p.add_argument("--split-ranges", action="store_true",
-                   help="score at the level of bounds: a 'between' (gold or predicted) counts as its two "
-                        "bounds, so '>= 18 and <= 65' and '18-65' agree")
+    p.add_argument("--ranges", choices=RANGE_MODES, default="merged",
+                   help="how ranges are counted. merged (default): a variable's lower and upper bound "
+                        "annotated as two comparisons on one line ('>= 18 and <= 65') are one gold range, "
+                        "as in the output contract; as-annotated: every gold comparison counts alone; "
+                        "split: every range, gold or predicted, counts as its two bounds")
+    p.add_argument("--split-ranges", dest="ranges", action="store_const", const="split",
+                   help="same as --ranges split")
     p.add_argument("--traceback", action="store_true", help="show the full traceback if the system fails")
     p.set_defaults(handler=run_evaluate)
 
@@ -180,7 +189,7 @@ def run_evaluate(args) -> int:
         system = f"file:{args.predictions}"
     try:
         result = run_evaluation(corpus_dir, args.split, args.system, predictions=predictions,
-                                split_ranges=args.split_ranges)
+                                ranges=args.ranges)
     except CorpusNotFound as exc:
         print(f"criteria-nlp evaluate: {exc}", file=sys.stderr)
         return 2

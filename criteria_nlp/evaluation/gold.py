@@ -213,6 +213,7 @@ class GoldThreshold:
     value_text: str | None
     value_high_text: str | None
     raw_values: tuple[str, ...] = ()
+    values: tuple[float, ...] = ()  # every parseable value, in text order ("I or II" -> 1.0, 2.0)
     raw_operators: tuple[str, ...] = ()
     mirrored: bool = False  # "145 ≤ SBP" read as "SBP >= 145"
     value_from_text: bool = False  # no Value argument: number read from the comparison span
@@ -469,6 +470,7 @@ def _read_comparison(doc: BratDocument, comp: Event, var_start: int | None = Non
         "value_text": value_text,
         "value_high_text": value_high_text,
         "raw_values": tuple(raw for _, raw, _ in vals),
+        "values": tuple(v for _, _, v in parsed),
         "raw_operators": tuple(codes),
         "mirrored": mirrored,
         "value_from_text": from_text,

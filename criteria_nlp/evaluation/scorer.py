@@ -697,6 +697,71 @@ def split_range_pred(rules: Sequence[PredRule]) -> list[PredRule]:
     return out
 
 
+RANGE_MODES = ("merged", "as-annotated", "split")
+_LOWER_BOUNDS = (">", ">=")
+_UPPER_BOUNDS = ("<", "<=")
+
+
+def merge_paired_bounds(gold: GoldDocument) -> GoldDocument:
+    """One variable's lower and upper bound written on one line become one ``between`` threshold.
+
+    LCT annotates ``age ≥ 18 and ≤ 65`` as two comparisons of one Observation; the output contract
+    (and LCT itself for ``18-65``) calls it one range. A pair merges only when both comparisons
+    belong to the same variable event, one is a lower bound (``>``/``>=``) and the other an upper
+    bound (``<``/``<=``), the lower value is below the upper one (``< 18 or > 65`` is not a range)
+    and no line break separates them. Everything else is left as annotated.
+    """
+    by_event: dict[str, list[int]] = {}
+    for i, g in enumerate(gold.thresholds):
+        by_event.setdefault(g.variable_event, []).append(i)
+    merged: dict[int, GoldThreshold] = {}
+    dropped: set[int] = set()
+    for idxs in by_event.values():
+        lows = [i for i in idxs if gold.thresholds[i].comparator in _LOWER_BOUNDS and gold.thresholds[i].parseable]
+        highs = [i for i in idxs if gold.thresholds[i].comparator in _UPPER_BOUNDS and gold.thresholds[i].parseable]
+        if len(lows) != 1 or len(highs) != 1:
+            continue
+        lo, hi = gold.thresholds[lows[0]], gold.thresholds[highs[0]]
+        start, end = min(lo.start, hi.start), max(lo.end, hi.end)
+        if not lo.value < hi.value or "\n" in gold.text[start:end]:
+            continue
+        merged[min(lows[0], highs[0])] = replace(
+            lo, id=f"{lo.comparison_event}+{hi.comparison_event}@{lo.variable_event}", comparison_event=f"{lo.comparison_event}+{hi.comparison_event}",
+            text=gold.text[start:end], start=start, end=end, comparator="between",
+            value_high=hi.value, value_high_text=hi.value_text, unit_text=lo.unit_text or hi.unit_text,
+            relative_to=lo.relative_to or hi.relative_to)
+        dropped.add(max(lows[0], highs[0]))
+    if not merged:
+        return gold
+    thresholds = [merged.get(i, g) for i, g in enumerate(gold.thresholds) if i not in dropped]
+    return replace(gold, thresholds=thresholds)
+
+
+def listed_values_as_range(gold: GoldDocument) -> GoldDocument:
+    """A class list with no operator, ``ASA I or II``, ``ECOG 0 or 1``, ``NYHA class III-IV``, becomes the
+    range it names (``between 1 and 2``), as the output contract writes it.
+
+    LCT annotates these as one comparison with several values and no operator; the scorer would
+    otherwise compare only the first value. Values must rise strictly (``13 weeks 6 days`` is one
+    duration, not a list).
+    """
+    thresholds = []
+    changed = False
+    for g in gold.thresholds:
+        vals = g.values
+        if g.comparator == "=" and len(vals) >= 2 and all(a < b for a, b in zip(vals, vals[1:])):
+            g = replace(g, comparator="between", value=vals[0], value_high=vals[-1],
+                        value_high_text=g.raw_values[-1] if g.raw_values else None)
+            changed = True
+        thresholds.append(g)
+    return replace(gold, thresholds=thresholds) if changed else gold
+
+
+def to_contract_convention(gold: GoldDocument) -> GoldDocument:
+    """The gold counted as the output contract counts: paired bounds and class lists as ranges."""
+    return listed_values_as_range(merge_paired_bounds(gold))
+
+
 def split_range_gold(gold: GoldDocument) -> GoldDocument:
     """The same split on the gold side: a BETWEEN threshold becomes its two bounds."""
     thresholds = []
@@ -715,7 +780,7 @@ def score(
     predictions: Mapping[str, Any],
     count_unparseable_gold: bool = True,
     meta: Mapping[str, Any] | None = None,
-    split_ranges: bool = False,
+    ranges: str = "merged",
 ) -> EvaluationResult:
     """Score ``predictions`` (doc id → contract dict or list of rules) against gold documents.
 
@@ -731,9 +796,14 @@ def score(
     docs: list[DocScore] = []
     for gd in gold_docs:
         preds = as_pred_rules(predictions.get(gd.doc_id), gd.doc_id)
-        if split_ranges:
+        if ranges == "merged":
+            # "≥ 18 and ≤ 65" of one variable and "ASA I or II" are one range each, as in the contract
+            gd = to_contract_convention(gd)
+        elif ranges == "split":
             # score at the level of bounds: "≥ 18 and ≤ 65" and "18-65" are the same two bounds
             gd, preds = split_range_gold(gd), split_range_pred(preds)
+        elif ranges != "as-annotated":
+            raise ValueError(f"ranges must be one of {', '.join(RANGE_MODES)}, not {ranges!r}")
         ds = score_document(gd, preds, count_unparseable_gold=count_unparseable_gold)
         docs.append(ds)
         n_docs += 1
