@@ -67,6 +67,19 @@ def test_single_threshold(line, variable, comparator, value, value_high, unit):
         ("Age 18-70 (including boundary values)", "between", 18, 70),
         ("at least 21 years of age", ">=", 21, None),
         ("Age under 65 years", "<", 65, None),
+        ("Patients over the age of 18", ">", 18, None),
+        ("Mothers under the age of 18 years", "<", 18, None),
+        ("Older than the age of 24,", ">", 24, None),
+        ("Women over age 18 with a biopsy proven lesion", ">", 18, None),
+        ("Be 60 or older, and in the case of women postmenopausal", ">=", 60, None),
+        ("55 and older", ">=", 55, None),
+        ("The participant is equal to or older than 18 years old.", ">=", 18, None),
+        ("18-35-year-old women", "between", 18, 35),
+        ("Men >50-year-old", ">", 50, None),
+        ("Prepubertal children 2 to <12 years old", "between", 2, 12),
+        ("Subjects of 40-70 years.", "between", 40, 70),
+        ("From 18 to 25 years", "between", 18, 25),
+        ("Any patient ≥18 who presents for a colonoscopy", ">=", 18, None),
     ],
 )
 def test_age_forms(line, comparator, value, value_high):
@@ -77,6 +90,43 @@ def test_age_forms(line, comparator, value, value_high):
     assert rule["value_high"] == value_high
     assert rule["unit"] == "a"
     assert rule["normalized"] == {"value": value, "value_high": value_high, "unit": "a"}
+
+
+@pytest.mark.parametrize(
+    "line, comparator, value, unit",
+    [
+        ("Infants > 1 month of age", ">", 1, "mo"),
+        ("currently less than 18 months of age at the time of approach", "<", 18, "mo"),
+        ("Infant is 12-36 hours of age.", "between", 12, "h"),
+    ],
+)
+def test_ages_in_other_time_units(line, comparator, value, unit):
+    rule = one_rule(line)
+    assert (rule["variable"]["name"], rule["comparator"], rule["value"], rule["unit"]) == ("age", comparator, value, unit)
+
+
+def test_durations_are_not_ages():
+    assert rules_of("History of diabetes for at least 5 years") == []
+    assert all(r["variable"]["name"] != "age" for r in rules_of("Duration of disease ≥ 6 months"))
+
+
+@pytest.mark.parametrize(
+    "line, variable, value, value_high",
+    [
+        ("adult patients of ASA physical status I and II undergoing surgery", "asa_physical_status", 1, 2),
+        ("ASA status 1,2", "asa_physical_status", 1, 2),
+        ("Anesthesia classification (ASA): I-III.", "asa_physical_status", 1, 3),
+        ("New York Heart Association class I-III.", "nyha_class", 1, 3),
+        ("Eastern Cooperative Oncology Group(ECOG) performance status 0 or 1.", "ecog_performance_status", 0, 1),
+        ("GMFCS levels I-III", "gmfcs_level", 1, 3),
+        ("Heart failure (New York Heart Association) (NYHA) IV), severe COPD", "nyha_class", 4, None),
+    ],
+)
+def test_class_lists_of_scores_without_comparator(line, variable, value, value_high):
+    rule = one_rule(line)
+    assert rule["variable"]["name"] == variable
+    assert (rule["comparator"], rule["value"], rule["value_high"]) == \
+        ("=" if value_high is None else "between", value, value_high)
 
 
 def test_between_is_inclusive_unless_text_says_otherwise():

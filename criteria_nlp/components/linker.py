@@ -41,7 +41,14 @@ _LINK_GAP = re.compile(r"^(?:[^;.]|\.(?!\s+[A-Z]))*$")
 _ALTERNATIVE = re.compile(r"(?:[\s,()\[\]]*[^\W\d]+){0,3}?[\s,()\[\]]*(?:and\s*/\s*or|or|either)\b", re.IGNORECASE)
 _AGE_CUE = re.compile(r"\b(?:age[sd]?|old|older|younger|adults?|children|child|infants?|birthday|y/o)\b", re.IGNORECASE)
 _SUBJECT_BEFORE = re.compile(r"\b(?:patients?|subjects?|participants?|men|women|males?|females?|volunteers?|"
-                             r"individuals?|persons?|people|adolescents?|boys?|girls?)[\s,:]*$", re.IGNORECASE)
+                             r"individuals?|persons?|people|adolescents?|boys?|girls?)(?:\s+(?:of|aged?|from|between))?"
+                             r"[\s,:]*$", re.IGNORECASE)
+# what makes a duration an age: "6 months old", "> 1 month of age", "12 hours age", "18-35-year-old"
+_AGE_AFTER = re.compile(r"[\s-]*(?:of\s+age|old|age|of\s+life)\b", re.IGNORECASE)
+_AGE_COMPARATOR = re.compile(r"\b(?:older|younger)\b", re.IGNORECASE)
+# "patients < 18", "Any patient ≥18 who ...": nothing after the number that could be its unit
+_AFTER_BARE_AGE = re.compile(r"[ \t]*(?:$|[,;.)\n]|(?:who|with|and|or|at|in|on)\b)", re.IGNORECASE)
+_AGE_LEAD = re.compile(r"[\W_]*(?:(?:from|between|aged?|ages)[ \t]+)?", re.IGNORECASE)
 _DURATION_AFTER = re.compile(r"[\s,]*(?:or\s+(?:more|longer|greater)\s+)?(?:since|of\s+(?!age)|duration|after|before|"
                              r"prior|ago|history|experience|follow|from|post|in\s+(?:the\s+)?(?:past|last))", re.IGNORECASE)
 _NAME_STOP = {
@@ -66,11 +73,14 @@ _ROMAN_VALUE = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6,
 _VAL = r"(?:VI|IV|V|III|II|I|[ⅠⅡⅢⅣⅤⅥ]|\d{1,2}(?:\.\d)?)"
 _SCORE_VALUE = re.compile(_VAL)
 _SCORE_VALUES = re.compile(
-    r"(?:[ \t]*(?:\([^()\n]{0,40}\)|functional|physical|status|class(?:es|ification)?|grades?|stages?|scores?|levels?|of|is|=|:))*"
-    rf"[ \t]*(?P<vals>{_VAL}(?:[ \t]*(?:-|–|to|or|and|,|/)[ \t]*{_VAL})*)(?![\w.%/])(?![ \t]*(?:[<>≤≥=]|x\b|×|%|mg|g/|mm|cm|kg|years?|months?|weeks?|days?))",
+    r"(?:[ \t]*(?:\([^()\n]{0,40}\)|\)|functional|physical|performance|status|scale|class(?:es|ification)?|grades?|"
+    r"stages?|scores?|levels?|of|is|=|:))*"
+    rf"[ \t]*(?P<vals>{_VAL}(?:[ \t]*(?:-|–|－|to|or|and|,|/)[ \t]*{_VAL})*)(?![\w%/]|\.\d)"
+    r"(?![ \t]*(?:[<>≤≥=]|x\b|×|%|mg|g/|mm|cm|kg|years?|months?|weeks?|days?))",
 )
 
 
+_ALIAS_AFTER = re.compile(r"[ \t]*\([^()\n]{1,15}\)")
 _SCORE_KEYWORD = re.compile(r"class|grade|stage|score|level|status", re.IGNORECASE)
 
 
@@ -124,10 +134,12 @@ def linear_weights(model):
 
 
 def _protected(q: Quantity, targets: list) -> bool:
-    """Thresholds the learned filter may not drop: a symbol comparator on a lexicon variable
-    (``CTCAE grade ≥ 3``, ``AST ≤ 5 x ULN``). The model learned LCT's annotation policy, which leaves
+    """Thresholds the learned filter may not drop: a symbol comparator, a unit or a reference limit
+    on a lexicon variable (``CTCAE grade ≥ 3``, ``AST ≤ 5 x ULN``) and a score's class list. The model learned LCT's annotation policy, which leaves
     toxicity grades and alternative limits unannotated; for cohort queries they are thresholds."""
     known = all(t is not None and t.entry is not None for t in targets)
+    if known and q.comparator_form == "implicit":
+        return True  # a class list read after a score's name: "ASA I or II", "NYHA class III-IV"
     return known and (q.comparator_form in ("symbol", "bounds") or q.unit is not None or q.relative_to is not None)
 
 
@@ -369,12 +381,11 @@ class Linker:
                     ok = False  # "≥140 mmHg systolic and/or ≥90 mmHg diastolic"
                 if ok:
                     targets = list(group)
-            if q.is_time and not (targets and any(_is_time_variable(t) for t in targets)):
-                if not (q.unit == "a" and not q.temporal_cue and targets is None
-                        and self._looks_like_age(text, crit_start, q)):
-                    continue  # a time window, not a threshold of a variable
+            is_age = targets is None and self._is_age(text, crit_start, q)
+            if q.is_time and not is_age and not (targets and any(_is_time_variable(t) for t in targets)):
+                continue  # a time window, not a threshold of a variable
             if targets is None:
-                if q.unit == "a" and not q.temporal_cue and self._looks_like_age(text, crit_start, q):
+                if is_age:
                     targets = [self._age_target(text, q)]
                 else:
                     pending.append(q)
@@ -421,8 +432,11 @@ class Linker:
                          value_high=None if low == high else high, value_start=s, value_end=e,
                          inclusive=None if low == high else (True, True), comparator_form="implicit")
             target = _target_from_mention(span)
-            target.start = span.start_char
+            alias = _ALIAS_AFTER.match(text, span.end_char, s)
+            if alias:
+                target.end = alias.end()  # "New York Heart Association (NYHA) IV": the name with its alias
             out.append((q, [target]))
+            taken.append((s, e))  # "New York Heart Association (NYHA) IV": one rule, not one per name
         return out
 
     @staticmethod
@@ -443,6 +457,23 @@ class Linker:
             return False
         return True
 
+    @classmethod
+    def _is_age(cls, text: str, crit_start: int, q: Quantity) -> bool:
+        """An age with no variable written: ``6 months old``, ``> 1 month of age``, ``60 or older``,
+        ``patients < 18``, and years that the words around call an age (:meth:`_looks_like_age`)."""
+        if q.unit_kind == "age" or q.is_time and _AGE_AFTER.match(text, q.end):
+            return True
+        if q.unit == "a":
+            return not q.temporal_cue and cls._looks_like_age(text, crit_start, q)
+        if q.unit is not None or q.relative_to is not None or not q.comparator or q.value is None:
+            return False
+        if not (1 <= q.value <= 120 and float(q.value).is_integer()):
+            return False
+        if _AGE_COMPARATOR.search(text, q.start, q.end):
+            return True  # "older than 65", "60 or older", "55 and older"
+        return q.comparator_form == "symbol" and _SUBJECT_BEFORE.search(text, max(crit_start, q.start - 30), q.start) \
+            is not None and _AFTER_BARE_AGE.match(text, q.end) is not None
+
     @staticmethod
     def _looks_like_age(text: str, crit_start: int, q: Quantity) -> bool:
         """Years with no variable are an age when the words around say so ("aged", "old", "of age",
@@ -452,8 +483,8 @@ class Linker:
             return False
         if _AGE_CUE.search(text, max(crit_start, q.start - 40), min(len(text), q.end + 15)):
             return True
-        if q.start - crit_start <= 2:
-            return True
+        if _AGE_LEAD.fullmatch(text, crit_start, q.start):
+            return True  # the item starts with the years: "18-65 years", "From 18 to 25 years"
         return _SUBJECT_BEFORE.search(text, max(crit_start, q.start - 30), q.start) is not None
 
     @staticmethod
@@ -462,7 +493,7 @@ class Linker:
         before = re.search(r"\b(?:aged?|older|younger|over|under)\s*(?:of\s*)?:?\s*$", text[max(0, start - 15):start], re.I)
         if before:
             start -= len(text[max(0, start - 15):start]) - before.start()
-        after = re.match(r"\s*(?:of\s+age|old|of\s+age\s+or\s+older)\b", text[end:end + 20], re.I)
+        after = re.match(r"[\s-]*(?:of\s+age\s+or\s+older|of\s+age|old|age)\b", text[end:end + 25], re.I)
         if after:
             end = end + after.end()
         return _Target(start, end, "age", "demographic", Code("http://loinc.org", "30525-0", "Age"), "a")

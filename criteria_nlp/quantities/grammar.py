@@ -112,7 +112,9 @@ def lexicon() -> _Lexicon:
     # comparators are found by looking back from each number: one anchored match on the
     # reversed text instead of trying ~200 phrases at every character
     comp_rev_re = re.compile(
-        rf"[ \t]*(?:(?:fo|eht)[ \t]+)?(?::[ \t]*)?(?P<comp>{_phrase_regex([p[::-1] for p in prefix_of])})",
+        # between comparator and number: "of", "the", ":" or "(the) age (of)" ("over the age of 18")
+        rf"[ \t]*(?:(?:fo[ \t]+)?ega[ \t]+(?:eht[ \t]+)?|(?:fo|eht)[ \t]+)?(?::[ \t]*)?"
+        rf"(?P<comp>{_phrase_regex([p[::-1] for p in prefix_of])})",
         re.IGNORECASE,
     )
     postfix_re = re.compile(rf"[ \t]*\(?[ \t]*(?P<post>{_phrase_regex(postfix_of)})(?![\w])", re.IGNORECASE)
@@ -279,6 +281,8 @@ def _unit_or_reference(text: str, lex: _Lexicon, pos: int) -> tuple[UnitMatch | 
     if rel:
         return None, lex.relative_names.get(_normalise_phrase(rel.group("rel") or rel.group("rel2"))), rel.end()
     unit = match_unit(text, pos)
+    if unit is None and text.startswith("-", pos) and pos + 1 < len(text) and text[pos + 1].isalpha():
+        unit = match_unit(text, pos + 1)  # "50-year-old", "10-mg"
     return unit, None, (unit.end if unit else pos)
 
 
@@ -296,8 +300,11 @@ class _Range:
 def _read_range(text, lex, comp, comparator, start, pos, value, unit, relative) -> _Range | None:
     """``18-70``, ``18 to 70 years``, ``between 7.0% and 10.5%`` right after the first value."""
     rng = lex.range_re.match(text, pos)
-    if rng is None or rng.group("comp2") is not None or (comp and comparator != "="):
+    if rng is None or (comp and comparator != "="):
         return None
+    upper = lex.prefix_of[_normalise_phrase(rng.group("comp2"))] if rng.group("comp2") else "<="
+    if upper not in ("<", "<="):
+        return None  # "2 to <12 years" is a range, "18 to ≥ 65" is not
     conn = rng.group("conn").lower()
     opener = lex.opener_re.search(text, max(0, start - 40), start)
     if conn == "and" and not (opener is not None and opener.group().strip().lower().startswith(
@@ -314,8 +321,10 @@ def _read_range(text, lex, comp, comparator, start, pos, value, unit, relative) 
     if opener is not None and opener.group().strip().lower().startswith("between"):
         start = opener.start()
     incl = lex.inclusive_re.match(text, end)
-    inclusive = (False, False) if incl and incl.group("excl") else (True, True)
-    return _Range(min(value, high), max(value, high), end, start, unit, relative, inclusive)
+    inclusive = (False, False) if incl and incl.group("excl") else (True, upper == "<=")
+    if high <= value:
+        return None if rng.group("comp2") else _Range(high, value, end, start, unit, relative, inclusive)
+    return _Range(value, high, end, start, unit, relative, inclusive)
 
 
 def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
