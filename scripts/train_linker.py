@@ -113,12 +113,14 @@ def _pred_rules(text, q, targets):
 
 
 def label_unit(gold, q, targets) -> int:
-    """1 when a rule of the unit matches a gold threshold at the strict level, else 0."""
+    """1 when a rule of the unit matches a gold threshold at the strict level, as annotated or in the
+    output contract's convention (paired bounds and class lists as ranges), else 0."""
     from criteria_nlp.evaluation import scorer
 
     preds = _pred_rules(gold.text, q, targets)
+    golds = gold.thresholds + scorer.to_contract_convention(gold).thresholds
     for p in preds:
-        for g in gold.thresholds:
+        for g in golds:
             if scorer._rank(g, p) >= 2:
                 return 1
             if p.comparator == "between" and g.parseable and g.value_high is None and scorer._span_ok(g, p):

@@ -302,3 +302,48 @@ def test_a_variable_inside_a_rule_is_not_reused():
 def test_learned_filter_keeps_thresholds_of_known_variables_with_units():
     rule = one_rule("Survival is expected to be more than 3 months")
     assert (rule["variable"]["name"], rule["comparator"], rule["value"], rule["unit"]) == ("life_expectancy", ">", 3, "mo")
+
+
+@pytest.mark.parametrize(
+    "line, comparator, value, value_high",
+    [
+        ("fasting glucose ≥ 7,8 mmol/ l", ">=", 7.8, None),
+        ("BMI ≥18,5 and ≤27,5", "between", 18.5, 27.5),
+        ("Platelets > 100,000/mm3", ">", 100000, None),
+    ],
+)
+def test_decimal_commas_after_a_comparator(line, comparator, value, value_high):
+    rule = one_rule(line)
+    assert (rule["comparator"], rule["value"], rule["value_high"]) == (comparator, value, value_high)
+
+
+@pytest.mark.parametrize(
+    "line, comparator, value",
+    [
+        ("Infant is born at < 27 weeks gestation", "<", 27),
+        ("Pregnancy between 36 and 42 weeks of gestation.", "between", 36),
+        ("women with more than 34 weeks gestation and with any contraindication", ">", 34),
+    ],
+)
+def test_a_time_variable_after_its_value(line, comparator, value):
+    rule = one_rule(line)
+    assert rule["variable"]["name"] == "gestational_age"
+    assert (rule["comparator"], rule["value"], rule["unit"]) == (comparator, value, "wk")
+
+
+@pytest.mark.parametrize(
+    "line, variable, comparator, value",
+    [
+        ("a score of 23 or less on the Brief Alzheimer Screen.", "Brief Alzheimer Screen", "<=", 23),
+        ("a score of 2 or greater on the speech question of the ALSFRS-R (i.e. speech is intelligible)",
+         "speech question of the ALSFRS-R", ">=", 2),
+    ],
+)
+def test_an_instrument_named_after_the_value(line, variable, comparator, value):
+    rule = one_rule(line)
+    assert (rule["variable"]["text"], rule["comparator"], rule["value"]) == (variable, comparator, value)
+
+
+def test_a_count_of_criteria_is_not_an_instrument_score():
+    assert rules_of("at least 2 of the ACR criteria") == []
+    assert rules_of("at least 3 months on the waiting list") == []

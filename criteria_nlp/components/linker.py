@@ -195,6 +195,26 @@ def _fallback_name(doc_text: str, crit_start: int, q_start: int) -> tuple[int, i
     return span
 
 
+# "a score of 5 or greater on the Geriatric Depression Scale": the instrument named after the value
+_SCALE_HEAD = r"[\w'’-]*(?:scale|score|questionnaire|screen|test|inventory|index|rating|assessment|examination|exam)s?\b"
+_SCALE_AFTER = re.compile(
+    r"[ \t]*(?:/[ \t]*10[ \t]*)?(?:points?[ \t]+)?(?:on|in|using)[ \t]+(?:the[ \t]+|a[ \t]+|an[ \t]+)?"
+    rf"(?P<name>(?:[\w'’-]+[ \t]+){{0,7}}?(?:{_SCALE_HEAD}(?:[ \t]+{_SCALE_HEAD})*"
+    r"|(?-i:[A-Z][A-Z0-9]+(?:-[A-Z0-9]+)*)\b))",
+    re.IGNORECASE,
+)
+
+
+def _scale_after(text: str, q: Quantity) -> tuple[int, int] | None:
+    """The instrument a comparator-word score is given on, named after it (same line), or None."""
+    if q.unit is not None or q.relative_to is not None:
+        return None
+    m = _SCALE_AFTER.match(text, q.end)
+    if m is None or "\n" in m.group():
+        return None
+    return m.span("name")
+
+
 _GENERIC_HEADS = {"score", "scores", "total", "level", "levels", "value", "values", "result", "results",
                   "index", "from", "of", "count", "grade", "rating"}
 
@@ -379,11 +399,17 @@ class Linker:
                 if ok and variable_after and nxt is not None and nxt[1] == 0 and \
                         _VALUE_THEN_VARIABLE.match(text[q.end:nxt[2].start_char]):
                     ok = False  # "≥140 mmHg systolic and/or ≥90 mmHg diastolic"
+                if ok and not any(t.category in _SCORE_CATEGORIES for t in group) and _scale_after(text, q) is not None:
+                    ok = False  # "back pain: a score of 5 or more on the Roland-Morris Disability Questionnaire"
                 if ok:
                     targets = list(group)
             is_age = targets is None and self._is_age(text, crit_start, q)
             if q.is_time and not is_age and not (targets and any(_is_time_variable(t) for t in targets)):
-                continue  # a time window, not a threshold of a variable
+                nxt = events[idx + 1] if idx + 1 < len(events) else None
+                if not (nxt is not None and nxt[1] == 0 and _is_time_variable(_target_from_mention(nxt[2]))
+                        and _VALUE_THEN_VARIABLE.match(text[q.end:nxt[2].start_char])):
+                    continue  # a time window, not a threshold of a variable
+                targets = None  # "< 27 weeks gestation": the time variable follows (linked below)
             if targets is None:
                 if is_age:
                     targets = [self._age_target(text, q)]
@@ -452,7 +478,7 @@ class Linker:
         """Drop what is not a threshold of a variable: a count with no variable ("at least one")."""
         if targets == [None]:
             return False
-        unknown = all(t is None or t.entry is None and t.name != "age" for t in targets)
+        unknown = all(t is None or t.entry is None and t.name != "age" and t.category is None for t in targets)
         if unknown and q.unit is None and q.relative_to is None and q.comparator_form in ("word", "postfix", "none"):
             return False
         return True
@@ -500,6 +526,10 @@ class Linker:
 
     @staticmethod
     def _fallback_targets(text: str, crit_start: int, q: Quantity) -> list[_Target]:
+        scale = _scale_after(text, q)
+        if scale is not None:
+            s, e = scale
+            return [_Target(s, e, re.sub(r"\s+", " ", text[s:e].lower()), "score", None, None)]
         span = _fallback_name(text, crit_start, q.comparator_start if q.comparator_start is not None else q.start)
         if span is None:
             return [None]

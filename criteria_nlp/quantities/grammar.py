@@ -198,6 +198,7 @@ class _Found:
         return self._end
 
 
+_DECIMAL_COMMA = re.compile(r",\d{1,2}(?![\d,])")
 _LOOKBACK = 60
 _LIST_MARKER = re.compile(r"[.)][ \t]")
 
@@ -250,7 +251,11 @@ def find_quantities(text: str) -> list[Quantity]:
         if is_word:
             value = lex.number_words.get(m.group().lower(), _ROMAN_VALUES.get(m.group()))
         else:
-            value = parse_number(m.group())
+            if comp is not None and m.group().isdigit():
+                decimal = _DECIMAL_COMMA.match(text, num_end)
+                if decimal:  # "≥ 7,8 mmol/l", "BMI ≥18,5": a decimal comma after a comparator
+                    num_end = decimal.end()
+            value = parse_number(text[num_start:num_end])
         if value is None:
             continue
         q = _read_tail(text, lex, comp, num_start, num_end, value)
@@ -307,14 +312,14 @@ def _read_range(text, lex, comp, comparator, start, pos, value, unit, relative) 
         return None  # "2 to <12 years" is a range, "18 to ≥ 65" is not
     conn = rng.group("conn").lower()
     opener = lex.opener_re.search(text, max(0, start - 40), start)
-    if conn == "and" and not (opener is not None and opener.group().strip().lower().startswith(
-            ("between", "from", "rang", "in the", "within"))):
-        return None
     high = parse_number(rng.group("num2"))
     n2s, n2e = rng.span("num2")
     if high is None or _YEAR.match(text[n2s:n2e]) or _is_identifier_number(text, n2s, n2e):
         return None
     unit2, rel2, end = _unit_or_reference(text, lex, n2e)
+    if conn == "and" and not (opener is not None and opener.group().strip().lower().startswith(
+            ("between", "from", "rang", "in the", "within"))) and not (unit2 is not None and unit2.kind == "age"):
+        return None  # "A and B" is a range after "between", or as an age: "18 and 65 years old"
     unit, relative = unit or unit2, relative or rel2
     if conn in ("-", "–", "—") and unit is None and relative is None and value > high:
         return None  # "10-2" is not a range
