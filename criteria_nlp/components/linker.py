@@ -177,6 +177,12 @@ def _is_time_variable(target: _Target) -> bool:
     return target.canonical_unit in TIME_UNITS or target.name in ("age", "life_expectancy")
 
 
+def _measured_in_time(target: _Target) -> bool:
+    """A variable whose value is a time ("gestational age") rather than a condition whose duration a
+    time gives ("20 weeks of amenorrhea" dates a pregnancy; LCT and cohort queries read a window)."""
+    return _is_time_variable(target) and not target.name.endswith("_duration")
+
+
 def _fallback_name(doc_text: str, crit_start: int, q_start: int) -> tuple[int, int] | None:
     """The words before a comparator naming an unknown variable (at most 5 words, one clause).
 
@@ -406,7 +412,7 @@ class Linker:
             is_age = targets is None and self._is_age(text, crit_start, q)
             if q.is_time and not is_age and not (targets and any(_is_time_variable(t) for t in targets)):
                 nxt = events[idx + 1] if idx + 1 < len(events) else None
-                if not (nxt is not None and nxt[1] == 0 and _is_time_variable(_target_from_mention(nxt[2]))
+                if not (nxt is not None and nxt[1] == 0 and _measured_in_time(_target_from_mention(nxt[2]))
                         and _VALUE_THEN_VARIABLE.match(text[q.end:nxt[2].start_char])):
                     continue  # a time window, not a threshold of a variable
                 targets = None  # "< 27 weeks gestation": the time variable follows (linked below)
@@ -441,6 +447,8 @@ class Linker:
             entry = span._.variable_entry
             if entry.unit is not None or entry.category not in _SCORE_CATEGORIES or span.start_char in linked:
                 continue
+            if _is_generic(span.text) or span.text.lower() in ("stage", "class"):
+                continue  # "grade II or III osteoarthritis": the stage of a condition, not a score's class
             m = _SCORE_VALUES.match(text, span.end_char)
             if m is None:
                 continue

@@ -220,6 +220,7 @@ class GoldThreshold:
     unit_text: str | None = None
     relative_to: str | None = None  # "ULN" | "LLN"
     temporal_unit: str | None = None  # Eq-Temporal-Unit-Value (year, month, ...)
+    via_relation: str | None = None  # "Or" / "And" / "Equivalent-To": reached from another threshold
 
     @property
     def category(self) -> str:
@@ -482,11 +483,48 @@ def _span_text(doc: BratDocument, start: int, end: int, fallback: str) -> str:
     return doc.text[start:end] if doc.text is not None else fallback
 
 
+# relations that make a comparison another value of the same variable: "Age <18 or >80",
+# "HbA1c >47 mmol/mol (>6.4%)"
+_SAME_VARIABLE_RELATIONS = ("Or", "And", "Equivalent-To")
+
+
+def _related_thresholds(doc: BratDocument) -> dict[str, list[tuple[str, str]]]:
+    """Observation/Age event id → [(comparison id, relation type)] of the comparisons that only a
+    relation ties to one of its thresholds.
+
+    LCT attaches the first value of ``Age <18 or >80 years`` to the variable and the second only to
+    the first value, by an ``Or`` (``And``, ``Equivalent-To``) relation. A comparison that an event
+    holds as an argument, or that such relations tie to thresholds of two variables, is left out.
+    """
+    attached = {a.target for e in doc.events.values() for a in e.args}
+    owners_of: dict[str, set[str]] = {}
+    for ev in doc.events.values():
+        if ev.type in ("Observation", "Age"):
+            for cid in ev.targets("Numeric-Filter"):
+                owners_of.setdefault(cid, set()).add(ev.id)
+    candidates: dict[str, dict[str, str]] = {}
+    for rel in doc.relations.values():
+        if rel.type not in _SAME_VARIABLE_RELATIONS:
+            continue
+        for a, b in ((rel.arg1, rel.arg2), (rel.arg2, rel.arg1)):
+            comp = doc.events.get(b)
+            if a in owners_of and b not in attached and comp is not None and comp.type == "Eq-Comparison":
+                for owner in owners_of[a]:
+                    candidates.setdefault(b, {}).setdefault(owner, rel.type)
+    out: dict[str, list[tuple[str, str]]] = {}
+    for cid, owners in candidates.items():
+        if len(owners) == 1:
+            (owner, rel_type), = owners.items()
+            out.setdefault(owner, []).append((cid, rel_type))
+    return out
+
+
 def extract_gold(doc: BratDocument) -> GoldDocument:
     """Gold thresholds and conditions of one annotated document."""
     doc_id = doc.doc_id or ""
     gold = GoldDocument(doc_id=doc_id, text=doc.text or "", path=doc.path)
     seen: set[tuple[str, str]] = set()
+    related = _related_thresholds(doc)
     for ev in doc.events.values():
         if ev.type not in ("Observation", "Age"):
             continue
@@ -500,7 +538,7 @@ def extract_gold(doc: BratDocument) -> GoldDocument:
             obs_type = attrs.get("Observation-Type-Value") or doc.attributes_of(ev.trigger).get(
                 "Observation-Type-Value"
             )
-        for cid in ev.targets("Numeric-Filter"):
+        for cid, via in [(c, None) for c in ev.targets("Numeric-Filter")] + related.get(ev.id, []):
             if (ev.id, cid) in seen:
                 continue
             seen.add((ev.id, cid))
@@ -534,6 +572,7 @@ def extract_gold(doc: BratDocument) -> GoldDocument:
                     unit_text=unit_text,
                     relative_to=relative,
                     temporal_unit=temporal,
+                    via_relation=via,
                     **info,
                 )
             )
