@@ -347,3 +347,23 @@ def test_an_instrument_named_after_the_value(line, variable, comparator, value):
 def test_a_count_of_criteria_is_not_an_instrument_score():
     assert rules_of("at least 2 of the ACR criteria") == []
     assert rules_of("at least 3 months on the waiting list") == []
+
+
+def test_values_for_populations_hold_for_the_same_variable():
+    rules = rules_of("Subject has lower appendicular muscle mass index (AMMI) (<7 kg/m^2 in men; <5.7 kg/m^2 in women)")
+    assert [(r["variable"]["text"], r["value"]) for r in rules] == \
+        [("appendicular muscle mass index (AMMI)", 7), ("appendicular muscle mass index (AMMI)", 5.7)]
+    ages = rules_of("Subject under 18 years or over 70 years")
+    assert [(r["variable"]["name"], r["comparator"], r["value"]) for r in ages] == [("age", "<", 18), ("age", ">", 70)]
+    assert ages[1]["variable"]["text"] == "over 70 years"
+
+
+def test_a_different_unknown_name_is_not_the_previous_variable():
+    rules = rules_of("Exhaled CO > 10 ppm, Y < 3 ppm")
+    assert [r["variable"]["text"] for r in rules] == ["Exhaled CO", "Y"]
+
+
+def test_an_abbreviation_between_name_and_value_belongs_to_the_name():
+    rule = one_rule("diagnosed with DME with central macular thickness (CMT) more than 250 µm measured by OCT")
+    assert rule["variable"]["text"] == "central macular thickness (CMT)"
+    assert rule["text"].startswith("central macular thickness (CMT) more than 250")

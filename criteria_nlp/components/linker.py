@@ -20,7 +20,7 @@ present, or null for rules only) re-scores candidate variables; see ``criteria_n
 import math
 import re
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -62,7 +62,12 @@ _VALUE_THEN_VARIABLE = re.compile(r"^[\s(]*(?:of|for|in|old|as)?[\s(]*$", re.IGN
 # "Platelet count (PLT)": an alias opening a parenthesis
 _OPEN_PAREN_GAP = re.compile(r"^[\s(]*$")
 # "platelets <30 or <50": a further threshold of the same variable(s)
-_NEXT_THRESHOLD_GAP = re.compile(r"^[\s,;]*(?:and\s*/\s*or|or|and|but|/|,)?[\s(]*(?:\w+\s+){0,3}?[\s(]*$", re.IGNORECASE)
+# ... also after the population the first one holds for: "(<7 kg/m^2 in men; <5.7 kg/m^2 in women)"
+_NEXT_THRESHOLD_GAP = re.compile(r"^[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w-]+)?[\s,;]*)?"
+                                 r"(?:and\s*/\s*or|or|and|but|/|,)?[\s(]*(?:\w+\s+){0,3}?[\s(]*$", re.IGNORECASE)
+# between two values of one unknown variable: a population, a connector ("in men; ", " or ")
+_SAME_VARIABLE_GAP = re.compile(r"[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w-]+)?[\s,;]*)?"
+                                r"(?:and\s*/\s*or|or|and|/)?[\s(]*$", re.IGNORECASE)
 _MAX_LINK_GAP = 80
 _MAX_AFTER_GAP = 25
 
@@ -80,6 +85,7 @@ _SCORE_VALUES = re.compile(
 )
 
 
+_ALIAS_BEFORE_VALUE = re.compile(r"(?P<alias>[ \t]*\([^()\n]{1,20}\))[ \t:=]*$")
 _ALIAS_AFTER = re.compile(r"[ \t]*\([^()\n]{1,15}\)")
 _SCORE_KEYWORD = re.compile(r"class|grade|stage|score|level|status", re.IGNORECASE)
 
@@ -409,6 +415,11 @@ class Linker:
                     ok = False  # "back pain: a score of 5 or more on the Roland-Morris Disability Questionnaire"
                 if ok:
                     targets = list(group)
+            if targets is None and units and units[-1][1] != [None] and not units[-1][0].start > q.start \
+                    and _SAME_VARIABLE_GAP.match(text[units[-1][0].end:q.start]) and q.unit == units[-1][0].unit:
+                # "(<7 kg/m^2 in men; <5.7 kg/m^2 in women)", "under 18 years or over 70 years"
+                targets = [self._age_target(text, q) if t.name == "age" and t.entry is None else replace(t)
+                           for t in units[-1][1]]
             is_age = targets is None and self._is_age(text, crit_start, q)
             if q.is_time and not is_age and not (targets and any(_is_time_variable(t) for t in targets)):
                 nxt = events[idx + 1] if idx + 1 < len(events) else None
@@ -550,8 +561,12 @@ class Linker:
         start, end = q.start, q.end
         variable = None
         if target is not None:
-            start, end = min(start, target.start), max(end, target.end)
-            variable = VariableRef(text[target.start:target.end], target.name, target.start, target.end,
+            var_end = target.end
+            alias = _ALIAS_BEFORE_VALUE.match(text, target.end, max(target.end, q.start))
+            if alias:  # "central macular thickness (CMT) > 250 µm": the name with its alias
+                var_end = alias.end("alias")
+            start, end = min(start, target.start), max(end, var_end)
+            variable = VariableRef(text[target.start:var_end], target.name, target.start, var_end,
                                    target.category, target.code)
         unit = q.unit
         if unit is None and q.relative_to is None and target is not None and target.name == "age":
