@@ -536,3 +536,45 @@ def test_cli_on_dev_corpus(capsys):
                  "--system", "baseline", "--errors", "3"]) == 0
     out = capsys.readouterr().out
     assert "split=test" in out and "docs 128" in out and "false positives" in out
+
+
+OR_TEXT = "Age <18 or >80 years\nNYHA class III\n"
+
+
+def test_a_value_tied_by_an_or_relation_is_a_threshold_of_the_same_variable():
+    ann = "\n".join([
+        "T1\tAge 0 3\tAge",
+        "T2\tEq-Comparison 4 7\t<18",
+        "T3\tEq-Comparison 11 20\t>80 years",
+        "T4\tEq-Operator 4 5\t<",
+        "T5\tEq-Value 5 7\t18",
+        "T6\tEq-Operator 11 12\t>",
+        "T7\tEq-Value 12 14\t80",
+        "E1\tAge:T1 Numeric-Filter:E2",
+        "E2\tEq-Comparison:T2 Operator:T4 Value:T5",
+        "E3\tEq-Comparison:T3 Operator:T6 Value:T7",
+        "R1\tOr Arg1:E2 Arg2:E3",
+        "A1\tEq-Operator-Value T4 LT",
+        "A2\tEq-Operator-Value T6 GT",
+    ]) + "\n"
+    gold = extract_gold(parse_ann(ann, doc_id="NCT1", text=OR_TEXT, strict=True))
+    assert [(g.variable_text, g.comparator, g.value, g.via_relation) for g in gold.thresholds] == \
+        [("Age", "<", 18.0, None), ("Age", ">", 80.0, "Or")]
+    assert merge_paired_bounds(gold).thresholds == gold.thresholds  # "< 18 or > 80" is not a range
+
+
+def test_a_scale_word_marked_as_unit_agrees_with_no_unit():
+    from criteria_nlp.evaluation.gold import GoldThreshold
+    from criteria_nlp.evaluation.scorer import units_agree
+
+    g = GoldThreshold(id="E2@E1", doc_id="d", variable_event="E1", comparison_event="E2", variable_type="Observation",
+                      observation_type="clinical-score", variable_text="NYHA", variable_start=21, variable_end=25,
+                      text="class III", start=26, end=35, comparator="=", value=3.0, value_high=None,
+                      value_text="III", value_high_text=None, unit_text="class")
+    bare = PredRule("d", "r1", 21, 35, "NYHA class III", "=", 3, unit=None)
+    with_unit = dataclasses.replace(bare, unit="mg", unit_text="mg")
+    assert units_agree(g, bare) is True and units_agree(g, with_unit) is False
+    per_litre = dataclasses.replace(g, unit_text="/L")
+    giga = dataclasses.replace(bare, unit="10*9/L", unit_text="x109/L")
+    assert units_agree(per_litre, giga) is True
+    assert units_agree(per_litre, dataclasses.replace(bare, unit="mg/dL", unit_text="mg/dL")) is False

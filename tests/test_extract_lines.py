@@ -367,3 +367,25 @@ def test_an_abbreviation_between_name_and_value_belongs_to_the_name():
     rule = one_rule("diagnosed with DME with central macular thickness (CMT) more than 250 µm measured by OCT")
     assert rule["variable"]["text"] == "central macular thickness (CMT)"
     assert rule["text"].startswith("central macular thickness (CMT) more than 250")
+
+
+@pytest.mark.parametrize(
+    "line, value, unit",
+    [
+        ("BP >130/85 mmHg", 130, "mm[Hg]"),
+        ("Serum HDL-C: <50/40 mg/dl; F/M", 50, "mg/dL"),
+        ("Maximum inspiratory pressure (MIP) < -20 cm H20", -20, "cm[H2O]"),
+    ],
+)
+def test_the_unit_after_a_pair_of_values_or_a_typo(line, value, unit):
+    rule = one_rule(line)
+    assert (rule["value"], rule["unit"]) == (value, unit)
+
+
+def test_maximum_normal_value_is_the_upper_limit_of_normal():
+    rule = one_rule("total bilirubin < 1.5 X maximum normal value")
+    assert (rule["value"], rule["relative_to"]) == (1.5, "ULN")
+
+
+def test_a_score_out_of_ten_is_not_a_class_list():
+    assert rules_of("pain score 2/10 on the NRS") == []

@@ -85,6 +85,7 @@ _SCORE_VALUES = re.compile(
 )
 
 
+_OUT_OF = re.compile(r"\d+(?:\.\d)?[ \t]*/[ \t]*10{1,2}")
 _ALIAS_BEFORE_VALUE = re.compile(r"(?P<alias>[ \t]*\([^()\n]{1,20}\))[ \t:=]*$")
 _ALIAS_AFTER = re.compile(r"[ \t]*\([^()\n]{1,15}\)")
 _SCORE_KEYWORD = re.compile(r"class|grade|stage|score|level|status", re.IGNORECASE)
@@ -463,6 +464,8 @@ class Linker:
             m = _SCORE_VALUES.match(text, span.end_char)
             if m is None:
                 continue
+            if _OUT_OF.fullmatch(m.group("vals")):
+                continue  # "pain score 2/10": a value out of a maximum, not a list of classes
             tokens = _SCORE_VALUE.findall(m.group("vals"))
             if len(tokens) == 1 and tokens[0][0].isdigit() and not _SCORE_KEYWORD.search(text, span.end_char, m.start("vals")):
                 continue  # "NYHA 6" is too weak; "ASA 3", "class III", "score of 2" are not

@@ -275,6 +275,24 @@ def _to_ucum(text: str) -> str | None:
     return out if isinstance(out, str) else str(out)
 
 
+# words LCT marks as the Unit of a score ("class III", "score > 10", "2/10"): no physical unit
+_SCALE_UNIT_WORDS = {"class", "classes", "status", "grade", "grades", "level", "levels", "score", "scores",
+                     "stage", "stages", "point", "points", "/10", "item", "items"}
+_POWER_OF_TEN = re.compile(r"^10\*-?\d+(?=/)")
+_ANNOTATION = re.compile(r"\{[^{}]*\}")
+
+
+def _key_variants(key: str) -> set[str]:
+    """A unit key and the forms annotations differ by: a leading "/" ("mm3" vs "/mm3"), a power of
+    ten LCT leaves out of its Unit span ("x10^9/L" vs "/L"), a UCUM annotation ("{breaths}/min")."""
+    kind, _, body = key.partition(":")
+    out = {key}
+    for variant in (_POWER_OF_TEN.sub("", body), _ANNOTATION.sub("", body)):
+        out.add(f"{kind}:{variant}")
+    out |= {f"{kind}:{v.lstrip('/')}" for v in [body, *(o.partition(':')[2] for o in out)] if v.lstrip("/")}
+    return out
+
+
 def _unit_keys(*texts: str | None) -> set[str]:
     keys: set[str] = set()
     for t in texts:
@@ -282,26 +300,28 @@ def _unit_keys(*texts: str | None) -> set[str]:
             continue
         u = _to_ucum(t)
         if u:
-            keys.add("ucum:" + u)
+            keys |= _key_variants("ucum:" + u)
         k = _fallback_unit_key(t)
         if k:
-            keys.add("txt:" + k)
+            keys |= _key_variants("txt:" + k)
     return keys
 
 
 def units_agree(gold: GoldThreshold, pred: PredRule) -> bool | None:
-    """Whether the predicted unit/reference agrees with gold; ``None`` when gold has neither."""
+    """Whether the predicted unit/reference agrees with gold; ``None`` when gold has neither.
+
+    A gold "unit" that names a score's scale (``class``, ``score``, ``/10``) agrees with no unit.
+    """
     if gold.relative_to:
         return pred.relative_to == gold.relative_to
     if not gold.unit_text:
         return None
+    if (_fallback_unit_key(gold.unit_text) or "") in _SCALE_UNIT_WORDS:
+        return pred.unit is None and pred.relative_to is None
     gold_keys = _unit_keys(gold.unit_text)
-    pred_keys = _unit_keys(pred.unit_text)
+    pred_keys = _unit_keys(pred.unit_text, pred.unit)
     if pred.unit:
-        pred_keys.add("ucum:" + pred.unit)
-        k = _fallback_unit_key(pred.unit)
-        if k:
-            pred_keys.add("txt:" + k)
+        pred_keys |= _key_variants("ucum:" + pred.unit)
     return bool(gold_keys & pred_keys)
 
 

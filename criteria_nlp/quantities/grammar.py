@@ -198,6 +198,7 @@ class _Found:
         return self._end
 
 
+_SLASH_PAIR = re.compile(r"/[ \t]*\d{1,4}(?:\.\d+)?(?=[ \t]*[^\W\d])")
 _DECIMAL_COMMA = re.compile(r",\d{1,2}(?![\d,])")
 _LOOKBACK = 60
 _LIST_MARKER = re.compile(r"[.)][ \t]")
@@ -288,6 +289,10 @@ def _unit_or_reference(text: str, lex: _Lexicon, pos: int) -> tuple[UnitMatch | 
     unit = match_unit(text, pos)
     if unit is None and text.startswith("-", pos) and pos + 1 < len(text) and text[pos + 1].isalpha():
         unit = match_unit(text, pos + 1)  # "50-year-old", "10-mg"
+    if unit is None and text.startswith("/", pos):
+        pair = _SLASH_PAIR.match(text, pos)
+        if pair:  # "BP > 130/85 mmHg", "HDL < 50/40 mg/dl" (women/men): the unit after the pair
+            unit = match_unit(text, pair.end())
     return unit, None, (unit.end if unit else pos)
 
 
