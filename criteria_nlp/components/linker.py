@@ -500,6 +500,8 @@ class Linker:
         """Drop what is not a threshold of a variable: a count with no variable ("at least one")."""
         if targets == [None]:
             return False
+        if q.comparator == "=" and all(t is not None and t.entry is None and t.name == "n" for t in targets):
+            return False  # "(n=16)": a sample size
         unknown = all(t is None or t.entry is None and t.name != "age" and t.category is None for t in targets)
         if unknown and q.unit is None and q.relative_to is None and q.comparator_form in ("word", "postfix", "none"):
             return False

@@ -380,7 +380,7 @@ def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
     )
 
 
-_BOUND_GAP = re.compile(r"[ \t]*(?:,|and|but|&)?[ \t]*$", re.IGNORECASE)
+_BOUND_GAP = re.compile(r"[ \t]*,?[ \t]*(?:and|but|&)?[ \t]*$", re.IGNORECASE)
 
 
 def _merge_bounds(text: str, found: list[Quantity]) -> list[Quantity]:
