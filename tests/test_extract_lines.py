@@ -389,3 +389,18 @@ def test_maximum_normal_value_is_the_upper_limit_of_normal():
 
 def test_a_score_out_of_ten_is_not_a_class_list():
     assert rules_of("pain score 2/10 on the NRS") == []
+
+
+def test_a_reference_multiple_without_comparator_is_an_equality():
+    rules = rules_of("elevated liver enzymes (Aspartate aminotransferase (AST) and Alanine aminotransferase (ALT) "
+                     "three times the upper limit of normal).")
+    assert [(r["variable"]["name"], r["comparator"], r["value"], r["relative_to"]) for r in rules] == \
+        [("ast", "=", 3, "ULN"), ("alt", "=", 3, "ULN")]
+
+
+def test_a_single_class_closes_its_clause_or_follows_a_rating():
+    assert [(r["variable"]["name"], r["comparator"], r["value"]) for r in rules_of(
+        "illness or condition that would preclude the use of surgery (ASA 5).")] == [("asa_physical_status", "=", 5)]
+    cdr = rules_of("Normal cognition defined as a Clinical Dementia Rating of 0 and a MMSE score of 27 or higher.")
+    assert [(r["comparator"], r["value"]) for r in cdr] == [("=", 0), (">=", 27)]
+    assert rules_of("NYHA 6 minute walk test") == []

@@ -88,7 +88,8 @@ _SCORE_VALUES = re.compile(
 _OUT_OF = re.compile(r"\d+(?:\.\d)?[ \t]*/[ \t]*10{1,2}")
 _ALIAS_BEFORE_VALUE = re.compile(r"(?P<alias>[ \t]*\([^()\n]{1,20}\))[ \t:=]*$")
 _ALIAS_AFTER = re.compile(r"[ \t]*\([^()\n]{1,15}\)")
-_SCORE_KEYWORD = re.compile(r"class|grade|stage|score|level|status", re.IGNORECASE)
+_SCORE_KEYWORD = re.compile(r"class|grade|stage|score|level|status|rating", re.IGNORECASE)
+_CLOSES_CLAUSE = re.compile(r"[ \t]*(?:$|[).,;:\n])")
 
 
 def _score_number(token: str) -> float | None:
@@ -397,7 +398,9 @@ class Linker:
                 continue
             q: Quantity = item
             if q.comparator == "":
-                continue
+                if q.relative_to is None:
+                    continue
+                q = replace(q, comparator="=", comparator_form="none")  # "ALT three times the ULN"
             after_values = []
             targets = None
             if group:
@@ -467,8 +470,9 @@ class Linker:
             if _OUT_OF.fullmatch(m.group("vals")):
                 continue  # "pain score 2/10": a value out of a maximum, not a list of classes
             tokens = _SCORE_VALUE.findall(m.group("vals"))
-            if len(tokens) == 1 and tokens[0][0].isdigit() and not _SCORE_KEYWORD.search(text, span.end_char, m.start("vals")):
-                continue  # "NYHA 6" is too weak; "ASA 3", "class III", "score of 2" are not
+            if len(tokens) == 1 and tokens[0][0].isdigit() and not _SCORE_KEYWORD.search(text, span.start_char, m.start("vals")) \
+                    and not _CLOSES_CLAUSE.match(text, m.end("vals")):
+                continue  # "NYHA 6 minute walk" is too weak; "ASA 3)", "class 3", "rating of 0" are not
             values = [_score_number(v) for v in tokens]
             if not values or any(v is None for v in values):
                 continue

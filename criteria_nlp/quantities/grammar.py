@@ -245,8 +245,8 @@ def find_quantities(text: str) -> list[Quantity]:
             continue  # "2." / "3)" numbering a list item
         is_word = not m.group()[0].isdigit() and m.group()[0] not in "-−."
         comp = _comparator_before(text, lex, num_start, consumed)
-        if is_word and comp is None:
-            continue  # "one of the following" is not a threshold
+        if is_word and comp is None and not lex.relative_re.match(text, num_end):
+            continue  # "one of the following" is not a threshold; "three times the ULN" is
         if not is_word and _is_identifier_number(text, num_start, num_end):
             continue
         if is_word:
