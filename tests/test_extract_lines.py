@@ -404,3 +404,14 @@ def test_a_single_class_closes_its_clause_or_follows_a_rating():
     cdr = rules_of("Normal cognition defined as a Clinical Dementia Rating of 0 and a MMSE score of 27 or higher.")
     assert [(r["comparator"], r["value"]) for r in cdr] == [("=", 0), (">=", 27)]
     assert rules_of("NYHA 6 minute walk test") == []
+
+
+def test_minimum_before_the_name_is_the_comparator():
+    rule = one_rule("a minimum life expectancy of 12 weeks.")
+    assert (rule["variable"]["name"], rule["comparator"], rule["value"], rule["unit"]) == ("life_expectancy", ">=", 12, "wk")
+    assert one_rule("Maximum tumor diameter of 5 cm")["comparator"] == "<="
+
+
+def test_counts_per_day_are_units():
+    rule = one_rule("Smokers of more than 10 cigarettes a day.")
+    assert (rule["comparator"], rule["value"], rule["unit"]) == (">", 10, "{cigarettes}/d")

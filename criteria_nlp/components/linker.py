@@ -85,6 +85,8 @@ _SCORE_VALUES = re.compile(
 )
 
 
+_LIMIT_ADJECTIVE = re.compile(r"\b(minimum|minimal|maximum|maximal)[ \t]+(?:(?:expected|estimated)[ \t]+)?$", re.IGNORECASE)
+_NAME_TO_VALUE_GAP = re.compile(r"[ \t]*(?:of|:|is|=)?[ \t]*")
 _OUT_OF = re.compile(r"\d+(?:\.\d)?[ \t]*/[ \t]*10{1,2}")
 _ALIAS_BEFORE_VALUE = re.compile(r"(?P<alias>[ \t]*\([^()\n]{1,20}\))[ \t:=]*$")
 _ALIAS_AFTER = re.compile(r"[ \t]*\([^()\n]{1,15}\)")
@@ -228,6 +230,9 @@ def _scale_after(text: str, q: Quantity) -> tuple[int, int] | None:
         return None
     return m.span("name")
 
+
+# an unknown name that says it is a score: "full-scale IQ greater than 75", "coma score more than 8"
+_NAMES_A_SCORE = re.compile(rf"(?:{_SCALE_HEAD}|\biq)$", re.IGNORECASE)
 
 _GENERIC_HEADS = {"score", "scores", "total", "level", "levels", "value", "values", "result", "results",
                   "index", "from", "of", "count", "grade", "rating"}
@@ -397,6 +402,8 @@ class Linker:
                 last_q_end = None
                 continue
             q: Quantity = item
+            if q.comparator == "" and group and not group_used:
+                q = self._comparator_before_name(text, group[0].start, group_end, q)
             if q.comparator == "":
                 if q.relative_to is None:
                     continue
@@ -492,6 +499,17 @@ class Linker:
         return out
 
     @staticmethod
+    def _comparator_before_name(text: str, name_start: int, name_end: int, q: Quantity) -> Quantity:
+        """"a minimum life expectancy of 12 weeks": the comparator word stands before the name."""
+        if not _NAME_TO_VALUE_GAP.fullmatch(text, name_end, q.start):
+            return q
+        adjective = _LIMIT_ADJECTIVE.search(text, max(0, name_start - 20), name_start)
+        if adjective is None:
+            return q
+        comparator = ">=" if adjective.group(1).lower().startswith("min") else "<="
+        return replace(q, comparator=comparator, comparator_form="word", comparator_start=adjective.start(1))
+
+    @staticmethod
     def _absorb_alias(text: str, group: list, alias: "_Target") -> None:
         """Let the variable span cover "name (ABBR)" when the alias closes its parenthesis."""
         owner = next(t for t in group if t.name == alias.name)
@@ -506,7 +524,8 @@ class Linker:
             return False
         if q.comparator == "=" and all(t is not None and t.entry is None and t.name == "n" for t in targets):
             return False  # "(n=16)": a sample size
-        unknown = all(t is None or t.entry is None and t.name != "age" and t.category is None for t in targets)
+        unknown = all(t is None or t.entry is None and t.name != "age" and t.category is None
+                      and not _NAMES_A_SCORE.search(t.name) for t in targets)
         if unknown and q.unit is None and q.relative_to is None and q.comparator_form in ("word", "postfix", "none"):
             return False
         return True

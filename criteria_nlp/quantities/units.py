@@ -221,8 +221,8 @@ _DEN = _alternation(_den_entries)
 _AFTERMULT = _alternation(_aftermult_entries)
 del _num_entries, _den_entries, _aftermult_entries
 
-# A denominator separator: '/' or 'per'.
-_SEP_RX = re.compile(f"{_HS}{{0,2}}(?:/{_HS}{{0,2}}|(?i:per){_HS}{{1,3}})")
+# A denominator separator: '/', 'per', 'a' ("10 cigarettes a day").
+_SEP_RX = re.compile(f"{_HS}{{0,2}}(?:/{_HS}{{0,2}}|(?i:per|a){_HS}{{1,3}})")
 
 _MULT_CFG = _DATA["multiplier"]
 _SIGN = "[" + re.escape(_MULT_CFG["signs"]) + "]"
