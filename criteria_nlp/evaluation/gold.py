@@ -493,7 +493,8 @@ def _related_thresholds(doc: BratDocument) -> dict[str, list[tuple[str, str]]]:
     relation ties to one of its thresholds.
 
     LCT attaches the first value of ``Age <18 or >80 years`` to the variable and the second only to
-    the first value, by an ``Or`` (``And``, ``Equivalent-To``) relation. A comparison that an event
+    the first value, by an ``Or`` (``And``, ``Equivalent-To``) relation; a few values are tied to
+    their Observation by ``Equivalent-To`` instead of ``Numeric-Filter``. A comparison that an event
     holds as an argument, or that such relations tie to thresholds of two variables, is left out.
     """
     attached = {a.target for e in doc.events.values() for a in e.args}
@@ -508,9 +509,15 @@ def _related_thresholds(doc: BratDocument) -> dict[str, list[tuple[str, str]]]:
             continue
         for a, b in ((rel.arg1, rel.arg2), (rel.arg2, rel.arg1)):
             comp = doc.events.get(b)
-            if a in owners_of and b not in attached and comp is not None and comp.type == "Eq-Comparison":
-                for owner in owners_of[a]:
-                    candidates.setdefault(b, {}).setdefault(owner, rel.type)
+            if b in attached or comp is None or comp.type != "Eq-Comparison":
+                continue
+            owner_event = doc.events.get(a)
+            if rel.type == "Equivalent-To" and owner_event is not None and owner_event.type in ("Observation", "Age"):
+                owners = {a}  # "Curves over 50°" annotated as Curves Equivalent-To the comparison
+            else:
+                owners = owners_of.get(a, set())
+            for owner in owners:
+                candidates.setdefault(b, {}).setdefault(owner, rel.type)
     out: dict[str, list[tuple[str, str]]] = {}
     for cid, owners in candidates.items():
         if len(owners) == 1:

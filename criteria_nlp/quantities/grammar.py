@@ -117,7 +117,9 @@ def lexicon() -> _Lexicon:
         rf"(?P<comp>{_phrase_regex([p[::-1] for p in prefix_of])})",
         re.IGNORECASE,
     )
-    postfix_re = re.compile(rf"[ \t]*\(?[ \t]*(?P<post>{_phrase_regex(postfix_of)})(?![\w])", re.IGNORECASE)
+    # "Minimum Age: 18 Years Maximum Age: 99 Years": a word before a colon labels the next value
+    postfix_re = re.compile(rf"[ \t]*\(?[ \t]*(?P<post>{_phrase_regex(postfix_of)})(?![\w])(?![ \t]+[^\W\d]+[ \t]*:)",
+                            re.IGNORECASE)
     rel_long = [p for ps in data["relative"].values() for p in ps if len(p) > 2]
     rel_short = [p for ps in data["relative"].values() for p in ps if len(p) <= 2]
     mult = r"(?:\btimes\b|\btime\b|-?\bfolds?\b|[xX×*])"
