@@ -415,3 +415,19 @@ def test_minimum_before_the_name_is_the_comparator():
 def test_counts_per_day_are_units():
     rule = one_rule("Smokers of more than 10 cigarettes a day.")
     assert (rule["comparator"], rule["value"], rule["unit"]) == (">", 10, "{cigarettes}/d")
+
+
+@pytest.mark.parametrize(
+    "line, variable, comparator, value",
+    [
+        ("Shipley IQ (vocabulary standard score) > 80", "Shipley IQ (vocabulary standard score)", ">", 80),
+        ("history of substance abuse (Cut down, Annoyed, Guilty, Eye opener [CAGE] >= 2+)", "Eye opener [CAGE]", ">=", 2),
+        ("A positive screen for a current Substance User Disorder (CRAFFT = 2 or higher)", "CRAFFT", ">=", 2),
+        ("defined by IBS symptom severity scores (IBS-SSS) greater than 250", "IBS symptom severity scores (IBS-SSS)",
+         ">", 250),
+        ("Time up and go test </= 12 seconds", "Time up and go test", "<=", 12),
+    ],
+)
+def test_unknown_names_ending_in_a_group_or_measured_in_seconds(line, variable, comparator, value):
+    rule = one_rule(line)
+    assert (rule["variable"]["text"], rule["comparator"], rule["value"]) == (variable, comparator, value)

@@ -68,6 +68,8 @@ _NEXT_THRESHOLD_GAP = re.compile(r"^[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w
 # between two values of one unknown variable: a population, a connector ("in men; ", " or ")
 _SAME_VARIABLE_GAP = re.compile(r"[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w-]+)?[\s,;]*)?"
                                 r"(?:and\s*/\s*or|or|and|/)?[\s(]*$", re.IGNORECASE)
+# minutes and seconds measure something ("Timed Up and Go < 12 seconds"), they are not look-back windows
+_SHORT_TIMES = {"min", "s"}
 _MAX_LINK_GAP = 80
 _MAX_AFTER_GAP = 25
 
@@ -232,6 +234,7 @@ def _scale_after(text: str, q: Quantity) -> tuple[int, int] | None:
 
 
 # an unknown name that says it is a score: "full-scale IQ greater than 75", "coma score more than 8"
+_TRAILING_GROUP = re.compile(r"[ \t]*[(\[][^()\[\]]*[)\]]$")
 _NAMES_A_SCORE = re.compile(rf"(?:{_SCALE_HEAD}|\biq)$", re.IGNORECASE)
 
 _GENERIC_HEADS = {"score", "scores", "total", "level", "levels", "value", "values", "result", "results",
@@ -248,6 +251,12 @@ def _words_before(doc_text: str, lo: int, pos: int) -> tuple[int, int] | None:
     base = lo
     masked = re.sub(r"\([^()\s]{1,15}\)", lambda m: "_" * len(m.group()), window)  # keep "(SPADI)"
     cut = max(masked.rfind(ch) for ch in ",;:()[]\n")
+    if cut >= 0 and masked[cut] in ")]" and not masked[cut + 1:].strip():
+        # "Shipley IQ (vocabulary standard score) > 80", "[CAGE] >= 2": the name ends with the group
+        opener = window.rfind("(" if masked[cut] == ")" else "[", 0, cut)
+        if opener >= 0 and cut - opener > 1:
+            named = _words_before(doc_text, lo, base + opener)
+            return (named[0] if named else base + opener + 1), base + cut + 1
     if cut >= 0 and masked[cut] == "(" and not masked[cut + 1:].strip():
         # "Framingham risk score (10 % or above)": the name stands before the parenthesis
         masked, window = masked[:cut], window[:cut]
@@ -432,7 +441,8 @@ class Linker:
                 targets = [self._age_target(text, q) if t.name == "age" and t.entry is None else replace(t)
                            for t in units[-1][1]]
             is_age = targets is None and self._is_age(text, crit_start, q)
-            if q.is_time and not is_age and not (targets and any(_is_time_variable(t) for t in targets)):
+            if q.is_time and q.unit not in _SHORT_TIMES and not is_age \
+                    and not (targets and any(_is_time_variable(t) for t in targets)):
                 nxt = events[idx + 1] if idx + 1 < len(events) else None
                 if not (nxt is not None and nxt[1] == 0 and _measured_in_time(_target_from_mention(nxt[2]))
                         and _VALUE_THEN_VARIABLE.match(text[q.end:nxt[2].start_char])):
@@ -525,7 +535,7 @@ class Linker:
         if q.comparator == "=" and all(t is not None and t.entry is None and t.name == "n" for t in targets):
             return False  # "(n=16)": a sample size
         unknown = all(t is None or t.entry is None and t.name != "age" and t.category is None
-                      and not _NAMES_A_SCORE.search(t.name) for t in targets)
+                      and not _NAMES_A_SCORE.search(_TRAILING_GROUP.sub("", t.name)) for t in targets)
         if unknown and q.unit is None and q.relative_to is None and q.comparator_form in ("word", "postfix", "none"):
             return False
         return True

@@ -351,11 +351,11 @@ def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
         value, value_high, pos, start = rng.low, rng.high, rng.end, rng.start
         unit, relative, inclusive = rng.unit, rng.relative, rng.inclusive
         comparator, form = "between", "range"
-    if not comparator:
+    if not comparator or comparator == "=":  # "(CRAFFT = 2 or higher)": the postfix word says which
         post = lex.postfix_re.match(text, pos)
         if post:
+            form = "symbol" if comparator == "=" else "postfix"
             comparator = lex.postfix_of[_normalise_phrase(post.group("post"))]
-            form = "postfix"
             pos = post.end()
     if not comparator and unit is None and relative is None:
         return None  # a bare number is not a threshold
