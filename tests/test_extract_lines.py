@@ -425,7 +425,7 @@ def test_counts_per_day_are_units():
         ("A positive screen for a current Substance User Disorder (CRAFFT = 2 or higher)", "CRAFFT", ">=", 2),
         ("defined by IBS symptom severity scores (IBS-SSS) greater than 250", "IBS symptom severity scores (IBS-SSS)",
          ">", 250),
-        ("Time up and go test </= 12 seconds", "Time up and go test", "<=", 12),
+        ("Timed walk test </= 12 seconds", "Timed walk test", "<=", 12),
     ],
 )
 def test_unknown_names_ending_in_a_group_or_measured_in_seconds(line, variable, comparator, value):
