@@ -625,3 +625,19 @@ def test_resource_kinds_are_declared():
     data = U._DATA
     used = {a["kind"] for a in data["atoms"]} | set(data["compose"].values())
     assert used <= set(U.KINDS)
+
+
+
+@pytest.mark.parametrize(
+    "text, surface, ucum",
+    [
+        ("Serum Endotoxin >25 EU/ml", "EU/ml", "[EU]/mL"),
+        ("drinks > 6 caffeinated drinks per day", "caffeinated drinks per day", "{drinks}/d"),
+        ("smokes more than 10 cigarettes a day", "cigarettes a day", "{cigarettes}/d"),
+        ("GDM diagnosed ≥ 33 gestational weeks", "gestational weeks", "wk"),
+    ],
+)
+def test_more_units_from_registry_text(text, surface, ucum):
+    pos = text.index(surface)
+    m = match_unit(text, pos)
+    assert m is not None and (m.text, m.ucum) == (surface, ucum)

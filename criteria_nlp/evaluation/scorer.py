@@ -276,8 +276,8 @@ def _to_ucum(text: str) -> str | None:
 
 
 # words LCT marks as the Unit of a score ("class III", "score > 10", "2/10"): no physical unit
-_SCALE_UNIT_WORDS = {"class", "classes", "status", "grade", "grades", "level", "levels", "score", "scores",
-                     "stage", "stages", "point", "points", "/10", "item", "items"}
+_SCALE_UNIT_WORDS = {"class", "classes", "classification", "status", "grade", "grades", "level", "levels", "score",
+                     "scores", "totalscore", "stage", "stages", "point", "points", "/10", "item", "items", "scale"}
 _POWER_OF_TEN = re.compile(r"^10\*-?\d+(?=/)")
 _ANNOTATION = re.compile(r"\{[^{}]*\}")
 
