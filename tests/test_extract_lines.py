@@ -431,3 +431,15 @@ def test_counts_per_day_are_units():
 def test_unknown_names_ending_in_a_group_or_measured_in_seconds(line, variable, comparator, value):
     rule = one_rule(line)
     assert (rule["variable"]["text"], rule["comparator"], rule["value"]) == (variable, comparator, value)
+
+
+@pytest.mark.parametrize(
+    "line, variable",
+    [
+        ("asthenozoospermia: < 32% progressive motile spermatozoa;", "progressive motile spermatozoa"),
+        ("Have less than 30 mins of morning stiffness;", "morning stiffness"),
+        (">=80% diary compliance during the baseline period", "diary compliance"),
+    ],
+)
+def test_an_unknown_name_after_the_value_when_none_stands_before(line, variable):
+    assert one_rule(line)["variable"]["text"] == variable

@@ -237,6 +237,29 @@ def _scale_after(text: str, q: Quantity) -> tuple[int, int] | None:
 _TRAILING_GROUP = re.compile(r"[ \t]*[(\[][^()\[\]]*[)\]]$")
 _NAMES_A_SCORE = re.compile(rf"(?:{_SCALE_HEAD}|\biq)$", re.IGNORECASE)
 
+_AFTER_NAME = re.compile(r"[ \t]*(?:of[ \t]+)?(?:(?:the|a|an)[ \t]+)?(?P<name>[^\W\d_][\w'’-]*(?:[ \t]+[^\W\d_][\w'’-]*){0,3})")
+_NOT_A_NAME_AFTER = {"following", "these", "those", "criteria", "which", "that", "who", "or", "and", "in", "at", "for",
+                     "prior", "before", "after", "since", "from", "to", "with", "without", "on", "per", "times", "time",
+                     "during", "within", "over", "under", "by", "as", "than", "is", "are", "was", "were", "if", "unless"}
+
+
+def _words_after(doc_text: str, pos: int) -> tuple[int, int] | None:
+    """Up to 4 name words right after a value, when none stand before it ("≥20 mm colorectal polyp")."""
+    m = _AFTER_NAME.match(doc_text, pos)
+    if m is None:
+        return None
+    words = list(re.finditer(r"\S+", m.group("name")))
+    kept = []
+    for w in words:
+        if w.group().lower() in _NAME_STOP or w.group().lower() in _NOT_A_NAME_AFTER:
+            break
+        kept.append(w)
+    if not kept:
+        return None
+    base = m.start("name")
+    return base + kept[0].start(), base + kept[-1].end()
+
+
 _GENERIC_HEADS = {"score", "scores", "total", "level", "levels", "value", "values", "result", "results",
                   "index", "from", "of", "count", "grade", "rating"}
 
@@ -588,6 +611,8 @@ class Linker:
             s, e = scale
             return [_Target(s, e, re.sub(r"\s+", " ", text[s:e].lower()), "score", None, None)]
         span = _fallback_name(text, crit_start, q.comparator_start if q.comparator_start is not None else q.start)
+        if span is None:
+            span = _words_after(text, q.end)  # "asthenozoospermia: < 32% progressive motile spermatozoa"
         if span is None:
             return [None]
         s, e = span
