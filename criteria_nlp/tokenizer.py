@@ -24,6 +24,7 @@ _EXTRA_INFIXES = [
     r"(?<=[0-9%])[-–—](?=[^\W\d_])",
     r"(?<=%)[-–—~](?=[0-9])",
     r"(?<=[0-9]),(?=[^0-9])",
+    r"(?<=[0-9])\.(?=[^\W\d_])",  # list numbers glued to the item: '4.ECOG performance status'
 ]
 _EXTRA_AFFIXES = [rf"[{_SPLIT_CHARS}]", r"[-–—]", r"[.,]"]
 

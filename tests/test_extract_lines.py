@@ -443,3 +443,20 @@ def test_unknown_names_ending_in_a_group_or_measured_in_seconds(line, variable, 
 )
 def test_an_unknown_name_after_the_value_when_none_stands_before(line, variable):
     assert one_rule(line)["variable"]["text"] == variable
+
+
+def test_percentiles_ranges_after_units_and_glued_list_numbers():
+    efw = one_rule("fetal growth restriction, defined as EFW < 10th percentile")
+    assert (efw["value"], efw["unit"]) == (10, "{percentile}")
+    age = one_rule("Age 8yr-18yrs")
+    assert (age["comparator"], age["value"], age["value_high"], age["unit"]) == ("between", 8, 18, "a")
+    ecog = one_rule("1. Diagnosis 4.ECOG performance status of 0 or 1 5. An adequate bone marrow")
+    assert (ecog["variable"]["name"], ecog["value"], ecog["value_high"]) == ("ecog_performance_status", 0, 1)
+
+
+def test_bounds_with_restated_symbols_merge_and_abbreviations_are_not_variables():
+    rule = one_rule("The patient is at least 18 years old (≥) and under 90 years old (<).")
+    assert (rule["comparator"], rule["value"], rule["value_high"], rule["inclusive"]) == \
+        ("between", 18, 90, {"low": True, "high": False})
+    assert rules_of("Subject is predominantly breastfeeding (80% of all feeds, i.e. ≤150 ml formula/day)") == []
+    assert [r["value"] for r in rules_of("PEEP ≤8cmH2O (1cmH2O=0.098 kPa) when extubation")] == [8]

@@ -29,6 +29,7 @@ from ._text import doc_text
 
 from ..models import Code, Rule, VariableRef
 from ..quantities.grammar import TIME_UNITS, Quantity
+from ..quantities.units import to_ucum
 
 RULE_SPAN_GROUP = "criteria_rules"
 
@@ -89,6 +90,7 @@ _SCORE_VALUES = re.compile(
 
 _LIMIT_ADJECTIVE = re.compile(r"\b(minimum|minimal|maximum|maximal)[ \t]+(?:(?:expected|estimated)[ \t]+)?$", re.IGNORECASE)
 _NAME_TO_VALUE_GAP = re.compile(r"[ \t]*(?:of|:|is|=)?[ \t]*")
+_NOT_A_VARIABLE = re.compile(r"(?:i\.?\s?e|e\.?\s?g|etc|vs|approx|ca)\.?", re.IGNORECASE)
 _OUT_OF = re.compile(r"\d+(?:\.\d)?[ \t]*/[ \t]*10{1,2}")
 _ALIAS_BEFORE_VALUE = re.compile(r"(?P<alias>[ \t]*\([^()\n]{1,20}\))[ \t:=]*$")
 _ALIAS_AFTER = re.compile(r"[ \t]*\([^()\n]{1,15}\)")
@@ -557,6 +559,9 @@ class Linker:
             return False
         if q.comparator == "=" and all(t is not None and t.entry is None and t.name == "n" for t in targets):
             return False  # "(n=16)": a sample size
+        if any(t is not None and t.entry is None and (_NOT_A_VARIABLE.fullmatch(t.name)
+                                                      or len(t.name) > 2 and to_ucum(t.name)) for t in targets):
+            return False  # "i.e. ≤150 ml", "(1 cmH2O = 0.098 kPa)": an abbreviation or a unit, not a variable
         unknown = all(t is None or t.entry is None and t.name != "age" and t.category is None
                       and not _NAMES_A_SCORE.search(_TRAILING_GROUP.sub("", t.name)) for t in targets)
         if unknown and q.unit is None and q.relative_to is None and q.comparator_form in ("word", "postfix", "none"):

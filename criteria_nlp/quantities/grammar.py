@@ -177,8 +177,9 @@ def _is_identifier_number(text: str, start: int, end: int) -> bool:
     if before in "/." and start >= 2 and text[start - 2].isalnum():
         return True  # 1.73 in mL/min/1.73, 2.1 in item numbers already stripped
     after = text[end:end + 3]
-    if after[:2].lower() in ("st", "nd", "rd", "th") and (len(after) < 3 or not after[2].isalpha()):
-        return True
+    if after[:2].lower() in ("st", "nd", "rd", "th") and (len(after) < 3 or not after[2].isalpha()) \
+            and not _PERCENTILE.match(text, end + 2):
+        return True  # "1st", "5th" -- but "< 10th percentile" is a value
     return False
 
 
@@ -201,6 +202,7 @@ class _Found:
 
 
 _SLASH_PAIR = re.compile(r"/[ \t]*\d{1,4}(?:\.\d+)?(?=[ \t]*[^\W\d])")
+_PERCENTILE = re.compile(r"[ \t]*(?:percentile|centile)", re.IGNORECASE)
 _DECIMAL_COMMA = re.compile(r",\d{1,2}(?![\d,])")
 _LOOKBACK = 60
 _LIST_MARKER = re.compile(r"[.)][ \t]")
@@ -321,7 +323,8 @@ def _read_range(text, lex, comp, comparator, start, pos, value, unit, relative) 
     opener = lex.opener_re.search(text, max(0, start - 40), start)
     high = parse_number(rng.group("num2"))
     n2s, n2e = rng.span("num2")
-    if high is None or _YEAR.match(text[n2s:n2e]) or _is_identifier_number(text, n2s, n2e):
+    # "8yr-18yrs": after a unit the hyphen joins two values (not a name like "COVID-19")
+    if high is None or _YEAR.match(text[n2s:n2e]) or (unit is None and _is_identifier_number(text, n2s, n2e)):
         return None
     unit2, rel2, end = _unit_or_reference(text, lex, n2e)
     if conn == "and" and not (opener is not None and opener.group().strip().lower().startswith(
@@ -382,7 +385,8 @@ def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
     )
 
 
-_BOUND_GAP = re.compile(r"[ \t]*,?[ \t]*(?:and|but|&)?[ \t]*$", re.IGNORECASE)
+# between two bounds: ", and", "but", or a restated symbol "(≥) and"
+_BOUND_GAP = re.compile(r"[ \t]*(?:\([<>≤≥=]{1,2}\)[ \t]*)?,?[ \t]*(?:and|but|&)?[ \t]*$", re.IGNORECASE)
 
 
 def _merge_bounds(text: str, found: list[Quantity]) -> list[Quantity]:
