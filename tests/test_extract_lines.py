@@ -460,3 +460,12 @@ def test_bounds_with_restated_symbols_merge_and_abbreviations_are_not_variables(
         ("between", 18, 90, {"low": True, "high": False})
     assert rules_of("Subject is predominantly breastfeeding (80% of all feeds, i.e. ≤150 ml formula/day)") == []
     assert [r["value"] for r in rules_of("PEEP ≤8cmH2O (1cmH2O=0.098 kPa) when extubation")] == [8]
+
+
+def test_another_name_between_a_variable_and_a_value_takes_the_value():
+    rules = rules_of("PaO2:FIO2 >150 with FIO2 ≤0.4, PEEP <8 cm H2O")
+    assert [r["variable"]["text"] for r in rules][-1] == "PEEP"
+    tapse = one_rule("Tricuspid annular plane systolic excursion (TAPSE) <16 mm")
+    assert tapse["variable"]["text"].endswith("systolic excursion (TAPSE)")
+    ecog = one_rule("Baseline ECOG (Eastern Cooperative Oncology Group) > = 4")
+    assert ecog["variable"]["text"] == "ECOG (Eastern Cooperative Oncology Group)"

@@ -92,7 +92,10 @@ _LIMIT_ADJECTIVE = re.compile(r"\b(minimum|minimal|maximum|maximal)[ \t]+(?:(?:e
 _NAME_TO_VALUE_GAP = re.compile(r"[ \t]*(?:of|:|is|=)?[ \t]*")
 _NOT_A_VARIABLE = re.compile(r"(?:i\.?\s?e|e\.?\s?g|etc|vs|approx|ca)\.?", re.IGNORECASE)
 _OUT_OF = re.compile(r"\d+(?:\.\d)?[ \t]*/[ \t]*10{1,2}")
-_ALIAS_BEFORE_VALUE = re.compile(r"(?P<alias>[ \t]*\([^()\n]{1,20}\))[ \t:=]*$")
+_ALIAS_BEFORE_VALUE = re.compile(r"(?P<alias>[ \t]*\([^()\n]{1,60}\))[ \t:=]*$")
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,9}\b")
+# words and then their own abbreviation right before the value: a name other than the mention's
+_NAMED_BEFORE_VALUE = re.compile(r"[^\W\d_][\w-]*[ \t]+\([A-Z][A-Za-z0-9-]{1,10}\)[ \t:=]*$")
 _ALIAS_AFTER = re.compile(r"[ \t]*\([^()\n]{1,15}\)")
 _SCORE_KEYWORD = re.compile(r"class|grade|stage|score|level|status|rating", re.IGNORECASE)
 _CLOSES_CLAUSE = re.compile(r"[ \t]*(?:$|[).,;:\n])")
@@ -449,9 +452,11 @@ class Linker:
                 gap = text[anchor:q.start]
                 if group_used:
                     ok = len(gap) <= 40 and _NEXT_THRESHOLD_GAP.match(gap) is not None \
-                        and (";" not in gap or _inside_parens(text, group_end, q.start))
+                        and (";" not in gap or _inside_parens(text, group_end, q.start)) \
+                        and not _ACRONYM.search(gap)  # "FIO2 ≤0.4, PEEP <8 cm H2O": another name
                 else:
-                    ok = len(gap) <= _MAX_LINK_GAP and ";" not in gap and _LINK_GAP.match(gap) is not None
+                    ok = len(gap) <= _MAX_LINK_GAP and ";" not in gap and _LINK_GAP.match(gap) is not None \
+                        and not _NAMED_BEFORE_VALUE.search(gap)  # "... systolic excursion (TAPSE) <16 mm"
                 nxt = events[idx + 1] if idx + 1 < len(events) else None
                 if ok and variable_after and nxt is not None and nxt[1] == 0 and \
                         _VALUE_THEN_VARIABLE.match(text[q.end:nxt[2].start_char]):
