@@ -68,7 +68,9 @@ _NEXT_THRESHOLD_GAP = re.compile(r"^[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w
                                  r"(?:and\s*/\s*or|or|and|but|/|,)?[\s(]*(?:\w+\s+){0,3}?[\s(]*$", re.IGNORECASE)
 # between two values of one unknown variable: a population, a connector ("in men; ", " or ")
 _SAME_VARIABLE_GAP = re.compile(r"[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w-]+)?[\s,;]*)?"
-                                r"(?:and\s*/\s*or|or|and|/)?[\s(]*$", re.IGNORECASE)
+                                r"(?:and\s*/\s*or|or|and|/)?[\s(]*"
+                                r"(?:(?:females?|males?|women|men|girls|boys|children|adults)[ \t]*:[ \t]*)?$",
+                                re.IGNORECASE)
 # minutes and seconds measure something ("Timed Up and Go < 12 seconds"), they are not look-back windows
 _SHORT_TIMES = {"min", "s"}
 _MAX_LINK_GAP = 80
