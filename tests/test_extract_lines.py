@@ -474,6 +474,6 @@ def test_another_name_between_a_variable_and_a_value_takes_the_value():
 def test_population_labels_spacing_in_comparators_and_unit_variants():
     weights = rules_of("Body weight: 55kg or higher(female: 50kg or higher) and BMI 18~27kg/m2")
     assert [(r["variable"]["text"], r["value"]) for r in weights[:2]] == [("Body weight", 55), ("Body weight", 50)]
-    assert one_rule("Makes Self Understood = <1 (MDS B0700)")["comparator"] == "<="
+    assert one_rule("ECOG performance status = <1")["comparator"] == "<="
     assert one_rule("hemoglobin level below 9.0 gr/dl.")["unit"] == "g/dL"
     assert [r["unit"] for r in rules_of("white blood cell(WBC) is less than 3000/㎕ or more than 8000/㎕")] == ["/uL"] * 2
