@@ -477,3 +477,14 @@ def test_population_labels_spacing_in_comparators_and_unit_variants():
     assert one_rule("ECOG performance status = <1")["comparator"] == "<="
     assert one_rule("hemoglobin level below 9.0 gr/dl.")["unit"] == "g/dL"
     assert [r["unit"] for r in rules_of("white blood cell(WBC) is less than 3000/㎕ or more than 8000/㎕")] == ["/uL"] * 2
+
+
+def test_the_window_of_a_list_header_holds_for_items_without_their_own():
+    out = extract("Exclusion Criteria:\n1. Any of the following within 6 months prior to screening: ALT > 3 x ULN; "
+                  "NYHA class ≥ 3 heart failure; platelets < 50 x 10^9/L within 2 weeks of dosing. Body weight < 40 kg.")
+    windows = {r["variable"]["name"]: [c["text"] for c in r["conditions"] if c["kind"] == "temporal"]
+               for c in out["criteria"] for r in c["rules"]}
+    assert windows == {"alt": ["within 6 months prior to screening"],
+                       "nyha_class": ["within 6 months prior to screening"],
+                       "platelet_count": ["within 2 weeks of dosing"],
+                       "body_weight": []}

@@ -57,6 +57,8 @@ _QUALIFIER = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE_BREAK = re.compile(r";|\.(?=\s+[A-Z])|\n")
+_LIST_HEADER_END = re.compile(r"[ \t]*:")
+_LIST_END = re.compile(r"\.(?=\s+[A-Z])|\n")
 
 
 def _register_extensions() -> None:
@@ -181,6 +183,7 @@ class ConditionFinder:
 
     @staticmethod
     def _attach_temporal(text, cs, ce, rules, temporal):
+        headers = []
         for cond in temporal:
             if any(r.start <= cond.start and cond.end <= r.end for r in rules):
                 continue  # the time expression is the rule itself
@@ -189,6 +192,15 @@ class ConditionFinder:
             right = next((m.start() for m in _SENTENCE_BREAK.finditer(text, cond.end, ce)), ce)
             for rule in rules:
                 if left <= rule.start < right:
+                    rule.conditions.append(cond)
+            if _LIST_HEADER_END.match(text, cond.end):
+                headers.append(cond)
+        for cond in headers:
+            # "... any of the following within 6 months prior to screening: A; B; C": the window of
+            # the list's header holds for the items that have none of their own
+            end = next((m.start() for m in _LIST_END.finditer(text, cond.end, ce)), ce)
+            for rule in rules:
+                if cond.end <= rule.start < end and not any(c.kind == "temporal" for c in rule.conditions):
                     rule.conditions.append(cond)
 
     @staticmethod
