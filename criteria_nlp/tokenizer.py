@@ -55,6 +55,11 @@ class GuardedTokenizer:
         return getattr(self.tokenizer, name)
 
     def __call__(self, text: str):
+        from .components._text import remember_text  # the Doc's text is ``text``: no join later
+
+        return remember_text(self._tokenize(text), text)
+
+    def _tokenize(self, text: str):
         if not _LONG_RUN.search(text):
             return self.tokenizer(text)
         from spacy.tokens import Doc

@@ -55,10 +55,10 @@ class _Recorder:
         from criteria_nlp.learning.features import unit_features
 
         def record(text, linked):
-            for crit, units in linked:
+            for crit, units in linked:  # crit: the criterion's CriterionInfo
                 for q, targets in units:
-                    row = unit_features(text, crit.start_char, crit.end_char, q, targets, crit._.criterion_section)
-                    self.units.append((crit._.criterion_id, q, targets, row))
+                    row = unit_features(text, crit.start, crit.end, q, targets, crit.section)
+                    self.units.append((crit.id, q, targets, row))
             return [None] * len(linked)
 
         self.linker._confidences = record

@@ -17,6 +17,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ._text import doc_text
+from ._values import criteria_of, span_values
 
 from ..models import Condition, Rule
 from ..quantities.grammar import find_quantities, shifted
@@ -138,8 +139,8 @@ class ConditionFinder:
         rules_by_criterion: dict[str, list[Rule]] = doc._.rules or {}
         if not rules_by_criterion:
             return doc
-        by_id = {c._.criterion_id: c for c in (doc._.criteria or [])}
-        parent_of = {cid: c._.criterion_parent for cid, c in by_id.items()}
+        by_id = {info.id: info for _, info in criteria_of(doc)}
+        parent_of = {cid: info.parent for cid, info in by_id.items()}
         # conditions matter in the criteria that hold rules and in their ancestors (inherited)
         needed = set()
         for cid in rules_by_criterion:
@@ -147,15 +148,15 @@ class ConditionFinder:
                 needed.add(cid)
                 cid = parent_of.get(cid) if self.inherit else None
         quantities_in: dict[int, list] = {}
-        for span in doc._.quantities or []:
-            quantities_in.setdefault(span._.quantity.start, []).append(span._.quantity)
+        for q in span_values(doc, "quantities", doc._.quantities, lambda span: span._.quantity):
+            quantities_in.setdefault(q.start, []).append(q)
         starts = sorted(quantities_in)
         inheritable: dict[str, list[Condition]] = {}
         for cid in needed:
             crit = by_id.get(cid)
             if crit is None:
                 continue
-            cs, ce = crit.start_char, crit.end_char
+            cs, ce = crit.start, crit.end
             crit_quantities = [q for k in starts[bisect_left(starts, cs):bisect_left(starts, ce)] for q in quantities_in[k]]
             temporal = temporal_conditions(text, cs, ce, crit_quantities)
             populations = [_span_condition("population", text, m, cs, "who") for m in _POPULATION.finditer(text[cs:ce])]

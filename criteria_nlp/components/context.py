@@ -26,10 +26,11 @@ class RuleContext:
             return doc
         self.context(doc)
         for span in spans:
-            rule = span._.rule
+            ext = span._  # one Underscore per span, not one per attribute
+            rule = ext.rule
             if rule is not None:
-                rule.negated = bool(span._.is_negated)
-                rule.hypothetical = bool(span._.is_hypothetical)
+                rule.negated = bool(ext.is_negated)
+                rule.hypothetical = bool(ext.is_hypothetical)
         return doc
 
 

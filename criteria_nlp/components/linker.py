@@ -21,11 +21,13 @@ import math
 import re
 from bisect import bisect_left
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from ._text import doc_text
+from ._values import criteria_of, span_values
 
 from ..models import Code, Rule, VariableRef
 from ..quantities.grammar import TIME_UNITS, Quantity
@@ -187,9 +189,17 @@ class _Target:
     entry: object | None = None
 
 
-def _target_from_mention(span: Span) -> _Target:
-    e = span._.variable_entry
-    return _Target(span.start_char, span.end_char, e.name, e.category, e.code, e.unit, e)
+class _Mention(NamedTuple):
+    """A variable mention of ``doc._.variable_mentions``: its character offsets and lexicon entry."""
+
+    start_char: int
+    end_char: int
+    entry: object
+
+
+def _target_from_mention(mention: _Mention) -> _Target:
+    e = mention.entry
+    return _Target(mention.start_char, mention.end_char, e.name, e.category, e.code, e.unit, e)
 
 
 def _is_time_variable(target: _Target) -> bool:
@@ -318,7 +328,7 @@ class Linker:
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
-        linked = [(crit, [(q, t) for q, t in self._link(text, crit.start_char, crit_mentions, crit_quantities)
+        linked = [(crit, [(q, t) for q, t in self._link(text, crit.start, crit_mentions, crit_quantities)
                           if self._keep(q, t)])
                   for crit, crit_mentions, crit_quantities in self._per_criterion(doc)]
         confidences = self._confidences(text, linked)
@@ -326,7 +336,7 @@ class Linker:
         logic_by_criterion: dict[str, dict] = {}
         rule_spans: list[Span] = []
         for (crit, units), probs in zip(linked, confidences):
-            cid = crit._.criterion_id
+            cid = crit.id
             if probs is not None:
                 kept = [(u, p) for u, p in zip(units, probs) if p >= self.threshold or _protected(*u)]
                 units, probs = [u for u, _ in kept], [p for _, p in kept]
@@ -352,14 +362,16 @@ class Linker:
 
     @staticmethod
     def _per_criterion(doc: Doc):
-        """(criterion, its variable mentions, its quantities) for the criteria worth linking."""
-        mentions = doc._.variable_mentions or []
+        """(criterion's ``CriterionInfo``, its ``_Mention``s, its quantities) for the criteria worth linking."""
+        spans = doc._.variable_mentions
+        entries = span_values(doc, "variable_mentions", spans, lambda span: span._.variable_entry)
+        mentions = [_Mention(span.start_char, span.end_char, entry) for span, entry in zip(spans or [], entries)]
         mention_starts = [m.start_char for m in mentions]
-        is_score = [m._.variable_entry.category in _SCORE_CATEGORIES for m in mentions]
-        quantities = [s._.quantity for s in doc._.quantities or []]
+        is_score = [m.entry.category in _SCORE_CATEGORIES for m in mentions]
+        quantities = span_values(doc, "quantities", doc._.quantities, lambda span: span._.quantity)
         quantity_starts = [q.start for q in quantities]
-        for crit in doc._.criteria or []:
-            cs, ce = crit.start_char, crit.end_char
+        for _, crit in criteria_of(doc):
+            cs, ce = crit.start, crit.end
             mi, mj = bisect_left(mention_starts, cs), bisect_left(mention_starts, ce)
             qi, qj = bisect_left(quantity_starts, cs), bisect_left(quantity_starts, ce)
             if qi < qj or any(is_score[mi:mj]):
@@ -371,13 +383,13 @@ class Linker:
             return [None] * len(linked)
         from ..learning.features import unit_features
 
-        rows = [unit_features(text, crit.start_char, crit.end_char, q, targets, crit._.criterion_section)
+        rows = [unit_features(text, crit.start, crit.end, q, targets, crit.section)
                 for crit, units in linked for q, targets in units]
         probs = iter(predict_probability(self.model, rows) if rows else [])
         return [[round(float(next(probs)), 4) for _ in units] for _, units in linked]
 
     # -- linking ---------------------------------------------------------------------------
-    def _link(self, text: str, crit_start: int, mentions: list[Span], quantities: list[Quantity]):
+    def _link(self, text: str, crit_start: int, mentions: list[_Mention], quantities: list[Quantity]):
         events = [(m.start_char, 0, m) for m in mentions] + [(q.start, 1, q) for q in quantities]
         events.sort(key=lambda e: (e[0], e[1]))
         group: list[_Target] = []
@@ -502,24 +514,26 @@ class Linker:
         return units
 
     @staticmethod
-    def _score_values(text: str, mentions: list[Span], units) -> list:
+    def _score_values(text: str, mentions: list[_Mention], units) -> list:
         """Scores and classes given by value alone: ``ASA I-III``, ``NYHA class III or IV``, ``CDR 0.5 or 1``."""
         linked = {t.start for _, targets in units for t in targets if t is not None}
         taken = [(q.start, q.end) for q, _ in units]
         out = []
-        for span in mentions:
-            entry = span._.variable_entry
-            if entry.unit is not None or entry.category not in _SCORE_CATEGORIES or span.start_char in linked:
+        for mention in mentions:
+            entry = mention.entry
+            if entry.unit is not None or entry.category not in _SCORE_CATEGORIES or mention.start_char in linked:
                 continue
-            if _is_generic(span.text) or span.text.lower() in ("stage", "class"):
+            name = text[mention.start_char:mention.end_char]
+            if _is_generic(name) or name.lower() in ("stage", "class"):
                 continue  # "grade II or III osteoarthritis": the stage of a condition, not a score's class
-            m = _SCORE_VALUES.match(text, span.end_char)
+            m = _SCORE_VALUES.match(text, mention.end_char)
             if m is None:
                 continue
             if _OUT_OF.fullmatch(m.group("vals")):
                 continue  # "pain score 2/10": a value out of a maximum, not a list of classes
             tokens = _SCORE_VALUE.findall(m.group("vals"))
-            if len(tokens) == 1 and tokens[0][0].isdigit() and not _SCORE_KEYWORD.search(text, span.start_char, m.start("vals")) \
+            if len(tokens) == 1 and tokens[0][0].isdigit() \
+                    and not _SCORE_KEYWORD.search(text, mention.start_char, m.start("vals")) \
                     and not _CLOSES_CLAUSE.match(text, m.end("vals")):
                 continue  # "NYHA 6 minute walk" is too weak; "ASA 3)", "class 3", "rating of 0" are not
             values = [_score_number(v) for v in tokens]
@@ -532,8 +546,8 @@ class Linker:
             q = Quantity(start=s, end=e, comparator="=" if low == high else "between", value=low,
                          value_high=None if low == high else high, value_start=s, value_end=e,
                          inclusive=None if low == high else (True, True), comparator_form="implicit")
-            target = _target_from_mention(span)
-            alias = _ALIAS_AFTER.match(text, span.end_char, s)
+            target = _target_from_mention(mention)
+            alias = _ALIAS_AFTER.match(text, mention.end_char, s)
             if alias:
                 target.end = alias.end()  # "New York Heart Association (NYHA) IV": the name with its alias
             out.append((q, [target]))

@@ -12,6 +12,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from ._text import doc_text
+from ._values import criteria_of, store_values
 
 from ..quantities.grammar import find_quantities
 
@@ -30,7 +31,7 @@ class QuantityFinder:
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
-        regions = [(c.start_char, c.end_char) for c in (doc._.criteria or [])] if Doc.has_extension("criteria") else []
+        regions = [(info.start, info.end) for _, info in criteria_of(doc)]
         # one pass over the whole text (a call per criterion costs more than the matching);
         # a quantity counts when it lies inside one criterion
         found = find_quantities(text)
@@ -42,14 +43,16 @@ class QuantityFinder:
                 if i >= 0 and q.end <= regions[i][1]:
                     kept.append(q)
             found = kept
-        spans = []
+        spans, values = [], []
         for q in found:
             span = doc.char_span(q.start, q.end, alignment_mode="expand")
             if span is None:
                 continue
             span._.quantity = q
             spans.append(span)
+            values.append(q)
         doc._.quantities = spans
+        store_values(doc, "quantities", spans, values)
         return doc
 
 

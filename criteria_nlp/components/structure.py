@@ -18,6 +18,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from ._text import doc_text
+from ._values import CriterionInfo, store_values
 
 from ..structure import parse_items
 
@@ -79,16 +80,20 @@ class CriteriaStructure:
         text = doc_text(doc)
         used_ids: set[str] = set()
         spans: list[Span] = []
+        infos: list[CriterionInfo] = []
         for start, end, category in section_bounds(doc):
             for item in parse_items(text, start, end, category, used_ids):
                 span = doc.char_span(item.start, item.end, alignment_mode="expand")
                 if span is None or len(span) == 0:
                     continue
-                span._.criterion_id = item.id
-                span._.criterion_parent = item.parent.id if item.parent else None
-                span._.criterion_section = category
+                info = CriterionInfo(item.id, item.parent.id if item.parent else None, category,
+                                     span.start_char, span.end_char)
+                ext = span._
+                ext.criterion_id, ext.criterion_parent, ext.criterion_section = info.id, info.parent, info.section
                 spans.append(span)
+                infos.append(info)
         doc._.criteria = spans
+        store_values(doc, "criteria", spans, infos)  # plain copies for the later components
         if self.split_sentences:
             self._set_sentences(doc, spans)
         return doc

@@ -10,6 +10,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from ..resources.lexicon import load_variables
+from ._values import store_values
 
 
 def _register_extensions() -> None:
@@ -40,9 +41,11 @@ class VariableMatcher:
                 span = Span(doc, start, end, label=match_id)
                 spans.append(span)
         mentions = sorted(filter_spans(spans), key=lambda s: s.start)
-        for span in mentions:
-            span._.variable_entry = self.entries[strings[span.label]]
+        entries = [self.entries[strings[span.label]] for span in mentions]
+        for span, entry in zip(mentions, entries):
+            span._.variable_entry = entry
         doc._.variable_mentions = mentions
+        store_values(doc, "variable_mentions", mentions, entries)
         return doc
 
 

@@ -5,6 +5,7 @@ length), so ``text == input[start:end]`` holds for every object.
 """
 from __future__ import annotations
 
+from ..components._values import criteria_of
 from ..models import Criterion, ExtractionResult
 
 
@@ -22,14 +23,14 @@ def assemble_result(doc, text: str, doc_id: str | None = None, path: str | None 
     rules_by_criterion = doc._.rules or {}
     logic_by_criterion = doc._.logic or {}
     criteria = []
-    for span in doc._.criteria or []:
-        cid = span._.criterion_id
+    for _, info in criteria_of(doc):
+        cid = info.id
         rules = rules_by_criterion.get(cid, [])
         for rule in rules:
             _refresh_texts(rule, text)
         criteria.append(Criterion(
-            id=cid, parent=span._.criterion_parent, section=span._.criterion_section,
-            text=text[span.start_char:span.end_char], start=span.start_char, end=span.end_char,
+            id=cid, parent=info.parent, section=info.section,
+            text=text[info.start:info.end], start=info.start, end=info.end,
             rules=rules, logic=logic_by_criterion.get(cid),
         ))
     return ExtractionResult(doc_id, path, criteria)
