@@ -420,7 +420,7 @@ def test_counts_per_day_are_units():
 @pytest.mark.parametrize(
     "line, variable, comparator, value",
     [
-        ("Shipley IQ (vocabulary standard score) > 80", "Shipley IQ (vocabulary standard score)", ">", 80),
+        ("Shipley vocabulary (standard score) > 80", "Shipley vocabulary (standard score)", ">", 80),
         ("history of substance abuse (Cut down, Annoyed, Guilty, Eye opener [CAGE] >= 2+)", "Eye opener [CAGE]", ">=", 2),
         ("A positive screen for a current Substance User Disorder (CRAFFT = 2 or higher)", "CRAFFT", ">=", 2),
         ("defined by IBS symptom severity scores (IBS-SSS) greater than 250", "IBS symptom severity scores (IBS-SSS)",
@@ -488,3 +488,18 @@ def test_the_window_of_a_list_header_holds_for_items_without_their_own():
                        "nyha_class": ["within 6 months prior to screening"],
                        "platelet_count": ["within 2 weeks of dosing"],
                        "body_weight": []}
+
+
+@pytest.mark.parametrize(
+    "line, variable, unit",
+    [
+        ("Cervical length on transvaginal examination of less than or equal to 20 mm", "cervical_length", "mm"),
+        ("Presence of at least 4 sites with probing depth ≥ 6 mm", "periodontal_probing_depth", "mm"),
+        ("PaO2:FIO2 >150 with PEEP <8 cm H2O", "peep", "cm[H2O]"),
+        ("Epworth Sleepiness Scale score > 10", "epworth_sleepiness_scale", None),
+        ("Estimated full-scale IQ greater than 75", "iq", None),
+    ],
+)
+def test_measurements_and_instruments_of_the_lexicon(line, variable, unit):
+    rule = [r for r in rules_of(line) if r["variable"]["name"] == variable]
+    assert len(rule) == 1 and rule[0]["unit"] == unit
