@@ -34,6 +34,21 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("criteria-nlp: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # "criteria-nlp evaluate ... | head": the reader went away; stop quietly like other Unix tools
+        _silence_stdout()
+        return 141
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not raise again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

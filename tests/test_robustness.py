@@ -194,3 +194,21 @@ def test_error_records_are_json_serialisable():
 
     outs = list(process_records([InputRecord("x", None, "p", error="bad \udc80 byte")]))
     assert json.loads(dumps(outs[0].result))["error"].startswith("bad")
+
+
+def test_a_reader_that_closes_the_pipe_early_gets_no_traceback(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    reference = Path(__file__).resolve().parents[1] / "corpora" / "examples" / "NCT06852573.criteria.txt"
+    for i in range(8):  # more output than a pipe buffer holds
+        shutil.copy(reference, tmp_path / f"copy{i}.txt")
+    proc = subprocess.Popen([sys.executable, "-m", "criteria_nlp.cli", "extract", str(tmp_path), "--jsonl", "-q"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.read(100)  # like "| head -c 100"
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) != 0  # the output was not all delivered
+    assert "Traceback" not in err

@@ -160,8 +160,9 @@ def add_evaluate_parser(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print the scores as JSON")
     p.add_argument("--ranges", choices=RANGE_MODES, default="merged",
                    help="how ranges are counted. merged (default): a variable's lower and upper bound "
-                        "annotated as two comparisons on one line ('>= 18 and <= 65') are one gold range, "
-                        "as in the output contract; as-annotated: every gold comparison counts alone; "
+                        "annotated as two comparisons on one line ('>= 18 and <= 65') and a class list "
+                        "without operator ('ASA I or II') are one gold range each, as in the output "
+                        "contract; as-annotated: every gold comparison counts as written; "
                         "split: every range, gold or predicted, counts as its two bounds")
     p.add_argument("--split-ranges", dest="ranges", action="store_const", const="split",
                    help="same as --ranges split")
