@@ -212,3 +212,15 @@ def test_a_reader_that_closes_the_pipe_early_gets_no_traceback(tmp_path):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) != 0  # the output was not all delivered
     assert "Traceback" not in err
+
+
+def test_the_cli_turns_a_broken_pipe_into_exit_code_141(monkeypatch, capsys):
+    from criteria_nlp import cli
+    from criteria_nlp.evaluation import command
+
+    def closed_pipe(args):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(command, "run_evaluate", closed_pipe)
+    assert cli.main(["evaluate", "--corpus", "lct"]) == 141
+    assert "Traceback" not in capsys.readouterr().err
