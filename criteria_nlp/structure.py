@@ -29,6 +29,7 @@ _MARKER = re.compile(
 )
 
 _ROMAN = {"i": 1, "v": 5, "x": 10}
+_INDENT = re.compile(r"[ \t]*")
 
 
 def roman_value(label: str) -> int:
@@ -196,9 +197,7 @@ def parse_items(
     current: Item | None = None
     blank_before = False
     for line_start, line_end in _line_spans(text, start, end):
-        stripped_start = line_start
-        while stripped_start < line_end and text[stripped_start] in " \t":
-            stripped_start += 1
+        stripped_start = _INDENT.match(text, line_start, line_end).end()
         if stripped_start >= line_end:
             blank_before = True
             continue
