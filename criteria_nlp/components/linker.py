@@ -123,19 +123,25 @@ def predict_probability(model, rows: list[dict]) -> list[float]:
     if weights is None:
         return list(model.predict_proba(rows)[:, 1])
     table, separator, intercept = weights
-    out = []
-    for row in rows:
-        score = intercept
-        for key, value in row.items():
-            if isinstance(value, str):
-                score += table.get(f"{key}{separator}{value}", 0.0)
-            elif isinstance(value, (list, tuple, set, frozenset)):
-                for item in value:
-                    score += table.get(f"{key}{separator}{item}", 0.0)
-            else:
-                score += table.get(key, 0.0) * float(value)
-        out.append(1.0 / (1.0 + math.exp(-score)))
-    return out
+    return [1.0 / (1.0 + math.exp(-_linear_score(row, table, separator, intercept))) for row in rows]
+
+
+def _linear_score(row: dict, table: dict, separator: str, intercept: float) -> float:
+    """The DictVectorizer encoding of ``row`` times the coefficients, plus the intercept."""
+    score = intercept
+    for key, value in row.items():
+        if value is True:
+            score += table.get(key, 0.0)  # coefficient * 1.0
+        elif value is False:
+            continue  # coefficient * 0.0: adding it changes no finite sum (at most the sign of a zero)
+        elif isinstance(value, str):
+            score += table.get(f"{key}{separator}{value}", 0.0)
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            for item in value:
+                score += table.get(f"{key}{separator}{item}", 0.0)
+        else:
+            score += table.get(key, 0.0) * float(value)
+    return score
 
 
 def linear_weights(model):

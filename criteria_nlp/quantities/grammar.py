@@ -132,11 +132,13 @@ def lexicon() -> _Lexicon:
         raise ValueError("number words are letters and hyphens only (see _word_scan_regex)")
     comp_alt = _phrase_regex(prefix_of)
     # comparators are found by looking back from each number: one anchored match on the
-    # reversed text instead of trying ~200 phrases at every character
+    # reversed text instead of trying ~200 phrases at every character; the look-ahead on the
+    # phrases' last characters rejects at once the half of the numbers that have no comparator
+    last_chars = re.escape("".join(sorted({p[-1] for p in prefix_of})))
     comp_rev_re = re.compile(
         # between comparator and number: "of", "the", ":" or "(the) age (of)" ("over the age of 18")
         rf"[ \t]*(?:(?:fo[ \t]+)?ega[ \t]+(?:eht[ \t]+)?|(?:fo|eht)[ \t]+)?(?::[ \t]*)?"
-        rf"(?P<comp>{_phrase_regex([p[::-1] for p in prefix_of])})",
+        rf"(?=[{last_chars}])(?P<comp>{_phrase_regex([p[::-1] for p in prefix_of])})",
         re.IGNORECASE,
     )
     # "Minimum Age: 18 Years Maximum Age: 99 Years": a word before a colon labels the next value

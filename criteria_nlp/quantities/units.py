@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -427,6 +428,13 @@ def _registry() -> Any:
     return _UREG
 
 
+@lru_cache(maxsize=1024)
+def _from_ucum(code: str) -> Any:
+    """ucumvert's pint Quantity for a UCUM code, parsed once per code (an Earley parse takes ~1 ms;
+    the same canonical units come back for every source unit). Callers must not modify it."""
+    return _registry().from_ucum(code)
+
+
 def _clean(x: float) -> float:
     return float(f"{x:.15g}")
 
@@ -483,8 +491,8 @@ def _build(frm: str, to: str, molar_mass: float | None, valence: int | None):
             scale *= valence
     try:
         ureg = _registry()
-        qf = ureg.from_ucum(frm)
-        qt = ureg.from_ucum(to)
+        qf = _from_ucum(frm)
+        qt = _from_ucum(to)
         uf, ut = qf.units, qt.units
         mf, mt = float(qf.magnitude), float(qt.magnitude)
         df, dt = qf.dimensionality, qt.dimensionality
@@ -498,7 +506,7 @@ def _build(frm: str, to: str, molar_mass: float | None, valence: int | None):
         elif molar_mass:
             mass_per_substance = {"[mass]": 1, "[substance]": -1}
             ratio = dict((df / dt).items())
-            mm = ureg.Quantity(float(molar_mass), ureg.from_ucum("g/mol").units)
+            mm = ureg.Quantity(float(molar_mass), _from_ucum("g/mol").units)
             if ratio == mass_per_substance:
                 factor = (ureg.Quantity(mf, uf) / mm).to(ut).magnitude / mt
             elif ratio == {"[substance]": 1, "[mass]": -1}:
