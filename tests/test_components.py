@@ -44,3 +44,32 @@ def test_medspacy_sectionizer_can_replace_criteria_sections():
     doc = nlp("Inclusion Criteria:\n- Age ≥ 18\nExclusion Criteria:\n- Pregnancy")
     assert [(c._.criterion_id, c._.criterion_section) for c in doc._.criteria] == [
         ("inc-1", "inclusion"), ("exc-1", "exclusion")]
+
+
+def test_context_by_sentence_gives_the_same_negation_as_medspacy_on_the_whole_doc():
+    from pathlib import Path
+
+    from criteria_nlp.pipeline import build_pipeline, mask_markup
+
+    reference = (Path(__file__).resolve().parents[1] / "corpora" / "examples" / "NCT06852573.criteria.txt").read_text()
+    texts = [reference,
+             "Exclusion Criteria:\n- No history of hemoglobin < 9 g/dL. Patients without ALT > 3 x ULN.\n"
+             "- Possible future creatinine > 2 mg/dL; not eligible if platelets < 50 x 10^9/L",
+             "Inclusion Criteria:\n1. Age ≥ 18 years\n2. Denies SBP > 160 mmHg"]
+    nlp = build_pipeline(linker_model=None)
+    ctx = nlp.get_pipe("criteria_context")
+    for text in texts:
+        doc = nlp(mask_markup(text))
+        by_sentence = [(r.id, r.negated, r.hypothetical) for rs in doc._.rules.values() for r in rs]
+        whole = nlp.make_doc(mask_markup(text))
+        for name, proc in nlp.pipeline:
+            if name != "criteria_context":
+                whole = proc(whole)
+                continue
+            ctx.context(whole)  # medspaCy's own call over the whole document
+            for span in whole.spans["criteria_rules"]:
+                span._.rule.negated = bool(span._.is_negated)
+                span._.rule.hypothetical = bool(span._.is_hypothetical)
+        assert by_sentence == [(r.id, r.negated, r.hypothetical) for rs in whole._.rules.values() for r in rs]
+    negated = [r for rs in nlp(mask_markup(texts[1]))._.rules.values() for r in rs if r.negated]
+    assert negated  # the check above compared real negations

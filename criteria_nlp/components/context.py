@@ -5,7 +5,12 @@ Wraps ``medspacy.context.ConText`` (default English rules) over the rule spans o
 ConText scopes modifiers by sentence: ``criteria_structure`` sets sentence starts cheaply, so
 PyRuSH (slow, DEBUG-logging) is not needed.
 """
+from bisect import bisect_right
+
+import numpy
 from medspacy.context import ConText
+from medspacy.context.context_graph import ConTextGraph
+from medspacy.context.context_modifier import ConTextModifier
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -24,7 +29,11 @@ class RuleContext:
         spans = doc.spans[RULE_SPAN_GROUP] if RULE_SPAN_GROUP in doc.spans else []
         if not len(spans):
             return doc
-        self.context(doc)
+        matcher = getattr(self.context, "_ConText__matcher", None)
+        if matcher is None or self.context.max_scope:
+            self.context(doc)  # another medspaCy version, or windows instead of sentences: the whole doc
+        else:
+            self._context_by_sentence(doc, spans, matcher)
         for span in spans:
             ext = span._  # one Underscore per span, not one per attribute
             rule = ext.rule
@@ -32,6 +41,40 @@ class RuleContext:
                 rule.negated = bool(ext.is_negated)
                 rule.hypothetical = bool(ext.is_hypothetical)
         return doc
+
+
+    def _context_by_sentence(self, doc: Doc, targets, matcher) -> None:
+        """medspaCy's ConText algorithm, one graph per sentence that holds a rule.
+
+        ConText scopes every modifier to its sentence, so modifiers and targets of different
+        sentences never meet; its graph, though, compares every modifier with every other one and
+        with every target of the document (quadratic in long criteria texts). Building the graph
+        per sentence gives the same edges, and modifiers of sentences without rules are not built.
+        """
+        starts = numpy.flatnonzero(doc.to_array("SENT_START") == 1).tolist() or [0]
+        targets_in: dict[int, list] = {}
+        for target in targets:
+            first = max(bisect_right(starts, target.start) - 1, 0)
+            last = max(bisect_right(starts, target.end - 1) - 1, first)
+            for k in range(first, last + 1):  # a rule that crosses a sentence start is in both
+                targets_in.setdefault(k, []).append(target)
+        modifiers_in: dict[int, list] = {}
+        for match_id, start, end in matcher(doc):
+            k = max(bisect_right(starts, start) - 1, 0)
+            if k in targets_in:
+                rule = matcher.rule_map[doc.vocab[match_id].text]
+                modifiers_in.setdefault(k, []).append(ConTextModifier(rule, start, end, doc,
+                                                                      max_scope=self.context.max_scope))
+        for k, sentence_targets in targets_in.items():
+            graph = ConTextGraph(prune_on_modifier_overlap=self.context.prune_on_target_overlap)
+            graph.targets = sentence_targets
+            graph.modifiers = modifiers_in.get(k, [])
+            graph.update_scopes()
+            graph.apply_modifiers()
+            for target, modifier in graph.edges:
+                target._.modifiers += (modifier,)
+            if self.context.context_attributes_mapping:
+                self.context.set_context_attributes(graph.edges)
 
 
 @Language.factory("criteria_context", default_config={"rules": None}, requires=["doc._.rules"])

@@ -8,7 +8,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..models import Normalized
-from ..quantities.units import convert
+from ..quantities.units import convert, load_conversions
 from ..resources.lexicon import variables_by_name
 
 
@@ -33,6 +33,7 @@ class UnitNormalizer:
     def __init__(self, nlp: Language, name: str):
         self.name = name
         self.entries = variables_by_name()
+        load_conversions()  # at build time, not inside the first document
 
     def __call__(self, doc: Doc) -> Doc:
         for rules in (doc._.rules or {}).values():

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["UnitMatch", "match_unit", "to_ucum", "convert", "unit_kind", "KINDS"]
+__all__ = ["UnitMatch", "match_unit", "to_ucum", "convert", "load_conversions", "unit_kind", "KINDS"]
 
 _RESOURCE = Path(__file__).resolve().parent.parent / "resources" / "units.json"
 
@@ -417,6 +417,12 @@ _POW10_RX = re.compile(r"10\*\d{1,2}")
 # (from, to, molar_mass, valence) -> (pre_exp10, factor, offset, post_log10) or None
 _CONV_CACHE: dict[tuple[str, str, float | None, int | None], tuple[bool, float, float, bool] | None] = {}
 _UREG: Any = None
+
+
+def load_conversions() -> None:
+    """Build the unit-conversion registry now (pint via ucumvert, ~0.5 s) instead of at the first
+    conversion; components call it when they are created, so a batch run pays it at build time."""
+    _registry()
 
 
 def _registry() -> Any:
