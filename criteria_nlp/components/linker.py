@@ -466,48 +466,29 @@ class Linker:
                     continue
                 q = replace(q, comparator="=", comparator_form="none")  # "ALT three times the ULN"
             after_values = []
+            nxt = events[idx + 1] if idx + 1 < len(events) else None
+            next_mention = nxt[2] if nxt is not None and nxt[1] == 0 else None
             targets = None
             if group:
                 anchor = last_q_end if (group_used and last_q_end is not None) else group_end
-                gap = text[anchor:q.start]
-                if group_used:
-                    ok = len(gap) <= 40 and _NEXT_THRESHOLD_GAP.match(gap) is not None \
-                        and (";" not in gap or _inside_parens(text, group_end, q.start)) \
-                        and not _ACRONYM.search(gap)  # "FIO2 ≤0.4, PEEP <8 cm H2O": another name
-                else:
-                    ok = len(gap) <= _MAX_LINK_GAP and ";" not in gap and _LINK_GAP.match(gap) is not None \
-                        and not _NAMED_BEFORE_VALUE.search(gap)  # "... systolic excursion (TAPSE) <16 mm"
-                nxt = events[idx + 1] if idx + 1 < len(events) else None
-                if ok and variable_after and nxt is not None and nxt[1] == 0 and \
-                        _VALUE_THEN_VARIABLE.match(text[q.end:nxt[2].start_char]):
-                    ok = False  # "≥140 mmHg systolic and/or ≥90 mmHg diastolic"
-                if ok and not any(t.category in _SCORE_CATEGORIES for t in group) and _scale_after(text, q) is not None:
-                    ok = False  # "back pain: a score of 5 or more on the Roland-Morris Disability Questionnaire"
-                if ok:
+                if self._group_holds(text, q, group, anchor, group_end, group_used, variable_after, next_mention):
                     targets = list(group)
-            if targets is None and units and units[-1][1] != [None] and not units[-1][0].start > q.start \
-                    and _SAME_VARIABLE_GAP.match(text[units[-1][0].end:q.start]) and q.unit == units[-1][0].unit:
-                # "(<7 kg/m^2 in men; <5.7 kg/m^2 in women)", "under 18 years or over 70 years"
-                targets = [self._age_target(text, q) if t.name == "age" and t.entry is None else replace(t)
-                           for t in units[-1][1]]
+            if targets is None:
+                targets = self._same_variable_as_last(text, units, q)
             is_age = targets is None and self._is_age(text, crit_start, q)
             if q.is_time and q.unit not in _SHORT_TIMES and not is_age \
                     and not (targets and any(_is_time_variable(t) for t in targets)):
-                nxt = events[idx + 1] if idx + 1 < len(events) else None
-                if not (nxt is not None and nxt[1] == 0 and _measured_in_time(_target_from_mention(nxt[2]))
-                        and _VALUE_THEN_VARIABLE.match(text[q.end:nxt[2].start_char])):
+                if not (next_mention is not None and _measured_in_time(_target_from_mention(next_mention))
+                        and _VALUE_THEN_VARIABLE.match(text[q.end:next_mention.start_char])):
                     continue  # a time window, not a threshold of a variable
                 targets = None  # "< 27 weeks gestation": the time variable follows (linked below)
             if targets is None:
                 if is_age:
                     targets = [self._age_target(text, q)]
+                elif next_mention is not None:
+                    pending.append(q)  # resolved by the following mention, else by the words before it
+                    continue
                 else:
-                    pending.append(q)
-                    # resolved by a following mention, else by the words before it (below)
-                    nxt = events[idx + 1] if idx + 1 < len(events) else None
-                    if nxt is not None and nxt[1] == 0:
-                        continue
-                    pending.pop()
                     targets = self._fallback_targets(text, crit_start, q)
             group_used = True if group else group_used
             last_q_end = q.end
@@ -518,6 +499,37 @@ class Linker:
         units.extend(self._score_values(text, mentions, units))
         units.sort(key=lambda u: u[0].start)
         return units
+
+    @staticmethod
+    def _group_holds(text: str, q: Quantity, group: list, anchor: int, group_end: int, group_used: bool,
+                     variable_after: bool, next_mention) -> bool:
+        """Whether the current variable group is the variable of ``q`` (``anchor``: where the gap
+        starts, the group's end or, for a further value, the previous value's end)."""
+        gap = text[anchor:q.start]
+        if group_used:  # a further value of the same variable(s): "platelets <30 or <50"
+            ok = len(gap) <= 40 and _NEXT_THRESHOLD_GAP.match(gap) is not None \
+                and (";" not in gap or _inside_parens(text, group_end, q.start)) \
+                and not _ACRONYM.search(gap)  # "FIO2 ≤0.4, PEEP <8 cm H2O": another name
+        else:
+            ok = len(gap) <= _MAX_LINK_GAP and ";" not in gap and _LINK_GAP.match(gap) is not None \
+                and not _NAMED_BEFORE_VALUE.search(gap)  # "... systolic excursion (TAPSE) <16 mm"
+        if ok and variable_after and next_mention is not None and \
+                _VALUE_THEN_VARIABLE.match(text[q.end:next_mention.start_char]):
+            return False  # "≥140 mmHg systolic and/or ≥90 mmHg diastolic"
+        if ok and not any(t.category in _SCORE_CATEGORIES for t in group) and _scale_after(text, q) is not None:
+            return False  # "back pain: a score of 5 or more on the Roland-Morris Disability Questionnaire"
+        return ok
+
+    @classmethod
+    def _same_variable_as_last(cls, text: str, units: list, q: Quantity) -> list | None:
+        """The previous value's variable(s) for a further value in the same unit after a population or
+        a connector: "(<7 kg/m^2 in men; <5.7 kg/m^2 in women)", "under 18 years or over 70 years"."""
+        if not units or units[-1][1] == [None] or units[-1][0].start > q.start:
+            return None
+        last_q, last_targets = units[-1]
+        if q.unit != last_q.unit or not _SAME_VARIABLE_GAP.match(text[last_q.end:q.start]):
+            return None
+        return [cls._age_target(text, q) if t.name == "age" and t.entry is None else replace(t) for t in last_targets]
 
     @staticmethod
     def _score_values(text: str, mentions: list[_Mention], units) -> list:
