@@ -119,6 +119,8 @@ def test_durations_are_not_ages():
         ("New York Heart Association class I-III.", "nyha_class", 1, 3),
         ("Eastern Cooperative Oncology Group(ECOG) performance status 0 or 1.", "ecog_performance_status", 0, 1),
         ("GMFCS levels I-III", "gmfcs_level", 1, 3),
+        ("ECOG performance status of 0, 1, or 2", "ecog_performance_status", 0, 2),
+        ("ASA status I, II, or III.", "asa_physical_status", 1, 3),
         ("Heart failure (New York Heart Association) (NYHA) IV), severe COPD", "nyha_class", 4, None),
     ],
 )

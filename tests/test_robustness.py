@@ -147,6 +147,12 @@ def _adversarial_cases() -> dict[str, str]:
         "100 KB of ranges": "Age 18-65 years, BMI 18.5-30 kg/m2; " * 2800,
         "100 KB markdown escapes": "\\>\\<\\*\\^" * 12_500,
         "100 KB dots between numbers": ".".join(str(i) for i in range(20_000)),
+        # long blank runs where several optional parts of a pattern could each take the blanks
+        "100 KB of blanks after a heading": "Inclusion Criteria" + " " * 100_000 + "x\n- Age ≥ 18 years",
+        "100 KB of blanks between two bounds": "Inclusion Criteria:\n- Age ≥ 18" + " " * 100_000 + "and ≤ 65 years",
+        "100 KB of blanks after a number": "Inclusion Criteria:\n- Hb 18" + " \t" * 50_000 + "x",
+        "100 KB of blanks after a window": "Inclusion Criteria:\n- within 6 months" + " " * 100_000 + "x",
+        "100 KB of blanks before a variable": "Inclusion Criteria:\n- ≥ 140 mmHg" + " " * 100_000 + "of age",
     }
 
 

@@ -61,7 +61,7 @@ _NAME_STOP = {
     "need", "needs", "value", "level", "levels", "e.g", "i.e", "as", "than", "any", "all", "either", "both",
 }
 # "≥ 18 years of age", "≥140 mmHg systolic": the variable right after the value
-_VALUE_THEN_VARIABLE = re.compile(r"^[\s(]*(?:of|for|in|old|as)?[\s(]*$", re.IGNORECASE)
+_VALUE_THEN_VARIABLE = re.compile(r"^[\s(]*(?:(?:of|for|in|old|as)[\s(]*)?$", re.IGNORECASE)
 # "Platelet count (PLT)": an alias opening a parenthesis
 _OPEN_PAREN_GAP = re.compile(r"^[\s(]*$")
 # "platelets <30 or <50": a further threshold of the same variable(s)
@@ -70,7 +70,7 @@ _NEXT_THRESHOLD_GAP = re.compile(r"^[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w
                                  r"(?:and\s*/\s*or|or|and|but|/|,)?[\s(]*(?:\w+\s+){0,3}?[\s(]*$", re.IGNORECASE)
 # between two values of one unknown variable: a population, a connector ("in men; ", " or ")
 _SAME_VARIABLE_GAP = re.compile(r"[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w-]+)?[\s,;]*)?"
-                                r"(?:and\s*/\s*or|or|and|/)?[\s(]*"
+                                r"(?:(?:and\s*/\s*or|or|and|/)[\s(]*|\()?"
                                 r"(?:(?:females?|males?|women|men|girls|boys|children|adults)[ \t]*:[ \t]*)?$",
                                 re.IGNORECASE)
 # minutes and seconds measure something ("Timed Up and Go < 12 seconds"), they are not look-back windows
@@ -87,7 +87,7 @@ _SCORE_VALUE = re.compile(_VAL)
 _SCORE_VALUES = re.compile(
     r"(?:[ \t]*(?:\([^()\n]{0,40}\)|\)|functional|physical|performance|status|scale|class(?:es|ification)?|grades?|"
     r"stages?|scores?|levels?|of|is|=|:))*"
-    rf"[ \t]*(?P<vals>{_VAL}(?:[ \t]*(?:-|–|－|to|or|and|,|/)[ \t]*{_VAL})*)(?![\w%/]|\.\d)"
+    rf"[ \t]*(?P<vals>{_VAL}(?:[ \t]*(?:(?:,[ \t]*)?(?:or|and)|-|–|－|to|,|/)[ \t]*{_VAL})*)(?![\w%/]|\.\d)"
     r"(?![ \t]*(?:[<>≤≥=]|x\b|×|%|mg|g/|mm|cm|kg|years?|months?|weeks?|days?))",
 )
 
@@ -527,7 +527,7 @@ class Linker:
         if not units or units[-1][1] == [None] or units[-1][0].start > q.start:
             return None
         last_q, last_targets = units[-1]
-        if q.unit != last_q.unit or not _SAME_VARIABLE_GAP.match(text[last_q.end:q.start]):
+        if q.unit != last_q.unit or q.start - last_q.end > 40 or not _SAME_VARIABLE_GAP.match(text[last_q.end:q.start]):
             return None
         return [cls._age_target(text, q) if t.name == "age" and t.entry is None else replace(t) for t in last_targets]
 

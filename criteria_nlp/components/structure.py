@@ -35,7 +35,10 @@ def _register_extensions() -> None:
             Span.set_extension(name, default=None)
 
 
-_HEADING_REST = re.compile(r"[ \t]*(?:\([^()\n]{0,60}\)|[-–—][^\n:]{0,40}|(?:for|of|in)\b[^\n:]{0,40})?[ \t]*:?[ \t*_#]*(?=\r?\n|$)")
+# (no two blank runs can share the same blanks: a heading followed by a long run of spaces costs
+# linear time; the earlier "[ \t]*(...)?[ \t]*:?[ \t*_#]*" took cubic time)
+_HEADING_REST = re.compile(r"[ \t]*(?:(?:\([^()\n]{0,60}\)|[-–—][^\n:]{0,40}|(?:for|of|in)\b[^\n:]{0,40})[ \t]*)?"
+                           r"(?::[ \t*_#]*|[*_#][ \t*_#]*)?(?=\r?\n|$)")
 
 
 def _skip_heading_tail(text: str, start: int) -> int:

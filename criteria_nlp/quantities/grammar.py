@@ -142,7 +142,8 @@ def lexicon() -> _Lexicon:
         re.IGNORECASE,
     )
     # "Minimum Age: 18 Years Maximum Age: 99 Years": a word before a colon labels the next value
-    postfix_re = re.compile(rf"[ \t]*\(?[ \t]*(?P<post>{_phrase_regex(postfix_of)})(?![\w])(?![ \t]+[^\W\d]+[ \t]*:)",
+    # (blank runs are never adjacent: a long run of spaces after a number costs linear time)
+    postfix_re = re.compile(rf"[ \t]*(?:\([ \t]*)?(?P<post>{_phrase_regex(postfix_of)})(?![\w])(?![ \t]+[^\W\d]+[ \t]*:)",
                             re.IGNORECASE)
     rel_long = [p for ps in data["relative"].values() for p in ps if len(p) > 2]
     rel_short = [p for ps in data["relative"].values() for p in ps if len(p) <= 2]
@@ -155,7 +156,7 @@ def lexicon() -> _Lexicon:
     )
     connectors = _phrase_regex(data["range_connectors"])
     range_re = re.compile(
-        rf"[ \t]*(?P<conn>{connectors})[ \t]*(?P<comp2>{comp_alt})?[ \t]*(?P<num2>{NUMBER_PATTERN})",
+        rf"[ \t]*(?P<conn>{connectors})[ \t]*(?:(?P<comp2>{comp_alt})[ \t]*)?(?P<num2>{NUMBER_PATTERN})",
         re.IGNORECASE,
     )
     opener_re = re.compile(
@@ -163,7 +164,7 @@ def lexicon() -> _Lexicon:
         re.IGNORECASE,
     )
     inclusive_re = re.compile(
-        rf"[ \t]*[(,]?[ \t]*(?:(?P<excl>{_phrase_regex(data['exclusive_markers'])})"
+        rf"[ \t]*(?:[(,][ \t]*)?(?:(?P<excl>{_phrase_regex(data['exclusive_markers'])})"
         rf"|(?P<incl>{_phrase_regex(data['inclusive_markers'])}))",
         re.IGNORECASE,
     )
@@ -178,7 +179,7 @@ _TEMPORAL_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _TEMPORAL_AFTER = re.compile(
-    r"[ \t,]*(?:\(|\)|[ \t])*(?:prior|before|after|ago|since|preceding|following|from|of[ \t]+(?:screening|enrol|enroll|registration|randomi|study|the[ \t]+(?:first|start|study|screening|initiation))|post|until|washout|wash-out|or[ \t]+(?:5|five)[ \t]+half)",
+    r"[ \t,()]*(?:prior|before|after|ago|since|preceding|following|from|of[ \t]+(?:screening|enrol|enroll|registration|randomi|study|the[ \t]+(?:first|start|study|screening|initiation))|post|until|washout|wash-out|or[ \t]+(?:5|five)[ \t]+half)",
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"(?:19|20)\d\d$")
@@ -408,7 +409,8 @@ def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
 
 
 # between two bounds: ", and", "but", or a restated symbol "(≥) and"
-_BOUND_GAP = re.compile(r"[ \t]*(?:\([<>≤≥=]{1,2}\)[ \t]*)?,?[ \t]*(?:and|but|&)?[ \t]*$", re.IGNORECASE)
+# (each blank run is followed by a required token, so a long gap costs linear time)
+_BOUND_GAP = re.compile(r"[ \t]*(?:\([<>≤≥=]{1,2}\)[ \t]*)?(?:,[ \t]*)?(?:(?:and|but|&)[ \t]*)?$", re.IGNORECASE)
 
 
 def _merge_bounds(text: str, found: list[Quantity]) -> list[Quantity]:
