@@ -92,7 +92,8 @@ _SCORE_VALUES = re.compile(
 )
 
 
-_LIMIT_ADJECTIVE = re.compile(r"\b(minimum|minimal|maximum|maximal)[ \t]+(?:(?:expected|estimated)[ \t]+)?$", re.IGNORECASE)
+_LIMIT_ADJECTIVE = re.compile(r"\b(minimum|minimal|maximum|maximal)[ \t]+(?:(?:expected|estimated)[ \t]+)?$",
+                              re.IGNORECASE)
 _NAME_TO_VALUE_GAP = re.compile(r"[ \t]*(?:of|:|is|=)?[ \t]*")
 _NOT_A_VARIABLE = re.compile(r"(?:i\.?\s?e|e\.?\s?g|etc|vs|approx|ca)\.?", re.IGNORECASE)
 _OUT_OF = re.compile(r"\d+(?:\.\d)?[ \t]*/[ \t]*10{1,2}")
@@ -162,8 +163,9 @@ def linear_weights(model):
 
 def _protected(q: Quantity, targets: list) -> bool:
     """Thresholds the learned filter may not drop: a symbol comparator, a unit or a reference limit
-    on a lexicon variable (``CTCAE grade ≥ 3``, ``AST ≤ 5 x ULN``) and a score's class list. The model learned LCT's annotation policy, which leaves
-    toxicity grades and alternative limits unannotated; for cohort queries they are thresholds."""
+    on a lexicon variable (``CTCAE grade ≥ 3``, ``AST ≤ 5 x ULN``) and a score's class list. The
+    model learned LCT's annotation policy, which leaves toxicity grades and alternative limits
+    unannotated; for cohort queries they are thresholds."""
     known = all(t is not None and t.entry is not None for t in targets)
     if known and q.comparator_form == "implicit":
         return True  # a class list read after a score's name: "ASA I or II", "NYHA class III-IV"

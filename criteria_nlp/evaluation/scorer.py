@@ -745,8 +745,9 @@ def merge_paired_bounds(gold: GoldDocument) -> GoldDocument:
         start, end = min(lo.start, hi.start), max(lo.end, hi.end)
         if not lo.value < hi.value or "\n" in gold.text[start:end]:
             continue
+        pair_id = f"{lo.comparison_event}+{hi.comparison_event}"
         merged[min(lows[0], highs[0])] = replace(
-            lo, id=f"{lo.comparison_event}+{hi.comparison_event}@{lo.variable_event}", comparison_event=f"{lo.comparison_event}+{hi.comparison_event}",
+            lo, id=f"{pair_id}@{lo.variable_event}", comparison_event=pair_id,
             text=gold.text[start:end], start=start, end=end, comparator="between",
             value_high=hi.value, value_high_text=hi.value_text, unit_text=lo.unit_text or hi.unit_text,
             relative_to=lo.relative_to or hi.relative_to)
