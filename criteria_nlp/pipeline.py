@@ -41,6 +41,17 @@ def mask_markup(text: str) -> str:
     return "".join(chars)
 
 
+def prepare_text(text: str) -> str:
+    """What the pipeline reads: ``text`` with markdown marks blanked and soft line wraps joined.
+
+    Same length as ``text``, so every offset the pipeline computes is an offset into ``text``
+    (see :func:`mask_markup` and :func:`criteria_nlp.layout.unwrap`).
+    """
+    from .layout import unwrap
+
+    return unwrap(mask_markup(text))
+
+
 def build_pipeline(linker_model: str | None = "default") -> Language:
     """A fresh criteria-nlp pipeline on ``spacy.blank("en")`` (no model download)."""
     from . import components  # noqa: F401  (registers the factories)
@@ -81,7 +92,7 @@ def extract(text: str, doc_id: str | None = None, path: str | None = None) -> di
     if not isinstance(text, str):
         raise TypeError(f"extract() needs a str, got {type(text).__name__}")
     nlp = get_pipeline()
-    doc = nlp(mask_markup(text))
+    doc = nlp(prepare_text(text))
     return doc_to_result(doc, text, doc_id=doc_id, path=path).to_dict()
 
 
@@ -99,7 +110,7 @@ def extract_many(
 
     def masked():
         for text, doc_id, path in items:
-            yield mask_markup(text), (text, doc_id, path)
+            yield prepare_text(text), (text, doc_id, path)
 
     for doc, (text, doc_id, path) in nlp.pipe(masked(), as_tuples=True, batch_size=batch_size):
         yield doc_to_result(doc, text, doc_id=doc_id, path=path).to_dict()

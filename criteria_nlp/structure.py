@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .quantities.units import to_ucum
+
 _MARKER = re.compile(
     r"""
     (?P<indent>[ \t]*)
@@ -220,8 +222,117 @@ def parse_items(
         items.append(item)
         current = item
         blank_before = False
+    items = _split_run_in_items(text, items, roots)
     _assign_ids(roots, section, used_ids)
     return items
+
+
+# -- run-in paragraphs (the PDQ layout) ---------------------------------------------------------
+# "PATIENT CHARACTERISTICS: Age: 18 and over Performance status: ECOG 0-2 Hematopoietic: WBC at
+# least 3,000/mm3 Platelet count at least 100,000/mm3 Hepatic: ..." is a list flattened into one
+# paragraph: an upper-case heading, then fields ("Label:"), each holding one or more statements
+# that were bullets once. They become a heading item, one item per field (label and first
+# statement) and one item per further statement of a field, so that each criterion is one
+# statement again.
+_RUN_IN_HEADING = re.compile(r"[A-Z][A-Z0-9 /&,()'-]{2,}:(?=[ \t]+\S)")
+# a field label: a capitalised word and up to three lower-case words, a colon, a blank
+_FIELD_LABEL = re.compile(r"(?<![^\s])[A-Z][a-z][\w'-]*(?:[ \t/]+[a-z][\w'-]*){0,3}:(?=[ \t]+\S)")
+# where a statement of a flattened list starts: a capitalised word after a word that can end one
+_STATEMENT_START = re.compile(r"(?<=[\w%)\]])[ \t]+(?=[A-Z])")
+_WORD_BEFORE = re.compile(r"[^\s(\[]+$")
+_WORD_AT = re.compile(r"[^\s,;:)\]]+")
+_JOINING_WORDS = frozenset(
+    "a an and as at by for from in into of on or nor per than the to vs with without x times over under "
+    "between within above below least most no not including except e.g. i.e.".split())
+_NOT_A_STATEMENT_WORD = re.compile(r"(?:OR|AND|NOT|ULN|LLN|UNL|ULRR|[IVX]+[A-D]?|[A-Z]\d*)$")
+
+
+def _statement_starts(text: str, start: int, end: int) -> list[int]:
+    """Offsets in ``text[start:end]`` where a further statement of a flattened list starts."""
+    out = []
+    depth = 0
+    pos = start
+    for m in _STATEMENT_START.finditer(text, start, end):
+        depth += text.count("(", pos, m.start()) - text.count(")", pos, m.start())
+        pos = m.start()
+        if depth > 0:
+            continue  # "(New York Heart Association class III or IV)"
+        before = _WORD_BEFORE.search(text, max(start, m.start() - 60), m.start())
+        word = _WORD_AT.match(text, m.end(), end)
+        if before is None or word is None:
+            continue
+        prev, here = before.group(), word.group()
+        if prev.lower() in _JOINING_WORDS or prev[0].isupper() and not any(ch.isdigit() for ch in prev) \
+                or _NOT_A_STATEMENT_WORD.match(here) or to_ucum(f"{prev} {here}"):
+            continue  # "Hepatitis B", "stage IIIA", "creatinine OR clearance", "2 ULN", "mm Hg"
+        out.append(m.end())
+    return out
+
+
+def _field_starts(text: str, start: int, end: int) -> list[int]:
+    return [m.start() for m in _FIELD_LABEL.finditer(text, start, end)]
+
+
+def _new_item(text: str, start: int, end: int, template: Item, parent: Item | None,
+              siblings: list[Item], at: int | None = None) -> Item:
+    """An item for ``text[start:end]`` of a run-in paragraph, placed among ``siblings``."""
+    end = _rstrip_end(text, start, end)
+    marker = Marker(template.marker.indent, "run-in", "", None, start)
+    item = Item(start=start, end=end, marker=marker, section=template.section, parent=parent)
+    item.ends_with_colon = text[end - 1] == ":"
+    siblings.insert(len(siblings) if at is None else at, item)
+    return item
+
+
+def _split_statements(text: str, item: Item, body: int, out: list[Item], parent: Item | None = None) -> None:
+    """Further statements of ``item`` (from ``body`` on) become items of their own: children of
+    ``item``, or of ``parent`` after ``item`` when given."""
+    bounds = [item.start] + _statement_starts(text, body, item.end) + [item.end]
+    if len(bounds) == 2:
+        return
+    end = item.end
+    item.end = _rstrip_end(text, item.start, bounds[1])
+    item.ends_with_colon = text[item.end - 1] == ":"
+    owner = item if parent is None else parent
+    for s, e in zip(bounds[1:-1], bounds[2:]):
+        out.append(_new_item(text, s, min(e, end), item, owner, owner.children))
+
+
+def _split_run_in_items(text: str, items: list[Item], roots: list[Item]) -> list[Item]:
+    """``items`` with each run-in paragraph split into heading, field and statement items."""
+    out: list[Item] = []
+    for item in items:
+        out.append(item)
+        if item.children or item.marker.style != "para":
+            continue  # a list item, or a paragraph that heads a list
+        heading = _RUN_IN_HEADING.match(text, item.start, item.end)
+        body = heading.end() if heading else item.start
+        fields = _field_starts(text, body, item.end)
+        if heading is None and (len(fields) < 2 or fields[0] != item.start):
+            continue
+        end = item.end
+        bounds = ([body] if heading is not None and text[body:fields[0] if fields else end].strip() else []) \
+            + fields + [end]
+        segments = [(s, e, s in fields) for s, e in zip(bounds, bounds[1:])]
+        if heading is not None:
+            item.end, item.ends_with_colon = heading.end(), True
+            parts = [_new_item(text, s, e, item, item, item.children)
+                     for s, e, _ in segments]
+        else:
+            siblings = item.parent.children if item.parent is not None else roots
+            at = siblings.index(item) + 1
+            item.end = _rstrip_end(text, item.start, segments[0][1])
+            item.ends_with_colon = text[item.end - 1] == ":"
+            parts = [item] + [_new_item(text, s, e, item, item.parent, siblings, at + k)
+                              for k, (s, e, _) in enumerate(segments[1:])]
+        for part, (s, _, is_field) in zip(parts, segments):
+            if part is not item:
+                out.append(part)
+            if is_field:  # a field's further statements are its children
+                _split_statements(text, part, text.index(":", s) + 1, out)
+            else:  # statements after a heading are items of the heading
+                _split_statements(text, part, s, out, part.parent)
+    return out
 
 
 SECTION_PREFIX = {"inclusion": "inc", "exclusion": "exc", None: "crit"}

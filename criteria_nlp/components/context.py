@@ -23,6 +23,9 @@ class RuleContext:
         self.context = ConText(
             nlp, name=f"{name}_medspacy", rules=rules or "default",
             input_span_type="group", span_group_name=RULE_SPAN_GROUP,
+            # a cue inside a rule is part of its comparator ("no greater than 2.0 mg/dL" is <= 2.0,
+            # "not more than", "no less than"): it negates nothing
+            prune_on_target_overlap=True,
         )
 
     def __call__(self, doc: Doc) -> Doc:
