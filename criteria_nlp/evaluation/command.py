@@ -145,7 +145,12 @@ def add_evaluate_parser(subparsers) -> None:
         description="Score extracted threshold rules against LCT gold annotations "
         "(P/R/F1 at lenient, strict and full levels).",
     )
-    p.add_argument("--corpus", choices=["lct"], default="lct", help="annotated corpus (default: lct)")
+    p.add_argument("--corpus", choices=["lct", "registry"], default="lct",
+                   help="annotated corpus (default: lct); registry: our hand-written gold of sample studies")
+    p.add_argument("--gold-dir", metavar="DIR", default=None,
+                   help="registry gold directory (default: corpora/registry-gold)")
+    p.add_argument("--sample", metavar="FILE", default=None,
+                   help="registry sample JSONL (default: each gold file's 'source')")
     p.add_argument("--split", choices=SPLITS, default="test", help="document split (default: test)")
     p.add_argument(
         "--corpus-dir",
@@ -171,6 +176,10 @@ def add_evaluate_parser(subparsers) -> None:
 
 
 def run_evaluate(args) -> int:
+    if args.corpus == "registry":
+        from .registry_command import run_registry_evaluate
+
+        return run_registry_evaluate(args)
     corpus_dir = resolve_corpus_dir(args.corpus_dir)
     if not corpus_dir.is_dir():
         print(
