@@ -20,15 +20,11 @@ import random
 import sys
 from pathlib import Path
 
+from criteria_nlp.evaluation.registry import layout_of
+
 SEED = 8  # issue 8
 PER_LAYOUT = 16
 DEFAULT_SAMPLE = Path("..") / "shared" / "corpora" / "ctgov-sample" / "studies.jsonl"
-PDQ_MARKERS = ("PATIENT CHARACTERISTICS", "DISEASE CHARACTERISTICS")
-
-
-def layout_of(criteria: str) -> str:
-    """``"pdq"`` for the PDQ run-in layout, else ``"other"``."""
-    return "pdq" if any(m in criteria for m in PDQ_MARKERS) else "other"
 
 
 def read_pool(sample: Path) -> dict[str, list[tuple[str, int]]]:
