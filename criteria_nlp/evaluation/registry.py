@@ -400,14 +400,18 @@ class RegistryReport:
                          f"extra {f['extra']} of {f['predicted']} predicted")
         if errors:
             errs = self.errors()
-            lines += ["", f"Required rules not fully right (first {errors} of {len(errs['rules'])}):"]
+            lines += ["", f"Required rules not fully right: {_shown(errors, len(errs['rules']))}"]
             for e in errs["rules"][:errors]:
                 lines.append(f"  {e['study']} {e['status']:<7} {','.join(e['differences']) or '-':<22} "
                              f"{_clip(e['text'])!r}: {e['gold']}  <- {e['predicted'] or '-'}")
-            lines += ["", f"Spurious predicted rules (first {errors} of {len(errs['spurious'])}):"]
+            lines += ["", f"Spurious predicted rules: {_shown(errors, len(errs['spurious']))}"]
             for e in errs["spurious"][:errors]:
                 lines.append(f"  {e['study']} {_clip(e['text'])!r}: {e['predicted']}")
         return "\n".join(lines)
+
+
+def _shown(n: int, total: int) -> str:
+    return f"{total}" + (f" (first {n} shown)" if n < total else "")
 
 
 def _pct(x: float | None) -> str:
