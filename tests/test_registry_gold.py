@@ -278,3 +278,20 @@ def test_evaluate_registry_bad_input_is_one_line(tmp_path):
     assert broken.returncode == 2 and "cannot read gold" in broken.stderr and "Traceback" not in broken.stderr
     shuffled = _evaluate("--system", "shuffled")
     assert shuffled.returncode == 2 and "not available" in shuffled.stderr
+
+
+@needs_sample
+def test_evaluate_registry_system_failure_is_one_line(monkeypatch, capsys):
+    import criteria_nlp
+    from criteria_nlp.cli import main
+
+    def broken(items, **kwargs):
+        raise RuntimeError("pipeline broke")
+
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setattr(criteria_nlp, "extract_many", broken)
+    assert main(["evaluate", "--corpus", "registry", "--system", "pipeline-rules"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "pipeline broke" in err[0] and "--traceback" in err[0]
+    with pytest.raises(RuntimeError, match="pipeline broke"):
+        main(["evaluate", "--corpus", "registry", "--system", "pipeline-rules", "--traceback"])

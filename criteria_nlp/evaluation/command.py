@@ -33,6 +33,7 @@ __all__ = [
     "resolve_corpus_dir",
     "run_evaluate",
     "run_evaluation",
+    "system_failed",
 ]
 
 ENV_LCT_DIR = "CRITERIA_NLP_LCT_DIR"
@@ -175,6 +176,16 @@ def add_evaluate_parser(subparsers) -> None:
     p.set_defaults(handler=run_evaluate)
 
 
+def system_failed(args, system: str, exc: Exception) -> int:
+    """Exit status 1 after one line on stderr (re-raises with ``--traceback``); call it in an
+    ``except`` block."""
+    if getattr(args, "traceback", False):
+        raise exc
+    print(f"criteria-nlp evaluate: system {system!r} failed: {type(exc).__name__}: {exc} "
+          "(--traceback for details)", file=sys.stderr)
+    return 1
+
+
 def run_evaluate(args) -> int:
     if args.corpus == "registry":
         from .registry_command import run_registry_evaluate
@@ -204,11 +215,7 @@ def run_evaluate(args) -> int:
         print(f"criteria-nlp evaluate: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001 - the scored system failed: one line, or the traceback
-        if getattr(args, "traceback", False):
-            raise
-        print(f"criteria-nlp evaluate: system {system!r} failed: {type(exc).__name__}: {exc} "
-              "(--traceback for details)", file=sys.stderr)
-        return 1
+        return system_failed(args, system, exc)
     result.meta["system"] = system
     if args.json:
         print(json.dumps(result.to_dict(errors=max(0, args.errors)), indent=2, ensure_ascii=False))

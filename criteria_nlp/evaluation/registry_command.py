@@ -15,6 +15,7 @@ import json
 import sys
 from typing import Any
 
+from .command import load_predictions, system_failed
 from .registry import (
     DEFAULT_GOLD_DIR,
     GoldError,
@@ -81,8 +82,6 @@ def run_registry_evaluate(args) -> int:
         return _fail(str(exc))
     system = args.system
     if args.predictions:
-        from .command import load_predictions
-
         try:
             predictions = load_predictions(args.predictions)
         except (OSError, ValueError) as exc:
@@ -92,11 +91,7 @@ def run_registry_evaluate(args) -> int:
         try:
             predictions = _predict(args.system, golds, texts)
         except Exception as exc:  # noqa: BLE001 - the scored system failed: one line, or the traceback
-            if getattr(args, "traceback", False):
-                raise
-            print(f"criteria-nlp evaluate: system {system!r} failed: {type(exc).__name__}: {exc} "
-                  "(--traceback for details)", file=sys.stderr)
-            return 1
+            return system_failed(args, system, exc)
     meta = {"corpus": "registry", "gold_dir": str(args.gold_dir or DEFAULT_GOLD_DIR), "system": system}
     report = score_registry(golds, predictions, meta=meta)
     errors = max(0, args.errors)
