@@ -233,14 +233,23 @@ def test_oracle_scores_every_rule_full():
 
 
 # --------------------------------------------------------------------------- the command, end to end
-def _evaluate(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "criteria_nlp.cli", "evaluate", "--corpus", "registry", *args],
-                          cwd=cwd, capture_output=True, text=True, timeout=600)
+@pytest.fixture
+def evaluate(monkeypatch, capsys):
+    """``criteria-nlp evaluate --corpus registry ARGS`` run in this process from the project root."""
+    from criteria_nlp.cli import main
+
+    monkeypatch.chdir(ROOT)
+
+    def run(*args) -> subprocess.CompletedProcess:
+        code = main(["evaluate", "--corpus", "registry", *args])
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out, err)
+    return run
 
 
 @needs_sample
-def test_evaluate_registry_on_the_real_gold():
-    run = _evaluate("--json", "--errors", "5")
+def test_evaluate_registry_on_the_real_gold(evaluate):
+    run = evaluate("--json", "--errors", "5")
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout)
     s = report["summary"]
@@ -258,40 +267,38 @@ def test_evaluate_registry_on_the_real_gold():
 
 
 @needs_sample
-def test_evaluate_registry_oracle_and_text_report():
-    run = _evaluate("--system", "oracle", "--errors", "3")
+def test_evaluate_registry_oracle_and_text_report(evaluate):
+    run = evaluate("--system", "oracle", "--errors", "3")
     assert run.returncode == 0, run.stderr
     assert "fully right 1.000" in run.stdout and "Field agreement" in run.stdout
 
 
 @needs_sample
-def test_evaluate_registry_bad_input_is_one_line(tmp_path):
-    missing = _evaluate("--gold-dir", str(tmp_path / "nowhere"))
+def test_evaluate_registry_bad_input_is_one_line(evaluate, tmp_path):
+    missing = evaluate("--gold-dir", str(tmp_path / "nowhere"))
     assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1
     stale = json.loads(Path(GOLDS[0].path).read_text(encoding="utf-8"))
     stale["sha1"] = "0" * 40
     (tmp_path / Path(GOLDS[0].path).name).write_text(json.dumps(stale), encoding="utf-8")
-    run = _evaluate("--gold-dir", str(tmp_path), "--system", "oracle")
+    run = evaluate("--gold-dir", str(tmp_path), "--system", "oracle")
     assert run.returncode == 2 and "sha1" in run.stderr and "Traceback" not in run.stderr
     (tmp_path / Path(GOLDS[0].path).name).write_text("{not json", encoding="utf-8")
-    broken = _evaluate("--gold-dir", str(tmp_path), "--system", "oracle")
+    broken = evaluate("--gold-dir", str(tmp_path), "--system", "oracle")
     assert broken.returncode == 2 and "cannot read gold" in broken.stderr and "Traceback" not in broken.stderr
-    shuffled = _evaluate("--system", "shuffled")
+    shuffled = evaluate("--system", "shuffled")
     assert shuffled.returncode == 2 and "not available" in shuffled.stderr
 
 
 @needs_sample
-def test_evaluate_registry_system_failure_is_one_line(monkeypatch, capsys):
+def test_evaluate_registry_system_failure_is_one_line(evaluate, monkeypatch):
     import criteria_nlp
-    from criteria_nlp.cli import main
 
     def broken(items, **kwargs):
         raise RuntimeError("pipeline broke")
 
-    monkeypatch.chdir(ROOT)
     monkeypatch.setattr(criteria_nlp, "extract_many", broken)
-    assert main(["evaluate", "--corpus", "registry", "--system", "pipeline-rules"]) == 1
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "pipeline broke" in err[0] and "--traceback" in err[0]
+    run = evaluate("--system", "pipeline-rules")
+    err = run.stderr.strip().splitlines()
+    assert run.returncode == 1 and len(err) == 1 and "pipeline broke" in err[0] and "--traceback" in err[0]
     with pytest.raises(RuntimeError, match="pipeline broke"):
-        main(["evaluate", "--corpus", "registry", "--system", "pipeline-rules", "--traceback"])
+        evaluate("--system", "pipeline-rules", "--traceback")
