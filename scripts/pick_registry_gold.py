@@ -58,9 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     if not args.sample.is_file():
         print(f"pick_registry_gold: sample not found: {args.sample}", file=sys.stderr)
         return 2
-    pool = read_pool(args.sample)
-    if any(len(v) < args.per_layout for v in pool.values()):
-        print(f"pick_registry_gold: fewer than {args.per_layout} studies in a layout", file=sys.stderr)
+    try:
+        pool = read_pool(args.sample)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        print(f"pick_registry_gold: cannot read {args.sample}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    if args.per_layout < 1 or any(len(v) < args.per_layout for v in pool.values()):
+        print(f"pick_registry_gold: cannot draw {args.per_layout} studies per layout", file=sys.stderr)
         return 2
     print(f"# pool: {len(pool['pdq'])} pdq, {len(pool['other'])} other; seed {args.seed}", file=sys.stderr)
     for nct, layout, n in pick(pool, args.per_layout, args.seed):

@@ -143,11 +143,9 @@ def load_gold_dir(gold_dir: str | Path) -> list[RegistryGold]:
     return golds
 
 
-def resolve_source(source: str, root: str | Path | None = None) -> Path:
-    """The sample file: ``source`` under ``root`` when given, else under the working directory
-    when it is there, else under the project root."""
-    if root is not None:
-        return Path(root) / source
+def resolve_source(source: str) -> Path:
+    """The sample file: ``source`` under the working directory when it is there, else under the
+    project root."""
     here = Path(source)
     return here if here.exists() else PROJECT_ROOT / source
 

@@ -41,7 +41,7 @@ def _read_texts(golds, sample_arg: str | None) -> dict[str, str]:
     """The criteria texts of the gold studies, each checked against its gold file."""
     texts: dict[str, str] = {}
     for source in sorted({g.source for g in golds}):
-        sample = resolve_source(sample_arg or source, root=None)
+        sample = resolve_source(sample_arg or source)
         if not sample.is_file():
             raise GoldError(f"registry sample not found: {sample} (use --sample FILE)")
         texts.update(read_criteria(sample, [g.nct_id for g in golds if g.source == source]))
