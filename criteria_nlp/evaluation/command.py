@@ -33,6 +33,7 @@ __all__ = [
     "resolve_corpus_dir",
     "run_evaluate",
     "run_evaluation",
+    "system_failed",
 ]
 
 ENV_LCT_DIR = "CRITERIA_NLP_LCT_DIR"
@@ -145,7 +146,12 @@ def add_evaluate_parser(subparsers) -> None:
         description="Score extracted threshold rules against LCT gold annotations "
         "(P/R/F1 at lenient, strict and full levels).",
     )
-    p.add_argument("--corpus", choices=["lct"], default="lct", help="annotated corpus (default: lct)")
+    p.add_argument("--corpus", choices=["lct", "registry"], default="lct",
+                   help="annotated corpus (default: lct); registry: our hand-written gold of sample studies")
+    p.add_argument("--gold-dir", metavar="DIR", default=None,
+                   help="registry gold directory (default: corpora/registry-gold)")
+    p.add_argument("--sample", metavar="FILE", default=None,
+                   help="registry sample JSONL (default: each gold file's 'source')")
     p.add_argument("--split", choices=SPLITS, default="test", help="document split (default: test)")
     p.add_argument(
         "--corpus-dir",
@@ -170,7 +176,21 @@ def add_evaluate_parser(subparsers) -> None:
     p.set_defaults(handler=run_evaluate)
 
 
+def system_failed(args, system: str, exc: Exception) -> int:
+    """Exit status 1 after one line on stderr (re-raises with ``--traceback``); call it in an
+    ``except`` block."""
+    if getattr(args, "traceback", False):
+        raise exc
+    print(f"criteria-nlp evaluate: system {system!r} failed: {type(exc).__name__}: {exc} "
+          "(--traceback for details)", file=sys.stderr)
+    return 1
+
+
 def run_evaluate(args) -> int:
+    if args.corpus == "registry":
+        from .registry_command import run_registry_evaluate
+
+        return run_registry_evaluate(args)
     corpus_dir = resolve_corpus_dir(args.corpus_dir)
     if not corpus_dir.is_dir():
         print(
@@ -195,11 +215,7 @@ def run_evaluate(args) -> int:
         print(f"criteria-nlp evaluate: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001 - the scored system failed: one line, or the traceback
-        if getattr(args, "traceback", False):
-            raise
-        print(f"criteria-nlp evaluate: system {system!r} failed: {type(exc).__name__}: {exc} "
-              "(--traceback for details)", file=sys.stderr)
-        return 1
+        return system_failed(args, system, exc)
     result.meta["system"] = system
     if args.json:
         print(json.dumps(result.to_dict(errors=max(0, args.errors)), indent=2, ensure_ascii=False))

@@ -35,6 +35,12 @@ comparator, then the largest rule-span overlap, then the nearest start. Each gol
 ``missed``
     matched to no predicted rule.
 
+Rules without a ``criterion`` (the registry gold, :mod:`.registry`) are matched across the whole
+document: :func:`match_rules` then pairs them with any predicted rule whose span or variable
+overlaps. A gold rule that states ``unit_inferred`` must find the same flag in the prediction
+(absent = false); :func:`rule_differences` takes the unit equality to use (default: the UCUM
+strings are equal).
+
 Gold rules marked ``optional`` are matched like the others but counted apart: a predicted rule
 matched to one is neither correct nor spurious, and missing one costs nothing. Predicted rules
 matched to no gold rule are **spurious**.
@@ -53,7 +59,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 __all__ = [
     "STATUSES",
@@ -67,9 +73,15 @@ __all__ = [
     "ReferenceReport",
     "RuleOutcome",
     "compare",
+    "describe_gold_rule",
+    "describe_predicted_rule",
     "gold_to_prediction",
+    "iter_predicted_rules",
     "load_gold",
+    "match_rules",
+    "parse_rules",
     "read_document_text",
+    "rule_differences",
 ]
 
 STATUSES = ("full", "partial", "missed")
@@ -112,7 +124,7 @@ class GoldCondition:
 class GoldRule:
     index: int
     id: str
-    criterion: str
+    criterion: str | None             # None: matched across the whole document
     start: int
     end: int
     text: str
@@ -127,6 +139,7 @@ class GoldRule:
     negated: bool
     optional: bool
     note: str | None
+    unit_inferred: bool | None = None  # stated by the gold: the unit is not written
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,8 +177,14 @@ def load_gold(path: str | Path) -> GoldDocument:
         GoldCriterion(id=c["id"], parent=c.get("parent"), section=c.get("section"),
                       start=int(c["start"]), end=int(c["end"]), text=c.get("text", ""))
         for c in data["criteria"])
+    return GoldDocument(document=data["document"], criteria=criteria, rules=parse_rules(data["rules"]),
+                        logic=dict(data.get("logic", {})), path=str(path))
+
+
+def parse_rules(items: Sequence[Mapping[str, Any]]) -> tuple[GoldRule, ...]:
+    """Gold rules from their JSON form (``criterion`` may be absent: see the module doc)."""
     rules = []
-    for i, r in enumerate(data["rules"]):
+    for i, r in enumerate(items):
         v = r.get("variable")
         variable = None if v is None else GoldVariable(name=v.get("name", ""), start=int(v["start"]),
                                                         end=int(v["end"]), text=v.get("text", ""))
@@ -174,15 +193,16 @@ def load_gold(path: str | Path) -> GoldDocument:
                           alternatives=tuple((int(a["start"]), int(a["end"]), a.get("text", ""))
                                              for a in c.get("alternatives", ())))
             for c in r.get("conditions", ()))
+        criterion = r.get("criterion")
         rules.append(GoldRule(
-            index=i, id=r.get("id") or f"{r['criterion']}#{i}", criterion=r["criterion"],
+            index=i, id=r.get("id") or (f"{criterion}#{i}" if criterion else f"r{i}"), criterion=criterion,
             start=int(r["start"]), end=int(r["end"]), text=r.get("text", ""), variable=variable,
             comparator=r["comparator"], value=float(r["value"]), value_high=_num(r.get("value_high")),
             inclusive=r.get("inclusive"), unit=r.get("unit"), relative_to=r.get("relative_to"),
             conditions=conditions, negated=bool(r.get("negated", False)),
-            optional=bool(r.get("optional", False)), note=r.get("note")))
-    return GoldDocument(document=data["document"], criteria=criteria, rules=tuple(rules),
-                        logic=dict(data.get("logic", {})), path=str(path))
+            optional=bool(r.get("optional", False)), note=r.get("note"),
+            unit_inferred=None if r.get("unit_inferred") is None else bool(r["unit_inferred"])))
+    return tuple(rules)
 
 
 def read_document_text(gold: GoldDocument, root: str | Path | None = None) -> str:
@@ -226,7 +246,8 @@ def _norm_text(x: Any) -> str | None:
     return x or None
 
 
-def _iter_pred_rules(prediction: Mapping[str, Any]):
+def iter_predicted_rules(prediction: Mapping[str, Any]):
+    """``(criterion id, rule)`` for every rule of a contract-shaped result."""
     for c in prediction.get("criteria") or ():
         for r in c.get("rules") or ():
             yield c.get("id"), r
@@ -244,7 +265,7 @@ class RuleOutcome:
         p = self.prediction
         if p is None:
             return "-"
-        return _describe_pred(p)
+        return describe_predicted_rule(p)
 
 
 @dataclass(slots=True)
@@ -262,7 +283,7 @@ class LogicOutcome:
     predicted: tuple[tuple[str, ...], ...] = ()   # predicted OR groups, same notation
 
 
-def _describe_pred(p: Mapping[str, Any]) -> str:
+def describe_predicted_rule(p: Mapping[str, Any]) -> str:
     var = p.get("variable") or {}
     name = var.get("name") or var.get("text") or "?"
     if p.get("comparator") == "between":
@@ -275,7 +296,7 @@ def _describe_pred(p: Mapping[str, Any]) -> str:
     return " ".join(x for x in (name, val, unit, rel, f"[{conds}]" if conds else "") if x)
 
 
-def _describe_gold(g: GoldRule) -> str:
+def describe_gold_rule(g: GoldRule) -> str:
     name = g.variable.name if g.variable else "?"
     val = (f"{_fmt(g.value)}..{_fmt(g.value_high)}" if g.comparator == "between"
            else f"{g.comparator} {_fmt(g.value)}")
@@ -382,7 +403,7 @@ class ReferenceReport:
             rows = [("gold", "opt", "status", "differs", "gold rule", "predicted")]
             for o in bad:
                 rows.append((o.gold.id, "opt" if o.gold.optional else "", o.status,
-                             ",".join(o.differences) or "-", _clip(f"{o.gold.text!r}: {_describe_gold(o.gold)}", 70),
+                             ",".join(o.differences) or "-", _clip(f"{o.gold.text!r}: {describe_gold_rule(o.gold)}", 70),
                              _clip(o.describe_prediction(), 50)))
             lines += _table(rows)
         if self.spurious:
@@ -390,7 +411,7 @@ class ReferenceReport:
             rows = [("criterion", "id", "span", "text", "predicted")]
             for p in self.spurious:
                 rows.append((str(p.get("criterion")), str(p.get("id")), f"{p.get('start')}-{p.get('end')}",
-                             _clip(repr(p.get("text")), 50), _clip(_describe_pred(p), 50)))
+                             _clip(repr(p.get("text")), 50), _clip(describe_predicted_rule(p), 50)))
             lines += _table(rows)
         bad_struct = [o for o in self.structure if not o.ok]
         if bad_struct or self.extra_criteria:
@@ -423,7 +444,13 @@ def _table(rows: Sequence[Sequence[str]]) -> list[str]:
 
 
 # --------------------------------------------------------------------------- comparison
-def _differences(g: GoldRule, p: Mapping[str, Any]) -> tuple[str, ...]:
+def _same_unit_text(a: Any, b: Any) -> bool:
+    return _norm_text(a) == _norm_text(b)
+
+
+def rule_differences(g: GoldRule, p: Mapping[str, Any],
+                     same_unit: Callable[[Any, Any], bool] = _same_unit_text) -> tuple[str, ...]:
+    """The fields in which predicted rule ``p`` differs from gold rule ``g`` (see the module doc)."""
     diffs = []
     if g.variable is not None and _overlap((g.variable.start, g.variable.end), _span(p.get("variable"))) == 0:
         diffs.append("variable")
@@ -437,8 +464,10 @@ def _differences(g: GoldRule, p: Mapping[str, Any]) -> tuple[str, ...]:
         pi = p.get("inclusive") or {}
         if bool(pi.get("low")) != bool(g.inclusive.get("low")) or bool(pi.get("high")) != bool(g.inclusive.get("high")):
             diffs.append("inclusive")
-    if _norm_text(p.get("unit")) != _norm_text(g.unit):
+    if not same_unit(p.get("unit"), g.unit):
         diffs.append("unit")
+    if g.unit_inferred is not None and bool(p.get("unit_inferred", False)) != g.unit_inferred:
+        diffs.append("unit_inferred")
     if _norm_text(p.get("relative_to")) != _norm_text(g.relative_to):
         diffs.append("relative_to")
     if bool(p.get("negated", False)) != g.negated:
@@ -452,14 +481,15 @@ def _differences(g: GoldRule, p: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(diffs)
 
 
-def _match(gold: GoldDocument, preds: list[tuple[str, dict]]) -> dict[int, int]:
-    """Greedy best-first one-to-one matching: gold rule index -> index into ``preds``."""
+def match_rules(rules: Sequence[GoldRule], preds: Sequence[tuple[str | None, Mapping[str, Any]]]) -> dict[int, int]:
+    """Greedy best-first one-to-one matching: gold rule index -> index into ``preds`` (pairs of
+    criterion id and predicted rule). A gold rule with a criterion is matched within it only."""
     cands = []
-    for g in gold.rules:
+    for g in rules:
         gspan = (g.start, g.end)
         gvar = (g.variable.start, g.variable.end) if g.variable else None
         for j, (cid, p) in enumerate(preds):
-            if cid != g.criterion:
+            if g.criterion is not None and cid != g.criterion:
                 continue
             rule_ov = _overlap(gspan, _span(p))
             var_ov = _overlap(gvar, _span(p.get("variable")))
@@ -518,10 +548,12 @@ def _canon_name(x: Any) -> str:
     return str(x)
 
 
-def compare(prediction: Mapping[str, Any], gold: GoldDocument) -> ReferenceReport:
-    """Compare one ``criteria_nlp.extract`` result with the reference gold (see module doc)."""
-    preds = list(_iter_pred_rules(prediction))
-    pairs = _match(gold, preds)
+def compare(prediction: Mapping[str, Any], gold: GoldDocument,
+            same_unit: Callable[[Any, Any], bool] = _same_unit_text) -> ReferenceReport:
+    """Compare one ``criteria_nlp.extract`` result with the reference gold (see module doc);
+    ``same_unit`` decides whether a predicted unit equals a gold unit."""
+    preds = list(iter_predicted_rules(prediction))
+    pairs = match_rules(gold.rules, preds)
 
     outcomes = []
     for g in gold.rules:
@@ -529,7 +561,7 @@ def compare(prediction: Mapping[str, Any], gold: GoldDocument) -> ReferenceRepor
             outcomes.append(RuleOutcome(gold=g, status="missed"))
             continue
         cid, p = preds[pairs[g.index]]
-        diffs = _differences(g, p)
+        diffs = rule_differences(g, p, same_unit)
         outcomes.append(RuleOutcome(gold=g, status="partial" if diffs else "full",
                                     prediction={**p, "criterion": cid}, differences=diffs))
     matched = set(pairs.values())
