@@ -272,3 +272,11 @@ def test_oracle_conditions_score_one_on_dev_and_gold_conditions_exist():
         k = result.conditions.kinds[kind]
         assert k.gold >= at_least
         assert k.found == k.gold and k.correct == k.pred == k.gold
+
+
+def test_malformed_predicted_conditions_are_not_conditions(gold):
+    rule = _rule(gold, "Hemoglobin", [])
+    for bad in ({"kind": "temporal"}, ["temporal"], [{"kind": "temporal", "start": "3", "end": 9}], [None]):
+        cond = _score(gold, [{**rule, "conditions": bad}])
+        assert cond.matched_thresholds == 1 and cond.kinds["temporal"].pred == 0
+        assert cond.kinds["temporal"].found == 0

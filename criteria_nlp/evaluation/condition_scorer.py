@@ -53,9 +53,12 @@ class PredCondition:
 
 
 def pred_conditions(rule: Mapping[str, Any]) -> tuple[PredCondition, ...]:
-    """The conditions of a contract rule dict that have offsets."""
+    """The conditions of a contract rule dict that have offsets (anything else is not a condition)."""
+    conditions = rule.get("conditions")
     out = []
-    for c in rule.get("conditions") or ():
+    for c in conditions if isinstance(conditions, list) else ():
+        if not isinstance(c, Mapping):
+            continue
         s, e = c.get("start"), c.get("end")
         if isinstance(s, int) and isinstance(e, int):
             out.append(PredCondition(str(c.get("kind")), s, e, c.get("text") or "", c.get("inherited_from")))
@@ -242,12 +245,13 @@ class ConditionScore:
             return "-" if x is None else f"{x:.3f}"
 
         lines = [f"conditions of the {self.matched_thresholds} strictly matched thresholds "
-                 "(P = all predicted; P annot. = on thresholds whose gold has that kind)",
-                 f"{'kind':<12}{'gold':>6}{'found':>7}{'R':>8}{'pred':>7}{'corr.':>7}{'P':>8}"
-                 f"{'pred*':>7}{'P annot.':>10}{'gold unmatched':>16}"]
+                 "(P = correct / pred; P annot. = correct / pred annot., the predictions on thresholds "
+                 "whose gold has that kind)",
+                 f"{'kind':<12}{'gold':>6}{'found':>7}{'R':>8}{'pred':>7}{'correct':>9}{'P':>8}"
+                 f"{'pred annot.':>13}{'P annot.':>10}{'gold unmatched':>16}"]
         for kind, c in self.kinds.items():
-            lines.append(f"{kind:<12}{c.gold:>6}{c.found:>7}{f(c.recall):>8}{c.pred:>7}{c.correct:>7}"
-                         f"{f(c.precision):>8}{c.pred_annotated:>7}{f(c.precision_annotated):>10}"
+            lines.append(f"{kind:<12}{c.gold:>6}{c.found:>7}{f(c.recall):>8}{c.pred:>7}{c.correct:>9}"
+                         f"{f(c.precision):>8}{c.pred_annotated:>13}{f(c.precision_annotated):>10}"
                          f"{c.gold_unmatched:>16}")
         return "\n".join(lines)
 
