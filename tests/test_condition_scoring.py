@@ -114,11 +114,17 @@ def test_gold_conditions_come_from_lct_roles_and_relations(gold):
     assert set(exc.spans) == {_span("unless"), _span("liver metastases")}
 
 
+def _hb_document(text: str, hb_roles: str = "") -> Ann:
+    """A document whose one threshold is ``Hb >= 9 g/dL`` (event E1, comparison E2)."""
+    a = Ann(text)
+    a.line(f"E1\tObservation:{a.t('Observation', 'Hb')} Numeric-Filter:E2{hb_roles}")
+    _comparison(a, "E2", ">= 9 g/dL", ">=", "GTEQ", "9")
+    return a
+
+
 def test_a_window_of_the_event_a_threshold_hangs_on_and_of_a_relation_partner():
     text = "Hb (hemoglobin) >= 9 g/dL within 4 weeks before surgery\n"
-    a = Ann(text)
-    a.line(f"E1\tObservation:{a.t('Observation', 'Hb')} Numeric-Filter:E2")
-    _comparison(a, "E2", ">= 9 g/dL", ">=", "GTEQ", "9")
+    a = _hb_document(text)
     a.line(f"E3\tObservation:{a.t('Observation', 'hemoglobin')}")
     a.line("R1\tAbbrev-Of Arg1:E1 Arg2:E3")
     a.line(f"E4\tProcedure:{a.t('Procedure', 'surgery')} Temporality:E5")
@@ -188,9 +194,7 @@ def test_missing_wrong_kind_and_unannotated_conditions(gold):
 
 def test_an_inherited_condition_counts_with_its_offsets_in_the_parent():
     text = "Blood tests within 14 days before enrolment:\n  1. Hb >= 9 g/dL\n  2. PLT >= 100\n"
-    a = Ann(text)
-    a.line(f"E1\tObservation:{a.t('Observation', 'Hb')} Numeric-Filter:E2 Temporality:E3")
-    _comparison(a, "E2", ">= 9 g/dL", ">=", "GTEQ", "9")
+    a = _hb_document(text, " Temporality:E3")
     a.line(f"E3\tEq-Comparison:{a.t('Eq-Comparison', 'within 14 days')}")
     g = extract_gold(parse_ann(a.render(), doc_id="X", text=text, strict=True))
     (thr,) = g.thresholds

@@ -49,14 +49,6 @@ class ThresholdCondition:
     spans: tuple[tuple[int, int], ...]
     text: str
 
-    @property
-    def start(self) -> int:
-        return min(s for s, _ in self.spans)
-
-    @property
-    def end(self) -> int:
-        return max(e for _, e in self.spans)
-
 
 def _same_thing_partners(doc: BratDocument, event_id: str) -> set[str]:
     return {r.arg2 if r.arg1 == event_id else r.arg1
