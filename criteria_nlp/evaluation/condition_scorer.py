@@ -24,11 +24,14 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from .context import marked_context
-from .gold import GoldThreshold
+from .gold import GoldDocument, GoldThreshold
 from .threshold_conditions import CONDITION_KINDS, ThresholdCondition
+
+if TYPE_CHECKING:  # the threshold scorer imports this module
+    from .scorer import PredRule
 
 __all__ = [
     "CONDITION_KINDS",
@@ -210,6 +213,18 @@ class ConditionScore:
                 marks = [(threshold.start, threshold.end, "[[", "]]"), (p.start, p.end, "<<", ">>")]
                 self.errors.append(ConditionError(doc_id, "unconfirmed", p.kind, threshold, rule_id, tuple(pred),
                                                   None, p, p.kind in gold_kinds, marked_context(text, marks)))
+
+    def add_document(self, gold: GoldDocument, thresholds: Sequence[GoldThreshold], rules: Sequence[PredRule],
+                     strict: Sequence[tuple[int, int]]) -> None:
+        """Count one document: ``strict`` pairs (threshold index, rule index) of its matched thresholds."""
+        rule_of = dict(strict)
+        for ti, threshold in enumerate(thresholds):
+            gold_conditions = gold.conditions_of(threshold)
+            if ti in rule_of:
+                rule = rules[rule_of[ti]]
+                self.add_pair(gold.doc_id, gold.text, threshold, gold_conditions, rule.id, rule.conditions)
+            else:
+                self.add_unmatched(gold_conditions)
 
     def add_unmatched(self, gold: Iterable[ThresholdCondition]) -> None:
         """Count the gold conditions of a threshold that no rule matched strictly."""

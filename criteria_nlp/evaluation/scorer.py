@@ -831,7 +831,7 @@ def score(
             d["n"] += 1
             for lvl in LEVELS:
                 d[lvl] += ds.gold_matched[lvl][gi]
-        _score_conditions(conditions, gd, golds, preds, ds.matches["strict"])
+        conditions.add_document(gd, golds, preds, ds.matches["strict"])
         for agree, is_rel in ds.unit_pairs:
             unit_compared += 1
             unit_agree += agree
@@ -860,15 +860,3 @@ def score(
         conditions=conditions,
     )
 
-
-def _score_conditions(conditions: ConditionScore, gold: GoldDocument, golds: Sequence[GoldThreshold],
-                      preds: Sequence[PredRule], strict: Sequence[tuple[int, int]]) -> None:
-    """Add the conditions of one document's strictly matched thresholds (see ``condition_scorer``)."""
-    rule_of = dict(strict)
-    for gi, g in enumerate(golds):
-        gold_conditions = gold.conditions_of(g)
-        if gi not in rule_of:
-            conditions.add_unmatched(gold_conditions)
-            continue
-        p = preds[rule_of[gi]]
-        conditions.add_pair(gold.doc_id, gold.text, g, gold_conditions, p.id, p.conditions)
