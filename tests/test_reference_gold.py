@@ -203,6 +203,24 @@ def test_missing_condition_and_alternative_span(gold, text):
     assert status["exc-16.g4"].status == "full"
 
 
+def test_condition_summary_counts_found_and_extra_conditions(gold, text):
+    counts = compare(gold_to_prediction(gold, text), gold).condition_counts()
+    n_temporal = sum(c.kind == "temporal" for r in gold.required for c in r.conditions)
+    assert counts["temporal"].gold == counts["temporal"].found == counts["temporal"].correct == n_temporal
+    assert all(c.recall in (1.0, None) and c.precision in (1.0, None) for c in counts.values())
+    pred = gold_to_prediction(gold, text)
+    by_start = {(r["start"], r["variable"]["start"]): r for c in pred["criteria"] for r in c["rules"]}
+    hb = next(r for r in gold.rules if r.id == "inc-8.1.g1")
+    by_start[(hb.start, hb.variable.start)]["conditions"] = []       # its window is lost
+    ast = next(r for r in gold.rules if r.id == "inc-9.2.g2")
+    by_start[(ast.start, ast.variable.start)]["conditions"].append(  # a window the gold does not state
+        {"kind": "temporal", "text": text[ast.start:ast.end], "start": ast.start, "end": ast.end})
+    report = compare(pred, gold)
+    t = report.condition_counts()["temporal"]
+    assert (t.gold, t.found, t.pred, t.correct) == (n_temporal, n_temporal - 1, n_temporal, n_temporal - 1)
+    assert f"temporal R {(n_temporal - 1) / n_temporal:.3f} ({n_temporal - 1}/{n_temporal})" in report.format()
+
+
 def test_unit_comparison_strips_and_wrong_variable_is_reported(gold, text):
     pred = gold_to_prediction(gold, text)
     c = next(c for c in pred["criteria"] if c["id"] == "inc-8.1")

@@ -10,6 +10,10 @@ Modules:
   :func:`extract_gold`, :func:`parse_number`.
 * :mod:`.scorer` — greedy one-to-one matching at the lenient / strict / full levels, micro
   P/R/F1, recall by observation type, unit agreement and an error report: :func:`score`.
+* :mod:`.threshold_conditions` — the gold conditions of each threshold (temporal window,
+  population, exception) read from LCT's roles and relations.
+* :mod:`.condition_scorer` — recall and precision of the conditions of strictly matched thresholds
+  (part of :func:`score`'s result, ``result.conditions``).
 * :mod:`.split` — the fixed sha1-of-NCT-id train/test split (80/20) and 5-fold CV on train.
 * :mod:`.baseline` — the regex baseline (the floor), the gold oracle and a shuffled control,
   all in the output-contract shape.

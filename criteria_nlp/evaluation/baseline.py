@@ -5,8 +5,9 @@
   after it, and the 1-4 words before the comparison (within the line, stopping at
   punctuation) as the variable. No linking, no coordination, no normalisation.
 * :func:`oracle_result` — the gold thresholds of a document written as rules (rule span =
-  the gold Eq-Comparison, variable = the gold Observation/Age span). It scores 1.0 at every
-  level, except that thresholds whose gold value is not a number cannot be written as rules.
+  the gold Eq-Comparison, variable = the gold Observation/Age span, conditions = the gold
+  conditions of the threshold). It scores 1.0 at every level, except that thresholds whose gold
+  value is not a number cannot be written as rules.
 * :func:`shuffled_results` — oracle rules with their values permuted across the corpus:
   a sanity check that the scorer punishes wrong values.
 
@@ -112,8 +113,15 @@ def _gold_rule(text: str, g: GoldThreshold, value=None, value_high=None) -> dict
 
 
 def oracle_result(gold: GoldDocument) -> dict[str, Any]:
-    """The document's (parseable) gold thresholds as a contract-shaped result."""
-    rules = [_gold_rule(gold.text, g) for g in gold.thresholds if g.parseable]
+    """The document's (parseable) gold thresholds as a contract-shaped result, each rule with its gold
+    conditions (the first span of each)."""
+    rules = []
+    for g in gold.thresholds:
+        if g.parseable:
+            rule = _gold_rule(gold.text, g)
+            rule["conditions"] = [{"kind": c.kind, "text": gold.text[s:e], "start": s, "end": e}
+                                  for c in gold.conditions_of(g) for s, e in c.spans[:1]]
+            rules.append(rule)
     return make_result(gold.text, rules, gold.doc_id, gold.path)
 
 

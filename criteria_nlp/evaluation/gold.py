@@ -43,7 +43,9 @@ Normalisation of the (sometimes irregular) annotations, so that a threshold read
 
 **Conditions** are extracted separately (they qualify thresholds, they are not thresholds):
 ``Drug`` events' ``Dose`` comparisons (kind ``dose``), every ``Temporality`` comparison
-(kind ``temporality``) and ``Exception`` events (kind ``exception``).
+(kind ``temporality``) and ``Exception`` events (kind ``exception``). The conditions *of each
+threshold* (temporal window, population, exception, read from LCT's roles and relations) are in
+:attr:`GoldDocument.threshold_conditions` (see :mod:`.threshold_conditions`).
 """
 from __future__ import annotations
 
@@ -54,6 +56,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from .brat import BratDocument, Event
+from .threshold_conditions import ThresholdCondition, conditions_of, threshold_conditions
 
 __all__ = [
     "CATEGORIES",
@@ -279,6 +282,13 @@ class GoldDocument:
     # use says what it is attached to ("Temporality of Condition", "unattached", ...). The
     # scorer uses it to explain spurious predictions.
     comparisons: list[tuple[str, tuple[int, int], str, str]] = field(default_factory=list)
+    # Event id → the temporal / population / exception conditions it gives its thresholds
+    # (criteria_nlp.evaluation.threshold_conditions); read them with conditions_of().
+    threshold_conditions: dict[str, tuple[ThresholdCondition, ...]] = field(default_factory=dict)
+
+    def conditions_of(self, threshold: GoldThreshold) -> tuple[ThresholdCondition, ...]:
+        """The gold conditions of one of this document's thresholds."""
+        return conditions_of(self.threshold_conditions, threshold.variable_event, threshold.comparison_event)
 
 
 # -- extraction -------------------------------------------------------------------------
@@ -585,6 +595,8 @@ def extract_gold(doc: BratDocument) -> GoldDocument:
             )
     gold.thresholds.sort(key=lambda g: (g.start, g.variable_start, g.id))
     gold.conditions = _conditions(doc, doc_id)
+    gold.threshold_conditions = threshold_conditions(
+        doc, {g.variable_event for g in gold.thresholds}, {g.comparison_event for g in gold.thresholds})
     gold.comparisons = _other_comparisons(doc, {g.comparison_event for g in gold.thresholds})
     return gold
 

@@ -61,6 +61,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
+from .condition_scorer import KindCounts, condition_matches
+
 __all__ = [
     "STATUSES",
     "CriterionOutcome",
@@ -85,6 +87,8 @@ __all__ = [
 ]
 
 STATUSES = ("full", "partial", "missed")
+# condition kinds summarised over the matched required rules (the gold writes every kind of the contract)
+CONDITION_KINDS = ("temporal", "population", "exception", "qualifier")
 _STRUCTURE_FIELDS = ("id", "parent", "section", "start", "end")
 
 
@@ -350,6 +354,31 @@ class ReferenceReport:
         req = self.required
         return sum(o.status != "missed" for o in req) / len(req) if req else 1.0
 
+    def condition_counts(self) -> dict[str, KindCounts]:
+        """Per kind, over the matched required rules: gold conditions found (a predicted condition of
+        the kind overlaps the gold span or an alternative) and predicted conditions that overlap a gold
+        condition of their kind (the gold states every condition of a required rule, so the plain
+        precision is the figure here)."""
+        totals = {k: KindCounts() for k in CONDITION_KINDS}
+        for o in self.required:
+            if o.prediction is None:
+                continue
+            gold = [(c.kind, c.spans) for c in o.gold.conditions]
+            pred = [(c.get("kind"), sp) for c in o.prediction.get("conditions") or () if (sp := _span(c))]
+            counts, _, _ = condition_matches(gold, pred, CONDITION_KINDS)
+            for kind, c in counts.items():
+                totals[kind].add(c)
+        return totals
+
+    def format_conditions(self) -> str:
+        def part(kind: str, c: KindCounts) -> str:
+            r = "-" if c.recall is None else f"{c.recall:.3f}"
+            p = "-" if c.precision is None else f"{c.precision:.3f}"
+            return f"{kind} R {r} ({c.found}/{c.gold}) P {p} ({c.correct}/{c.pred})"
+
+        return "conditions of matched required rules: " + " | ".join(
+            part(k, c) for k, c in self.condition_counts().items())
+
     @property
     def full_precision(self) -> float:
         """Full matches of required rules over predicted rules not matched to an optional gold rule."""
@@ -367,6 +396,7 @@ class ReferenceReport:
                 "full_recall": self.full_recall, "matched_recall": self.matched_recall,
                 "full_precision": self.full_precision,
                 "structure_accuracy": self.structure_accuracy, "logic_accuracy": self.logic_accuracy,
+                "conditions": {k: c.to_dict() for k, c in self.condition_counts().items()},
             },
             "rules": [{"gold": o.gold.id, "optional": o.gold.optional, "status": o.status,
                        "prediction": (o.prediction or {}).get("id"), "differences": list(o.differences)}
@@ -396,6 +426,7 @@ class ReferenceReport:
             "structure accuracy %.3f (%d/%d criteria) | logic accuracy %.3f (%d/%d OR groups)"
             % (self.structure_accuracy, sum(o.ok for o in self.structure), len(self.structure),
                self.logic_accuracy, sum(o.ok for o in self.logic), len(self.logic)),
+            self.format_conditions(),
         ]
         bad = [o for o in self.rules if o.status != "full"]
         if bad:

@@ -30,6 +30,9 @@ touch but whose values differ. A gold threshold not matched at the full level is
 (no prediction nearby), a *value mismatch*, a *comparator mismatch* or a *wrong variable*; a
 prediction not paired with any gold is *spurious* (the report names the non-threshold gold
 comparison it overlaps, e.g. a Temporality window, when there is one).
+
+**Conditions** (temporal window, population, exception) of the strictly matched thresholds are
+compared with the gold conditions read from LCT's roles and relations: see ``condition_scorer``.
 """
 from __future__ import annotations
 
@@ -40,6 +43,8 @@ from dataclasses import replace, dataclass, field
 from functools import lru_cache
 from typing import Any, Iterable, Mapping, Sequence
 
+from .condition_scorer import ConditionScore, PredCondition, pred_conditions
+from .context import marked_context as _context
 from .gold import CATEGORIES, GoldDocument, GoldThreshold
 
 __all__ = [
@@ -82,6 +87,7 @@ class PredRule:
     variable_text: str | None = None
     variable_category: str | None = None
     criterion_id: str | None = None
+    conditions: tuple[PredCondition, ...] = ()
 
     @property
     def has_variable(self) -> bool:
@@ -114,6 +120,7 @@ def rules_from_result(result: Mapping[str, Any], doc_id: str | None = None) -> l
                     variable_text=var.get("text") if var else None,
                     variable_category=var.get("category") if var else None,
                     criterion_id=crit.get("id"),
+                    conditions=pred_conditions(rule),
                 )
             )
     return out
@@ -434,6 +441,7 @@ class EvaluationResult:
     docs: list[DocScore] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    conditions: ConditionScore = field(default_factory=ConditionScore)
 
     @property
     def unit_agreement(self) -> float | None:
@@ -481,6 +489,7 @@ class EvaluationResult:
                 "relative_to_compared": self.relative_compared,
                 "relative_to_agree": self.relative_agree,
             },
+            "conditions": self.conditions.to_dict(errors=errors),
             "error_counts": self.error_counts,
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
         }
@@ -527,6 +536,8 @@ class EvaluationResult:
             "  of which ULN/LLN vs relative_to: "
             + (f"{ra:.3f} ({self.relative_agree}/{self.relative_compared})" if ra is not None else "n/a (none)")
         )
+        lines.append("")
+        lines.append(self.conditions.format_table())
         if self.error_counts:
             lines.append(
                 "errors: " + ", ".join(f"{k} {v}" for k, v in self.error_counts.items())
@@ -545,6 +556,7 @@ class EvaluationResult:
         out.extend(_format_error(e) for e in misses)
         out.append(f"--- false positives ({len(fps)} of {sum(1 for e in self.errors if e.gold is None)}) ---")
         out.extend(_format_error(e) for e in fps)
+        out.append(self.conditions.format_errors(n))
         return "\n".join(out)
 
 
@@ -579,29 +591,6 @@ def _format_error(e: ErrorItem) -> str:
         parts.append(f"  note: {e.note}")
     parts.append(f"  …{e.context}…")
     return "\n".join(parts)
-
-
-def _context(text: str, marks: Sequence[tuple[int | None, int | None, str, str]], width: int = 60) -> str:
-    """±``width`` characters around the marked spans, with the markers inserted."""
-    spans = [(s, e, o, c) for s, e, o, c in marks if s is not None and e is not None]
-    if not spans:
-        return ""
-    lo = max(0, min(s for s, _, _, _ in spans) - width)
-    hi = min(len(text), max(e for _, e, _, _ in spans) + width)
-    inserts: list[tuple[int, int, str]] = []
-    for s, e, o, c in spans:
-        s, e = max(lo, min(s, hi)), max(lo, min(e, hi))
-        inserts.append((s, 1, o))
-        inserts.append((e, 0, c))
-    inserts.sort(key=lambda x: (x[0], x[1]))
-    out = []
-    pos = lo
-    for at, _, mark in inserts:
-        out.append(text[pos:at])
-        out.append(mark)
-        pos = at
-    out.append(text[pos:hi])
-    return "".join(out).replace("\r", "").replace("\n", " ⏎ ")
 
 
 def _marks(gold: GoldThreshold | None, pred: PredRule | None):
@@ -815,6 +804,7 @@ def score(
     n_docs = n_gold = n_pred = n_unparse = 0
     errors: list[ErrorItem] = []
     docs: list[DocScore] = []
+    conditions = ConditionScore()
     for gd in gold_docs:
         preds = as_pred_rules(predictions.get(gd.doc_id), gd.doc_id)
         if ranges == "merged":
@@ -841,6 +831,7 @@ def score(
             d["n"] += 1
             for lvl in LEVELS:
                 d[lvl] += ds.gold_matched[lvl][gi]
+        conditions.add_document(gd, golds, preds, ds.matches["strict"])
         for agree, is_rel in ds.unit_pairs:
             unit_compared += 1
             unit_agree += agree
@@ -866,4 +857,6 @@ def score(
         errors=errors,
         docs=docs,
         meta=dict(meta or {}),
+        conditions=conditions,
     )
+
