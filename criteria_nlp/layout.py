@@ -3,8 +3,9 @@
 Registry records are hard-wrapped: legacy ClinicalTrials.gov text breaks every ~80–100 columns
 with CRLF and indents the continuation (``Bilirubin less than\\r\\n        2.0 mg/dL``). A reader
 sees one sentence; a line-based reader sees two. :func:`soft_breaks` finds the line breaks that
-are wraps and :func:`unwrap` blanks them (the line break and the next line's indentation become
-spaces), so the text keeps its length and every offset computed on it is an offset into the input.
+are wraps and :func:`join_wraps` joins them: the line break and the next line's indentation become
+one space, and the returned :class:`TextView` maps every offset computed on the joined text back
+to the input.
 
 A break between two non-blank lines A and B is **hard** (kept) when
 
@@ -25,6 +26,8 @@ is not full) stays a line boundary.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from dataclasses import dataclass
 
 from .structure import read_marker
 
@@ -104,24 +107,53 @@ def soft_breaks(text: str) -> list[tuple[int, int]]:
     return breaks
 
 
-def unwrap(text: str) -> str:
-    """``text`` with every soft wrap blanked to spaces (same length: offsets are unchanged)."""
+@dataclass(frozen=True)
+class TextView:
+    """The text the pipeline reads, and the way back to the input's offsets.
+
+    ``text`` is the input with every soft wrap (line break plus indentation) replaced by one space.
+    ``wraps`` holds, for each wrap, its position in ``text`` and the number of input characters
+    removed up to and including it, so :meth:`to_input` maps any offset of ``text`` to the input.
+    """
+
+    text: str
+    wrap_positions: tuple[int, ...] = ()
+    removed_after: tuple[int, ...] = ()
+
+    def to_input(self, pos: int) -> int:
+        """The input offset of position ``pos`` of :attr:`text` (``len(text)`` maps to the input's end)."""
+        k = bisect_left(self.wrap_positions, pos)
+        return pos + (self.removed_after[k - 1] if k else 0)
+
+    def span_to_input(self, start: int, end: int) -> tuple[int, int]:
+        """Input offsets of the span ``text[start:end]`` (a span that ends on a wrap ends before it)."""
+        if not self.wrap_positions:
+            return start, end
+        return self.to_input(start), (self.to_input(end - 1) + 1 if end > start else self.to_input(start))
+
+
+def join_wraps(text: str) -> TextView:
+    """A :class:`TextView` of ``text`` with its soft wraps joined into single spaces."""
     breaks = soft_breaks(text)
     if not breaks:
-        return text
-    parts, pos = [], 0
+        return TextView(text)
+    parts, positions, removed = [], [], []
+    pos = total = 0
     for start, end in breaks:
         parts.append(text[pos:start])
-        parts.append(" " * (end - start))
+        positions.append(start - total)
+        total += end - start - 1
+        removed.append(total)
+        parts.append(" ")
         pos = end
     parts.append(text[pos:])
-    return "".join(parts)
+    return TextView("".join(parts), tuple(positions), tuple(removed))
 
 
 def hard_wrap(text: str, width: int = 72) -> str:
     """``text`` hard-wrapped at ``width`` columns the way a wrapping program does it: the last space
     before each limit becomes a newline (same length, offsets unchanged; a word longer than the
-    width stays whole). The inverse of what :func:`unwrap` has to undo; used to test it."""
+    width stays whole). The inverse of what :func:`join_wraps` undoes; used to test it."""
     chars = list(text)
     line_start = 0
     last_space = -1

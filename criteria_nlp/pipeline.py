@@ -10,6 +10,7 @@ from typing import Any, Iterable, Iterator
 import spacy
 from spacy.language import Language
 
+from .layout import TextView
 from .models import ExtractionResult
 
 RESOURCES = Path(__file__).parent / "resources"
@@ -41,15 +42,15 @@ def mask_markup(text: str) -> str:
     return "".join(chars)
 
 
-def prepare_text(text: str) -> str:
+def prepare_text(text: str) -> TextView:
     """What the pipeline reads: ``text`` with markdown marks blanked and soft line wraps joined.
 
-    Same length as ``text``, so every offset the pipeline computes is an offset into ``text``
-    (see :func:`mask_markup` and :func:`criteria_nlp.layout.unwrap`).
+    ``view.text`` goes into the pipeline; ``doc_to_result(doc, text, view=view)`` maps the offsets
+    back to ``text`` (see :func:`mask_markup` and :func:`criteria_nlp.layout.join_wraps`).
     """
-    from .layout import unwrap
+    from .layout import join_wraps
 
-    return unwrap(mask_markup(text))
+    return join_wraps(mask_markup(text))
 
 
 def build_pipeline(linker_model: str | None = "default") -> Language:
@@ -80,11 +81,13 @@ def get_pipeline(linker_model: str | None = "default") -> Language:
     return build_pipeline(linker_model)
 
 
-def doc_to_result(doc, text: str, doc_id: str | None = None, path: str | None = None) -> ExtractionResult:
-    """Turn a processed Doc into the typed result; ``text`` is the original (unmasked) input."""
+def doc_to_result(doc, text: str, doc_id: str | None = None, path: str | None = None,
+                  view: TextView | None = None) -> ExtractionResult:
+    """Turn a processed Doc into the typed result; ``text`` is the original input and ``view`` what
+    the Doc was made from (:func:`prepare_text`; None: a same-length text such as ``mask_markup(text)``)."""
     from .io.assemble import assemble_result
 
-    return assemble_result(doc, text, doc_id=doc_id, path=path)
+    return assemble_result(doc, text, doc_id=doc_id, path=path, view=view)
 
 
 def extract(text: str, doc_id: str | None = None, path: str | None = None) -> dict[str, Any]:
@@ -92,8 +95,8 @@ def extract(text: str, doc_id: str | None = None, path: str | None = None) -> di
     if not isinstance(text, str):
         raise TypeError(f"extract() needs a str, got {type(text).__name__}")
     nlp = get_pipeline()
-    doc = nlp(prepare_text(text))
-    return doc_to_result(doc, text, doc_id=doc_id, path=path).to_dict()
+    view = prepare_text(text)
+    return doc_to_result(nlp(view.text), text, doc_id=doc_id, path=path, view=view).to_dict()
 
 
 def extract_many(
@@ -110,7 +113,8 @@ def extract_many(
 
     def masked():
         for text, doc_id, path in items:
-            yield prepare_text(text), (text, doc_id, path)
+            view = prepare_text(text)
+            yield view.text, (text, doc_id, path, view)
 
-    for doc, (text, doc_id, path) in nlp.pipe(masked(), as_tuples=True, batch_size=batch_size):
-        yield doc_to_result(doc, text, doc_id=doc_id, path=path).to_dict()
+    for doc, (text, doc_id, path, view) in nlp.pipe(masked(), as_tuples=True, batch_size=batch_size):
+        yield doc_to_result(doc, text, doc_id=doc_id, path=path, view=view).to_dict()

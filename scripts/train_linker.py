@@ -70,6 +70,7 @@ class _Recorder:
 
 def collect_units(nlp, golds):
     """[(doc_id, criterion_id, q, targets, features, label)] for the documents, in order."""
+    # the same-length masked text (no wraps joined), so candidate offsets are gold offsets
     from criteria_nlp.pipeline import mask_markup
 
     linker = nlp.get_pipe("criteria_linker")
@@ -84,13 +85,15 @@ def collect_units(nlp, golds):
 
 def predict_docs(nlp, golds, model=None):
     """Contract-shaped predictions of the pipeline with ``model`` (None: rules only) in the linker."""
-    from criteria_nlp.pipeline import doc_to_result, mask_markup
+    from criteria_nlp.pipeline import doc_to_result, prepare_text
 
     linker = nlp.get_pipe("criteria_linker")
     saved = linker.model
     linker.model = model
     try:
-        return {g.doc_id: doc_to_result(nlp(mask_markup(g.text)), g.text, doc_id=g.doc_id).to_dict()
+        views = {g.doc_id: prepare_text(g.text) for g in golds}
+        return {g.doc_id: doc_to_result(nlp(views[g.doc_id].text), g.text, doc_id=g.doc_id,
+                                        view=views[g.doc_id]).to_dict()
                 for g in golds}
     finally:
         linker.model = saved

@@ -1,12 +1,24 @@
 """Assemble the typed ``ExtractionResult`` from a processed Doc.
 
-Texts are sliced from the ORIGINAL input (the Doc holds the markup-masked text, which has the same
-length), so ``text == input[start:end]`` holds for every object.
+The Doc holds the text the pipeline read (:func:`criteria_nlp.pipeline.prepare_text`: markup
+masked, soft wraps joined). Offsets are mapped back to the ORIGINAL input through its
+``TextView`` and texts are sliced from the input, so ``text == input[start:end]`` holds for every
+object.
 """
 from __future__ import annotations
 
 from ..components._values import criteria_of
+from ..layout import TextView
 from ..models import Criterion, ExtractionResult
+
+
+def _to_input(rule, view: TextView, done: set[int]) -> None:
+    """Map the offsets of ``rule``, its variable and its conditions to the input (each object once:
+    rules of one sentence share condition objects)."""
+    for part in (rule, rule.variable, *rule.conditions):
+        if part is not None and id(part) not in done:
+            done.add(id(part))
+            part.start, part.end = view.span_to_input(part.start, part.end)
 
 
 def _refresh_texts(rule, text: str) -> None:
@@ -17,20 +29,25 @@ def _refresh_texts(rule, text: str) -> None:
         cond.text = text[cond.start:cond.end]
 
 
-def assemble_result(doc, text: str, doc_id: str | None = None, path: str | None = None) -> ExtractionResult:
-    if (len(doc) and doc[-1].idx + len(doc[-1].text_with_ws) != len(text)) or (not len(doc) and text):
+def assemble_result(doc, text: str, doc_id: str | None = None, path: str | None = None,
+                    view: TextView | None = None) -> ExtractionResult:
+    view = view or TextView(text)
+    if (len(doc) and doc[-1].idx + len(doc[-1].text_with_ws) != len(view.text)) or (not len(doc) and view.text):
         raise ValueError("the Doc text and the input differ in length; offsets would not be exact")
     rules_by_criterion = doc._.rules or {}
     logic_by_criterion = doc._.logic or {}
     criteria = []
+    mapped: set[int] = set()
     for _, info in criteria_of(doc):
         cid = info.id
         rules = rules_by_criterion.get(cid, [])
         for rule in rules:
+            _to_input(rule, view, mapped)
             _refresh_texts(rule, text)
+        start, end = view.span_to_input(info.start, info.end)
         criteria.append(Criterion(
             id=cid, parent=info.parent, section=info.section,
-            text=text[info.start:info.end], start=info.start, end=info.end,
+            text=text[start:end], start=start, end=end,
             rules=rules, logic=logic_by_criterion.get(cid),
         ))
     return ExtractionResult(doc_id, path, criteria)
