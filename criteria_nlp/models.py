@@ -1,4 +1,4 @@
-"""Typed data model of the output contract (schema version 1.0).
+"""Typed data model of the output contract (schema version 1.1).
 
 Every object carries character offsets into the input string exactly as given:
 ``text == input[start:end]`` for each criterion, rule, variable and condition.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 Comparator = Literal[">", ">=", "<", "<=", "=", "between"]
 Section = Literal["inclusion", "exclusion"]
@@ -93,6 +93,8 @@ class Rule:
     value_high: float | None = None
     unit: str | None = None
     unit_text: str | None = None
+    # the unit was not written: it is the one the variable's plausible range implies (schema 1.1)
+    unit_inferred: bool = False
     relative_to: RelativeTo | None = None
     normalized: Normalized | None = None
     negated: bool = False
@@ -117,6 +119,7 @@ class Rule:
             ),
             "unit": self.unit,
             "unit_text": self.unit_text,
+            "unit_inferred": self.unit_inferred,
             "relative_to": self.relative_to,
             "normalized": self.normalized.to_dict() if self.normalized else None,
             "negated": self.negated,

@@ -42,9 +42,21 @@ _POPULATION = re.compile(
     r"(?:with|who[ \t]+have|who[ \t]+are|having|known[ \t]+to[ \t]+have)"
     r"|if[ \t]+(?:(?:the[ \t]+)?(?:subjects?|patients?|participants?)[ \t]+(?:has|have|is|are|with)[ \t]+)?(?:there[ \t]+(?:is|are)[ \t]+)?"
     r"|in[ \t]+(?:the[ \t]+)?(?:presence|case|setting)[ \t]+of|in[ \t]+case[ \t]+of)"
-    r"(?P<who>[ \t]*[^,;()\s][^,;()]{1,80}?)(?=[ \t]*(?:[,;()]|$|\bor\b|\bmay\b|\bmust\b|\bshould\b))",
+    r"(?P<who>[ \t]*[^,;():\s][^,;():]{1,80}?)(?=[ \t]*(?:[,;():]|$|\bor\b|\bmay\b|\bmust\b|\bshould\b))",
     re.IGNORECASE,
 )
+# populations named by sex or age group: "≥ 13 g/dL in men", "for women", "(males)", "in children"
+_GROUP_WORDS = (r"(?:men|women|males?|females?|boys|girls|children|adults|adolescents|infants|neonates|"
+                r"elderly|pre-?menopausal[ \t]+women|post-?menopausal[ \t]+women)")
+_GROUP_POPULATION = re.compile(
+    rf"(?:\b(?:for|in)[ \t]+(?:(?:the|all)[ \t]+)?|\((?=[ \t]*{_GROUP_WORDS}[ \t]*\)))(?P<who>[ \t]*{_GROUP_WORDS})\b\)?",
+    re.IGNORECASE,
+)
+# what a population description must say more than: pronouns, auxiliaries, list boilerplate
+# ("... may be eligible if they:", "if he/she has", "must meet all of the following criteria:")
+_NOT_A_POPULATION = frozenset(
+    "they he she he/she it who has have had is are be been meet meets met all any one of the following "
+    "criteria criterion below above these those this that either both and or".split())
 _EXCEPTION = re.compile(
     r"\b(?:except(?:[ \t]+(?:for|in|when|if))?|unless|excluding|with[ \t]+the[ \t]+exception[ \t]+of|other[ \t]+than)"
     r"(?P<what>[ \t]+[^,;()]{2,80}?)(?=[ \t]*(?:[,;()]|$))",
@@ -57,6 +69,7 @@ _QUALIFIER = re.compile(
     r"\b[^,;()]{0,60}?)(?=[ \t]*(?:[,;()]|$|\bor\b|\band\b))",
     re.IGNORECASE,
 )
+_POSTPOSED_GAP = re.compile(r"[\s(,]*$")
 _SENTENCE_BREAK = re.compile(r";|\.(?=\s+[A-Z])|\n")
 _LIST_HEADER_END = re.compile(r"[ \t]*:")
 _LIST_END = re.compile(r"\.(?=\s+[A-Z])|\n")
@@ -112,6 +125,19 @@ def _span_condition(kind: str, text: str, m: re.Match, base: int, group: str) ->
     return Condition(kind, text[s:e], s, e, {"description": m.group(group).strip()})
 
 
+def _populations(text: str, start: int, end: int) -> list[Condition]:
+    """Population conditions in ``text[start:end]``: "for patients with liver metastases", "in women";
+    descriptions with no content word ("if they:", "if he/she has") are not populations."""
+    segment = text[start:end]
+    found = [_span_condition("population", text, m, start, "who") for m in _POPULATION.finditer(segment)]
+    found = [c for c in found if any(w not in _NOT_A_POPULATION for w in re.findall(r"[\w/'-]+", c.fields["description"].lower()))]
+    for m in _GROUP_POPULATION.finditer(segment):
+        s = start + m.start()
+        if not any(c.start <= s < c.end for c in found):
+            found.append(_span_condition("population", text, m, start, "who"))
+    return sorted(found, key=lambda c: c.start)
+
+
 def _scope_end(text: str, pos: int, end: int) -> int:
     """End of the parenthesis or sentence that contains ``pos``."""
     depth = 0
@@ -159,7 +185,7 @@ class ConditionFinder:
             cs, ce = crit.start, crit.end
             crit_quantities = [q for k in starts[bisect_left(starts, cs):bisect_left(starts, ce)] for q in quantities_in[k]]
             temporal = temporal_conditions(text, cs, ce, crit_quantities)
-            populations = [_span_condition("population", text, m, cs, "who") for m in _POPULATION.finditer(text[cs:ce])]
+            populations = _populations(text, cs, ce)
             inheritable[cid] = [c for c in temporal + populations
                                 if not any(r.start <= c.start < r.end for r in rules_by_criterion.get(cid, []))]
             rules = rules_by_criterion.get(cid)
@@ -207,12 +233,15 @@ class ConditionFinder:
     @staticmethod
     def _attach_scoped(text, cs, ce, rules, populations):
         for cond in populations:
+            # "≤ 5 x ULN if liver metastases", "≥ 13 g/dL in men, ≥ 12 g/dL in women": a population
+            # right after a threshold is that threshold's (every rule of a shared value)
             scope_end = _scope_end(text, cond.end, ce)
             inside = [r for r in rules if cond.start <= r.start < scope_end]
-            if not inside:
-                # "≤ 5 x ULN if liver metastases": the threshold right before the phrase
-                before = [r for r in rules if r.end <= cond.start and re.match(r"^[\s(,]*$", text[r.end:cond.start])]
-                inside = [r for r in rules if before and r.end == before[-1].end]
+            named_after = [r for r in inside if r.variable is not None and r.variable.start >= cond.end]
+            before = [r for r in rules if r.end <= cond.start and _POSTPOSED_GAP.match(text, r.end, cond.start)]
+            if before and not named_after:
+                inside = [r for r in rules if r.end == before[-1].end]
+            # else "for subjects with Gilbert's syndrome, ALT ≤ 5 x ULN": the rules up to the clause end
             for rule in inside:
                 rule.conditions.append(cond)
 

@@ -86,7 +86,7 @@ _VAL = r"(?:VI|IV|V|III|II|I|[ⅠⅡⅢⅣⅤⅥ]|\d{1,2}(?:\.\d)?)"
 _SCORE_VALUE = re.compile(_VAL)
 _SCORE_VALUES = re.compile(
     r"(?:[ \t]*(?:\([^()\n]{0,40}\)|\)|functional|physical|performance|status|scale|class(?:es|ification)?|grades?|"
-    r"stages?|scores?|levels?|of|is|=|:))*"
+    r"stages?|scores?|levels?|of|is|=|:|(?-i:[A-Z]{2,6})(?=[ \t]+\d)))*"
     rf"[ \t]*(?P<vals>{_VAL}(?:[ \t]*(?:(?:,[ \t]*)?(?:or|and)|-|–|－|to|,|/)[ \t]*{_VAL})*)(?![\w%/]|\.\d)"
     r"(?![ \t]*(?:[<>≤≥=]|x\b|×|%|mg|g/|mm|cm|kg|years?|months?|weeks?|days?))",
 )
@@ -104,6 +104,11 @@ _NAMED_BEFORE_VALUE = re.compile(r"[^\W\d_][\w-]*[ \t]+\([A-Z][A-Za-z0-9-]{1,10}
 _ALIAS_AFTER = re.compile(r"[ \t]*\([^()\n]{1,15}\)")
 _SCORE_KEYWORD = re.compile(r"class|grade|stage|score|level|status|rating", re.IGNORECASE)
 _CLOSES_CLAUSE = re.compile(r"[ \t]*(?:$|[).,;:\n])")
+# between a threshold and a bare alternative limit of it: "(", "or", a population ("for those with ...")
+_ALTERNATIVE_GAP = re.compile(r"[\s,]*(?:(?:for|in|if)\b[^;()<>≤≥=\d]{0,50}?)?[\s,]*(?:\(|or\b|and/or\b)[\s(]*$",
+                              re.IGNORECASE)
+# a criterion that is only a field label: "Age:", "Life expectancy:", "Performance status:"
+_FIELD_LABEL = re.compile(r"[ \t]*[A-Z][\w'/-]*(?:[ \t]+[\w'/-]+){0,3}[ \t]*:[ \t]*")
 
 
 def _score_number(token: str) -> float | None:
@@ -336,9 +341,9 @@ class Linker:
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
-        linked = [(crit, [(q, t) for q, t in self._link(text, crit.start, crit_mentions, crit_quantities)
+        linked = [(crit, [(q, t) for q, t in self._link(text, crit.start, crit_mentions, crit_quantities, label)
                           if self._keep(q, t)])
-                  for crit, crit_mentions, crit_quantities in self._per_criterion(doc)]
+                  for crit, crit_mentions, crit_quantities, label in self._per_criterion(doc)]
         confidences = self._confidences(text, linked)
         rules_by_criterion: dict[str, list[Rule]] = {}
         logic_by_criterion: dict[str, dict] = {}
@@ -370,7 +375,12 @@ class Linker:
 
     @staticmethod
     def _per_criterion(doc: Doc):
-        """(criterion's ``CriterionInfo``, its ``_Mention``s, its quantities) for the criteria worth linking."""
+        """(criterion's ``CriterionInfo``, its ``_Mention``s, its quantities, the variables its parent's
+        field label names) for the criteria worth linking.
+
+        A parent that is only a field label (``Age:``, ``Life expectancy:`` over a nested
+        ``- 18 and over``) names the variable of its items' values, as a run-in ``Age: 18 and over`` does.
+        """
         spans = doc._.variable_mentions
         entries = span_values(doc, "variable_mentions", spans, lambda span: span._.variable_entry)
         mentions = [_Mention(span.start_char, span.end_char, entry) for span, entry in zip(spans or [], entries)]
@@ -378,12 +388,19 @@ class Linker:
         is_score = [m.entry.category in _SCORE_CATEGORIES for m in mentions]
         quantities = span_values(doc, "quantities", doc._.quantities, lambda span: span._.quantity)
         quantity_starts = [q.start for q in quantities]
-        for _, crit in criteria_of(doc):
+        text = doc_text(doc)
+        criteria = [crit for _, crit in criteria_of(doc)]
+        by_id = {crit.id: crit for crit in criteria}
+        for crit in criteria:
             cs, ce = crit.start, crit.end
             mi, mj = bisect_left(mention_starts, cs), bisect_left(mention_starts, ce)
             qi, qj = bisect_left(quantity_starts, cs), bisect_left(quantity_starts, ce)
             if qi < qj or any(is_score[mi:mj]):
-                yield crit, mentions[mi:mj], quantities[qi:qj]
+                parent = by_id.get(crit.parent)
+                label: list[_Mention] = []
+                if parent is not None and _FIELD_LABEL.fullmatch(text, parent.start, parent.end):
+                    label = mentions[bisect_left(mention_starts, parent.start):bisect_left(mention_starts, parent.end)]
+                yield crit, mentions[mi:mj], quantities[qi:qj], label
 
     def _confidences(self, text: str, linked) -> list:
         """The learned filter's probability of every unit, one model call per document."""
@@ -397,10 +414,13 @@ class Linker:
         return [[round(float(next(probs)), 4) for _ in units] for _, units in linked]
 
     # -- linking ---------------------------------------------------------------------------
-    def _link(self, text: str, crit_start: int, mentions: list[_Mention], quantities: list[Quantity]):
+    def _link(self, text: str, crit_start: int, mentions: list[_Mention], quantities: list[Quantity],
+              label: list[_Mention] = ()):
         events = [(m.start_char, 0, m) for m in mentions] + [(q.start, 1, q) for q in quantities]
         events.sort(key=lambda e: (e[0], e[1]))
-        group: list[_Target] = []
+        # the parent's field label holds until the criterion names a variable of its own
+        group: list[_Target] = [_target_from_mention(m) for m in label]
+        from_label = bool(group)
         group_end = crit_start
         group_used = False
         last_q_end: int | None = None
@@ -414,6 +434,8 @@ class Linker:
                 target = _target_from_mention(item)
                 if target.start < max(group_end, linked_end):
                     continue  # inside a quantity, an earlier mention or a rule already made ("of age")
+                if from_label:  # "Performance status:" over "- ECOG 0-2": the item's own name wins
+                    group, group_end, group_used, from_label = [], crit_start, False, False
                 gap = text[group_end:target.start]
                 if pending and len(text[pending[-1].end:target.start]) <= _MAX_AFTER_GAP and \
                         _VALUE_THEN_VARIABLE.match(text[pending[-1].end:target.start]):
@@ -463,6 +485,8 @@ class Linker:
             q: Quantity = item
             if q.comparator == "" and group and not group_used:
                 q = self._comparator_before_name(text, group[0].start, group_end, q)
+            if q.comparator == "":
+                q = self._comparator_of_alternative(text, units, q)
             if q.comparator == "":
                 if q.relative_to is None:
                     continue
@@ -547,8 +571,8 @@ class Linker:
             if _is_generic(name) or name.lower() in ("stage", "class"):
                 continue  # "grade II or III osteoarthritis": the stage of a condition, not a score's class
             m = _SCORE_VALUES.match(text, mention.end_char)
-            if m is None:
-                continue
+            if m is None or any(mention.end_char <= other.start_char < m.start("vals") for other in mentions):
+                continue  # "Performance status: ECOG 0-2": the values are the nearer name's
             if _OUT_OF.fullmatch(m.group("vals")):
                 continue  # "pain score 2/10": a value out of a maximum, not a list of classes
             tokens = _SCORE_VALUE.findall(m.group("vals"))
@@ -573,6 +597,23 @@ class Linker:
             out.append((q, [target]))
             taken.append((s, e))  # "New York Heart Association (NYHA) IV": one rule, not one per name
         return out
+
+    @staticmethod
+    def _comparator_of_alternative(text: str, units: list, q: Quantity) -> Quantity:
+        """A bare value that is an alternative limit of the previous threshold takes its comparator:
+        "no greater than 1.5 times normal (5 times normal if liver metastases)", "greater than 2 months
+        for those with metastatic disease or 2 years for ...". The two must be the same kind of limit
+        (both multiples of the same reference, or units of one dimension) and close, in one clause."""
+        if not units or units[-1][0].start > q.start:
+            return q
+        last = units[-1][0]
+        gap = text[last.end:q.start]
+        same_kind = (q.relative_to is not None and q.relative_to == last.relative_to) or \
+            (q.unit is not None and last.unit is not None and q.unit_kind == last.unit_kind and q.relative_to is None)
+        if not last.comparator or last.comparator in ("=", "between") or not same_kind or len(gap) > 60 \
+                or ";" in gap or not _ALTERNATIVE_GAP.match(gap):
+            return q
+        return replace(q, comparator=last.comparator, comparator_form=last.comparator_form)
 
     @staticmethod
     def _comparator_before_name(text: str, name_start: int, name_end: int, q: Quantity) -> Quantity:

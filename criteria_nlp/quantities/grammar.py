@@ -143,7 +143,7 @@ def lexicon() -> _Lexicon:
     )
     # "Minimum Age: 18 Years Maximum Age: 99 Years": a word before a colon labels the next value
     # (blank runs are never adjacent: a long run of spaces after a number costs linear time)
-    postfix_re = re.compile(rf"[ \t]*(?:\([ \t]*)?(?P<post>{_phrase_regex(postfix_of)})(?![\w])(?![ \t]+[^\W\d]+[ \t]*:)",
+    postfix_re = re.compile(rf"[ \t]*(?:\([ \t]*)?(?P<post>{_phrase_regex(postfix_of)})(?![\w])",
                             re.IGNORECASE)
     rel_long = [p for ps in data["relative"].values() for p in ps if len(p) > 2]
     rel_short = [p for ps in data["relative"].values() for p in ps if len(p) <= 2]
@@ -173,6 +173,8 @@ def lexicon() -> _Lexicon:
                     opener_re, inclusive_re, number_words, _word_scan_regex(number_words), relative_names)
 
 
+# a one-word postfix comparator that is the first word of a field label ("Maximum Age:")
+_STARTS_A_LABEL = re.compile(r"[A-Z][^\W\d]*[ \t]+[^\W\d]+[ \t]*:")
 _TEMPORAL_BEFORE = re.compile(
     r"(?:\bwithin|\bin[ \t]+the[ \t]+(?:last|past|previous|preceding|prior|next|first)|\bduring[ \t]+the(?:[ \t]+(?:last|past|previous|prior))?"
     r"|\bfor|\bfor[ \t]+(?:a|the)[ \t]+(?:period|duration)[ \t]+of|\bperiod[ \t]+of|\bin[ \t]+the|\bsince|\bwithin[ \t]+the(?:[ \t]+(?:last|past|previous))?|\bpast|\blast|\bafter|\bbefore|\bprior[ \t]+to|\bat[ \t]+least)[ \t]*$",
@@ -379,6 +381,8 @@ def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
         comparator, form = "between", "range"
     if not comparator or comparator == "=":  # "(CRAFFT = 2 or higher)": the postfix word says which
         post = lex.postfix_re.match(text, pos)
+        if post and _STARTS_A_LABEL.match(text, post.start("post")):
+            post = None  # "Minimum Age: 18 Years Maximum Age: 99": the word starts the next label
         if post:
             form = "symbol" if comparator == "=" else "postfix"
             comparator = lex.postfix_of[_normalise_phrase(post.group("post"))]
