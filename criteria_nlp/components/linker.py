@@ -571,7 +571,8 @@ class Linker:
             if _is_generic(name) or name.lower() in ("stage", "class"):
                 continue  # "grade II or III osteoarthritis": the stage of a condition, not a score's class
             m = _SCORE_VALUES.match(text, mention.end_char)
-            if m is None or any(mention.end_char <= other.start_char < m.start("vals") for other in mentions):
+            if m is None or any(mention.end_char <= other.start_char < m.start("vals")
+                                and not _is_generic(text[other.start_char:other.end_char]) for other in mentions):
                 continue  # "Performance status: ECOG 0-2": the values are the nearer name's
             if _OUT_OF.fullmatch(m.group("vals")):
                 continue  # "pain score 2/10": a value out of a maximum, not a list of classes
