@@ -48,13 +48,14 @@ class Vocabulary:
 
     loinc: dict[str, Concept]
     ucum: dict[str, Concept]
-    units: list[str]
+    units: dict[str, list[str]]  # LOINC code -> UCUM codes its measurements come in
     resolved: bool
 
     @classmethod
-    def unresolved(cls, loinc_codes: list[str], unit_codes: list[str]) -> "Vocabulary":
-        return cls({c: Concept(0, c, c, "LOINC") for c in loinc_codes},
-                   {u: Concept(0, u, u, "UCUM") for u in unit_codes}, list(unit_codes), False)
+    def unresolved(cls, units: dict[str, list[str]]) -> "Vocabulary":
+        codes = sorted({u for us in units.values() for u in us})
+        return cls({c: Concept(0, c, c, "LOINC") for c in units},
+                   {u: Concept(0, u, u, "UCUM") for u in codes}, units, False)
 
 
 @dataclass
@@ -113,7 +114,6 @@ def export_circe(plan: TrialPlan, vocabulary: Vocabulary) -> CirceExport:
         "CensoringCriteria": [],
         "CollapseSettings": {"CollapseType": "ERA", "EraPad": 0},
         "CensorWindow": {},
-        "cdmVersionRange": ">=5.0.0",
         "Title": f"{plan.trial}: numeric eligibility thresholds ({ENTRY_EVENT_NOTE})"[:255],
     }
     return out
@@ -184,7 +184,7 @@ def _measurement_group(t: Threshold, codeset_id: int, vocabulary: Vocabulary, ne
         criteria.append({"CodesetId": codeset_id, key: numeric_range(t.bounds)})
     else:
         mm = molar_mass(t.variable_name)
-        for code in vocabulary.units:
+        for code in vocabulary.units.get(t.loinc or "", []):
             conv = linear_conversion(code, t.unit, mm)
             if conv is None or code not in vocabulary.ucum:
                 continue

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from .results import Threshold
 
@@ -69,19 +69,24 @@ def molar_mass(variable_name: str | None) -> float | None:
     return entry.molar_mass if entry else None
 
 
-def unit_factors(thresholds: Iterable[Threshold], source_units: Iterable[str]) -> list[UnitFactor]:
-    """A factor for every (measurement rule, source unit) pair that converts."""
-    units = sorted({u for u in source_units if is_ucum_code(u)})
+def unit_factors(thresholds: Iterable[Threshold], units_by_loinc: Mapping[str, Iterable[str]]) -> list[UnitFactor]:
+    """A factor for every (measurement rule, unit its concept is measured in) pair that converts."""
     out: list[UnitFactor] = []
     for t in thresholds:
-        if t.kind != "measurement" or t.relative_to:
+        if t.kind != "measurement" or t.relative_to or not t.loinc:
             continue
         mm = molar_mass(t.variable_name)
-        for u in units:
+        for u in sorted({u for u in units_by_loinc.get(t.loinc, ()) if is_ucum_code(u)}):
             conv = linear_conversion(u, t.unit, mm)
             if conv is not None:
                 out.append(UnitFactor(t.key, u, conv[0], conv[1]))
     return out
+
+
+def common_units_by_loinc(loinc_codes: Iterable[str]) -> dict[str, list[str]]:
+    """Every code gets the list of common units (when no database says which units occur)."""
+    units = common_units()
+    return {code: units for code in loinc_codes}
 
 
 def common_units() -> list[str]:

@@ -91,20 +91,25 @@ def connect(cdm: str, schema: str | None = None) -> Iterator[Cdm]:
         conn.close()
 
 
-def measured_units(db: Cdm, loinc_codes: list[str], has_ancestor: bool) -> list[str]:
-    """UCUM codes of the units in which the CDM holds measurements of these LOINC concepts."""
+def measured_units(db: Cdm, loinc_codes: list[str], has_ancestor: bool) -> dict[str, list[str]]:
+    """``LOINC code -> UCUM codes`` of the units in which the CDM holds measurements of that
+    concept (or of its descendants)."""
     if not loinc_codes:
-        return []
+        return {}
     marks = ", ".join("?" for _ in loinc_codes)
-    concepts = f"SELECT concept_id FROM concept WHERE vocabulary_id = 'LOINC' AND concept_code IN ({marks})"
+    concepts = (f"SELECT concept_code AS loinc, concept_id FROM concept "
+                f"WHERE vocabulary_id = 'LOINC' AND concept_code IN ({marks})")
     if has_ancestor:
-        concepts += (f" UNION SELECT ca.descendant_concept_id FROM concept_ancestor AS ca JOIN concept AS c "
-                     f"ON c.concept_id = ca.ancestor_concept_id WHERE c.vocabulary_id = 'LOINC' "
-                     f"AND c.concept_code IN ({marks})")
-    sql = (f"SELECT DISTINCT u.concept_code FROM concept AS u WHERE u.vocabulary_id = 'UCUM' AND u.concept_id IN "
-           f"(SELECT DISTINCT m.unit_concept_id FROM measurement AS m WHERE m.measurement_concept_id IN ({concepts}))")
-    params = list(loinc_codes) * (2 if has_ancestor else 1)
-    return sorted(str(r[0]) for r in db.select(sql, params))
+        concepts += (f" UNION SELECT c.concept_code, ca.descendant_concept_id FROM concept_ancestor AS ca "
+                     f"JOIN concept AS c ON c.concept_id = ca.ancestor_concept_id "
+                     f"WHERE c.vocabulary_id = 'LOINC' AND c.concept_code IN ({marks})")
+    sql = (f"SELECT DISTINCT rc.loinc, u.concept_code FROM measurement AS m "
+           f"JOIN ({concepts}) AS rc ON rc.concept_id = m.measurement_concept_id "
+           f"JOIN concept AS u ON u.concept_id = m.unit_concept_id AND u.vocabulary_id = 'UCUM'")
+    out: dict[str, list[str]] = {}
+    for loinc, unit in db.select(sql, list(loinc_codes) * (2 if has_ancestor else 1)):
+        out.setdefault(str(loinc), []).append(str(unit))
+    return {k: sorted(v) for k, v in out.items()}
 
 
 def concepts_by_code(db: Cdm, vocabulary: str, codes: list[str]) -> dict[str, tuple[int, str]]:

@@ -9,7 +9,7 @@ from typing import IO
 
 from .circe import Concept, Vocabulary, export_circe
 from .command import UsageError, write_json
-from .conversions import common_units, unit_factors
+from .conversions import common_units_by_loinc, unit_factors
 from .errors import OmopError, require
 from .fhir import export_fhir
 from .query import IndexSpec, build_query
@@ -52,7 +52,7 @@ def export_sql(plan: TrialPlan, args: argparse.Namespace, db) -> str:
 
     loincs = sorted({t.loinc for t in plan.thresholds if t.kind == "measurement" and t.loinc})
     has_ancestor = db.has_table("concept_ancestor") if db else True
-    units = measured_units(db, loincs, has_ancestor) if db else common_units()
+    units = measured_units(db, loincs, has_ancestor) if db else common_units_by_loinc(loincs)
     index = IndexSpec(date=args.index_date, table=args.index_table)
     built = build_query(plan, unit_factors(plan.thresholds, units), index, cdm_schema=args.cdm_schema,
                         has_ancestor=has_ancestor, literals=True)
@@ -63,13 +63,13 @@ def export_sql(plan: TrialPlan, args: argparse.Namespace, db) -> str:
 def _vocabulary(plan: TrialPlan, db) -> Vocabulary:
     loincs = sorted({t.loinc for t in plan.thresholds if t.kind == "measurement" and t.loinc})
     if db is None:
-        return Vocabulary.unresolved(loincs, common_units())
+        return Vocabulary.unresolved(common_units_by_loinc(loincs))
     from .database import concepts_by_code, measured_units
 
     has_ancestor = db.has_table("concept_ancestor")
     units = measured_units(db, loincs, has_ancestor)
     found_loinc = concepts_by_code(db, "LOINC", loincs)
-    found_ucum = concepts_by_code(db, "UCUM", units)
+    found_ucum = concepts_by_code(db, "UCUM", sorted({u for codes in units.values() for u in codes}))
     return Vocabulary(
         loinc={c: Concept(found_loinc[c][0], c, found_loinc[c][1], "LOINC") if c in found_loinc
                else Concept(0, c, c, "LOINC") for c in loincs},
