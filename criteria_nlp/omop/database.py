@@ -22,16 +22,18 @@ class Cdm:
     dialect: str  # "duckdb" | "postgres"
     schema: str | None
 
-    def execute(self, built: BuiltQuery) -> Iterator[dict[str, Any]]:
-        """Run a built query; yields rows as dicts, fetched in batches."""
+    def execute(self, built: BuiltQuery) -> tuple[list[str], Iterator[tuple]]:
+        """Run a built query: the column names, and the rows as tuples, fetched in batches."""
         cur = self._cursor(built.sql(self.dialect), built.params)
         names = [d[0] for d in cur.description]
-        while True:
-            rows = cur.fetchmany(FETCH_ROWS)
-            if not rows:
-                return
-            for row in rows:
-                yield dict(zip(names, row))
+
+        def rows() -> Iterator[tuple]:
+            while True:
+                batch = cur.fetchmany(FETCH_ROWS)
+                if not batch:
+                    return
+                yield from batch
+        return names, rows()
 
     def select(self, sql: str, params: list[Any] | None = None) -> list[tuple]:
         """A small statement in the DuckDB dialect, CDM tables qualified with the schema."""

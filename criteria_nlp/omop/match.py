@@ -1,7 +1,6 @@
 """The ``match`` runner: for each trial, one query against the CDM, one verdict line per person."""
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass
 from typing import IO
@@ -11,7 +10,7 @@ from .database import Cdm, concepts_by_code, connect, measured_units
 from .errors import OmopError
 from .query import IndexSpec, build_query
 from .results import TrialPlan, read_plans
-from .verdicts import person_record
+from .verdicts import VerdictWriter
 
 
 @dataclass
@@ -32,10 +31,11 @@ def match_trial(db: Cdm, plan: TrialPlan, index: IndexSpec, out: IO[str], warn=N
                 warn(f"{plan.trial}: LOINC {code} is not in the CDM's concept table; its rules are unknown")
     factors = unit_factors(plan.thresholds, measured_units(db, loincs, has_ancestor))
     built = build_query(plan, factors, index, cdm_schema=db.schema, has_ancestor=has_ancestor)
+    columns, rows = db.execute(built)
+    writer = VerdictWriter(plan, columns)
     n = 0
-    for row in db.execute(built):
-        out.write(json.dumps(person_record(plan, row), ensure_ascii=False))
-        out.write("\n")
+    for row in rows:
+        out.write(writer.line(row))
         n += 1
     out.flush()
     return n

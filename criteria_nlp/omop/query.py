@@ -5,8 +5,7 @@ The fixed part lives in ``match_core.sql``. In front of it go three CTEs built f
 or SQL literals (``export --to sql``); no text of a record is ever spliced into the SQL. After it
 goes the SELECT that pivots the evaluated rules to one row per person, applies each criterion's
 logic in SQL three-valued logic (1 = holds, 0 = does not, NULL = unknown) and gives the person's
-``allowed`` value (1 passes, 0 fails, NULL unknown). Each evaluated criterion's own value
-(1 allows, 0 excludes, NULL unknown) is the column ``a_j``.
+``allowed`` value (1 passes, 0 fails, NULL unknown).
 
 Result columns: ``person_id``, ``index_date``, ``allowed``, then per rule key ``k``: ``v_k``
 (1/0/NULL, the rule's threshold before negation), ``x_k`` (value in the rule's unit, or the
@@ -156,7 +155,10 @@ def _index_select(index: IndexSpec, values: _Values):
 
 
 # ------------------------------------------------------------------------------ logic in SQL
-# The generated SQL below contains only rule keys (integers) and fixed words: no record text.
+# Kleene's three-valued logic as numbers: 1 holds, 0 does not, 0.5 unknown; AND is LEAST, OR is
+# GREATEST, NOT is 1 - x. No expression is repeated, whatever the depth of the logic. The
+# generated SQL below contains only rule keys (integers) and fixed words: no record text.
+UNKNOWN = "0.5"
 
 
 def _final_select(plan: TrialPlan) -> str:
@@ -167,15 +169,11 @@ def _final_select(plan: TrialPlan) -> str:
         k = t.key
         for col, src in (("v", "verdict"), ("x", "value"), ("d", "measurement_date"), ("r", "reason")):
             pivot.append(f"MAX(CASE WHEN e.rule_key = {k} THEN e.{src} END) AS {col}_{k}")
-    allows = [a for a in (_criterion_allows(c, plan) for c in plan.criteria) if a is not None]
-    columns = [f"{a} AS a_{j}" for j, a in enumerate(allows)]
-    allowed = _and([f"cq.a_{j}" for j in range(len(allows))]) if allows else "1"
-    pivot_sql = (f"SELECT {', '.join(pivot)} FROM index_person AS ip "
-                 "LEFT JOIN evaluated AS e ON e.person_id = ip.person_id "
-                 "GROUP BY ip.person_id, ip.index_date")
-    return (f"SELECT cq.*, {allowed} AS allowed FROM ("
-            f"SELECT {', '.join(['pv.*'] + columns)} FROM ({pivot_sql}) AS pv"
-            ") AS cq ORDER BY cq.person_id")
+    allows = [_criterion_allows(c, plan) for c in evaluated_criteria(plan)]
+    allowed = f"CAST(NULLIF({_and(allows)}, {UNKNOWN}) AS INT)" if allows else "1"
+    return (f"SELECT pv.*, {allowed} AS allowed FROM (SELECT {', '.join(pivot)} FROM index_person AS ip "
+            "LEFT JOIN evaluated AS e ON e.person_id = ip.person_id "
+            "GROUP BY ip.person_id, ip.index_date) AS pv ORDER BY pv.person_id")
 
 
 def evaluated_criteria(plan: TrialPlan) -> list[CriterionPlan]:
@@ -184,15 +182,14 @@ def evaluated_criteria(plan: TrialPlan) -> list[CriterionPlan]:
             if any(plan.threshold(r).kind is not None for r in rule_ids(c.default_logic) + rule_ids(c.population_logic))]
 
 
-def _criterion_allows(c: CriterionPlan, plan: TrialPlan) -> str | None:
-    if c not in evaluated_criteria(plan):
-        return None
+def _criterion_allows(c: CriterionPlan, plan: TrialPlan) -> str:
     default = _logic_sql(c.default_logic, plan) if c.default_logic is not None else "1"
     if c.population_logic is None:
         holds = default
-    else:  # (not member AND default) OR (member AND population), membership unknown
+    else:  # (not member AND default) OR (member AND population), membership unknown:
+        # the two agree -> their value, else unknown
         pop = _logic_sql(c.population_logic, plan)
-        holds = f"(CASE WHEN {default} = 1 AND {pop} = 1 THEN 1 WHEN {default} = 0 AND {pop} = 0 THEN 0 END)"
+        holds = f"GREATEST(LEAST({default}, {pop}), LEAST({UNKNOWN}, GREATEST({default}, {pop})))"
     return holds if c.section == "inclusion" else f"(1 - {holds})"
 
 
@@ -207,26 +204,21 @@ def leaf_sql(t: Threshold) -> str:
     """A rule's value in its criterion's logic: negation applied, and an exception the data cannot
     check makes the rule unknown unless it already decides (met for inclusion, unmet for exclusion)."""
     if t.kind is None:
-        return "CAST(NULL AS INT)"
-    v = f"(1 - v_{t.key})" if t.negated else f"v_{t.key}"
+        return UNKNOWN
+    v = f"COALESCE(pv.v_{t.key}, {UNKNOWN})"
+    if t.negated:
+        v = f"(1 - {v})"
     if t.exception:
-        keep = 1 if t.section == "inclusion" else 0
-        v = f"(CASE WHEN {v} = {keep} THEN {keep} END)"
+        v = f"GREATEST({v}, {UNKNOWN})" if t.section == "inclusion" else f"LEAST({v}, {UNKNOWN})"
     return v
 
 
 def _and(parts: list[str]) -> str:
-    if len(parts) == 1:
-        return parts[0]
-    return (f"(CASE WHEN {' OR '.join(f'{p} = 0' for p in parts)} THEN 0 "
-            f"WHEN {' AND '.join(f'{p} = 1' for p in parts)} THEN 1 END)")
+    return parts[0] if len(parts) == 1 else f"LEAST({', '.join(parts)})"
 
 
 def _or(parts: list[str]) -> str:
-    if len(parts) == 1:
-        return parts[0]
-    return (f"(CASE WHEN {' OR '.join(f'{p} = 1' for p in parts)} THEN 1 "
-            f"WHEN {' AND '.join(f'{p} = 0' for p in parts)} THEN 0 END)")
+    return parts[0] if len(parts) == 1 else f"GREATEST({', '.join(parts)})"
 
 
 __all__ = ["DIALECTS", "IndexSpec", "BuiltQuery", "build_query", "evaluated_criteria", "leaf_sql", "LogicNode"]
