@@ -1,8 +1,8 @@
 """Build a small OMOP CDM v5.4 (the tables in ``cdm_v54.sql``) in DuckDB or PostgreSQL from rows
 or from a directory of CSV files named after the tables (``person.csv``, ``measurement.csv``, ...).
 
-``python -m criteria_nlp.omop.cdm CSV_DIR OUT.duckdb`` builds the demo CDM shipped in
-``corpora/omop-demo``. Missing NOT NULL columns get neutral defaults (``0`` for concept ids,
+``python -m criteria_nlp.omop.cdm CSV_DIR OUT.duckdb`` builds a DuckDB file from the demo CDM shipped
+in ``corpora/omop-demo``; ``--cdm CSV_DIR`` loads it into an in-memory DuckDB instead. Missing NOT NULL columns get neutral defaults (``0`` for concept ids,
 ``'1970-01-01'``/``'2099-12-31'`` for validity dates), so CSV files list only what matters.
 """
 from __future__ import annotations
@@ -87,20 +87,32 @@ def read_csv_dir(directory: str | Path) -> dict[str, list[dict[str, str]]]:
 
 def build_duckdb(target: str | Path, tables: dict[str, list[dict[str, Any]]]) -> None:
     """Create a new DuckDB CDM file; an existing file is never overwritten."""
-    duckdb = require("duckdb")
     target = Path(target)
     if target.exists():
         raise OmopError(f"{target} exists; remove it or choose another name")
-    conn = duckdb.connect(str(target))
+    try:
+        _fill_duckdb(str(target), tables).close()
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+
+
+def load_duckdb(database: str, csv_dir: str | Path) -> Any:
+    """A DuckDB connection (``':memory:'`` or a new file) holding the CDM of ``csv_dir``."""
+    return _fill_duckdb(database, read_csv_dir(csv_dir))
+
+
+def _fill_duckdb(database: str, tables: dict[str, list[dict[str, Any]]]) -> Any:
+    duckdb = require("duckdb")
+    conn = duckdb.connect(database)
     try:
         create_tables(conn)
         for table, rows in tables.items():
             insert_rows(conn, table, rows)
     except BaseException:
         conn.close()
-        target.unlink(missing_ok=True)
         raise
-    conn.close()
+    return conn
 
 
 def build_postgres(dsn: str, tables: dict[str, list[dict[str, Any]]], schema: str | None = None) -> None:

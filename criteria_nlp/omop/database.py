@@ -64,7 +64,8 @@ class Cdm:
 
 @contextmanager
 def connect(cdm: str, schema: str | None = None) -> Iterator[Cdm]:
-    """A read-only connection to ``cdm`` (a DuckDB file path or a ``postgresql://`` DSN)."""
+    """A read-only connection to ``cdm``: a DuckDB file, a ``postgresql://`` DSN, or a directory of
+    CSV files (one per table, see :mod:`.cdm`) loaded into an in-memory DuckDB."""
     if cdm.startswith(("postgresql://", "postgres://")):
         psycopg = require("psycopg")
         try:
@@ -73,6 +74,11 @@ def connect(cdm: str, schema: str | None = None) -> Iterator[Cdm]:
             raise OmopError(f"cannot connect to the CDM database: {str(e).strip().splitlines()[0][:200]}") from None
         conn.read_only = True
         dialect = "postgres"
+    elif Path(cdm).is_dir():  # CSV files in text form (corpora/omop-demo): an in-memory DuckDB
+        from .cdm import load_duckdb
+
+        conn = load_duckdb(":memory:", cdm)
+        dialect = "duckdb"
     else:
         duckdb = require("duckdb")
         if not Path(cdm).is_file():
