@@ -207,3 +207,25 @@ def test_every_case_on_postgres_same_as_duckdb(result_file, duck_cdm, pg_cdm, ca
                [(r["rule"], r["verdict"], r["reason"], r["measurement_date"]) for r in b["rules"]]
         assert [r["value"] for r in a["rules"]] == pytest.approx([r["value"] for r in b["rules"]])
         assert a["verdict"] == b["verdict"]
+
+
+def test_reference_record_against_the_demo_cdm(capsys, monkeypatch, tmp_path):
+    """The README's demo: the reference record's rules, the CSV CDM in corpora/omop-demo, stdin input."""
+    import io
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "corpora" / "examples" / "NCT06852573.criteria.txt").read_text(encoding="utf-8")
+    result = criteria_nlp.extract(text, doc_id="NCT06852573.criteria")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(json.dumps(result).encode("utf-8"))))
+    code, lines, err = _match(capsys, "-", "--cdm", root / "corpora" / "omop-demo", "--index-date", "2025-03-01")
+    assert code == 0, err
+    assert [(r["person_id"], r["verdict"]) for r in lines] == [
+        (1, "passes"), (2, "passes"), (3, "fails"), (4, "unknown"), (5, "fails"), (6, "unknown")]
+    rules = {(r["person_id"], x["rule"]): x for r in lines for x in r["rules"]}
+    assert (rules[(3, "inc-8.1.r1")]["verdict"], rules[(3, "inc-8.1.r1")]["value"]) == ("not_met", 72.0)
+    assert rules[(2, "inc-8.1.r1")]["value"] == 95.0 and rules[(2, "inc-8.3.r1")]["value"] == 28.0
+    assert rules[(4, "inc-8.1.r1")]["reason"] == "no_measurement_in_window"
+    assert rules[(5, "inc-5.r1")]["value"] == 75
+    assert rules[(6, "inc-9.2.r1")]["reason"] == "no_range_high"
+    assert rules[(1, "inc-6.r1")]["reason"] == "no_loinc_code"  # life expectancy: not evaluated
