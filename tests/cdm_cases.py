@@ -2,11 +2,14 @@
 against (real ``extract`` output of the criteria below). Concept ids are made up: the code must
 find everything through the vocabulary rows written here.
 
-Used by tests/test_match.py and tests/test_export.py.
+Used by tests/test_match.py and tests/test_export.py, which import the fixtures at the end.
 """
 from __future__ import annotations
 
 import datetime as dt
+import json
+
+import pytest
 
 CRITERIA = """Inclusion Criteria:
 1. Hemoglobin >= 10 g/dL within 7 days prior to enrollment
@@ -110,3 +113,23 @@ def cdm_tables() -> dict[str, list[dict]]:
                          "measurement_concept_id": LOINC["hb"][0], "measurement_date": _before(5),
                          "value_as_number": 14.0, "unit_concept_id": UCUM["g/dL"]})
     return {"concept": concepts, "concept_ancestor": ancestors, "person": persons, "measurement": measurements}
+
+
+@pytest.fixture(scope="module")
+def result_file(tmp_path_factory):
+    """The trial's rules: real ``extract`` output of CRITERIA, as a JSON file."""
+    import criteria_nlp
+
+    path = tmp_path_factory.mktemp("rules") / "cases.json"
+    path.write_text(json.dumps(criteria_nlp.extract(CRITERIA, doc_id=TRIAL)), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def duck_cdm(tmp_path_factory):
+    """The case CDM as a DuckDB file."""
+    from criteria_nlp.omop.cdm import build_duckdb
+
+    path = tmp_path_factory.mktemp("cdm") / "cases.duckdb"
+    build_duckdb(path, cdm_tables())
+    return str(path)

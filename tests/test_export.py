@@ -19,27 +19,14 @@ sqlglot = pytest.importorskip("sqlglot")
 
 import criteria_nlp  # noqa: E402
 from criteria_nlp.cli import main  # noqa: E402
-from criteria_nlp.omop.cdm import build_duckdb, build_postgres  # noqa: E402
+from criteria_nlp.omop.cdm import build_postgres  # noqa: E402
 
-from cdm_cases import CASES, CRITERIA, EXPECTED, INDEX_DATE, LOINC, TRIAL, UCUM, cdm_tables  # noqa: E402
+from cdm_cases import CASES, EXPECTED, INDEX_DATE, LOINC, UCUM, cdm_tables  # noqa: E402
+from cdm_cases import duck_cdm, result_file  # noqa: E402,F401  (fixtures)
 from test_postgres import pg_server  # noqa: E402,F401
 
 REFERENCE = Path(__file__).resolve().parent.parent / "corpora" / "examples" / "NCT06852573.criteria.txt"
 VERDICT_OF_ALLOWED = {1: "passes", 0: "fails", None: "unknown"}
-
-
-@pytest.fixture(scope="module")
-def result_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("rules") / "cases.json"
-    path.write_text(json.dumps(criteria_nlp.extract(CRITERIA, doc_id=TRIAL)), encoding="utf-8")
-    return path
-
-
-@pytest.fixture(scope="module")
-def duck_cdm(tmp_path_factory):
-    path = tmp_path_factory.mktemp("cdm") / "cases.duckdb"
-    build_duckdb(path, cdm_tables())
-    return str(path)
 
 
 def _export(capsys, *args) -> tuple[int, str, str]:

@@ -21,21 +21,8 @@ from criteria_nlp.cli import main  # noqa: E402
 from criteria_nlp.omop.cdm import build_duckdb, build_postgres  # noqa: E402
 
 from cdm_cases import CASES, CRITERIA, EXPECTED, INDEX_DATE, TRIAL, cdm_tables  # noqa: E402
+from cdm_cases import duck_cdm, result_file  # noqa: E402,F401  (fixtures)
 from test_postgres import pg_server  # noqa: E402,F401  (the throw-away PostgreSQL server fixture)
-
-
-@pytest.fixture(scope="module")
-def result_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("rules") / "cases.json"
-    path.write_text(json.dumps(criteria_nlp.extract(CRITERIA, doc_id=TRIAL)), encoding="utf-8")
-    return path
-
-
-@pytest.fixture(scope="module")
-def duck_cdm(tmp_path_factory):
-    path = tmp_path_factory.mktemp("cdm") / "cases.duckdb"
-    build_duckdb(path, cdm_tables())
-    return str(path)
 
 
 def _match(capsys, *args) -> tuple[int, list[dict], str]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from .conversions import UnitFactor
 from .errors import OmopError, require
-from .results import CriterionPlan, Logic, LogicNode, Threshold, TrialPlan, rule_ids
+from .results import CriterionPlan, Logic, Threshold, TrialPlan, rule_ids
 
 CORE_SQL = Path(__file__).resolve().parent / "match_core.sql"
 SOURCE_DIALECT = "duckdb"
@@ -221,4 +221,4 @@ def _or(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else f"GREATEST({', '.join(parts)})"
 
 
-__all__ = ["DIALECTS", "IndexSpec", "BuiltQuery", "build_query", "evaluated_criteria", "leaf_sql", "LogicNode"]
+__all__ = ["DIALECTS", "IndexSpec", "BuiltQuery", "build_query", "evaluated_criteria", "leaf_sql"]

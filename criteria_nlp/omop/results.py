@@ -59,12 +59,6 @@ class Bounds:
         return Bounds(_nudge(self.low, not self.low_strict, -1), self.low_strict,
                       _nudge(self.high, not self.high_strict, +1), self.high_strict)
 
-    def holds(self, x: float) -> bool:
-        b = self.tolerant()
-        if b.low is not None and not (x > b.low if b.low_strict else x >= b.low):
-            return False
-        return b.high is None or (x < b.high if b.high_strict else x <= b.high)
-
 
 @dataclass(frozen=True)
 class Threshold:
