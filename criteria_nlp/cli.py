@@ -1,4 +1,4 @@
-"""Command-line interface: ``criteria-nlp extract`` and ``criteria-nlp evaluate``."""
+"""Command-line interface: ``criteria-nlp extract``, ``evaluate``, ``match`` and ``export``."""
 from __future__ import annotations
 
 import argparse
@@ -14,6 +14,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .io.command import add_extract_parser
 
     add_extract_parser(sub)
+    from .omop.command import add_export_parser, add_match_parser
+
+    add_match_parser(sub)
+    add_export_parser(sub)
     try:
         from .evaluation.command import add_evaluate_parser
     except ImportError:  # evaluation harness not installed in this build

@@ -1,0 +1,130 @@
+"""Connections to an OMOP CDM: a DuckDB file (embedded) or a PostgreSQL DSN.
+
+Every statement is written in the DuckDB dialect, transpiled to the server's dialect by sqlglot
+and run with bound parameters.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from .errors import OmopError, require
+from .query import SOURCE_DIALECT, BuiltQuery, qualify
+
+FETCH_ROWS = 5000
+
+
+@dataclass
+class Cdm:
+    connection: Any
+    dialect: str  # "duckdb" | "postgres"
+    schema: str | None
+
+    def execute(self, built: BuiltQuery) -> tuple[list[str], Iterator[tuple]]:
+        """Run a built query: the column names, and the rows as tuples, fetched in batches."""
+        cur = self._cursor(built.sql(self.dialect), built.params)
+        names = [d[0] for d in cur.description]
+
+        def rows() -> Iterator[tuple]:
+            while True:
+                batch = cur.fetchmany(FETCH_ROWS)
+                if not batch:
+                    return
+                yield from batch
+        return names, rows()
+
+    def select(self, sql: str, params: list[Any] | None = None) -> list[tuple]:
+        """A small statement in the DuckDB dialect, CDM tables qualified with the schema."""
+        sqlglot = require("sqlglot")
+        expression = sqlglot.parse_one(sql, read=SOURCE_DIALECT)
+        qualify(expression, self.schema)
+        return self._cursor(expression.sql(dialect=self.dialect), params or []).fetchall()
+
+    def has_table(self, name: str) -> bool:
+        rows = self.select(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = ? "
+            "AND table_schema = COALESCE(?, current_schema())", [name, self.schema])
+        return bool(rows and rows[0][0])
+
+    def _cursor(self, sql: str, params: list[Any]):
+        try:
+            if self.dialect == "duckdb":
+                return self.connection.execute(sql, params)
+            cur = self.connection.cursor()
+            cur.execute(sql, params)
+            return cur
+        except Exception as e:  # the driver's error types differ; report one line
+            if self.dialect == "postgres":
+                self.connection.rollback()
+            first = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
+            raise OmopError(f"the CDM database refused a query: {first[:300]}") from None
+
+
+@contextmanager
+def connect(cdm: str, schema: str | None = None) -> Iterator[Cdm]:
+    """A read-only connection to ``cdm``: a DuckDB file, a ``postgresql://`` DSN, or a directory of
+    CSV files (one per table, see :mod:`.cdm`) loaded into an in-memory DuckDB."""
+    if cdm.startswith(("postgresql://", "postgres://")):
+        psycopg = require("psycopg")
+        try:
+            conn = psycopg.connect(cdm, connect_timeout=10)
+        except psycopg.Error as e:
+            raise OmopError(f"cannot connect to the CDM database: {str(e).strip().splitlines()[0][:200]}") from None
+        conn.read_only = True
+        dialect = "postgres"
+    elif Path(cdm).is_dir():  # CSV files in text form (corpora/omop-demo): an in-memory DuckDB
+        from .cdm import load_duckdb
+
+        conn = load_duckdb(":memory:", cdm)
+        dialect = "duckdb"
+    else:
+        duckdb = require("duckdb")
+        if not Path(cdm).is_file():
+            raise OmopError(f"{cdm}: no such DuckDB file (give a DuckDB database file or a postgresql:// DSN)")
+        try:
+            conn = duckdb.connect(cdm, read_only=True)
+        except duckdb.Error as e:
+            raise OmopError(f"{cdm}: not a readable DuckDB database ({str(e).splitlines()[0][:200]})") from None
+        dialect = "duckdb"
+    try:
+        db = Cdm(conn, dialect, schema)
+        missing = [t for t in ("person", "measurement", "concept") if not db.has_table(t)]
+        if missing:
+            where = f"schema {schema}" if schema else "the default schema"
+            raise OmopError(f"the CDM has no {', '.join(missing)} table in {where} (see --cdm-schema)")
+        yield db
+    finally:
+        conn.close()
+
+
+def measured_units(db: Cdm, loinc_codes: list[str], has_ancestor: bool) -> dict[str, list[str]]:
+    """``LOINC code -> UCUM codes`` of the units in which the CDM holds measurements of that
+    concept (or of its descendants)."""
+    if not loinc_codes:
+        return {}
+    marks = ", ".join("?" for _ in loinc_codes)
+    concepts = (f"SELECT concept_code AS loinc, concept_id FROM concept "
+                f"WHERE vocabulary_id = 'LOINC' AND concept_code IN ({marks})")
+    if has_ancestor:
+        concepts += (f" UNION SELECT c.concept_code, ca.descendant_concept_id FROM concept_ancestor AS ca "
+                     f"JOIN concept AS c ON c.concept_id = ca.ancestor_concept_id "
+                     f"WHERE c.vocabulary_id = 'LOINC' AND c.concept_code IN ({marks})")
+    sql = (f"SELECT DISTINCT rc.loinc, u.concept_code FROM measurement AS m "
+           f"JOIN ({concepts}) AS rc ON rc.concept_id = m.measurement_concept_id "
+           f"JOIN concept AS u ON u.concept_id = m.unit_concept_id AND u.vocabulary_id = 'UCUM'")
+    out: dict[str, list[str]] = {}
+    for loinc, unit in db.select(sql, list(loinc_codes) * (2 if has_ancestor else 1)):
+        out.setdefault(str(loinc), []).append(str(unit))
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def concepts_by_code(db: Cdm, vocabulary: str, codes: list[str]) -> dict[str, tuple[int, str]]:
+    """``code -> (concept_id, concept_name)`` for the codes found in ``vocabulary``."""
+    if not codes:
+        return {}
+    marks = ", ".join("?" for _ in codes)
+    rows = db.select(f"SELECT concept_code, concept_id, concept_name FROM concept "
+                     f"WHERE vocabulary_id = ? AND concept_code IN ({marks})", [vocabulary, *codes])
+    return {str(code): (int(cid), str(name)) for code, cid, name in rows}

@@ -1,0 +1,87 @@
+"""The ``export`` runner: every trial of the results as Circe JSON, SQL or FHIR."""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from contextlib import ExitStack
+from typing import IO
+
+from .circe import Concept, Vocabulary, export_circe
+from .command import UsageError, write_json
+from .conversions import common_units_by_loinc, unit_factors
+from .errors import OmopError, require
+from .fhir import export_fhir
+from .query import IndexSpec, build_query
+from .results import TrialPlan, read_plans
+
+
+def export_all(args: argparse.Namespace, out: IO[str]) -> int:
+    """Write every trial of ``args.results`` in ``args.to``; returns the number of failed records."""
+    if args.to == "sql" and args.index_date is None and args.index_table is None:
+        raise UsageError("--to sql needs --index-date or --index-table")
+    failed = 0
+    plans: list[TrialPlan] = []
+    for plan in read_plans(args.results, args.lookback_days):
+        if isinstance(plan, OmopError):
+            print(f"criteria-nlp: {plan}", file=sys.stderr)
+            failed += 1
+        else:
+            plans.append(plan)
+    with ExitStack() as stack:
+        db = None
+        if args.cdm and args.to in ("circe", "sql"):
+            from .database import connect
+
+            db = stack.enter_context(connect(args.cdm, args.cdm_schema))
+        for plan in plans:
+            if args.to == "circe":
+                result = export_circe(plan, _vocabulary(plan, db))
+                for w in result.warnings:
+                    print(f"criteria-nlp: warning: {plan.trial}: {w}", file=sys.stderr)
+                write_json(out, result.expression, many=len(plans) > 1)
+            elif args.to == "fhir":
+                write_json(out, validated_fhir(export_fhir(plan)), many=len(plans) > 1)
+            else:
+                out.write(export_sql(plan, args, db))
+    return failed
+
+
+def export_sql(plan: TrialPlan, args: argparse.Namespace, db) -> str:
+    from .database import measured_units
+
+    loincs = sorted({t.loinc for t in plan.thresholds if t.kind == "measurement" and t.loinc})
+    has_ancestor = db.has_table("concept_ancestor") if db else True
+    units = measured_units(db, loincs, has_ancestor) if db else common_units_by_loinc(loincs)
+    index = IndexSpec(date=args.index_date, table=args.index_table)
+    built = build_query(plan, unit_factors(plan.thresholds, units), index, cdm_schema=args.cdm_schema,
+                        has_ancestor=has_ancestor, literals=True)
+    label = re.sub(r"[^\w.\-]", "_", plan.trial)[:80]  # record text never reaches the SQL unescaped
+    return f"-- criteria-nlp match query, trial {label}\n{built.sql(args.dialect, pretty=True)};\n"
+
+
+def _vocabulary(plan: TrialPlan, db) -> Vocabulary:
+    loincs = sorted({t.loinc for t in plan.thresholds if t.kind == "measurement" and t.loinc})
+    if db is None:
+        return Vocabulary.unresolved(common_units_by_loinc(loincs))
+    from .database import concepts_by_code, measured_units
+
+    has_ancestor = db.has_table("concept_ancestor")
+    units = measured_units(db, loincs, has_ancestor)
+    found_loinc = concepts_by_code(db, "LOINC", loincs)
+    found_ucum = concepts_by_code(db, "UCUM", sorted({u for codes in units.values() for u in codes}))
+    return Vocabulary(
+        loinc={c: Concept(found_loinc[c][0], c, found_loinc[c][1], "LOINC") if c in found_loinc
+               else Concept(0, c, c, "LOINC") for c in loincs},
+        ucum={u: Concept(cid, u, name, "UCUM") for u, (cid, name) in found_ucum.items()},
+        units=units, resolved=True)
+
+
+def validated_fhir(resource: dict) -> dict:
+    """The resource after validation by fhir.resources' R5 EvidenceVariable model."""
+    module = require("fhir.resources.evidencevariable")
+    try:
+        module.EvidenceVariable.model_validate(resource)
+    except Exception as e:  # pydantic.ValidationError
+        raise OmopError(f"the FHIR export does not validate: {str(e).splitlines()[0][:200]}") from None
+    return resource

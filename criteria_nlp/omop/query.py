@@ -1,0 +1,224 @@
+"""The match query: one set-based SQL statement per trial, written once and transpiled per dialect.
+
+The fixed part lives in ``match_core.sql``. In front of it go three CTEs built from the trial plan
+-- ``rule_spec``, ``unit_factor`` and ``index_person`` -- whose values are bound parameters (``match``)
+or SQL literals (``export --to sql``); no text of a record is ever spliced into the SQL. After it
+goes the SELECT that pivots the evaluated rules to one row per person, applies each criterion's
+logic in SQL three-valued logic (1 = holds, 0 = does not, NULL = unknown) and gives the person's
+``allowed`` value (1 passes, 0 fails, NULL unknown).
+
+Result columns: ``person_id``, ``index_date``, ``allowed``, then per rule key ``k``: ``v_k``
+(1/0/NULL, the rule's threshold before negation), ``x_k`` (value in the rule's unit, or the
+multiple of ULN/LLN, or the age), ``d_k`` (measurement date), ``r_k`` (reason code or NULL).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .conversions import UnitFactor
+from .errors import OmopError, require
+from .results import CriterionPlan, Logic, Threshold, TrialPlan, rule_ids
+
+CORE_SQL = Path(__file__).resolve().parent / "match_core.sql"
+SOURCE_DIALECT = "duckdb"
+DIALECTS = ("duckdb", "postgres", "spark", "bigquery", "tsql")
+CDM_TABLES = ("person", "measurement", "concept", "concept_ancestor")
+
+RULE_SPEC_COLUMNS = (
+    ("rule_key", "INT"), ("kind", "VARCHAR"), ("loinc", "VARCHAR"), ("lo", "DOUBLE"),
+    ("lo_strict", "INT"), ("hi", "DOUBLE"), ("hi_strict", "INT"), ("ratio", "VARCHAR"),
+    ("unitless_ok", "INT"), ("win_lo", "INT"), ("win_hi", "INT"), ("age_unit", "VARCHAR"),
+)
+UNIT_FACTOR_COLUMNS = (("rule_key", "INT"), ("ucum", "VARCHAR"), ("factor", "DOUBLE"), ("shift", "DOUBLE"))
+_IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62}){0,2}$")
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """Whose index date: one date for every person in ``person``, or a table
+    ``(person_id, index_date)`` naming the persons and their dates."""
+
+    date: dt.date | None = None
+    table: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.date is None) == (self.table is None):
+            raise OmopError("give exactly one of --index-date and --index-table")
+        if self.table is not None and not _IDENT_RE.match(self.table):
+            raise OmopError(f"--index-table must be a table name such as schema.table, not {self.table[:60]!r}")
+
+
+@dataclass
+class BuiltQuery:
+    """The AST plus the parameter values in placeholder order (empty when rendered as literals)."""
+
+    expression: Any
+    params: list[Any] = field(default_factory=list)
+
+    def sql(self, dialect: str, pretty: bool = False) -> str:
+        return self.expression.sql(dialect=dialect, pretty=pretty)
+
+
+class _Values:
+    """Makes value nodes: placeholders collecting parameters, or literals."""
+
+    def __init__(self, literals: bool) -> None:
+        self.literals = literals
+        self.params: list[Any] = []
+
+    def __call__(self, value: Any, sql_type: str):
+        exp = require("sqlglot").exp
+        if self.literals or value is None:
+            node = exp.null() if value is None else exp.convert(value)
+        else:
+            self.params.append(value)
+            node = exp.Placeholder()
+        return exp.Cast(this=node, to=exp.DataType.build(sql_type))
+
+
+def build_query(plan: TrialPlan, factors: list[UnitFactor], index: IndexSpec, *,
+                cdm_schema: str | None = None, has_ancestor: bool = True,
+                literals: bool = False) -> BuiltQuery:
+    """The whole match query for one trial."""
+    sqlglot = require("sqlglot")
+    exp = sqlglot.exp
+    if cdm_schema is not None and not _IDENT_RE.match(cdm_schema):
+        raise OmopError(f"--cdm-schema must be a schema name, not {cdm_schema[:60]!r}")
+    values = _Values(literals)
+    executable = [t for t in plan.thresholds if t.kind is not None]
+
+    spec_rows = [_spec_row(t) for t in executable] or [_dummy_row(RULE_SPEC_COLUMNS)]
+    factor_rows = [(f.rule_key, f.source_unit, f.factor, f.offset) for f in factors] or [
+        _dummy_row(UNIT_FACTOR_COLUMNS)]
+    core = sqlglot.parse_one(CORE_SQL.read_text(encoding="utf-8"), read=SOURCE_DIALECT)
+    with_ = core.args["with"] if "with" in core.args else core.args["with_"]
+    ctes = [
+        _values_cte("rule_spec", RULE_SPEC_COLUMNS, spec_rows, values),
+        _values_cte("unit_factor", UNIT_FACTOR_COLUMNS, factor_rows, values),
+        exp.CTE(this=_index_select(index, values), alias=exp.TableAlias(this=exp.to_identifier("index_person"))),
+    ]
+    if not has_ancestor:
+        for cte in with_.expressions:
+            if cte.alias == "rule_descendant":
+                cte.set("this", sqlglot.parse_one(
+                    "SELECT rule_key, concept_id FROM rule_concept WHERE 1 = 0", read=SOURCE_DIALECT))
+    with_.set("expressions", ctes + list(with_.expressions))
+    final = sqlglot.parse_one(_final_select(plan), read=SOURCE_DIALECT)
+    final.set("with" if "with" in core.args else "with_", with_)
+    return BuiltQuery(qualify(final, cdm_schema), values.params)
+
+
+def qualify(expression: Any, schema: str | None) -> Any:
+    """Put the CDM tables of ``expression`` in ``schema`` (in place)."""
+    if schema:
+        exp = require("sqlglot").exp
+        for table in expression.find_all(exp.Table):
+            if table.name in CDM_TABLES and not table.args.get("db"):
+                table.set("db", exp.to_identifier(schema))
+    return expression
+
+
+def _spec_row(t: Threshold) -> tuple:
+    b = t.bounds.tolerant()
+    return (t.key, t.kind, t.loinc, b.low, int(b.low_strict), b.high, int(b.high_strict),
+            t.relative_to, int(t.unit is None and t.relative_to is None), t.window.start_days,
+            t.window.end_days, t.unit if t.kind == "age" else None)
+
+
+def _dummy_row(columns) -> tuple:
+    return tuple(-1 if name == "rule_key" else None for name, _ in columns)
+
+
+def _values_cte(name: str, columns, rows, values: _Values):
+    exp = require("sqlglot").exp
+    tuples = [exp.Tuple(expressions=[values(v, typ) for v, (_, typ) in zip(row, columns)]) for row in rows]
+    alias = exp.TableAlias(this=exp.to_identifier("t"), columns=[exp.to_identifier(c) for c, _ in columns])
+    body = exp.select(*[exp.column(c, table="t") for c, _ in columns]).from_(
+        exp.Values(expressions=tuples, alias=alias))
+    return exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(name)))
+
+
+def _index_select(index: IndexSpec, values: _Values):
+    exp = require("sqlglot").exp
+    if index.date is not None:
+        date = values(index.date.isoformat(), "DATE")
+        return exp.select(exp.column("person_id"), exp.alias_(date, "index_date")).from_("person")
+    table = exp.to_table(index.table)
+    return exp.select(exp.column("person_id", table="ix"),
+                      exp.alias_(exp.Cast(this=exp.column("index_date", table="ix"),
+                                          to=exp.DataType.build("DATE")), "index_date")
+                      ).from_(exp.alias_(table, "ix", table=True))
+
+
+# ------------------------------------------------------------------------------ logic in SQL
+# Kleene's three-valued logic as numbers: 1 holds, 0 does not, 0.5 unknown; AND is LEAST, OR is
+# GREATEST, NOT is 1 - x. No expression is repeated, whatever the depth of the logic. The
+# generated SQL below contains only rule keys (integers) and fixed words: no record text.
+UNKNOWN = "0.5"
+
+
+def _final_select(plan: TrialPlan) -> str:
+    pivot = ["ip.person_id", "ip.index_date"]
+    for t in plan.thresholds:
+        if t.kind is None:
+            continue
+        k = t.key
+        for col, src in (("v", "verdict"), ("x", "value"), ("d", "measurement_date"), ("r", "reason")):
+            pivot.append(f"MAX(CASE WHEN e.rule_key = {k} THEN e.{src} END) AS {col}_{k}")
+    allows = [_criterion_allows(c, plan) for c in evaluated_criteria(plan)]
+    allowed = f"CAST(NULLIF({_and(allows)}, {UNKNOWN}) AS INT)" if allows else "1"
+    return (f"SELECT pv.*, {allowed} AS allowed FROM (SELECT {', '.join(pivot)} FROM index_person AS ip "
+            "LEFT JOIN evaluated AS e ON e.person_id = ip.person_id "
+            "GROUP BY ip.person_id, ip.index_date) AS pv ORDER BY pv.person_id")
+
+
+def evaluated_criteria(plan: TrialPlan) -> list[CriterionPlan]:
+    """Criteria with at least one rule that can be evaluated; the others are not counted."""
+    return [c for c in plan.criteria
+            if any(plan.threshold(r).kind is not None for r in rule_ids(c.default_logic) + rule_ids(c.population_logic))]
+
+
+def _criterion_allows(c: CriterionPlan, plan: TrialPlan) -> str:
+    default = _logic_sql(c.default_logic, plan) if c.default_logic is not None else "1"
+    if c.population_logic is None:
+        holds = default
+    else:  # (not member AND default) OR (member AND population), membership unknown:
+        # the two agree -> their value, else unknown
+        pop = _logic_sql(c.population_logic, plan)
+        holds = f"GREATEST(LEAST({default}, {pop}), LEAST({UNKNOWN}, GREATEST({default}, {pop})))"
+    return holds if c.section == "inclusion" else f"(1 - {holds})"
+
+
+def _logic_sql(logic: Logic, plan: TrialPlan) -> str:
+    if isinstance(logic, str):
+        return leaf_sql(plan.threshold(logic))
+    parts = [_logic_sql(a, plan) for a in logic.args]
+    return _and(parts) if logic.op == "and" else _or(parts)
+
+
+def leaf_sql(t: Threshold) -> str:
+    """A rule's value in its criterion's logic: negation applied, and an exception the data cannot
+    check makes the rule unknown unless it already decides (met for inclusion, unmet for exclusion)."""
+    if t.kind is None:
+        return UNKNOWN
+    v = f"COALESCE(pv.v_{t.key}, {UNKNOWN})"
+    if t.negated:
+        v = f"(1 - {v})"
+    if t.exception:
+        v = f"GREATEST({v}, {UNKNOWN})" if t.section == "inclusion" else f"LEAST({v}, {UNKNOWN})"
+    return v
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else f"LEAST({', '.join(parts)})"
+
+
+def _or(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else f"GREATEST({', '.join(parts)})"
+
+
+__all__ = ["DIALECTS", "IndexSpec", "BuiltQuery", "build_query", "evaluated_criteria", "leaf_sql"]

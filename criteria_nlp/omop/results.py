@@ -1,0 +1,343 @@
+"""Read ``criteria-nlp extract`` output and turn each result into a typed :class:`TrialPlan`.
+
+Rule dicts are read tolerantly: only the keys this module needs are looked at, so fields added
+to the output contract later (``unit_inferred``, ...) pass through unnoticed. A result file is a
+JSON document (one result, or a list of results) or JSON Lines (one result per line).
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Literal, Union
+
+from .errors import OmopError
+
+#: Largest result file read as one JSON document, and longest JSONL line.
+MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+MAX_LINE_BYTES = 16 * 1024 * 1024
+
+#: Days before the index date searched for a measurement when a rule has no window of its own.
+DEFAULT_LOOKBACK_DAYS = 90
+
+AGE_VARIABLE = "age"
+#: Units an age rule can be evaluated in (completed years, completed months).
+AGE_UNITS = ("a", "mo")
+#: Temporal relations that bound the measurement date: (sign of start, sign of end).
+WINDOW_RELATIONS = {"before": (-1, 0), "within": (-1, 0), "after": (0, 1)}
+#: Relative tolerance of a bound: a converted 8 g/dL is 80 g/L, not 79.99999999.
+BOUND_TOLERANCE = 1e-9
+
+_LOINC_RE = re.compile(r"^\d{1,7}-\d$")
+_RULE_ID_RE = re.compile(r"^[\w.\-]{1,200}$")
+
+Kind = Literal["measurement", "age"]
+
+
+@dataclass(frozen=True)
+class Window:
+    """Measurement dates allowed, in days relative to the index date (negative = before)."""
+
+    start_days: int
+    end_days: int
+    from_rule: bool  # True: the rule's temporal condition; False: the default look-back
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The threshold as an interval; ``None`` = unbounded on that side."""
+
+    low: float | None
+    low_strict: bool
+    high: float | None
+    high_strict: bool
+
+    def tolerant(self) -> "Bounds":
+        """Bounds widened (inclusive) or narrowed (strict) by a relative tolerance."""
+        return Bounds(_nudge(self.low, not self.low_strict, -1), self.low_strict,
+                      _nudge(self.high, not self.high_strict, +1), self.high_strict)
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """One rule of a trial, ready to be evaluated (or with the reason it cannot be)."""
+
+    key: int  # position in the trial: names the rule's columns in the SQL
+    rule_id: str
+    criterion_id: str
+    section: str
+    text: str
+    variable_name: str | None
+    loinc: str | None
+    kind: Kind | None  # None: not executable, see ``not_executable``
+    not_executable: str | None
+    comparator: str
+    value: float
+    value_high: float | None
+    bounds: Bounds
+    unit: str | None
+    relative_to: str | None
+    negated: bool
+    window: Window
+    population: bool  # under a population condition ("for subjects with Gilbert's syndrome")
+    exception: bool  # under an exception condition ("unless ...")
+
+
+@dataclass(frozen=True)
+class LogicNode:
+    op: Literal["and", "or"]
+    args: tuple["Logic", ...]
+
+
+Logic = Union[str, LogicNode]  # a rule id or a node
+
+
+@dataclass(frozen=True)
+class CriterionPlan:
+    """A criterion's rules as logic: the default rules, and those that hold only for a population
+    the data cannot identify (``None`` when there are none)."""
+
+    id: str
+    section: str
+    default_logic: Logic | None
+    population_logic: Logic | None
+
+
+@dataclass(frozen=True)
+class TrialPlan:
+    trial: str
+    thresholds: tuple[Threshold, ...]
+    criteria: tuple[CriterionPlan, ...]
+
+    def threshold(self, rule_id: str) -> Threshold:
+        return next(t for t in self.thresholds if t.rule_id == rule_id)
+
+
+# ------------------------------------------------------------------------------ reading files
+
+
+def read_results(path: str) -> Iterator[dict[str, Any] | OmopError]:
+    """The results in ``path`` (``-`` = stdin); an unreadable record is yielded as an
+    :class:`OmopError` so that the others are still read."""
+    import sys
+
+    try:
+        fh = sys.stdin.buffer if path == "-" else open(path, "rb")
+    except OSError as e:
+        raise OmopError(f"cannot read {path}: {e.strerror}") from None
+    with fh:
+        head = fh.read(MAX_DOCUMENT_BYTES + 1)
+        if path.endswith((".jsonl", ".ndjson")) or _looks_like_lines(head):
+            yield from _read_lines(path, head, fh)
+            return
+        if len(head) > MAX_DOCUMENT_BYTES:
+            raise OmopError(f"{path}: larger than {MAX_DOCUMENT_BYTES // 2**20} MB; give it as JSON Lines")
+        try:
+            data = json.loads(head.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise OmopError(f"{path}: not a JSON document ({e.__class__.__name__})") from None
+        for i, item in enumerate(data if isinstance(data, list) else [data]):
+            yield _checked(item, f"{path}[{i}]")
+
+
+def _looks_like_lines(head: bytes) -> bool:
+    first, _, rest = head.strip().partition(b"\n")
+    return bool(rest.strip()) and first.startswith(b"{") and first.endswith(b"}")
+
+
+def _read_lines(path: str, head: bytes, fh) -> Iterator[dict[str, Any] | OmopError]:
+    buf = head
+    lineno = 0
+    while True:
+        nl = buf.find(b"\n")
+        if nl < 0:
+            more = fh.read(MAX_LINE_BYTES)
+            if more:
+                if len(buf) > MAX_LINE_BYTES:
+                    yield OmopError(f"{path}:{lineno + 1}: line longer than {MAX_LINE_BYTES // 2**20} MB")
+                    return
+                buf += more
+                continue
+            line, buf = buf, b""
+        else:
+            line, buf = buf[:nl], buf[nl + 1:]
+        lineno += 1
+        if line.strip():
+            try:
+                yield _checked(json.loads(line.decode("utf-8")), f"{path}:{lineno}")
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                yield OmopError(f"{path}:{lineno}: not a JSON line")
+        if not buf and nl < 0:
+            return
+
+
+def _checked(item: Any, where: str) -> dict[str, Any] | OmopError:
+    if not isinstance(item, dict) or not isinstance(item.get("criteria"), list):
+        if isinstance(item, dict) and item.get("error"):
+            return OmopError(f"{where}: an error record of extract ({str(item['error'])[:200]})")
+        return OmopError(f"{where}: not a result of criteria-nlp extract (no 'criteria' list)")
+    return item
+
+
+# ------------------------------------------------------------------------------ planning
+
+
+def trial_id(result: dict[str, Any]) -> str:
+    source = result.get("source") if isinstance(result.get("source"), dict) else {}
+    return str(source.get("id") or source.get("path") or "trial")
+
+
+def plan_trial(result: dict[str, Any], lookback_days: int = DEFAULT_LOOKBACK_DAYS) -> TrialPlan:
+    """The executable plan of one extraction result (raises :class:`OmopError` when malformed)."""
+    thresholds: list[Threshold] = []
+    criteria: list[CriterionPlan] = []
+    try:
+        for crit in result["criteria"]:
+            section = "exclusion" if crit.get("section") == "exclusion" else "inclusion"
+            ids = []
+            for rule in crit.get("rules") or []:
+                t = _threshold(len(thresholds), rule, str(crit["id"]), section, lookback_days)
+                thresholds.append(t)
+                ids.append(t.rule_id)
+            if not ids:
+                continue
+            logic = _parse_logic(crit.get("logic"), set(ids)) or LogicNode("and", tuple(ids))
+            population = {t.rule_id for t in thresholds[-len(ids):] if t.population}
+            criteria.append(CriterionPlan(
+                id=str(crit["id"]), section=section,
+                default_logic=_prune(logic, lambda r: r not in population),
+                population_logic=_prune(logic, lambda r: r in population) if population else None,
+            ))
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise OmopError(f"{trial_id(result)}: malformed rule ({e.__class__.__name__}: {e})") from None
+    return TrialPlan(trial_id(result), tuple(thresholds), tuple(criteria))
+
+
+def _threshold(key: int, rule: dict[str, Any], criterion: str, section: str, lookback: int) -> Threshold:
+    rule_id = str(rule["id"])
+    if not _RULE_ID_RE.match(rule_id):
+        raise ValueError(f"rule id {rule_id[:40]!r}")
+    variable = rule.get("variable") or {}
+    code = variable.get("code") or {}
+    loinc = code.get("code") if code.get("system") == "http://loinc.org" else None
+    if loinc is not None and not _LOINC_RE.match(str(loinc)):
+        loinc = None
+    name = variable.get("name")
+    comparator = str(rule["comparator"])
+    value = float(rule["value"])
+    high = rule.get("value_high")
+    high = None if high is None else float(high)
+    inclusive = rule.get("inclusive") or {}
+    bounds = comparator_bounds(comparator, value, high, bool(inclusive.get("low", True)),
+                               bool(inclusive.get("high", True)))
+    conditions = [c for c in rule.get("conditions") or [] if isinstance(c, dict)]
+    unit = rule.get("unit")
+    relative_to = rule.get("relative_to")
+    kind: Kind | None = "age" if name == AGE_VARIABLE else "measurement"
+    reason = None
+    if kind == "age" and (unit not in AGE_UNITS or relative_to):
+        kind, reason = None, "age_unit_not_supported"
+    elif kind == "measurement" and loinc is None:
+        kind, reason = None, "no_loinc_code"
+    elif bounds is None or not all(math.isfinite(x) for x in (value, high or 0.0)):
+        kind, reason = None, "comparator_not_supported"
+    return Threshold(
+        key=key, rule_id=rule_id, criterion_id=criterion, section=section,
+        text=str(rule.get("text") or ""), variable_name=name, loinc=loinc, kind=kind,
+        not_executable=reason, comparator=comparator, value=value, value_high=high,
+        bounds=bounds or Bounds(None, False, None, False), unit=unit, relative_to=relative_to,
+        negated=bool(rule.get("negated")), window=rule_window(conditions, lookback),
+        population=any(c.get("kind") == "population" for c in conditions),
+        exception=any(c.get("kind") == "exception" for c in conditions),
+    )
+
+
+def comparator_bounds(comparator: str, value: float, high: float | None,
+                      low_inclusive: bool = True, high_inclusive: bool = True) -> Bounds | None:
+    """The interval a comparator admits; None for an unknown comparator."""
+    if comparator == ">":
+        return Bounds(value, True, None, False)
+    if comparator == ">=":
+        return Bounds(value, False, None, False)
+    if comparator == "<":
+        return Bounds(None, False, value, True)
+    if comparator == "<=":
+        return Bounds(None, False, value, False)
+    if comparator == "=":
+        return Bounds(value, False, value, False)
+    if comparator == "between" and high is not None:
+        return Bounds(value, not low_inclusive, high, not high_inclusive)
+    return None
+
+
+def rule_window(conditions: list[dict[str, Any]], lookback_days: int) -> Window:
+    """The first temporal condition that bounds a date (before/within/after N units), in days
+    (rounded up); otherwise the look-back window ``[-lookback_days, 0]``."""
+    from criteria_nlp.quantities.units import convert
+
+    for cond in conditions:
+        signs = WINDOW_RELATIONS.get(cond.get("relation")) if cond.get("kind") == "temporal" else None
+        value, unit = cond.get("value"), cond.get("unit")
+        if signs is None or not isinstance(value, (int, float)) or not isinstance(unit, str):
+            continue
+        days = convert(float(value), unit, "d")
+        if days is None or not math.isfinite(days) or days < 0 or days > 365 * 200:
+            continue
+        n = math.ceil(days - 1e-9)
+        return Window(signs[0] * n, signs[1] * n, True)
+    return Window(-lookback_days, 0, False)
+
+
+def _nudge(x: float | None, widen: bool, direction: int) -> float | None:
+    if x is None:
+        return None
+    step = BOUND_TOLERANCE * max(1.0, abs(x))
+    return x + step * direction if widen else x - step * direction
+
+
+def _parse_logic(raw: Any, ids: set[str]) -> Logic | None:
+    if isinstance(raw, str):
+        return raw if raw in ids else None
+    if not isinstance(raw, dict) or raw.get("op") not in ("and", "or"):
+        return None
+    args = tuple(a for a in (_parse_logic(x, ids) for x in raw.get("args") or []) if a is not None)
+    return LogicNode(raw["op"], args) if args else None
+
+
+def _prune(logic: Logic, keep) -> Logic | None:
+    """The logic with the rule ids that ``keep`` rejects removed (empty nodes vanish)."""
+    if isinstance(logic, str):
+        return logic if keep(logic) else None
+    args = tuple(a for a in (_prune(x, keep) for x in logic.args) if a is not None)
+    if not args:
+        return None
+    return args[0] if len(args) == 1 else LogicNode(logic.op, args)
+
+
+def rule_ids(logic: Logic | None) -> list[str]:
+    if logic is None:
+        return []
+    if isinstance(logic, str):
+        return [logic]
+    return [r for a in logic.args for r in rule_ids(a)]
+
+
+def read_plans(paths: list[str], lookback_days: int) -> Iterator[TrialPlan | OmopError]:
+    """Plans of every result in ``paths``; a bad record is yielded as an error, the rest go on."""
+    for path in paths:
+        if path != "-" and not Path(path).is_file():
+            yield OmopError(f"{path}: no such file")
+            continue
+        try:
+            for item in read_results(path):
+                if isinstance(item, OmopError):
+                    yield item
+                    continue
+                try:
+                    yield plan_trial(item, lookback_days)
+                except OmopError as e:
+                    yield e
+        except OmopError as e:
+            yield e

@@ -1,0 +1,129 @@
+"""Benchmark ``criteria-nlp match``: N synthetic persons x 1 trial on DuckDB; prints persons/s.
+
+    python scripts/bench_match.py [--persons 100000] [--measurements-per-lab 2]
+
+The trial is the reference record (``corpora/examples/NCT06852573.criteria.txt``, 40 rules, run
+through ``extract`` first, not timed). The CDM is the demo vocabulary (``corpora/omop-demo``) with
+synthetic persons and measurements generated inside DuckDB (values spread around each lab's
+normal range, hemoglobin in g/L or g/dL, platelets in 10*9/L or /uL, reference ranges on the
+enzyme rows). Timed: (1) the one SQL query, rows fetched; (2) the whole match, verdict lines
+written to /dev/null. Both are printed as persons/s of wall time and of CPU time
+(the CPU figure is the steadier one on a shared machine).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# (LOINC, typical value, spread, unit code, alternative unit code, factor to the alternative, range_high)
+LABS = [
+    ("718-7", 125, 30, "g/L", "g/dL", 0.1, None), ("751-8", 3.5, 2.0, "10*9/L", None, None, None),
+    ("777-3", 220, 120, "10*9/L", "/uL", 1000, None), ("731-0", 1.5, 0.8, "10*9/L", None, None, None),
+    ("736-9", 25, 10, "%", None, None, None), ("2164-2", 80, 30, "mL/min", None, None, None),
+    ("2160-0", 85, 40, "umol/L", "mg/dL", 1 / 88.4, 110), ("1742-6", 35, 40, "U/L", None, None, 40),
+    ("1920-8", 30, 30, "U/L", None, None, 40), ("1975-2", 12, 10, "umol/L", None, None, 21),
+    ("6301-6", 1.0, 0.3, "{ratio}", None, None, 1.2), ("14979-9", 32, 8, "s", None, None, 38),
+    ("10230-1", 60, 10, "%", None, None, None), ("59408-5", 96, 3, "%", None, None, None),
+    ("8480-6", 130, 25, "mm[Hg]", None, None, None), ("8462-4", 80, 12, "mm[Hg]", None, None, None),
+    ("8636-3", 430, 30, "ms", None, None, None),
+]
+
+
+def build(path: Path, persons: int, per_lab: int, index_date: dt.date) -> int:
+    import duckdb
+
+    from criteria_nlp.omop.cdm import create_tables, insert_rows, read_csv_dir
+
+    tables = read_csv_dir(ROOT / "corpora" / "omop-demo")
+    con = duckdb.connect(str(path))
+    create_tables(con)
+    insert_rows(con, "concept", tables["concept"])
+    con.execute(f"""INSERT INTO person (person_id, gender_concept_id, year_of_birth, month_of_birth, day_of_birth,
+                    race_concept_id, ethnicity_concept_id)
+                    SELECT i, 0, 1940 + CAST(i % 70 AS INT), 1 + CAST(i % 12 AS INT), 1 + CAST(i % 28 AS INT), 0, 0
+                    FROM range(1, {persons + 1}) AS t(i)""")
+    con.execute("CREATE TEMP TABLE lab (loinc VARCHAR, typical DOUBLE, spread DOUBLE, unit VARCHAR, alt VARCHAR, "
+                "alt_factor DOUBLE, range_high DOUBLE)")
+    con.executemany("INSERT INTO lab VALUES (?, ?, ?, ?, ?, ?, ?)", LABS)
+    con.execute(f"""
+        INSERT INTO measurement (measurement_id, person_id, measurement_concept_id, measurement_date,
+                                 measurement_type_concept_id, value_as_number, unit_concept_id, range_high)
+        SELECT row_number() OVER (), p.person_id, c.concept_id,
+               DATE '{index_date.isoformat()}' - CAST(1 + ((p.person_id * 7 + k * 31 + hash(l.loinc)) % 120) AS INT),
+               0,
+               CASE WHEN l.alt IS NOT NULL AND p.person_id % 3 = 0
+                    THEN (l.typical + l.spread * (random() * 2 - 1)) * l.alt_factor
+                    ELSE l.typical + l.spread * (random() * 2 - 1) END,
+               CASE WHEN l.alt IS NOT NULL AND p.person_id % 3 = 0 THEN ua.concept_id ELSE u.concept_id END,
+               CASE WHEN l.range_high IS NULL THEN NULL
+                    WHEN l.alt IS NOT NULL AND p.person_id % 3 = 0 THEN l.range_high * l.alt_factor
+                    ELSE l.range_high END
+        FROM person AS p
+        CROSS JOIN lab AS l
+        CROSS JOIN range({per_lab}) AS r(k)
+        JOIN concept AS c ON c.vocabulary_id = 'LOINC' AND c.concept_code = l.loinc
+        JOIN concept AS u ON u.vocabulary_id = 'UCUM' AND u.concept_code = l.unit
+        LEFT JOIN concept AS ua ON ua.vocabulary_id = 'UCUM' AND ua.concept_code = l.alt""")
+    n = con.execute("SELECT COUNT(*) FROM measurement").fetchone()[0]
+    con.close()
+    return n
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=100_000)
+    parser.add_argument("--measurements-per-lab", type=int, default=2)
+    args = parser.parse_args()
+
+    import criteria_nlp
+    from criteria_nlp.omop.conversions import unit_factors
+    from criteria_nlp.omop.database import connect, measured_units
+    from criteria_nlp.omop.match import match_trial
+    from criteria_nlp.omop.query import IndexSpec, build_query
+    from criteria_nlp.omop.results import plan_trial
+
+    text = (ROOT / "corpora" / "examples" / "NCT06852573.criteria.txt").read_text(encoding="utf-8")
+    plan = plan_trial(criteria_nlp.extract(text, doc_id="NCT06852573"))
+    index = IndexSpec(date=dt.date(2025, 3, 1))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.duckdb"
+        t0 = time.perf_counter()
+        n_meas = build(path, args.persons, args.measurements_per_lab, index.date)
+        print(f"built CDM: {args.persons:,} persons, {n_meas:,} measurements in {time.perf_counter() - t0:.1f} s")
+        print(f"trial: {len(plan.thresholds)} rules, "
+              f"{sum(t.kind is not None for t in plan.thresholds)} evaluable, {len(plan.criteria)} criteria")
+        with connect(str(path)) as db:
+            loincs = sorted({t.loinc for t in plan.thresholds if t.kind == "measurement" and t.loinc})
+            t0, c0 = time.perf_counter(), time.process_time()
+            built = build_query(plan, unit_factors(plan.thresholds, measured_units(db, loincs, True)), index)
+            rows = sum(1 for _ in db.execute(built)[1])
+            query_s, query_cpu = time.perf_counter() - t0, time.process_time() - c0
+            with open(os.devnull, "w", encoding="utf-8") as sink:
+                t0, c0 = time.perf_counter(), time.process_time()
+                persons = match_trial(db, plan, index, sink)
+                match_s, match_cpu = time.perf_counter() - t0, time.process_time() - c0
+            columns, result = db.execute(built)
+            sample = next(result)
+        assert rows == persons == args.persons
+        from criteria_nlp.omop.verdicts import VerdictWriter
+
+        line = VerdictWriter(plan, columns).line(sample)
+    print(f"query (one SQL statement, rows fetched): {query_s:.2f} s wall = {rows / query_s:,.0f} persons/s; "
+          f"{query_cpu:.2f} s CPU = {rows / query_cpu:,.0f} persons/CPU-s")
+    print(f"match (query + verdict lines written):   {match_s:.2f} s wall = {persons / match_s:,.0f} persons/s; "
+          f"{match_cpu:.2f} s CPU = {persons / match_cpu:,.0f} persons/CPU-s")
+    print(f"share of the CPU time spent writing JSON lines: {1 - query_cpu / match_cpu:.0%} "
+          f"(one line = {len(line):,} bytes); load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

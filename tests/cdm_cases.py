@@ -1,0 +1,135 @@
+"""A small OMOP CDM with persons crafted for each case of issue 10, and the trial they are matched
+against (real ``extract`` output of the criteria below). Concept ids are made up: the code must
+find everything through the vocabulary rows written here.
+
+Used by tests/test_match.py and tests/test_export.py, which import the fixtures at the end.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+CRITERIA = """Inclusion Criteria:
+1. Hemoglobin >= 10 g/dL within 7 days prior to enrollment
+2. Serum creatinine <= 1.5 x ULN
+3. Age 18-65 years
+4. Creatinine clearance >= 60 mL/min or serum creatinine <= 1.2 mg/dL
+
+Exclusion Criteria:
+1. Platelet count < 100 x 10^9/L
+"""
+TRIAL = "NCT-CASES"
+INDEX_DATE = dt.date(2025, 6, 1)
+
+LOINC = {"hb": (7001, "718-7"), "hb_child": (7009, "99999-9"), "creat": (7002, "2160-0"),
+         "crcl": (7003, "2164-2"), "plt": (7004, "777-3")}
+UCUM = {"g/dL": 8001, "g/L": 8002, "mmol/L": 8003, "umol/L": 8004, "mg/dL": 8005,
+        "mL/min": 8006, "10*9/L": 8007, "/uL": 8008}
+
+
+def _before(days: int) -> str:
+    return (INDEX_DATE - dt.timedelta(days=days)).isoformat()
+
+
+# Every person has these unless the case says otherwise: (concept, value, unit, range_low, range_high, days before)
+BASE = {
+    "hb": ("hb", 12.0, "g/dL", None, None, 2),
+    "creat": ("creat", 80.0, "umol/L", 45.0, 110.0, 2),  # 0.905 mg/dL; 0.73 x ULN
+    "crcl": ("crcl", 90.0, "mL/min", None, None, 2),
+    "plt": ("plt", 250.0, "10*9/L", None, None, 2),
+}
+
+# person_id -> (what the case is, birth (y, m, d), overrides of BASE (None = no such measurement))
+CASES = {
+    1: ("all in range", (1980, 3, 15), {}),
+    2: ("hemoglobin out of range", (1980, 3, 15), {"hb": ("hb", 8.0, "g/dL", None, None, 2)}),
+    3: ("hemoglobin in another unit that converts (115 g/L)", (1980, 3, 15), {"hb": ("hb", 115.0, "g/L", None, None, 2)}),
+    4: ("hemoglobin in an incompatible unit", (1980, 3, 15), {"hb": ("hb", 12.0, "10*9/L", None, None, 2)}),
+    5: ("ULN multiple without range_high", (1980, 3, 15), {"creat": ("creat", 80.0, "umol/L", None, None, 2)}),
+    6: ("ULN multiple with range_high, above", (1980, 3, 15), {"creat": ("creat", 200.0, "umol/L", 45.0, 110.0, 2)}),
+    7: ("hemoglobin outside the 7-day window", (1980, 3, 15), {"hb": ("hb", 12.0, "g/dL", None, None, 10)}),
+    8: ("no hemoglobin at all", (1980, 3, 15), {"hb": None}),
+    9: ("18th birthday on the index date", (2007, 6, 1), {}),
+    10: ("18th birthday the day after the index date", (2007, 6, 2), {}),
+    11: ("OR group: clearance too low, creatinine in mg/dL holds", (1980, 3, 15),
+         {"crcl": ("crcl", 40.0, "mL/min", None, None, 2), "creat": ("creat", 1.0, "mg/dL", 0.6, 1.3, 2)}),
+    12: ("exclusion threshold holds (platelets 80,000/uL)", (1980, 3, 15), {"plt": ("plt", 80000.0, "/uL", None, None, 2)}),
+    13: ("hemoglobin coded with a descendant concept", (1980, 3, 15), {"hb": ("hb_child", 12.5, "g/dL", None, None, 1)}),
+    14: ("birth year only, 17 or 18 at the index date", (2007, None, None), {}),
+    15: ("OR group: both sides fail", (1980, 3, 15),
+         {"crcl": ("crcl", 40.0, "mL/min", None, None, 2), "creat": ("creat", 1.4, "mg/dL", 0.6, 1.5, 2)}),
+    16: ("hemoglobin in mmol/L (converts with the lexicon's molar mass)", (1980, 3, 15),
+         {"hb": ("hb", 7.0, "mmol/L", None, None, 2)}),
+}
+
+# person_id -> (person verdict, {rule id: (rule verdict, reason)}) -- only the rules the case is about
+EXPECTED = {
+    1: ("passes", {"inc-1.r1": ("met", None), "inc-2.r1": ("met", None), "inc-3.r1": ("met", None),
+                   "inc-4.r1": ("met", None), "inc-4.r2": ("met", None), "exc-1.r1": ("not_met", None)}),
+    2: ("fails", {"inc-1.r1": ("not_met", None)}),
+    3: ("passes", {"inc-1.r1": ("met", None)}),
+    4: ("unknown", {"inc-1.r1": ("unknown", "unit_not_convertible")}),
+    5: ("unknown", {"inc-2.r1": ("unknown", "no_range_high")}),
+    6: ("fails", {"inc-2.r1": ("not_met", None)}),
+    7: ("unknown", {"inc-1.r1": ("unknown", "no_measurement_in_window")}),
+    8: ("unknown", {"inc-1.r1": ("unknown", "no_measurement_in_window")}),
+    9: ("passes", {"inc-3.r1": ("met", None)}),
+    10: ("fails", {"inc-3.r1": ("not_met", None)}),
+    11: ("passes", {"inc-4.r1": ("not_met", None), "inc-4.r2": ("met", None)}),
+    12: ("fails", {"exc-1.r1": ("met", None)}),
+    13: ("passes", {"inc-1.r1": ("met", None)}),
+    14: ("unknown", {"inc-3.r1": ("unknown", "birth_date_incomplete")}),
+    15: ("fails", {"inc-4.r1": ("not_met", None), "inc-4.r2": ("not_met", None)}),
+    16: ("passes", {"inc-1.r1": ("met", None)}),
+}
+
+
+def cdm_tables() -> dict[str, list[dict]]:
+    concepts = [{"concept_id": cid, "concept_name": key, "domain_id": "Measurement", "vocabulary_id": "LOINC",
+                 "concept_class_id": "Lab Test", "standard_concept": "S", "concept_code": code}
+                for key, (cid, code) in LOINC.items()]
+    concepts += [{"concept_id": cid, "concept_name": code, "domain_id": "Unit", "vocabulary_id": "UCUM",
+                  "concept_class_id": "Unit", "standard_concept": "S", "concept_code": code}
+                 for code, cid in UCUM.items()]
+    ancestors = [{"ancestor_concept_id": cid, "descendant_concept_id": cid} for cid, _ in LOINC.values()]
+    ancestors.append({"ancestor_concept_id": LOINC["hb"][0], "descendant_concept_id": LOINC["hb_child"][0],
+                      "min_levels_of_separation": 1, "max_levels_of_separation": 1})
+    persons, measurements = [], []
+    for pid, (_, (y, m, d), overrides) in CASES.items():
+        persons.append({"person_id": pid, "year_of_birth": y, "month_of_birth": m, "day_of_birth": d})
+        for key, base in BASE.items():
+            row = overrides.get(key, base)
+            if row is None:
+                continue
+            concept, value, unit, low, high, days = row
+            measurements.append({
+                "measurement_id": len(measurements) + 1, "person_id": pid,
+                "measurement_concept_id": LOINC[concept][0], "measurement_date": _before(days),
+                "value_as_number": value, "unit_concept_id": UCUM[unit], "range_low": low, "range_high": high})
+    # an older measurement that must not decide (the most recent one does)
+    measurements.append({"measurement_id": len(measurements) + 1, "person_id": 2,
+                         "measurement_concept_id": LOINC["hb"][0], "measurement_date": _before(5),
+                         "value_as_number": 14.0, "unit_concept_id": UCUM["g/dL"]})
+    return {"concept": concepts, "concept_ancestor": ancestors, "person": persons, "measurement": measurements}
+
+
+@pytest.fixture(scope="module")
+def result_file(tmp_path_factory):
+    """The trial's rules: real ``extract`` output of CRITERIA, as a JSON file."""
+    import criteria_nlp
+
+    path = tmp_path_factory.mktemp("rules") / "cases.json"
+    path.write_text(json.dumps(criteria_nlp.extract(CRITERIA, doc_id=TRIAL)), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def duck_cdm(tmp_path_factory):
+    """The case CDM as a DuckDB file."""
+    from criteria_nlp.omop.cdm import build_duckdb
+
+    path = tmp_path_factory.mktemp("cdm") / "cases.duckdb"
+    build_duckdb(path, cdm_tables())
+    return str(path)
