@@ -285,17 +285,31 @@ def _new_item(text: str, start: int, end: int, template: Item, parent: Item | No
 
 
 def _split_statements(text: str, item: Item, body: int, out: list[Item], parent: Item | None = None) -> None:
-    """Further statements of ``item`` (from ``body`` on) become items of their own: children of
-    ``item``, or of ``parent`` after ``item`` when given."""
-    bounds = [item.start] + _statement_starts(text, body, item.end) + [item.end]
-    if len(bounds) == 2:
+    """The statements of ``item`` (from ``body`` on) as items of their own.
+
+    A field with several statements ("Hematopoietic: WBC at least 3,000/mm3 Platelet count at
+    least 100,000/mm3") keeps its label as the item and gets one child per statement, as the same
+    list written one statement per line would. With ``parent`` (statements after a heading) the
+    further statements follow ``item`` as ``parent``'s children.
+    """
+    starts = _statement_starts(text, body, item.end)
+    if not starts:
         return
     end = item.end
-    item.end = _rstrip_end(text, item.start, bounds[1])
+    if parent is None:
+        bounds = [_INDENT.match(text, body).end()] + starts + [end]
+        while bounds[0] < end and text[bounds[0]].isspace():
+            bounds[0] += 1
+        item.end = _rstrip_end(text, item.start, body)
+        owner = item
+    else:
+        bounds = [item.start] + starts + [end]
+        item.end = _rstrip_end(text, item.start, bounds[1])
+        bounds = bounds[1:]
+        owner = parent
     item.ends_with_colon = text[item.end - 1] == ":"
-    owner = item if parent is None else parent
-    for s, e in zip(bounds[1:-1], bounds[2:]):
-        out.append(_new_item(text, s, min(e, end), item, owner, owner.children))
+    for s, e in zip(bounds, bounds[1:]):
+        out.append(_new_item(text, s, e, item, owner, owner.children))
 
 
 def _split_run_in_items(text: str, items: list[Item], roots: list[Item]) -> list[Item]:

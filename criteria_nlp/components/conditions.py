@@ -206,6 +206,11 @@ class ConditionFinder:
                                 rule.conditions.append(Condition(cond.kind, cond.text, cond.start, cond.end,
                                                                  dict(cond.fields), inherited_from=parent))
                     parent = parent_of.get(parent)
+        for rules in rules_by_criterion.values():
+            for rule in rules:  # a condition found twice (its sentence and a list header) is one
+                seen: set[tuple] = set()
+                rule.conditions = [c for c in rule.conditions
+                                   if (c.kind, c.start, c.end) not in seen and not seen.add((c.kind, c.start, c.end))]
         return doc
 
     @staticmethod
