@@ -24,8 +24,16 @@ _ESCAPABLE = set("\\`*_{}[]()#+-.!|<>^~=")
 _MARKDOWN_MARKS = re.compile(r"\*\*|__|^[ \t]*#{1,6}(?=[ \t])", re.MULTILINE)
 
 
+# look-alike glyphs of the signs the grammar reads: fraction and division slashes, small/full-width
+# and modifier-letter comparators (one character each: offsets unchanged)
+_LOOKALIKES = str.maketrans({"⁄": "/", "∕": "/", "＜": "<", "＞": ">", "˂": "<", "˃": ">", "﹤": "<", "﹥": ">",
+                             "≦": "≤", "≧": "≥", "⩽": "≤", "⩾": "≥", "＝": "="})
+
+
 def mask_markup(text: str) -> str:
-    """Blank markdown escape backslashes, bold marks and heading hashes (same length, offsets unchanged)."""
+    """Blank markdown escape backslashes, bold marks and heading hashes, and write look-alike glyphs
+    as the signs they stand for (same length, offsets unchanged)."""
+    text = text.translate(_LOOKALIKES)
     if "**" in text or "__" in text or "#" in text:
         text = _MARKDOWN_MARKS.sub(lambda m: " " * len(m.group()), text)
     if "\\" not in text:

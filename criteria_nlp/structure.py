@@ -206,8 +206,11 @@ def parse_items(
         marker = read_marker(text, line_start, line_end)
         if marker is None:
             indent = len(text[line_start:stripped_start].expandtabs(4))
-            # continuation: right after the item, or indented under its text after a blank line
-            if current is not None and (not blank_before or indent > current.marker.indent):
+            # continuation: right after the item, or indented under its text after a blank line;
+            # not a line left of a list item's marker (soft wraps are joined before this runs, so
+            # the line break is a real one): "  - Age 18-65\nFor patients:" starts a new paragraph
+            outdented = indent < current.marker.indent and current.marker.style != "para" if current else False
+            if current is not None and not outdented and (not blank_before or indent > current.marker.indent):
                 current.end = _rstrip_end(text, current.start, line_end)
                 current.ends_with_colon = text[current.end - 1] == ":"
                 blank_before = False

@@ -52,6 +52,8 @@ _GROUP_POPULATION = re.compile(
     rf"(?:\b(?:for|in)[ \t]+(?:(?:the|all)[ \t]+)?|\((?=[ \t]*{_GROUP_WORDS}[ \t]*\)))(?P<who>[ \t]*{_GROUP_WORDS})\b\)?",
     re.IGNORECASE,
 )
+# a sub-header that names the population of the items under it
+_SUBHEADER_POPULATION = re.compile(r"[ \t]*(?:for|in|among)[ \t]+(?P<who>[^:;,.()\n]{2,60}?)[ \t]*:[ \t]*", re.IGNORECASE)
 # what a population description must say more than: pronouns, auxiliaries, list boilerplate
 # ("... may be eligible if they:", "if he/she has", "must meet all of the following criteria:")
 _NOT_A_POPULATION = frozenset(
@@ -131,6 +133,9 @@ def _populations(text: str, start: int, end: int) -> list[Condition]:
     segment = text[start:end]
     found = [_span_condition("population", text, m, start, "who") for m in _POPULATION.finditer(segment)]
     found = [c for c in found if any(w not in _NOT_A_POPULATION for w in re.findall(r"[\w/'-]+", c.fields["description"].lower()))]
+    header = _SUBHEADER_POPULATION.fullmatch(segment)
+    if header is not None:  # "For healthy controls:" over its own items
+        found.append(_span_condition("population", text, header, start, "who"))
     for m in _GROUP_POPULATION.finditer(segment):
         s = start + m.start()
         if not any(c.start <= s < c.end for c in found):
