@@ -16,7 +16,7 @@ from view_dom import check_highlights, parse_page
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "corpora" / "examples" / "NCT06852573.criteria.txt"
-HOSTILE = ('Inclusion Criteria:\n\n- Age >= 18 years <script>alert("x")</script>\n'
+HOSTILE = ('\nInclusion Criteria:\n\n- Age >= 18 years <script>alert("x")</script>\n'
            "- Hemoglobin > 9 g/dL & \"quoted\" 'single' </pre><b>bold</b>\n")
 
 

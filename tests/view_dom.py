@@ -47,6 +47,10 @@ class _Reader(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "pre" and self.in_pre:
             self.in_pre = False
+            index = len(self.page.texts) - 1
+            # HTML drops one line break right after <pre> (the page writes one so that a text's own
+            # leading line break survives); do the same
+            self.page.texts[index] = self.page.texts[index].removeprefix("\n")
         elif tag == "span" and self.in_pre and self.spans:
             self.spans.pop()
         elif tag == "td" and self.row is not None and self.cell is not None:
