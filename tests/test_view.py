@@ -137,7 +137,7 @@ def test_existing_page_is_kept_without_force_and_study_limit(tmp_path, capsys):
     code, err = view(capsys, src, "-o", out, "--force", "--max-studies", "2")
     assert code == 0, err
     raw = out.read_text(encoding="utf-8")
-    assert raw.count('class="study"') == 2 and "3 more left out (--max-studies 2)" in raw
+    assert raw.count('class="study"') == 2 and "the first 2 studies; the rest are left out (--max-studies)" in raw
     assert view(capsys, tmp_path / "nothing-here.txt", "-o", tmp_path / "x" )[0] == 1
 
 

@@ -56,7 +56,7 @@ class UsageError(Exception):
     pass
 
 
-def _positive_int(value: str) -> int:
+def positive_int(value: str) -> int:
     try:
         n = int(value)
     except ValueError:
@@ -86,9 +86,9 @@ def add_extract_parser(sub) -> None:
                    help="JSON Lines: one record per line (on stdout, or into the -o file)")
     p.add_argument("--format", choices=FORMATS, default=None,
                    help="input format of every PATH (default: detected from the extension/content)")
-    p.add_argument("--workers", type=_positive_int, default=1, metavar="N",
+    p.add_argument("--workers", type=positive_int, default=1, metavar="N",
                    help="worker processes (each builds the pipeline once; default 1)")
-    p.add_argument("--batch-size", type=_positive_int, default=64, metavar="N",
+    p.add_argument("--batch-size", type=positive_int, default=64, metavar="N",
                    help="documents per nlp.pipe batch (default 64)")
     p.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
                    help="per-document time limit; a document over it becomes an error record (default 120, 0 = none)")
@@ -96,7 +96,7 @@ def add_extract_parser(sub) -> None:
                    help="continue an interrupted run: skip the records already in the -o output")
     p.add_argument("--force", action="store_true",
                    help="replace an existing -o output (without it, an existing output is refused)")
-    p.add_argument("--limit", type=_positive_int, default=None, metavar="N",
+    p.add_argument("--limit", type=positive_int, default=None, metavar="N",
                    help="process at most N records")
     p.add_argument("--dsn", metavar="DSN",
                    help="PostgreSQL connection string: without PATH, read AACT's eligibilities table")

@@ -25,7 +25,7 @@ class ViewUsageError(Exception):
 
 def add_view_parser(sub) -> None:
     from ..io.readers import FORMATS
-    from ..io.command import _positive_int
+    from ..io.command import positive_int
 
     p = sub.add_parser(
         "view",
@@ -40,11 +40,11 @@ def add_view_parser(sub) -> None:
                    help="result .json/.jsonl of extract, or an input file (- for stdin)")
     p.add_argument("-o", "--output", required=True, metavar="FILE.html", help="the page to write")
     p.add_argument("--force", action="store_true", help="replace an existing FILE.html")
-    p.add_argument("--max-studies", type=_positive_int, default=DEFAULT_MAX_STUDIES, metavar="N",
-                   help=f"show at most N studies; the page says how many were left out (default {DEFAULT_MAX_STUDIES})")
+    p.add_argument("--max-studies", type=positive_int, default=DEFAULT_MAX_STUDIES, metavar="N",
+                   help=f"show at most N studies; the page says when more were left out (default {DEFAULT_MAX_STUDIES})")
     p.add_argument("--format", choices=FORMATS, default=None,
                    help="read every PATH as this input format (default: results and formats are detected)")
-    p.add_argument("--workers", type=_positive_int, default=1, metavar="N",
+    p.add_argument("--workers", type=positive_int, default=1, metavar="N",
                    help="worker processes for inputs that need extracting (default 1)")
     p.add_argument("--title", default="criteria-nlp review", help="page title")
     p.set_defaults(handler=run_view)
@@ -71,15 +71,18 @@ def run_view(args) -> int:
         if paths.count("-") > 1:
             raise ViewUsageError("standard input (-) can be given only once")
         studies_iter = iter_studies(paths, args.format, workers=args.workers)
-        studies = list(itertools.islice(studies_iter, args.max_studies))
-        left_out = sum(1 for _ in studies_iter)
+        studies = list(itertools.islice(studies_iter, args.max_studies + 1))
+        studies_iter.close()  # what is past the limit is not read (nor extracted)
     except ViewUsageError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     except InputError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 1
-    note = f"{left_out} more left out (--max-studies {args.max_studies})" if left_out else None
+    note = None
+    if len(studies) > args.max_studies:
+        studies = studies[:args.max_studies]
+        note = f"the first {args.max_studies} studies; the rest are left out (--max-studies)"
     failed = [s for s in studies if s.error]
     for study in failed[:MAX_ERROR_LINES]:
         print(f"{PROG}: {study.where}: {study.error}", file=sys.stderr)
