@@ -147,3 +147,23 @@ def test_usage_errors_are_one_line(tmp_path, capsys):
     (tmp_path / "d.html").mkdir()
     code, err = view(capsys, REFERENCE, "-o", tmp_path / "d.html")
     assert code == 2 and "is a directory" in err
+
+
+def test_a_result_line_over_the_size_limit_is_an_error_and_the_rest_is_kept(tmp_path, capsys, monkeypatch):
+    from criteria_nlp.view import studies
+
+    good = tmp_path / "good.txt"
+    good.write_text(HOSTILE, encoding="utf-8")
+    results = tmp_path / "res.jsonl"
+    assert main(["extract", str(good), "-o", str(results), "-q"]) == 0
+    line = results.read_text(encoding="utf-8")
+    huge = json.loads(line)
+    huge["source"]["id"] = "huge"
+    huge["filler"] = "x" * 20_000
+    results.write_text(line + json.dumps(huge) + "\n" + line, encoding="utf-8")
+    monkeypatch.setattr(studies, "MAX_RESULT_FILE_BYTES", 10_000)
+    out = tmp_path / "r.html"
+    code, err = view(capsys, results, "-o", out)
+    assert code == 1 and "line 2: over 10,000 bytes" in err
+    page = parse_page(out.read_text(encoding="utf-8"))
+    assert page.texts == [HOSTILE, HOSTILE] and "xxxxxxxxxx" not in out.read_text(encoding="utf-8")

@@ -196,6 +196,14 @@ def notes_html(study: Study, skipped: int) -> str:
     return f'<ul class="notes">{lis}</ul>'
 
 
+def text_block(text: str, highlights: list) -> str:
+    """The criteria text with its marks; a line break after ``<pre>`` (which HTML drops) keeps a
+    leading line break of the text."""
+    if not text:
+        return '<p class="where">(no text)</p>'
+    return f'<pre class="criteria-text">\n{marked_html(text, highlights)}</pre>'
+
+
 def study_html(study: Study, anchor: str) -> str:
     highlights = [h for _, rule in rules_of(study.result) for h in rule_highlights(rule)]
     text = study.text or ""
@@ -208,7 +216,7 @@ def study_html(study: Study, anchor: str) -> str:
         rule_count=esc(f"{n_rules} rule{'s' if n_rules != 1 else ''}"),
         where=esc(where), text_origin=esc(study.text_origin or "none"),
         notes=notes_html(study, len(highlights) - len(shown)),
-        text=marked_html(text, shown) if text else '<span class="where">(no text)</span>',
+        text_block=text_block(text, shown),
         rules=rules_table(study.result, anchor),
     )
 

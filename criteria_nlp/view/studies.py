@@ -25,7 +25,7 @@ TEXT_FROM_INPUT = "input"
 TEXT_FROM_SOURCE = "source file"
 TEXT_REBUILT = "rebuilt from the criteria"
 
-MAX_RESULT_FILE_BYTES = 256 * 1024 * 1024  # a whole-document result file read into memory
+MAX_RESULT_FILE_BYTES = 256 * 1024 * 1024  # a result document, or one JSON line, read into memory
 _RESULT_HEAD = re.compile(rb'^\s*\[?\s*\{\s*"schema_version"\s*:')
 
 
@@ -64,32 +64,58 @@ def is_result_file(path: str) -> bool:
     return bool(_RESULT_HEAD.match(head.removeprefix(b"\xef\xbb\xbf")))
 
 
+def _lines(fh, limit: int) -> Iterator[tuple[int, bytes | None]]:
+    """``(line number, line)`` of a binary file; a line over ``limit`` bytes is ``None`` (skipped)."""
+    lineno = 0
+    while True:
+        line = fh.readline(limit + 1)
+        if not line:
+            return
+        lineno += 1
+        if len(line) > limit and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):  # skip the rest of the long line
+                line = fh.readline(1 << 20)
+            yield lineno, None
+        else:
+            yield lineno, line
+
+
 def iter_result_objects(path: str) -> Iterator[tuple[Any, str | None]]:
-    """``(object, None)`` per result of a results file, ``(None, message)`` for what cannot be read."""
+    """``(object, None)`` per result of a results file, ``(None, message)`` for what cannot be read.
+
+    JSON Lines are read line by line (a line over ``MAX_RESULT_FILE_BYTES`` is an error); any other
+    file is one JSON document (a result or a list of results) of at most that size.
+    """
     try:
         fh = open(path, "rb") if path != "-" else _stdin_binary()
     except OSError as exc:
         yield None, f"cannot read: {exc.strerror or exc}"
         return
+    too_big = f"over {MAX_RESULT_FILE_BYTES:,} bytes"
     with fh:
-        first = fh.readline()
+        lines = _lines(fh, MAX_RESULT_FILE_BYTES)
+        _, first = next(lines, (1, b""))
         try:
-            obj = json.loads(first)
+            obj = json.loads(first) if first else None
         except ValueError:
             obj = None
         if isinstance(obj, dict):  # JSON Lines
             yield obj, None
-            for lineno, line in enumerate(fh, 2):
-                if not line.strip():
-                    continue
-                try:
-                    yield json.loads(line), None
-                except ValueError as exc:
-                    yield None, f"line {lineno}: invalid JSON: {exc}"
+            for lineno, line in lines:
+                if line is None:
+                    yield None, f"line {lineno}: {too_big}"
+                elif line.strip():
+                    try:
+                        yield json.loads(line), None
+                    except ValueError as exc:
+                        yield None, f"line {lineno}: invalid JSON: {exc}"
             return
-        rest = fh.read(MAX_RESULT_FILE_BYTES + 1)
+        if first is None:
+            yield None, f"a JSON result document {too_big} (use JSON Lines)"
+            return
+        rest = fh.read(MAX_RESULT_FILE_BYTES + 1 - len(first))
         if len(first) + len(rest) > MAX_RESULT_FILE_BYTES:
-            yield None, f"a JSON result document over {MAX_RESULT_FILE_BYTES >> 20} MB (use JSON Lines)"
+            yield None, f"a JSON result document {too_big} (use JSON Lines)"
             return
         try:
             doc = json.loads(first + rest)
