@@ -167,3 +167,19 @@ def test_a_result_line_over_the_size_limit_is_an_error_and_the_rest_is_kept(tmp_
     assert code == 1 and "line 2: over 10,000 bytes" in err
     page = parse_page(out.read_text(encoding="utf-8"))
     assert page.texts == [HOSTILE, HOSTILE] and "xxxxxxxxxx" not in out.read_text(encoding="utf-8")
+
+
+def test_results_on_stdin(tmp_path):
+    import subprocess
+    import sys
+
+    src = tmp_path / "doc.txt"
+    src.write_text(HOSTILE, encoding="utf-8")
+    results = tmp_path / "res.jsonl"
+    assert main(["extract", str(src), "-o", str(results), "-q"]) == 0
+    out = tmp_path / "stdin.html"
+    proc = subprocess.run([sys.executable, "-m", "criteria_nlp.cli", "view", "-", "-o", str(out)],
+                          input=results.read_bytes(), capture_output=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr.decode()
+    raw = out.read_text(encoding="utf-8")
+    assert parse_page(raw).texts == [HOSTILE] and "text: source file" in raw  # read as results, not as text
