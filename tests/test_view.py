@@ -183,3 +183,22 @@ def test_results_on_stdin(tmp_path):
     assert proc.returncode == 0, proc.stderr.decode()
     raw = out.read_text(encoding="utf-8")
     assert parse_page(raw).texts == [HOSTILE] and "text: source file" in raw  # read as results, not as text
+
+
+def test_one_page_per_study_in_a_directory(tmp_path, capsys):
+    src = tmp_path / "two.jsonl"
+    src.write_text(json.dumps(study("NCT1", HOSTILE)) + "\n" + json.dumps(study("NCT2", "Age 18-65 years\n")) + "\n",
+                   encoding="utf-8")
+    out = tmp_path / "pages"
+    code, err = view(capsys, src, "-o", out)
+    assert code == 0, err
+    index = parse_page((out / "index.html").read_text(encoding="utf-8"))
+    study_pages = sorted(u for u in index.urls)
+    assert len(study_pages) == 2 and all((out / u).is_file() for u in study_pages)
+    first = parse_page((out / study_pages[0]).read_text(encoding="utf-8"))
+    second = parse_page((out / study_pages[1]).read_text(encoding="utf-8"))
+    assert first.texts == [HOSTILE] and second.texts == ["Age 18-65 years\n"]
+    assert first.urls == ["index.html"] and second.marked[0, "value", "crit-1.r1"] == "18-65"
+    code, err = view(capsys, src, "-o", out)
+    assert code == 2 and "--force" in err
+    assert view(capsys, src, "-o", out, "--force")[0] == 0

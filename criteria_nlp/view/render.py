@@ -11,7 +11,7 @@ import re
 from functools import lru_cache
 from importlib.resources import files
 from string import Template
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .spans import placeable, marked_html, rule_highlights
 from .studies import Study
@@ -221,23 +221,38 @@ def study_html(study: Study, anchor: str) -> str:
     )
 
 
-def index_html(entries: Sequence[tuple[Study, str]]) -> str:
+def index_html(entries: Sequence[tuple[Study, str]], link: Callable[[str], str] = lambda a: f"#{a}") -> str:
+    """The study list; ``link`` turns a study's anchor into its href (same page or its own file)."""
     rows = []
     for study, anchor in entries:
         warnings = study.result.get("warnings")
         status = f'<span class="status-error">error: {esc(study.error)}</span>' if study.error else "ok"
-        rows.append(f'<tr><td><a href="#{esc(anchor)}">{esc(study.id)}</a></td>'
+        rows.append(f'<tr><td><a href="{esc(link(anchor))}">{esc(study.id)}</a></td>'
                     f'<td class="num">{len(rules_of(study.result))}</td>'
                     f'<td class="num">{len(warnings) if isinstance(warnings, list) else 0}</td><td>{status}</td></tr>')
     return template("index.html").substitute(rows="\n".join(rows))
 
 
+def _subtitle(entries: Sequence[tuple[Study, str]], note: str | None) -> str:
+    n_rules = sum(len(rules_of(s.result)) for s, _ in entries)
+    subtitle = f"{len(entries)} stud{'y' if len(entries) == 1 else 'ies'}, {n_rules} rules"
+    return f"{subtitle} — {note}" if note else subtitle
+
+
 def report_html(studies: Iterable[Study], title: str = "criteria-nlp review", note: str | None = None) -> str:
     """One page: the list of studies, then each study's text, notes and rule table."""
     entries = [(study, anchor_of(study, i)) for i, study in enumerate(studies, 1)]
-    n_rules = sum(len(rules_of(s.result)) for s, _ in entries)
-    subtitle = f"{len(entries)} stud{'y' if len(entries) == 1 else 'ies'}, {n_rules} rules"
-    if note:
-        subtitle += f" — {note}"
     body = index_html(entries) + "\n" + "\n".join(study_html(s, a) for s, a in entries)
-    return page(title, subtitle, body)
+    return page(title, _subtitle(entries, note), body)
+
+
+def report_pages(studies: Iterable[Study], title: str = "criteria-nlp review",
+                 note: str | None = None) -> dict[str, str]:
+    """One page per study (``<anchor>.html``) and ``index.html`` with the study list linking to them."""
+    entries = [(study, anchor_of(study, i)) for i, study in enumerate(studies, 1)]
+    pages = {"index.html": page(title, _subtitle(entries, note), index_html(entries, lambda a: f"{a}.html"))}
+    for study, anchor in entries:
+        back = '<p class="where"><a href="index.html">← all studies</a></p>'
+        pages[f"{anchor}.html"] = page(f"{title}: {study.id}", _subtitle([(study, anchor)], None),
+                                       back + study_html(study, anchor))
+    return pages
