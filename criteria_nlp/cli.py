@@ -10,6 +10,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="criteria-nlp",
         description="Turn numeric thresholds in clinical-trial eligibility criteria into JSON rules.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     from .io.command import add_extract_parser
 
@@ -18,6 +19,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_match_parser(sub)
     add_export_parser(sub)
+    from .view.command import add_view_parser
+
+    add_view_parser(sub)
     try:
         from .evaluation.command import add_evaluate_parser
     except ImportError:  # evaluation harness not installed in this build
@@ -25,6 +29,16 @@ def build_parser() -> argparse.ArgumentParser:
     else:
         add_evaluate_parser(sub)
     return parser
+
+
+def installed_version() -> str:
+    """The version of the installed distribution (package metadata; no heavy import)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("criteria-nlp")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def main(argv: list[str] | None = None) -> int:

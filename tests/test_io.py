@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 
 import pytest
 
@@ -200,8 +201,25 @@ def test_detect_format(tmp_path):
     got = {name: detect_format(str(tmp_path / name)) for name in cases}
     assert got == {"a.txt": "text", "b.jsonl": "ctgov-jsonl", "c.json": "ctgov-json", "d.txt": "ctgov-jsonl",
                    "e.dat": "ctgov-json", "f": "aact"}
-    assert detect_format("-") == "text"
     assert sniff_format(b"[{}]") == "ctgov-json"
+
+
+@pytest.mark.parametrize("data,fmt,reader", [
+    (b"Inclusion Criteria:\n- Age >= 18\n", "text", iter_text),
+    (json.dumps(study("NCT1", "Age > 18")).encode() + b"\n" + json.dumps(study("NCT2", "Hb > 9")).encode() + b"\n",
+     "ctgov-jsonl", iter_ctgov_jsonl),
+    (json.dumps(study("NCT1", "Age > 18"), indent=2).encode(), "ctgov-json", iter_ctgov_json),
+])
+def test_stdin_is_sniffed_like_a_file_and_readers_get_every_byte(monkeypatch, data, fmt, reader):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    assert detect_format("-") == fmt
+    assert detect_format("-") == fmt  # a second look sees the same head
+    recs = list(reader("-"))
+    assert all(r.error is None for r in recs)
+    if fmt == "text":
+        assert [r.text for r in recs] == [data.decode()]
+    else:
+        assert [r.id for r in recs] == (["NCT1", "NCT2"] if fmt == "ctgov-jsonl" else ["NCT1"])
 
 
 def test_iter_inputs_expands_directories(tmp_path):

@@ -4,6 +4,7 @@
 
     criteria-nlp evaluate --corpus lct --split test [--corpus-dir DIR] \\
         [--system pipeline|baseline|oracle|shuffled] [--predictions FILE.jsonl] [--errors N] [--json]
+        [--html FILE [--force]]
 
 The corpus directory is ``--corpus-dir``, else ``$CRITERIA_NLP_LCT_DIR``, else
 ``../shared/corpora/lct/dev`` relative to the working directory. A missing directory is one
@@ -172,6 +173,9 @@ def add_evaluate_parser(subparsers) -> None:
                         "split: every range, gold or predicted, counts as its two bounds")
     p.add_argument("--split-ranges", dest="ranges", action="store_const", const="split",
                    help="same as --ranges split")
+    p.add_argument("--html", metavar="FILE", default=None,
+                   help="also write a self-contained HTML page of every miss and false positive in context")
+    p.add_argument("--force", action="store_true", help="replace an existing --html FILE")
     p.add_argument("--traceback", action="store_true", help="show the full traceback if the system fails")
     p.set_defaults(handler=run_evaluate)
 
@@ -199,6 +203,11 @@ def run_evaluate(args) -> int:
             file=sys.stderr,
         )
         return 2
+    html_path = getattr(args, "html", None)
+    if html_path and (os.path.isdir(html_path) or os.path.exists(html_path) and not args.force):
+        reason = "is a directory" if os.path.isdir(html_path) else "exists; add --force to replace it"
+        print(f"criteria-nlp evaluate: --html {html_path}: {reason}", file=sys.stderr)
+        return 2
     predictions = None
     system = args.system
     if args.predictions:
@@ -217,6 +226,13 @@ def run_evaluate(args) -> int:
     except Exception as exc:  # noqa: BLE001 - the scored system failed: one line, or the traceback
         return system_failed(args, system, exc)
     result.meta["system"] = system
+    if html_path:
+        from ..io.writers import write_atomically
+        from ..view.evaluation import error_texts, evaluation_report_html
+
+        page = evaluation_report_html(result, error_texts(result, corpus_dir))
+        Path(html_path).parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(Path(html_path), page.encode("utf-8"))
     if args.json:
         print(json.dumps(result.to_dict(errors=max(0, args.errors)), indent=2, ensure_ascii=False))
     else:

@@ -11,7 +11,10 @@ Output: one text input with neither ``-o`` nor ``--jsonl`` is printed as indente
 stdout; anything else (several files, registry/AACT/database records) goes to stdout as JSON
 Lines. ``-o DIR``
 writes ``DIR/<input stem>.json`` per text file (``DIR/<NCT id>.json`` per registry record);
+``-o FILE.json`` writes the one record of one input as indented JSON;
 ``-o FILE.jsonl`` (or ``-o FILE --jsonl``) writes one line per record, flushed per record.
+An existing output (a file, or ``.json`` files in DIR) is refused unless ``--resume`` continues
+it or ``--force`` replaces it.
 ``--write-db`` upserts every result into the table ``criteria_nlp_rules`` of ``--dsn`` (then
 stdout gets nothing unless ``--jsonl`` asks for it).
 
@@ -23,9 +26,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from .readers import DEFAULT_TABLE, FORMATS, InputError, detect_format, expand_paths
+from .readers import DEFAULT_TABLE, FORMATS, InputError, detect_format, expand_paths, require_psycopg
+from .writers import OutputError
 
 PROG = "criteria-nlp"
 MAX_ERROR_LINES = 50
@@ -36,7 +41,9 @@ output:
   one text PATH, no -o/--jsonl   indented JSON on stdout
   otherwise, no -o               JSON Lines on stdout (one record per line)
   -o DIR                         DIR/<input stem>.json per text file, DIR/<NCT id>.json per study
+  -o FILE.json                   the one record of one input, indented JSON
   -o FILE.jsonl (or -o F --jsonl)  JSON Lines, flushed per record; --resume continues it
+  an existing output is refused unless --resume continues it or --force replaces it
   --write-db                     upsert into criteria_nlp_rules (nothing on stdout unless --jsonl)
 A record that cannot be read or processed becomes {"schema_version", "source", "error"} in the
 output and a one-line message on stderr; the run goes on.
@@ -49,7 +56,7 @@ class UsageError(Exception):
     pass
 
 
-def _positive_int(value: str) -> int:
+def positive_int(value: str) -> int:
     try:
         n = int(value)
     except ValueError:
@@ -72,21 +79,24 @@ def add_extract_parser(sub) -> None:
     p.add_argument("paths", nargs="*", metavar="PATH",
                    help="text file (- for stdin), ClinicalTrials.gov .json/.jsonl, AACT eligibilities.txt, "
                         "or a directory of such files")
-    p.add_argument("-o", "--output", metavar="DIR|FILE.jsonl",
-                   help="a directory (one JSON file per input/record) or a .jsonl file")
+    p.add_argument("-o", "--output", metavar="DIR|FILE.json|FILE.jsonl",
+                   help="a directory (one JSON file per input/record), a .json file (one input, one "
+                        "record) or a .jsonl file")
     p.add_argument("--jsonl", action="store_true",
                    help="JSON Lines: one record per line (on stdout, or into the -o file)")
     p.add_argument("--format", choices=FORMATS, default=None,
                    help="input format of every PATH (default: detected from the extension/content)")
-    p.add_argument("--workers", type=_positive_int, default=1, metavar="N",
+    p.add_argument("--workers", type=positive_int, default=1, metavar="N",
                    help="worker processes (each builds the pipeline once; default 1)")
-    p.add_argument("--batch-size", type=_positive_int, default=64, metavar="N",
+    p.add_argument("--batch-size", type=positive_int, default=64, metavar="N",
                    help="documents per nlp.pipe batch (default 64)")
     p.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
                    help="per-document time limit; a document over it becomes an error record (default 120, 0 = none)")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run: skip the records already in the -o output")
-    p.add_argument("--limit", type=_positive_int, default=None, metavar="N",
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing -o output (without it, an existing output is refused)")
+    p.add_argument("--limit", type=positive_int, default=None, metavar="N",
                    help="process at most N records")
     p.add_argument("--dsn", metavar="DSN",
                    help="PostgreSQL connection string: without PATH, read AACT's eligibilities table")
@@ -111,15 +121,11 @@ def run_extract(args) -> int:
     except InputError as exc:
         _err(str(exc))
         return 1
-    except BrokenPipeError:
-        try:  # keep the interpreter from complaining at exit
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-        except OSError:
-            pass
-        return 1
-    except KeyboardInterrupt:
-        raise
+    except OutputError as exc:
+        print(f"{PROG} extract: error: {exc}", file=sys.stderr, flush=True)
+        return 2
+    except (BrokenPipeError, KeyboardInterrupt):
+        raise  # the CLI's exit statuses: 141 (closed output pipe), 130
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback
         msg = " ".join(str(exc).split())
         _err(f"unexpected error: {type(exc).__name__}: {msg}" if msg else f"unexpected error: {type(exc).__name__}")
@@ -133,6 +139,11 @@ def _check_usage(args) -> tuple[list[str], str | None]:
         raise UsageError("the given directories contain no .txt/.json/.jsonl files")
     if not args.paths and not args.dsn:
         raise UsageError("give at least one PATH, or --dsn to read the AACT eligibilities table")
+    if args.dsn:
+        try:
+            require_psycopg()
+        except InputError as exc:
+            raise UsageError(str(exc)) from None
     if args.write_db and not args.dsn:
         raise UsageError("--write-db needs --dsn")
     if args.dsn and args.paths and not args.write_db:
@@ -140,21 +151,18 @@ def _check_usage(args) -> tuple[list[str], str | None]:
                          "or drop the PATHs to read the database")
     if args.paths.count("-") > 1:
         raise UsageError("standard input (-) can be given only once")
-    mode = None
-    if args.output and args.output != "-":
-        out = args.output
-        if args.jsonl or out.lower().endswith((".jsonl", ".ndjson")):
-            if os.path.isdir(out):
-                raise UsageError(f"-o {out}: is a directory, expected a .jsonl file")
-            mode = "jsonl-file"
-        else:
-            if os.path.exists(out) and not os.path.isdir(out):
-                raise UsageError(f"-o {out}: exists and is not a directory (use a .jsonl name, or --jsonl)")
-            mode = "dir"
-    elif args.output == "-" or args.jsonl:
-        mode = "jsonl-stdout"
+    if args.resume and args.force:
+        raise UsageError("--resume continues an output and --force replaces it: give one of them")
+    mode = _output_mode(args)
     if args.resume and mode not in ("jsonl-file", "dir"):
         raise UsageError("--resume needs -o DIR or -o FILE.jsonl (the output to continue)")
+    if mode == "json-file" and (len(paths) != 1 or args.dsn and not args.write_db):
+        raise UsageError(f"-o {args.output}: a .json file holds one record of one input "
+                         "(use -o DIR or -o FILE.jsonl for more)")
+    if mode == "dir":
+        _check_unique_names(paths, args.format)
+    if not (args.resume or args.force):
+        _refuse_existing(args.output, mode)
     if mode is None:
         if args.write_db:
             mode = "none"
@@ -163,6 +171,52 @@ def _check_usage(args) -> tuple[list[str], str | None]:
         else:
             mode = "jsonl-stdout"
     return paths, mode
+
+
+def _output_mode(args) -> str | None:
+    """``jsonl-file``, ``json-file``, ``dir`` or ``jsonl-stdout`` from ``-o``/``--jsonl`` (None: neither)."""
+    out = args.output
+    if out and out != "-":
+        lower = out.lower()
+        if args.jsonl or lower.endswith((".jsonl", ".ndjson")):
+            if os.path.isdir(out):
+                raise UsageError(f"-o {out}: is a directory, expected a .jsonl file")
+            return "jsonl-file"
+        if lower.endswith(".json") and not os.path.isdir(out):
+            return "json-file"
+        if os.path.exists(out) and not os.path.isdir(out):
+            raise UsageError(f"-o {out}: exists and is not a directory (use a .json/.jsonl name, or --jsonl)")
+        return "dir"
+    if out == "-" or args.jsonl:
+        return "jsonl-stdout"
+    return None
+
+
+def _refuse_existing(output: str | None, mode: str | None) -> None:
+    """An output that already holds results is not replaced without ``--force``."""
+    if mode in ("jsonl-file", "json-file") and os.path.exists(output) and os.path.getsize(output) > 0:
+        raise UsageError(f"-o {output}: exists; add --resume to continue it or --force to replace it")
+    if mode == "dir" and os.path.isdir(output):
+        with os.scandir(output) as entries:
+            if any(e.name.endswith(".json") and e.is_file() for e in entries):
+                raise UsageError(f"-o {output}: the directory already holds .json results; add --resume "
+                                 "to skip those or --force to replace them")
+
+
+def _check_unique_names(paths: list[str], fmt: str | None) -> None:
+    """Two text inputs that would write the same ``DIR/<stem>.json``: fail before writing anything."""
+    from .records import InputRecord
+    from .writers import output_name
+
+    first: dict[str, str] = {}
+    for p in paths:
+        if (fmt or detect_format(p)) != "text":
+            continue  # registry records are named by NCT id (see DirWriter for repeats)
+        name = output_name(InputRecord(None if p == "-" else Path(p).stem, None, None if p == "-" else p))
+        if name in first:
+            raise UsageError(f"{first[name]} and {p} would both be written to {name} in -o DIR: "
+                             "rename one, or use -o FILE.jsonl")
+        first[name] = p
 
 
 def _count_lines(path: str) -> int | None:
@@ -244,7 +298,7 @@ def _limited(records: Iterable, limit: int | None) -> Iterator:
 def _run(args) -> int:
     from ..batch import process_records
     from .progress import Progress
-    from .writers import DbWriter, DirWriter, JsonlWriter, PrettyWriter, scan_completed
+    from .writers import DbWriter, DirWriter, JsonFileWriter, JsonlWriter, PrettyWriter, scan_completed
 
     paths, mode = _check_usage(args)
 
@@ -256,6 +310,8 @@ def _run(args) -> int:
         if args.resume:
             done = scan_completed(args.output)
         writers.append(JsonlWriter(args.output, append=args.resume))
+    elif mode == "json-file":
+        writers.append(JsonFileWriter(args.output))
     elif mode == "dir":
         dir_writer = DirWriter(args.output)
         writers.append(dir_writer)
@@ -276,7 +332,7 @@ def _run(args) -> int:
         total = _estimate_total(paths, args.format, args)
         if total is not None and args.resume and done is not None:
             total = max(0, total - sum(done.values()))
-    single = mode == "pretty" and len(paths) == 1
+    single = mode in ("pretty", "json-file") and len(paths) == 1
     progress = Progress(total, enabled=show and not single)
     shown_errors = 0
     outcomes = process_records(records, workers=args.workers, batch_size=args.batch_size,
@@ -318,8 +374,8 @@ def _run(args) -> int:
         extra = f", {skipped[0]:,} already done (resumed)" if args.resume else ""
         if db_writer is not None:
             extra += f", {db_writer.written:,} rows upserted"
-        if dir_writer is not None and dir_writer.collisions:
-            extra += f", {dir_writer.collisions} output name collision(s) overwritten"
+        if dir_writer is not None and dir_writer.renamed:
+            extra += f", {dir_writer.renamed} repeated name(s) written as <name>-N.json"
         _err(
             f"done: {progress.docs:,} documents ({progress.failed:,} failed), {progress.rules:,} rules in "
             f"{_elapsed(progress):.1f} s ({progress.rate():,.1f} docs/s){extra}"

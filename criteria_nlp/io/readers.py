@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import json
 import os
 import re
@@ -36,6 +37,8 @@ FORMATS = ("text", "ctgov-json", "ctgov-jsonl", "aact")
 STRUCTURED_FIELDS = ("minimumAge", "maximumAge", "sex", "healthyVolunteers")
 # Files picked up when a directory is given as PATH.
 DIRECTORY_SUFFIXES = (".txt", ".json", ".jsonl", ".ndjson")
+
+SNIFF_BYTES = 64 * 1024  # bytes read to guess a format from content
 
 _NCT_RE = re.compile(rb'"nctId"\s*:\s*"([^"\\]{1,64})"')
 
@@ -65,9 +68,13 @@ def expand_paths(paths: Iterable[str]) -> Iterator[str]:
 
 
 def detect_format(path: str) -> str:
-    """The format of ``path`` from its extension, else from its first bytes (``text`` if unsure)."""
+    """The format of ``path`` from its extension, else from its first bytes (``text`` if unsure).
+
+    Standard input (``-``) is sniffed like a file without extension: its first bytes are read
+    and kept, and every reader of ``-`` gets them back first (:func:`stdin_stream`).
+    """
     if path == "-":
-        return "text"
+        return sniff_format(stdin_stream().peek_head(SNIFF_BYTES))
     lower = path.lower()
     if lower.endswith((".jsonl", ".ndjson", ".jsonl.txt")):
         return "ctgov-jsonl"
@@ -76,7 +83,7 @@ def detect_format(path: str) -> str:
     head = b""
     try:
         with open(path, "rb") as fh:
-            head = fh.read(64 * 1024)
+            head = fh.read(SNIFF_BYTES)
     except OSError:
         return "text"  # the text reader reports why it cannot be read
     return sniff_format(head, name=os.path.basename(lower))
@@ -99,7 +106,7 @@ def sniff_format(head: bytes, name: str = "") -> str:
         # Several lines that each are a whole object -> JSON Lines.
         if len(lines) >= 2 and all(ln.startswith(b"{") for ln in lines[:2]) and lines[0].endswith(b"}"):
             return "ctgov-jsonl"
-        if len(lines) == 1 and lines[0].endswith(b"}") and b"protocolSection" in lines[0] and len(head) < 64 * 1024:
+        if len(lines) == 1 and lines[0].endswith(b"}") and b"protocolSection" in lines[0] and len(head) < SNIFF_BYTES:
             return "ctgov-json"
         if b'"protocolSection"' in head or b'"studies"' in head:
             # a pretty-printed object (JSON) or one long line (JSONL) -- decide on the first line
@@ -110,9 +117,57 @@ def sniff_format(head: bytes, name: str = "") -> str:
 # --------------------------------------------------------------------------- helpers
 
 
+class _ReplayedStdin(io.RawIOBase):
+    """Standard input whose first bytes can be looked at and are then read again."""
+
+    def __init__(self, source: IO[bytes]):
+        self.source = source
+        self.head = b""
+        self.pos = 0  # bytes of ``head`` already handed out
+        self.eof = False
+
+    def readable(self) -> bool:
+        return True
+
+    def peek_head(self, size: int) -> bytes:
+        """Up to ``size`` bytes from the start of the stream (before any read), kept for replay."""
+        while len(self.head) < size and not self.eof and self.pos == 0:
+            chunk = self.source.read1(size - len(self.head)) if hasattr(self.source, "read1") \
+                else self.source.read(size - len(self.head))
+            if not chunk:
+                self.eof = True
+            self.head += chunk
+        return self.head[:size]
+
+    def readinto(self, buffer) -> int:
+        if self.pos < len(self.head):
+            n = min(len(buffer), len(self.head) - self.pos)
+            buffer[:n] = self.head[self.pos:self.pos + n]
+            self.pos += n
+            return n
+        if self.eof:
+            return 0
+        chunk = self.source.read1(len(buffer)) if hasattr(self.source, "read1") else self.source.read(len(buffer))
+        buffer[:len(chunk)] = chunk
+        return len(chunk)
+
+
+_stdin_streams: dict[int, _ReplayedStdin] = {}
+
+
+def stdin_stream() -> _ReplayedStdin:
+    """The one replaying wrapper of the current ``sys.stdin`` (so a sniffed head is not lost)."""
+    source = sys.stdin.buffer
+    stream = _stdin_streams.get(id(source))
+    if stream is None or stream.source is not source:
+        _stdin_streams.clear()
+        stream = _stdin_streams[id(source)] = _ReplayedStdin(source)
+    return stream
+
+
 def _open_binary(path: str) -> IO[bytes]:
     if path == "-":
-        return sys.stdin.buffer
+        return io.BufferedReader(stdin_stream())
     return open(path, "rb")
 
 
@@ -181,11 +236,8 @@ def iter_text(path: str) -> Iterator[InputRecord]:
     doc_id = None if path == "-" else Path(path).stem
     shown = _display_path(path)
     try:
-        if path == "-":
-            data = sys.stdin.buffer.read()
-        else:
-            with open(path, "rb") as fh:
-                data = fh.read()
+        with _open_binary(path) as fh:
+            data = fh.read()
     except OSError as exc:
         yield InputRecord(doc_id, None, shown, error=_os_error(exc))
         return
@@ -380,7 +432,7 @@ def iter_ctgov_json(path: str, chunk: int = 1 << 20) -> Iterator[InputRecord]:
     shown = _display_path(path)
     try:
         if path == "-":
-            fh = codecs.getreader("utf-8")(sys.stdin.buffer)
+            fh = io.TextIOWrapper(_open_binary(path), encoding="utf-8", newline="")
         else:
             fh = open(path, encoding="utf-8", newline="")
     except OSError as exc:
@@ -448,7 +500,7 @@ def iter_aact(path: str) -> Iterator[InputRecord]:
     shown = _display_path(path)
     try:
         if path == "-":
-            fh = open(sys.stdin.fileno(), encoding="utf-8", errors="surrogateescape", newline="", closefd=False)
+            fh = io.TextIOWrapper(_open_binary(path), encoding="utf-8", errors="surrogateescape", newline="")
         else:
             fh = open(path, encoding="utf-8", errors="surrogateescape", newline="")
     except OSError as exc:
@@ -533,12 +585,22 @@ def _table_identifier(table: str):
     return sql.Identifier(*parts)
 
 
-def connect(dsn: str, **kwargs):
-    """psycopg connection, or InputError with a one-line reason."""
+POSTGRES_EXTRA_HINT = "pip install 'criteria-nlp[postgres]'"
+
+
+def require_psycopg():
+    """The psycopg module, or InputError naming the extra that installs it."""
     try:
         import psycopg
-    except ImportError as exc:  # pragma: no cover - psycopg is a dependency
-        raise InputError(f"PostgreSQL support needs psycopg: {exc}") from None
+    except ImportError:
+        raise InputError(f"--dsn needs the PostgreSQL driver psycopg, which is not installed: "
+                         f"{POSTGRES_EXTRA_HINT}") from None
+    return psycopg
+
+
+def connect(dsn: str, **kwargs):
+    """psycopg connection, or InputError with a one-line reason."""
+    psycopg = require_psycopg()
     try:
         return psycopg.connect(dsn, **kwargs)
     except psycopg.Error as exc:

@@ -54,8 +54,11 @@ def offset_problems(result: dict[str, Any], text: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def schema_validator():
-    """A Draft 2020-12 validator of the result schema (built once)."""
-    from jsonschema import Draft202012Validator
+    """A Draft 2020-12 validator of the result schema (built once); needs the ``test`` extra."""
+    try:
+        from jsonschema import Draft202012Validator
+    except ImportError:
+        raise ImportError("schema validation needs jsonschema: pip install 'criteria-nlp[test]'") from None
 
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)

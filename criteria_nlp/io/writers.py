@@ -48,6 +48,43 @@ class JsonlWriter:
                 pass
 
 
+class OutputError(Exception):
+    """The output cannot take what the inputs give (message is one line for the user)."""
+
+
+class JsonFileWriter:
+    """``-o FILE.json``: the one record of one input, indented, written atomically at the end.
+
+    A second record raises :class:`OutputError` and nothing is written.
+    """
+
+    def __init__(self, target: str):
+        self.target = Path(target)
+        self.result: dict[str, Any] | None = None
+        self.overflow = False
+
+    def write(self, result: dict[str, Any], record: InputRecord | None = None) -> None:
+        if self.result is not None:
+            self.overflow = True
+            raise OutputError(f"-o {self.target}: the input holds more than one record; "
+                              "use -o DIR or -o FILE.jsonl")
+        self.result = result
+
+    def close(self) -> None:
+        if self.result is None or self.overflow:
+            return
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(self.target, dumps(self.result, indent=2) + b"\n")
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``target``, then rename it over ``target``."""
+    tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, target)
+
+
 class PrettyWriter:
     """Indented JSON documents on stdout (the one-text-file case)."""
 
@@ -85,13 +122,17 @@ def output_name(record: InputRecord) -> str:
 
 
 class DirWriter:
-    """``DIR/<name>.json`` per record, written atomically (temp file + rename)."""
+    """``DIR/<name>.json`` per record, written atomically (temp file + rename).
+
+    A name already written in this run (the same NCT id twice) becomes ``<name>-2.json``,
+    ``<name>-3.json``, ...: no result overwrites another.
+    """
 
     def __init__(self, directory: str):
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.seen: set[str] = set()
-        self.collisions = 0
+        self.seen: Counter = Counter()
+        self.renamed = 0
 
     def path_for(self, record: InputRecord) -> Path:
         return self.dir / output_name(record)
@@ -99,13 +140,12 @@ class DirWriter:
     def write(self, result: dict[str, Any], record: InputRecord | None = None) -> None:
         assert record is not None
         target = self.path_for(record)
-        if target.name in self.seen:
-            self.collisions += 1
-        self.seen.add(target.name)
-        tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
-        with open(tmp, "wb") as fh:
-            fh.write(dumps(result, indent=2) + b"\n")
-        os.replace(tmp, target)
+        self.seen[target.name] += 1
+        repeat = self.seen[target.name]
+        if repeat > 1:
+            self.renamed += 1
+            target = target.with_name(f"{target.stem}-{repeat}{target.suffix}")
+        write_atomically(target, dumps(result, indent=2) + b"\n")
 
     def close(self) -> None:
         pass
