@@ -237,7 +237,10 @@ def parse_items(
 # that were bullets once. They become a heading item, one item per field (label and first
 # statement) and one item per further statement of a field, so that each criterion is one
 # statement again.
-_RUN_IN_HEADING = re.compile(r"[A-Z][A-Z0-9 /&,()'-]{2,}:(?=[ \t]+\S)")
+_RUN_IN_HEADING = re.compile(r"(?:[A-Z][A-Z0-9 /&,()'-]{2,}:|--[A-Z][A-Za-z/&,()' -]{2,40}?--)(?=[ \t]+\S)")
+# "... No CNS metastases --Prior/Concurrent Therapy-- See Disease Characteristics ...": a heading
+# inside a paragraph
+_INLINE_HEADING = re.compile(r"(?<=\s)--[A-Z][A-Za-z/&,()' -]{2,40}?--(?=[ \t]+\S)")
 # a field label: a capitalised word and up to three lower-case words, a colon, a blank
 _FIELD_LABEL = re.compile(r"(?<![^\s])[A-Z][a-z][\w'-]*(?:[ \t/]+[a-z][\w'-]*){0,3}:(?=[ \t]+\S)")
 # where a statement of a flattened list starts: a capitalised word after a word that can end one
@@ -277,10 +280,10 @@ def _field_starts(text: str, start: int, end: int) -> list[int]:
 
 
 def _new_item(text: str, start: int, end: int, template: Item, parent: Item | None,
-              siblings: list[Item], at: int | None = None) -> Item:
+              siblings: list[Item], at: int | None = None, style: str = "run-in") -> Item:
     """An item for ``text[start:end]`` of a run-in paragraph, placed among ``siblings``."""
     end = _rstrip_end(text, start, end)
-    marker = Marker(template.marker.indent, "run-in", "", None, start)
+    marker = Marker(template.marker.indent, style, "", None, start)
     item = Item(start=start, end=end, marker=marker, section=template.section, parent=parent)
     item.ends_with_colon = text[end - 1] == ":"
     siblings.insert(len(siblings) if at is None else at, item)
@@ -315,10 +318,34 @@ def _split_statements(text: str, item: Item, body: int, out: list[Item], parent:
         out.append(_new_item(text, s, e, item, owner, owner.children))
 
 
+def _split_inline_headings(text: str, items: list[Item], roots: list[Item]) -> list[Item]:
+    """``items`` with a paragraph cut before each heading inside it (the pieces are siblings)."""
+    out: list[Item] = []
+    for item in items:
+        out.append(item)
+        if item.children or item.marker.style != "para":
+            continue
+        cuts = [m.start() for m in _INLINE_HEADING.finditer(text, item.start, item.end)]
+        if not cuts:
+            continue
+        if cuts[0] == item.start:
+            cuts = cuts[1:]
+            if not cuts:
+                continue
+        siblings = item.parent.children if item.parent is not None else roots
+        at = siblings.index(item) + 1
+        end = item.end
+        item.end = _rstrip_end(text, item.start, cuts[0])
+        item.ends_with_colon = text[item.end - 1] == ":"
+        for k, (s, e) in enumerate(zip(cuts, cuts[1:] + [end])):
+            out.append(_new_item(text, s, e, item, item.parent, siblings, at + k, style="para"))
+    return out
+
+
 def _split_run_in_items(text: str, items: list[Item], roots: list[Item]) -> list[Item]:
     """``items`` with each run-in paragraph split into heading, field and statement items."""
     out: list[Item] = []
-    for item in items:
+    for item in _split_inline_headings(text, items, roots):
         out.append(item)
         if item.children or item.marker.style != "para":
             continue  # a list item, or a paragraph that heads a list

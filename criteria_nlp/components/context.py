@@ -5,16 +5,32 @@ Wraps ``medspacy.context.ConText`` (default English rules) over the rule spans o
 ConText scopes modifiers by sentence: ``criteria_structure`` sets sentence starts cheaply, so
 PyRuSH (slow, DEBUG-logging) is not needed.
 """
+import json
 from bisect import bisect_right
+from importlib import resources
 
 import numpy
-from medspacy.context import ConText
+from medspacy.context import ConText, ConTextRule
 from medspacy.context.context_graph import ConTextGraph
 from medspacy.context.context_modifier import ConTextModifier
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from .linker import RULE_SPAN_GROUP
+
+
+_NEGATION_WORDS = ("no ", "not ", "never ")
+
+
+def negated_comparator_rules() -> list[ConTextRule]:
+    """Pseudo-modifiers for the comparator phrases written with a negation word (``no greater than``,
+    ``not to exceed``), read from the grammar's ``comparators.json``: being longer than ``no`` they win
+    the overlap, and a pseudo-modifier negates nothing, also where no number follows
+    (``Bilirubin no greater than upper limit of normal``)."""
+    data = json.loads(resources.files("criteria_nlp.resources").joinpath("comparators.json").read_text("utf-8"))
+    phrases = sorted({p for group in ("prefix", "postfix") for ps in data[group].values() for p in ps
+                      if p.lower().startswith(_NEGATION_WORDS)})
+    return [ConTextRule(p, "NEGATED_COMPARATOR", direction="PSEUDO") for p in phrases]
 
 
 class RuleContext:
@@ -27,6 +43,7 @@ class RuleContext:
             # "not more than", "no less than"): it negates nothing
             prune_on_target_overlap=True,
         )
+        self.context.add(negated_comparator_rules())
 
     def __call__(self, doc: Doc) -> Doc:
         spans = doc.spans[RULE_SPAN_GROUP] if RULE_SPAN_GROUP in doc.spans else []

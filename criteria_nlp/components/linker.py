@@ -341,7 +341,7 @@ class Linker:
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
-        linked = [(crit, [(q, t) for q, t in self._link(text, crit.start, crit_mentions, crit_quantities, label)
+        linked = [(crit, [(q, t) for q, t in self._link(text, crit.start, crit_mentions, crit_quantities, label, crit.end)
                           if self._keep(q, t)])
                   for crit, crit_mentions, crit_quantities, label in self._per_criterion(doc)]
         confidences = self._confidences(text, linked)
@@ -415,7 +415,7 @@ class Linker:
 
     # -- linking ---------------------------------------------------------------------------
     def _link(self, text: str, crit_start: int, mentions: list[_Mention], quantities: list[Quantity],
-              label: list[_Mention] = ()):
+              label: list[_Mention] = (), crit_end: int | None = None):
         events = [(m.start_char, 0, m) for m in mentions] + [(q.start, 1, q) for q in quantities]
         events.sort(key=lambda e: (e[0], e[1]))
         # the parent's field label holds until the criterion names a variable of its own
@@ -522,7 +522,7 @@ class Linker:
             linked_end = max([linked_end, q.end] + [t.end for t in targets if t is not None])
         for q in pending:
             units.append((q, self._fallback_targets(text, crit_start, q)))
-        units.extend(self._score_values(text, mentions, units))
+        units.extend(self._score_values(text, mentions, units, len(text) if crit_end is None else crit_end))
         units.sort(key=lambda u: u[0].start)
         return units
 
@@ -558,7 +558,7 @@ class Linker:
         return [cls._age_target(text, q) if t.name == "age" and t.entry is None else replace(t) for t in last_targets]
 
     @staticmethod
-    def _score_values(text: str, mentions: list[_Mention], units) -> list:
+    def _score_values(text: str, mentions: list[_Mention], units, crit_end: int) -> list:
         """Scores and classes given by value alone: ``ASA I-III``, ``NYHA class III or IV``, ``CDR 0.5 or 1``."""
         linked = {t.start for _, targets in units for t in targets if t is not None}
         taken = [(q.start, q.end) for q, _ in units]
@@ -571,7 +571,7 @@ class Linker:
             if _is_generic(name) or name.lower() in ("stage", "class"):
                 continue  # "grade II or III osteoarthritis": the stage of a condition, not a score's class
             m = _SCORE_VALUES.match(text, mention.end_char)
-            if m is None or any(mention.end_char <= other.start_char < m.start("vals")
+            if m is None or m.end("vals") > crit_end or any(mention.end_char <= other.start_char < m.start("vals")
                                 and not _is_generic(text[other.start_char:other.end_char]) for other in mentions):
                 continue  # "Performance status: ECOG 0-2": the values are the nearer name's
             if _OUT_OF.fullmatch(m.group("vals")):

@@ -1,0 +1,270 @@
+"""Registry text as it really is: hard wraps, the PDQ run-in layout, negated comparators,
+population and window conditions, old-style units (issue "Registry truth")."""
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from criteria_nlp import extract
+from criteria_nlp.layout import hard_wrap, join_wraps, soft_breaks
+
+SAMPLE = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora" / "ctgov-sample" / "studies.jsonl"
+
+
+def rules_of(text):
+    out = extract(text)
+    for c in out["criteria"]:
+        for r in c["rules"]:
+            assert text[r["start"]:r["end"]] == r["text"]
+            if r["variable"]:
+                assert text[r["variable"]["start"]:r["variable"]["end"]] == r["variable"]["text"]
+            for k in r["conditions"]:
+                assert text[k["start"]:k["end"]] == k["text"]
+    return [r for c in out["criteria"] for r in c["rules"]]
+
+
+def only(text):
+    rules = rules_of(text)
+    assert len(rules) == 1, [r["text"] for r in rules]
+    return rules[0]
+
+
+def criteria_of(text):
+    return [(c["id"], c["parent"], c["text"]) for c in extract(text)["criteria"]]
+
+
+# -- soft wraps -----------------------------------------------------------------------------------
+LEGACY = ("        Inclusion Criteria:\r\n\r\n"
+          "          -  Bilirubin less than\r\n"
+          "             2.0 mg/dL\r\n\r\n"
+          "          -  Creatinine\r\n"
+          "             clearance at least 60 mL/min\r\n\r\n"
+          "          -  SGOT no greater than 2.5 times upper\r\n"
+          "             limit of normal\r\n\r\n"
+          "          -  Hemoglobin greater than 8\r\n"
+          "             g/dL\r\n")
+
+
+def test_a_comparator_unit_or_reference_limit_after_a_wrap_stays_in_the_rule():
+    got = [(r["variable"]["name"], r["comparator"], r["value"], r["unit"], r["relative_to"]) for r in rules_of(LEGACY)]
+    assert got == [("total_bilirubin", "<", 2.0, "mg/dL", None),
+                   ("creatinine_clearance", ">=", 60.0, "mL/min", None),
+                   ("ast", "<=", 2.5, None, "ULN"),
+                   ("hemoglobin", ">", 8.0, "g/dL", None)]
+
+
+def test_wrapped_items_keep_their_structure_and_exact_offsets():
+    ids = [(i, p) for i, p, _ in criteria_of(LEGACY)]
+    assert ids == [("inc-1", None), ("inc-2", None), ("inc-3", None), ("inc-4", None)]
+    texts = [t for _, _, t in criteria_of(LEGACY)]
+    assert texts[0] == "Bilirubin less than\r\n             2.0 mg/dL"
+
+
+def test_soft_and_hard_breaks():
+    text = ("Patients must have a serum bilirubin level that is less than or equal to\n"
+            "1.5 mg/dL and no prior therapy.\n"
+            "Creatinine below 2 mg/dL\n"
+            "  1. First item\n"
+            "For healthy controls:\n")
+    breaks = soft_breaks(text)
+    first_nl = text.index("\n")
+    assert breaks == [(first_nl, first_nl + 1)]  # only the wrap after "equal to"
+
+
+def test_join_wraps_maps_every_offset_back():
+    text = "Age:\r\n   at least 18 years and\r\n     under 65\r\n\r\n- next"
+    view = join_wraps(text)
+    assert len(view.text) < len(text)
+    for i, ch in enumerate(view.text):
+        j = view.to_input(i)
+        assert ch == text[j] or (ch == " " and text[j] in "\r\n ")
+    assert view.to_input(len(view.text)) == len(text)
+
+
+def test_hard_wrap_keeps_length_and_width():
+    text = "1. " + " ".join(["hemoglobin at least 9 g/dL"] * 12) + "\n2. age 18-65\n"
+    wrapped = hard_wrap(text, 40)
+    assert len(wrapped) == len(text)
+    assert max(len(line) for line in wrapped.split("\n")) <= 40
+    assert wrapped != text and join_wraps(wrapped).text == text  # every wrap it made is found again
+
+
+# -- the PDQ run-in layout --------------------------------------------------------------------------
+PDQ = ("        PATIENT CHARACTERISTICS: Age: 18 or over Performance status: SWOG 0-1 Karnofsky 80-100%\r\n"
+       "        Life expectancy: Greater than 2 months Hematopoietic: WBC at least 4,000/mm3 Platelet count\r\n"
+       "        at least 100,000 Hepatic: Bilirubin no greater than 1.5 times normal (5 times normal if\r\n"
+       "        liver metastases) Renal: Not specified Other: Not pregnant No other malignancy\r\n")
+
+
+def test_run_in_fields_are_criteria_and_their_context():
+    crits = criteria_of(PDQ)
+    assert crits[0][:2] == ("crit-1", None) and crits[0][2] == "PATIENT CHARACTERISTICS:"
+    texts = {t.split(":")[0]: (i, p) for i, p, t in crits}
+    assert texts["Age"] == ("crit-1.1", "crit-1")
+    assert texts["Hematopoietic"][1] == "crit-1"
+    got = [(r["variable"]["name"], r["comparator"], r["value"], r["value_high"], r["unit"], r["relative_to"],
+            r["negated"], [k["kind"] for k in r["conditions"]]) for r in rules_of(PDQ)]
+    assert got == [
+        ("age", ">=", 18.0, None, "a", None, False, []),
+        ("ecog_performance_status", "between", 0.0, 1.0, None, None, False, []),
+        ("karnofsky_performance_status", "between", 80.0, 100.0, "%", None, False, []),
+        ("life_expectancy", ">", 2.0, None, "mo", None, False, []),
+        ("white_blood_cell_count", ">=", 4000.0, None, "/mm3", None, False, []),
+        ("platelet_count", ">=", 100000.0, None, "/mm3", None, False, []),
+        ("total_bilirubin", "<=", 1.5, None, None, "ULN", False, []),
+        ("total_bilirubin", "<=", 5.0, None, None, "ULN", False, ["population"]),
+    ]
+
+
+def test_a_value_without_unit_says_its_unit_is_inferred():
+    platelets = [r for r in rules_of(PDQ) if r["variable"]["name"] == "platelet_count"][0]
+    assert (platelets["unit"], platelets["unit_text"], platelets["unit_inferred"]) == ("/mm3", None, True)
+    assert platelets["normalized"] == {"value": 100.0, "value_high": None, "unit": "10*9/L"}
+    wbc = [r for r in rules_of(PDQ) if r["variable"]["name"] == "white_blood_cell_count"][0]
+    assert wbc["unit_inferred"] is False and wbc["unit_text"] == "/mm3"
+
+
+def test_a_value_that_fits_no_single_unit_stays_without_one():
+    rule = only("Platelets at least 1,000")  # 1,000/mm3 and 1,000 x 10^9/L are both implausible
+    assert rule["unit"] is None and rule["unit_inferred"] is False
+
+
+def test_nested_field_labels_name_the_variable():
+    text = ("        PATIENT CHARACTERISTICS:\r\n\r\n        Age:\r\n\r\n          -  18 and over\r\n\r\n"
+            "        Life expectancy:\r\n\r\n          -  At least 2 months\r\n\r\n"
+            "        Performance status:\r\n\r\n          -  ECOG 0-2\r\n")
+    got = [(r["variable"]["name"], r["comparator"], r["value"], r["unit"]) for r in rules_of(text)]
+    assert got == [("age", ">=", 18.0, "a"), ("life_expectancy", ">=", 2.0, "mo"),
+                   ("ecog_performance_status", "between", 0.0, None)]
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Performance status: 0-2", "performance_status"),
+    ("Performance status: WHO 0-2", "performance_status"),
+    ("Performance status: GOG 0-2", "ecog_performance_status"),
+    ("Performance status: Zubrod 0-1", "ecog_performance_status"),
+    ("performance status (PS) of 0-1", "performance_status"),
+])
+def test_performance_scales(text, name):
+    rule = only(text)
+    assert (rule["variable"]["name"], rule["comparator"], rule["value"]) == (name, "between", 0.0)
+
+
+def test_not_specified_is_no_rule_and_a_field_label_is_not_a_postfix_comparator():
+    assert rules_of("PATIENT CHARACTERISTICS: Age: Not specified Performance status: Not specified") == []
+    rule = only("PATIENT CHARACTERISTICS: Age: 18 and over Hepatic: Not specified")
+    assert (rule["variable"]["name"], rule["comparator"], rule["value"]) == ("age", ">=", 18.0)
+
+
+# -- negation ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("text, comparator", [
+    ("Bilirubin no greater than 2.0 mg/dL", "<="),
+    ("Creatinine not more than 1.5 mg/dL", "<="),
+    ("Bilirubin not exceeding 2 mg/dL", "<="),
+    ("Bilirubin not to exceed 2 mg/dL", "<="),
+    ("WBC no less than 3000/mm3", ">="),
+    ("Hepatic: Bilirubin no greater than 1.5 times ULN", "<="),
+])
+def test_a_negated_comparator_is_a_comparator_not_a_negation(text, comparator):
+    rule = only(text)
+    assert (rule["comparator"], rule["negated"]) == (comparator, False)
+
+
+@pytest.mark.parametrize("text", [
+    "No patients with serum creatinine > 3 mg/dL",
+    "No NYHA class III/IV",
+    "Cardiovascular: No New York Heart Association class III or IV heart failure",
+])
+def test_a_negation_of_the_threshold_state_is_negated(text):
+    assert only(text)["negated"] is True
+
+
+def test_negation_stops_at_field_and_statement_boundaries():
+    text = ("PATIENT CHARACTERISTICS: Other: Not pregnant No coagulation disorders Hematopoietic: "
+            "WBC at least 3,000/mm3 Hepatic: Bilirubin no greater than 2.0 mg/dL")
+    assert [r["negated"] for r in rules_of(text)] == [False, False]
+
+
+# -- conditions ----------------------------------------------------------------------------------
+def test_alternative_values_per_sex_each_carry_their_population():
+    got = [(r["value"], [k["text"] for k in r["conditions"]])
+           for r in rules_of("Hb ≥ 120 g/L for men, ≥ 110 g/L for women")]
+    assert got == [(120.0, ["for men"]), (110.0, ["for women"])]
+
+
+def test_a_preposed_population_scopes_forward():
+    text = "ALT ≤ 2.5 x ULN (for subjects with Gilbert's syndrome, ALT ≤ 5 x ULN)"
+    got = [(r["value"], [k["kind"] for k in r["conditions"]]) for r in rules_of(text)]
+    assert got == [(2.5, []), (5.0, ["population"])]
+
+
+def test_boilerplate_is_not_a_population():
+    text = "Patients may be eligible if they:\n  - have serum creatinine < 2 mg/dL\n"
+    assert only(text)["conditions"] == []
+
+
+def test_a_sub_header_population_holds_for_its_own_items_only():
+    text = "Inclusion Criteria:\n\nFor healthy controls:\n  - BMI 18-30 kg/m2\nFor patients:\n  - Age 18-80\n"
+    got = [[k["text"] for k in r["conditions"]] for r in rules_of(text)]
+    assert got == [["For healthy controls:"], ["For patients:"]]
+
+
+# -- units ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("text, unit, relative_to", [
+    ("SGOT no greater than 2.5 times UNL", None, "ULN"),
+    ("Bilirubin no greater than twice normal", None, "ULN"),
+    ("Granulocyte count at least 1,500 cells/mm(3)", "{cells}/mm3", None),
+    ("Platelets at least 100,000/microL", "/uL", None),
+    ("Creatinine less than 1.5 mg\u2044dL", "mg/dL", None),
+])
+def test_units_written_the_old_way(text, unit, relative_to):
+    rule = only(text)
+    assert (rule["unit"], rule["relative_to"]) == (unit, relative_to)
+
+
+# -- on the registry sample ------------------------------------------------------------------------
+@pytest.mark.corpus
+def test_a_negated_comparator_never_negates_its_rule_on_the_sample():
+    """Every rule of every 5th sample study whose own text holds a negated comparator ("no greater
+    than") is not negated when read alone: only a cue outside the comparator may negate it."""
+    if not SAMPLE.is_file():
+        pytest.skip("ctgov sample not available")
+    import re
+
+    from criteria_nlp import extract_many
+
+    negated_comparator = re.compile(r"\b(?:no|not)\s+(?:greater|more|less|higher|lower|exceed\w*|to\s+exceed|"
+                                    r"above|below|fewer)\b", re.I)
+    items = []
+    with open(SAMPLE, encoding="utf-8") as fh:
+        for k, line in enumerate(fh):
+            if k % 5 == 0:
+                study = json.loads(line)["protocolSection"]
+                items.append((study["eligibilityModule"].get("eligibilityCriteria") or "",
+                              study["identificationModule"]["nctId"], None))
+    texts = {r["text"] for result in extract_many(items) for c in result["criteria"] for r in c["rules"]
+             if negated_comparator.search(r["text"])}
+    assert len(texts) > 300
+    negated = [t for t, result in zip(sorted(texts), extract_many((t, None, None) for t in sorted(texts)))
+               if any(r["negated"] for c in result["criteria"] for r in c["rules"])]
+    assert negated == []
+
+
+@pytest.mark.corpus
+def test_layout_invariance_on_lct():
+    """Hard-wrapping every LCT dev document at 72 columns changes no evaluation figure."""
+    from criteria_nlp.evaluation.command import CorpusNotFound, load_gold, predict
+    from criteria_nlp.evaluation.scorer import score
+
+    try:
+        golds = load_gold(None, "all")
+    except CorpusNotFound:
+        pytest.skip("LCT corpus not available")
+    wrapped = [dataclasses.replace(g, text=hard_wrap(g.text, 72)) for g in golds]
+    assert sum(g.text != w.text for g, w in zip(golds, wrapped)) > 100
+    plain, hard = score(golds, predict("pipeline", golds)), score(golds, predict("pipeline", wrapped))
+    for level in ("lenient", "strict", "full"):
+        a, b = plain.levels[level].to_dict(), hard.levels[level].to_dict()
+        for key in ("precision", "recall", "f1"):
+            assert abs(a[key] - b[key]) <= 0.005, (level, key, a[key], b[key])
