@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from criteria_nlp.models import SCHEMA_VERSION
 from criteria_nlp import batch as batch_mod
 from criteria_nlp.batch import process_records
 from criteria_nlp.cli import main
@@ -57,7 +58,7 @@ def test_one_text_file_pretty_json_on_stdout(tmp_path, capsys):
     assert code == 0, err
     assert out.startswith("{\n  ")  # indented
     res = json.loads(out)
-    assert res["schema_version"] == "1.0"
+    assert res["schema_version"] == SCHEMA_VERSION == "1.1"
     assert res["source"] == {"id": "trial", "path": str(p)}
     assert res["criteria"] and offset_problems(res, TEXT_A) == []
     assert "structured" not in res

@@ -68,3 +68,21 @@ def test_empty_and_odd_inputs(validator):
     for text in ["", "   \n\n", "Inclusion Criteria:", "1.", "≥≥≥ 5 5 5", "x" * 5000]:
         result = extract(text)
         validator.validate(result)
+
+
+def test_schema_1_1_accepts_1_0_documents_and_checks_unit_inferred(validator):
+    """1.1 adds the optional rule field unit_inferred: a 1.0 document (without it) stays valid, a
+    1.1 document carries it, and a non-boolean value is refused."""
+    result = extract("Platelets at least 100,000\nHemoglobin >= 9 g/dL\n")
+    assert result["schema_version"] == "1.1"
+    assert [r["unit_inferred"] for c in result["criteria"] for r in c["rules"]] == [True, False]
+    validator.validate(result)
+    old = json.loads(json.dumps(result))
+    old["schema_version"] = "1.0"
+    for c in old["criteria"]:
+        for r in c["rules"]:
+            del r["unit_inferred"]
+    validator.validate(old)
+    old["criteria"][0]["rules"][0]["unit_inferred"] = "yes"
+    with pytest.raises(jsonschema.ValidationError):
+        validator.validate(old)
