@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from criteria_nlp.models import SCHEMA_VERSION
 from criteria_nlp.io.progress import Progress
 from criteria_nlp.io.readers import (
     detect_format,
@@ -309,7 +310,7 @@ def test_no_structured_for_plain_text():
 def test_error_record_and_keys():
     rec = InputRecord(None, None, "f.jsonl", error="bad", line=4)
     out = error_record(rec)
-    assert out == {"schema_version": "1.0", "source": {"id": None, "path": "f.jsonl", "line": 4}, "error": "bad"}
+    assert out == {"schema_version": SCHEMA_VERSION, "source": {"id": None, "path": "f.jsonl", "line": 4}, "error": "bad"}
     assert key_of_output(out) == rec.key
     rec2 = InputRecord("NCT1", "x", "./f.jsonl", line=4)
     assert key_of_output({"source": {"id": "NCT1", "path": "f.jsonl"}}) == rec2.key

@@ -107,6 +107,8 @@ _CLOSES_CLAUSE = re.compile(r"[ \t]*(?:$|[).,;:\n])")
 # between a threshold and a bare alternative limit of it: "(", "or", a population ("for those with ...")
 _ALTERNATIVE_GAP = re.compile(r"[\s,]*(?:(?:for|in|if)\b[^;()<>≤≥=\d]{0,50}?)?[\s,]*(?:\(|or\b|and/or\b)[\s(]*$",
                               re.IGNORECASE)
+# "(1 cmH2O = 0.098 kPa)": a conversion, not an alternative limit
+_EQUATION_AFTER = re.compile(r"[ \t]*=")
 # a criterion that is only a field label: "Age:", "Life expectancy:", "Performance status:"
 _FIELD_LABEL = re.compile(r"[ \t]*[A-Z][\w'/-]*(?:[ \t]+[\w'/-]+){0,3}[ \t]*:[ \t]*")
 
@@ -280,8 +282,12 @@ def _words_after(doc_text: str, pos: int) -> tuple[int, int] | None:
         return None
     words = list(re.finditer(r"\S+", m.group("name")))
     kept = []
-    for w in words:
-        if w.group().lower() in _NAME_STOP or w.group().lower() in _NOT_A_NAME_AFTER:
+    for k, w in enumerate(words):
+        word = w.group().lower()
+        if k == 0 and word in ("prior", "previous") and len(words) > 1 and words[1].group().lower() != "to":
+            kept.append(w)  # "4 prior regimens" (but "3 months prior to")
+            continue
+        if word in _NAME_STOP or word in _NOT_A_NAME_AFTER:
             break
         kept.append(w)
     if not kept:
@@ -289,6 +295,16 @@ def _words_after(doc_text: str, pos: int) -> tuple[int, int] | None:
     base = m.start("name")
     return base + kept[0].start(), base + kept[-1].end()
 
+
+def _counts_things_after(q: Quantity, targets: list) -> bool:
+    """A count of the patient's things named after it: "no more than 4 prior chemotherapy regimens",
+    "1-3 brain metastases", "more than 100 cutaneous lesions" (whole numbers, a plural noun after)."""
+    values = [v for v in (q.value, q.value_high) if v is not None]
+    return bool(values) and all(float(v).is_integer() for v in values) and all(
+        t is not None and t.start >= q.end and _PLURAL_HEAD.search(t.name) for t in targets)
+
+
+_PLURAL_HEAD = re.compile(r"[a-z]{2,}(?<![su]s)(?<!is)s$|(?:metastases|nodes|lesions|episodes|children)$")
 
 _GENERIC_HEADS = {"score", "scores", "total", "level", "levels", "value", "values", "result", "results",
                   "index", "from", "of", "count", "grade", "rating"}
@@ -612,7 +628,7 @@ class Linker:
         same_kind = (q.relative_to is not None and q.relative_to == last.relative_to) or \
             (q.unit is not None and last.unit is not None and q.unit_kind == last.unit_kind and q.relative_to is None)
         if not last.comparator or last.comparator in ("=", "between") or not same_kind or len(gap) > 60 \
-                or ";" in gap or not _ALTERNATIVE_GAP.match(gap):
+                or ";" in gap or not _ALTERNATIVE_GAP.match(gap) or _EQUATION_AFTER.match(text, q.end):
             return q
         return replace(q, comparator=last.comparator, comparator_form=last.comparator_form)
 
@@ -647,7 +663,8 @@ class Linker:
             return False  # "i.e. ≤150 ml", "(1 cmH2O = 0.098 kPa)": an abbreviation or a unit, not a variable
         unknown = all(t is None or t.entry is None and t.name != "age" and t.category is None
                       and not _NAMES_A_SCORE.search(_TRAILING_GROUP.sub("", t.name)) for t in targets)
-        if unknown and q.unit is None and q.relative_to is None and q.comparator_form in ("word", "postfix", "none"):
+        if unknown and q.unit is None and q.relative_to is None and q.comparator_form in ("word", "postfix", "none") \
+                and not _counts_things_after(q, targets):
             return False
         return True
 
