@@ -9,12 +9,13 @@ write a ``token._.section`` on every token, which is most of ``medspacy_sectioni
 """
 import re
 
-from medspacy.common.medspacy_matcher import MedspacyMatcher
-from medspacy.section_detection import SectionRule
-from medspacy.section_detection.util import is_start_line
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from ._medspacy import MedspacyMatcher, SectionRule, is_start_line, skip_empty_token_matcher
+from ..serialization import load_settings, packaged_resource, save_file, save_settings, saved_file
+
+RULES_FILE = "sections.json"
 DEFAULT_NEWLINE = r"[\n\r]+[\s]*$|^[ \t]+$"
 
 
@@ -23,9 +24,25 @@ class SectionHeadings:
         self.name = name
         if not Doc.has_extension("section_headings"):
             Doc.set_extension("section_headings", default=None)
-        self.matcher = MedspacyMatcher(nlp, name=f"{name}_matcher", phrase_matcher_attr="LOWER")
+        self._nlp = nlp
+        self._load(rules, newline_pattern)
+
+    def _load(self, rules: str, newline_pattern: str) -> None:
+        self.rules_path = rules
+        self.matcher = MedspacyMatcher(self._nlp, name=f"{self.name}_matcher", phrase_matcher_attr="LOWER")
         self.matcher.add(SectionRule.from_json(rules))
+        skip_empty_token_matcher(self.matcher)
+        self.newline_pattern = newline_pattern
         self.newline = re.compile(newline_pattern)
+
+    def to_disk(self, path, *, exclude=tuple()) -> None:
+        save_file(path, self.rules_path, RULES_FILE)
+        save_settings(path, {"newline_pattern": self.newline_pattern})
+
+    def from_disk(self, path, *, exclude=tuple()) -> "SectionHeadings":
+        rules = saved_file(path, RULES_FILE) or self.rules_path
+        self._load(str(rules), load_settings(path).get("newline_pattern", self.newline_pattern))
+        return self
 
     def __call__(self, doc: Doc) -> Doc:
         headings = []
@@ -39,11 +56,10 @@ class SectionHeadings:
 
 @Language.factory(
     "criteria_sections",
-    default_config={"rules": None, "newline_pattern": DEFAULT_NEWLINE},
+    default_config={"rules": None, "newline_pattern": None},
     assigns=["doc._.section_headings"],
 )
-def make_sections(nlp: Language, name: str, rules: str | None, newline_pattern: str) -> SectionHeadings:
-    from pathlib import Path
-
-    path = rules or str(Path(__file__).resolve().parent.parent / "resources" / "sections.json")
-    return SectionHeadings(nlp, name, path, newline_pattern)
+def make_sections(nlp: Language, name: str, rules: str | None, newline_pattern: str | None) -> SectionHeadings:
+    """``rules``/``newline_pattern`` null: the packaged ``sections.json`` / ``DEFAULT_NEWLINE``."""
+    path = rules or str(packaged_resource(RULES_FILE))
+    return SectionHeadings(nlp, name, path, newline_pattern or DEFAULT_NEWLINE)

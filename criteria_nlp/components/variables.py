@@ -9,7 +9,8 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from ..resources.lexicon import load_variables
+from ..resources.lexicon import DEFAULT_FILENAME, load_variables
+from ..serialization import packaged_resource, save_file, saved_file
 from ._values import store_values
 
 
@@ -24,6 +25,22 @@ class VariableMatcher:
     def __init__(self, nlp: Language, name: str, lexicon_path: str | None):
         self.name = name
         _register_extensions()
+        self._nlp = nlp
+        self._load(lexicon_path)
+
+    def to_disk(self, path, *, exclude=tuple()) -> None:
+        save_file(path, self.lexicon_path or packaged_resource(DEFAULT_FILENAME), DEFAULT_FILENAME)
+
+    def from_disk(self, path, *, exclude=tuple()) -> "VariableMatcher":
+        saved = saved_file(path, DEFAULT_FILENAME)
+        if saved is not None:
+            self._load(str(saved))
+        return self
+
+    def _load(self, lexicon_path: str | None) -> None:
+        """Build the matchers from a lexicon file (None: the packaged one)."""
+        nlp = self._nlp
+        self.lexicon_path = lexicon_path
         self.entries = {e.name: e for e in load_variables(lexicon_path)}
         self.term_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.abbrev_matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
