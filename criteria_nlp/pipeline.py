@@ -60,13 +60,18 @@ def build_pipeline(linker_model: str | None = "default") -> Language:
     nlp.add_pipe("criteria_conditions")
     nlp.add_pipe("criteria_context")
     nlp.add_pipe("criteria_normalizer")
+    nlp.add_pipe("criteria_spans")
     nlp.get_pipe("criteria_linker").load_model()  # at build time, not inside the first document
     return nlp
 
 
-@lru_cache(maxsize=4)
 def get_pipeline(linker_model: str | None = "default") -> Language:
     """The shared pipeline (built once per process and model spec)."""
+    return _shared_pipeline(None if linker_model is None else str(linker_model))
+
+
+@lru_cache(maxsize=4)
+def _shared_pipeline(linker_model: str | None) -> Language:
     return build_pipeline(linker_model)
 
 

@@ -34,6 +34,7 @@ from ..quantities.grammar import TIME_UNITS, Quantity
 from ..quantities.units import to_ucum
 
 RULE_SPAN_GROUP = "criteria_rules"
+RULE_LABEL = "RULE"  # the label of the spans in doc.spans[RULE_SPAN_GROUP] (displacy style="span")
 
 _COORD_GAP = re.compile(r"^[\s,/()&+]*(?:(?:and\s*/\s*or|and|or|&|as well as|nor|plus)[\s,/()]*)?$", re.IGNORECASE)
 # what may stand between a variable and its threshold: anything within one clause (no ";", no
@@ -388,7 +389,7 @@ class Linker:
                     rule = self._make_rule(text, f"{cid}.r{len(rules) + 1}", q, target)
                     rule.confidence = confidence
                     rules.append(rule)
-                    span = doc.char_span(rule.start, rule.end, alignment_mode="expand")
+                    span = doc.char_span(rule.start, rule.end, label=RULE_LABEL, alignment_mode="expand")
                     if span is not None:
                         span._.rule = rule
                         rule_spans.append(span)
