@@ -45,3 +45,35 @@ def save_settings(directory: str | Path, settings: dict[str, Any]) -> None:
 def load_settings(directory: str | Path) -> dict[str, Any]:
     path = Path(directory) / SETTINGS_FILE
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+class DataFileNotFoundError(FileNotFoundError):
+    """A component's data file is missing and no saved copy replaced it."""
+
+
+class FileBackedComponent:
+    """A component built from a data file by ``self._load(path)``.
+
+    ``spacy.load`` builds each component from the saved config *before* ``from_disk`` hands it the
+    saved copy of its file, so a custom file path in the config may no longer exist at that moment.
+    Such a component waits: ``from_disk`` loads the copy, and a component still without data raises
+    :class:`DataFileNotFoundError` when it is called (an existing file is loaded at once, so a
+    malformed one fails at construction).
+    """
+
+    name: str
+    _missing_file: str | None = None
+
+    def _load(self, path: str) -> None:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def _load_when_present(self, path: str) -> None:
+        if Path(path).is_file():
+            self._load(path)
+            self._missing_file = None
+        else:
+            self._missing_file = path
+
+    def _require_data(self) -> None:
+        if self._missing_file is not None:
+            raise DataFileNotFoundError(f"{self.name}: data file not found: {self._missing_file}")

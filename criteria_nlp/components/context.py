@@ -12,17 +12,21 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ._medspacy import ConText, ConTextGraph, ConTextModifier, skip_empty_token_matcher
-from ..serialization import packaged_resource, save_file, saved_file
+from ..serialization import FileBackedComponent, packaged_resource, save_file, saved_file
 from .linker import RULE_SPAN_GROUP
 
 RULES_FILE = "context_rules.json"
 
 
-class RuleContext:
+class RuleContext(FileBackedComponent):
     def __init__(self, nlp: Language, name: str, rules: str):
         self.name = name
         self._nlp = nlp
-        self._load(rules)
+        self.rules_path = rules
+        if rules == "default":
+            self._load(rules)
+        else:
+            self._load_when_present(rules)
 
     def _load(self, rules: str) -> None:
         """``rules``: a ConText rules file, or ``"default"`` for medspaCy's default English rules."""
@@ -39,10 +43,11 @@ class RuleContext:
     def from_disk(self, path, *, exclude=tuple()) -> "RuleContext":
         saved = saved_file(path, RULES_FILE)
         if saved is not None:
-            self._load(str(saved))
+            self._load_when_present(str(saved))
         return self
 
     def __call__(self, doc: Doc) -> Doc:
+        self._require_data()
         spans = doc.spans[RULE_SPAN_GROUP] if RULE_SPAN_GROUP in doc.spans else []
         if not len(spans):
             return doc

@@ -13,25 +13,30 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ._medspacy import MedspacyMatcher, SectionRule, is_start_line, skip_empty_token_matcher
-from ..serialization import load_settings, packaged_resource, save_file, save_settings, saved_file
+from ..serialization import (FileBackedComponent, load_settings, packaged_resource, save_file, save_settings,
+                             saved_file)
 
 RULES_FILE = "sections.json"
 DEFAULT_NEWLINE = r"[\n\r]+[\s]*$|^[ \t]+$"
 
 
-class SectionHeadings:
+class SectionHeadings(FileBackedComponent):
     def __init__(self, nlp: Language, name: str, rules: str, newline_pattern: str):
         self.name = name
         if not Doc.has_extension("section_headings"):
             Doc.set_extension("section_headings", default=None)
         self._nlp = nlp
-        self._load(rules, newline_pattern)
+        self.rules_path = rules
+        self._set_newline(newline_pattern)
+        self._load_when_present(rules)
 
-    def _load(self, rules: str, newline_pattern: str) -> None:
+    def _load(self, rules: str) -> None:
         self.rules_path = rules
         self.matcher = MedspacyMatcher(self._nlp, name=f"{self.name}_matcher", phrase_matcher_attr="LOWER")
         self.matcher.add(SectionRule.from_json(rules))
         skip_empty_token_matcher(self.matcher)
+
+    def _set_newline(self, newline_pattern: str) -> None:
         self.newline_pattern = newline_pattern
         self.newline = re.compile(newline_pattern)
 
@@ -40,11 +45,12 @@ class SectionHeadings:
         save_settings(path, {"newline_pattern": self.newline_pattern})
 
     def from_disk(self, path, *, exclude=tuple()) -> "SectionHeadings":
-        rules = saved_file(path, RULES_FILE) or self.rules_path
-        self._load(str(rules), load_settings(path).get("newline_pattern", self.newline_pattern))
+        self._set_newline(load_settings(path).get("newline_pattern", self.newline_pattern))
+        self._load_when_present(str(saved_file(path, RULES_FILE) or self.rules_path))
         return self
 
     def __call__(self, doc: Doc) -> Doc:
+        self._require_data()
         headings = []
         for match_id, start, end in sorted(self.matcher(doc), key=lambda m: m[1]):
             if is_start_line(start, doc, self.newline):
