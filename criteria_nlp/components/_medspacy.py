@@ -1,22 +1,66 @@
-"""The parts of medspaCy the components use, imported without its side effects on the process.
+"""The parts of medspaCy the components use, imported without medspaCy's side effects.
 
-``medspacy.common.medspacy_matcher`` runs ``warnings.filterwarnings("ignore")`` when imported,
-which would silence every warning of the caller's process; importing inside
-``warnings.catch_warnings()`` puts the caller's filters back afterwards.
+What we use (``MedspacyMatcher``, ``SectionRule``, ``is_start_line``, ConText) is a small corner of
+medspaCy, but importing any medspaCy module first runs ``medspacy/__init__.py``, which imports every
+component (PyRuSH, QuickUMLS → nltk → scipy.stats: about 2 s of CPU, 60 MB), registers some 30
+Doc/Span/Token extensions and, through ``medspacy.common.medspacy_matcher``, runs
+``warnings.filterwarnings("ignore")``, silencing every warning of the caller's process.
+
+So, unless the caller has imported medspaCy already (then its modules are used as they are), the
+modules we need are loaded under a bare ``medspacy`` package whose ``__init__`` is not run, with a
+placeholder for ``quickumls`` (``medspacy.util`` imports it only for ``medspacy.load``), inside
+``warnings.catch_warnings()``; afterwards every ``medspacy`` entry and the placeholder leave
+``sys.modules`` again, so a later ``import medspacy`` by the caller is the full, normal import.
 
 medspaCy's ``MedspacyMatcher`` also calls its token ``Matcher`` when it holds no pattern (our rules
-are phrase literals), and spaCy warns W036 on every such call: :func:`phrase_rules_matcher` skips
-the empty token matcher instead of hiding the warning.
+are phrase literals), and spaCy warns W036 on every such call: :func:`skip_empty_token_matcher`
+skips the empty token matcher instead of hiding the warning.
 """
+import importlib
+import importlib.util
+import sys
+import types
 import warnings
 
-with warnings.catch_warnings():
-    from medspacy.common.medspacy_matcher import MedspacyMatcher
-    from medspacy.context import ConText
-    from medspacy.context.context_graph import ConTextGraph
-    from medspacy.context.context_modifier import ConTextModifier
-    from medspacy.section_detection import SectionRule
-    from medspacy.section_detection.util import is_start_line
+_PARTS = (  # (module, name)
+    ("medspacy.common.medspacy_matcher", "MedspacyMatcher"),
+    ("medspacy.context", "ConText"),
+    ("medspacy.context.context_graph", "ConTextGraph"),
+    ("medspacy.context.context_modifier", "ConTextModifier"),
+    ("medspacy.section_detection.section_rule", "SectionRule"),
+    ("medspacy.section_detection.util", "is_start_line"),
+)
+
+
+def _import_parts() -> dict:
+    with warnings.catch_warnings():
+        return {name: getattr(importlib.import_module(module), name) for module, name in _PARTS}
+
+
+def _import_parts_without_package_init() -> dict:
+    spec = importlib.util.find_spec("medspacy")
+    placeholders = {"medspacy": importlib.util.module_from_spec(spec)}  # medspacy/__init__.py not run
+    if "quickumls" not in sys.modules:
+        quickumls = types.ModuleType("quickumls", "placeholder: medspacy.util imports it for medspacy.load only")
+        quickumls.spacy_component = None
+        placeholders["quickumls"] = quickumls
+    sys.modules.update(placeholders)
+    try:
+        return _import_parts()
+    finally:
+        for name in [n for n in sys.modules if n == "medspacy" or n.startswith("medspacy.")]:
+            del sys.modules[name]
+        if "quickumls" in placeholders:
+            sys.modules.pop("quickumls", None)
+
+
+_parts = _import_parts() if "medspacy" in sys.modules else _import_parts_without_package_init()
+MedspacyMatcher = _parts["MedspacyMatcher"]
+ConText = _parts["ConText"]
+ConTextGraph = _parts["ConTextGraph"]
+ConTextModifier = _parts["ConTextModifier"]
+SectionRule = _parts["SectionRule"]
+is_start_line = _parts["is_start_line"]
 
 __all__ = ["ConText", "ConTextGraph", "ConTextModifier", "MedspacyMatcher", "SectionRule", "is_start_line",
            "skip_empty_token_matcher"]
