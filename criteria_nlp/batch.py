@@ -7,9 +7,10 @@
   ``extract_many`` (``nlp.pipe``); if a batch raises, its records are retried one by one so a
   single bad document becomes an error record instead of sinking its neighbours;
 * with ``workers > 1`` the batches run in a process pool (``fork`` where available, else
-  ``spawn``; override with ``$CRITERIA_NLP_MP_START``), each worker building the pipeline
-  once; at most ``2 * workers`` batches are in flight, so memory stays constant whatever the
-  input size, and outcomes are yielded in input order;
+  ``spawn``; override with ``$CRITERIA_NLP_MP_START``); with ``fork`` the pipeline is built once
+  in the parent and inherited, with ``spawn`` each worker builds it once; at most
+  ``2 * workers`` batches are in flight, so memory stays constant whatever the input size, and
+  outcomes are yielded in input order;
 * records that a reader already marked as errors pass through as error records;
 * with ``timeout`` (seconds per document, via SIGALRM where available) a batch that runs
   longer than that is redone one document at a time, each with that limit, and a document
@@ -211,6 +212,12 @@ def process_records(
 
     limit = max_in_flight or 2 * workers
     ctx = multiprocessing.get_context(start_method())
+    if ctx.get_start_method() == "fork":
+        # built once here, inherited by every forked worker (and by a rebuilt pool) instead of
+        # being built again in each: the first record arrives about as soon as in a one-process run
+        from .pipeline import get_pipeline
+
+        get_pipeline(options.model)
 
     def new_pool() -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(options.model,))
