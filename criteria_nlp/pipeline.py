@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import spacy
 from spacy.language import Language
 
 from .models import ExtractionResult
-
 from .serialization import RESOURCES  # noqa: F401  (criteria_nlp.pipeline.RESOURCES, as documented)
 
 # Registry markdown escapes a backslash before punctuation (`\>`, `\<`, `\^`, `\~`, `\*`, ...).
