@@ -15,6 +15,7 @@ shows them. The component changes nothing else.
 from bisect import bisect_left
 from typing import Iterable
 
+import numpy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
@@ -50,14 +51,22 @@ class RuleParts:
     def __call__(self, doc: Doc) -> Doc:
         rules = [rule for rules in (doc._.rules or {}).values() for rule in rules]
         quantities = span_values(doc, "quantities", doc._.quantities, lambda span: span._.quantity)
-        offsets = sorted((q.start, q.end) for q in quantities)
-        spans: list[Span] = []
-        for start, end, label in rule_part_offsets(rules, offsets):
-            span = doc.char_span(start, end, label=label, alignment_mode="expand")
-            if span is not None:
-                spans.append(span)
-        doc.spans[PARTS_SPAN_GROUP] = spans
+        parts = rule_part_offsets(rules, sorted((q.start, q.end) for q in quantities))
+        doc.spans[PARTS_SPAN_GROUP] = _spans(doc, parts) if parts else []
         return doc
+
+
+def _spans(doc: Doc, parts: list[tuple[int, int, str]]) -> list[Span]:
+    """The Spans of ``(start_char, end_char, label)``, expanded to whole tokens (as
+    ``doc.char_span(..., alignment_mode="expand")``, located for all parts at once)."""
+    token_starts = doc.to_array("IDX").astype(numpy.int64)
+    char_starts = numpy.fromiter((p[0] for p in parts), dtype=numpy.int64, count=len(parts))
+    char_ends = numpy.fromiter((p[1] for p in parts), dtype=numpy.int64, count=len(parts))
+    first = numpy.searchsorted(token_starts, char_starts, side="right") - 1
+    after = numpy.searchsorted(token_starts, char_ends, side="left")
+    labels = {label: doc.vocab.strings.add(label) for label in (VARIABLE, VALUE, CONDITION)}
+    return [Span(doc, int(s), int(e), label=labels[part[2]])
+            for s, e, part in zip(first.tolist(), after.tolist(), parts) if 0 <= s < e]
 
 
 @Language.factory("criteria_spans", requires=["doc._.rules"])
