@@ -19,6 +19,9 @@ class Extension:
     value: str  # what it holds
 
 
+_CONTEXT = "criteria_context (medspaCy ConText)"
+_CONTEXT_UNUSED = ("is_uncertain", "is_historical", "is_family")  # ConText's own, not in the output
+
 EXTENSIONS: tuple[Extension, ...] = (
     Extension("Doc._.section_headings", "criteria_sections",
               "`[(start_token, end_token, category)]` of the inclusion/exclusion headings, in order"),
@@ -41,16 +44,14 @@ EXTENSIONS: tuple[Extension, ...] = (
     Extension('doc.spans["criteria_rule_parts"]', "criteria_spans",
               "labels `VARIABLE`, `VALUE` (comparator, value(s), unit) and `CONDITION` for the parts of "
               "every rule"),
-    Extension("Span._.is_negated", "criteria_context (medspaCy ConText)",
+    Extension("Span._.is_negated", _CONTEXT,
               "ConText on the rule spans; copied to `Rule.negated`"),
-    Extension("Span._.is_hypothetical", "criteria_context (medspaCy ConText)",
+    Extension("Span._.is_hypothetical", _CONTEXT,
               "ConText on the rule spans; copied to `Rule.hypothetical`"),
-    Extension("Span._.is_uncertain", "criteria_context (medspaCy ConText)", "ConText, not used in the output"),
-    Extension("Span._.is_historical", "criteria_context (medspaCy ConText)", "ConText, not used in the output"),
-    Extension("Span._.is_family", "criteria_context (medspaCy ConText)", "ConText, not used in the output"),
-    Extension("Span._.modifiers", "criteria_context (medspaCy ConText)", "the ConText modifiers of a rule span"),
-    Extension("Doc._.context_graph", "criteria_context (medspaCy ConText)",
+    Extension("Span._.modifiers", _CONTEXT, "the ConText modifiers of a rule span"),
+    Extension("Doc._.context_graph", _CONTEXT,
               "registered by ConText; set only when ConText runs on the whole document (max_scope)"),
+    *(Extension(f"Span._.{name}", _CONTEXT, "ConText, not used in the output") for name in _CONTEXT_UNUSED),
 )
 
 
