@@ -125,8 +125,8 @@ def process_batch(records: list[InputRecord], timeout: float | None = None,
         for i in ok:
             r = records[i]
             try:
-                results.append(_limited(timeout, lambda r=r: extract(r.text, doc_id=r.id, path=r.path, model=options.model,
-                                                                     max_length=options.max_length)))
+                results.append(_limited(timeout, lambda r=r: extract(
+                    r.text, doc_id=r.id, path=r.path, model=options.model, max_length=options.max_length)))
             except ExtractionTimeout:
                 results.append(ExtractionTimeout(f"timed out after {timeout:g} s"))
             except Exception as exc:  # noqa: BLE001 - becomes an error record
@@ -220,7 +220,8 @@ def process_records(
         get_pipeline(options.model)
 
     def new_pool() -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(options.model,))
+        return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                                   initargs=(options.model,))
 
     executor = new_pool()
     pending: deque[tuple[list[InputRecord], Future]] = deque()

@@ -76,27 +76,29 @@ def main(argv=None) -> int:
         for i in range(8):  # a --workers 2 run needs several inputs
             copies.append(str(Path(tmp) / f"copy{i}.txt"))
             shutil.copy(args.file, copies[-1])
+        baseline = "python -c 'import spacy; spacy.blank(\"en\")' (baseline)"
         commands = {
-            "python -c 'import spacy; spacy.blank(\"en\")' (baseline)": ([py, "-c", "import spacy; spacy.blank('en')"], False),
+            baseline: ([py, "-c", "import spacy; spacy.blank('en')"], False),
             "criteria-nlp --help": ([*cli, "--help"], False),
             "criteria-nlp extract FILE": ([*cli, "extract", args.file], False),
             "criteria-nlp extract FILE --model none": ([*cli, "extract", "--model", "none", args.file], False),
             "first record, extract FILE --jsonl": ([*cli, "extract", "--jsonl", "-q", args.file], True),
-            "first record, extract 8 files --workers 2": ([*cli, "extract", "--jsonl", "-q", "--workers", "2", *copies], True),
+            "first record, extract 8 files --workers 2": (
+                [*cli, "extract", "--jsonl", "-q", "--workers", "2", *copies], True),
         }
         runs: dict[str, list[Measure]] = {name: [] for name in commands}
         for _ in range(args.repeat):
             for name, (cmd, first_line) in commands.items():
                 runs[name].append(timed(cmd, first_line))
-    base = [statistics.median(m.cpu for m in runs[n]) for n in runs][0], \
-        statistics.median(m.rss_mb for m in next(iter(runs.values())))
+    base_cpu = statistics.median(m.cpu for m in runs[baseline])
+    base_rss = statistics.median(m.rss_mb for m in runs[baseline])
     one_file_wall = statistics.median(m.wall for m in runs["first record, extract FILE --jsonl"])
     print(f"{'command':<62}{'CPU s':>8}{'x base':>8}{'wall s':>8}{'RSS MB':>8}{'+MB':>7}")
     for name, measures in runs.items():
         cpu = statistics.median(m.cpu for m in measures)
         wall = statistics.median(m.wall for m in measures)
         rss = statistics.median(m.rss_mb for m in measures)
-        print(f"{name:<62}{cpu:>8.2f}{cpu / base[0]:>8.2f}{wall:>8.2f}{rss:>8.0f}{rss - base[1]:>+7.0f}")
+        print(f"{name:<62}{cpu:>8.2f}{cpu / base_cpu:>8.2f}{wall:>8.2f}{rss:>8.0f}{rss - base_rss:>+7.0f}")
     workers_wall = statistics.median(m.wall for m in runs["first record, extract 8 files --workers 2"])
     print(f"first record with --workers 2 / one-file run (wall): {workers_wall / one_file_wall:.2f}x")
     print(f"({args.repeat} runs each, medians; python {sys.version.split()[0]})")

@@ -68,7 +68,8 @@ def test_saved_config_holds_no_path_and_names_the_criteria_tokenizer(pipelines):
     _, _, saved = pipelines
     config = (saved / "config.cfg").read_text(encoding="utf-8")
     assert str(ROOT) not in config and "/resources/" not in config
-    assert spacy.util.load_config(saved / "config.cfg")["nlp"]["tokenizer"]["@tokenizers"] == "criteria_nlp.tokenizer.v1"
+    tokenizer = spacy.util.load_config(saved / "config.cfg")["nlp"]["tokenizer"]
+    assert tokenizer["@tokenizers"] == "criteria_nlp.tokenizer.v1"
     # the component data lives beside the config instead
     assert (saved / "criteria_sections" / "sections.json").is_file()
     assert (saved / "criteria_variables" / "variables.json").is_file()
