@@ -1,6 +1,19 @@
-"""criteria-nlp: numeric thresholds in clinical-trial eligibility criteria as JSON rules."""
+"""criteria-nlp: numeric thresholds in clinical-trial eligibility criteria as JSON rules.
+
+The public functions are imported on first use (PEP 562), so ``import criteria_nlp`` and
+``criteria-nlp --help`` do not load spaCy.
+"""
 from .models import SCHEMA_VERSION
-from .pipeline import build_pipeline, extract, extract_many, get_pipeline, mask_markup, prepare_text
 
 __all__ = ["SCHEMA_VERSION", "build_pipeline", "extract", "extract_many", "get_pipeline", "mask_markup", "prepare_text"]
 __version__ = "0.1.0"
+
+_FROM_PIPELINE = frozenset({"build_pipeline", "extract", "extract_many", "get_pipeline", "mask_markup", "prepare_text"})
+
+
+def __getattr__(name: str):
+    if name in _FROM_PIPELINE:
+        from . import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module 'criteria_nlp' has no attribute {name!r}")

@@ -7,9 +7,10 @@
   ``extract_many`` (``nlp.pipe``); if a batch raises, its records are retried one by one so a
   single bad document becomes an error record instead of sinking its neighbours;
 * with ``workers > 1`` the batches run in a process pool (``fork`` where available, else
-  ``spawn``; override with ``$CRITERIA_NLP_MP_START``), each worker building the pipeline
-  once; at most ``2 * workers`` batches are in flight, so memory stays constant whatever the
-  input size, and outcomes are yielded in input order;
+  ``spawn``; override with ``$CRITERIA_NLP_MP_START``); with ``fork`` the pipeline is built once
+  in the parent and inherited, with ``spawn`` each worker builds it once; at most
+  ``2 * workers`` batches are in flight, so memory stays constant whatever the input size, and
+  outcomes are yielded in input order;
 * records that a reader already marked as errors pass through as error records;
 * with ``timeout`` (seconds per document, via SIGALRM where available) a batch that runs
   longer than that is redone one document at a time, each with that limit, and a document
@@ -90,7 +91,16 @@ def _limited(seconds: float | None, fn):
         signal.signal(signal.SIGALRM, old)
 
 
-def process_batch(records: list[InputRecord], timeout: float | None = None) -> list[tuple[dict[str, Any], int, str | None]]:
+@dataclass(frozen=True)
+class ExtractOptions:
+    """How each record is extracted: the linker model spec and the longest text accepted."""
+
+    model: str | None = "default"  # see criteria_nlp.learned
+    max_length: int | None = None  # None: the pipeline's nlp.max_length
+
+
+def process_batch(records: list[InputRecord], timeout: float | None = None,
+                  options: ExtractOptions = ExtractOptions()) -> list[tuple[dict[str, Any], int, str | None]]:
     """Extract one batch (in this process); one ``(result, n_rules, error)`` per record."""
     from .pipeline import extract, extract_many
 
@@ -104,7 +114,8 @@ def process_batch(records: list[InputRecord], timeout: float | None = None) -> l
     results: list[Any] | None
     try:
         results = _limited(timeout, lambda: list(extract_many(
-            ((records[i].text, records[i].id, records[i].path) for i in ok), batch_size=max(1, len(ok)))))
+            ((records[i].text, records[i].id, records[i].path) for i in ok), batch_size=max(1, len(ok)),
+            linker_model=options.model, max_length=options.max_length)))
         if len(results) != len(ok):
             results = None
     except Exception:  # noqa: BLE001 - retried one by one below
@@ -114,7 +125,8 @@ def process_batch(records: list[InputRecord], timeout: float | None = None) -> l
         for i in ok:
             r = records[i]
             try:
-                results.append(_limited(timeout, lambda r=r: extract(r.text, doc_id=r.id, path=r.path)))
+                results.append(_limited(timeout, lambda r=r: extract(
+                    r.text, doc_id=r.id, path=r.path, model=options.model, max_length=options.max_length)))
             except ExtractionTimeout:
                 results.append(ExtractionTimeout(f"timed out after {timeout:g} s"))
             except Exception as exc:  # noqa: BLE001 - becomes an error record
@@ -146,13 +158,13 @@ def _watch_parent(parent: int) -> None:
             os._exit(1)
 
 
-def _init_worker() -> None:
+def _init_worker(model: str | None = "default") -> None:
     # Ctrl-C is the parent's business; the workers just stop when it shuts the pool down.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True, name="parent-watch").start()
     from .pipeline import get_pipeline
 
-    get_pipeline()
+    get_pipeline(model)  # built once per worker
 
 
 def _chunks(records: Iterable[InputRecord], size: int) -> Iterator[list[InputRecord]]:
@@ -188,18 +200,30 @@ def process_records(
     batch_size: int = 64,
     max_in_flight: int | None = None,
     timeout: float | None = None,
+    options: ExtractOptions = ExtractOptions(),
 ) -> Iterator[Outcome]:
     """One :class:`Outcome` per input record, in input order (see the module docstring)."""
     batch_size = max(1, int(batch_size))
     batches = _chunks(records, batch_size)
     if workers <= 1:
         for batch in batches:
-            yield from _outcomes(batch, process_batch(batch, timeout))
+            yield from _outcomes(batch, process_batch(batch, timeout, options))
         return
 
     limit = max_in_flight or 2 * workers
     ctx = multiprocessing.get_context(start_method())
-    executor = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker)
+    if ctx.get_start_method() == "fork":
+        # built once here, inherited by every forked worker (and by a rebuilt pool) instead of
+        # being built again in each: the first record arrives about as soon as in a one-process run
+        from .pipeline import get_pipeline
+
+        get_pipeline(options.model)
+
+    def new_pool() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                                   initargs=(options.model,))
+
+    executor = new_pool()
     pending: deque[tuple[list[InputRecord], Future]] = deque()
     clean = False
     try:
@@ -211,10 +235,10 @@ def process_records(
                     exhausted = True
                     break
                 try:
-                    fut = executor.submit(process_batch, batch, timeout)
+                    fut = executor.submit(process_batch, batch, timeout, options)
                 except BrokenProcessPool:
-                    executor = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker)
-                    fut = executor.submit(process_batch, batch, timeout)
+                    executor = new_pool()
+                    fut = executor.submit(process_batch, batch, timeout, options)
                 pending.append((batch, fut))
             if not pending:
                 break
@@ -226,13 +250,13 @@ def process_records(
                 results = [(error_record(r, msg), 0, msg) for r in batch]
                 # Everything still in flight died with it; rebuild the pool for the rest.
                 executor.shutdown(wait=False, cancel_futures=True)
-                executor = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker)
+                executor = new_pool()
                 # (the batch that killed it may be among them: each break fails one batch,
                 # so the run always moves on)
                 resubmit = [b for b, _ in pending]
                 pending.clear()
                 for b in resubmit:
-                    pending.append((b, executor.submit(process_batch, b, timeout)))
+                    pending.append((b, executor.submit(process_batch, b, timeout, options)))
             except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable result
                 msg = f"extraction failed: {_describe(exc)}"
                 results = [(error_record(r, msg), 0, msg) for r in batch]

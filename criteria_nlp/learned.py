@@ -1,24 +1,47 @@
-"""Loading the optional learned linker model (scikit-learn, stored with skops).
+"""Finding and loading the learned linker model (scikit-learn, stored with skops).
 
-``load_linker_model(None)`` → rules only. ``"default"`` → ``models/linker.skops`` next to the
-package sources when it exists, else rules only. A path → that file (skops loads only the types it
-trusts; see models/README.md for the trust boundary).
+The trained model ships inside the package: ``criteria_nlp/resources/linker.skops`` (written there
+by ``scripts/train_linker.py``; its model card and metrics stay in ``models/``). A model is named
+by a *model spec*:
+
+- ``"default"``: the packaged model; a build without it fails loudly (no silent rules-only run);
+- ``None`` or ``"none"``: no model, rules only (``confidence`` is null);
+- anything else: the path of a ``.skops`` file, which must exist.
+
+skops loads only the types it trusts; see models/README.md for the trust boundary. skops and
+scikit-learn are imported only when a model is loaded.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "linker.skops"
+DEFAULT_MODEL = Path(__file__).resolve().parent / "resources" / "linker.skops"
 
 
-def load_linker_model(model: str | None):
-    if model is None:
+class ModelNotFoundError(FileNotFoundError):
+    """A requested linker model file does not exist (the message says which and what to do)."""
+
+
+def model_path(model: str | Path | None) -> Path | None:
+    """The file a model spec names (None for rules only); raises ModelNotFoundError when missing."""
+    if model is None or str(model).lower() == "none":
         return None
-    path = DEFAULT_MODEL if model == "default" else Path(model)
-    if not path.exists():
-        if model == "default":
-            return None
-        raise FileNotFoundError(f"linker model not found: {path}")
+    if model == "default":
+        if not DEFAULT_MODEL.is_file():
+            raise ModelNotFoundError(f"the packaged linker model is missing ({DEFAULT_MODEL}): reinstall "
+                                     "criteria-nlp, or ask for rules only with model none")
+        return DEFAULT_MODEL
+    path = Path(model)
+    if not path.is_file():
+        raise ModelNotFoundError(f"linker model not found: {path}")
+    return path
+
+
+def load_linker_model(model: str | Path | None):
+    """The scikit-learn model a model spec names, or None for rules only."""
+    path = model_path(model)
+    if path is None:
+        return None
     from skops.io import get_untrusted_types, load
 
     untrusted = get_untrusted_types(file=path)

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import re
-import warnings
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import spacy
@@ -12,8 +10,7 @@ from spacy.language import Language
 
 from .layout import TextView
 from .models import ExtractionResult
-
-RESOURCES = Path(__file__).parent / "resources"
+from .serialization import RESOURCES  # noqa: F401  (criteria_nlp.pipeline.RESOURCES, as documented)
 
 # Registry markdown escapes a backslash before punctuation (`\>`, `\<`, `\^`, `\~`, `\*`, ...).
 # We blank the backslash with a space: the text keeps its length, so every offset the
@@ -62,31 +59,48 @@ def prepare_text(text: str) -> TextView:
 
 
 def build_pipeline(linker_model: str | None = "default") -> Language:
-    """A fresh criteria-nlp pipeline on ``spacy.blank("en")`` (no model download)."""
+    """A fresh criteria-nlp pipeline on ``spacy.blank("en")`` (no model download).
+
+    ``linker_model``: a model spec (``criteria_nlp.learned``): ``"default"`` (the packaged learned
+    filter), None/``"none"`` (rules only) or a ``.skops`` path; a missing file raises
+    ``ModelNotFoundError`` here. Every setting lives in ``nlp.config`` with no absolute path, so
+    ``nlp.to_disk(d)`` / ``spacy.load(d)`` give the same pipeline.
+    """
     from . import components  # noqa: F401  (registers the factories)
-    from .tokenizer import customize_tokenizer, guard_tokenizer
+    from .tokenizer import TOKENIZER_NAME
 
-    # medspaCy's matchers hold only phrase rules here; their empty token Matcher warns on every call
-    warnings.filterwarnings("ignore", message=r".*\[W036\]")
-
-    nlp = spacy.blank("en")
-    customize_tokenizer(nlp)
-    guard_tokenizer(nlp)
-    nlp.add_pipe("criteria_sections", config={"rules": str(RESOURCES / "sections.json")})
+    nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": TOKENIZER_NAME}}})
+    nlp.add_pipe("criteria_sections")
     nlp.add_pipe("criteria_structure")
     nlp.add_pipe("criteria_quantities")
     nlp.add_pipe("criteria_variables")
     nlp.add_pipe("criteria_linker", config={"model": linker_model})
     nlp.add_pipe("criteria_conditions")
-    nlp.add_pipe("criteria_context", config={"rules": str(RESOURCES / "context_rules.json")})
+    nlp.add_pipe("criteria_context")
     nlp.add_pipe("criteria_normalizer")
+    nlp.add_pipe("criteria_spans")
+    nlp.get_pipe("criteria_linker").load_model()  # at build time, not inside the first document
     return nlp
 
 
-@lru_cache(maxsize=4)
 def get_pipeline(linker_model: str | None = "default") -> Language:
-    """The shared pipeline (built once per process)."""
+    """The shared pipeline (built once per process and model spec)."""
+    return _shared_pipeline(None if linker_model is None else str(linker_model))
+
+
+@lru_cache(maxsize=4)
+def _shared_pipeline(linker_model: str | None) -> Language:
     return build_pipeline(linker_model)
+
+
+class TextTooLongError(ValueError):
+    """A text over the pipeline's ``max_length`` (checked before any work)."""
+
+
+def check_length(text: str, max_length: int) -> None:
+    if len(text) > max_length:
+        raise TextTooLongError(f"text has {len(text):,} characters, over the limit of {max_length:,} "
+                               "(raise it with --max-length N, or max_length= in the Python API)")
 
 
 def doc_to_result(doc, text: str, doc_id: str | None = None, path: str | None = None,
@@ -98,31 +112,45 @@ def doc_to_result(doc, text: str, doc_id: str | None = None, path: str | None = 
     return assemble_result(doc, text, doc_id=doc_id, path=path, view=view)
 
 
-def extract(text: str, doc_id: str | None = None, path: str | None = None) -> dict[str, Any]:
-    """Extract the threshold rules of one eligibility text as a JSON-ready dict."""
+def _doc_input(nlp: Language, text: str):
+    """``text`` for ``nlp``, tokenized here when it is over ``nlp.max_length`` (allowed by the caller)."""
+    return nlp.tokenizer(text) if len(text) > nlp.max_length else text
+
+
+def extract(text: str, doc_id: str | None = None, path: str | None = None, *,
+            model: str | None = "default", max_length: int | None = None) -> dict[str, Any]:
+    """Extract the threshold rules of one eligibility text as a JSON-ready dict.
+
+    ``model``: the linker model spec (see ``build_pipeline``); ``max_length``: the longest text
+    accepted (default ``nlp.max_length``, 1,000,000 characters), longer ones raise
+    ``TextTooLongError`` at once.
+    """
     if not isinstance(text, str):
         raise TypeError(f"extract() needs a str, got {type(text).__name__}")
-    nlp = get_pipeline()
+    nlp = get_pipeline(model)
+    check_length(text, max_length or nlp.max_length)
     view = prepare_text(text)
-    return doc_to_result(nlp(view.text), text, doc_id=doc_id, path=path, view=view).to_dict()
+    return doc_to_result(nlp(_doc_input(nlp, view.text)), text, doc_id=doc_id, path=path, view=view).to_dict()
 
 
 def extract_many(
     items: Iterable[tuple[str, str | None, str | None]],
     batch_size: int = 64,
     linker_model: str | None = "default",
+    max_length: int | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Extract from many ``(text, doc_id, path)`` triples with ``nlp.pipe`` batching, in order.
 
-    ``linker_model``: ``"default"`` (the shipped learned filter when present), None (rules only) or
-    a model path.
+    ``linker_model``: the model spec (see ``build_pipeline``); ``max_length`` as for ``extract``.
     """
     nlp = get_pipeline(linker_model)
+    limit = max_length or nlp.max_length
 
-    def masked():
+    def docs():
         for text, doc_id, path in items:
+            check_length(text, limit)
             view = prepare_text(text)
-            yield view.text, (text, doc_id, path, view)
+            yield _doc_input(nlp, view.text), (text, doc_id, path, view)
 
-    for doc, (text, doc_id, path, view) in nlp.pipe(masked(), as_tuples=True, batch_size=batch_size):
+    for doc, (text, doc_id, path, view) in nlp.pipe(docs(), as_tuples=True, batch_size=batch_size):
         yield doc_to_result(doc, text, doc_id=doc_id, path=path, view=view).to_dict()

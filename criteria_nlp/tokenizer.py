@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from spacy.language import Language
-from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
+from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex, registry
 
 # Characters that always stand alone in criteria text.
 _SPLIT_CHARS = r"≥≤≧≦⩾⩽<>=~×÷±^*/\\()\[\]{};:|•·▪◦"
@@ -31,10 +31,13 @@ _EXTRA_AFFIXES = [rf"[{_SPLIT_CHARS}]", r"[-–—]", r"[.,]"]
 
 def customize_tokenizer(nlp: Language) -> None:
     """Add the criteria infixes/prefixes/suffixes to ``nlp.tokenizer`` in place."""
-    defaults = nlp.Defaults
-    nlp.tokenizer.infix_finditer = compile_infix_regex(list(defaults.infixes) + _EXTRA_INFIXES).finditer
-    nlp.tokenizer.prefix_search = compile_prefix_regex(list(defaults.prefixes) + _EXTRA_AFFIXES).search
-    nlp.tokenizer.suffix_search = compile_suffix_regex(list(defaults.suffixes) + _EXTRA_AFFIXES).search
+    _add_criteria_affixes(nlp.tokenizer, nlp.Defaults)
+
+
+def _add_criteria_affixes(tokenizer, defaults) -> None:
+    tokenizer.infix_finditer = compile_infix_regex(list(defaults.infixes) + _EXTRA_INFIXES).finditer
+    tokenizer.prefix_search = compile_prefix_regex(list(defaults.prefixes) + _EXTRA_AFFIXES).search
+    tokenizer.suffix_search = compile_suffix_regex(list(defaults.suffixes) + _EXTRA_AFFIXES).search
 
 
 # spaCy strips suffixes one at a time and each ``suffix_search`` ('...$') scans the whole rest of
@@ -86,3 +89,22 @@ def guard_tokenizer(nlp: Language) -> None:
     """Call after customize_tokenizer(nlp)."""
     if not isinstance(nlp.tokenizer, GuardedTokenizer):
         nlp.tokenizer = GuardedTokenizer(nlp.tokenizer)
+
+
+TOKENIZER_NAME = "criteria_nlp.tokenizer.v1"
+
+
+@registry.tokenizers(TOKENIZER_NAME)
+def create_criteria_tokenizer(max_run: int = MAX_RUN):
+    """The criteria tokenizer (affixes + guard) for ``[nlp.tokenizer]`` in a config.
+
+    ``@tokenizers = "criteria_nlp.tokenizer.v1"`` in a saved pipeline's ``config.cfg`` rebuilds it
+    on ``spacy.load`` (also found through the ``spacy_tokenizers`` entry point).
+    """
+
+    def make_tokenizer(nlp: Language) -> GuardedTokenizer:
+        tokenizer = registry.tokenizers.get("spacy.Tokenizer.v1")()(nlp)
+        _add_criteria_affixes(tokenizer, nlp.Defaults)
+        return GuardedTokenizer(tokenizer, max_run)
+
+    return make_tokenizer

@@ -1,9 +1,12 @@
 #!/usr/bin/env python
-"""Train the learned linker filter (issue 3) and save it to ``models/linker.skops``.
+"""Train the learned linker filter (issue 3) and save it to ``criteria_nlp/resources/linker.skops``.
+
+The package loads the model from there (it ships in the wheel); the model card and the metrics
+stay in ``models/``.
 
 ::
 
-    python scripts/train_linker.py [--corpus-dir ../shared/corpora/lct/dev] [--out models/linker.skops]
+    python scripts/train_linker.py [--corpus-dir ../shared/corpora/lct/dev] [--out criteria_nlp/resources/linker.skops]
         [--metrics models/linker.metrics.json] [--model logreg|hgb|auto] [--docs N] [--no-cv]
 
 1. Reads the LCT ``train`` split (``criteria_nlp.evaluation.split``: sha1 of the NCT id; the test
@@ -228,7 +231,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus-dir", default=None,
                     help="LCT brat directory (default: $CRITERIA_NLP_LCT_DIR or ../shared/corpora/lct/dev)")
-    ap.add_argument("--out", default=str(ROOT / "models" / "linker.skops"))
+    from criteria_nlp.learned import DEFAULT_MODEL  # where the package reads the model
+
+    ap.add_argument("--out", default=str(DEFAULT_MODEL))
     ap.add_argument("--metrics", default=str(ROOT / "models" / "linker.metrics.json"))
     ap.add_argument("--model", choices=("logreg", "hgb", "auto"), default="logreg",
                     help="classifier (default logreg; hgb costs ~tens of ms per predict_proba call on the hot "

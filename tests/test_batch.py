@@ -278,14 +278,14 @@ def test_failing_document_becomes_error_record(monkeypatch):
 
     real_extract = pipeline.extract
 
-    def many(items, batch_size=64):
+    def many(items, batch_size=64, **options):
         items = list(items)
         if any("EXPLODE" in t for t, _, _ in items):
             raise RuntimeError("batch failed")
         for t, i, p in items:
             yield real_extract(t, i, p)
 
-    def one(text, doc_id=None, path=None):
+    def one(text, doc_id=None, path=None, **options):
         if "EXPLODE" in text:
             raise RuntimeError("this document is cursed")
         return real_extract(text, doc_id, path)
@@ -355,14 +355,14 @@ def test_timeout_turns_a_stuck_document_into_an_error_record(monkeypatch):
 
     real_extract = pipeline.extract
 
-    def slow_many(items, batch_size=64):
+    def slow_many(items, batch_size=64, **options):
         items = list(items)
         for t, i, p in items:
             if "STUCK" in t:
                 _time.sleep(30)
             yield real_extract(t, i, p)
 
-    def slow_one(text, doc_id=None, path=None):
+    def slow_one(text, doc_id=None, path=None, **options):
         if "STUCK" in text:
             _time.sleep(30)
         return real_extract(text, doc_id, path)

@@ -6,6 +6,7 @@ from . import (  # noqa: F401
     normalizer,
     quantities,
     sections,
+    spans,
     structure,
     variables,
 )

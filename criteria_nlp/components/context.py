@@ -10,14 +10,14 @@ from bisect import bisect_right
 from importlib import resources
 
 import numpy
-from medspacy.context import ConText, ConTextRule
-from medspacy.context.context_graph import ConTextGraph
-from medspacy.context.context_modifier import ConTextModifier
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from ._medspacy import ConText, ConTextGraph, ConTextModifier, ConTextRule, skip_empty_token_matcher
+from ..serialization import FileBackedComponent, packaged_resource, save_file, saved_file
 from .linker import RULE_SPAN_GROUP
 
+RULES_FILE = "context_rules.json"
 
 _NEGATION_WORDS = ("no ", "not ", "never ")
 
@@ -33,19 +33,40 @@ def negated_comparator_rules() -> list[ConTextRule]:
     return [ConTextRule(p, "NEGATED_COMPARATOR", direction="PSEUDO") for p in phrases]
 
 
-class RuleContext:
-    def __init__(self, nlp: Language, name: str, rules: str | None):
+class RuleContext(FileBackedComponent):
+    def __init__(self, nlp: Language, name: str, rules: str):
         self.name = name
+        self._nlp = nlp
+        self.rules_path = rules
+        if rules == "default":
+            self._load(rules)
+        else:
+            self._load_when_present(rules)
+
+    def _load(self, rules: str) -> None:
+        """``rules``: a ConText rules file, or ``"default"`` for medspaCy's default English rules."""
         self.context = ConText(
-            nlp, name=f"{name}_medspacy", rules=rules or "default",
+            self._nlp, name=f"{self.name}_medspacy", rules=rules,
             input_span_type="group", span_group_name=RULE_SPAN_GROUP,
             # a cue inside a rule is part of its comparator ("no greater than 2.0 mg/dL" is <= 2.0,
             # "not more than", "no less than"): it negates nothing
             prune_on_target_overlap=True,
         )
+        self.rules_path = self.context.DEFAULT_RULES_FILEPATH if rules == "default" else rules
+        skip_empty_token_matcher(self.context._ConText__matcher)
         self.context.add(negated_comparator_rules())
 
+    def to_disk(self, path, *, exclude=tuple()) -> None:
+        save_file(path, self.rules_path, RULES_FILE)
+
+    def from_disk(self, path, *, exclude=tuple()) -> "RuleContext":
+        saved = saved_file(path, RULES_FILE)
+        if saved is not None:
+            self._load_when_present(str(saved))
+        return self
+
     def __call__(self, doc: Doc) -> Doc:
+        self._require_data()
         spans = doc.spans[RULE_SPAN_GROUP] if RULE_SPAN_GROUP in doc.spans else []
         if not len(spans):
             return doc
@@ -99,4 +120,5 @@ class RuleContext:
 
 @Language.factory("criteria_context", default_config={"rules": None}, requires=["doc._.rules"])
 def make_context(nlp: Language, name: str, rules: str | None) -> RuleContext:
-    return RuleContext(nlp, name, rules)
+    """``rules`` null: the packaged ``context_rules.json``; ``"default"``: medspaCy's English rules."""
+    return RuleContext(nlp, name, rules or str(packaged_resource(RULES_FILE)))

@@ -14,8 +14,8 @@ Within a criterion, variable mentions and quantities are read left to right:
 
 Sets ``doc._.rules`` (``{criterion_id: [Rule]}``), ``doc._.logic`` (``{criterion_id: logic}``) and
 the span group ``doc.spans["criteria_rules"]`` (one span per rule, ``span._.rule``) for ConText.
-An optional scikit-learn model (``model``: a path, ``"default"`` for ``models/linker.skops`` when
-present, or null for rules only) re-scores candidate variables; see ``criteria_nlp.learned``.
+An optional scikit-learn model (``model``: a path, ``"default"`` for the packaged ``linker.skops``,
+or null for rules only) re-scores candidate variables; see ``criteria_nlp.learned``.
 """
 import math
 import re
@@ -34,6 +34,7 @@ from ..quantities.grammar import TIME_UNITS, Quantity
 from ..quantities.units import to_ucum
 
 RULE_SPAN_GROUP = "criteria_rules"
+RULE_LABEL = "RULE"  # the label of the spans in doc.spans[RULE_SPAN_GROUP] (displacy style="span")
 
 _COORD_GAP = re.compile(r"^[\s,/()&+]*(?:(?:and\s*/\s*or|and|or|&|as well as|nor|plus)[\s,/()]*)?$", re.IGNORECASE)
 # what may stand between a variable and its threshold: anything within one clause (no ";", no
@@ -346,14 +347,46 @@ def _words_before(doc_text: str, lo: int, pos: int) -> tuple[int, int] | None:
     return base + chosen[0].start(), base + chosen[-1].end()
 
 
+_NOT_LOADED = object()
+MODEL_FILE = "linker.skops"
+
+
 class Linker:
     def __init__(self, nlp: Language, name: str, model: str | None, threshold: float = 0.5):
         self.name = name
         _register_extensions()
+        self.model_spec = model  # see criteria_nlp.learned; loaded on first use (or by load_model)
+        self._model = _NOT_LOADED
+        self.threshold = threshold
+
+    # -- the learned model: loaded lazily, saved with the pipeline ---------------------------
+    @property
+    def model(self):
+        if self._model is _NOT_LOADED:
+            self.load_model()
+        return self._model
+
+    def load_model(self) -> None:
+        """Load the model now; ``ModelNotFoundError`` when the spec names a missing file."""
         from ..learned import load_linker_model
 
-        self.model = load_linker_model(model)
-        self.threshold = threshold
+        self._model = load_linker_model(self.model_spec)
+
+    def to_disk(self, path, *, exclude=tuple()) -> None:
+        from ..learned import model_path
+        from ..serialization import save_file
+
+        source = model_path(self.model_spec)
+        if source is not None:
+            save_file(path, source, MODEL_FILE)
+
+    def from_disk(self, path, *, exclude=tuple()) -> "Linker":
+        from ..serialization import saved_file
+
+        saved = saved_file(path, MODEL_FILE)
+        if saved is not None:
+            self.model_spec, self._model = str(saved), _NOT_LOADED
+        return self
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
@@ -377,7 +410,7 @@ class Linker:
                     rule = self._make_rule(text, f"{cid}.r{len(rules) + 1}", q, target)
                     rule.confidence = confidence
                     rules.append(rule)
-                    span = doc.char_span(rule.start, rule.end, alignment_mode="expand")
+                    span = doc.char_span(rule.start, rule.end, label=RULE_LABEL, alignment_mode="expand")
                     if span is not None:
                         span._.rule = rule
                         rule_spans.append(span)

@@ -9,7 +9,8 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from ..resources.lexicon import load_variables
+from ..resources.lexicon import DEFAULT_FILENAME, load_variables
+from ..serialization import FileBackedComponent, packaged_resource, save_file, saved_file
 from ._values import store_values
 
 
@@ -20,10 +21,30 @@ def _register_extensions() -> None:
         Span.set_extension("variable_entry", default=None)
 
 
-class VariableMatcher:
+class VariableMatcher(FileBackedComponent):
     def __init__(self, nlp: Language, name: str, lexicon_path: str | None):
         self.name = name
         _register_extensions()
+        self._nlp = nlp
+        self.lexicon_path = lexicon_path
+        if lexicon_path is None:
+            self._load(None)
+        else:
+            self._load_when_present(lexicon_path)
+
+    def to_disk(self, path, *, exclude=tuple()) -> None:
+        save_file(path, self.lexicon_path or packaged_resource(DEFAULT_FILENAME), DEFAULT_FILENAME)
+
+    def from_disk(self, path, *, exclude=tuple()) -> "VariableMatcher":
+        saved = saved_file(path, DEFAULT_FILENAME)
+        if saved is not None:
+            self._load_when_present(str(saved))
+        return self
+
+    def _load(self, lexicon_path: str | None) -> None:
+        """Build the matchers from a lexicon file (None: the packaged one)."""
+        nlp = self._nlp
+        self.lexicon_path = lexicon_path
         self.entries = {e.name: e for e in load_variables(lexicon_path)}
         self.term_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.abbrev_matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
@@ -34,6 +55,7 @@ class VariableMatcher:
                 self.abbrev_matcher.add(entry.name, [nlp.make_doc(a) for a in entry.abbreviations])
 
     def __call__(self, doc: Doc) -> Doc:
+        self._require_data()
         strings = doc.vocab.strings
         spans = []
         for matcher in (self.term_matcher, self.abbrev_matcher):

@@ -105,6 +105,10 @@ def add_extract_parser(sub) -> None:
     p.add_argument("--write-db", action="store_true",
                    help="upsert each result into the table criteria_nlp_rules of --dsn")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or summary on stderr")
+    p.add_argument("--model", default="default", metavar="PATH|none",
+                   help="learned linker model: a .skops file, or none for rules only (default: the packaged model)")
+    p.add_argument("--max-length", type=_positive_int, default=None, metavar="CHARS",
+                   help="longest criteria text accepted (default 1,000,000); a longer record becomes an error record")
     p.set_defaults(handler=run_extract)
 
 
@@ -257,6 +261,18 @@ def _estimate_total(paths: list[str], fmt: str | None, args) -> int | None:
     return min(total, args.limit) if args.limit else total
 
 
+def _extract_options(args):
+    """The model and length limit of ``--model``/``--max-length``; a missing model fails here, at once."""
+    from ..batch import ExtractOptions
+    from ..learned import ModelNotFoundError, model_path
+
+    try:
+        model_path(args.model)
+    except ModelNotFoundError as exc:
+        raise UsageError(f"--model: {exc}") from None
+    return ExtractOptions(model=args.model, max_length=args.max_length)
+
+
 def _records(paths: list[str], args) -> Iterator:
     if paths:
         from .readers import iter_path
@@ -301,6 +317,7 @@ def _run(args) -> int:
     from .writers import DbWriter, DirWriter, JsonFileWriter, JsonlWriter, PrettyWriter, scan_completed
 
     paths, mode = _check_usage(args)
+    options = _extract_options(args)
 
     done = None
     skipped = [0]
@@ -336,7 +353,8 @@ def _run(args) -> int:
     progress = Progress(total, enabled=show and not single)
     shown_errors = 0
     outcomes = process_records(records, workers=args.workers, batch_size=args.batch_size,
-                               timeout=args.timeout if args.timeout and args.timeout > 0 else None)
+                               timeout=args.timeout if args.timeout and args.timeout > 0 else None,
+                               options=options)
     try:
         for outcome in outcomes:
             for w in writers:

@@ -1,0 +1,109 @@
+#!/usr/bin/env python
+"""Start-up cost of criteria-nlp, as ratios to a bare spaCy start measured in the same run.
+
+::
+
+    python scripts/bench_startup.py [--repeat 3] [--file corpora/examples/NCT06852573.criteria.txt]
+
+Each command runs ``--repeat`` times, the commands interleaved (the machine is shared: a slow
+moment hits every command alike), under ``/usr/bin/time -v``; the median CPU time (user + system),
+wall time and peak RSS are printed, with the ratio to ``python -c "import spacy;
+spacy.blank('en')"``. Targets of issue 11: ``--help`` < 0.3 s and no spaCy; one small file at most
+1.3x the baseline's CPU and at most 30 MB more peak RSS; the first record of a ``--workers 2`` run
+within 1.5x of the one-file run's wall time (``first record`` rows: wall time until the first
+output line).
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TIME = "/usr/bin/time"
+
+
+@dataclass
+class Measure:
+    cpu: float  # user + system seconds
+    wall: float  # seconds (to the end, or to the first output line)
+    rss_mb: float  # peak resident set size of the process (largest child for pools)
+
+
+def timed(cmd: list[str], first_line: bool = False) -> Measure:
+    """Run ``cmd`` under ``/usr/bin/time -v``; with ``first_line`` the wall time is to its first stdout line."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        start = time.perf_counter()
+        proc = subprocess.Popen([TIME, "-v", "-o", report.name, *cmd], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
+        first = None
+        for _ in proc.stdout:
+            if first is None:
+                first = time.perf_counter() - start
+                if first_line:
+                    break
+        proc.stdout.read()  # let it finish
+        rc = proc.wait()
+        wall = time.perf_counter() - start
+        if rc != 0:
+            sys.exit(f"bench_startup: {' '.join(cmd)} exited with {rc}")
+        text = report.read()
+    user = float(re.search(r"User time \(seconds\): ([\d.]+)", text).group(1))
+    system = float(re.search(r"System time \(seconds\): ([\d.]+)", text).group(1))
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text).group(1))
+    return Measure(user + system, first if first_line and first is not None else wall, rss / 1024)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--file", default=str(ROOT / "corpora" / "examples" / "NCT06852573.criteria.txt"))
+    args = ap.parse_args(argv)
+    if not Path(TIME).exists():
+        print(f"bench_startup: {TIME} not found (Debian package 'time')", file=sys.stderr)
+        return 2
+    py = sys.executable
+    cli = [py, "-m", "criteria_nlp.cli"]
+    with tempfile.TemporaryDirectory() as tmp:
+        copies = []
+        for i in range(8):  # a --workers 2 run needs several inputs
+            copies.append(str(Path(tmp) / f"copy{i}.txt"))
+            shutil.copy(args.file, copies[-1])
+        baseline = "python -c 'import spacy; spacy.blank(\"en\")' (baseline)"
+        commands = {
+            baseline: ([py, "-c", "import spacy; spacy.blank('en')"], False),
+            "criteria-nlp --help": ([*cli, "--help"], False),
+            "criteria-nlp extract FILE": ([*cli, "extract", args.file], False),
+            "criteria-nlp extract FILE --model none": ([*cli, "extract", "--model", "none", args.file], False),
+            "first record, extract FILE --jsonl": ([*cli, "extract", "--jsonl", "-q", args.file], True),
+            "first record, extract 8 files --workers 2": (
+                [*cli, "extract", "--jsonl", "-q", "--workers", "2", *copies], True),
+        }
+        runs: dict[str, list[Measure]] = {name: [] for name in commands}
+        for _ in range(args.repeat):
+            for name, (cmd, first_line) in commands.items():
+                runs[name].append(timed(cmd, first_line))
+    base_cpu = statistics.median(m.cpu for m in runs[baseline])
+    base_rss = statistics.median(m.rss_mb for m in runs[baseline])
+    one_file_wall = statistics.median(m.wall for m in runs["first record, extract FILE --jsonl"])
+    print(f"{'command':<62}{'CPU s':>8}{'x base':>8}{'wall s':>8}{'RSS MB':>8}{'+MB':>7}")
+    for name, measures in runs.items():
+        cpu = statistics.median(m.cpu for m in measures)
+        wall = statistics.median(m.wall for m in measures)
+        rss = statistics.median(m.rss_mb for m in measures)
+        print(f"{name:<62}{cpu:>8.2f}{cpu / base_cpu:>8.2f}{wall:>8.2f}{rss:>8.0f}{rss - base_rss:>+7.0f}")
+    workers_wall = statistics.median(m.wall for m in runs["first record, extract 8 files --workers 2"])
+    print(f"first record with --workers 2 / one-file run (wall): {workers_wall / one_file_wall:.2f}x")
+    print(f"({args.repeat} runs each, medians; python {sys.version.split()[0]})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
