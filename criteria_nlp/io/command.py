@@ -107,7 +107,7 @@ def add_extract_parser(sub) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or summary on stderr")
     p.add_argument("--model", default="default", metavar="PATH|none",
                    help="learned linker model: a .skops file, or none for rules only (default: the packaged model)")
-    p.add_argument("--max-length", type=_positive_int, default=None, metavar="CHARS",
+    p.add_argument("--max-length", type=positive_int, default=None, metavar="CHARS",
                    help="longest criteria text accepted (default 1,000,000); a longer record becomes an error record")
     p.set_defaults(handler=run_extract)
 
