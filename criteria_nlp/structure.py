@@ -234,9 +234,9 @@ def parse_items(
 # "PATIENT CHARACTERISTICS: Age: 18 and over Performance status: ECOG 0-2 Hematopoietic: WBC at
 # least 3,000/mm3 Platelet count at least 100,000/mm3 Hepatic: ..." is a list flattened into one
 # paragraph: an upper-case heading, then fields ("Label:"), each holding one or more statements
-# that were bullets once. They become a heading item, one item per field (label and first
-# statement) and one item per further statement of a field, so that each criterion is one
-# statement again.
+# that were bullets once. They become a heading item, one item per field ("Age: 18 and over";
+# a field with several statements keeps its label, "Hematopoietic:", and gets one child per
+# statement), so that each criterion is one statement again.
 _RUN_IN_HEADING = re.compile(r"(?:[A-Z][A-Z0-9 /&,()'-]{2,}:|--[A-Z][A-Za-z/&,()' -]{2,40}?--)(?=[ \t]+\S)")
 # "... No CNS metastases --Prior/Concurrent Therapy-- See Disease Characteristics ...": a heading
 # inside a paragraph
@@ -372,7 +372,7 @@ def _split_run_in_items(text: str, items: list[Item], roots: list[Item]) -> list
         for part, (s, _, is_field) in zip(parts, segments):
             if part is not item:
                 out.append(part)
-            if is_field:  # a field's further statements are its children
+            if is_field:  # a field with several statements: one child per statement
                 _split_statements(text, part, text.index(":", s) + 1, out)
             else:  # statements after a heading are items of the heading
                 _split_statements(text, part, s, out, part.parent)
