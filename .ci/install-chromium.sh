@@ -12,20 +12,8 @@ if have_chromium; then
     exit 0
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then
-        SUDO="sudo -n"
-    else
-        echo "install-chromium: not root and no sudo; skipping (the browser tests will skip)" >&2
-        exit 0
-    fi
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-echo "install-chromium: installing Debian's chromium"
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+. "$(dirname "$0")/apt.sh"
+apt_install install-chromium chromium fonts-dejavu-core || { [ $? -eq 2 ] && { echo "install-chromium: the browser tests will skip" >&2; exit 0; }; exit 1; }
 if have_chromium; then
     echo "install-chromium: installed: $(command -v chromium || command -v chromium-browser)"
 else

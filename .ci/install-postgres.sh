@@ -15,20 +15,8 @@ if have_pg_ctl; then
     exit 0
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then
-        SUDO="sudo -n"
-    else
-        echo "install-postgres: not root and no sudo; skipping (tests/test_postgres.py will skip)" >&2
-        exit 0
-    fi
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-echo "install-postgres: installing Debian's postgresql"
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+. "$(dirname "$0")/apt.sh"
+apt_install install-postgres postgresql || { [ $? -eq 2 ] && { echo "install-postgres: tests/test_postgres.py will skip" >&2; exit 0; }; exit 1; }
 # Debian's package may start a cluster service; the tests run their own throw-away cluster.
 if have_pg_ctl; then
     echo "install-postgres: installed: $(ls -d /usr/lib/postgresql/*/bin | tail -1)"
