@@ -171,9 +171,12 @@ def linear_weights(model):
 
 def _protected(q: Quantity, targets: list) -> bool:
     """Thresholds the learned filter may not drop: a symbol comparator, a unit or a reference limit
-    on a lexicon variable (``CTCAE grade ≥ 3``, ``AST ≤ 5 x ULN``) and a score's class list. The
+    on a lexicon variable (``CTCAE grade ≥ 3``, ``AST ≤ 5 x ULN``), a score's class list and a count
+    of the patient's things named after its value (``more than 100 cutaneous lesions``). The
     model learned LCT's annotation policy, which leaves toxicity grades and alternative limits
     unannotated; for cohort queries they are thresholds."""
+    if q.comparator_form != "implicit" and (_counts_things_after(q, targets) or _counts_a_known_variable(q, targets)):
+        return True  # "more than 100 cutaneous lesions", "no more than 4 prior chemotherapy regimens"
     known = all(t is not None and t.entry is not None for t in targets)
     if known and q.comparator_form == "implicit":
         return True  # a class list read after a score's name: "ASA I or II", "NYHA class III-IV"
@@ -303,6 +306,14 @@ def _counts_things_after(q: Quantity, targets: list) -> bool:
     values = [v for v in (q.value, q.value_high) if v is not None]
     return bool(values) and all(float(v).is_integer() for v in values) and all(
         t is not None and t.start >= q.end and _PLURAL_HEAD.search(t.name) for t in targets)
+
+
+def _counts_a_known_variable(q: Quantity, targets: list) -> bool:
+    """A whole number before the lexicon variable it counts, with no unit: "no more than 4 prior
+    chemotherapy regimens" (``prior_lines_of_therapy``)."""
+    values = [v for v in (q.value, q.value_high) if v is not None]
+    return bool(values) and q.unit is None and q.relative_to is None and all(float(v).is_integer() for v in values) \
+        and all(t is not None and t.entry is not None and t.start >= q.end for t in targets)
 
 
 _PLURAL_HEAD = re.compile(r"[a-z]{2,}(?<![su]s)(?<!is)s$|(?:metastases|nodes|lesions|episodes|children)$")
