@@ -242,6 +242,7 @@ def conditions_of(text, kind):
     ("FEV1 < 70% post-bronchodilator", ("post-bronchodilator", "after", "bronchodilator")),
     ("Body temperature when extubated > 38 °C", ("when extubated", "at", "extubated")),
     ("Systolic blood pressure < 90 mmHg at rest", None),  # a qualifier, not a time
+    ("CD4 count > 200 cells/mm3 on current antiretroviral therapy", None),  # a treatment one is on
 ])
 def test_windows_anchored_on_events(text, condition):
     got = conditions_of(text, "temporal")
@@ -283,6 +284,7 @@ def test_a_time_word_inside_a_carve_out_belongs_to_the_carve_out():
     ("Age 20-40 years for healthy volunteers", [["for healthy volunteers"]]),
     ("Obese subjects with waist circumference > 102 cm", [["Obese"]]),
     ("Participants with type 2 diabetes must have HbA1c < 9%", [["type 2 diabetes"]]),
+    ("No patients with septal wall thickness less than 15 mm", [[]]),
 ])
 def test_populations_named_by_group_subjects_or_labels(text, populations):
     got = [[t for t, _, _ in c] for c in conditions_of(text, "population")]

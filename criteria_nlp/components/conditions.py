@@ -73,7 +73,7 @@ _GROUP_NOUN_PHRASE = re.compile(
 # "Subjects with diabetes must have HbA1c < 8.0"
 _SUBJECTS = r"(?:subjects|patients|participants|individuals|people|persons|women|men|children|adults)"
 _SUBJECT_POPULATION = re.compile(
-    rf"^[ \t]*(?:(?P<adjective>[^\W\d][\w-]*)[ \t]+{_SUBJECTS}[ \t]+(?:with|who|having)\b"
+    rf"^[ \t]*(?:(?!{_GROUP_WORDS}\b)(?P<adjective>[^\W\d][\w-]*)[ \t]+{_SUBJECTS}[ \t]+(?:with|who|having)\b"
     rf"|{_SUBJECTS}[ \t]+with[ \t]+(?P<who>[^,;():]{{2,60}}?)[ \t]+(?:must|should|shall|need[ \t]+to)[ \t]+(?:have|be)\b)",
     re.IGNORECASE,
 )
@@ -87,7 +87,7 @@ _SUBHEADER_POPULATION = re.compile(
 _NOT_A_POPULATION = frozenset(
     "they he she he/she it who has have had is are be been meet meets met all any one of the following "
     "criteria criterion below above these those this that either both and or eligible such other all "
-    "enrolled study selected adult patients subjects participants".split())
+    "enrolled study selected adult patients subjects participants no not none any some only each every".split())
 _EXCEPTION = re.compile(
     r"\b(?:except(?:[ \t]+(?:for|in|when|if))?|unless|excluding|with[ \t]+the[ \t]+exception[ \t]+of|other[ \t]+than)"
     r"(?P<what>[ \t]+[^,;()]{2,80}?)(?=[ \t]*(?:[,;()]|$))",
@@ -133,6 +133,7 @@ class _TemporalCues:
     period: re.Pattern
     period_before: re.Pattern
     period_unit: dict[str, str]
+    ongoing_after_on: re.Pattern
 
 
 def _alternatives(phrases) -> str:
@@ -170,6 +171,7 @@ def temporal_cues() -> _TemporalCues:
             rf"\b(?:(?:in|during|within|over)[ \t]+)?the[ \t]+(?P<unit>{'|'.join(periods)})[ \t]+(?P<rel>prior[ \t]+to|before|preceding)"
             rf"{_ANCHOR_WORDS}", re.IGNORECASE),
         period_unit=periods,
+        ongoing_after_on=re.compile(rf"\b(?:{'|'.join(data['ongoing_after_on'])})$", re.IGNORECASE),
     )
 
 
@@ -204,6 +206,8 @@ def _event_conditions(segment: str, base: int) -> list[Condition]:
     for m in cues.event_after_preposition.finditer(segment):
         if _LIST_BOILERPLATE.search(segment, 0, m.start()):
             continue  # "the following prior treatment": a list header, not an event
+        if m.group("rel").lower() == "on" and cues.ongoing_after_on.search(m.group("anchor")):
+            continue  # "on current medical therapy": a treatment the patient is on, not a time point
         add(m, cues.preposition_relation[" ".join(m.group("rel").lower().split())], anchor=m.group("anchor").strip())
     for m in cues.prefixed_event.finditer(segment):
         add(m, cues.prefix_relation[m.group("rel").lower()], anchor=m.group("anchor") or m.group("word"))
