@@ -130,6 +130,24 @@ def test_a_value_that_fits_no_single_unit_stays_without_one():
     assert rule["unit"] is None and rule["unit_inferred"] is False
 
 
+def test_a_header_paragraph_holds_the_paragraphs_at_its_own_indentation():
+    text = ("Exclusion Criteria:\r\n\r\n        Excluded within 4 weeks prior to study entry:\r\n\r\n"
+            "        Systemic corticosteroids.\r\n\r\n        Neutrophils less than 1000 cells/mm3.\r\n\r\n"
+            "        Required:\r\n\r\n        Hemoglobin at least 9 g/dL.\r\n")
+    got = [(cid, parent, t) for cid, parent, t in criteria_of(text)]
+    assert got == [("exc-1", None, "Excluded within 4 weeks prior to study entry:"),
+                   ("exc-1.1", "exc-1", "Systemic corticosteroids."),
+                   ("exc-1.2", "exc-1", "Neutrophils less than 1000 cells/mm3."),
+                   ("exc-2", None, "Required:"),
+                   ("exc-2.1", "exc-2", "Hemoglobin at least 9 g/dL.")]
+    windows = [[k["text"] for k in r["conditions"]] for r in rules_of(text)]
+    assert windows == [["within 4 weeks prior to study entry"], []]
+    # a header whose items are a marked list: a later paragraph at its indentation is not its item
+    text = "Patients must have:\n\n  - Age 18-65 years\n\nBMI below 30 kg/m2\n"
+    assert [(cid, parent) for cid, parent, _ in criteria_of(text)] == [("crit-1", None), ("crit-1.1", "crit-1"),
+                                                                    ("crit-2", None)]
+
+
 def test_nested_field_labels_name_the_variable():
     text = ("        PATIENT CHARACTERISTICS:\r\n\r\n        Age:\r\n\r\n          -  18 and over\r\n\r\n"
             "        Life expectancy:\r\n\r\n          -  At least 2 months\r\n\r\n"
