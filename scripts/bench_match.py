@@ -87,7 +87,7 @@ def main() -> int:
     from criteria_nlp.omop.conversions import unit_factors
     from criteria_nlp.omop.database import connect, measured_units
     from criteria_nlp.omop.match import match_trial
-    from criteria_nlp.omop.query import IndexSpec, build_query
+    from criteria_nlp.omop.query import IndexSpec, build_query, pivot_for
     from criteria_nlp.omop.results import plan_trial
 
     text = (ROOT / "corpora" / "examples" / "NCT06852573.criteria.txt").read_text(encoding="utf-8")
@@ -103,15 +103,16 @@ def main() -> int:
         with connect(str(path)) as db:
             loincs = sorted({t.loinc for t in plan.thresholds if t.kind == "measurement" and t.loinc})
             t0, c0 = time.perf_counter(), time.process_time()
-            built = build_query(plan, unit_factors(plan.thresholds, measured_units(db, loincs, True)), index)
-            rows = sum(1 for _ in db.execute(built)[1])
+            built = build_query(plan, unit_factors(plan.thresholds, measured_units(db, loincs, True)), index,
+                                pivot=pivot_for(db.dialect))
+            rows = sum(len(batch) for batch in db.execute(built)[1])
             query_s, query_cpu = time.perf_counter() - t0, time.process_time() - c0
             with open(os.devnull, "w", encoding="utf-8") as sink:
                 t0, c0 = time.perf_counter(), time.process_time()
                 persons = match_trial(db, plan, index, sink)
                 match_s, match_cpu = time.perf_counter() - t0, time.process_time() - c0
             columns, result = db.execute(built)
-            sample = next(result)
+            sample = next(result)[0]
         assert rows == persons == args.persons
         from criteria_nlp.omop.verdicts import VerdictWriter
 

@@ -22,18 +22,18 @@ class Cdm:
     dialect: str  # "duckdb" | "postgres"
     schema: str | None
 
-    def execute(self, built: BuiltQuery) -> tuple[list[str], Iterator[tuple]]:
-        """Run a built query: the column names, and the rows as tuples, fetched in batches."""
+    def execute(self, built: BuiltQuery) -> tuple[list[str], Iterator[list[tuple]]]:
+        """Run a built query: the column names, and the rows as batches (lists) of tuples."""
         cur = self._cursor(built.sql(self.dialect), built.params)
         names = [d[0] for d in cur.description]
 
-        def rows() -> Iterator[tuple]:
+        def batches() -> Iterator[list[tuple]]:
             while True:
                 batch = cur.fetchmany(FETCH_ROWS)
                 if not batch:
                     return
-                yield from batch
-        return names, rows()
+                yield batch
+        return names, batches()
 
     def select(self, sql: str, params: list[Any] | None = None) -> list[tuple]:
         """A small statement in the DuckDB dialect, CDM tables qualified with the schema."""

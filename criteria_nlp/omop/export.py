@@ -12,7 +12,7 @@ from .command import UsageError, write_json
 from .conversions import common_units_by_loinc, unit_factors
 from .errors import OmopError, require
 from .fhir import export_fhir
-from .query import IndexSpec, build_query
+from .query import IndexSpec, build_query, pivot_for
 from .results import TrialPlan, read_plans
 
 
@@ -55,7 +55,8 @@ def export_sql(plan: TrialPlan, args: argparse.Namespace, db) -> str:
     units = measured_units(db, loincs, has_ancestor) if db else common_units_by_loinc(loincs)
     index = IndexSpec(date=args.index_date, table=args.index_table)
     built = build_query(plan, unit_factors(plan.thresholds, units), index, cdm_schema=args.cdm_schema,
-                        has_ancestor=has_ancestor, literals=True)
+                        has_ancestor=has_ancestor, literals=True,
+                        pivot=pivot_for(args.dialect))
     label = re.sub(r"[^\w.\-]", "_", plan.trial)[:80]  # record text never reaches the SQL unescaped
     return f"-- criteria-nlp match query, trial {label}\n{built.sql(args.dialect, pretty=True)};\n"
 

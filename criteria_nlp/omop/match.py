@@ -8,7 +8,7 @@ from typing import IO
 from .conversions import unit_factors
 from .database import Cdm, concepts_by_code, connect, measured_units
 from .errors import OmopError
-from .query import IndexSpec, build_query
+from .query import IndexSpec, build_query, pivot_for
 from .results import TrialPlan, read_plans
 from .verdicts import VerdictWriter
 
@@ -30,13 +30,14 @@ def match_trial(db: Cdm, plan: TrialPlan, index: IndexSpec, out: IO[str], warn=N
             if code not in known:
                 warn(f"{plan.trial}: LOINC {code} is not in the CDM's concept table; its rules are unknown")
     factors = unit_factors(plan.thresholds, measured_units(db, loincs, has_ancestor))
-    built = build_query(plan, factors, index, cdm_schema=db.schema, has_ancestor=has_ancestor)
+    built = build_query(plan, factors, index, cdm_schema=db.schema, has_ancestor=has_ancestor,
+                        pivot=pivot_for(db.dialect))
     columns, rows = db.execute(built)
     writer = VerdictWriter(plan, columns)
     n = 0
-    for row in rows:
-        out.write(writer.line(row))
-        n += 1
+    for batch in rows:
+        out.write("".join(map(writer.line, batch)))
+        n += len(batch)
     out.flush()
     return n
 

@@ -82,8 +82,11 @@ class _Values:
 
 def build_query(plan: TrialPlan, factors: list[UnitFactor], index: IndexSpec, *,
                 cdm_schema: str | None = None, has_ancestor: bool = True,
-                literals: bool = False) -> BuiltQuery:
-    """The whole match query for one trial."""
+                literals: bool = False, pivot: str = "group") -> BuiltQuery:
+    """The whole match query for one trial. ``pivot`` chooses how the evaluated rules become one
+    row per person: ``"join"`` (one LEFT JOIN per rule; the fastest on DuckDB) or ``"group"``
+    (one GROUP BY with conditional aggregates; the better plan on row stores such as PostgreSQL).
+    Both give the same rows."""
     sqlglot = require("sqlglot")
     exp = sqlglot.exp
     if cdm_schema is not None and not _IDENT_RE.match(cdm_schema):
@@ -107,9 +110,14 @@ def build_query(plan: TrialPlan, factors: list[UnitFactor], index: IndexSpec, *,
                 cte.set("this", sqlglot.parse_one(
                     "SELECT rule_key, concept_id FROM rule_concept WHERE 1 = 0", read=SOURCE_DIALECT))
     with_.set("expressions", ctes + list(with_.expressions))
-    final = sqlglot.parse_one(_final_select(plan), read=SOURCE_DIALECT)
+    final = sqlglot.parse_one(_final_select(plan, pivot), read=SOURCE_DIALECT)
     final.set("with" if "with" in core.args else "with_", with_)
     return BuiltQuery(qualify(final, cdm_schema), values.params)
+
+
+def pivot_for(dialect: str) -> str:
+    """The pivot that runs best on ``dialect`` (see :func:`build_query`)."""
+    return "join" if dialect == "duckdb" else "group"
 
 
 def qualify(expression: Any, schema: str | None) -> Any:
@@ -161,19 +169,27 @@ def _index_select(index: IndexSpec, values: _Values):
 UNKNOWN = "0.5"
 
 
-def _final_select(plan: TrialPlan) -> str:
-    pivot = ["ip.person_id", "ip.index_date"]
-    for t in plan.thresholds:
-        if t.kind is None:
-            continue
-        k = t.key
-        for col, src in (("v", "verdict"), ("x", "value"), ("d", "measurement_date"), ("r", "reason")):
-            pivot.append(f"MAX(CASE WHEN e.rule_key = {k} THEN e.{src} END) AS {col}_{k}")
+_PIVOT_COLUMNS = (("v", "verdict"), ("x", "value"), ("d", "measurement_date"), ("r", "reason"))
+
+
+def _final_select(plan: TrialPlan, pivot: str = "group") -> str:
+    if pivot not in ("group", "join"):
+        raise ValueError(f"pivot must be 'group' or 'join', not {pivot!r}")
+    keys = [t.key for t in plan.thresholds if t.kind is not None]
+    columns = ["ip.person_id", "ip.index_date"]
+    if pivot == "join":  # one hash join per rule: no wide aggregate
+        columns += [f"e{k}.{src} AS {col}_{k}" for k in keys for col, src in _PIVOT_COLUMNS]
+        source = "index_person AS ip" + "".join(
+            f" LEFT JOIN evaluated AS e{k} ON e{k}.person_id = ip.person_id AND e{k}.rule_key = {k}" for k in keys)
+        body = f"SELECT {', '.join(columns)} FROM {source}"
+    else:
+        columns += [f"MAX(CASE WHEN e.rule_key = {k} THEN e.{src} END) AS {col}_{k}"
+                    for k in keys for col, src in _PIVOT_COLUMNS]
+        body = (f"SELECT {', '.join(columns)} FROM index_person AS ip "
+                "LEFT JOIN evaluated AS e ON e.person_id = ip.person_id GROUP BY ip.person_id, ip.index_date")
     allows = [_criterion_allows(c, plan) for c in evaluated_criteria(plan)]
     allowed = f"CAST(NULLIF({_and(allows)}, {UNKNOWN}) AS INT)" if allows else "1"
-    return (f"SELECT pv.*, {allowed} AS allowed FROM (SELECT {', '.join(pivot)} FROM index_person AS ip "
-            "LEFT JOIN evaluated AS e ON e.person_id = ip.person_id "
-            "GROUP BY ip.person_id, ip.index_date) AS pv ORDER BY pv.person_id")
+    return f"SELECT pv.*, {allowed} AS allowed FROM ({body}) AS pv ORDER BY pv.person_id"
 
 
 def evaluated_criteria(plan: TrialPlan) -> list[CriterionPlan]:

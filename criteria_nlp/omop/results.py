@@ -84,6 +84,24 @@ class Threshold:
     population: bool  # under a population condition ("for subjects with Gilbert's syndrome")
     exception: bool  # under an exception condition ("unless ...")
 
+    @property
+    def unresolved_reason(self) -> str | None:
+        """The reason a rule reports when the data cannot say whether it applies to the person."""
+        if self.population:
+            return "population_not_checked"
+        if self.exception:
+            return "exception_not_checked"
+        return None
+
+    @property
+    def not_applicable_reason(self) -> str | None:
+        """The reason a rule reports when it does not apply to the person."""
+        if self.population:
+            return "not_in_population"
+        if self.exception:
+            return "exception_applies"
+        return None
+
 
 @dataclass(frozen=True)
 class LogicNode:
