@@ -83,7 +83,7 @@ def export_circe(plan: TrialPlan, vocabulary: Vocabulary) -> CirceExport:
     if not vocabulary.resolved:
         out.warnings.append("concept ids not resolved (no --cdm): CONCEPT_ID is 0 in the concept sets and "
                             "units; ATLAS must resolve the codes")
-    codes = sorted({t.loinc for t in plan.thresholds if t.kind == "measurement" and t.loinc})
+    codes = sorted({t.source_key for t in plan.thresholds if t.kind == "measurement" and t.source_key})
     codeset = {code: i for i, code in enumerate(codes)}
     concept_sets = [
         {"id": i, "name": _concept(vocabulary.loinc, code, "LOINC").name,
@@ -120,7 +120,12 @@ def export_circe(plan: TrialPlan, vocabulary: Vocabulary) -> CirceExport:
 
 
 def _concept(table: dict[str, Concept], code: str, vocabulary: str) -> Concept:
-    return table.get(code) or Concept(0, code, code, vocabulary)
+    """The concept of a LOINC code, or of ``#<concept_id>`` (concept map: the id is known)."""
+    if code in table:
+        return table[code]
+    if code.startswith("#"):
+        return Concept(int(code[1:]), "", f"concept {code[1:]}", "")
+    return Concept(0, code, code, vocabulary)
 
 
 def _empty_group(kind: str) -> dict[str, Any]:
@@ -148,7 +153,7 @@ def _group(logic: Logic, plan: TrialPlan, codeset, vocabulary, warnings, negate:
             if age is not None:
                 group["DemographicCriteriaList"].append(age)
         elif t.kind == "measurement":
-            group["Groups"].append(_measurement_group(t, codeset[t.loinc], vocabulary, flip, warnings))
+            group["Groups"].append(_measurement_group(t, codeset[t.source_key], vocabulary, flip, warnings))
         else:
             warnings.append(f"{t.rule_id}: not exported ({t.not_executable})")
     if not (group["CriteriaList"] or group["DemographicCriteriaList"] or group["Groups"]):
@@ -184,7 +189,7 @@ def _measurement_group(t: Threshold, codeset_id: int, vocabulary: Vocabulary, ne
         criteria.append({"CodesetId": codeset_id, key: numeric_range(t.bounds)})
     else:
         mm = molar_mass(t.variable_name)
-        for code in vocabulary.units.get(t.loinc or "", []):
+        for code in vocabulary.units.get(t.source_key or "", []):
             conv = linear_conversion(code, t.unit, mm)
             if conv is None or code not in vocabulary.ucum:
                 continue

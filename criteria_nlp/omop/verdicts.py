@@ -69,10 +69,11 @@ class VerdictWriter:
         self.slots: list[tuple[Threshold, str, int, int, int, int, int | None, dict]] = []
         for t in plan.thresholds:
             static = {"rule": t.rule_id, "criterion": t.criterion_id, "section": t.section,
-                      "variable": {"name": t.variable_name, "code": t.loinc}}
+                      "variable": {"name": t.variable_name, "code": t.loinc, "concept_id": t.concept_id}}
             prefix = json.dumps(static, ensure_ascii=False)[:-1] + ", "
-            if t.kind is None:
-                self.static.append(prefix + _dynamic(*rule_fields(t, None, None, None, None)))
+            if t.kind is None:  # unknown for everyone, with the reason in words
+                self.static.append(prefix + _dynamic(*rule_fields(t, None, None, None, None))[:-1]
+                                   + f", \"detail\": {_json(t.detail)}}}")
             else:
                 k = t.key
                 self.static.append(None)
