@@ -253,3 +253,28 @@ def test_postgres_gives_the_same_lines_as_duckdb(files, pg_server, capsys):  # n
     _check(pg_lines, EXPECTED)
     _, duck_lines, _ = _match(capsys, files["rules"], "--cdm", files["cdm"], *args)
     assert pg_lines == duck_lines
+
+
+@pytest.mark.postgres
+def test_demo_cdm_on_postgres_gives_the_duckdb_lines(pg_server, tmp_path, capsys):  # noqa: F811
+    """The README's demo (the reference record's real rules, corpora/omop-demo with its concept
+    map) loaded into PostgreSQL: the same lines, byte for byte, as the in-memory DuckDB."""
+    from pathlib import Path
+
+    import psycopg
+
+    from criteria_nlp.omop.cdm import read_csv_dir
+
+    demo = Path(__file__).resolve().parent.parent / "corpora" / "omop-demo"
+    text = (demo.parent / "examples" / "NCT06852573.criteria.txt").read_text(encoding="utf-8")
+    rules = tmp_path / "ref.json"
+    rules.write_text(json.dumps(criteria_nlp.extract(text, doc_id="NCT06852573")), encoding="utf-8")
+    dsn = pg_server["dsn"]
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS cdm_demo CASCADE")
+    build_postgres(dsn, read_csv_dir(demo), schema="cdm_demo")
+    args = ["--index-date", "2025-03-01", "--concept-map", demo / "concept-map.json"]
+    code, pg_lines, err = _match(capsys, rules, "--cdm", dsn, "--cdm-schema", "cdm_demo", *args)
+    assert code == 0, err
+    _, duck_lines, _ = _match(capsys, rules, "--cdm", demo, *args)
+    assert len(pg_lines) == 7 and pg_lines == duck_lines

@@ -150,11 +150,16 @@ def without_diagnoses(plan: TrialPlan) -> TrialPlan:
 
     def drop(key):
         return None if key in gone else key
-    return replace(
-        plan, conditions=tuple(c for c in plan.conditions if c.key not in gone),
-        thresholds=tuple(replace(t, population_key=drop(t.population_key), exception_key=drop(t.exception_key))
-                         for t in plan.thresholds),
-        criteria=tuple(replace(c, groups=tuple(replace(g, key=drop(g.key)) for g in c.groups)) for c in plan.criteria))
+    criteria = tuple(replace(c, groups=tuple(replace(g, key=drop(g.key)) for g in c.groups)) for c in plan.criteria)
+
+    def kept(t: Threshold) -> Threshold:
+        key = drop(t.population_key)
+        if t.replaced:  # any population of its criterion still resolvable
+            groups = next((c.groups for c in criteria if c.id == t.criterion_id), ())
+            key = next((g.key for g in groups if g.key is not None), None)
+        return replace(t, population_key=key, exception_key=drop(t.exception_key))
+    return replace(plan, conditions=tuple(c for c in plan.conditions if c.key not in gone),
+                   thresholds=tuple(kept(t) for t in plan.thresholds), criteria=criteria)
 
 
 def _cond_row(c: CondSpec) -> tuple:

@@ -114,7 +114,7 @@ class Threshold:
         if self.population:
             return "population_unknown" if self.population_key is not None else "population_not_resolvable"
         if self.replaced:
-            return "population_unknown"
+            return "population_unknown" if self.population_key is not None else "population_not_resolvable"
         if self.exception:
             return "exception_unknown" if self.exception_key is not None else "exception_not_resolvable"
         return None
@@ -290,9 +290,11 @@ def plan_trial(result: dict[str, Any], lookback_days: int = DEFAULT_LOOKBACK_DAY
                                                   _prune(logic, lambda r, same=same: r in same)))
             default = _prune(logic, lambda r: r not in population)
             if groups and default is not None:  # members of a population get its rules instead
+                resolvable = next((g.key for g in groups if g.key is not None), None)
                 for i, t in enumerate(thresholds[-len(ids):]):
-                    if not t.population:
-                        thresholds[len(thresholds) - len(ids) + i] = replace(t, replaced=True)
+                    if not t.population:  # population_key: one the data can resolve, if any
+                        thresholds[len(thresholds) - len(ids) + i] = replace(t, replaced=True,
+                                                                             population_key=resolvable)
             criteria.append(CriterionPlan(
                 id=str(crit["id"]), section=section, default_logic=default,
                 population_logic=_prune(logic, lambda r: r in population) if population else None,
