@@ -10,8 +10,20 @@
   a ULN/LLN multiple becomes ``RangeHighRatio``/``RangeLowRatio``; the rule's window (or the
   look-back) becomes ``StartWindow``; age becomes a demographic ``Age`` criterion (years).
 
-Circe semantics differ from ``match`` in one respect: Circe asks for *a* measurement in the window
-that meets the threshold, ``match`` for the *most recent* one.
+Circe semantics differ from ``match`` in three respects, each reported as a warning:
+
+* *which measurement*: Circe asks for *a* measurement in the window that meets the threshold (an
+  ``Occurrence`` of at least 1), ``match`` for the *most recent* one. Circe cannot say "the most
+  recent": its only ordinal is ``First`` on a criterion (``row_number() over (partition by
+  person_id order by measurement_date, measurement_id) = 1``, computed over the person's whole
+  history before any value, unit or window filter -- checked in OHDSI's circe-be model as
+  shipped by ohdsi-circepy 0.3), and correlated windows are relative to the index event, not to
+  another measurement. So a person whose older in-window value meets the threshold and whose
+  latest does not is in the Circe cohort and fails ``match``. Each measurement rule's
+  description says so;
+* population rules (``for subjects with Gilbert's syndrome``) are left out (only the default rules
+  are exported), and exceptions are not expressed;
+* a criterion whose rules ``match`` finds unknown is simply not met in Circe (no three-valued logic).
 """
 from __future__ import annotations
 
@@ -21,6 +33,8 @@ from typing import Any
 from .conversions import linear_conversion, molar_mass
 from .results import Bounds, Logic, LogicNode, Threshold, TrialPlan, rule_ids
 
+MOST_RECENT_NOTE = ("Circe counts any measurement in the window that meets the threshold; criteria-nlp match "
+                    "uses the most recent one (Circe has no 'last occurrence' option)")
 ENTRY_EVENT_NOTE = ("entry event: the start of the first observation period; replace it with the trial's "
                     "index event in ATLAS")
 _NEGATED_OP = {"gt": "lte", "gte": "lt", "lt": "gte", "lte": "gt", "eq": "!eq", "!eq": "eq", "bt": "!bt", "!bt": "bt"}
@@ -102,7 +116,11 @@ def export_circe(plan: TrialPlan, vocabulary: Vocabulary) -> CirceExport:
         if group is None:
             continue
         texts = "; ".join(plan.threshold(r).text for r in rule_ids(crit.default_logic))
+        if any(plan.threshold(r).kind == "measurement" for r in rule_ids(crit.default_logic)):
+            texts = f"{texts[:700]} [{MOST_RECENT_NOTE}]"
         rules.append({"name": f"{crit.id} ({crit.section})", "description": texts[:1000], "expression": group})
+    if any(t.kind == "measurement" for t in plan.thresholds):
+        out.warnings.append(MOST_RECENT_NOTE)
     out.expression = {
         "ConceptSets": concept_sets,
         "PrimaryCriteria": {"CriteriaList": [{"ObservationPeriod": {}}],
