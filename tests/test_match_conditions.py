@@ -20,6 +20,8 @@ import criteria_nlp  # noqa: E402
 from criteria_nlp.cli import main  # noqa: E402
 from criteria_nlp.omop.cdm import build_duckdb, build_postgres  # noqa: E402
 
+from cdm_cases import CASES as CASE_CDM_PERSONS  # noqa: E402
+from cdm_cases import duck_cdm, result_file  # noqa: E402,F401  (fixtures of the case CDM)
 from test_postgres import pg_server  # noqa: E402,F401
 
 CRITERIA = """Inclusion Criteria:
@@ -278,3 +280,22 @@ def test_demo_cdm_on_postgres_gives_the_duckdb_lines(pg_server, tmp_path, capsys
     assert code == 0, err
     _, duck_lines, _ = _match(capsys, rules, "--cdm", demo, *args)
     assert len(pg_lines) == 7 and pg_lines == duck_lines
+
+
+@pytest.mark.parametrize("which", ["cases", "conditions"])
+def test_database_and_python_writers_give_the_same_bytes(files, duck_cdm, result_file, monkeypatch, capsys, which):
+    """On DuckDB the database writes the rules' JSON; Python writes it for other databases. Both
+    must give the same text (every reason, not_applicable, negation, value formatting ...)."""
+    from criteria_nlp.omop import match
+
+    if which == "cases":
+        args = [result_file, "--cdm", duck_cdm, "--index-date", "2025-06-01"]
+    else:
+        args = [files["rules"], "--cdm", files["cdm"], "--index-date", INDEX.isoformat(), "--concept-map", files["map"]]
+    main(["match", *map(str, args)])
+    by_database = capsys.readouterr().out
+    monkeypatch.setattr(match, "SQL_WRITER_DIALECTS", ())
+    main(["match", *map(str, args)])
+    by_python = capsys.readouterr().out
+    assert by_database == by_python
+    assert by_database.count("\n") == len(CASE_CDM_PERSONS if which == "cases" else CASES)

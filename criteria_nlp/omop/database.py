@@ -24,7 +24,11 @@ class Cdm:
 
     def execute(self, built: BuiltQuery) -> tuple[list[str], Iterator[list[tuple]]]:
         """Run a built query: the column names, and the rows as batches (lists) of tuples."""
-        cur = self._cursor(built.sql(self.dialect), built.params)
+        return self.execute_sql(built.sql(self.dialect), built.params)
+
+    def execute_sql(self, sql: str, params: list[Any]) -> tuple[list[str], Iterator[list[tuple]]]:
+        """Run a statement already in this database's dialect, with bound parameters."""
+        cur = self._cursor(sql, params)
         names = [d[0] for d in cur.description]
 
         def batches() -> Iterator[list[tuple]]:

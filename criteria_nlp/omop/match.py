@@ -11,7 +11,12 @@ from .database import Cdm, connect, known_concepts, measured_units
 from .errors import OmopError
 from .query import IndexSpec, build_query, pivot_for, without_diagnoses
 from .results import TrialPlan, read_plans
-from .verdicts import VerdictWriter
+from .verdicts import SqlRulesWriter, VerdictWriter
+
+
+#: Databases that write the rules' JSON text themselves (:class:`SqlRulesWriter`); the others
+#: return the rule columns and Python writes the lines (:class:`VerdictWriter`).
+SQL_WRITER_DIALECTS = ("duckdb",)
 
 
 @dataclass
@@ -59,11 +64,17 @@ def match_trial(db: Cdm, plan: TrialPlan, index: IndexSpec, out: IO[str], warn=N
     built = build_query(plan, factors, index, cdm_schema=db.schema, has_ancestor=has_ancestor,
                         pivot=pivot_for(db.dialect),
                         has_conditions=any(c.kind == "diagnosis" for c in plan.conditions))
-    columns, batches = db.execute(built)
-    writer = VerdictWriter(plan, columns)
+    if db.dialect in SQL_WRITER_DIALECTS:  # the database writes the rules' JSON (same text, faster)
+        sql_writer = SqlRulesWriter(plan)
+        keys = {t.key for t in plan.thresholds if t.kind is not None and t.conditional}
+        _, batches = db.execute_sql(*sql_writer.wrap(built.sql(db.dialect), built.params, keys))
+        line = sql_writer.line
+    else:
+        columns, batches = db.execute(built)
+        line = VerdictWriter(plan, columns).line
     n = 0
     for batch in batches:
-        out.write("".join(map(writer.line, batch)))
+        out.write("".join(map(line, batch)))
         n += len(batch)
     out.flush()
     return n

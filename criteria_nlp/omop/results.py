@@ -306,10 +306,8 @@ def plan_trial(result: dict[str, Any], lookback_days: int = DEFAULT_LOOKBACK_DAY
     return TrialPlan(trial_id(result), tuple(thresholds), tuple(criteria), specs)
 
 
-#: Why a rule cannot be evaluated, in words (the ``detail`` of its output).
-_CATEGORY_DETAIL = {
-    "dose": "a drug dose: OMOP holds it in drug_exposure, which match does not read",
-}
+#: Why a rule cannot be evaluated, in words (the ``detail`` of its output), by variable category.
+_CATEGORY_DETAIL = {"dose": "a drug dose (drug_exposure), which match does not read"}
 
 
 def _threshold(key: int, rule: dict[str, Any], criterion: str, section: str, lookback: int,
@@ -343,16 +341,14 @@ def _threshold(key: int, rule: dict[str, Any], criterion: str, section: str, loo
     label = f"{name!r}" if name else "the variable"
     if kind == "age" and (unit not in AGE_UNITS or relative_to):
         kind, reason = None, "age_unit_not_supported"
-        detail = f"an age threshold in {unit or 'no unit'}: match evaluates ages in years (a) or months (mo)"
+        detail = f"age in {unit or 'no unit'}: ages are evaluated in a or mo"
     elif kind == "measurement" and not name:
         kind, reason = None, "variable_not_recognised"
-        detail = "the threshold's variable is not in the lexicon, so it has no code; nothing to look up"
+        detail = "the variable is not in the lexicon: no code to look up"
     elif kind == "measurement" and loinc is None and concept_id is None:
         kind, reason = None, "no_loinc_code"
-        detail = (f"{label} has no LOINC code in the lexicon: {_CATEGORY_DETAIL[category]}"
-                  if category in _CATEGORY_DETAIL else
-                  f"{label} ({category or 'no category'}) has no LOINC code in the lexicon and no entry in "
-                  "the concept map: give it an OMOP concept_id or a LOINC code with --concept-map to evaluate it")
+        detail = (f"{label}: {_CATEGORY_DETAIL[category]}" if category in _CATEGORY_DETAIL else
+                  f"{label} ({category or 'no category'}) has no LOINC code; map it with --concept-map")
     elif bounds is None or not all(math.isfinite(x) for x in (value, high or 0.0)):
         kind, reason = None, "comparator_not_supported"
         detail = f"comparator {comparator[:20]!r} is not a numeric bound"

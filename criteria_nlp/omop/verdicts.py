@@ -68,12 +68,9 @@ class VerdictWriter:
         self.static: list[str | None] = []  # the whole rule object, when it is the same for everyone
         self.slots: list[tuple[Threshold, str, int, int, int, int, int | None, dict]] = []
         for t in plan.thresholds:
-            static = {"rule": t.rule_id, "criterion": t.criterion_id, "section": t.section,
-                      "variable": {"name": t.variable_name, "code": t.loinc, "concept_id": t.concept_id}}
-            prefix = json.dumps(static, ensure_ascii=False)[:-1] + ", "
+            prefix = _prefix(t)
             if t.kind is None:  # unknown for everyone, with the reason in words
-                self.static.append(prefix + _dynamic(*rule_fields(t, None, None, None, None))[:-1]
-                                   + f", \"detail\": {_json(t.detail)}}}")
+                self.static.append(_static_rule(t))
             else:
                 k = t.key
                 self.static.append(None)
@@ -121,6 +118,96 @@ class VerdictWriter:
             return out
         except TypeError:  # unhashable: never from the drivers, but be safe
             return _json(_iso(value))
+
+
+def _prefix(t: Threshold) -> str:
+    """The JSON of a rule's fixed fields, open for the rest."""
+    static = {"rule": t.rule_id, "criterion": t.criterion_id, "section": t.section,
+              "variable": {"name": t.variable_name, "code": t.loinc, "concept_id": t.concept_id}}
+    return json.dumps(static, ensure_ascii=False)[:-1] + ", "
+
+
+def _static_rule(t: Threshold) -> str:
+    """The whole JSON of a rule no one can be evaluated on (with ``detail``)."""
+    return _prefix(t) + _dynamic(*rule_fields(t, None, None, None, None))[:-1] + f", \"detail\": {_json(t.detail)}}}"
+
+
+class SqlRulesWriter:
+    """The same lines as :class:`VerdictWriter`, with the ``rules`` array written by the database
+    (DuckDB) instead of Python: :meth:`wrap` puts a SELECT around the match query that turns each
+    person's rule columns into the JSON text of their rules (one ``concat`` per rule, one
+    ``concat_ws`` per person, record text only as bound parameters), and :meth:`line` adds the
+    person's fields. The two writers give byte-identical lines (tested: PostgreSQL uses the
+    Python writer, DuckDB this one)."""
+
+    def __init__(self, plan: TrialPlan) -> None:
+        self.plan = plan
+        self.head = '{"trial": ' + json.dumps(plan.trial, ensure_ascii=False) + ', "person_id": '
+        self.tail = '"' + ', "scope": ' + json.dumps(SCOPE) + ', "rules": ['
+        self._dates: dict[Any, str] = {None: "null"}
+
+    def wrap(self, sql: str, params: list[Any], applicability: set[int]) -> tuple[str, list[Any]]:
+        """(SQL, parameters) giving ``person_id, index_date, allowed`` and the JSON text of each run
+        of consecutive evaluable rules; ``applicability`` = the rule keys that have an ``a_k``
+        column. The rules no one can be evaluated on are the same for everyone: :meth:`line`
+        puts them between the runs."""
+        runs: list[list[str]] = []
+        self.pieces: list[str | int] = []  # static JSON text, or the column of a run
+        mine: list[Any] = []  # parameters, in the order of their placeholders
+        previous = None
+        for t in self.plan.thresholds:
+            if t.kind is None:
+                self.pieces.append(("" if previous is None else ", ") + _static_rule(t))
+                previous = "static"
+                continue
+            if previous != "run":
+                if previous is not None:
+                    self.pieces.append(", ")
+                runs.append([])
+                self.pieces.append(3 + len(runs) - 1)
+            previous = "run"
+            runs[-1].append(self._rule_sql(t, t.key in applicability, mine))
+        columns = "".join(f", concat_ws(', ', {', '.join(run)}) AS run_{i}" for i, run in enumerate(runs))
+        return (f"SELECT q.person_id, q.index_date, q.allowed{columns} FROM ({sql}) AS q ORDER BY q.person_id",
+                mine + list(params))
+
+    @staticmethod
+    def _rule_sql(t: Threshold, has_applicability: bool, params: list[Any]) -> str:
+        """The JSON text of one evaluable rule, as SQL (mirrors :func:`_status`)."""
+        k = t.key
+        a = f"q.a_{k}" if has_applicability else None
+        v, x, d, r = f"q.v_{k}", f"q.x_{k}", f"q.d_{k}", f"q.r_{k}"
+        params.append(_prefix(t) + '"verdict": "')
+        verdict = f"CASE WHEN {v} IS NULL THEN 'unknown' WHEN {v} = {0 if t.negated else 1} THEN 'met' ELSE 'not_met' END"
+        reason = []
+        if a is not None:
+            verdict = f"CASE WHEN {a} = 0 THEN 'not_applicable' ELSE {verdict} END"
+            reason.append(f"WHEN {a} = 0 THEN CAST(? AS VARCHAR)")
+            params.append(_json(t.not_applicable_reason))
+        reason.append(f"WHEN {r} IS NOT NULL THEN concat('\"', {r}, '\"')")
+        if t.kind == "measurement":
+            reason.append(f"WHEN {v} IS NULL AND {x} IS NULL THEN '\"no_measurement_in_window\"'")
+        if a is not None:
+            reason.append(f"WHEN {a} IS NULL THEN CAST(? AS VARCHAR)")
+            params.append(_json(t.unresolved_reason))
+        value = (f"CASE WHEN {x} IS NULL OR NOT isfinite(CAST({x} AS DOUBLE)) THEN 'null' "
+                 f"ELSE printf('%.10g', CAST({x} AS DOUBLE)) END")
+        unit = "'null'"
+        if not t.relative_to:
+            unit = f"CASE WHEN {x} IS NULL THEN 'null' ELSE CAST(? AS VARCHAR) END"
+            params.append(_json(t.unit))
+        date = f"CASE WHEN {d} IS NULL THEN 'null' ELSE concat('\"', strftime({d}, '%Y-%m-%d'), '\"') END"
+        return (f"concat(CAST(? AS VARCHAR), {verdict}, '\", \"reason\": ', CASE {' '.join(reason)} ELSE 'null' END, "
+                f"', \"value\": ', {value}, ', \"unit\": ', {unit}, ', \"measurement_date\": ', {date}, '}}')")
+
+    def line(self, row: tuple) -> str:
+        index_date, allowed = row[1], row[2]
+        date = self._dates.get(index_date)
+        if date is None:
+            date = self._dates[index_date] = _json(_iso(index_date))
+        return "".join([self.head, str(int(row[0])), ', "index_date": ', date, ', "verdict": "',
+                        PERSON_VERDICTS[None if allowed is None else int(allowed)], self.tail,
+                        *[row[p] if isinstance(p, int) else p for p in self.pieces], "]}\n"])
 
 
 def _around(t: Threshold, prefix: str, verdict: Any, no_value: bool, reason: Any, applies: Any) -> tuple[str, str]:
