@@ -299,3 +299,20 @@ def test_database_and_python_writers_give_the_same_bytes(files, duck_cdm, result
     by_python = capsys.readouterr().out
     assert by_database == by_python
     assert by_database.count("\n") == len(CASE_CDM_PERSONS if which == "cases" else CASES)
+
+
+def test_circe_and_fhir_exports_take_the_concept_map(files, capsys):
+    from test_export import _circe_roundtrip
+
+    code = main(["export", str(files["rules"]), "--to", "circe", "--cdm", files["cdm"],
+                 "--concept-map", str(files["map"])])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    cohort = json.loads(out)
+    _circe_roundtrip(cohort)
+    items = [i["concept"] for cs in cohort["ConceptSets"] for i in cs["expression"]["items"]]
+    assert {"CONCEPT_ID": KARNOFSKY, "CONCEPT_CODE": "KPS", "VOCABULARY_ID": "Local"}.items() <= next(
+        i for i in items if i["CONCEPT_ID"] == KARNOFSKY).items()
+    assert "Circe counts any measurement in the window" in err
+    code = main(["export", str(files["rules"]), "--to", "fhir", "--concept-map", str(files["map"])])
+    assert code == 0

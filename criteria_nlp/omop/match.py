@@ -61,14 +61,14 @@ def match_trial(db: Cdm, plan: TrialPlan, index: IndexSpec, out: IO[str], warn=N
     plan = prepare(db, plan, warn)
     sources = sorted({t.source_key for t in plan.thresholds if t.kind == "measurement" and t.source_key})
     factors = unit_factors(plan.thresholds, measured_units(db, sources, has_ancestor))
+    sql_writer = db.dialect in SQL_WRITER_DIALECTS
     built = build_query(plan, factors, index, cdm_schema=db.schema, has_ancestor=has_ancestor,
-                        pivot=pivot_for(db.dialect),
-                        has_conditions=any(c.kind == "diagnosis" for c in plan.conditions))
-    if db.dialect in SQL_WRITER_DIALECTS:  # the database writes the rules' JSON (same text, faster)
-        sql_writer = SqlRulesWriter(plan)
+                        pivot=pivot_for(db.dialect), ordered=not sql_writer)
+    if sql_writer:  # the database writes the rules' JSON (same text, faster)
+        writer = SqlRulesWriter(plan)
         keys = {t.key for t in plan.thresholds if t.kind is not None and t.conditional}
-        _, batches = db.execute_sql(*sql_writer.wrap(built.sql(db.dialect), built.params, keys))
-        line = sql_writer.line
+        _, batches = db.execute_sql(*writer.wrap(built.sql(db.dialect), built.params, keys))
+        line = writer.line
     else:
         columns, batches = db.execute(built)
         line = VerdictWriter(plan, columns).line
