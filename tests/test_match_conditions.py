@@ -316,3 +316,23 @@ def test_circe_and_fhir_exports_take_the_concept_map(files, capsys):
     assert "Circe counts any measurement in the window" in err
     code = main(["export", str(files["rules"]), "--to", "fhir", "--concept-map", str(files["map"])])
     assert code == 0
+
+
+def test_a_cdm_without_condition_occurrence_does_not_resolve_diagnoses(files, tmp_path, capsys):
+    import duckdb
+
+    path = tmp_path / "no-conditions.duckdb"
+    tables = cdm_tables()
+    del tables["condition_occurrence"]
+    build_duckdb(path, tables)
+    con = duckdb.connect(str(path))
+    con.execute("DROP TABLE condition_occurrence")
+    con.close()
+    code, lines, err = _match(capsys, files["rules"], "--cdm", path, "--index-date", INDEX.isoformat(),
+                              "--concept-map", files["map"])
+    assert code == 0, err
+    assert "no condition_occurrence table" in err
+    rule = {(r["person_id"], x["rule"]): x for r in lines for x in r["rules"]}
+    assert rule[(7, "inc-2.r1")]["reason"] == "exception_not_resolvable"
+    assert rule[(8, "inc-3.r1")]["reason"] == "population_not_resolvable"
+    assert rule[(3, "inc-1.r1")]["verdict"] == "not_met"  # sex still resolved
