@@ -69,10 +69,24 @@ def shifted(q: Quantity, offset: int) -> Quantity:
     )
 
 
+# a phrase is read as words and symbols: blanks between two words are required, blanks next to a
+# symbol are optional ("> or =" also reads "<or=" style "≥or=", ">/=" also "> / =")
+_PHRASE_PIECE = re.compile(r"[^\W_]+(?:[.'’-][^\W_]+)*\.?|\S")
+
+
+def _phrase_body(phrase: str) -> str:
+    pieces = _PHRASE_PIECE.findall(phrase)
+    body = re.escape(pieces[0])
+    for prev, piece in zip(pieces, pieces[1:]):
+        wordy = prev[-1].isalnum() and piece[0].isalnum()
+        body += (r"\s+" if wordy else r"[ \t]*") + re.escape(piece)
+    return body
+
+
 def _phrase_regex(phrases, *, word_bounded: bool = True) -> str:
     parts = []
     for phrase in sorted(set(phrases), key=len, reverse=True):
-        body = r"\s+".join(re.escape(w) for w in phrase.split())
+        body = _phrase_body(phrase)
         if word_bounded and phrase[0].isalpha():
             body = r"\b" + body
         if word_bounded and phrase[-1].isalpha():
@@ -95,6 +109,7 @@ class _Lexicon:
     number_words: dict[str, float]
     word_re: re.Pattern
     relative_names: dict[str, str]
+    glued_re: re.Pattern
 
 
 def _word_scan_regex(words) -> re.Pattern:
@@ -119,15 +134,27 @@ def _word_scan_regex(words) -> re.Pattern:
 
 
 def _normalise_phrase(phrase: str) -> str:
-    return " ".join(phrase.lower().split())
+    """The key of a phrase: its words and symbols, blank-separated ("<or=" and "< or =" are one key)."""
+    return " ".join(_PHRASE_PIECE.findall(phrase.lower()))
 
 
 @lru_cache(maxsize=1)
 def lexicon() -> _Lexicon:
     data = json.loads(_RESOURCE.read_text(encoding="utf-8"))
     prefix_of = {_normalise_phrase(p): op for op, ps in data["prefix"].items() for p in ps}
+    # "> or = to 1.5", "greater than or equal to": a symbol phrase ending in "=" or "or equal" also
+    # reads with "to" after it
+    for phrase, op in list(prefix_of.items()):
+        if op in (">=", "<=") and (phrase.endswith("=") or phrase.endswith(" equal")):
+            prefix_of.setdefault(phrase + " to", op)
     postfix_of = {_normalise_phrase(p): op for op, ps in data["postfix"].items() for p in ps}
     number_words = {k.lower(): float(v) for k, v in data["number_words"].items()}
+    units_words = {w: v for w, v in number_words.items() if 1 <= v <= 9 and v.is_integer() and "-" not in w
+                   and w not in ("twice", "thrice", "double", "triple")}
+    for tens in ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"):
+        if tens in number_words:  # "forty-five": tens-units compounds
+            for unit_word, v in units_words.items():
+                number_words.setdefault(f"{tens}-{unit_word}", number_words[tens] + v)
     if not all(re.fullmatch(r"[^\W\d_]+(?:-[^\W\d_]+)*", w) for w in number_words):
         raise ValueError("number words are letters and hyphens only (see _word_scan_regex)")
     comp_alt = _phrase_regex(prefix_of)
@@ -136,14 +163,17 @@ def lexicon() -> _Lexicon:
     # phrases' last characters rejects at once the half of the numbers that have no comparator
     last_chars = re.escape("".join(sorted({p[-1] for p in prefix_of})))
     comp_rev_re = re.compile(
-        # between comparator and number: "of", "the", ":" or "(the) age (of)" ("over the age of 18")
-        rf"[ \t]*(?:(?:fo[ \t]+)?ega[ \t]+(?:eht[ \t]+)?|(?:fo|eht)[ \t]+)?(?::[ \t]*)?"
+        # between comparator and number: the comparator echoed as a symbol ("less than (<) 2"),
+        # "of", "the", ":" or "(the) age (of)" ("over the age of 18")
+        rf"[ \t]*(?:\)[ \t]*[<>≤≥=/_ \t]{{1,6}}\([ \t]*)?"
+        rf"(?:(?:fo[ \t]+)?ega[ \t]+(?:eht[ \t]+)?|(?:fo|eht)[ \t]+)?(?::[ \t]*)?"
         rf"(?=[{last_chars}])(?P<comp>{_phrase_regex([p[::-1] for p in prefix_of])})",
         re.IGNORECASE,
     )
     # "Minimum Age: 18 Years Maximum Age: 99 Years": a word before a colon labels the next value
     # (blank runs are never adjacent: a long run of spaces after a number costs linear time)
-    postfix_re = re.compile(rf"[ \t]*(?:\([ \t]*)?(?P<post>{_phrase_regex(postfix_of)})(?![\w])",
+    # "40 kg and less than 120 kg": a postfix word followed by "than" starts the next comparator
+    postfix_re = re.compile(rf"[ \t]*(?:\([ \t]*)?(?P<post>{_phrase_regex(postfix_of)})(?![\w])(?![ \t]+th[ae]n\b)",
                             re.IGNORECASE)
     rel_long = [p for ps in data["relative"].values() for p in ps if len(p) > 2]
     rel_short = [p for ps in data["relative"].values() for p in ps if len(p) <= 2]
@@ -169,8 +199,15 @@ def lexicon() -> _Lexicon:
         re.IGNORECASE,
     )
     relative_names = {_normalise_phrase(p): name for name, ps in data["relative"].items() for p in ps}
+    # "greater than100", "at least18": a number glued to the last word of a word comparator
+    last_words = sorted({p.split()[-1] for p in prefix_of if p[-1].isalpha() and len(p.split()[-1]) >= 2})
+    glued_re = re.compile(
+        "(?:" + "|".join(rf"(?<=\b{re.escape(w)})" for w in last_words) + r")"
+        r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?![\d])",
+        re.IGNORECASE,
+    )
     return _Lexicon(comp_rev_re, re.compile(NUMBER_SCAN_PATTERN), prefix_of, postfix_re, postfix_of, relative_re, range_re,
-                    opener_re, inclusive_re, number_words, _word_scan_regex(number_words), relative_names)
+                    opener_re, inclusive_re, number_words, _word_scan_regex(number_words), relative_names, glued_re)
 
 
 # a one-word postfix comparator that is the first word of a field label ("Maximum Age:")
@@ -225,6 +262,7 @@ class _Found:
         return self._end
 
 
+_GLUED_HINT = re.compile(r"[^\W\d_]\d")
 _SLASH_PAIR = re.compile(r"/[ \t]*\d{1,4}(?:\.\d+)?(?=[ \t]*[^\W\d])")
 _PERCENTILE = re.compile(r"[ \t]*(?:percentile|centile)", re.IGNORECASE)
 _DECIMAL_COMMA = re.compile(r",\d{1,2}(?![\d,])")
@@ -260,6 +298,8 @@ def find_quantities(text: str) -> list[Quantity]:
     lex = lexicon()
     candidates = list(lex.number_re.finditer(text))
     words = list(lex.word_re.finditer(text)) + list(_ROMAN.finditer(text))
+    if _GLUED_HINT.search(text):
+        words += list(lex.glued_re.finditer(text))
     if not candidates and not words:
         return []
     if words:
@@ -276,7 +316,10 @@ def find_quantities(text: str) -> list[Quantity]:
         comp = _comparator_before(text, lex, num_start, consumed)
         if is_word and comp is None and not lex.relative_re.match(text, num_end):
             continue  # "one of the following" is not a threshold; "three times the ULN" is
-        if not is_word and _is_identifier_number(text, num_start, num_end):
+        glued = not is_word and _char_before(text, num_start).isalpha()
+        if glued and (comp is None or comp.end() != num_start):
+            continue  # only a comparator word may be glued to its number
+        if not is_word and not glued and _is_identifier_number(text, num_start, num_end):
             continue
         if is_word:
             value = lex.number_words.get(m.group().lower(), _ROMAN_VALUES.get(m.group()))

@@ -1,0 +1,67 @@
+"""Issue 9: general forms of comparators, ordinal scales, shared values, ranges and ages, on lines
+written for these tests (not taken from any corpus)."""
+import pytest
+
+from criteria_nlp import extract
+from criteria_nlp.quantities.grammar import find_quantities
+
+
+def rules_of(text, model="none"):
+    out = extract(text, model=model)
+    return [r for c in out["criteria"] for r in c["rules"]]
+
+
+def summary(text, model="none"):
+    return [((r["variable"] or {}).get("name"), r["comparator"], r["value"], r["value_high"]) for r in rules_of(text, model)]
+
+
+@pytest.mark.parametrize("line, comparator, value", [
+    ("Bilirubin <or= 1.8 mg/dL", "<=", 1.8),
+    ("Albumin >or= 3.1 g/dL", ">=", 3.1),
+    ("Sodium ≥or= 131 mmol/L", ">=", 131),
+    ("Leukocytes >_ 3,500/mm3", ">=", 3500),
+    ("Potassium <_ 5.4 mmol/L", "<=", 5.4),
+    ("Ferritin > or = to 45 ng/mL", ">=", 45),
+    ("Lipase < or = to 2 x ULN", "<=", 2),
+    ("Troponin =< 0.03 ng/mL", "<=", 0.03),
+    ("Calcium less than (<) 11.5 mg/dL", "<", 11.5),
+    ("Phosphate greater than or equal to (≥) 0.8 mmol/L", ">=", 0.8),
+    ("Fibrinogen lesser than 1.6 g/L", "<", 1.6),
+    ("Heart rate at or below 95 beats per minute", "<=", 95),
+    ("Heart rate at or above 42 beats per minute", ">=", 42),
+    ("Magnesium > / = 0.6 mmol/L", ">=", 0.6),
+    ("Magnesium < / = 1.1 mmol/L", "<=", 1.1),
+    ("Uric acid greater than460 µmol/L", ">", 460),
+    ("Glucose less then 11 mmol/L", "<", 11),
+    ("Weight ⩾ 45 kg", ">=", 45),
+    ("Weight ≦ 130 kg", "<=", 130),
+    ("Platelets ＜ 75,000/mm3", "<", 75000),
+])
+def test_comparator_spellings_and_glyphs(line, comparator, value):
+    rules = rules_of(line)
+    assert len(rules) == 1, rules
+    assert rules[0]["comparator"] == comparator
+    assert rules[0]["value"] == pytest.approx(value)
+    assert rules[0]["variable"] is not None
+
+
+@pytest.mark.parametrize("line, comparator, value", [
+    ("Boys younger than fourteen years", "<", 14),
+    ("Adults at least nineteen years old", ">=", 19),
+    ("Women older than forty-five years", ">", 45),
+])
+def test_number_words(line, comparator, value):
+    rules = rules_of(line)
+    assert [(r["variable"]["name"], r["comparator"], r["value"]) for r in rules] == [("age", comparator, value)]
+
+
+def test_a_glued_number_after_a_name_is_no_value():
+    assert find_quantities("HbA1c 7% and CD4 cells, COVID19 vaccine") == [] or \
+        all(q.value != 19 for q in find_quantities("COVID19 vaccine"))
+    assert [q.value for q in find_quantities("Factor VIII less than1 %")] == [1]
+
+
+def test_a_postfix_word_before_than_is_the_next_comparator():
+    qs = find_quantities("Weight 40 kg and less than 120 kg")
+    assert [q.comparator for q in qs][-1] == "<"
+    assert all(q.comparator != "<=" for q in qs)
