@@ -65,3 +65,44 @@ def test_a_postfix_word_before_than_is_the_next_comparator():
     qs = find_quantities("Weight 40 kg and less than 120 kg")
     assert [q.comparator for q in qs][-1] == "<"
     assert all(q.comparator != "<=" for q in qs)
+
+
+@pytest.mark.parametrize("line, name, code", [
+    ("Karnofsky performance status ≥ 60%", "karnofsky_performance_status", "89243-0"),
+    ("ECOG performance status ≤ 1", "ecog_performance_status", "89247-1"),
+    ("NYHA functional class ≥ 3", "nyha_class", "88020-3"),
+    ("Gleason score ≤ 6", "gleason_score", "35266-6"),
+    ("FEV1/FVC < 65%", "fev1_fvc_ratio", "19926-5"),
+    ("Birth weight below 1,800 g", "birth_weight", "8339-4"),
+])
+def test_scales_and_measurements_carry_their_loinc_code(line, name, code):
+    rules = rules_of(line)
+    assert [(r["variable"]["name"], r["variable"]["code"]["code"]) for r in rules] == [(name, code)]
+
+
+@pytest.mark.parametrize("line, code", [
+    ("Performance status 0 to 1", "89247-1"),
+    ("Performance status of 80-100%", "89243-0"),
+    ("Performance status ≥ 70", "89243-0"),
+])
+def test_a_performance_status_without_a_scale_is_coded_by_its_range(line, code):
+    rules = rules_of(line)
+    assert [(r["variable"]["name"], r["variable"]["code"]["code"]) for r in rules] == [("performance_status", code)]
+
+
+@pytest.mark.parametrize("line, name, comparator, value, value_high", [
+    ("ASA physical status I-III", "asa_physical_status", "between", 1, 3),
+    ("NYHA class II–IV heart failure", "nyha_class", "between", 2, 4),
+    ("Hoehn and Yahr stage II to IV", "hoehn_yahr_stage", "between", 2, 4),
+    ("heart failure more severe than NYHA 3", "nyha_class", ">", 3, None),
+    ("at least NYHA class III", "nyha_class", ">=", 3, None),
+    ("NYHA class III or worse", "nyha_class", ">=", 3, None),
+    ("ECOG 3 or worse", "ecog_performance_status", ">=", 3, None),
+    ("ASA class IV or higher", "asa_physical_status", ">=", 4, None),
+    ("Gleason score <or= 6", "gleason_score", "<=", 6, None),
+    ("CTCAE grade ≥ 3", "ctcae_grade", ">=", 3, None),
+    ("Karnofsky 50 or better", "karnofsky_performance_status", ">=", 50, None),
+    ("ECOG performance status worse than 1", "ecog_performance_status", ">", 1, None),
+])
+def test_ordinal_scales_and_classes(line, name, comparator, value, value_high):
+    assert summary(line) == [(name, comparator, value, value_high)]

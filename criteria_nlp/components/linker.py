@@ -30,7 +30,7 @@ from ._text import doc_text
 from ._values import criteria_of, span_values
 
 from ..models import Code, Rule, VariableRef
-from ..quantities.grammar import TIME_UNITS, Quantity
+from ..quantities.grammar import TIME_UNITS, Quantity, comparator_before_position, postfix_after_position
 from ..quantities.units import to_ucum
 
 RULE_SPAN_GROUP = "criteria_rules"
@@ -112,6 +112,32 @@ _ALTERNATIVE_GAP = re.compile(r"[\s,]*(?:(?:for|in|if)\b[^;()<>≤≥=\d]{0,50}?
 _EQUATION_AFTER = re.compile(r"[ \t]*=")
 # a criterion that is only a field label: "Age:", "Life expectancy:", "Performance status:"
 _FIELD_LABEL = re.compile(r"[ \t]*[A-Z][\w'/-]*(?:[ \t]+[\w'/-]+){0,3}[ \t]*:[ \t]*")
+
+
+# "or worse", "more severe than", "or better" read as higher = worse (ECOG, NYHA, ASA, grades, stages);
+# on these scales a higher value is better, so the comparator turns round
+_HIGHER_IS_BETTER = {"karnofsky_performance_status", "lansky_performance_status", "glasgow_coma_scale", "mmse",
+                     "moca", "apgar_score", "barthel_index", "berg_balance_scale", "functional_independence_measure"}
+_SEVERITY_WORD = re.compile(r"\b(?:worse|better|severe|severity)\b", re.IGNORECASE)
+_REVERSED = {">": "<", ">=": "<=", "<": ">", "<=": ">="}
+# a performance status with no scale named: the values say which scale it is (0-4/5: ECOG/WHO/Zubrod,
+# 10-100: Karnofsky); the rule keeps its name and takes that scale's LOINC code
+_SCALE_BY_RANGE = {"performance_status": (((0, 5), "ecog_performance_status"),
+                                          ((10, 100), "karnofsky_performance_status"))}
+
+
+def _code_by_range(name: str, q: Quantity) -> Code | None:
+    from ..resources.lexicon import variables_by_name
+
+    values = [v for v in (q.value, q.value_high) if v is not None]
+    if not values or q.relative_to is not None:
+        return None
+    entries = variables_by_name()
+    for (low, high), scale in _SCALE_BY_RANGE[name]:
+        if all(low <= v <= high for v in values) and (q.unit is None or (q.unit == "%" and low >= 10)):
+            entry = entries.get(scale)
+            return entry.code if entry is not None else None
+    return None
 
 
 def _score_number(token: str) -> float | None:
@@ -571,7 +597,7 @@ class Linker:
             linked_end = max([linked_end, q.end] + [t.end for t in targets if t is not None])
         for q in pending:
             units.append((q, self._fallback_targets(text, crit_start, q)))
-        units.extend(self._score_values(text, mentions, units, len(text) if crit_end is None else crit_end))
+        units.extend(self._score_values(text, mentions, units, len(text) if crit_end is None else crit_end, crit_start))
         units.sort(key=lambda u: u[0].start)
         return units
 
@@ -607,7 +633,7 @@ class Linker:
         return [cls._age_target(text, q) if t.name == "age" and t.entry is None else replace(t) for t in last_targets]
 
     @staticmethod
-    def _score_values(text: str, mentions: list[_Mention], units, crit_end: int) -> list:
+    def _score_values(text: str, mentions: list[_Mention], units, crit_end: int, crit_start: int = 0) -> list:
         """Scores and classes given by value alone: ``ASA I-III``, ``NYHA class III or IV``, ``CDR 0.5 or 1``."""
         linked = {t.start for _, targets in units for t in targets if t is not None}
         taken = [(q.start, q.end) for q, _ in units]
@@ -637,9 +663,21 @@ class Linker:
             if any(a < e and s < b for a, b in taken):
                 continue
             low, high = min(values), max(values)
-            q = Quantity(start=s, end=e, comparator="=" if low == high else "between", value=low,
+            comparator, start, end, comparator_start = ("=" if low == high else "between"), s, e, None
+            if low == high:
+                # "NYHA class III or worse", "ASA 3 or higher": a postfix comparator after the class;
+                # "more severe than NYHA 2", "at least NYHA class II": a comparator before the name
+                post = postfix_after_position(text, e)
+                before = None if post else comparator_before_position(text, mention.start_char)
+                if post is not None and post[2] <= crit_end:
+                    comparator, end = post[0], post[2]
+                elif before is not None and before[1] >= crit_start:
+                    comparator, start = before[0], before[1]
+                    comparator_start = start
+            q = Quantity(start=start, end=end, comparator=comparator, value=low,
                          value_high=None if low == high else high, value_start=s, value_end=e,
-                         inclusive=None if low == high else (True, True), comparator_form="implicit")
+                         inclusive=None if low == high else (True, True), comparator_form="implicit",
+                         comparator_start=comparator_start)
             target = _target_from_mention(mention)
             alias = _ALIAS_AFTER.match(text, mention.end_char, s)
             if alias:
@@ -769,12 +807,18 @@ class Linker:
             start, end = min(start, target.start), max(end, var_end)
             variable = VariableRef(text[target.start:var_end], target.name, target.start, var_end,
                                    target.category, target.code)
+            if target.code is None and target.name in _SCALE_BY_RANGE:
+                variable.code = _code_by_range(target.name, q)
         unit = q.unit
         if unit is None and q.relative_to is None and target is not None and target.name == "age":
             unit = "a"  # "Age 18-70": years are implied (unit_text stays null: nothing was written)
+        comparator = q.comparator
+        if target is not None and target.name in _HIGHER_IS_BETTER and comparator in _REVERSED \
+                and _SEVERITY_WORD.search(text, q.start, q.end):
+            comparator = _REVERSED[comparator]  # "Karnofsky 60 or better": better is higher on this scale
         return Rule(
             id=rule_id, text=text[start:end], start=start, end=end, variable=variable,
-            comparator=q.comparator, value=q.value, value_high=q.value_high, unit=unit,
+            comparator=comparator, value=q.value, value_high=q.value_high, unit=unit,
             unit_text=q.unit_text, relative_to=q.relative_to, inclusive=q.inclusive,
         )
 

@@ -293,6 +293,31 @@ def _comparator_before(text: str, lex: _Lexicon, pos: int, floor: int) -> _Found
     return _Found(text, pos - m.end("comp"), pos - m.start("comp"))
 
 
+_ARTICLE_BEFORE = re.compile(r"(?:\b(?:the|an?)[ \t]+)?$", re.IGNORECASE)
+
+
+def comparator_before_position(text: str, pos: int) -> tuple[str, int] | None:
+    """(comparator, start) of a comparator phrase ending right before ``pos`` (a name, not a number:
+    "more severe than NYHA 2", "at least the ASA class II"), or None."""
+    lex = lexicon()
+    article = _ARTICLE_BEFORE.search(text, max(0, pos - 8), pos)
+    if article is not None:
+        pos = article.start()
+    found = _comparator_before(text, lex, pos, 0)
+    if found is None:
+        return None
+    return lex.prefix_of[_normalise_phrase(found.group())], found.start()
+
+
+def postfix_after_position(text: str, pos: int) -> tuple[str, int, int] | None:
+    """(comparator, start, end) of a postfix comparator right after ``pos`` ("III or worse"), or None."""
+    lex = lexicon()
+    post = lex.postfix_re.match(text, pos)
+    if post is None or _STARTS_A_LABEL.match(text, post.start("post")):
+        return None
+    return lex.postfix_of[_normalise_phrase(post.group("post"))], post.start("post"), post.end()
+
+
 def find_quantities(text: str) -> list[Quantity]:
     """Every threshold-like expression of ``text``, in order, non-overlapping."""
     lex = lexicon()
