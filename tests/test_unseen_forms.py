@@ -106,3 +106,23 @@ def test_a_performance_status_without_a_scale_is_coded_by_its_range(line, code):
 ])
 def test_ordinal_scales_and_classes(line, name, comparator, value, value_high):
     assert summary(line) == [(name, comparator, value, value_high)]
+
+
+@pytest.mark.parametrize("line, name, low, high, inclusive", [
+    ("Patients aged 25 years and 55 years", "age", 25, 55, {"low": True, "high": True}),
+    ("BMI = 19 kg/m2 and = 32 kg/m2", "bmi", 19, 32, {"low": True, "high": True}),
+    ("Body weight= 45 kg and less than 110 kg", "body_weight", 45, 110, {"low": True, "high": False}),
+    ("21 < age < 70", "age", 21, 70, {"low": False, "high": False}),
+    ("16 ≤ age ≤ 45 years", "age", 16, 45, {"low": True, "high": True}),
+    ("75 > age > 30", "age", 30, 75, {"low": False, "high": False}),
+    ("22 ≤ BMI < 35 kg/m2", "bmi", 22, 35, {"low": True, "high": False}),
+])
+def test_range_composition(line, name, low, high, inclusive):
+    rules = rules_of(line)
+    assert [(r["variable"]["name"], r["comparator"], r["value"], r["value_high"], r["inclusive"]) for r in rules] == \
+        [(name, "between", low, high, inclusive)]
+
+
+def test_equal_values_of_two_variables_are_not_bounds():
+    assert summary("hemoglobin = 11 g/dL and platelets < 90,000/mm3") == [
+        ("hemoglobin", "=", 11, None), ("platelet_count", "<", 90000, None)]

@@ -361,7 +361,40 @@ def find_quantities(text: str) -> list[Quantity]:
             continue
         found.append(q)
         consumed = q.end
-    return _share_units(text, _merge_bounds(text, found))
+    return _share_units(text, _merge_bounds(text, _chained_bounds(text, found)))
+
+
+_SIGN = r"(?:<=|=<|≤|<|>=|=>|≥|>)"
+# "18 < age < 80", "20 ≤ BMI < 30 kg/m2", "80 > age > 18": a number, a sign and a name before a bound
+_CHAIN_BEFORE = re.compile(
+    rf"(?<![\w.,])(?P<n1>[-−]?\d+(?:\.\d+)?)[ \t]*(?:%|[^\W\d_]{{1,8}}(?:/[^\W\d_]{{1,4}})?)?[ \t]*(?P<c1>{_SIGN})"
+    r"[ \t]*(?P<name>[^\W\d_][^<>≤≥=\n;,:()\d]{0,40}?)[ \t]*$"
+)
+
+
+def _chained_bounds(text: str, found: list[Quantity]) -> list[Quantity]:
+    """``18 < age < 80`` → one ``between`` (the name between the signs stays the variable's)."""
+    out: list[Quantity] = []
+    for q in found:
+        if q.comparator_form == "symbol" and q.comparator in ("<", "<=", ">", ">=") and q.comparator_start is not None:
+            lo = max(0, q.comparator_start - 80)
+            m = _CHAIN_BEFORE.search(text, lo, q.comparator_start)
+            first = parse_number(m.group("n1")) if m else None
+            if m and first is not None:
+                c1 = m.group("c1").replace("=<", "<=").replace("=>", ">=").replace("≤", "<=").replace("≥", ">=")
+                upward = c1 in ("<", "<=") and q.comparator in ("<", "<=") and first < q.value
+                downward = c1 in (">", ">=") and q.comparator in (">", ">=") and first > q.value
+                if upward or downward:
+                    n1s, n1e = m.span("n1")
+                    out = [p for p in out if p.end <= n1s]  # "18 years" of "18 years < age < 65 years"
+                    low, high = (first, q.value) if upward else (q.value, first)
+                    incl_first, incl_q = c1.endswith("="), q.comparator.endswith("=")
+                    q = replace(q, start=n1s, comparator="between", value=low, value_high=high,
+                                value_start=n1s if upward else q.value_start,
+                                inclusive=(incl_first, incl_q) if upward else (incl_q, incl_first),
+                                comparator_form="bounds")
+        out.append(q)
+    return out
 
 
 _ALTERNATIVE_GAP = re.compile(r"[ \t]*(?:,|/|or|and|and[ \t]*/[ \t]*or|nor)[ \t]*$", re.IGNORECASE)
@@ -421,8 +454,8 @@ def _read_range(text, lex, comp, comparator, start, pos, value, unit, relative) 
         return None
     unit2, rel2, end = _unit_or_reference(text, lex, n2e)
     if conn == "and" and not (opener is not None and opener.group().strip().lower().startswith(
-            ("between", "from", "rang", "in the", "within"))) and not (unit2 is not None and unit2.kind == "age"):
-        return None  # "A and B" is a range after "between", or as an age: "18 and 65 years old"
+            ("between", "from", "rang", "in the", "within", "age"))) and not (unit2 is not None and unit2.kind == "age"):
+        return None  # "A and B" is a range after "between" or "aged" (its lost word), or as an age: "18 and 65 years old"
     unit, relative = unit or unit2, relative or rel2
     if conn in ("-", "–", "—") and unit is None and relative is None and value > high:
         return None  # "10-2" is not a range
@@ -485,6 +518,20 @@ def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
 _BOUND_GAP = re.compile(r"[ \t]*(?:\([<>≤≥=]{1,2}\)[ \t]*)?(?:,[ \t]*)?(?:(?:and|but|&)[ \t]*)?$", re.IGNORECASE)
 
 
+def _lost_bounds(q: Quantity, r: Quantity) -> tuple[Quantity, Quantity] | None:
+    """Two bounds of which one or both lost their sign in conversion, read as an inclusive bound:
+    ``= 30 kg/m2 and = 40 kg/m2`` (≥ 30 and ≤ 40), ``Weight= 40 kg and less than 120 kg``.
+    A literal ``=`` bound takes the side its partner leaves open; both ``=``: the lower value is the low bound."""
+    if q.comparator == "=" and q.comparator_form == "symbol" and r.comparator in ("<", "<="):
+        return q, r
+    if q.comparator in (">", ">=") and r.comparator == "=" and r.comparator_form == "symbol":
+        return q, r
+    if q.comparator == r.comparator == "=" and q.comparator_form == r.comparator_form == "symbol" \
+            and q.value < r.value and q.unit is not None and q.unit == r.unit:
+        return q, r
+    return None
+
+
 def _merge_bounds(text: str, found: list[Quantity]) -> list[Quantity]:
     """``≥ 7.5 mg/day and ≤ 60 mg/day`` → one ``between`` quantity (same variable, two bounds)."""
     out: list[Quantity] = []
@@ -500,6 +547,8 @@ def _merge_bounds(text: str, found: list[Quantity]) -> list[Quantity]:
                 pair = (q, r)
             elif q.comparator in upper and r.comparator in lower:
                 pair = (r, q)
+            elif "=" in (q.comparator, r.comparator):
+                pair = _lost_bounds(q, r)
             if pair and _BOUND_GAP.match(text[q.end:r.start]) and (q.unit == r.unit or q.unit is None or r.unit is None) \
                     and q.relative_to == r.relative_to and pair[0].value <= pair[1].value:
                 lo, hi = pair
@@ -509,7 +558,7 @@ def _merge_bounds(text: str, found: list[Quantity]) -> list[Quantity]:
                     value_start=q.value_start, value_end=r.value_end,
                     unit=unit_src.unit, unit_text=unit_src.unit_text, unit_start=unit_src.unit_start,
                     unit_end=unit_src.unit_end, unit_kind=unit_src.unit_kind, relative_to=q.relative_to,
-                    inclusive=(lo.comparator == ">=", hi.comparator == "<="), comparator_form="bounds",
+                    inclusive=(lo.comparator in (">=", "="), hi.comparator in ("<=", "=")), comparator_form="bounds",
                     comparator_start=q.comparator_start, temporal_cue=q.temporal_cue and r.temporal_cue,
                 ))
                 i += 2
