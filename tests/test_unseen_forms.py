@@ -126,3 +126,18 @@ def test_range_composition(line, name, low, high, inclusive):
 def test_equal_values_of_two_variables_are_not_bounds():
     assert summary("hemoglobin = 11 g/dL and platelets < 90,000/mm3") == [
         ("hemoglobin", "=", 11, None), ("platelet_count", "<", 90000, None)]
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("AST, ALT and GGT ≤ 3 × ULN", [("ast", "<=", 3), ("alt", "<=", 3), ("ggt", "<=", 3)]),
+    ("SBP/DBP < 150/95 mmHg", [("systolic_blood_pressure", "<", 150), ("diastolic_blood_pressure", "<", 95)]),
+    ("systolic and diastolic blood pressure at or below 135/85 mm Hg",
+     [("systolic_blood_pressure", "<=", 135), ("diastolic_blood_pressure", "<=", 85)]),
+    ("FEV1/FVC < 0.7", [("fev1_fvc_ratio", "<", 0.7)]),
+])
+def test_values_shared_by_several_variables(line, expected):
+    assert [(n, c, v) for n, c, v, _ in summary(line)] == expected
+
+
+def test_one_variable_keeps_the_first_of_a_value_pair():
+    assert summary("HDL < 45/35 mg/dL") == [("hdl_cholesterol", "<", 45, None)]

@@ -140,6 +140,14 @@ def _code_by_range(name: str, q: Quantity) -> Code | None:
     return None
 
 
+def _value_for(q: Quantity, targets: list, k: int) -> Quantity:
+    """The threshold of the ``k``-th of ``targets``: "SBP/DBP < 140/90 mmHg" gives the value after the
+    slash to the second of two variables (one value for both otherwise)."""
+    if k == 1 and len(targets) == 2 and q.value_pair is not None:
+        return replace(q, value=q.value_pair)
+    return q
+
+
 def _score_number(token: str) -> float | None:
     if token[0].isdigit():
         return float(token)
@@ -432,8 +440,8 @@ class Linker:
                 probs = [None] * len(units)
             rules: list[Rule] = []
             for (q, targets), confidence in zip(units, probs):
-                for target in targets:
-                    rule = self._make_rule(text, f"{cid}.r{len(rules) + 1}", q, target)
+                for k, target in enumerate(targets):
+                    rule = self._make_rule(text, f"{cid}.r{len(rules) + 1}", _value_for(q, targets, k), target)
                     rule.confidence = confidence
                     rules.append(rule)
                     span = doc.char_span(rule.start, rule.end, label=RULE_LABEL, alignment_mode="expand")

@@ -49,6 +49,7 @@ class Quantity:
     comparator_form: str = "symbol"  # symbol, word, postfix, range, none
     comparator_start: int | None = None
     temporal_cue: bool = False  # "within 3 days", "for ≥ 2 weeks", "6 months prior to"
+    value_pair: float | None = None  # "< 140/90 mmHg": the value after the slash (a second variable's)
 
     @property
     def is_time(self) -> bool:
@@ -262,6 +263,7 @@ class _Found:
         return self._end
 
 
+_VALUE_PAIR = re.compile(r"[ \t]*/[ \t]*(\d{1,4}(?:\.\d+)?)(?![\d/.,]|[ \t]*(?:[\d]|x\b|×))")
 _GLUED_HINT = re.compile(r"[^\W\d_]\d")
 _SLASH_PAIR = re.compile(r"/[ \t]*\d{1,4}(?:\.\d+)?(?=[ \t]*[^\W\d])")
 _PERCENTILE = re.compile(r"[ \t]*(?:percentile|centile)", re.IGNORECASE)
@@ -490,6 +492,12 @@ def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
             pos = post.end()
     if not comparator and unit is None and relative is None:
         return None  # a bare number is not a threshold
+    value_pair = None
+    if comparator and comparator != "between" and relative is None:
+        pair = _VALUE_PAIR.match(text, num_end)
+        if pair:  # "SBP/DBP < 140/90 mmHg": the linker gives the second value to the second variable
+            value_pair = parse_number(pair.group(1))
+            pos = max(pos, pair.end())
     before = text[max(0, start - 40):start]
     temporal_cue = bool(_TEMPORAL_BEFORE.search(before)) or bool(_TEMPORAL_AFTER.match(text, pos))
     return Quantity(
@@ -510,6 +518,7 @@ def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
         comparator_form=form,
         comparator_start=comp.start() if comp else None,
         temporal_cue=temporal_cue,
+        value_pair=value_pair,
     )
 
 
