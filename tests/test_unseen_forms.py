@@ -141,3 +141,31 @@ def test_values_shared_by_several_variables(line, expected):
 
 def test_one_variable_keeps_the_first_of_a_value_pair():
     assert summary("HDL < 45/35 mg/dL") == [("hdl_cholesterol", "<", 45, None)]
+
+
+@pytest.mark.parametrize("line, comparator, value, value_high", [
+    ("Participants must be 65 years or older", ">=", 65, None),
+    ("10-16 year olds", "between", 10, 16),
+    ("Children 4 to 9 years", "between", 4, 9),
+    ("Volunteers 70 years and over", ">=", 70, None),
+])
+def test_ages_without_the_word_age(line, comparator, value, value_high):
+    assert summary(line) == [("age", comparator, value, value_high)]
+
+
+@pytest.mark.parametrize("line, name, comparator, value", [
+    ("Type 1 diabetes diagnosed before age 25", "age_at_diagnosis", "<", 25),
+    ("Onset of psychosis after the age of 45 years", "age_at_diagnosis", ">", 45),
+    ("age at first symptoms > 55", "age_at_diagnosis", ">", 55),
+    ("Age at menarche ≥ 16 years", "age_at_menarche", ">=", 16),
+    ("Natural menopause before age 40", "age_at_menopause", "<", 40),
+])
+def test_ages_at_an_event_are_their_own_variable(line, name, comparator, value):
+    rules = rules_of(line)
+    assert [(r["variable"]["name"], r["comparator"], r["value"], r["unit"]) for r in rules] == [(name, comparator, value, "a")]
+
+
+@pytest.mark.parametrize("line", ["Age at screening ≥ 18 years", "Age at the time of consent ≥ 18 years",
+                                  "Age of 18 years or older"])
+def test_the_age_at_a_study_moment_is_the_patients_age(line):
+    assert [n for n, *_ in summary(line)] == ["age"]

@@ -252,6 +252,46 @@ def _target_from_mention(mention: _Mention) -> _Target:
     return _Target(mention.start_char, mention.end_char, e.name, e.category, e.code, e.unit, e)
 
 
+# "before age 40", "after the age of 50": a comparator that dates an event by the patient's age
+_EVENT_AGE_COMPARATOR = re.compile(r"(?:before|prior[ \t]+to|after|beyond|by)[ \t]+(?:the[ \t]+)?age\b", re.IGNORECASE)
+# "age at first symptoms", "age of onset", "age at menarche" (not "age at screening": the patient's age)
+_AGE_AT = re.compile(r"[ \t]+(?:at|of)[ \t]+(?:the[ \t]+)?(?:time[ \t]+of[ \t]+)?(?:(?:his|her|their)[ \t]+)?"
+                     r"(?P<event>[^\W\d_][\w'’-]*(?:[ \t]+(?!or\b|and\b)[^\W\d_][\w'’-]*){0,2})", re.IGNORECASE)
+_STUDY_EVENT = re.compile(r"(?:screening|enrol|inclusion|consent|randomi[sz]|registration|entry|enter|visit|baseline|"
+                          r"sign|start|study|trial|patient|participant|subject|least|most|leas|time|day|first[ \t]+dose|"
+                          r"dosing|treatment|admission|presentation|the[ \t]+time)", re.IGNORECASE)
+# the words of the clause before "before age N" ("Diagnosis of diabetes", "onset of symptoms")
+_EVENT_CLAUSE = re.compile(r"(?:^|(?<=[,;:(\n]))[ \t]*(?:(?:and|or|with|had|has|have|was|were)[ \t]+)*"
+                           r"(?P<event>[^\W\d_][^,;:()\n\d]*?)[ \t]*$", re.IGNORECASE)
+_EVENT_STOP = {"age", "who", "had", "has", "have", "was", "were", "their", "his", "her", "women", "men", "patients",
+               "subjects", "participants", "a", "an", "the", "of", "at", "in", "on", "with", "for", "to", "is", "be", "must", "should"}
+_DIAGNOSIS_EVENT = re.compile(r"diagnos|onset|symptom|began|begin|start|develop", re.IGNORECASE)
+
+
+def _event_age(event: str, start: int, end: int) -> _Target:
+    """A variable "age at <event>": the lexicon's age at diagnosis/onset, else ``age_at_<event words>``."""
+    if _DIAGNOSIS_EVENT.search(event):
+        from ..resources.lexicon import variables_by_name
+
+        entry = variables_by_name().get("age_at_diagnosis")
+        if entry is not None:
+            return _Target(start, end, entry.name, entry.category, entry.code, entry.unit, entry)
+    words = [w for w in re.findall(r"[^\W\d_]+", event.lower()) if w not in _EVENT_STOP][-2:]
+    name = "age_at_" + "_".join(words) if words else "age_at_event"
+    return _Target(start, end, name, "demographic", None, "a")
+
+
+def _age_at_event(text: str, target: _Target) -> _Target:
+    """The patient's age entry followed by "at/of <event>" is the age at that event, unless the event is
+    a moment of the study ("age at screening", "age at the time of consent")."""
+    if target.name != "age":
+        return target
+    m = _AGE_AT.match(text, target.end)
+    if m is None or _STUDY_EVENT.match(m.group("event")):
+        return target
+    return _event_age(m.group("event"), target.start, m.end("event"))
+
+
 def _is_time_variable(target: _Target) -> bool:
     return target.canonical_unit in TIME_UNITS or target.name in ("age", "life_expectancy")
 
@@ -514,7 +554,7 @@ class Linker:
         linked_end = crit_start  # end of the last rule made (its variable may follow the value)
         for idx, (_, kind, item) in enumerate(events):
             if kind == 0:
-                target = _target_from_mention(item)
+                target = _age_at_event(text, _target_from_mention(item))
                 if target.start < max(group_end, linked_end):
                     continue  # inside a quantity, an earlier mention or a rule already made ("of age")
                 if from_label:  # "Performance status:" over "- ECOG 0-2": the item's own name wins
@@ -578,6 +618,12 @@ class Linker:
             nxt = events[idx + 1] if idx + 1 < len(events) else None
             next_mention = nxt[2] if nxt is not None and nxt[1] == 0 else None
             targets = None
+            if _EVENT_AGE_COMPARATOR.match(text, q.comparator_start or q.start, q.value_start) and q.comparator_start is not None:
+                # "diagnosed before age 40", "onset after the age of 50": the age at an event
+                units.append((q, [self._event_age_target(text, crit_start, q)]))
+                last_q_end = q.end
+                linked_end = max(linked_end, q.end)
+                continue
             if group:
                 anchor = last_q_end if (group_used and last_q_end is not None) else group_end
                 if self._group_holds(text, q, group, anchor, group_end, group_used, variable_after, next_mention):
@@ -789,6 +835,16 @@ class Linker:
         return _Target(start, end, "age", "demographic", Code("http://loinc.org", "30525-0", "Age"), "a")
 
     @staticmethod
+    def _event_age_target(text: str, crit_start: int, q: Quantity) -> _Target:
+        """The age at the event named before "before/after age N" (the words of its clause)."""
+        lo = max(crit_start, q.comparator_start - 60)
+        clause = _EVENT_CLAUSE.search(text, lo, q.comparator_start)
+        if clause is None:
+            return _Target(q.start, q.end, "age_at_event", "demographic", None, "a")
+        s, e = clause.span("event")
+        return _event_age(text[s:e], s, e)
+
+    @staticmethod
     def _fallback_targets(text: str, crit_start: int, q: Quantity) -> list[_Target]:
         scale = _scale_after(text, q)
         if scale is not None:
@@ -818,7 +874,8 @@ class Linker:
             if target.code is None and target.name in _SCALE_BY_RANGE:
                 variable.code = _code_by_range(target.name, q)
         unit = q.unit
-        if unit is None and q.relative_to is None and target is not None and target.name == "age":
+        if unit is None and q.relative_to is None and target is not None and \
+                (target.name == "age" or target.name.startswith("age_at_")):
             unit = "a"  # "Age 18-70": years are implied (unit_text stays null: nothing was written)
         comparator = q.comparator
         if target is not None and target.name in _HIGHER_IS_BETTER and comparator in _REVERSED \
