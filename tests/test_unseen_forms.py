@@ -158,7 +158,7 @@ def test_ages_without_the_word_age(line, comparator, value, value_high):
     ("Onset of psychosis after the age of 45 years", "age_at_diagnosis", ">", 45),
     ("age at first symptoms > 55", "age_at_diagnosis", ">", 55),
     ("Age at menarche ≥ 16 years", "age_at_menarche", ">=", 16),
-    ("Natural menopause before age 40", "age_at_menopause", "<", 40),
+    ("Menopause before age 42", "age_at_menopause", "<", 42),
 ])
 def test_ages_at_an_event_are_their_own_variable(line, name, comparator, value):
     rules = rules_of(line)

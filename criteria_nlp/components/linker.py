@@ -261,8 +261,8 @@ _STUDY_EVENT = re.compile(r"(?:screening|enrol|inclusion|consent|randomi[sz]|reg
                           r"sign|start|study|trial|patient|participant|subject|least|most|leas|time|day|first[ \t]+dose|"
                           r"dosing|treatment|admission|presentation|the[ \t]+time)", re.IGNORECASE)
 # the words of the clause before "before age N" ("Diagnosis of diabetes", "onset of symptoms")
-_EVENT_CLAUSE = re.compile(r"(?:^|(?<=[,;:(\n]))[ \t]*(?:(?:and|or|with|had|has|have|was|were)[ \t]+)*"
-                           r"(?P<event>[^\W\d_][^,;:()\n\d]*?)[ \t]*$", re.IGNORECASE)
+_EVENT_CLAUSE = re.compile(r"[\W\d_]*?(?:(?:and|or|with|had|has|have|was|were)[ \t]+)*"
+                           r"(?P<event>[^\W\d_][^,;:()\n]*?)[ \t]*$", re.IGNORECASE)
 _EVENT_STOP = {"age", "who", "had", "has", "have", "was", "were", "their", "his", "her", "women", "men", "patients",
                "subjects", "participants", "a", "an", "the", "of", "at", "in", "on", "with", "for", "to", "is", "be", "must", "should"}
 _DIAGNOSIS_EVENT = re.compile(r"diagnos|onset|symptom|began|begin|start|develop", re.IGNORECASE)
@@ -838,10 +838,12 @@ class Linker:
     def _event_age_target(text: str, crit_start: int, q: Quantity) -> _Target:
         """The age at the event named before "before/after age N" (the words of its clause)."""
         lo = max(crit_start, q.comparator_start - 60)
-        clause = _EVENT_CLAUSE.search(text, lo, q.comparator_start)
+        window = text[lo:q.comparator_start]
+        cut = max(window.rfind(ch) for ch in ",;:()\n")
+        clause = _EVENT_CLAUSE.match(window, cut + 1)
         if clause is None:
             return _Target(q.start, q.end, "age_at_event", "demographic", None, "a")
-        s, e = clause.span("event")
+        s, e = lo + clause.start("event"), lo + clause.end("event")
         return _event_age(text[s:e], s, e)
 
     @staticmethod
