@@ -169,3 +169,25 @@ def test_ages_at_an_event_are_their_own_variable(line, name, comparator, value):
                                   "Age of 18 years or older"])
 def test_the_age_at_a_study_moment_is_the_patients_age(line):
     assert [n for n, *_ in summary(line)] == ["age"]
+
+
+@pytest.mark.parametrize("line, name", [
+    ("No prior radiation to greater than 30% of the pelvis", "prior radiation"),
+    ("and/or LDH>400 IU/L for the extension cohort", None),
+    ("Cognitive Reserve Index (CRI) score of more than 90", "cognitive reserve index score"),
+    ("a score ≥ 24 on the Hamilton Depression Rating Scale", None),
+])
+def test_unknown_names_are_clean(line, name):
+    rules = rules_of(line)
+    assert len(rules) == 1
+    got = rules[0]["variable"]["name"]
+    if name is not None:
+        assert got == name
+    assert "(" not in got and not got.startswith(("and", "or", "no ")), got
+
+
+@pytest.mark.parametrize("line", ["requiring more than 4 L/min", "considered to be at less than 20%",
+                                  "there are more than 5 points", "Greater than 40% increase"])
+def test_prose_words_are_never_variables(line):
+    for rule in rules_of(line):
+        assert rule["variable"]["name"] not in ("requiring", "considered", "there", "points", "increase")

@@ -371,6 +371,60 @@ def _words_after(doc_text: str, pos: int) -> tuple[int, int] | None:
     return base + kept[0].start(), base + kept[-1].end()
 
 
+# Words that never name a variable: negations, conjunctions, determiners, pronouns, auxiliaries and the
+# verbs of eligibility prose in every inflection, and generic words (closed classes, not phrases)
+_PROSE_VERBS = ("requir", "receiv", "defin", "consider", "tak", "us", "need", "show", "meet", "hav", "undergo",
+                "includ", "exclud", "document", "demonstrat", "experienc", "allow", "permit", "achiev", "reach",
+                "vary", "vari", "los", "gain", "plan", "expect", "schedul", "treat", "giv", "perform", "report",
+                "observ", "record", "measur", "determin", "confirm", "assess", "evaluat", "estimat", "predict",
+                "calculat", "obtain", "do", "doe", "did", "mak", "present", "exhibit", "display", "develop")
+_PROSE_VERB = re.compile(rf"(?:{'|'.join(_PROSE_VERBS)})(?:e|es|ed|ing|s|ies|ied|en|n)?", re.IGNORECASE)
+_NEVER_A_NAME = {
+    "no", "not", "nor", "none", "and", "or", "and/or", "plus", "but", "than", "then", "also", "only", "this", "these",
+    "those", "that", "there", "they", "it", "its", "he", "she", "we", "you", "them", "which", "who", "whom", "what",
+    "any", "all", "some", "each", "every", "more", "less", "most", "least", "much", "many", "few",
+    "can", "could", "may", "might", "would", "will", "shall", "must", "should", "is", "are", "be", "been", "being",
+    "was", "were", "has", "have", "had", "increase", "increases", "decrease", "decreases", "change", "changes",
+    "point", "points", "level", "levels", "value", "values", "total", "number", "amount", "result", "results",
+    "mild", "moderate", "severe", "known", "current", "currently", "previously", "new", "least", "defined", "here",
+}
+
+
+def _is_prose_word(word: str) -> bool:
+    w = word.lower()
+    return w in _NEVER_A_NAME or w in _NAME_STOP or _PROSE_VERB.fullmatch(w) is not None
+
+
+def _is_trailing_prose(word: str) -> bool:
+    w = word.lower()
+    return w in _NAME_STOP or _PROSE_VERB.fullmatch(w) is not None
+
+
+def _clean_name(text: str, span: tuple[int, int] | None) -> tuple[int, int] | None:
+    """An unknown variable's words without leading or trailing prose words ("No prior radiotherapy" →
+    "prior radiotherapy", "and/or TC" → "TC", "receiving BAY" → "BAY"); None when only prose words are left
+    ("requiring", "considered", "there", "points", "increase")."""
+    if span is None:
+        return None
+    s, e = span
+    words = list(re.finditer(r"\([^()]*\)|[^\s]+", text[s:e]))
+    while words and _is_prose_word(words[0].group().strip(",.;:")):
+        words.pop(0)
+    while words and not words[-1].group().startswith("(") and _is_trailing_prose(words[-1].group().strip(",.;:")):
+        words.pop()  # "(AMMI)" at the end is the name's alias and stays
+    if words and all(w.group().startswith("(") for w in words):
+        return None
+    if not words:
+        return None
+    return s + words[0].start(), s + words[-1].end()
+
+
+def _unknown_name(surface: str) -> str:
+    """The name of an unknown variable: lower case, one space, no parenthesised group."""
+    name = re.sub(r"\s*\([^()]*\)", "", surface)
+    return re.sub(r"\s+", " ", name).strip(" ,;:").lower() or re.sub(r"\s+", " ", surface).lower()
+
+
 def _counts_things_after(q: Quantity, targets: list) -> bool:
     """A count of the patient's things named after it: "no more than 4 prior chemotherapy regimens",
     "1-3 brain metastases", "more than 100 cutaneous lesions" (whole numbers, a plural noun after)."""
@@ -852,13 +906,14 @@ class Linker:
         if scale is not None:
             s, e = scale
             return [_Target(s, e, re.sub(r"\s+", " ", text[s:e].lower()), "score", None, None)]
-        span = _fallback_name(text, crit_start, q.comparator_start if q.comparator_start is not None else q.start)
+        span = _clean_name(text, _fallback_name(text, crit_start, q.comparator_start if q.comparator_start is not None else q.start))
         if span is None:
-            span = _words_after(text, q.end)  # "asthenozoospermia: < 32% progressive motile spermatozoa"
+            # "asthenozoospermia: < 32% progressive motile spermatozoa"
+            span = _clean_name(text, _words_after(text, q.end))
         if span is None:
             return [None]
         s, e = span
-        return [_Target(s, e, re.sub(r"\s+", " ", text[s:e].lower()), None, None, None)]
+        return [_Target(s, e, _unknown_name(text[s:e]), None, None, None)]
 
     # -- rules and logic -------------------------------------------------------------------
     @staticmethod
