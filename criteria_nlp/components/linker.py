@@ -906,7 +906,10 @@ class Linker:
         if scale is not None:
             s, e = scale
             return [_Target(s, e, re.sub(r"\s+", " ", text[s:e].lower()), "score", None, None)]
-        span = _clean_name(text, _fallback_name(text, crit_start, q.comparator_start if q.comparator_start is not None else q.start))
+        raw = _fallback_name(text, crit_start, q.comparator_start if q.comparator_start is not None else q.start)
+        if raw is not None and _NOT_A_VARIABLE.fullmatch(text[raw[0]:raw[1]].strip()):
+            return [_Target(raw[0], raw[1], _unknown_name(text[raw[0]:raw[1]]), None, None, None)]  # "i.e. ≤150 ml": dropped
+        span = _clean_name(text, raw)
         if span is None:
             # "asthenozoospermia: < 32% progressive motile spermatozoa"
             span = _clean_name(text, _words_after(text, q.end))
