@@ -191,3 +191,18 @@ def test_unknown_names_are_clean(line, name):
 def test_prose_words_are_never_variables(line):
     for rule in rules_of(line):
         assert rule["variable"]["name"] not in ("requiring", "considered", "there", "points", "increase")
+
+
+@pytest.mark.parametrize("line, name, value, unit", [
+    ("CRP 12 mg/L", "crp", 12, "mg/L"),
+    ("Hematocrit: 30%", "hematocrit", 30, "%"),
+    ("Body mass index of 27 kg/m2", "bmi", 27, "kg/m2"),
+])
+def test_a_value_with_its_unit_and_no_comparator_is_an_equality(line, name, value, unit):
+    rules = rules_of(line)
+    assert [(r["variable"]["name"], r["comparator"], r["value"], r["unit"]) for r in rules] == [(name, "=", value, unit)]
+
+
+def test_a_bare_number_without_unit_or_a_dose_is_not_an_equality():
+    assert rules_of("Hemoglobin 9") == []
+    assert rules_of("prednisone 10 mg/day") == []

@@ -95,6 +95,7 @@ _SCORE_VALUES = re.compile(
 
 _LIMIT_ADJECTIVE = re.compile(r"\b(minimum|minimal|maximum|maximal)[ \t]+(?:(?:expected|estimated)[ \t]+)?$",
                               re.IGNORECASE)
+_BARE_VALUE_GAP = re.compile(r"[ \t]*(?:(?::|=|of|is|was|equals?)[ \t]*)?")
 _NAME_TO_VALUE_GAP = re.compile(r"[ \t]*(?:of|:|is|=)?[ \t]*")
 _NOT_A_VARIABLE = re.compile(r"(?:i\.?\s?e|e\.?\s?g|etc|vs|approx|ca)\.?", re.IGNORECASE)
 _OUT_OF = re.compile(r"\d+(?:\.\d)?[ \t]*/[ \t]*10{1,2}")
@@ -664,6 +665,12 @@ class Linker:
                 q = self._comparator_before_name(text, group[0].start, group_end, q)
             if q.comparator == "":
                 q = self._comparator_of_alternative(text, units, q)
+            if q.comparator == "" and q.unit is not None and group and not group_used and not q.is_time \
+                    and _BARE_VALUE_GAP.fullmatch(text, group_end, q.start) \
+                    and all(t.entry is not None and t.category != "dose" for t in group):
+                # "CRP 10 mg/L", "Hct: 32 %": a measured value written with its unit right after the
+                # variable's name, no comparator: an equality (the README's convention)
+                q = replace(q, comparator="=", comparator_form="none")
             if q.comparator == "":
                 if q.relative_to is None:
                     continue
