@@ -206,3 +206,17 @@ def test_a_value_with_its_unit_and_no_comparator_is_an_equality(line, name, valu
 def test_a_bare_number_without_unit_or_a_dose_is_not_an_equality():
     assert rules_of("Hemoglobin 9") == []
     assert rules_of("prednisone 10 mg/day") == []
+
+
+@pytest.mark.parametrize("line, name", [
+    ("a score ≥ 22 on the Hamilton Depression Rating Scale", "ham_d"),
+    ("Depressed mood: a total score of 16 or more on the Beck Depression Inventory", "bdi"),
+    ("pain of at least 5 on the numeric rating scale", "pain_nrs"),
+])
+def test_the_named_instrument_wins_over_a_generic_head(line, name):
+    assert [n for n, *_ in summary(line)] == [name]
+
+
+def test_a_second_value_has_its_own_variable():
+    assert [(n, c, v) for n, c, v, _ in summary("Apgar score < 6 and birth weight < 2,200 g")] == \
+        [("apgar_score", "<", 6), ("birth_weight", "<", 2200)]

@@ -293,6 +293,20 @@ def _age_at_event(text: str, target: _Target) -> _Target:
     return _event_age(m.group("event"), target.start, m.end("event"))
 
 
+def _named_instrument(targets: list, mentions: list[_Mention]) -> list:
+    """An instrument named after the value ("a score ≥ 20 on the Hamilton Depression Rating Scale")
+    is the lexicon's entry when the lexicon knows it."""
+    out = []
+    for t in targets:
+        if t is not None and t.entry is None and t.category == "score":
+            inside = [m for m in mentions if t.start <= m.start_char < t.end]
+            if inside:
+                best = max(inside, key=lambda m: m.end_char - m.start_char)
+                t = _target_from_mention(best)
+        out.append(t)
+    return out
+
+
 def _is_time_variable(target: _Target) -> bool:
     return target.canonical_unit in TIME_UNITS or target.name in ("age", "life_expectancy")
 
@@ -712,6 +726,7 @@ class Linker:
             linked_end = max([linked_end, q.end] + [t.end for t in targets if t is not None])
         for q in pending:
             units.append((q, self._fallback_targets(text, crit_start, q)))
+        units = [(q, _named_instrument(targets, mentions)) for q, targets in units]
         units.extend(self._score_values(text, mentions, units, len(text) if crit_end is None else crit_end, crit_start))
         units.sort(key=lambda u: u[0].start)
         return units
