@@ -220,3 +220,12 @@ def test_the_named_instrument_wins_over_a_generic_head(line, name):
 def test_a_second_value_has_its_own_variable():
     assert [(n, c, v) for n, c, v, _ in summary("Apgar score < 6 and birth weight < 2,200 g")] == \
         [("apgar_score", "<", 6), ("birth_weight", "<", 2200)]
+
+
+@pytest.mark.parametrize("line, value", [
+    ("No more than 3 prior chemotherapy regimens", 3),
+    ("At least 2 measurable lesions", 2),
+])
+def test_counts_of_the_patients_things_survive_the_learned_filter(line, value):
+    rules = rules_of(line, model="default")
+    assert [r["value"] for r in rules] == [value]

@@ -212,6 +212,8 @@ def _protected(q: Quantity, targets: list) -> bool:
     known = all(t is not None and t.entry is not None for t in targets)
     if known and q.comparator_form == "implicit":
         return True  # a class list read after a score's name: "ASA I or II", "NYHA class III-IV"
+    if q.comparator and q.comparator != "=" and _counts_things_after(q, targets):
+        return True  # a count of the patient's things: "no more than 4 prior regimens" (LCT leaves them out)
     return known and (q.comparator_form in ("symbol", "bounds") or q.unit is not None or q.relative_to is not None)
 
 
