@@ -212,7 +212,8 @@ def _protected(q: Quantity, targets: list) -> bool:
     known = all(t is not None and t.entry is not None for t in targets)
     if known and q.comparator_form == "implicit":
         return True  # a class list read after a score's name: "ASA I or II", "NYHA class III-IV"
-    if q.comparator and q.comparator != "=" and _counts_things_after(q, targets):
+    if q.comparator and q.comparator != "=" and (_counts_things_after(q, targets) or known and q.unit is None and all(
+            t.start >= q.end for t in targets) and all(float(v).is_integer() for v in (q.value, q.value_high) if v is not None)):
         return True  # a count of the patient's things: "no more than 4 prior regimens" (LCT leaves them out)
     return known and (q.comparator_form in ("symbol", "bounds") or q.unit is not None or q.relative_to is not None)
 
