@@ -229,3 +229,20 @@ def test_a_second_value_has_its_own_variable():
 def test_counts_of_the_patients_things_survive_the_learned_filter(line, value):
     rules = rules_of(line, model="default")
     assert [r["value"] for r in rules] == [value]
+
+
+@pytest.mark.parametrize("line, name", [
+    ("≥ 25 pack-years", "smoking_pack_years"),
+    ("smokes more than 15 cigarettes a day", "cigarettes_per_day"),
+    ("consumes on average more than 21 drinks per week", "alcohol_consumption"),
+])
+def test_a_unit_that_counts_the_patients_things_names_the_variable(line, name):
+    rules = rules_of(line)
+    assert [r["variable"]["name"] for r in rules] == [name]
+    assert rules[0]["variable"]["text"] not in ("average", "on average")
+
+
+def test_a_value_in_a_unit_of_no_time_is_not_an_age():
+    rules = rules_of("LH levels age appropriate (≤ 12 IU/L)")
+    assert [r["variable"]["name"] for r in rules] != ["age"]
+    assert [r["variable"]["name"] for r in rules_of("FSH levels age appropriate (≤ 12 IU/L)")] == ["fsh"]

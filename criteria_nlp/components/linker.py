@@ -296,6 +296,32 @@ def _age_at_event(text: str, target: _Target) -> _Target:
     return _event_age(m.group("event"), target.start, m.end("event"))
 
 
+# a unit that counts the patient's things names the variable: "≥ 30 pack-years", "> 10 cigarettes/day"
+_UNIT_THINGS = (("{pack_yr}", "smoking_pack_years"), ("{cigarettes}", "cigarettes_per_day"),
+                ("{packs}", "cigarettes_per_day"), ("{drinks}", "alcohol_consumption"),
+                ("{alcohol_units}", "alcohol_consumption"))
+
+
+def _thing_of_the_unit(text: str, q: Quantity, targets: list) -> list:
+    """An unknown (or missing) variable of a value in pack-years, cigarettes or drinks per time is the
+    lexicon's smoking/alcohol variable; the words before the value stay its text when there are any."""
+    if q.unit is None or q.unit_start is None or not all(t is None or t.entry is None and t.name != "age" for t in targets):
+        return targets
+    name = next((n for ann, n in _UNIT_THINGS if q.unit.startswith(ann)), None)
+    if name is None:
+        return targets
+    from ..resources.lexicon import variables_by_name
+
+    entry = variables_by_name().get(name)
+    if entry is None:
+        return targets
+    out = []
+    for t in targets:
+        start, end = (t.start, t.end) if t is not None else (q.unit_start, q.unit_end)
+        out.append(_Target(start, end, entry.name, entry.category, entry.code, entry.unit, entry))
+    return out
+
+
 def _named_instrument(targets: list, mentions: list[_Mention]) -> list:
     """An instrument named after the value ("a score ≥ 20 on the Hamilton Depression Rating Scale")
     is the lexicon's entry when the lexicon knows it."""
@@ -308,6 +334,12 @@ def _named_instrument(targets: list, mentions: list[_Mention]) -> list:
                 t = _target_from_mention(best)
         out.append(t)
     return out
+
+
+def _not_in_time(q: Quantity) -> bool:
+    """A value whose written unit is no time ("2.3 ng/mL", "10 kg")."""
+    return q.unit is not None and q.relative_to is None and not q.is_time and q.unit_kind not in (None, "age", "time") \
+        and q.unit not in ("%",)
 
 
 def _is_time_variable(target: _Target) -> bool:
@@ -395,7 +427,8 @@ _PROSE_VERBS = ("requir", "receiv", "defin", "consider", "tak", "us", "need", "s
                 "includ", "exclud", "document", "demonstrat", "experienc", "allow", "permit", "achiev", "reach",
                 "vary", "vari", "los", "gain", "plan", "expect", "schedul", "treat", "giv", "perform", "report",
                 "observ", "record", "measur", "determin", "confirm", "assess", "evaluat", "estimat", "predict",
-                "calculat", "obtain", "do", "doe", "did", "mak", "present", "exhibit", "display", "develop")
+                "calculat", "obtain", "do", "doe", "did", "mak", "present", "exhibit", "display", "develop",
+                "provid", "donat", "complet", "agre")
 _PROSE_VERB = re.compile(rf"(?:{'|'.join(_PROSE_VERBS)})(?:e|es|ed|ing|s|ies|ied|en|n)?", re.IGNORECASE)
 _NEVER_A_NAME = {
     "no", "not", "nor", "none", "and", "or", "and/or", "plus", "but", "than", "then", "also", "only", "this", "these",
@@ -405,6 +438,7 @@ _NEVER_A_NAME = {
     "was", "were", "has", "have", "had", "increase", "increases", "decrease", "decreases", "change", "changes",
     "point", "points", "level", "levels", "value", "values", "total", "number", "amount", "result", "results",
     "mild", "moderate", "severe", "known", "current", "currently", "previously", "new", "least", "defined", "here",
+    "average", "approximately", "about", "around", "usually", "typically", "daily",
 }
 
 
@@ -615,6 +649,7 @@ class Linker:
         events.sort(key=lambda e: (e[0], e[1]))
         # the parent's field label holds until the criterion names a variable of its own
         group: list[_Target] = [_target_from_mention(m) for m in label]
+        previous_group: list[_Target] = []  # the group before the current one (unused), for a unit mismatch
         from_label = bool(group)
         group_end = crit_start
         group_used = False
@@ -671,6 +706,7 @@ class Linker:
                     group_end = max(group_end, target.end)
                     continue
                 else:
+                    previous_group = [] if group_used else group
                     group = [target]
                     group_used = False
                     variable_after = False
@@ -706,6 +742,13 @@ class Linker:
                 anchor = last_q_end if (group_used and last_q_end is not None) else group_end
                 if self._group_holds(text, q, group, anchor, group_end, group_used, variable_after, next_mention):
                     targets = list(group)
+                if targets is not None and _not_in_time(q) and all(_is_time_variable(t) for t in targets):
+                    # "AMH levels age appropriate (≥2.3 ng/ml)": a value in ng/mL is no age; the name before
+                    targets = None
+                    if previous_group and not group_used and previous_group[-1].end < group[0].start and \
+                            ";" not in text[previous_group[-1].end:q.start] and q.start - previous_group[-1].end <= _MAX_LINK_GAP \
+                            and not all(_is_time_variable(t) for t in previous_group):
+                        targets = list(previous_group)
             if targets is None:
                 targets = self._same_variable_as_last(text, units, q)
             is_age = targets is None and self._is_age(text, crit_start, q)
@@ -729,7 +772,7 @@ class Linker:
             linked_end = max([linked_end, q.end] + [t.end for t in targets if t is not None])
         for q in pending:
             units.append((q, self._fallback_targets(text, crit_start, q)))
-        units = [(q, _named_instrument(targets, mentions)) for q, targets in units]
+        units = [(q, _thing_of_the_unit(text, q, _named_instrument(targets, mentions))) for q, targets in units]
         units.extend(self._score_values(text, mentions, units, len(text) if crit_end is None else crit_end, crit_start))
         units.sort(key=lambda u: u[0].start)
         return units
