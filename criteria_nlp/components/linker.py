@@ -328,7 +328,9 @@ def _named_instrument(targets: list, mentions: list[_Mention]) -> list:
     out = []
     for t in targets:
         if t is not None and t.entry is None and t.category == "score":
-            inside = [m for m in mentions if t.start <= m.start_char < t.end]
+            # the mention must be the whole name ("speech question of the ALSFRS-R" is a part of it)
+            inside = [m for m in mentions if t.start <= m.start_char < t.end and m.start_char - t.start <= 4
+                      and m.end_char >= t.end - 1]
             if inside:
                 best = max(inside, key=lambda m: m.end_char - m.start_char)
                 t = _target_from_mention(best)
