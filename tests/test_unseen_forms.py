@@ -246,3 +246,16 @@ def test_a_value_in_a_unit_of_no_time_is_not_an_age():
     rules = rules_of("LH levels age appropriate (≤ 12 IU/L)")
     assert [r["variable"]["name"] for r in rules] != ["age"]
     assert [r["variable"]["name"] for r in rules_of("FSH levels age appropriate (≤ 12 IU/L)")] == ["fsh"]
+
+
+@pytest.mark.parametrize("line, comparator, value", [
+    ("≥ grade 3 thrombocytopenia", ">=", 3),
+    ("Peripheral neuropathy ≥ grade 2", ">=", 2),
+    ("more than grade 1 mucositis", ">", 1),
+])
+def test_a_comparator_before_a_bare_grade_makes_it_a_threshold(line, comparator, value):
+    assert summary(line) == [("ctcae_grade", comparator, value, None)]
+
+
+def test_a_bare_grade_without_comparator_stays_a_stage_of_the_condition():
+    assert summary("grade II or III knee osteoarthritis") == []

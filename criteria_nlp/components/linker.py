@@ -821,8 +821,11 @@ class Linker:
             if entry.unit is not None or entry.category not in _SCORE_CATEGORIES or mention.start_char in linked:
                 continue
             name = text[mention.start_char:mention.end_char]
-            if _is_generic(name) or name.lower() in ("stage", "class"):
-                continue  # "grade II or III osteoarthritis": the stage of a condition, not a score's class
+            if (_is_generic(name) or name.lower() in ("stage", "class")) and \
+                    (comparator_before_position(text, mention.start_char) or (None, -1))[1] < crit_start:
+                # "grade II or III osteoarthritis": the stage of a condition, not a score's class;
+                # with a comparator before it, it is a threshold: "≥ grade 3 neutropenia"
+                continue
             m = _SCORE_VALUES.match(text, mention.end_char)
             if m is None or m.end("vals") > crit_end or any(mention.end_char <= other.start_char < m.start("vals")
                                 and not _is_generic(text[other.start_char:other.end_char]) for other in mentions):
