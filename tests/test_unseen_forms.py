@@ -259,3 +259,19 @@ def test_a_comparator_before_a_bare_grade_makes_it_a_threshold(line, comparator,
 
 def test_a_bare_grade_without_comparator_stays_a_stage_of_the_condition():
     assert summary("grade II or III knee osteoarthritis") == []
+
+
+def test_class_words_after_an_alias_in_any_case():
+    assert summary("New York Heart Association (NYHA) Class II-III") == [("nyha_class", "between", 2, 3)]
+    assert summary("Functional class Ⅱ-Ⅲ per NYHA (New York Heart Association) Class Ⅱ-Ⅲ")[0][1:] == ("between", 2, 3)
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("ALT and AST twice higher than normal", [("alt", ">", 2), ("ast", ">", 2)]),
+    ("creatinine 2.5 times above the ULN", [("serum_creatinine", ">", 2.5)]),
+    ("fibrinogen 0.5 times lower than LLN", [("fibrinogen", "<", 0.5)]),
+])
+def test_a_comparative_between_a_multiple_and_its_reference(line, expected):
+    rules = rules_of(line)
+    assert [(r["variable"]["name"], r["comparator"], r["value"]) for r in rules] == expected
+    assert all(r["relative_to"] in ("ULN", "LLN") for r in rules)

@@ -180,7 +180,8 @@ def lexicon() -> _Lexicon:
     rel_short = [p for ps in data["relative"].values() for p in ps if len(p) <= 2]
     mult = r"(?:\btimes\b|\btime\b|-?\bfolds?\b|[xX×*])"
     relative_re = re.compile(
-        rf"[ \t]*(?:(?P<mult>{mult})[ \t]*)?(?:(?:the|institutional|institution's|of)[ \t]+)*"
+        rf"[ \t]*(?:(?P<mult>{mult})[ \t]*)?(?:(?P<cmpw>higher|greater|more|above|over|lower|less|below)(?:[ \t]+than)?[ \t]+)?"
+        rf"(?:(?:the|institutional|institution's|of)[ \t]+)*"
         rf"(?P<rel>(?:{_phrase_regex(rel_long, word_bounded=False)})(?![\w]))(?:[ \t]*\((?:i?uln|lln|ulrr)\))?"
         rf"|[ \t]*(?P<mult2>{mult})[ \t]*(?P<rel2>{_phrase_regex(rel_short)})\b",
         re.IGNORECASE,
@@ -475,6 +476,11 @@ def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
     unit, relative, pos = _unit_or_reference(text, lex, num_end)
     comparator = lex.prefix_of[_normalise_phrase(comp.group())] if comp else ""
     form = ("symbol" if not comp.group()[0].isalpha() else "word") if comp else "none"
+    if relative is not None and not comparator:
+        rel = lex.relative_re.match(text, num_end)
+        if rel and rel.group("cmpw"):  # "twice higher than normal", "1.5 times above ULN"
+            comparator = ">" if rel.group("cmpw").lower() in ("higher", "greater", "more", "above", "over") else "<"
+            form = "word"
     start = comp.start() if comp else num_start
     value_high = inclusive = None
     rng = _read_range(text, lex, comp, comparator, start, pos, value, unit, relative)
