@@ -275,3 +275,10 @@ def test_a_comparative_between_a_multiple_and_its_reference(line, expected):
     rules = rules_of(line)
     assert [(r["variable"]["name"], r["comparator"], r["value"]) for r in rules] == expected
     assert all(r["relative_to"] in ("ULN", "LLN") for r in rules)
+
+
+def test_a_length_or_duration_named_before_a_time_is_measured_in_time():
+    rules = rules_of("Menstrual cycle length of 24-36 days")
+    assert [(r["comparator"], r["value"], r["value_high"], r["unit"]) for r in rules] == [("between", 24, 36, "d")]
+    assert rules_of("Hb ≥ 9 g/dL within 7 days")[0]["variable"]["name"] == "hemoglobin"
+    assert len(rules_of("No chemotherapy within 4 weeks")) == 0

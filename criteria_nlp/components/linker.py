@@ -338,6 +338,9 @@ def _named_instrument(targets: list, mentions: list[_Mention]) -> list:
     return out
 
 
+_TIME_NAME_BEFORE = re.compile(r"\b(?:length|duration|interval|cycles?)[ \t]*(?:(?:of|:|is|=|was)[ \t]*)?$", re.IGNORECASE)
+
+
 def _not_in_time(q: Quantity) -> bool:
     """A value whose written unit is no time ("2.3 ng/mL", "10 kg")."""
     return q.unit is not None and q.relative_to is None and not q.is_time and q.unit_kind not in (None, "age", "time") \
@@ -548,6 +551,11 @@ class Linker:
             self.load_model()
         return self._model
 
+    @model.setter
+    def model(self, value) -> None:
+        """Put a fitted model (or None: rules only) in place of the spec's (scripts/train_linker.py's folds)."""
+        self._model = value
+
     def load_model(self) -> None:
         """Load the model now; ``ModelNotFoundError`` when the spec names a missing file."""
         from ..learned import load_linker_model
@@ -756,6 +764,12 @@ class Linker:
             is_age = targets is None and self._is_age(text, crit_start, q)
             if q.is_time and q.unit not in _SHORT_TIMES and not is_age \
                     and not (targets and any(_is_time_variable(t) for t in targets)):
+                if targets is None and _TIME_NAME_BEFORE.search(
+                        text, max(crit_start, q.start - 40), q.comparator_start if q.comparator_start is not None else q.start):
+                    # "Cycle length of 26-39 days": a length or duration named right before is measured in time
+                    units.append((q, self._fallback_targets(text, crit_start, q)))
+                    last_q_end = q.end
+                    continue
                 if not (next_mention is not None and _measured_in_time(_target_from_mention(next_mention))
                         and _VALUE_THEN_VARIABLE.match(text[q.end:next_mention.start_char])):
                     continue  # a time window, not a threshold of a variable
