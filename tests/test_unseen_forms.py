@@ -282,3 +282,7 @@ def test_a_length_or_duration_named_before_a_time_is_measured_in_time():
     assert [(r["comparator"], r["value"], r["value_high"], r["unit"]) for r in rules] == [("between", 24, 36, "d")]
     assert rules_of("Hb ≥ 9 g/dL within 7 days")[0]["variable"]["name"] == "hemoglobin"
     assert len(rules_of("No chemotherapy within 4 weeks")) == 0
+
+
+def test_a_postfix_comparator_after_a_class_and_its_parenthesis():
+    assert summary("Gleason score 8 (4+4) or higher") == [("gleason_score", ">=", 8, None)]

@@ -338,6 +338,7 @@ def _named_instrument(targets: list, mentions: list[_Mention]) -> list:
     return out
 
 
+_PAREN_AFTER_CLASS = re.compile(r"[ \t]*\([^()\n]{1,20}\)")
 _TIME_NAME_BEFORE = re.compile(r"\b(?:length|duration|interval|cycles?)[ \t]*(?:(?:of|:|is|=|was)[ \t]*)?$", re.IGNORECASE)
 
 
@@ -862,7 +863,8 @@ class Linker:
             if low == high:
                 # "NYHA class III or worse", "ASA 3 or higher": a postfix comparator after the class;
                 # "more severe than NYHA 2", "at least NYHA class II": a comparator before the name
-                post = postfix_after_position(text, e)
+                paren = _PAREN_AFTER_CLASS.match(text, e)  # "Gleason score 7 (4+3) or higher"
+                post = postfix_after_position(text, paren.end() if paren else e)
                 before = None if post else comparator_before_position(text, mention.start_char)
                 if post is not None and post[2] <= crit_end:
                     comparator, end = post[0], post[2]
