@@ -286,3 +286,7 @@ def test_a_length_or_duration_named_before_a_time_is_measured_in_time():
 
 def test_a_postfix_comparator_after_a_class_and_its_parenthesis():
     assert summary("Gleason score 8 (4+4) or higher") == [("gleason_score", ">=", 8, None)]
+
+
+def test_a_bare_grade_over_five_is_no_toxicity_grade():
+    assert summary("reading abilities equivalent or superior to grade 8") == []

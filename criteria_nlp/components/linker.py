@@ -855,6 +855,8 @@ class Linker:
             values = [_score_number(v) for v in tokens]
             if not values or any(v is None for v in values):
                 continue
+            if _is_generic(name) and max(values) > 5:
+                continue  # a bare grade is a toxicity grade (0-5); "superior to grade 8" is a school grade
             s, e = m.span("vals")
             if any(a < e and s < b for a, b in taken):
                 continue
