@@ -290,3 +290,10 @@ def test_a_postfix_comparator_after_a_class_and_its_parenthesis():
 
 def test_a_bare_grade_over_five_is_no_toxicity_grade():
     assert summary("reading abilities equivalent or superior to grade 8") == []
+
+
+def test_coordinated_unknown_names_with_abbreviations_share_the_value():
+    rules = rules_of("Full-mouth plaque index (FMPI) and full-mouth bleeding index (FMBI) ≤ 20%")
+    assert [(r["variable"]["name"], r["comparator"], r["value"]) for r in rules] == [
+        ("full-mouth plaque index", "<=", 20), ("full-mouth bleeding index", "<=", 20)]
+    assert [r["variable"]["text"] for r in rules_of("QRST and PQRT ≤ 20%")] == ["QRST", "PQRT"]

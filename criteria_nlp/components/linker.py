@@ -338,6 +338,9 @@ def _named_instrument(targets: list, mentions: list[_Mention]) -> list:
     return out
 
 
+_ENDS_WITH_ABBREVIATION = re.compile(r"(?:\([A-Z][A-Za-z0-9-]{1,9}\)|\b[A-Z][A-Z0-9-]{1,9})$")
+_COORDINATED_BEFORE = re.compile(r"(?P<name>(?:[^\W\d_][^,;:()\n]{0,60}?)?(?:\([A-Z][A-Za-z0-9-]{1,9}\)|\b[A-Z][A-Z0-9-]{1,9}))"
+                                 r"[ \t]*(?:,[ \t]*)?(?:and/or|and|or|&|,)[ \t]+$")
 _PAREN_AFTER_CLASS = re.compile(r"[ \t]*\([^()\n]{1,20}\)")
 _TIME_NAME_BEFORE = re.compile(r"\b(?:length|duration|interval|cycles?)[ \t]*(?:(?:of|:|is|=|was)[ \t]*)?$", re.IGNORECASE)
 
@@ -1007,7 +1010,20 @@ class Linker:
         if span is None:
             return [None]
         s, e = span
-        return [_Target(s, e, _unknown_name(text[s:e]), None, None, None)]
+        targets = [_Target(s, e, _unknown_name(text[s:e]), None, None, None)]
+        # "plaque score (FMPS) and bleeding score (FMBS) ≤ 10%": coordinated names, each with its
+        # abbreviation, share the value
+        while _ENDS_WITH_ABBREVIATION.search(text, s, e):
+            coord = _COORDINATED_BEFORE.search(text, max(crit_start, s - 90), s)
+            if coord is None:
+                break
+            s, e = coord.span("name")
+            named = _clean_name(text, _words_before(text, max(crit_start, s - 80), e))
+            if named is None:
+                break
+            s, e = named
+            targets.insert(0, _Target(s, e, _unknown_name(text[s:e]), None, None, None))
+        return targets
 
     # -- rules and logic -------------------------------------------------------------------
     @staticmethod
