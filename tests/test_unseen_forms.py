@@ -297,3 +297,8 @@ def test_coordinated_unknown_names_with_abbreviations_share_the_value():
     assert [(r["variable"]["name"], r["comparator"], r["value"]) for r in rules] == [
         ("full-mouth plaque index", "<=", 20), ("full-mouth bleeding index", "<=", 20)]
     assert [r["variable"]["text"] for r in rules_of("QRST and PQRT ≤ 20%")] == ["QRST", "PQRT"]
+
+
+def test_a_sign_echoed_after_a_worded_threshold_sets_its_inclusivity():
+    assert summary("Patients under 75 years old (≤)") == [("age", "<=", 75, None)]
+    assert summary("Albumin less than 3 g/dL (>)") == [("albumin", "<", 3, None)]

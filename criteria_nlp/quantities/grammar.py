@@ -362,6 +362,7 @@ def find_quantities(text: str) -> list[Quantity]:
         q = _read_tail(text, lex, comp, num_start, num_end, value)
         if q is None:
             continue
+        q = _echoed_sign_after(text, q)
         found.append(q)
         consumed = q.end
     return _share_units(text, _merge_bounds(text, _chained_bounds(text, found)))
@@ -398,6 +399,22 @@ def _chained_bounds(text: str, found: list[Quantity]) -> list[Quantity]:
                                 comparator_form="bounds")
         out.append(q)
     return out
+
+
+_ECHO_AFTER = re.compile(r"[ \t]*(?:old[ \t]*)?\([ \t]*(?P<sign>≤|≥|<=|>=|=<|=>|<|>)[ \t]*\)")
+_SIGNS = {"≤": "<=", "<=": "<=", "=<": "<=", "≥": ">=", ">=": ">=", "=>": ">=", "<": "<", ">": ">"}
+
+
+def _echoed_sign_after(text: str, q: Quantity) -> Quantity:
+    """``under 80 years old (≤)``: a sign in parentheses after a worded threshold restates it; when it
+    points the same way, its inclusivity is the one meant."""
+    m = _ECHO_AFTER.match(text, q.end)
+    if m is None or q.comparator not in _SIGNS.values() or q.comparator_form != "word":
+        return q
+    sign = _SIGNS[m.group("sign")]
+    if sign[0] != q.comparator[0]:
+        return q
+    return replace(q, comparator=sign)
 
 
 _ALTERNATIVE_GAP = re.compile(r"[ \t]*(?:,|/|or|and|and[ \t]*/[ \t]*or|nor)[ \t]*$", re.IGNORECASE)
