@@ -110,7 +110,7 @@ class _Lexicon:
     number_words: dict[str, float]
     word_re: re.Pattern
     relative_names: dict[str, str]
-    glued_re: re.Pattern
+    glued_words: frozenset
 
 
 def _word_scan_regex(words) -> re.Pattern:
@@ -202,14 +202,9 @@ def lexicon() -> _Lexicon:
     )
     relative_names = {_normalise_phrase(p): name for name, ps in data["relative"].items() for p in ps}
     # "greater than100", "at least18": a number glued to the last word of a word comparator
-    last_words = sorted({p.split()[-1] for p in prefix_of if p[-1].isalpha() and len(p.split()[-1]) >= 2})
-    glued_re = re.compile(
-        "(?:" + "|".join(rf"(?<=\b{re.escape(w)})" for w in last_words) + r")"
-        r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?![\d])",
-        re.IGNORECASE,
-    )
+    glued_words = frozenset(p.split()[-1] for p in prefix_of if p[-1].isalpha() and len(p.split()[-1]) >= 2)
     return _Lexicon(comp_rev_re, re.compile(NUMBER_SCAN_PATTERN), prefix_of, postfix_re, postfix_of, relative_re, range_re,
-                    opener_re, inclusive_re, number_words, _word_scan_regex(number_words), relative_names, glued_re)
+                    opener_re, inclusive_re, number_words, _word_scan_regex(number_words), relative_names, glued_words)
 
 
 # a one-word postfix comparator that is the first word of a field label ("Maximum Age:")
@@ -265,7 +260,23 @@ class _Found:
 
 
 _VALUE_PAIR = re.compile(r"[ \t]*/[ \t]*(\d{1,4}(?:\.\d+)?)(?![\d/.,]|[ \t]*(?:[\d]|x\b|×))")
-_GLUED_HINT = re.compile(r"[^\W\d_]\d")
+# a digit right after a letter (scans fast: the pattern starts with its class); the word before it
+_GLUED_DIGIT = re.compile(r"\d(?<=[^\W\d_]\d)")
+_WORD_BEFORE = re.compile(r"[^\W\d_]+$")
+_GLUED_NUMBER = re.compile(r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?![\d])")
+
+
+def _glued_numbers(text: str, lex: "_Lexicon") -> list:
+    """Numbers glued to the last word of a word comparator: "greater than100", "at least18"."""
+    out = []
+    for m in _GLUED_DIGIT.finditer(text):
+        i = m.start()
+        word = _WORD_BEFORE.search(text, max(0, i - 24), i)
+        if word is not None and word.group().lower() in lex.glued_words:
+            number = _GLUED_NUMBER.match(text, i)
+            if number is not None:
+                out.append(number)
+    return out
 _SLASH_PAIR = re.compile(r"/[ \t]*\d{1,4}(?:\.\d+)?(?=[ \t]*[^\W\d])")
 _PERCENTILE = re.compile(r"[ \t]*(?:percentile|centile)", re.IGNORECASE)
 _DECIMAL_COMMA = re.compile(r",\d{1,2}(?![\d,])")
@@ -326,8 +337,7 @@ def find_quantities(text: str) -> list[Quantity]:
     lex = lexicon()
     candidates = list(lex.number_re.finditer(text))
     words = list(lex.word_re.finditer(text)) + list(_ROMAN.finditer(text))
-    if _GLUED_HINT.search(text):
-        words += list(lex.glued_re.finditer(text))
+    words += _glued_numbers(text, lex)
     if not candidates and not words:
         return []
     if words:
