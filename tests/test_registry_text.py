@@ -286,6 +286,11 @@ def test_a_state_of_time_qualifies_what_follows_and_yields_to_a_window():
     assert conditions_of("A minimum of 10 active electrodes", "temporal") == [[]]
 
 
+def test_a_neighbouring_clauses_duration_is_neither_an_age_nor_its_window():
+    rule = only("Patients aged 18 or older and on dialysis for at least 6 months")
+    assert (rule["variable"]["name"], rule["comparator"], rule["value"], rule["conditions"]) == ("age", ">=", 18.0, [])
+
+
 def test_a_time_word_inside_a_carve_out_belongs_to_the_carve_out():
     text = "Diastolic blood pressure ≥ 100 mmHg (unless the patient is on antihypertensive therapy)"
     rule = only(text)

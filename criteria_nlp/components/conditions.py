@@ -313,6 +313,12 @@ def _respective_populations(text: str, start: int, end: int, rules: list[Rule]) 
     return out
 
 
+def _is_duration_of_another_clause(cond: Condition, rule: Rule) -> bool:
+    """An age lasts no time: "aged 18 or older and on dialysis for at least 6 months" — the duration
+    is the dialysis's, not a condition of the age rule."""
+    return cond.fields.get("relation") == "duration" and rule.variable is not None and rule.variable.name == "age"
+
+
 def _is_part_of_rule(cond: Condition, rule: Rule) -> bool:
     """Whether a temporal expression inside the rule's span is the rule itself ("Life expectancy >
     3 months") or a word of its variable ("minimum of 10 active electrodes"), not a condition on it.
@@ -436,7 +442,7 @@ class ConditionFinder:
             # a state of time ("current", "history of") qualifies what follows it
             first = cond.end if _is_state(cond) else left
             for rule in rules:
-                if max(left, first) <= rule.start < right:
+                if max(left, first) <= rule.start < right and not _is_duration_of_another_clause(cond, rule):
                     rule.conditions.append(cond)
             if _LIST_HEADER_END.match(text, cond.end):
                 headers.append(cond)

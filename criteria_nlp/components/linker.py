@@ -748,6 +748,9 @@ class Linker:
                             ";" not in text[previous_group[-1].end:q.start] and q.start - previous_group[-1].end <= _MAX_LINK_GAP \
                             and not all(_is_time_variable(t) for t in previous_group):
                         targets = list(previous_group)
+            if targets is not None and q.temporal_cue and all(t is not None and t.name == "age" for t in targets) \
+                    and not _AGE_AFTER.match(text, q.end):
+                targets = None  # "aged 18 or older and on dialysis for at least 6 months": a duration, no age
             if targets is None:
                 targets = self._same_variable_as_last(text, units, q)
             is_age = targets is None and self._is_age(text, crit_start, q)
