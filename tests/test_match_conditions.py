@@ -28,7 +28,7 @@ CRITERIA = """Inclusion Criteria:
 1. Hemoglobin >= 13 g/dL in men, >= 12 g/dL in women
 2. ALT <= 2.5 x ULN, unless due to Gilbert's syndrome
 3. Total bilirubin <= 1.5 x ULN (for subjects with Gilbert's syndrome, total bilirubin <= 3 x ULN)
-4. Karnofsky performance status >= 70
+4. Barthel index >= 70
 5. Creatinine clearance >= 50 mL/min in adults
 
 Exclusion Criteria:
@@ -40,9 +40,9 @@ MALE, FEMALE = 8507, 8532
 LOINC = {"hb": (7001, "718-7"), "alt": (7005, "1742-6"), "bili": (7006, "1975-2"), "crcl": (7003, "2164-2"),
          "plt": (7004, "777-3"), "qtc": (7007, "8636-3")}
 UCUM = {"g/dL": 8001, "mL/min": 8006, "10*9/L": 8007, "ms": 8009, "U/L": 8010, "umol/L": 8004}
-KARNOFSKY = 9100  # a local measurement concept: found through the concept map's concept_id
+BARTHEL = 9100  # a local measurement concept: found through the concept map's concept_id
 GILBERT, GILBERT_CHILD = 9200, 9201  # SNOMED 27503000 (made-up ids) and a descendant
-CONCEPT_MAP = {"variables": {"karnofsky_performance_status": KARNOFSKY},
+CONCEPT_MAP = {"variables": {"barthel_index": BARTHEL},
                "conditions": {"Gilbert's syndrome": {"vocabulary_id": "SNOMED", "concept_code": "27503000"}}}
 
 # every person has these unless the case overrides them: (concept, value, unit, range_high)
@@ -67,7 +67,7 @@ CASES = {
     12: ("woman with QTc 480", FEMALE, (1980, 3, 15), {"qtc": ("qtc", 480.0, "ms", None)}, None),
     13: ("man with QTc 480", MALE, (1980, 3, 15), {"qtc": ("qtc", 480.0, "ms", None)}, None),
     14: ("birth year only (17 or 18), clearance 40", MALE, (2007, None, None), {"crcl": ("crcl", 40.0, "mL/min", None)}, None),
-    15: ("Karnofsky 60", MALE, (1980, 3, 15), {"kps": ("kps", 60.0, None, None)}, None),
+    15: ("Barthel index 60", MALE, (1980, 3, 15), {"kps": ("kps", 60.0, None, None)}, None),
 }
 # person -> (verdict, {rule: (verdict, reason)}) with the concept map
 EXPECTED = {
@@ -101,7 +101,7 @@ def cdm_tables() -> dict[str, list[dict]]:
                 for key, (cid, code) in LOINC.items()]
     concepts += [{"concept_id": cid, "concept_name": code, "domain_id": "Unit", "vocabulary_id": "UCUM",
                   "concept_class_id": "Unit", "concept_code": code} for code, cid in UCUM.items()]
-    concepts += [{"concept_id": KARNOFSKY, "concept_name": "Karnofsky (local)", "vocabulary_id": "Local",
+    concepts += [{"concept_id": BARTHEL, "concept_name": "Barthel index (local)", "vocabulary_id": "Local",
                   "concept_code": "KPS"},
                  {"concept_id": GILBERT, "concept_name": "Gilbert's syndrome", "domain_id": "Condition",
                   "vocabulary_id": "SNOMED", "concept_class_id": "Clinical Finding", "concept_code": "27503000"},
@@ -109,7 +109,7 @@ def cdm_tables() -> dict[str, list[dict]]:
                   "vocabulary_id": "SNOMED", "concept_class_id": "Clinical Finding", "concept_code": "99990001"}]
     ancestors = [{"ancestor_concept_id": GILBERT, "descendant_concept_id": GILBERT_CHILD,
                   "min_levels_of_separation": 1, "max_levels_of_separation": 1}]
-    concept_of = {k: v[0] for k, v in LOINC.items()} | {"kps": KARNOFSKY}
+    concept_of = {k: v[0] for k, v in LOINC.items()} | {"kps": BARTHEL}
     persons, measurements, conditions = [], [], []
     for pid, (_, gender, (y, m, d), overrides, dx) in CASES.items():
         persons.append({"person_id": pid, "gender_concept_id": gender, "year_of_birth": y, "month_of_birth": m,
@@ -175,7 +175,7 @@ def test_populations_and_exceptions_on_duckdb(files, capsys):
     assert code == 0, err
     _check(lines, EXPECTED)
     kps = {x["rule"]: x for x in lines[0]["rules"]}["inc-4.r1"]
-    assert kps["variable"] == {"name": "karnofsky_performance_status", "code": None, "concept_id": KARNOFSKY}
+    assert kps["variable"] == {"name": "barthel_index", "code": None, "concept_id": BARTHEL}
     assert kps["value"] == 80
 
 
@@ -185,9 +185,9 @@ def test_without_a_concept_map_the_reasons_say_why(files, capsys):
     rule = {(r["person_id"], x["rule"]): x for r in lines for x in r["rules"]}
     kps = rule[(1, "inc-4.r1")]
     assert (kps["verdict"], kps["reason"]) == ("unknown", "no_loinc_code")
-    assert "karnofsky_performance_status" in kps["detail"] and "--concept-map" in kps["detail"]
+    assert "barthel_index" in kps["detail"] and "--concept-map" in kps["detail"]
     # a criterion with no rule that can be evaluated is not counted (the line's scope says so):
-    # Karnofsky 60 does not fail person 15 without the map
+    # Barthel index 60 does not fail person 15 without the map
     assert lines[0]["verdict"] == "passes" and lines[14]["verdict"] == "passes"
     # Gilbert's syndrome is not resolvable: ALT 3 x ULN with the exception is unknown, not failed
     assert (rule[(7, "inc-2.r1")]["verdict"], rule[(7, "inc-2.r1")]["reason"]) == ("not_met", "exception_not_resolvable")
@@ -201,7 +201,7 @@ def test_without_a_concept_map_the_reasons_say_why(files, capsys):
 
 def test_concept_not_in_the_cdm_is_a_reason(files, tmp_path, capsys):
     cmap = tmp_path / "missing.json"
-    cmap.write_text(json.dumps({"variables": {"Karnofsky performance status": 123456}}), encoding="utf-8")
+    cmap.write_text(json.dumps({"variables": {"Barthel index": 123456}}), encoding="utf-8")
     code, lines, err = _match(capsys, files["rules"], "--cdm", files["cdm"], "--index-date", INDEX.isoformat(),
                               "--concept-map", cmap)
     assert code == 0
@@ -311,8 +311,8 @@ def test_circe_and_fhir_exports_take_the_concept_map(files, capsys):
     cohort = json.loads(out)
     _circe_roundtrip(cohort)
     items = [i["concept"] for cs in cohort["ConceptSets"] for i in cs["expression"]["items"]]
-    assert {"CONCEPT_ID": KARNOFSKY, "CONCEPT_CODE": "KPS", "VOCABULARY_ID": "Local"}.items() <= next(
-        i for i in items if i["CONCEPT_ID"] == KARNOFSKY).items()
+    assert {"CONCEPT_ID": BARTHEL, "CONCEPT_CODE": "KPS", "VOCABULARY_ID": "Local"}.items() <= next(
+        i for i in items if i["CONCEPT_ID"] == BARTHEL).items()
     assert "Circe counts any measurement in the window" in err
     code = main(["export", str(files["rules"]), "--to", "fhir", "--concept-map", str(files["map"])])
     assert code == 0
