@@ -3,7 +3,7 @@
 The public functions are imported on first use (PEP 562), so ``import criteria_nlp`` and
 ``criteria-nlp --help`` do not load spaCy.
 """
-from .models import SCHEMA_VERSION
+from .contract import SCHEMA_VERSION
 
 __all__ = ["SCHEMA_VERSION", "build_pipeline", "extract", "extract_many", "get_pipeline", "mask_markup", "prepare_text"]
 __version__ = "0.1.0"

@@ -95,7 +95,7 @@ def _limited(seconds: float | None, fn):
 class ExtractOptions:
     """How each record is extracted: the linker model spec and the longest text accepted."""
 
-    model: str | None = "default"  # see criteria_nlp.learned
+    model: str | None = "default"  # see criteria_nlp.learning.model
     max_length: int | None = None  # None: the pipeline's nlp.max_length
 
 

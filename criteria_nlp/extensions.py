@@ -35,7 +35,7 @@ EXTENSIONS: tuple[Extension, ...] = (
     Extension("Doc._.variable_mentions", "criteria_variables", "the lexicon match Spans, in order (longest wins)"),
     Extension("Span._.variable_entry", "criteria_variables", "the mention's `VariableEntry` of the lexicon"),
     Extension("Doc._.rules", "criteria_linker",
-              "`{criterion_id: [Rule]}`, the typed rules (`criteria_nlp.models.Rule`)"),
+              "`{criterion_id: [Rule]}`, the typed rules (`criteria_nlp.contract.Rule`)"),
     Extension("Doc._.logic", "criteria_linker", "`{criterion_id: logic}`, the AND/OR tree of rule ids"),
     Extension("Span._.rule", "criteria_linker", 'the `Rule` of a span of `doc.spans["criteria_rules"]`'),
     Extension('doc.spans["criteria_rules"]', "criteria_linker", "one Span per rule, label `RULE`"),

@@ -29,7 +29,7 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass
 
-from .structure import read_marker
+from .components.structure.parser import read_marker
 
 _WORD = re.compile(r"\S+")
 _INDENT = re.compile(r"[^\S\n]*")

@@ -9,7 +9,7 @@ import spacy
 from spacy.language import Language
 
 from .layout import TextView
-from .models import ExtractionResult
+from .contract import ExtractionResult
 from .serialization import RESOURCES  # noqa: F401  (criteria_nlp.pipeline.RESOURCES, as documented)
 
 # Registry markdown escapes a backslash before punctuation (`\>`, `\<`, `\^`, `\~`, `\*`, ...).
@@ -61,7 +61,7 @@ def prepare_text(text: str) -> TextView:
 def build_pipeline(linker_model: str | None = "default") -> Language:
     """A fresh criteria-nlp pipeline on ``spacy.blank("en")`` (no model download).
 
-    ``linker_model``: a model spec (``criteria_nlp.learned``): ``"default"`` (the packaged learned
+    ``linker_model``: a model spec (``criteria_nlp.learning.model``): ``"default"`` (the packaged learned
     filter), None/``"none"`` (rules only) or a ``.skops`` path; a missing file raises
     ``ModelNotFoundError`` here. Every setting lives in ``nlp.config`` with no absolute path, so
     ``nlp.to_disk(d)`` / ``spacy.load(d)`` give the same pipeline.

@@ -231,7 +231,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus-dir", default=None,
                     help="LCT brat directory (default: $CRITERIA_NLP_LCT_DIR or ../shared/corpora/lct/dev)")
-    from criteria_nlp.learned import DEFAULT_MODEL  # where the package reads the model
+    from criteria_nlp.learning.model import DEFAULT_MODEL  # where the package reads the model
 
     ap.add_argument("--out", default=str(DEFAULT_MODEL))
     ap.add_argument("--metrics", default=str(ROOT / "models" / "linker.metrics.json"))
@@ -309,7 +309,7 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     dump_deterministic(model, out, [u[4] for u in units])
-    from criteria_nlp.learned import write_linear_weights
+    from criteria_nlp.learning.model import write_linear_weights
 
     weights = write_linear_weights(model, out)  # what extraction reads (no scikit-learn import)
     if weights is not None:

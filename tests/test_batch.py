@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from criteria_nlp.models import SCHEMA_VERSION
+from criteria_nlp.contract import SCHEMA_VERSION
 from criteria_nlp import batch as batch_mod
 from criteria_nlp.batch import process_records
 from criteria_nlp.cli import main

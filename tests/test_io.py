@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from criteria_nlp.models import SCHEMA_VERSION
+from criteria_nlp.contract import SCHEMA_VERSION
 from criteria_nlp.io.progress import Progress
 from criteria_nlp.io.readers import (
     detect_format,

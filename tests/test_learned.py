@@ -10,7 +10,7 @@ import pytest
 
 from criteria_nlp.components.linker import _Target
 from criteria_nlp.evaluation.command import resolve_corpus_dir
-from criteria_nlp.learned import DEFAULT_MODEL, LinearFilter, load_linker_model
+from criteria_nlp.learning.model import DEFAULT_MODEL, LinearFilter, load_linker_model
 from criteria_nlp.learning.features import unit_features
 from criteria_nlp.quantities.grammar import find_quantities
 
@@ -98,7 +98,7 @@ def test_shipped_model_loads_and_scores():
 def test_shipped_weights_give_the_skops_models_probabilities():
     """The weights file is the .skops model: same probabilities on every candidate of the reference
     record and of registry-style lines, and it names the hash of the file it was read from."""
-    from criteria_nlp.learned import file_sha256, weights_path
+    from criteria_nlp.learning.model import file_sha256, weights_path
 
     path = _model_path()
     meta = json.loads(weights_path(path).read_text(encoding="utf-8"))
@@ -123,7 +123,7 @@ def test_shipped_weights_give_the_skops_models_probabilities():
 
 def test_weights_of_another_file_are_not_used(tmp_path):
     """Weights whose hash names another .skops file: the .skops file itself is loaded (skops)."""
-    from criteria_nlp.learned import weights_path
+    from criteria_nlp.learning.model import weights_path
 
     path = _model_path()
     copy = tmp_path / "linker.skops"

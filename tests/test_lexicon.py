@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from criteria_nlp.models import Code
+from criteria_nlp.contract import Code
 from criteria_nlp.resources import lexicon
 from criteria_nlp.resources.lexicon import (
     CATEGORIES,

@@ -1,6 +1,6 @@
 """Sections, list items, nesting and ids on real registry layouts."""
 from criteria_nlp import extract
-from criteria_nlp.structure import parse_items
+from criteria_nlp.components.structure.parser import parse_items
 
 
 def ids_and_parents(text):

@@ -23,7 +23,7 @@ from spacy.tokens import Doc
 from ._text import doc_text
 from ._values import criteria_of, span_values
 
-from ..models import Condition, Rule
+from ..contract import Condition, Rule
 from ..quantities.grammar import find_quantities, lexicon as quantity_lexicon, shifted
 
 _TIME_CUE = re.compile(

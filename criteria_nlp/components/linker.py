@@ -15,7 +15,7 @@ Within a criterion, variable mentions and quantities are read left to right:
 Sets ``doc._.rules`` (``{criterion_id: [Rule]}``), ``doc._.logic`` (``{criterion_id: logic}``) and
 the span group ``doc.spans["criteria_rules"]`` (one span per rule, ``span._.rule``) for ConText.
 An optional scikit-learn model (``model``: a path, ``"default"`` for the packaged ``linker.skops``,
-or null for rules only) re-scores candidate variables; see ``criteria_nlp.learned``.
+or null for rules only) re-scores candidate variables; see ``criteria_nlp.learning.model``.
 """
 import re
 from bisect import bisect_left
@@ -29,7 +29,7 @@ from spacy.tokens import Doc, Span
 from ._text import doc_text
 from ._values import criteria_of, span_values
 
-from ..models import Code, Rule, VariableRef
+from ..contract import Code, Rule, VariableRef
 from ..quantities.grammar import TIME_UNITS, Quantity, comparator_before_position, postfix_after_position
 from ..quantities.units import to_ucum
 
@@ -158,13 +158,13 @@ def _score_number(token: str) -> float | None:
 def predict_probability(model, rows: list[dict]) -> list[float]:
     """P(threshold) for feature dicts.
 
-    A :class:`~criteria_nlp.learned.LinearFilter` (the shipped model, and any DictVectorizer →
+    A :class:`~criteria_nlp.learning.model.LinearFilter` (the shipped model, and any DictVectorizer →
     linear pipeline, whose weights are read once and kept on the model object) sums the weights
     straight from the feature dicts (sklearn's ``transform``/``predict_proba`` re-validate their
     input on every call, which cost more than the rest of the linker); any other model goes through
     ``predict_proba``.
     """
-    from ..learned import LinearFilter, linear_filter_of
+    from ..learning.model import LinearFilter, linear_filter_of
 
     if not isinstance(model, LinearFilter):
         linear = getattr(model, "_criteria_nlp_linear", False)
@@ -525,7 +525,7 @@ class Linker:
     def __init__(self, nlp: Language, name: str, model: str | None, threshold: float = 0.5):
         self.name = name
         _register_extensions()
-        self.model_spec = model  # see criteria_nlp.learned; loaded on first use (or by load_model)
+        self.model_spec = model  # see criteria_nlp.learning.model; loaded on first use (or by load_model)
         self._model = _NOT_LOADED
         self.threshold = threshold
 
@@ -543,15 +543,15 @@ class Linker:
 
     def load_model(self) -> None:
         """Load the model now; ``ModelNotFoundError`` when the spec names a missing file."""
-        from ..learned import load_linker_model
+        from ..learning.model import load_linker_model
 
         self._model = load_linker_model(self.model_spec)
 
     def to_disk(self, path, *, exclude=tuple()) -> None:
-        from ..learned import model_path
+        from ..learning.model import model_path
         from ..serialization import save_file
 
-        from ..learned import weights_path
+        from ..learning.model import weights_path
 
         source = model_path(self.model_spec)
         if source is not None:

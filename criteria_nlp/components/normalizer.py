@@ -15,7 +15,7 @@ from importlib import resources
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..models import Normalized
+from ..contract import Normalized
 from ..quantities.units import convert, load_conversions
 from ..resources.lexicon import variables_by_name
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..components._values import criteria_of
 from ..layout import TextView
-from ..models import Criterion, ExtractionResult
+from ..contract import Criterion, ExtractionResult
 
 
 def _to_input(rule, view: TextView, done: set[int]) -> None:

@@ -264,7 +264,7 @@ def _estimate_total(paths: list[str], fmt: str | None, args) -> int | None:
 def _extract_options(args):
     """The model and length limit of ``--model``/``--max-length``; a missing model fails here, at once."""
     from ..batch import ExtractOptions
-    from ..learned import ModelNotFoundError, model_path
+    from ..learning.model import ModelNotFoundError, model_path
 
     try:
         model_path(args.model)

@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..models import SCHEMA_VERSION
+from ..contract import SCHEMA_VERSION
 
 
 @dataclass

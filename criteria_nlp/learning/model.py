@@ -27,7 +27,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_MODEL = Path(__file__).resolve().parent / "resources" / "linker.skops"
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "resources" / "linker.skops"
 WEIGHTS_FORMAT = "criteria-nlp linear filter"
 
 

@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from criteria_nlp.models import Code
+from criteria_nlp.contract import Code
 
 __all__ = [
     "CATEGORIES",

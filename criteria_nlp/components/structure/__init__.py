@@ -2,7 +2,7 @@
 
 Reads the sections found by medspaCy's sectionizer (``doc._.sections``; the whole text is one
 section of unknown kind when there is none) and splits each section body into criteria items with
-``criteria_nlp.structure.parse_items``. Sets:
+``criteria_nlp.components.structure.parser.parse_items``. Sets:
 
 - ``doc._.criteria``: list of criterion ``Span``s in document order;
 - ``span._.criterion_id`` (``"inc-8.1"``), ``span._.criterion_parent`` (``"inc-8"`` or None),
@@ -17,10 +17,10 @@ import numpy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from ._text import doc_text
-from ._values import CriterionInfo, store_values
+from .._text import doc_text
+from .._values import CriterionInfo, store_values
 
-from ..structure import parse_items
+from .parser import parse_items
 
 _HEADING_TAIL = re.compile(r"[ \t]*[:*_#]*[ \t]*")
 # a sentence starts at the first non-space after ";", after a period followed by a capital, after a newline

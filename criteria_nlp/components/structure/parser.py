@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .quantities.units import to_ucum
+from ...quantities.units import to_ucum
 
 _MARKER = re.compile(
     r"""
