@@ -39,8 +39,6 @@ EXTENSIONS: tuple[Extension, ...] = (
     Extension("Doc._.logic", "criteria_linker", "`{criterion_id: logic}`, the AND/OR tree of rule ids"),
     Extension("Span._.rule", "criteria_linker", 'the `Rule` of a span of `doc.spans["criteria_rules"]`'),
     Extension('doc.spans["criteria_rules"]', "criteria_linker", "one Span per rule, label `RULE`"),
-    Extension("Doc._.criterion_conditions", "criteria_conditions",
-              "registered but never set (None): conditions are on each `Rule`"),
     Extension('doc.spans["criteria_rule_parts"]', "criteria_spans",
               "labels `VARIABLE`, `VALUE` (comparator, value(s), unit) and `CONDITION` for the parts of "
               "every rule"),

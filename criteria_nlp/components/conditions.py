@@ -216,11 +216,6 @@ def _event_conditions(segment: str, base: int) -> list[Condition]:
     return out
 
 
-def _register_extensions() -> None:
-    if not Doc.has_extension("criterion_conditions"):
-        Doc.set_extension("criterion_conditions", default=None)
-
-
 def temporal_conditions(text: str, start: int, end: int, quantities=None) -> list[Condition]:
     """Time windows in ``text[start:end]`` (offsets into ``text``).
 
@@ -373,7 +368,6 @@ class ConditionFinder:
     def __init__(self, nlp: Language, name: str, inherit: bool):
         self.name = name
         self.inherit = inherit
-        _register_extensions()
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
