@@ -1,4 +1,4 @@
-"""Command-line interface: ``criteria-nlp extract``, ``evaluate``, ``match`` and ``export``."""
+"""Command-line interface: ``criteria-nlp extract``, ``spark-extract``, ``evaluate``, ``match`` and ``export``."""
 from __future__ import annotations
 
 import argparse
@@ -15,6 +15,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .io.command import add_extract_parser
 
     add_extract_parser(sub)
+    from .spark_command import add_spark_parser
+
+    add_spark_parser(sub)
     from .omop.command import add_export_parser, add_match_parser
 
     add_match_parser(sub)
