@@ -417,7 +417,10 @@ def _run(args) -> int:
     try:
         for outcome in outcomes:
             for w in writers:
-                w.write(outcome.result, outcome.record)
+                if hasattr(w, "write_outcome"):
+                    w.write_outcome(outcome)  # bytes as the worker serialised them
+                else:
+                    w.write(outcome.result, outcome.record)
             if db_writer is not None:
                 db_writer.write(outcome.result, outcome.record, outcome.rules, outcome.error)
             progress.update(outcome.rules, failed=not outcome.ok)
