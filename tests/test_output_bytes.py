@@ -54,3 +54,23 @@ def test_workers_send_bytes_and_recycled_pools_give_the_same_results():
     assert [o.result for o in outs] == one
     assert sum(o.rules for o in outs) > 12
     assert not multiprocessing.active_children()  # every pool, retired ones included, has exited
+
+
+def test_compare_output_matches_by_id(tmp_path, capsys):
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "compare_output", Path(__file__).resolve().parents[1] / "scripts" / "compare_output.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    a = [{"source": {"id": "A"}, "criteria": [{"v": 1.5}]}, {"source": {"id": "B"}, "criteria": []}]
+    before, after = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    before.write_bytes(b"".join(json.dumps(r).encode() + b"\n" for r in a))
+    after.write_bytes(b"".join(dumps(r) + b"\n" for r in reversed(a)))  # other order, compact
+    assert mod.main([str(before), str(after)]) == 0
+    assert mod.main([str(before), str(after), "--bytes"]) == 1  # same values, other bytes
+    a[0]["criteria"][0]["v"] = 2.5
+    after.write_bytes(b"".join(dumps(r) + b"\n" for r in a))
+    assert mod.main([str(before), str(after)]) == 1
+    assert "$.criteria[0].v: 1.5 != 2.5" in capsys.readouterr().out
