@@ -343,14 +343,21 @@ def _write_chunk(writer, chunk: list[InputRecord], directory: str):
     return writer
 
 
+JDBC_DRIVERS = {"jdbc:postgresql:": "org.postgresql.Driver"}
+
+
 def jdbc_frame(spark: "SparkSession", url: str, table: str, properties: dict[str, str] | None = None) -> "DataFrame":
     """An AACT ``eligibilities`` table over JDBC as an input frame (``nct_id`` -> id, ``criteria`` ->
     text, the age/sex/healthy-volunteer columns -> structured). The JDBC driver jar must be on
     Spark's class path (``--jars``, e.g. Debian's ``/usr/share/java/postgresql.jar``)."""
     from pyspark.sql import functions as F
 
+    properties = dict(properties or {})
+    for prefix, driver in JDBC_DRIVERS.items():
+        if url.startswith(prefix):
+            properties.setdefault("driver", driver)  # else DriverManager may not see a --jars driver
     reader = spark.read.format("jdbc").option("url", url).option("dbtable", table)
-    for k, v in (properties or {}).items():
+    for k, v in properties.items():
         reader = reader.option(k, v)
     df = reader.load()
     cols = {c.lower(): c for c in df.columns}

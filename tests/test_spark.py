@@ -28,9 +28,15 @@ SAMPLE = ROOT.parent / "shared" / "corpora" / "ctgov-sample" / "studies.jsonl"
 N_SAMPLE = 500
 
 
+JDBC_JAR = Path("/usr/share/java/postgresql.jar")  # Debian's libpostgresql-jdbc-java (.ci/install-java.sh)
+
+
 @pytest.fixture(scope="module")
 def spark():
-    session = cs.session("local[2]", config={"spark.ui.showConsoleProgress": "false"})
+    config = {"spark.ui.showConsoleProgress": "false"}
+    if JDBC_JAR.exists():
+        config["spark.jars"] = str(JDBC_JAR)  # class path: only at JVM start
+    session = cs.session("local[2]", config=config)
     yield session
     session.stop()
 
@@ -133,3 +139,40 @@ def test_spark_extract_cli(spark, tmp_path, capsys):
     assert main(["spark-extract", "--input", str(src), "--output", str(out), "--force", "-q"]) == 1
     assert main(["spark-extract", "--input", str(tmp_path / "missing.jsonl"), "--output", str(tmp_path / "o2")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+try:  # the throw-away PostgreSQL server of test_postgres (skips there without server binaries)
+    from test_postgres import pg_server  # noqa: F401
+except (ImportError, pytest.skip.Exception):
+    @pytest.fixture(scope="module")
+    def pg_server():
+        pytest.skip("psycopg is not installed")
+
+
+@pytest.mark.postgres
+def test_spark_extract_from_a_jdbc_table(spark, pg_server, tmp_path, capsys):
+    if not JDBC_JAR.exists():
+        pytest.skip(f"no PostgreSQL JDBC driver at {JDBC_JAR} (run .ci/install-java.sh)")
+    import psycopg
+
+    with psycopg.connect(pg_server["dsn"], autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS ctgov CASCADE")
+        conn.execute("CREATE SCHEMA ctgov")
+        conn.execute("CREATE TABLE ctgov.eligibilities (id serial PRIMARY KEY, nct_id varchar, gender varchar, "
+                     "minimum_age varchar, maximum_age varchar, healthy_volunteers varchar, criteria text)")
+        for nct, crit in (("NCT00000001", "Inclusion Criteria:\n- Hemoglobin >= 9 g/dL\n"), ("NCT00000002", None)):
+            conn.execute("INSERT INTO ctgov.eligibilities (nct_id, gender, minimum_age, maximum_age, healthy_volunteers,"
+                         " criteria) VALUES (%s, 'All', '18 Years', 'N/A', 'No', %s)", (nct, crit))
+    port = pg_server["dsn"].rsplit(":", 1)[1].split("/")[0]
+    out = tmp_path / "out"
+    code = main(["spark-extract", "--jdbc-url", f"jdbc:postgresql://127.0.0.1:{port}/postgres",
+                 "--jdbc-user", "postgres", "--output", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1, err  # the NULL criteria row is an error row
+    assert "NCT00000002: criteria text is null" in err
+    docs = {d["id"]: d for d in pq.read_table(out / "documents").to_pylist()}
+    result = json.loads(docs["NCT00000001"]["result"])
+    assert result["structured"]["age"][0]["value"] == 18 and result["structured"]["healthy_volunteers"] is False
+    rules = pq.read_table(out / "rules").to_pylist()
+    assert [(r["source_id"], r["variable_name"], r["value"], r["unit"]) for r in rules] == [
+        ("NCT00000001", "hemoglobin", 9.0, "g/dL")]
