@@ -130,3 +130,14 @@ def test_input_format_with_table_output(tmp_path, capsys):
     assert main(["extract", str(src), "--input-format", "ctgov-jsonl", "--format", "csv", "-q"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert [(r["source_id"], r["comparator"], r["value"]) for r in rows] == [("NCT00000042", ">=", "1500.0")]
+
+
+def test_to_frame_is_a_lazy_export():
+    import subprocess
+    import sys
+
+    code = ("import sys, criteria_nlp; f = criteria_nlp.to_frame; import criteria_nlp.spark; "
+            "print('to_frame' in criteria_nlp.__all__, [m for m in ('pandas', 'pyarrow', 'pyspark', 'spacy') "
+            "if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "True []"
