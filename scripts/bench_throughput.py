@@ -79,12 +79,16 @@ def run_workers(items, workers: int, batch_size: int) -> tuple[float, float]:
     """(wall seconds, CPU seconds of this process and its workers) of one process_records run."""
     from criteria_nlp.batch import process_records
     from criteria_nlp.io.records import InputRecord
+    from criteria_nlp.io.writers import dumps
 
     recs = (InputRecord(i, t, p) for t, i, p in items)
     c0, k0, w0 = time.process_time(), children_cpu(), time.perf_counter()
     n = 0
     for outcome in process_records(recs, workers=workers, batch_size=batch_size):
-        outcome.json_bytes()
+        if hasattr(outcome, "json_bytes"):
+            outcome.json_bytes()  # what the JSON Lines writer does
+        else:  # a criteria_nlp from before the bytes path (to compare versions)
+            dumps(outcome.result)
         n += 1
     wall = time.perf_counter() - w0
     assert n == len(items)

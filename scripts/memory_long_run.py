@@ -112,11 +112,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{s['docs']:>7,} {s['seconds']:>6.0f} {s['parent_rss_mb']:>8.0f} MB {s['workers']:>7} "
                   f"{s['worker_rss_mb_max']:>12.0f} MB {s['worker_pss_mb_sum']:>9.0f} MB", flush=True)
     key = "parent_rss_mb" if args.workers <= 1 else "worker_rss_mb_max"
-    if len(snaps) >= 3:
-        mid, last = snaps[len(snaps) // 2], snaps[-1]
-        per10k = (last[key] - mid[key]) / max(1, last["docs"] - mid["docs"]) * 10_000
-        print(f"{done:,} documents, {rules:,} rules; {key} from the middle of the run to the end: "
-              f"{mid[key]:.0f} -> {last[key]:.0f} MB ({per10k:+.1f} MB per 10,000 documents)")
+    if len(snaps) >= 4:
+        half = len(snaps) // 2
+        first, second = max(s[key] for s in snaps[:half]), max(s[key] for s in snaps[half:])
+        print(f"{done:,} documents, {rules:,} rules; highest {key}: first half {first:.0f} MB, "
+              f"second half {second:.0f} MB ({second - first:+.0f} MB)")
     if args.json:
         print(json.dumps({"records": done, "rules": rules, "workers": args.workers,
                           "recycle_after": args.recycle_after, "vary_text": args.vary_text, "snapshots": snaps}))
