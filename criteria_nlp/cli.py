@@ -2,35 +2,39 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
 
-def build_parser() -> argparse.ArgumentParser:
+# command → (module, function adding its parser); a module is imported only when its command is
+# run or the whole command list is shown
+COMMANDS: dict[str, tuple[str, str]] = {
+    "extract": ("criteria_nlp.io.command", "add_extract_parser"),
+    "spark-extract": ("criteria_nlp.spark_command", "add_spark_parser"),
+    "match": ("criteria_nlp.omop.command", "add_match_parser"),
+    "export": ("criteria_nlp.omop.command", "add_export_parser"),
+    "view": ("criteria_nlp.view.command", "add_view_parser"),
+    "evaluate": ("criteria_nlp.evaluation.command", "add_evaluate_parser"),
+}
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The CLI parser; given the arguments, only the parser of the command they name is built."""
     parser = argparse.ArgumentParser(
         prog="criteria-nlp",
         description="Turn numeric thresholds in clinical-trial eligibility criteria into JSON rules.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    from .io.command import add_extract_parser
-
-    add_extract_parser(sub)
-    from .spark_command import add_spark_parser
-
-    add_spark_parser(sub)
-    from .omop.command import add_export_parser, add_match_parser
-
-    add_match_parser(sub)
-    add_export_parser(sub)
-    from .view.command import add_view_parser
-
-    add_view_parser(sub)
-    try:
-        from .evaluation.command import add_evaluate_parser
-    except ImportError:  # evaluation harness not installed in this build
-        pass
-    else:
-        add_evaluate_parser(sub)
+    named = [a for a in (argv or []) if not a.startswith("-")][:1]
+    for name, (module, function) in COMMANDS.items():
+        if named and named[0] in COMMANDS and named[0] != name:
+            continue
+        try:
+            add = getattr(importlib.import_module(module), function)
+        except ImportError:  # e.g. the evaluation harness not installed in this build
+            continue
+        add(sub)
     return parser
 
 
@@ -45,7 +49,8 @@ def installed_version() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)

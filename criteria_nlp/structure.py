@@ -171,7 +171,7 @@ def _place(item: Item, stack: list[Item], roots: list[Item]) -> None:
             while stack and stack[-1].marker.indent > mk.indent:
                 stack.pop()
             if mk.style == "para":
-                while stack and stack[-1].marker.indent >= mk.indent:
+                while stack and stack[-1].marker.indent >= mk.indent and not _announces(stack[-1], item):
                     stack.pop()
             elif stack and stack[-1].marker.indent == mk.indent and stack[-1].marker.style == "para":
                 # a list at a paragraph's indentation belongs to it only if the paragraph announces it
@@ -183,6 +183,16 @@ def _place(item: Item, stack: list[Item], roots: list[Item]) -> None:
     else:
         item.parent.children.append(item)
     stack.append(item)
+
+
+def _announces(header: Item, item: Item) -> bool:
+    """Whether an unmarked paragraph ``item`` is an item of the paragraph ``header`` at its own
+    indentation: the legacy layout "Excluded within 8 weeks prior to study entry:" / blank line /
+    "Long-acting psychoactive agents." / blank line / ... puts a header's items at its indentation.
+    A header ends with a colon and has only such paragraphs as items so far; the next paragraph that
+    ends with a colon is the next header."""
+    return (header.marker.style == "para" and header.ends_with_colon and header.marker.indent == item.marker.indent
+            and not item.ends_with_colon and all(c.marker.style == "para" for c in header.children))
 
 
 def parse_items(

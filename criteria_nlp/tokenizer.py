@@ -34,10 +34,25 @@ def customize_tokenizer(nlp: Language) -> None:
     _add_criteria_affixes(nlp.tokenizer, nlp.Defaults)
 
 
+def _criteria_affixes(defaults) -> dict:
+    return {"infix_finditer": compile_infix_regex(list(defaults.infixes) + _EXTRA_INFIXES).finditer,
+            "prefix_search": compile_prefix_regex(list(defaults.prefixes) + _EXTRA_AFFIXES).search,
+            "suffix_search": compile_suffix_regex(list(defaults.suffixes) + _EXTRA_AFFIXES).search}
+
+
 def _add_criteria_affixes(tokenizer, defaults) -> None:
-    tokenizer.infix_finditer = compile_infix_regex(list(defaults.infixes) + _EXTRA_INFIXES).finditer
-    tokenizer.prefix_search = compile_prefix_regex(list(defaults.prefixes) + _EXTRA_AFFIXES).search
-    tokenizer.suffix_search = compile_suffix_regex(list(defaults.suffixes) + _EXTRA_AFFIXES).search
+    for name, value in _criteria_affixes(defaults).items():
+        setattr(tokenizer, name, value)  # each assignment reloads the special cases
+
+
+def _criteria_tokenizer(nlp: Language):
+    """A spaCy Tokenizer with the language's exceptions and the criteria affixes, built once (the
+    default factory's affixes replaced afterwards would compile and load everything twice)."""
+    from spacy.tokenizer import Tokenizer
+
+    defaults = nlp.Defaults
+    return Tokenizer(nlp.vocab, rules=defaults.tokenizer_exceptions, token_match=defaults.token_match,
+                     url_match=defaults.url_match, **_criteria_affixes(defaults))
 
 
 # spaCy strips suffixes one at a time and each ``suffix_search`` ('...$') scans the whole rest of
@@ -103,8 +118,6 @@ def create_criteria_tokenizer(max_run: int = MAX_RUN):
     """
 
     def make_tokenizer(nlp: Language) -> GuardedTokenizer:
-        tokenizer = registry.tokenizers.get("spacy.Tokenizer.v1")()(nlp)
-        _add_criteria_affixes(tokenizer, nlp.Defaults)
-        return GuardedTokenizer(tokenizer, max_run)
+        return GuardedTokenizer(_criteria_tokenizer(nlp), max_run)
 
     return make_tokenizer

@@ -309,6 +309,11 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     dump_deterministic(model, out, [u[4] for u in units])
+    from criteria_nlp.learned import write_linear_weights
+
+    weights = write_linear_weights(model, out)  # what extraction reads (no scikit-learn import)
+    if weights is not None:
+        print(f"saved {weights}", file=sys.stderr)
     Path(args.metrics).parent.mkdir(parents=True, exist_ok=True)
     Path(args.metrics).write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print(f"saved {out} and {args.metrics} [{time.perf_counter() - t0:.1f}s]", file=sys.stderr)

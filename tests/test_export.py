@@ -187,6 +187,10 @@ def test_circe_export_of_the_reference_record(tmp_path, capsys):
     names = [r["name"] for r in cohort["InclusionRules"]]
     assert "inc-8.1 (inclusion)" in names and "exc-16 (exclusion)" in names
     assert "inc-9.2: rules for a population the data cannot identify are left out" in err
+    # Circe cannot pick the most recent measurement: said on stderr and in each measurement rule
+    assert "uses the most recent one (Circe has no 'last occurrence' option)" in err
+    descriptions = {r["name"]: r["description"] for r in cohort["InclusionRules"]}
+    assert "Circe counts any measurement in the window" in descriptions["inc-8.1 (inclusion)"]
 
 
 # ------------------------------------------------------------------------------ fhir

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 
 from criteria_nlp.components.linker import _Target
 from criteria_nlp.evaluation.command import resolve_corpus_dir
-from criteria_nlp.learned import DEFAULT_MODEL, load_linker_model
+from criteria_nlp.learned import DEFAULT_MODEL, LinearFilter, load_linker_model
 from criteria_nlp.learning.features import unit_features
 from criteria_nlp.quantities.grammar import find_quantities
 
@@ -79,12 +80,58 @@ def _model_path() -> Path:
     return DEFAULT_MODEL
 
 
+def _skops_model(path: Path):
+    from skops.io import get_untrusted_types, load
+
+    return load(path, trusted=get_untrusted_types(file=path))
+
+
 def test_shipped_model_loads_and_scores():
     model = load_linker_model(str(_model_path()))
+    assert isinstance(model, LinearFilter)  # read from the weights: no scikit-learn at extraction
     qs = find_quantities(TEXT)
     hb, _, _ = _targets(TEXT)
-    p = model.predict_proba([unit_features(TEXT, 0, len(TEXT), qs[0], [hb], "inclusion")])[:, 1]
-    assert p.shape == (1,) and 0.0 <= p[0] <= 1.0
+    p = model.predict_probability([unit_features(TEXT, 0, len(TEXT), qs[0], [hb], "inclusion")])
+    assert len(p) == 1 and 0.0 <= p[0] <= 1.0
+
+
+def test_shipped_weights_give_the_skops_models_probabilities():
+    """The weights file is the .skops model: same probabilities on every candidate of the reference
+    record and of registry-style lines, and it names the hash of the file it was read from."""
+    from criteria_nlp.learned import file_sha256, weights_path
+
+    path = _model_path()
+    meta = json.loads(weights_path(path).read_text(encoding="utf-8"))
+    assert meta["source_sha256"] == file_sha256(path)
+    skops_model = _skops_model(path)
+    from criteria_nlp.pipeline import build_pipeline, prepare_text
+
+    rows = []
+    linker = build_pipeline(linker_model=None).get_pipe("criteria_linker")
+    nlp = build_pipeline(linker_model=None)
+    for text in (EXAMPLE.read_text(encoding="utf-8"),
+                 "PATIENT CHARACTERISTICS: Age: 18 and over Hepatic: Bilirubin no greater than 1.5 times normal"):
+        doc = nlp(prepare_text(text).text)
+        for crit, crit_mentions, crit_quantities, label in linker._per_criterion(doc):
+            for q, targets in linker._link(doc.text, crit.start, crit_mentions, crit_quantities, label, crit.end):
+                rows.append(unit_features(doc.text, crit.start, crit.end, q, targets, crit.section))
+    assert len(rows) > 30
+    expected = skops_model.predict_proba(rows)[:, 1]
+    got = load_linker_model(str(path)).predict_probability(rows)
+    assert max(abs(a - b) for a, b in zip(got, expected)) < 1e-9
+
+
+def test_weights_of_another_file_are_not_used(tmp_path):
+    """Weights whose hash names another .skops file: the .skops file itself is loaded (skops)."""
+    from criteria_nlp.learned import weights_path
+
+    path = _model_path()
+    copy = tmp_path / "linker.skops"
+    copy.write_bytes(path.read_bytes())
+    meta = json.loads(weights_path(path).read_text(encoding="utf-8"))
+    meta["source_sha256"] = "0" * 64
+    weights_path(copy).write_text(json.dumps(meta), encoding="utf-8")
+    assert hasattr(load_linker_model(str(copy)), "predict_proba")
 
 
 def test_pipeline_with_model_sets_confidence():
@@ -155,7 +202,8 @@ def test_tiny_training_run(tmp_path):
             "--out", str(out), "--metrics", str(metrics)]
     assert train.main(args) == 0
     model = load_linker_model(str(out))
-    assert hasattr(model, "predict_proba")
+    assert isinstance(model, LinearFilter)  # the weights written beside the model
+    assert hasattr(_skops_model(out), "predict_proba")
     assert metrics.exists()
     first = out.read_bytes()
     assert train.main(args) == 0

@@ -130,6 +130,24 @@ def test_a_value_that_fits_no_single_unit_stays_without_one():
     assert rule["unit"] is None and rule["unit_inferred"] is False
 
 
+def test_a_header_paragraph_holds_the_paragraphs_at_its_own_indentation():
+    text = ("Exclusion Criteria:\r\n\r\n        Excluded within 4 weeks prior to study entry:\r\n\r\n"
+            "        Systemic corticosteroids.\r\n\r\n        Neutrophils less than 1000 cells/mm3.\r\n\r\n"
+            "        Required:\r\n\r\n        Hemoglobin at least 9 g/dL.\r\n")
+    got = [(cid, parent, t) for cid, parent, t in criteria_of(text)]
+    assert got == [("exc-1", None, "Excluded within 4 weeks prior to study entry:"),
+                   ("exc-1.1", "exc-1", "Systemic corticosteroids."),
+                   ("exc-1.2", "exc-1", "Neutrophils less than 1000 cells/mm3."),
+                   ("exc-2", None, "Required:"),
+                   ("exc-2.1", "exc-2", "Hemoglobin at least 9 g/dL.")]
+    windows = [[k["text"] for k in r["conditions"]] for r in rules_of(text)]
+    assert windows == [["within 4 weeks prior to study entry"], []]
+    # a header whose items are a marked list: a later paragraph at its indentation is not its item
+    text = "Patients must have:\n\n  - Age 18-65 years\n\nBMI below 30 kg/m2\n"
+    assert [(cid, parent) for cid, parent, _ in criteria_of(text)] == [("crit-1", None), ("crit-1.1", "crit-1"),
+                                                                    ("crit-2", None)]
+
+
 def test_nested_field_labels_name_the_variable():
     text = ("        PATIENT CHARACTERISTICS:\r\n\r\n        Age:\r\n\r\n          -  18 and over\r\n\r\n"
             "        Life expectancy:\r\n\r\n          -  At least 2 months\r\n\r\n"
@@ -186,6 +204,19 @@ def test_negation_stops_at_field_and_statement_boundaries():
     assert [r["negated"] for r in rules_of(text)] == [False, False]
 
 
+def test_a_none_of_the_following_header_negates_its_items():
+    nested = ("Exclusion Criteria:\n  - None of the following within 3 months prior to entry:\n"
+              "      - Systolic blood pressure above 180 mmHg\n      - QTc interval longer than 470 ms\n"
+              "  - Hemoglobin at least 9 g/dL\n")
+    assert [(r["value"], r["negated"]) for r in rules_of(nested)] == [(180.0, True), (470.0, True), (9.0, False)]
+    run_in = ("PATIENT CHARACTERISTICS: Cardiovascular: None of the following: Unstable angina "
+              "Ejection fraction less than 35% Renal: Creatinine no greater than 2.0 mg/dL")
+    assert [(r["value"], r["negated"]) for r in rules_of(run_in)] == [(35.0, True), (2.0, False)]
+    # "the following" with no negation word negates nothing
+    plain = "Exclusion Criteria:\n  - Any of the following:\n      - Systolic blood pressure above 180 mmHg\n"
+    assert [r["negated"] for r in rules_of(plain)] == [False]
+
+
 # -- conditions ----------------------------------------------------------------------------------
 def test_alternative_values_per_sex_each_carry_their_population():
     got = [(r["value"], [k["text"] for k in r["conditions"]])
@@ -208,6 +239,97 @@ def test_a_sub_header_population_holds_for_its_own_items_only():
     text = "Inclusion Criteria:\n\nFor healthy controls:\n  - BMI 18-30 kg/m2\nFor patients:\n  - Age 18-80\n"
     got = [[k["text"] for k in r["conditions"]] for r in rules_of(text)]
     assert got == [["For healthy controls:"], ["For patients:"]]
+
+
+def conditions_of(text, kind):
+    return [[(k["text"], k.get("relation"), k.get("anchor")) for k in r["conditions"] if k["kind"] == kind]
+            for r in rules_of(text)]
+
+
+@pytest.mark.parametrize("text, condition", [
+    ("Serum sodium > 130 mmol/L upon hospital admission", ("upon hospital admission", "at", "hospital admission")),
+    ("Weight at least 2 kg at the time of delivery", ("at the time of delivery", "at", "delivery")),
+    ("Age 5-12 years at the start of the trial", ("at the start of the trial", "at", "trial")),
+    ("Gestational age < 32 weeks at birth", ("at birth", "at", "birth")),
+    ("Lactate > 2 mmol/L after resuscitation therapy", ("after resuscitation therapy", "after", "resuscitation therapy")),
+    ("Creatinine < 2 mg/dL on each visit", ("on each visit", "at", "visit")),
+    ("Oxygen saturation < 90% during exercise", ("during exercise", "during", "exercise")),
+    ("Heart rate < 50 bpm while the patient is asleep", ("while the patient is asleep", "during", "asleep")),
+    ("Postoperative troponin > 14 ng/L", ("Postoperative", "after", "operative")),
+    ("Pre-transplant ferritin > 1000 ng/mL", ("Pre-transplant", "before", "transplant")),
+    ("FEV1 < 70% post-bronchodilator", ("post-bronchodilator", "after", "bronchodilator")),
+    ("Body temperature when extubated > 38 °C", ("when extubated", "at", "extubated")),
+    ("Systolic blood pressure < 90 mmHg at rest", None),  # a qualifier, not a time
+    ("CD4 count > 200 cells/mm3 on current antiretroviral therapy", None),  # a treatment one is on
+])
+def test_windows_anchored_on_events(text, condition):
+    got = conditions_of(text, "temporal")
+    assert got == [[condition] if condition else []], got
+
+
+@pytest.mark.parametrize("text, condition", [
+    ("Weight loss > 5 kg in the past two months", ("in the past two months", "within", None)),
+    ("Seizure count at least 2 during the last week", ("during the last week", "within", None)),
+    ("Glucose variation > 3 mmol/L in the day before surgery", ("in the day before surgery", "before", "surgery")),
+])
+def test_periods_written_without_digits(text, condition):
+    assert conditions_of(text, "temporal") == [[condition]]
+
+
+def test_a_state_of_time_qualifies_what_follows_and_yields_to_a_window():
+    got = conditions_of("Active Crohn's disease (CDAI > 220); BMI > 30 kg/m2", "temporal")
+    assert got == [[("Active", "current", None)], []]
+    # a numeric window says more than "history of"
+    got = conditions_of("History of systolic blood pressure > 180 mmHg within 3 months prior to screening", "temporal")
+    assert [[t for t, _, _ in c] for c in got] == [["within 3 months prior to screening"]]
+    # "minimum of 10 active electrodes": a word of the variable, not a state of the rule
+    assert conditions_of("A minimum of 10 active electrodes", "temporal") == [[]]
+
+
+def test_a_time_word_inside_a_carve_out_belongs_to_the_carve_out():
+    text = "Diastolic blood pressure ≥ 100 mmHg (unless the patient is on antihypertensive therapy)"
+    rule = only(text)
+    assert [k["kind"] for k in rule["conditions"]] == ["exception"]
+
+
+@pytest.mark.parametrize("text, populations", [
+    # the closing parenthesis of "in women)" does not widen its scope to the next threshold
+    ("Grip strength (<27 kg in men; <16 kg in women) or gait speed (< 0.8 m/s)",
+     [["in men"], ["in women"], []]),
+    ("Alcohol > 14 units/week for man, > 7 units/week for woman", [["for man"], ["for woman"]]),
+    ("Uric acid ≥ 7.0 and ≥ 6.0 mg/dL in men and women respectively", [["men"], ["women"]]),
+    ("Height 150 cm or more (female: 140 cm or more)", [[], ["(female:"]]),
+    ("Age 20-40 years for healthy volunteers", [["for healthy volunteers"]]),
+    ("Obese subjects with waist circumference > 102 cm", [["Obese"]]),
+    ("Participants with type 2 diabetes must have HbA1c < 9%", [["type 2 diabetes"]]),
+    ("No patients with septal wall thickness less than 15 mm", [[]]),
+])
+def test_populations_named_by_group_subjects_or_labels(text, populations):
+    got = [[t for t, _, _ in c] for c in conditions_of(text, "population")]
+    assert got == populations
+
+
+def test_men_aged_is_two_requirements_not_a_population():
+    assert conditions_of("Men aged 40 to 70 years", "population") == [[]]
+
+
+def test_a_subjects_sub_header_names_the_population_of_its_items():
+    text = ("Inclusion Criteria:\nPatients with stable angina:\n  -  Age ≥ 30 years\n"
+            "Patients without coronary disease:\n  -  Age ≥ 40 years\n")
+    got = [[t for t, _, _ in c] for c in conditions_of(text, "population")]
+    assert got == [["Patients with stable angina:"], ["Patients without coronary disease:"]]
+
+
+@pytest.mark.parametrize("text, comparator, value", [
+    ("No more than 2 prior chemotherapy regimens for metastatic disease", "<=", 2.0),
+    ("At least 3 lines of systemic therapy", ">=", 3.0),
+    ("More than 50 skin lesions", ">", 50.0),
+    ("1 or more measurable nodules", ">=", 1.0),
+])
+def test_counts_of_the_patients_things_are_kept_by_the_learned_filter(text, comparator, value):
+    rule = only(text)
+    assert (rule["comparator"], rule["value"], rule["unit"]) == (comparator, value, None)
+    assert rule["confidence"] is not None  # the model ran, and did not drop it
 
 
 # -- units ---------------------------------------------------------------------------------------

@@ -32,6 +32,8 @@ from criteria_nlp.pipeline import build_pipeline
 nlp = build_pipeline()
 nlp("Exclusion Criteria:\n1. No hemoglobin < 9 g/dL within 3 months")
 found["heavy_after_build"] = sorted(m for m in ("quickumls", "nltk", "PyRuSH", "medspacy") if m in sys.modules)
+# the packaged model is read from its weights and the units from the shipped conversions
+found["after_extraction"] = sorted(m for m in ("sklearn", "skops", "scipy", "pint", "ucumvert") if m in sys.modules)
 found["new_extensions"] = {k: sorted(set(getattr(Underscore, k + "_extensions")) - extensions_before[k])
                            for k in ("doc", "span", "token")}
 found["blanket_ignores"] = [str(f) for f in warnings.filters
@@ -60,6 +62,20 @@ def test_help_does_not_import_spacy_or_the_heavy_libraries(fresh_process):
 def test_building_the_pipeline_does_not_import_quickumls_nltk_or_pyrush(fresh_process):
     assert fresh_process["heavy_after_build"] == []
     assert fresh_process["medspacy_after"] == [True, "1.3.1"]
+
+
+def test_extracting_with_the_packaged_model_imports_no_scikit_learn_scipy_or_pint(fresh_process):
+    assert fresh_process["after_extraction"] == []
+
+
+def test_running_one_command_imports_only_that_command():
+    code = ("import sys; from criteria_nlp.cli import build_parser; "
+            "p = build_parser(['extract', '--help']); "
+            "print(sorted(m for m in ('criteria_nlp.evaluation.command', 'criteria_nlp.omop.command', "
+            "'criteria_nlp.view.command') if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT.parent)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip() == "[]"
 
 
 def test_no_process_wide_warning_filter_and_the_callers_warnings_still_show(fresh_process):

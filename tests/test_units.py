@@ -641,3 +641,28 @@ def test_more_units_from_registry_text(text, surface, ucum):
     pos = text.index(surface)
     m = match_unit(text, pos)
     assert m is not None and (m.text, m.ucum) == (surface, ucum)
+
+
+def test_shipped_conversions_are_what_pint_gives():
+    """``resources/unit_conversions.json`` (read instead of building pint's registry) agrees with
+    pint on a fixed-seed sample of its rows, and covers the conversions of the reference record."""
+    import json
+    import random
+
+    from criteria_nlp.quantities import units
+
+    rows = json.loads(units.CONVERSIONS_RESOURCE.read_text(encoding="utf-8"))["conversions"]
+    assert len(rows) > 300
+    for frm, to, mass, valence, shipped in random.Random(7).sample(rows, 60):
+        computed = units.conversion(frm, to, mass, valence)
+        assert (list(computed) if computed is not None else None) == shipped, (frm, to, mass)
+    table = units._shipped_conversions()
+    assert table[("mg/dL", "umol/L", 113.12, None)] == (False, 88.4016973125884, 0.0, False)
+
+
+def test_a_pair_outside_the_shipped_table_is_computed_with_pint():
+    from criteria_nlp.quantities import units
+
+    key = ("[in_i]", "mm", None, None)
+    assert key not in units._shipped_conversions()
+    assert units.convert(2.0, "[in_i]", "mm") == pytest.approx(50.8)

@@ -67,6 +67,8 @@ def test_the_wheel_contains_the_model(installed):
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
     assert "criteria_nlp/resources/linker.skops" in names
+    assert "criteria_nlp/resources/linker.weights.json" in names  # what extraction reads
+    assert "criteria_nlp/resources/unit_conversions.json" in names
     assert "criteria_nlp/resources/variables.json" in names
 
 

@@ -10,8 +10,12 @@
 
 Each condition carries its own text span (into the original input) and structured fields.
 """
+import json
 import re
 from bisect import bisect_left
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -20,7 +24,7 @@ from ._text import doc_text
 from ._values import criteria_of, span_values
 
 from ..models import Condition, Rule
-from ..quantities.grammar import find_quantities, shifted
+from ..quantities.grammar import find_quantities, lexicon as quantity_lexicon, shifted
 
 _TIME_CUE = re.compile(
     r"(?:\bwithin(?:[ \t]+the(?:[ \t]+(?:last|past|previous|preceding))?)?|\bin[ \t]+the[ \t]+(?:last|past|previous|preceding|prior)"
@@ -45,20 +49,45 @@ _POPULATION = re.compile(
     r"(?P<who>[ \t]*[^,;():\s][^,;():]{1,80}?)(?=[ \t]*(?:[,;():]|$|\bor\b|\bmay\b|\bmust\b|\bshould\b))",
     re.IGNORECASE,
 )
-# populations named by sex or age group: "≥ 13 g/dL in men", "for women", "(males)", "in children"
-_GROUP_WORDS = (r"(?:men|women|males?|females?|boys|girls|children|adults|adolescents|infants|neonates|"
-                r"elderly|pre-?menopausal[ \t]+women|post-?menopausal[ \t]+women)")
+# populations named by sex or age group: "≥ 13 g/dL in men", "for women", "(males)", "(female: ≥ 50 kg)",
+# "in children" ("Men aged 50 or more" is two requirements, not a population)
+_GROUP_WORDS = (r"(?:(?:wo)?men|(?:wo)?man|males?|females?|boys?|girls?|children|child|adults|adolescents?|infants?|"
+                r"neonates?|elderly|pre-?menopausal[ \t]+women|post-?menopausal[ \t]+women)")
 _GROUP_POPULATION = re.compile(
-    rf"(?:\b(?:for|in)[ \t]+(?:(?:the|all)[ \t]+)?|\((?=[ \t]*{_GROUP_WORDS}[ \t]*\)))(?P<who>[ \t]*{_GROUP_WORDS})\b\)?",
+    rf"(?:\b(?:for|in)[ \t]+(?:(?:the|all)[ \t]+)?|(?P<open>\()(?=[ \t]*{_GROUP_WORDS}[ \t]*[):]))"
+    rf"(?P<who>[ \t]*{_GROUP_WORDS})\b(?(open)(?:\)|[ \t]*:))",
     re.IGNORECASE,
 )
-# a sub-header that names the population of the items under it
-_SUBHEADER_POPULATION = re.compile(r"[ \t]*(?:for|in|among)[ \t]+(?P<who>[^:;,.()\n]{2,60}?)[ \t]*:[ \t]*", re.IGNORECASE)
+# "(≥ 1.5 and ≥ 1.4 mg/dL) in males and females respectively": one group for each threshold before it
+_RESPECTIVE_GROUPS = re.compile(
+    rf"\b(?:for|in)[ \t]+(?P<first>{_GROUP_WORDS})[ \t]*(?:,|and|or)[ \t]+(?:(?:for|in)[ \t]+)?(?P<second>{_GROUP_WORDS}),?[ \t]+respectively\b",
+    re.IGNORECASE,
+)
+# a group named by its members' kind: "for healthy volunteers", "in current smokers"
+_GROUP_NOUN_PHRASE = re.compile(
+    r"\b(?:for|in|among)[ \t]+(?:the[ \t]+)?(?P<who>[^\W\d][\w-]*(?:[ \t]+[^\W\d][\w-]*)?[ \t]+"
+    r"(?:volunteers|controls|subjects|patients|participants|individuals|people|persons|smokers|users))\b",
+    re.IGNORECASE,
+)
+# a criterion that names its subjects by a condition: "Diabetic subjects with HbA1c > 8 %",
+# "Subjects with diabetes must have HbA1c < 8.0"
+_SUBJECTS = r"(?:subjects|patients|participants|individuals|people|persons|women|men|children|adults)"
+_SUBJECT_POPULATION = re.compile(
+    rf"^[ \t]*(?:(?!{_GROUP_WORDS}\b)(?P<adjective>[^\W\d][\w-]*)[ \t]+{_SUBJECTS}[ \t]+(?:with|who|having)\b"
+    rf"|{_SUBJECTS}[ \t]+with[ \t]+(?P<who>[^,;():]{{2,60}}?)[ \t]+(?:must|should|shall|need[ \t]+to)[ \t]+(?:have|be)\b)",
+    re.IGNORECASE,
+)
+# a sub-header that names the population of the items under it: "For healthy controls:",
+# "Patients without treatment response:"
+_SUBHEADER_POPULATION = re.compile(
+    rf"[ \t]*(?:(?:for|in|among)[ \t]+|(?={_SUBJECTS}[ \t]+(?:with|without|who|having|receiving|undergoing)\b))"
+    r"(?P<who>[^:;,.()\n]{2,60}?)[ \t]*:[ \t]*", re.IGNORECASE)
 # what a population description must say more than: pronouns, auxiliaries, list boilerplate
 # ("... may be eligible if they:", "if he/she has", "must meet all of the following criteria:")
 _NOT_A_POPULATION = frozenset(
     "they he she he/she it who has have had is are be been meet meets met all any one of the following "
-    "criteria criterion below above these those this that either both and or".split())
+    "criteria criterion below above these those this that either both and or eligible such other all "
+    "enrolled study selected adult patients subjects participants no not none any some only each every".split())
 _EXCEPTION = re.compile(
     r"\b(?:except(?:[ \t]+(?:for|in|when|if))?|unless|excluding|with[ \t]+the[ \t]+exception[ \t]+of|other[ \t]+than)"
     r"(?P<what>[ \t]+[^,;()]{2,80}?)(?=[ \t]*(?:[,;()]|$))",
@@ -75,6 +104,116 @@ _POSTPOSED_GAP = re.compile(r"[\s(,]*$")
 _SENTENCE_BREAK = re.compile(r";|\.(?=\s+[A-Z])|\n")
 _LIST_HEADER_END = re.compile(r"[ \t]*:")
 _LIST_END = re.compile(r"\.(?=\s+[A-Z])|\n")
+
+
+# an event's noun phrase after an opener ("at the time of admission on trauma department" → "admission"):
+# words up to punctuation, a conjunction, a preposition or a verb-like function word
+_ANCHOR_WORDS = (r"(?P<anchor>(?:[ \t]+(?!(?:and|or|but|with|without|if|unless|is|are|was|were|be|been|must|should|may|will|"
+                 r"can|has|have|had|who|which|that|to|in|on|at|by|for|from|of|as|than|per|the)\b)[^\W\d][\w/'-]*){1,4})")
+
+
+_LIST_BOILERPLATE = re.compile(r"\bthe[ \t]+$", re.IGNORECASE)
+# the subject of a "while" clause ("while the patient is on bedrest")
+_SUBJECT = r"(?:patient|subject|participant|person|individual|child|infant|woman|man|he|she|they)s?"
+
+
+@dataclass(frozen=True)
+class _TemporalCues:
+    """The compiled patterns of ``resources/temporal_cues.json``."""
+
+    event_after_opener: re.Pattern
+    opener_relation: dict[str, str]
+    event_after_preposition: re.Pattern
+    preposition_relation: dict[str, str]
+    prefixed_event: re.Pattern
+    prefix_relation: dict[str, str]
+    status: re.Pattern
+    status_relation: dict[str, str]
+    state_relations: frozenset[str]
+    period: re.Pattern
+    period_before: re.Pattern
+    period_unit: dict[str, str]
+    ongoing_after_on: re.Pattern
+
+
+def _alternatives(phrases) -> str:
+    return "|".join(p.replace(" ", r"[ \t]+") for p in sorted(phrases, key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def temporal_cues() -> _TemporalCues:
+    data = json.loads(resources.files("criteria_nlp.resources").joinpath("temporal_cues.json").read_text(encoding="utf-8"))
+    events = "|".join(data["event_nouns"])
+    openers = data["event_openers"]
+    prepositions = data["event_prepositions"]
+    prefixes = data["prefix_relations"]
+    periods = data["period_units"]
+    return _TemporalCues(
+        event_after_opener=re.compile(
+            rf"\b(?P<rel>{_alternatives(openers)})(?:[ \t]+(?:(?:the|a)[ \t]+)?{_SUBJECT}[ \t]+(?:is|are)(?:[ \t]+(?:on|in|under))?)?"
+            rf"(?:[ \t]+(?:the|each|every|a|an|his|her|their))?{_ANCHOR_WORDS}", re.IGNORECASE),
+        opener_relation={" ".join(k.split()): v for k, v in openers.items()},
+        event_after_preposition=re.compile(
+            rf"\b(?P<rel>{_alternatives(prepositions)})(?:[ \t]+(?:the|each|every|a|an|his|her|their))?"
+            rf"(?P<anchor>(?:[ \t]+[^\W\d][\w'-]*){{0,2}}?[ \t]+(?:{events}))\b", re.IGNORECASE),
+        preposition_relation={" ".join(k.split()): v for k, v in prepositions.items()},
+        prefixed_event=re.compile(
+            rf"\b(?P<rel>{'|'.join(prefixes)})(?:[-\u2010]?(?P<anchor>(?:{'|'.join(data['prefixed_roots'])})\w*)"
+            rf"|[-\u2010](?P<word>{events}))\b", re.IGNORECASE),
+        prefix_relation=prefixes,
+        status=re.compile(rf"\b(?P<rel>{_alternatives(data['status_words'])})\b", re.IGNORECASE),
+        status_relation={" ".join(k.split()): v for k, v in data["status_words"].items()},
+        state_relations=frozenset(data["status_words"].values()),
+        period=re.compile(
+            rf"\b(?:(?:in|during|within|over|for)[ \t]+)?(?:the[ \t]+)?(?P<rel>past|last|previous|preceding|prior)"
+            rf"(?:[ \t]+(?P<number>[^\W\d_]+|\d+))?[ \t]+(?P<unit>{'|'.join(periods)})s?\b", re.IGNORECASE),
+        period_before=re.compile(
+            rf"\b(?:(?:in|during|within|over)[ \t]+)?the[ \t]+(?P<unit>{'|'.join(periods)})[ \t]+(?P<rel>prior[ \t]+to|before|preceding)"
+            rf"{_ANCHOR_WORDS}", re.IGNORECASE),
+        period_unit=periods,
+        ongoing_after_on=re.compile(rf"\b(?:{'|'.join(data['ongoing_after_on'])})$", re.IGNORECASE),
+    )
+
+
+def _is_state(cond: Condition) -> bool:
+    """A state of time with no window ("current", "recent", "history of"): it qualifies the rules
+    after it in its sentence, and a rule with a numeric window needs none."""
+    return cond.kind == "temporal" and "value" not in cond.fields and cond.fields.get("relation") in temporal_cues().state_relations
+
+
+def _event_conditions(segment: str, base: int) -> list[Condition]:
+    """Temporal conditions without a number in ``segment`` (offsets shifted by ``base``): events
+    ("at the time of surgery", "upon admission", "preoperative", "after remission"), states of time
+    ("current", "recent", "history of"; see :func:`_is_state`) and periods named by a word ("in the past month")."""
+    cues = temporal_cues()
+    out: list[Condition] = []
+
+    def add(m: re.Match, relation: str, **fields) -> None:
+        s, e = base + m.start(), base + m.end()
+        if not any(c.start < e and s < c.end for c in out):
+            out.append(Condition("temporal", segment[m.start():m.end()], s, e, {"relation": relation, **fields}))
+
+    for m in cues.period.finditer(segment):
+        number = m.group("number")
+        value = 1.0 if number is None else (float(number) if number.isdigit() else quantity_lexicon().number_words.get(number.lower()))
+        if value is not None:
+            add(m, "within", value=value, value_high=None, unit=cues.period_unit[m.group("unit").lower()], comparator=None, anchor=None)
+    for m in cues.period_before.finditer(segment):
+        add(m, "before", value=1.0, value_high=None, unit=cues.period_unit[m.group("unit").lower()], comparator=None,
+            anchor=m.group("anchor").strip())
+    for m in cues.event_after_opener.finditer(segment):
+        add(m, cues.opener_relation[" ".join(m.group("rel").lower().split())], anchor=m.group("anchor").strip())
+    for m in cues.event_after_preposition.finditer(segment):
+        if _LIST_BOILERPLATE.search(segment, 0, m.start()):
+            continue  # "the following prior treatment": a list header, not an event
+        if m.group("rel").lower() == "on" and cues.ongoing_after_on.search(m.group("anchor")):
+            continue  # "on current medical therapy": a treatment the patient is on, not a time point
+        add(m, cues.preposition_relation[" ".join(m.group("rel").lower().split())], anchor=m.group("anchor").strip())
+    for m in cues.prefixed_event.finditer(segment):
+        add(m, cues.prefix_relation[m.group("rel").lower()], anchor=m.group("anchor") or m.group("word"))
+    for m in cues.status.finditer(segment):
+        add(m, cues.status_relation[" ".join(m.group("rel").lower().split())])
+    return out
 
 
 def _register_extensions() -> None:
@@ -119,7 +258,10 @@ def temporal_conditions(text: str, start: int, end: int, quantities=None) -> lis
         if any(c.start <= s < c.end for c in out):
             continue
         out.append(Condition("temporal", text[s:e], s, e, {"relation": "at", "anchor": m.group("anchor")}))
-    return out
+    for cond in _event_conditions(segment, start):
+        if not any(c.start < cond.end and cond.start < c.end for c in out):
+            out.append(cond)
+    return sorted(out, key=lambda c: c.start)
 
 
 def _span_condition(kind: str, text: str, m: re.Match, base: int, group: str) -> Condition:
@@ -132,15 +274,77 @@ def _populations(text: str, start: int, end: int) -> list[Condition]:
     descriptions with no content word ("if they:", "if he/she has") are not populations."""
     segment = text[start:end]
     found = [_span_condition("population", text, m, start, "who") for m in _POPULATION.finditer(segment)]
-    found = [c for c in found if any(w not in _NOT_A_POPULATION for w in re.findall(r"[\w/'-]+", c.fields["description"].lower()))]
+    found = [c for c in found if _has_content_word(c)]
     header = _SUBHEADER_POPULATION.fullmatch(segment)
     if header is not None:  # "For healthy controls:" over its own items
         found.append(_span_condition("population", text, header, start, "who"))
-    for m in _GROUP_POPULATION.finditer(segment):
-        s = start + m.start()
-        if not any(c.start <= s < c.end for c in found):
-            found.append(_span_condition("population", text, m, start, "who"))
+    for pattern, group in ((_GROUP_POPULATION, "who"), (_GROUP_NOUN_PHRASE, "who"), (_SUBJECT_POPULATION, None)):
+        for m in pattern.finditer(segment):
+            name = group or ("adjective" if m.group("adjective") else "who")
+            s = start + m.start(name)
+            if any(c.start <= s < c.end for c in found):
+                continue
+            cond = _span_condition("population", text, m, start, name)
+            if group is None:  # the subjects' condition, not the whole clause, is the span
+                cond = Condition("population", text[s:start + m.end(name)], s, start + m.end(name), cond.fields)
+            if _has_content_word(cond):
+                found.append(cond)
     return sorted(found, key=lambda c: c.start)
+
+
+def _has_content_word(cond: Condition) -> bool:
+    return any(w not in _NOT_A_POPULATION for w in re.findall(r"[\w/'-]+", cond.fields["description"].lower()))
+
+
+def _respective_populations(text: str, start: int, end: int, rules: list[Rule]) -> list[Condition]:
+    """``≥ 1.5 and ≥ 1.4 mg/dL in males and females respectively``: the first group for the first of
+    the two thresholds right before, the second for the second (attached here; returned so that the
+    general population rules skip these words)."""
+    out = []
+    for m in _RESPECTIVE_GROUPS.finditer(text, start, end):
+        before = [r for r in rules if r.end <= m.start() and not _SENTENCE_BREAK.search(text, r.end, m.start())][-2:]
+        if len(before) < 2:
+            continue
+        for rule, name in zip(before, ("first", "second")):
+            s, e = m.span(name)
+            cond = Condition("population", text[s:e], s, e, {"description": text[s:e]})
+            rule.conditions.append(cond)
+            out.append(cond)
+    return out
+
+
+def _is_part_of_rule(cond: Condition, rule: Rule) -> bool:
+    """Whether a temporal expression inside the rule's span is the rule itself ("Life expectancy >
+    3 months") or a word of its variable ("minimum of 10 active electrodes"), not a condition on it.
+    A window with no number between the variable and the value ("Temperature on admission < 30 °C")
+    and a pre-/post- event in the variable's name ("Pre-enrollment CPP < 60 mm Hg") are conditions."""
+    if not (rule.start <= cond.start and cond.end <= rule.end) or cond.fields.get("value") is not None:
+        return rule.start <= cond.start and cond.end <= rule.end
+    v = rule.variable
+    if v is None or not (v.start <= cond.start and cond.end <= v.end):
+        return False
+    return cond.fields.get("relation") not in ("before", "after")
+
+
+def _distinct_conditions(rule: Rule) -> list[Condition]:
+    """The rule's conditions, each once: a condition found twice (its sentence and a list header) is
+    one; the same words written twice in the sentence ("≤ 750 g at birth and < 27 weeks gestation at
+    birth") count once, the occurrence nearest the rule; a qualifier that is a temporal condition
+    ("after optimal fluid therapy") is the temporal condition."""
+    def distance(c: Condition) -> int:
+        return max(c.start - rule.end, rule.start - c.end, 0)
+
+    nearest: dict[tuple, Condition] = {}
+    for c in rule.conditions:
+        key = (c.kind, " ".join(c.text.lower().split()))
+        if key not in nearest or distance(c) < distance(nearest[key]):
+            nearest[key] = c
+    temporal_spans = {(c.start, c.end) for c in nearest.values() if c.kind == "temporal"}
+    has_window = any(c.kind == "temporal" and c.fields.get("value") is not None for c in rule.conditions)
+    return [c for c in rule.conditions
+            if nearest[(c.kind, " ".join(c.text.lower().split()))] is c
+            and not (c.kind == "qualifier" and (c.start, c.end) in temporal_spans)
+            and not (has_window and _is_state(c))]
 
 
 def _scope_end(text: str, pos: int, end: int) -> int:
@@ -189,7 +393,10 @@ class ConditionFinder:
                 continue
             cs, ce = crit.start, crit.end
             crit_quantities = [q for k in starts[bisect_left(starts, cs):bisect_left(starts, ce)] for q in quantities_in[k]]
-            temporal = temporal_conditions(text, cs, ce, crit_quantities)
+            exceptions = [_span_condition("exception", text, m, cs, "what") for m in _EXCEPTION.finditer(text[cs:ce])]
+            # a time word inside a carve-out is the carve-out's ("unless the patient is on antihypertensive therapy")
+            temporal = [c for c in temporal_conditions(text, cs, ce, crit_quantities)
+                        if not any(x.start <= c.start and c.end <= x.end for x in exceptions)]
             populations = _populations(text, cs, ce)
             inheritable[cid] = [c for c in temporal + populations
                                 if not any(r.start <= c.start < r.end for r in rules_by_criterion.get(cid, []))]
@@ -197,8 +404,9 @@ class ConditionFinder:
             if not rules:
                 continue
             self._attach_temporal(text, cs, ce, rules, temporal)
-            self._attach_scoped(text, cs, ce, rules, populations)
-            exceptions = [_span_condition("exception", text, m, cs, "what") for m in _EXCEPTION.finditer(text[cs:ce])]
+            respective = _respective_populations(text, cs, ce, rules)
+            self._attach_scoped(text, cs, ce, rules,
+                                [p for p in populations if not any(r.start < p.end and p.start < r.end for r in respective)])
             self._attach_preceding(rules, exceptions, text, cs)
             self._attach_qualifiers(text, ce, rules)
         if self.inherit:
@@ -212,23 +420,23 @@ class ConditionFinder:
                                                                  dict(cond.fields), inherited_from=parent))
                     parent = parent_of.get(parent)
         for rules in rules_by_criterion.values():
-            for rule in rules:  # a condition found twice (its sentence and a list header) is one
-                seen: set[tuple] = set()
-                rule.conditions = [c for c in rule.conditions
-                                   if (c.kind, c.start, c.end) not in seen and not seen.add((c.kind, c.start, c.end))]
+            for rule in rules:
+                rule.conditions = _distinct_conditions(rule)
         return doc
 
     @staticmethod
     def _attach_temporal(text, cs, ce, rules, temporal):
         headers = []
         for cond in temporal:
-            if any(r.start <= cond.start and cond.end <= r.end for r in rules):
+            if any(_is_part_of_rule(cond, r) for r in rules):
                 continue  # the time expression is the rule itself
             # the rules of the same sentence
             left = max((m.end() for m in _SENTENCE_BREAK.finditer(text, cs, cond.start)), default=cs)
             right = next((m.start() for m in _SENTENCE_BREAK.finditer(text, cond.end, ce)), ce)
+            # a state of time ("current", "history of") qualifies what follows it
+            first = cond.end if _is_state(cond) else left
             for rule in rules:
-                if left <= rule.start < right:
+                if max(left, first) <= rule.start < right:
                     rule.conditions.append(cond)
             if _LIST_HEADER_END.match(text, cond.end):
                 headers.append(cond)
@@ -249,6 +457,9 @@ class ConditionFinder:
             inside = [r for r in rules if cond.start <= r.start < scope_end]
             named_after = [r for r in inside if r.variable is not None and r.variable.start >= cond.end]
             before = [r for r in rules if r.end <= cond.start and _POSTPOSED_GAP.match(text, r.end, cond.start)]
+            if cond.text.rstrip().endswith(":"):  # a label ("(female: 50 kg or higher)") names what follows
+                before, named_after = [], []
+                inside = [r for r in rules if cond.end < r.end <= scope_end]
             if before and not named_after:
                 inside = [r for r in rules if r.end == before[-1].end]
             # else "for subjects with Gilbert's syndrome, ALT ≤ 5 x ULN": the rules up to the clause end

@@ -6,6 +6,7 @@ ConText scopes modifiers by sentence: ``criteria_structure`` sets sentence start
 PyRuSH (slow, DEBUG-logging) is not needed.
 """
 import json
+import re
 from bisect import bisect_right
 from importlib import resources
 
@@ -15,11 +16,16 @@ from spacy.tokens import Doc
 
 from ._medspacy import ConText, ConTextGraph, ConTextModifier, ConTextRule, skip_empty_token_matcher
 from ..serialization import FileBackedComponent, packaged_resource, save_file, saved_file
+from ._text import doc_text
+from ._values import criteria_of
 from .linker import RULE_SPAN_GROUP
 
 RULES_FILE = "context_rules.json"
 
 _NEGATION_WORDS = ("no ", "not ", "never ")
+# a list header that negates its items: "None of the following within 6 months prior to entry:",
+# "No of the following:"; ConText cannot see it, since every item is a sentence of its own
+_NEGATING_LIST_HEADER = re.compile(r"\b(?:none|no)(?:[ \t]+of)?[ \t]+the[ \t]+following\b[^:;.\n]*:", re.IGNORECASE)
 
 
 def negated_comparator_rules() -> list[ConTextRule]:
@@ -81,6 +87,7 @@ class RuleContext(FileBackedComponent):
             if rule is not None:
                 rule.negated = bool(ext.is_negated)
                 rule.hypothetical = bool(ext.is_hypothetical)
+        _negate_under_negating_headers(doc)
         return doc
 
 
@@ -116,6 +123,33 @@ class RuleContext(FileBackedComponent):
                 target._.modifiers += (modifier,)
             if self.context.context_attributes_mapping:
                 self.context.set_context_attributes(graph.edges)
+
+
+def _negate_under_negating_headers(doc: Doc) -> None:
+    """The rules of a ``None of the following ...:`` header's items are negated: its descendant
+    criteria, and the run-in text after its colon (``Cardiovascular: None of the following:
+    Unstable angina Left ventricular ejection fraction less than 30% ...``)."""
+    rules_by_criterion = doc._.rules or {}
+    if not rules_by_criterion:
+        return
+    text = doc_text(doc)
+    parent_of, header_end = {}, {}
+    for _, info in criteria_of(doc):
+        parent_of[info.id] = info.parent
+        m = _NEGATING_LIST_HEADER.search(text, info.start, info.end)
+        if m:
+            header_end[info.id] = m.end()
+    if not header_end:
+        return
+    for cid, rules in rules_by_criterion.items():
+        ancestor = cid
+        while ancestor is not None and ancestor not in header_end:
+            ancestor = parent_of.get(ancestor)
+        if ancestor is None:
+            continue
+        for rule in rules:
+            if ancestor != cid or rule.start >= header_end[cid]:
+                rule.negated = True
 
 
 @Language.factory("criteria_context", default_config={"rules": None}, requires=["doc._.rules"])

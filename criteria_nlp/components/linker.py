@@ -17,10 +17,10 @@ the span group ``doc.spans["criteria_rules"]`` (one span per rule, ``span._.rule
 An optional scikit-learn model (``model``: a path, ``"default"`` for the packaged ``linker.skops``,
 or null for rules only) re-scores candidate variables; see ``criteria_nlp.learned``.
 """
-import math
 import re
 from bisect import bisect_left
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import NamedTuple
 
 from spacy.language import Language
@@ -123,57 +123,32 @@ def _score_number(token: str) -> float | None:
 def predict_probability(model, rows: list[dict]) -> list[float]:
     """P(threshold) for feature dicts.
 
-    For the shipped DictVectorizer → LogisticRegression pipeline this is the logistic of the linear
-    score, summed straight from the feature dicts (sklearn's ``transform``/``predict_proba``
-    re-validate their input on every call, which cost more than the rest of the linker); any other
-    model goes through ``predict_proba``.
+    A :class:`~criteria_nlp.learned.LinearFilter` (the shipped model, and any DictVectorizer →
+    linear pipeline, whose weights are read once and kept on the model object) sums the weights
+    straight from the feature dicts (sklearn's ``transform``/``predict_proba`` re-validate their
+    input on every call, which cost more than the rest of the linker); any other model goes through
+    ``predict_proba``.
     """
-    weights = linear_weights(model)
-    if weights is None:
-        return list(model.predict_proba(rows)[:, 1])
-    table, separator, intercept = weights
-    return [1.0 / (1.0 + math.exp(-_linear_score(row, table, separator, intercept))) for row in rows]
+    from ..learned import LinearFilter, linear_filter_of
 
-
-def _linear_score(row: dict, table: dict, separator: str, intercept: float) -> float:
-    """The DictVectorizer encoding of ``row`` times the coefficients, plus the intercept."""
-    score = intercept
-    for key, value in row.items():
-        if value is True:
-            score += table.get(key, 0.0)  # coefficient * 1.0
-        elif value is False:
-            continue  # coefficient * 0.0: adding it changes no finite sum (at most the sign of a zero)
-        elif isinstance(value, str):
-            score += table.get(f"{key}{separator}{value}", 0.0)
-        elif isinstance(value, (list, tuple, set, frozenset)):
-            for item in value:
-                score += table.get(f"{key}{separator}{item}", 0.0)
-        else:
-            score += table.get(key, 0.0) * float(value)
-    return score
-
-
-def linear_weights(model):
-    """(feature name → coefficient, separator, intercept) of a DictVectorizer → linear model pipeline,
-    computed once and kept on the model object; None for any other model."""
-    cached = getattr(model, "_criteria_nlp_weights", False)
-    if cached is not False:
-        return cached
-    steps = getattr(model, "named_steps", {})
-    vec, clf = steps.get("vec"), steps.get("clf")
-    weights = None
-    if vec is not None and clf is not None and hasattr(clf, "coef_") and len(getattr(clf, "classes_", ())) == 2:
-        table = dict(zip(vec.feature_names_, (float(c) for c in clf.coef_[0])))
-        weights = (table, vec.separator, float(clf.intercept_[0]))
-    model._criteria_nlp_weights = weights
-    return weights
+    if not isinstance(model, LinearFilter):
+        linear = getattr(model, "_criteria_nlp_linear", False)
+        if linear is False:
+            linear = model._criteria_nlp_linear = linear_filter_of(model)
+        if linear is None:
+            return list(model.predict_proba(rows)[:, 1])
+        model = linear
+    return model.predict_probability(rows)
 
 
 def _protected(q: Quantity, targets: list) -> bool:
     """Thresholds the learned filter may not drop: a symbol comparator, a unit or a reference limit
-    on a lexicon variable (``CTCAE grade ≥ 3``, ``AST ≤ 5 x ULN``) and a score's class list. The
+    on a lexicon variable (``CTCAE grade ≥ 3``, ``AST ≤ 5 x ULN``), a score's class list and a count
+    of the patient's things named after its value (``more than 100 cutaneous lesions``). The
     model learned LCT's annotation policy, which leaves toxicity grades and alternative limits
     unannotated; for cohort queries they are thresholds."""
+    if q.comparator_form != "implicit" and (_counts_things_after(q, targets) or _counts_a_known_variable(q, targets)):
+        return True  # "more than 100 cutaneous lesions", "no more than 4 prior chemotherapy regimens"
     known = all(t is not None and t.entry is not None for t in targets)
     if known and q.comparator_form == "implicit":
         return True  # a class list read after a score's name: "ASA I or II", "NYHA class III-IV"
@@ -305,6 +280,14 @@ def _counts_things_after(q: Quantity, targets: list) -> bool:
         t is not None and t.start >= q.end and _PLURAL_HEAD.search(t.name) for t in targets)
 
 
+def _counts_a_known_variable(q: Quantity, targets: list) -> bool:
+    """A whole number before the lexicon variable it counts, with no unit: "no more than 4 prior
+    chemotherapy regimens" (``prior_lines_of_therapy``)."""
+    values = [v for v in (q.value, q.value_high) if v is not None]
+    return bool(values) and q.unit is None and q.relative_to is None and all(float(v).is_integer() for v in values) \
+        and all(t is not None and t.entry is not None and t.start >= q.end for t in targets)
+
+
 _PLURAL_HEAD = re.compile(r"[a-z]{2,}(?<![su]s)(?<!is)s$|(?:metastases|nodes|lesions|episodes|children)$")
 
 _GENERIC_HEADS = {"score", "scores", "total", "level", "levels", "value", "values", "result", "results",
@@ -376,9 +359,13 @@ class Linker:
         from ..learned import model_path
         from ..serialization import save_file
 
+        from ..learned import weights_path
+
         source = model_path(self.model_spec)
         if source is not None:
             save_file(path, source, MODEL_FILE)
+            if weights_path(source).is_file():  # loaded in place of the .skops file when it matches
+                save_file(path, weights_path(source), weights_path(Path(MODEL_FILE)).name)
 
     def from_disk(self, path, *, exclude=tuple()) -> "Linker":
         from ..serialization import saved_file

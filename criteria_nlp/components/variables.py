@@ -48,11 +48,11 @@ class VariableMatcher(FileBackedComponent):
         self.entries = {e.name: e for e in load_variables(lexicon_path)}
         self.term_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.abbrev_matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
+        tokenize = getattr(nlp.tokenizer, "pipe", None)  # spaCy's Tokenizer.pipe: no Doc-by-Doc overhead
         for entry in self.entries.values():
-            if entry.terms:
-                self.term_matcher.add(entry.name, [nlp.make_doc(t) for t in entry.terms])
-            if entry.abbreviations:
-                self.abbrev_matcher.add(entry.name, [nlp.make_doc(a) for a in entry.abbreviations])
+            for matcher, phrases in ((self.term_matcher, entry.terms), (self.abbrev_matcher, entry.abbreviations)):
+                if phrases:
+                    matcher.add(entry.name, list(tokenize(phrases)) if tokenize else [nlp.make_doc(p) for p in phrases])
 
     def __call__(self, doc: Doc) -> Doc:
         self._require_data()

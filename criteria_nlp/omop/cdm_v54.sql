@@ -1,4 +1,4 @@
--- The OMOP CDM v5.4 tables that match reads (columns and types as in OHDSI's DDL; value columns
+-- The OMOP CDM v5.4 tables that match reads (condition_occurrence: for diagnoses of the concept map) (columns and types as in OHDSI's DDL; value columns
 -- DOUBLE PRECISION). Used to build test and demo CDMs in DuckDB or PostgreSQL.
 CREATE TABLE concept (
   concept_id INTEGER NOT NULL, concept_name VARCHAR(255) NOT NULL, domain_id VARCHAR(20) NOT NULL,
@@ -32,3 +32,10 @@ CREATE TABLE measurement (
   unit_source_value VARCHAR(50) NULL, unit_source_concept_id INTEGER NULL,
   value_source_value VARCHAR(50) NULL, measurement_event_id BIGINT NULL,
   meas_event_field_concept_id INTEGER NULL);
+CREATE TABLE condition_occurrence (
+  condition_occurrence_id INTEGER NOT NULL, person_id INTEGER NOT NULL, condition_concept_id INTEGER NOT NULL,
+  condition_start_date DATE NOT NULL, condition_start_datetime TIMESTAMP NULL, condition_end_date DATE NULL,
+  condition_end_datetime TIMESTAMP NULL, condition_type_concept_id INTEGER NOT NULL,
+  condition_status_concept_id INTEGER NULL, stop_reason VARCHAR(20) NULL, provider_id INTEGER NULL,
+  visit_occurrence_id INTEGER NULL, visit_detail_id INTEGER NULL, condition_source_value VARCHAR(50) NULL,
+  condition_source_concept_id INTEGER NULL, condition_status_source_value VARCHAR(50) NULL);

@@ -10,8 +10,20 @@
   a ULN/LLN multiple becomes ``RangeHighRatio``/``RangeLowRatio``; the rule's window (or the
   look-back) becomes ``StartWindow``; age becomes a demographic ``Age`` criterion (years).
 
-Circe semantics differ from ``match`` in one respect: Circe asks for *a* measurement in the window
-that meets the threshold, ``match`` for the *most recent* one.
+Circe semantics differ from ``match`` in three respects, each reported as a warning:
+
+* *which measurement*: Circe asks for *a* measurement in the window that meets the threshold (an
+  ``Occurrence`` of at least 1), ``match`` for the *most recent* one. Circe cannot say "the most
+  recent": its only ordinal is ``First`` on a criterion (``row_number() over (partition by
+  person_id order by measurement_date, measurement_id) = 1``, computed over the person's whole
+  history before any value, unit or window filter -- checked in OHDSI's circe-be model as
+  shipped by ohdsi-circepy 0.3), and correlated windows are relative to the index event, not to
+  another measurement. So a person whose older in-window value meets the threshold and whose
+  latest does not is in the Circe cohort and fails ``match``. Each measurement rule's
+  description says so;
+* population rules (``for subjects with Gilbert's syndrome``) are left out (only the default rules
+  are exported), and exceptions are not expressed;
+* a criterion whose rules ``match`` finds unknown is simply not met in Circe (no three-valued logic).
 """
 from __future__ import annotations
 
@@ -21,6 +33,8 @@ from typing import Any
 from .conversions import linear_conversion, molar_mass
 from .results import Bounds, Logic, LogicNode, Threshold, TrialPlan, rule_ids
 
+MOST_RECENT_NOTE = ("Circe counts any measurement in the window that meets the threshold; criteria-nlp match "
+                    "uses the most recent one (Circe has no 'last occurrence' option)")
 ENTRY_EVENT_NOTE = ("entry event: the start of the first observation period; replace it with the trial's "
                     "index event in ATLAS")
 _NEGATED_OP = {"gt": "lte", "gte": "lt", "lt": "gte", "lte": "gt", "eq": "!eq", "!eq": "eq", "bt": "!bt", "!bt": "bt"}
@@ -83,7 +97,7 @@ def export_circe(plan: TrialPlan, vocabulary: Vocabulary) -> CirceExport:
     if not vocabulary.resolved:
         out.warnings.append("concept ids not resolved (no --cdm): CONCEPT_ID is 0 in the concept sets and "
                             "units; ATLAS must resolve the codes")
-    codes = sorted({t.loinc for t in plan.thresholds if t.kind == "measurement" and t.loinc})
+    codes = sorted({t.source_key for t in plan.thresholds if t.kind == "measurement" and t.source_key})
     codeset = {code: i for i, code in enumerate(codes)}
     concept_sets = [
         {"id": i, "name": _concept(vocabulary.loinc, code, "LOINC").name,
@@ -102,7 +116,11 @@ def export_circe(plan: TrialPlan, vocabulary: Vocabulary) -> CirceExport:
         if group is None:
             continue
         texts = "; ".join(plan.threshold(r).text for r in rule_ids(crit.default_logic))
+        if any(plan.threshold(r).kind == "measurement" for r in rule_ids(crit.default_logic)):
+            texts = f"{texts[:700]} [{MOST_RECENT_NOTE}]"
         rules.append({"name": f"{crit.id} ({crit.section})", "description": texts[:1000], "expression": group})
+    if any(t.kind == "measurement" for t in plan.thresholds):
+        out.warnings.append(MOST_RECENT_NOTE)
     out.expression = {
         "ConceptSets": concept_sets,
         "PrimaryCriteria": {"CriteriaList": [{"ObservationPeriod": {}}],
@@ -120,7 +138,12 @@ def export_circe(plan: TrialPlan, vocabulary: Vocabulary) -> CirceExport:
 
 
 def _concept(table: dict[str, Concept], code: str, vocabulary: str) -> Concept:
-    return table.get(code) or Concept(0, code, code, vocabulary)
+    """The concept of a LOINC code, or of ``#<concept_id>`` (concept map: the id is known)."""
+    if code in table:
+        return table[code]
+    if code.startswith("#"):
+        return Concept(int(code[1:]), "", f"concept {code[1:]}", "")
+    return Concept(0, code, code, vocabulary)
 
 
 def _empty_group(kind: str) -> dict[str, Any]:
@@ -148,7 +171,7 @@ def _group(logic: Logic, plan: TrialPlan, codeset, vocabulary, warnings, negate:
             if age is not None:
                 group["DemographicCriteriaList"].append(age)
         elif t.kind == "measurement":
-            group["Groups"].append(_measurement_group(t, codeset[t.loinc], vocabulary, flip, warnings))
+            group["Groups"].append(_measurement_group(t, codeset[t.source_key], vocabulary, flip, warnings))
         else:
             warnings.append(f"{t.rule_id}: not exported ({t.not_executable})")
     if not (group["CriteriaList"] or group["DemographicCriteriaList"] or group["Groups"]):
@@ -184,7 +207,7 @@ def _measurement_group(t: Threshold, codeset_id: int, vocabulary: Vocabulary, ne
         criteria.append({"CodesetId": codeset_id, key: numeric_range(t.bounds)})
     else:
         mm = molar_mass(t.variable_name)
-        for code in vocabulary.units.get(t.loinc or "", []):
+        for code in vocabulary.units.get(t.source_key or "", []):
             conv = linear_conversion(code, t.unit, mm)
             if conv is None or code not in vocabulary.ucum:
                 continue

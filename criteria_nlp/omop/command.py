@@ -21,7 +21,9 @@ FORMATS = ("circe", "sql", "fhir")
 MATCH_EPILOG = """\
 output: one JSON line per (trial, person): trial, person_id, index_date, verdict
 (passes|fails|unknown), scope, rules (rule, criterion, section, variable, verdict, reason, value,
-unit, measurement_date). Only numeric threshold rules are evaluated.
+unit, measurement_date; detail for a rule no one can be evaluated on). Rule verdicts: met,
+not_met, unknown, not_applicable (a population or exception condition excludes the person from
+the rule). Only numeric threshold rules are evaluated.
 exit status: 0 all records matched, 1 some record or the database failed, 2 usage error.
 """
 
@@ -58,6 +60,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lookback-days", type=_days, default=DEFAULT_LOOKBACK_DAYS, metavar="N",
                    help=f"window of a rule without its own time window: N days before the index date "
                         f"(default {DEFAULT_LOOKBACK_DAYS})")
+    p.add_argument("--concept-map", metavar="FILE",
+                   help="JSON file giving OMOP concepts to variables without a LOINC code and to diagnoses "
+                        "named by population/exception conditions (see the README)")
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout (never overwritten)")
 
 
@@ -121,13 +126,15 @@ def run_match_command(args: argparse.Namespace) -> int:
     from .errors import OmopError
 
     try:
+        from .conceptmap import load_concept_map
         from .match import run_match
         from .query import IndexSpec
 
         index = IndexSpec(date=args.index_date, table=args.index_table)
+        concept_map = load_concept_map(args.concept_map)
         with _output(args.output) as out:
             summary = run_match(args.results, args.cdm, index, out, cdm_schema=args.cdm_schema,
-                                lookback_days=args.lookback_days)
+                                lookback_days=args.lookback_days, concept_map=concept_map)
     except UsageError as e:
         return _fail(str(e), 2)
     except OmopError as e:

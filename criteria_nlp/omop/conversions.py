@@ -70,13 +70,14 @@ def molar_mass(variable_name: str | None) -> float | None:
 
 
 def unit_factors(thresholds: Iterable[Threshold], units_by_loinc: Mapping[str, Iterable[str]]) -> list[UnitFactor]:
-    """A factor for every (measurement rule, unit its concept is measured in) pair that converts."""
+    """A factor for every (measurement rule, unit its concept is measured in) pair that converts.
+    ``units_by_loinc`` is keyed by :attr:`Threshold.source_key` (a LOINC code or ``#<concept_id>``)."""
     out: list[UnitFactor] = []
     for t in thresholds:
-        if t.kind != "measurement" or t.relative_to or not t.loinc:
+        if t.kind != "measurement" or t.relative_to or not t.source_key:
             continue
         mm = molar_mass(t.variable_name)
-        for u in sorted({u for u in units_by_loinc.get(t.loinc, ()) if is_ucum_code(u)}):
+        for u in sorted({u for u in units_by_loinc.get(t.source_key, ()) if is_ucum_code(u)}):
             conv = linear_conversion(u, t.unit, mm)
             if conv is not None:
                 out.append(UnitFactor(t.key, u, conv[0], conv[1]))

@@ -22,18 +22,22 @@ class Cdm:
     dialect: str  # "duckdb" | "postgres"
     schema: str | None
 
-    def execute(self, built: BuiltQuery) -> tuple[list[str], Iterator[tuple]]:
-        """Run a built query: the column names, and the rows as tuples, fetched in batches."""
-        cur = self._cursor(built.sql(self.dialect), built.params)
+    def execute(self, built: BuiltQuery) -> tuple[list[str], Iterator[list[tuple]]]:
+        """Run a built query: the column names, and the rows as batches (lists) of tuples."""
+        return self.execute_sql(built.sql(self.dialect), built.params)
+
+    def execute_sql(self, sql: str, params: list[Any]) -> tuple[list[str], Iterator[list[tuple]]]:
+        """Run a statement already in this database's dialect, with bound parameters."""
+        cur = self._cursor(sql, params)
         names = [d[0] for d in cur.description]
 
-        def rows() -> Iterator[tuple]:
+        def batches() -> Iterator[list[tuple]]:
             while True:
                 batch = cur.fetchmany(FETCH_ROWS)
                 if not batch:
                     return
-                yield from batch
-        return names, rows()
+                yield batch
+        return names, batches()
 
     def select(self, sql: str, params: list[Any] | None = None) -> list[tuple]:
         """A small statement in the DuckDB dialect, CDM tables qualified with the schema."""
@@ -99,25 +103,46 @@ def connect(cdm: str, schema: str | None = None) -> Iterator[Cdm]:
         conn.close()
 
 
-def measured_units(db: Cdm, loinc_codes: list[str], has_ancestor: bool) -> dict[str, list[str]]:
-    """``LOINC code -> UCUM codes`` of the units in which the CDM holds measurements of that
-    concept (or of its descendants)."""
-    if not loinc_codes:
-        return {}
-    marks = ", ".join("?" for _ in loinc_codes)
-    concepts = (f"SELECT concept_code AS loinc, concept_id FROM concept "
-                f"WHERE vocabulary_id = 'LOINC' AND concept_code IN ({marks})")
-    if has_ancestor:
-        concepts += (f" UNION SELECT c.concept_code, ca.descendant_concept_id FROM concept_ancestor AS ca "
-                     f"JOIN concept AS c ON c.concept_id = ca.ancestor_concept_id "
-                     f"WHERE c.vocabulary_id = 'LOINC' AND c.concept_code IN ({marks})")
-    sql = (f"SELECT DISTINCT rc.loinc, u.concept_code FROM measurement AS m "
-           f"JOIN ({concepts}) AS rc ON rc.concept_id = m.measurement_concept_id "
-           f"JOIN concept AS u ON u.concept_id = m.unit_concept_id AND u.vocabulary_id = 'UCUM'")
+def measured_units(db: Cdm, sources: list[str], has_ancestor: bool) -> dict[str, list[str]]:
+    """``source -> UCUM codes`` of the units in which the CDM holds measurements of that concept
+    (or of its descendants). A source is a LOINC code or ``#<concept_id>`` (concept map)."""
+    loinc_codes = [s for s in sources if not s.startswith("#")]
+    ids = [int(s[1:]) for s in sources if s.startswith("#")]
     out: dict[str, list[str]] = {}
-    for loinc, unit in db.select(sql, list(loinc_codes) * (2 if has_ancestor else 1)):
-        out.setdefault(str(loinc), []).append(str(unit))
-    return {k: sorted(v) for k, v in out.items()}
+    units = ("JOIN concept AS u ON u.concept_id = m.unit_concept_id AND u.vocabulary_id = 'UCUM'")
+    if loinc_codes:
+        marks = ", ".join("?" for _ in loinc_codes)
+        concepts = (f"SELECT concept_code AS loinc, concept_id FROM concept "
+                    f"WHERE vocabulary_id = 'LOINC' AND concept_code IN ({marks})")
+        if has_ancestor:
+            concepts += (f" UNION SELECT c.concept_code, ca.descendant_concept_id FROM concept_ancestor AS ca "
+                         f"JOIN concept AS c ON c.concept_id = ca.ancestor_concept_id "
+                         f"WHERE c.vocabulary_id = 'LOINC' AND c.concept_code IN ({marks})")
+        sql = (f"SELECT DISTINCT rc.loinc, u.concept_code FROM measurement AS m "
+               f"JOIN ({concepts}) AS rc ON rc.concept_id = m.measurement_concept_id {units}")
+        for loinc, unit in db.select(sql, list(loinc_codes) * (2 if has_ancestor else 1)):
+            out.setdefault(str(loinc), []).append(str(unit))
+    if ids:
+        marks = ", ".join("?" for _ in ids)
+        concepts = f"SELECT CAST(t.root AS INT) AS root, CAST(t.root AS INT) AS concept_id FROM (VALUES {', '.join('(?)' for _ in ids)}) AS t(root)"
+        if has_ancestor:
+            concepts += (f" UNION SELECT ancestor_concept_id, descendant_concept_id FROM concept_ancestor "
+                         f"WHERE ancestor_concept_id IN ({marks})")
+        sql = (f"SELECT DISTINCT rc.root, u.concept_code FROM measurement AS m "
+               f"JOIN ({concepts}) AS rc ON rc.concept_id = m.measurement_concept_id {units}")
+        for root, unit in db.select(sql, ids * (2 if has_ancestor else 1)):
+            out.setdefault(f"#{int(root)}", []).append(str(unit))
+    return {k: sorted(set(v)) for k, v in out.items()}
+
+
+def known_concepts(db: Cdm, sources: list[str]) -> set[str]:
+    """The sources (LOINC codes, ``#<concept_id>``) that the CDM's ``concept`` table holds."""
+    found = set(concepts_by_code(db, "LOINC", [s for s in sources if not s.startswith("#")]))
+    ids = [int(s[1:]) for s in sources if s.startswith("#")]
+    if ids:
+        rows = db.select(f"SELECT concept_id FROM concept WHERE concept_id IN ({', '.join('?' for _ in ids)})", ids)
+        found |= {f"#{int(r[0])}" for r in rows}
+    return found
 
 
 def concepts_by_code(db: Cdm, vocabulary: str, codes: list[str]) -> dict[str, tuple[int, str]]:

@@ -12,7 +12,7 @@ from .command import UsageError, write_json
 from .conversions import common_units_by_loinc, unit_factors
 from .errors import OmopError, require
 from .fhir import export_fhir
-from .query import IndexSpec, build_query
+from .query import IndexSpec, build_query, pivot_for
 from .results import TrialPlan, read_plans
 
 
@@ -22,7 +22,10 @@ def export_all(args: argparse.Namespace, out: IO[str]) -> int:
         raise UsageError("--to sql needs --index-date or --index-table")
     failed = 0
     plans: list[TrialPlan] = []
-    for plan in read_plans(args.results, args.lookback_days):
+    from .conceptmap import load_concept_map
+
+    concept_map = load_concept_map(getattr(args, "concept_map", None))
+    for plan in read_plans(args.results, args.lookback_days, concept_map):
         if isinstance(plan, OmopError):
             print(f"criteria-nlp: {plan}", file=sys.stderr)
             failed += 1
@@ -50,29 +53,39 @@ def export_all(args: argparse.Namespace, out: IO[str]) -> int:
 def export_sql(plan: TrialPlan, args: argparse.Namespace, db) -> str:
     from .database import measured_units
 
-    loincs = sorted({t.loinc for t in plan.thresholds if t.kind == "measurement" and t.loinc})
+    sources = sorted({t.source_key for t in plan.thresholds if t.kind == "measurement" and t.source_key})
     has_ancestor = db.has_table("concept_ancestor") if db else True
-    units = measured_units(db, loincs, has_ancestor) if db else common_units_by_loinc(loincs)
+    units = measured_units(db, sources, has_ancestor) if db else common_units_by_loinc(sources)
     index = IndexSpec(date=args.index_date, table=args.index_table)
     built = build_query(plan, unit_factors(plan.thresholds, units), index, cdm_schema=args.cdm_schema,
-                        has_ancestor=has_ancestor, literals=True)
+                        has_ancestor=has_ancestor, literals=True,
+                        pivot=pivot_for(args.dialect))
     label = re.sub(r"[^\w.\-]", "_", plan.trial)[:80]  # record text never reaches the SQL unescaped
     return f"-- criteria-nlp match query, trial {label}\n{built.sql(args.dialect, pretty=True)};\n"
 
 
 def _vocabulary(plan: TrialPlan, db) -> Vocabulary:
-    loincs = sorted({t.loinc for t in plan.thresholds if t.kind == "measurement" and t.loinc})
+    sources = sorted({t.source_key for t in plan.thresholds if t.kind == "measurement" and t.source_key})
+    loincs = [s for s in sources if not s.startswith("#")]
     if db is None:
-        return Vocabulary.unresolved(common_units_by_loinc(loincs))
+        vocabulary = Vocabulary.unresolved(common_units_by_loinc(sources))
+        vocabulary.loinc = {c: v for c, v in vocabulary.loinc.items() if not c.startswith("#")}
+        return vocabulary
     from .database import concepts_by_code, measured_units
 
     has_ancestor = db.has_table("concept_ancestor")
-    units = measured_units(db, loincs, has_ancestor)
+    units = measured_units(db, sources, has_ancestor)
     found_loinc = concepts_by_code(db, "LOINC", loincs)
     found_ucum = concepts_by_code(db, "UCUM", sorted({u for codes in units.values() for u in codes}))
+    ids = [int(s[1:]) for s in sources if s.startswith("#")]
+    by_id = {}
+    if ids:
+        rows = db.select(f"SELECT concept_id, concept_code, concept_name, vocabulary_id FROM concept "
+                         f"WHERE concept_id IN ({', '.join('?' for _ in ids)})", ids)
+        by_id = {f"#{int(i)}": Concept(int(i), str(code), str(name), str(vocab)) for i, code, name, vocab in rows}
     return Vocabulary(
-        loinc={c: Concept(found_loinc[c][0], c, found_loinc[c][1], "LOINC") if c in found_loinc
-               else Concept(0, c, c, "LOINC") for c in loincs},
+        loinc={**{c: Concept(found_loinc[c][0], c, found_loinc[c][1], "LOINC") if c in found_loinc
+                  else Concept(0, c, c, "LOINC") for c in loincs}, **by_id},
         ucum={u: Concept(cid, u, name, "UCUM") for u, (cid, name) in found_ucum.items()},
         units=units, resolved=True)
 

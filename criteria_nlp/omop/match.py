@@ -2,15 +2,21 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO
 
+from .conceptmap import ConceptMap
 from .conversions import unit_factors
-from .database import Cdm, concepts_by_code, connect, measured_units
+from .database import Cdm, connect, known_concepts, measured_units
 from .errors import OmopError
-from .query import IndexSpec, build_query
+from .query import IndexSpec, build_query, pivot_for, without_diagnoses
 from .results import TrialPlan, read_plans
-from .verdicts import VerdictWriter
+from .verdicts import SqlRulesWriter, VerdictWriter
+
+
+#: Databases that write the rules' JSON text themselves (:class:`SqlRulesWriter`); the others
+#: return the rule columns and Python writes the lines (:class:`VerdictWriter`).
+SQL_WRITER_DIALECTS = ("duckdb",)
 
 
 @dataclass
@@ -20,29 +26,63 @@ class MatchSummary:
     failed_records: int = 0
 
 
+def prepare(db: Cdm, plan: TrialPlan, warn=None) -> TrialPlan:
+    """The plan as this CDM can evaluate it: a rule whose concept is not in the CDM's ``concept``
+    table cannot be evaluated (reason ``concept_not_in_cdm``), and diagnoses are not looked up
+    without a ``condition_occurrence`` table."""
+    sources = sorted({t.source_key for t in plan.thresholds if t.kind == "measurement" and t.source_key})
+    known = known_concepts(db, sources) if sources else set()
+    missing = [s for s in sources if s not in known]
+    if missing:
+        if warn is not None:
+            warn(f"{plan.trial}: {', '.join(_describe(s) for s in missing)} not in the CDM's concept table; "
+                 "the rules are unknown (concept_not_in_cdm)")
+        plan = replace(plan, thresholds=tuple(
+            replace(t, kind=None, not_executable="concept_not_in_cdm",
+                    detail=f"{_describe(t.source_key)} is not in the CDM's concept table")
+            if t.kind == "measurement" and t.source_key in missing else t for t in plan.thresholds))
+    if any(c.kind == "diagnosis" for c in plan.conditions) and not db.has_table("condition_occurrence"):
+        if warn is not None:
+            warn(f"{plan.trial}: the CDM has no condition_occurrence table; diagnoses of the concept map "
+                 "are not resolved")
+        plan = without_diagnoses(plan)
+    return plan
+
+
+def _describe(source: str | None) -> str:
+    if source is None:
+        return "no concept"
+    return f"concept_id {source[1:]}" if source.startswith("#") else f"LOINC {source}"
+
+
 def match_trial(db: Cdm, plan: TrialPlan, index: IndexSpec, out: IO[str], warn=None) -> int:
     """Write the verdict lines of one trial; returns the number of persons."""
     has_ancestor = db.has_table("concept_ancestor")
-    loincs = sorted({t.loinc for t in plan.thresholds if t.kind == "measurement" and t.loinc})
-    if warn is not None and loincs:
-        known = concepts_by_code(db, "LOINC", loincs)
-        for code in loincs:
-            if code not in known:
-                warn(f"{plan.trial}: LOINC {code} is not in the CDM's concept table; its rules are unknown")
-    factors = unit_factors(plan.thresholds, measured_units(db, loincs, has_ancestor))
-    built = build_query(plan, factors, index, cdm_schema=db.schema, has_ancestor=has_ancestor)
-    columns, rows = db.execute(built)
-    writer = VerdictWriter(plan, columns)
+    plan = prepare(db, plan, warn)
+    sources = sorted({t.source_key for t in plan.thresholds if t.kind == "measurement" and t.source_key})
+    factors = unit_factors(plan.thresholds, measured_units(db, sources, has_ancestor))
+    sql_writer = db.dialect in SQL_WRITER_DIALECTS
+    built = build_query(plan, factors, index, cdm_schema=db.schema, has_ancestor=has_ancestor,
+                        pivot=pivot_for(db.dialect), ordered=not sql_writer)
+    if sql_writer:  # the database writes the rules' JSON (same text, faster)
+        writer = SqlRulesWriter(plan)
+        keys = {t.key for t in plan.thresholds if t.kind is not None and t.conditional}
+        _, batches = db.execute_sql(*writer.wrap(built.sql(db.dialect), built.params, keys))
+        line = writer.line
+    else:
+        columns, batches = db.execute(built)
+        line = VerdictWriter(plan, columns).line
     n = 0
-    for row in rows:
-        out.write(writer.line(row))
-        n += 1
+    for batch in batches:
+        out.write("".join(map(line, batch)))
+        n += len(batch)
     out.flush()
     return n
 
 
 def run_match(paths: list[str], cdm: str, index: IndexSpec, out: IO[str], *,
-              cdm_schema: str | None = None, lookback_days: int = 90) -> MatchSummary:
+              cdm_schema: str | None = None, lookback_days: int = 90,
+              concept_map: ConceptMap | None = None) -> MatchSummary:
     """Match every result in ``paths``; a bad record is reported on stderr and the others go on."""
     summary = MatchSummary()
 
@@ -50,7 +90,7 @@ def run_match(paths: list[str], cdm: str, index: IndexSpec, out: IO[str], *,
         print(f"criteria-nlp: warning: {message}", file=sys.stderr)
 
     with connect(cdm, cdm_schema) as db:
-        for plan in read_plans(paths, lookback_days):
+        for plan in read_plans(paths, lookback_days, concept_map):
             if isinstance(plan, OmopError):
                 print(f"criteria-nlp: {plan}", file=sys.stderr)
                 summary.failed_records += 1

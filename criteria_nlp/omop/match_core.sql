@@ -1,12 +1,17 @@
 -- The fixed part of the match query (DuckDB dialect; transpiled with sqlglot). query.py puts
--- three CTEs in front of it -- rule_spec (one row per executable rule), unit_factor (one row per
--- rule and convertible UCUM unit) and index_person (person_id, index_date) -- and a SELECT after
--- it that pivots `evaluated` to one row per person and applies each criterion's logic.
+-- four CTEs in front of it -- rule_spec (one row per executable rule), unit_factor (one row per
+-- rule and convertible UCUM unit), cond_spec (one row per population/exception condition the data
+-- can resolve) and index_person (person_id, index_date) -- and a SELECT after it that pivots
+-- `evaluated` and `membership` to one row per person and applies each criterion's logic.
 WITH rule_concept AS (
   SELECT rs.rule_key, c.concept_id
   FROM rule_spec AS rs
   JOIN concept AS c ON c.vocabulary_id = 'LOINC' AND c.concept_code = rs.loinc
   WHERE rs.kind = 'measurement'
+  UNION
+  SELECT rs.rule_key, rs.concept_id  -- a concept id from the concept map
+  FROM rule_spec AS rs
+  WHERE rs.kind = 'measurement' AND rs.concept_id IS NOT NULL
 ), rule_descendant AS (
   SELECT rc.rule_key, ca.descendant_concept_id AS concept_id
   FROM rule_concept AS rc
@@ -48,7 +53,7 @@ WITH rule_concept AS (
   LEFT JOIN unit_factor AS uf ON uf.rule_key = l.rule_key AND uf.ucum = u.concept_code
   WHERE l.recency = 1
 ), birth AS (
-  SELECT ip.person_id, ip.index_date,
+  SELECT ip.person_id, ip.index_date, p.gender_concept_id,
          COALESCE(EXTRACT(YEAR FROM p.birth_datetime), p.year_of_birth) AS birth_y,
          COALESCE(EXTRACT(MONTH FROM p.birth_datetime), p.month_of_birth) AS birth_m,
          COALESCE(EXTRACT(DAY FROM p.birth_datetime), p.day_of_birth) AS birth_d,
@@ -71,6 +76,56 @@ WITH rule_concept AS (
   FROM birth AS b
   CROSS JOIN rule_spec AS rs
   WHERE rs.kind = 'age' AND b.birth_y IS NOT NULL
+), birth_age AS (
+  -- completed years at the index date, youngest and oldest possible (see age)
+  SELECT b.person_id, b.gender_concept_id, b.birth_y,
+         b.index_y - b.birth_y - CASE WHEN b.index_m * 100 + b.index_d < COALESCE(b.birth_m, 12) * 100 + COALESCE(b.birth_d, 31) THEN 1 ELSE 0 END AS age_young,
+         b.index_y - b.birth_y - CASE WHEN b.index_m * 100 + b.index_d < COALESCE(b.birth_m, 1) * 100 + COALESCE(b.birth_d, 1) THEN 1 ELSE 0 END AS age_old
+  FROM birth AS b
+), cond_concept AS (
+  -- the concepts of diagnosis conditions (concept map), with descendants
+  SELECT cs.cond_key, c.concept_id
+  FROM cond_spec AS cs
+  JOIN concept AS c ON c.vocabulary_id = cs.vocabulary_id AND c.concept_code = cs.concept_code
+  WHERE cs.kind = 'diagnosis'
+  UNION
+  SELECT cs.cond_key, cs.concept_id FROM cond_spec AS cs WHERE cs.kind = 'diagnosis' AND cs.concept_id IS NOT NULL
+), cond_descendant AS (
+  SELECT cc.cond_key, ca.descendant_concept_id AS concept_id
+  FROM cond_concept AS cc
+  JOIN concept_ancestor AS ca ON ca.ancestor_concept_id = cc.concept_id
+), cond_all_concept AS (
+  SELECT cond_key, concept_id FROM cond_concept
+  UNION
+  SELECT cond_key, concept_id FROM cond_descendant
+), diagnosed AS (
+  -- persons with a diagnosis condition recorded on or before the index date
+  SELECT DISTINCT co.person_id, cac.cond_key
+  FROM condition_occurrence AS co
+  JOIN cond_all_concept AS cac ON cac.concept_id = co.condition_concept_id
+  JOIN index_person AS ip ON ip.person_id = co.person_id
+  WHERE co.condition_start_date <= ip.index_date
+), membership AS (
+  -- 1 the person belongs to the condition's group, 0 does not, NULL unknown. Sex: the OMOP
+  -- Gender concepts 8507 (male) and 8532 (female); any other value is unknown.
+  SELECT ba.person_id, cs.cond_key,
+         NULLIF(LEAST(
+           CASE WHEN cs.sex IS NULL THEN 1
+                WHEN ba.gender_concept_id = cs.sex THEN CASE WHEN cs.sex_partial = 1 THEN 0.5 ELSE 1 END
+                WHEN ba.gender_concept_id IN (8507, 8532) THEN 0
+                ELSE 0.5 END,
+           CASE WHEN cs.age_low IS NULL AND cs.age_high IS NULL THEN 1
+                WHEN ba.birth_y IS NULL THEN 0.5
+                WHEN (cs.age_low IS NULL OR ba.age_young >= cs.age_low) AND (cs.age_high IS NULL OR ba.age_young < cs.age_high)
+                 AND (cs.age_low IS NULL OR ba.age_old >= cs.age_low) AND (cs.age_high IS NULL OR ba.age_old < cs.age_high) THEN 1
+                WHEN ((cs.age_low IS NOT NULL AND ba.age_young < cs.age_low) OR (cs.age_high IS NOT NULL AND ba.age_young >= cs.age_high))
+                 AND ((cs.age_low IS NOT NULL AND ba.age_old < cs.age_low) OR (cs.age_high IS NOT NULL AND ba.age_old >= cs.age_high)) THEN 0
+                ELSE 0.5 END,
+           CASE WHEN cs.kind <> 'diagnosis' THEN 1 WHEN dx.person_id IS NOT NULL THEN 1 ELSE 0 END
+         ), 0.5) AS member
+  FROM birth_age AS ba
+  CROSS JOIN cond_spec AS cs
+  LEFT JOIN diagnosed AS dx ON dx.person_id = ba.person_id AND dx.cond_key = cs.cond_key
 ), evaluated AS (
   SELECT ms.person_id, ms.rule_key, ms.measurement_date, ms.value, ms.reason,
          CASE WHEN ms.value IS NULL THEN NULL

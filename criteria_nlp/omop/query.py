@@ -15,25 +15,30 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .conversions import UnitFactor
 from .errors import OmopError, require
+from .populations import CondSpec
 from .results import CriterionPlan, Logic, Threshold, TrialPlan, rule_ids
 
 CORE_SQL = Path(__file__).resolve().parent / "match_core.sql"
 SOURCE_DIALECT = "duckdb"
 DIALECTS = ("duckdb", "postgres", "spark", "bigquery", "tsql")
-CDM_TABLES = ("person", "measurement", "concept", "concept_ancestor")
+CDM_TABLES = ("person", "measurement", "concept", "concept_ancestor", "condition_occurrence")
 
 RULE_SPEC_COLUMNS = (
-    ("rule_key", "INT"), ("kind", "VARCHAR"), ("loinc", "VARCHAR"), ("lo", "DOUBLE"),
+    ("rule_key", "INT"), ("kind", "VARCHAR"), ("loinc", "VARCHAR"), ("concept_id", "INT"), ("lo", "DOUBLE"),
     ("lo_strict", "INT"), ("hi", "DOUBLE"), ("hi_strict", "INT"), ("ratio", "VARCHAR"),
     ("unitless_ok", "INT"), ("win_lo", "INT"), ("win_hi", "INT"), ("age_unit", "VARCHAR"),
 )
 UNIT_FACTOR_COLUMNS = (("rule_key", "INT"), ("ucum", "VARCHAR"), ("factor", "DOUBLE"), ("shift", "DOUBLE"))
+COND_SPEC_COLUMNS = (
+    ("cond_key", "INT"), ("kind", "VARCHAR"), ("sex", "INT"), ("sex_partial", "INT"), ("age_low", "INT"),
+    ("age_high", "INT"), ("vocabulary_id", "VARCHAR"), ("concept_code", "VARCHAR"), ("concept_id", "INT"),
+)
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62}){0,2}$")
 
 
@@ -82,8 +87,14 @@ class _Values:
 
 def build_query(plan: TrialPlan, factors: list[UnitFactor], index: IndexSpec, *,
                 cdm_schema: str | None = None, has_ancestor: bool = True,
-                literals: bool = False) -> BuiltQuery:
-    """The whole match query for one trial."""
+                literals: bool = False, pivot: str = "group", has_conditions: bool = True,
+                ordered: bool = True) -> BuiltQuery:
+    """The whole match query for one trial. ``pivot`` chooses how the evaluated rules become one
+    row per person: ``"join"`` (one LEFT JOIN per rule; the fastest on DuckDB) or ``"group"``
+    (one GROUP BY with conditional aggregates; the better plan on row stores such as PostgreSQL).
+    Both give the same rows (in ``person_id`` order unless ``ordered`` is false: a query
+    wrapped by another that orders). Without ``has_conditions`` (no ``condition_occurrence`` table) the
+    diagnoses of the concept map are not looked up: give a plan from :func:`without_diagnoses`."""
     sqlglot = require("sqlglot")
     exp = sqlglot.exp
     if cdm_schema is not None and not _IDENT_RE.match(cdm_schema):
@@ -94,22 +105,33 @@ def build_query(plan: TrialPlan, factors: list[UnitFactor], index: IndexSpec, *,
     spec_rows = [_spec_row(t) for t in executable] or [_dummy_row(RULE_SPEC_COLUMNS)]
     factor_rows = [(f.rule_key, f.source_unit, f.factor, f.offset) for f in factors] or [
         _dummy_row(UNIT_FACTOR_COLUMNS)]
+    cond_rows = [_cond_row(c) for c in plan.conditions] or [_dummy_row(COND_SPEC_COLUMNS)]
     core = sqlglot.parse_one(CORE_SQL.read_text(encoding="utf-8"), read=SOURCE_DIALECT)
     with_ = core.args["with"] if "with" in core.args else core.args["with_"]
     ctes = [
         _values_cte("rule_spec", RULE_SPEC_COLUMNS, spec_rows, values),
         _values_cte("unit_factor", UNIT_FACTOR_COLUMNS, factor_rows, values),
+        _values_cte("cond_spec", COND_SPEC_COLUMNS, cond_rows, values),
         exp.CTE(this=_index_select(index, values), alias=exp.TableAlias(this=exp.to_identifier("index_person"))),
     ]
+    empty = {}  # CTEs replaced by an empty result: their tables are missing or not needed
     if not has_ancestor:
-        for cte in with_.expressions:
-            if cte.alias == "rule_descendant":
-                cte.set("this", sqlglot.parse_one(
-                    "SELECT rule_key, concept_id FROM rule_concept WHERE 1 = 0", read=SOURCE_DIALECT))
+        empty["rule_descendant"] = "SELECT rule_key, concept_id FROM rule_concept WHERE 1 = 0"
+        empty["cond_descendant"] = "SELECT cond_key, concept_id FROM cond_concept WHERE 1 = 0"
+    if not has_conditions or not any(c.kind == "diagnosis" for c in plan.conditions):
+        empty["diagnosed"] = "SELECT CAST(NULL AS INT) AS person_id, CAST(NULL AS INT) AS cond_key WHERE 1 = 0"
+    for cte in with_.expressions:
+        if cte.alias in empty:
+            cte.set("this", sqlglot.parse_one(empty[cte.alias], read=SOURCE_DIALECT))
     with_.set("expressions", ctes + list(with_.expressions))
-    final = sqlglot.parse_one(_final_select(plan), read=SOURCE_DIALECT)
+    final = sqlglot.parse_one(_final_select(plan, pivot, ordered), read=SOURCE_DIALECT)
     final.set("with" if "with" in core.args else "with_", with_)
     return BuiltQuery(qualify(final, cdm_schema), values.params)
+
+
+def pivot_for(dialect: str) -> str:
+    """The pivot that runs best on ``dialect`` (see :func:`build_query`)."""
+    return "join" if dialect == "duckdb" else "group"
 
 
 def qualify(expression: Any, schema: str | None) -> Any:
@@ -122,9 +144,37 @@ def qualify(expression: Any, schema: str | None) -> Any:
     return expression
 
 
+def without_diagnoses(plan: TrialPlan) -> TrialPlan:
+    """The plan with its diagnosis conditions made unresolvable (a CDM without condition_occurrence)."""
+    gone = {c.key for c in plan.conditions if c.kind == "diagnosis"}
+    if not gone:
+        return plan
+
+    def drop(key):
+        return None if key in gone else key
+    criteria = tuple(replace(c, groups=tuple(replace(g, key=drop(g.key)) for g in c.groups)) for c in plan.criteria)
+
+    def kept(t: Threshold) -> Threshold:
+        key = drop(t.population_key)
+        if t.replaced:  # any population of its criterion still resolvable
+            groups = next((c.groups for c in criteria if c.id == t.criterion_id), ())
+            key = next((g.key for g in groups if g.key is not None), None)
+        return replace(t, population_key=key, exception_key=drop(t.exception_key))
+    return replace(plan, conditions=tuple(c for c in plan.conditions if c.key not in gone),
+                   thresholds=tuple(kept(t) for t in plan.thresholds), criteria=criteria)
+
+
+def _cond_row(c: CondSpec) -> tuple:
+    concept = c.concept
+    return (c.key, c.kind, c.sex, int(c.sex_partial), c.age_low, c.age_high,
+            concept.vocabulary if concept and concept.concept_id is None else None,
+            concept.code if concept and concept.concept_id is None else None,
+            concept.concept_id if concept else None)
+
+
 def _spec_row(t: Threshold) -> tuple:
     b = t.bounds.tolerant()
-    return (t.key, t.kind, t.loinc, b.low, int(b.low_strict), b.high, int(b.high_strict),
+    return (t.key, t.kind, t.loinc, t.concept_id, b.low, int(b.low_strict), b.high, int(b.high_strict),
             t.relative_to, int(t.unit is None and t.relative_to is None), t.window.start_days,
             t.window.end_days, t.unit if t.kind == "age" else None)
 
@@ -156,24 +206,39 @@ def _index_select(index: IndexSpec, values: _Values):
 
 # ------------------------------------------------------------------------------ logic in SQL
 # Kleene's three-valued logic as numbers: 1 holds, 0 does not, 0.5 unknown; AND is LEAST, OR is
-# GREATEST, NOT is 1 - x. No expression is repeated, whatever the depth of the logic. The
-# generated SQL below contains only rule keys (integers) and fixed words: no record text.
+# GREATEST, NOT is 1 - x. The generated SQL below contains only rule and condition keys (integers)
+# and fixed words: no record text.
 UNKNOWN = "0.5"
+_PIVOT_COLUMNS = (("v", "verdict"), ("x", "value"), ("d", "measurement_date"), ("r", "reason"))
 
 
-def _final_select(plan: TrialPlan) -> str:
-    pivot = ["ip.person_id", "ip.index_date"]
-    for t in plan.thresholds:
-        if t.kind is None:
-            continue
-        k = t.key
-        for col, src in (("v", "verdict"), ("x", "value"), ("d", "measurement_date"), ("r", "reason")):
-            pivot.append(f"MAX(CASE WHEN e.rule_key = {k} THEN e.{src} END) AS {col}_{k}")
+def _final_select(plan: TrialPlan, pivot: str = "group", ordered: bool = True) -> str:
+    if pivot not in ("group", "join"):
+        raise ValueError(f"pivot must be 'group' or 'join', not {pivot!r}")
+    keys = [t.key for t in plan.thresholds if t.kind is not None]
+    conds = [c.key for c in plan.conditions]
+    columns = ["ip.person_id", "ip.index_date"]
+    memberships = "".join(f" LEFT JOIN membership AS m{j} ON m{j}.person_id = ip.person_id AND m{j}.cond_key = {j}"
+                          for j in conds)
+    if pivot == "join":  # one hash join per rule: no wide aggregate
+        columns += [f"e{k}.{src} AS {col}_{k}" for k in keys for col, src in _PIVOT_COLUMNS]
+        columns += [f"m{j}.member AS m_{j}" for j in conds]
+        source = "index_person AS ip" + "".join(
+            f" LEFT JOIN evaluated AS e{k} ON e{k}.person_id = ip.person_id AND e{k}.rule_key = {k}" for k in keys)
+        body = f"SELECT {', '.join(columns)} FROM {source}{memberships}"
+    else:
+        columns += [f"MAX(CASE WHEN e.rule_key = {k} THEN e.{src} END) AS {col}_{k}"
+                    for k in keys for col, src in _PIVOT_COLUMNS]
+        columns += [f"MAX(m{j}.member) AS m_{j}" for j in conds]
+        body = (f"SELECT {', '.join(columns)} FROM index_person AS ip "
+                f"LEFT JOIN evaluated AS e ON e.person_id = ip.person_id{memberships} "
+                "GROUP BY ip.person_id, ip.index_date")
+    applies = [f"CAST(NULLIF({expr}, {UNKNOWN}) AS INT) AS a_{t.key}"
+               for t in plan.thresholds if t.kind is not None and (expr := applicability_sql(t, plan)) is not None]
     allows = [_criterion_allows(c, plan) for c in evaluated_criteria(plan)]
     allowed = f"CAST(NULLIF({_and(allows)}, {UNKNOWN}) AS INT)" if allows else "1"
-    return (f"SELECT pv.*, {allowed} AS allowed FROM (SELECT {', '.join(pivot)} FROM index_person AS ip "
-            "LEFT JOIN evaluated AS e ON e.person_id = ip.person_id "
-            "GROUP BY ip.person_id, ip.index_date) AS pv ORDER BY pv.person_id")
+    return (f"SELECT pv.*, {''.join(a + ', ' for a in applies)}{allowed} AS allowed FROM ({body}) AS pv "
+            + ("ORDER BY pv.person_id" if ordered else ""))
 
 
 def evaluated_criteria(plan: TrialPlan) -> list[CriterionPlan]:
@@ -182,15 +247,62 @@ def evaluated_criteria(plan: TrialPlan) -> list[CriterionPlan]:
             if any(plan.threshold(r).kind is not None for r in rule_ids(c.default_logic) + rule_ids(c.population_logic))]
 
 
+def _member(key: int | None) -> str:
+    return UNKNOWN if key is None else f"COALESCE(pv.m_{key}, {UNKNOWN})"
+
+
+def _neutral(section: str) -> str:
+    """The value of a rule or criterion that does not apply: it lets the person through."""
+    return "1" if section == "inclusion" else "0"
+
+
+def _agree(a: str, b: str) -> str:
+    """a if a = b, else unknown (a person who may be in either case)."""
+    if b == "1":
+        return f"GREATEST({a}, {UNKNOWN})" if a != "1" else "1"
+    if b == "0":
+        return f"LEAST({a}, {UNKNOWN})" if a != "0" else "0"
+    return f"GREATEST(LEAST({a}, {b}), LEAST({UNKNOWN}, GREATEST({a}, {b})))"
+
+
+def _select(key: int | None, member: str, other: str) -> str:
+    """``member`` for members of condition ``key``, ``other`` for the others; their agreement
+    when membership is unknown (or cannot be resolved: ``key`` None)."""
+    agree = _agree(other, member) if member in ("0", "1") else _agree(member, other)
+    if key is None:
+        return agree
+    return f"(CASE WHEN pv.m_{key} = 1 THEN {member} WHEN pv.m_{key} = 0 THEN {other} ELSE {agree} END)"
+
+
 def _criterion_allows(c: CriterionPlan, plan: TrialPlan) -> str:
-    default = _logic_sql(c.default_logic, plan) if c.default_logic is not None else "1"
-    if c.population_logic is None:
-        holds = default
-    else:  # (not member AND default) OR (member AND population), membership unknown:
-        # the two agree -> their value, else unknown
-        pop = _logic_sql(c.population_logic, plan)
-        holds = f"GREATEST(LEAST({default}, {pop}), LEAST({UNKNOWN}, GREATEST({default}, {pop})))"
+    """1 when the criterion lets the person through. A member of a population gets the
+    population's rules (the first population of the text the person is in), the others the
+    default rules (none: the criterion does not concern them)."""
+    holds = _logic_sql(c.default_logic, plan) if c.default_logic is not None else _neutral(c.section)
+    for group in reversed(c.groups):
+        holds = _select(group.key, _logic_sql(group.logic, plan), holds)
     return holds if c.section == "inclusion" else f"(1 - {holds})"
+
+
+def applicability_sql(t: Threshold, plan: TrialPlan) -> str | None:
+    """Whether rule ``t`` applies to the person (1, 0, 0.5 unknown); None when it always does.
+    A population rule applies to members of its population (and not of an earlier one of the
+    criterion); a default rule to persons in none of the criterion's populations; a rule with an
+    exception to persons outside the exception."""
+    if not t.conditional:
+        return None
+    parts = []
+    criterion = next((c for c in plan.criteria if c.id == t.criterion_id), None)
+    groups = criterion.groups if criterion else ()
+    if t.population or t.replaced:
+        for group in groups:
+            mine = t.population and t.rule_id in rule_ids(group.logic)
+            parts.append(_member(group.key) if mine else f"(1 - {_member(group.key)})")
+            if mine:
+                break
+    if t.exception:
+        parts.append(f"(1 - {_member(t.exception_key)})")
+    return _and(parts) if parts else None
 
 
 def _logic_sql(logic: Logic, plan: TrialPlan) -> str:
@@ -201,15 +313,17 @@ def _logic_sql(logic: Logic, plan: TrialPlan) -> str:
 
 
 def leaf_sql(t: Threshold) -> str:
-    """A rule's value in its criterion's logic: negation applied, and an exception the data cannot
-    check makes the rule unknown unless it already decides (met for inclusion, unmet for exclusion)."""
+    """A rule's value in its criterion's logic: negation applied; a rule under an exception the
+    person is in lets the person through (an unknown exception: unknown unless the rule already
+    lets the person through)."""
     if t.kind is None:
-        return UNKNOWN
-    v = f"COALESCE(pv.v_{t.key}, {UNKNOWN})"
-    if t.negated:
-        v = f"(1 - {v})"
+        v = UNKNOWN
+    else:
+        v = f"COALESCE(pv.v_{t.key}, {UNKNOWN})"
+        if t.negated:
+            v = f"(1 - {v})"
     if t.exception:
-        v = f"GREATEST({v}, {UNKNOWN})" if t.section == "inclusion" else f"LEAST({v}, {UNKNOWN})"
+        v = _select(t.exception_key, _neutral(t.section), v)
     return v
 
 
@@ -221,4 +335,5 @@ def _or(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else f"GREATEST({', '.join(parts)})"
 
 
-__all__ = ["DIALECTS", "IndexSpec", "BuiltQuery", "build_query", "evaluated_criteria", "leaf_sql"]
+__all__ = ["DIALECTS", "IndexSpec", "BuiltQuery", "build_query", "evaluated_criteria", "leaf_sql",
+           "applicability_sql", "without_diagnoses", "pivot_for"]

@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterator, Literal, Union
 
+from .conceptmap import ConceptMap, normalise
 from .errors import OmopError
+from .populations import CondSpec, resolve
 
 #: Largest result file read as one JSON document, and longest JSONL line.
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
@@ -83,6 +85,52 @@ class Threshold:
     window: Window
     population: bool  # under a population condition ("for subjects with Gilbert's syndrome")
     exception: bool  # under an exception condition ("unless ...")
+    concept_id: int | None = None  # OMOP concept from the concept map (measurements by concept id)
+    mapped: bool = False  # the concept (LOINC or id) comes from the concept map
+    detail: str | None = None  # why the rule cannot be evaluated, in words (kind None)
+    population_desc: str | None = None
+    population_key: int | None = None  # CondSpec key when the data can resolve the population
+    exception_desc: str | None = None
+    exception_key: int | None = None
+    replaced: bool = False  # a default rule of a criterion whose population rules replace it for members
+
+    @property
+    def conditional(self) -> bool:
+        """Whether the rule applies to some persons only (population, exception, replaced default)."""
+        return self.population or self.exception or self.replaced
+
+    @property
+    def source_key(self) -> str | None:
+        """What the rule's measurements are found by: a LOINC code, or ``#<concept_id>``."""
+        if self.loinc:
+            return self.loinc
+        return None if self.concept_id is None else f"#{self.concept_id}"
+
+    @property
+    def unresolved_reason(self) -> str | None:
+        """The reason a rule reports when the data cannot say whether it applies to the person:
+        ``*_not_resolvable`` when OMOP data cannot tell for anyone (a population the concept map
+        does not name), ``*_unknown`` when it can but not for this person (sex not recorded ...)."""
+        if self.population:
+            return "population_unknown" if self.population_key is not None else "population_not_resolvable"
+        if self.replaced:
+            return "population_unknown" if self.population_key is not None else "population_not_resolvable"
+        if self.exception:
+            return "exception_unknown" if self.exception_key is not None else "exception_not_resolvable"
+        return None
+
+    @property
+    def not_applicable_reason(self) -> str | None:
+        """The reason a rule reports when it does not apply to the person."""
+        if self.population and self.exception:
+            return "not_in_population_or_exception_applies"
+        if self.population:
+            return "not_in_population"
+        if self.exception:
+            return "exception_applies"
+        if self.replaced:
+            return "population_rule_applies"
+        return None
 
 
 @dataclass(frozen=True)
@@ -95,14 +143,26 @@ Logic = Union[str, LogicNode]  # a rule id or a node
 
 
 @dataclass(frozen=True)
+class PopulationGroup:
+    """The rules of a criterion that hold for one population (instead of the default rules)."""
+
+    key: int | None  # CondSpec key, None when the data cannot resolve the population
+    description: str
+    logic: Logic
+
+
+@dataclass(frozen=True)
 class CriterionPlan:
     """A criterion's rules as logic: the default rules, and those that hold only for a population
-    the data cannot identify (``None`` when there are none)."""
+    (``population_logic``: all of them, ``None`` when there are none; ``groups``: per population,
+    in the order of the text -- a member of the first population gets its rules, ...; a person
+    in none of them gets the default rules)."""
 
     id: str
     section: str
     default_logic: Logic | None
     population_logic: Logic | None
+    groups: tuple[PopulationGroup, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,6 +170,7 @@ class TrialPlan:
     trial: str
     thresholds: tuple[Threshold, ...]
     criteria: tuple[CriterionPlan, ...]
+    conditions: tuple[CondSpec, ...] = ()  # the population/exception conditions the data can resolve
 
     def threshold(self, rule_id: str) -> Threshold:
         return next(t for t in self.thresholds if t.rule_id == rule_id)
@@ -189,33 +250,68 @@ def trial_id(result: dict[str, Any]) -> str:
     return str(source.get("id") or source.get("path") or "trial")
 
 
-def plan_trial(result: dict[str, Any], lookback_days: int = DEFAULT_LOOKBACK_DAYS) -> TrialPlan:
+def plan_trial(result: dict[str, Any], lookback_days: int = DEFAULT_LOOKBACK_DAYS,
+               concept_map: ConceptMap | None = None) -> TrialPlan:
     """The executable plan of one extraction result (raises :class:`OmopError` when malformed)."""
+    concept_map = concept_map or ConceptMap.empty()
     thresholds: list[Threshold] = []
     criteria: list[CriterionPlan] = []
+    conditions: dict[str, CondSpec | None] = {}  # normalised description -> spec (None: not resolvable)
+
+    def condition_key(description: str | None) -> int | None:
+        norm = normalise(description or "")
+        if norm not in conditions:
+            conditions[norm] = resolve(description, concept_map, len([c for c in conditions.values() if c]))
+        spec = conditions[norm]
+        return None if spec is None else spec.key
+
     try:
         for crit in result["criteria"]:
             section = "exclusion" if crit.get("section") == "exclusion" else "inclusion"
             ids = []
             for rule in crit.get("rules") or []:
-                t = _threshold(len(thresholds), rule, str(crit["id"]), section, lookback_days)
+                t = _threshold(len(thresholds), rule, str(crit["id"]), section, lookback_days, concept_map)
+                t = replace(t, population_key=condition_key(t.population_desc) if t.population else None,
+                            exception_key=condition_key(t.exception_desc) if t.exception else None)
                 thresholds.append(t)
                 ids.append(t.rule_id)
             if not ids:
                 continue
             logic = _parse_logic(crit.get("logic"), set(ids)) or LogicNode("and", tuple(ids))
-            population = {t.rule_id for t in thresholds[-len(ids):] if t.population}
+            mine = thresholds[-len(ids):]
+            population = {t.rule_id for t in mine if t.population}
+            groups: list[PopulationGroup] = []
+            for t in mine:
+                if t.population and not any(normalise(g.description) == normalise(t.population_desc or "")
+                                            for g in groups):
+                    same = {u.rule_id for u in mine if u.population
+                            and normalise(u.population_desc or "") == normalise(t.population_desc or "")}
+                    groups.append(PopulationGroup(t.population_key, t.population_desc or "",
+                                                  _prune(logic, lambda r, same=same: r in same)))
+            default = _prune(logic, lambda r: r not in population)
+            if groups and default is not None:  # members of a population get its rules instead
+                resolvable = next((g.key for g in groups if g.key is not None), None)
+                for i, t in enumerate(thresholds[-len(ids):]):
+                    if not t.population:  # population_key: one the data can resolve, if any
+                        thresholds[len(thresholds) - len(ids) + i] = replace(t, replaced=True,
+                                                                             population_key=resolvable)
             criteria.append(CriterionPlan(
-                id=str(crit["id"]), section=section,
-                default_logic=_prune(logic, lambda r: r not in population),
+                id=str(crit["id"]), section=section, default_logic=default,
                 population_logic=_prune(logic, lambda r: r in population) if population else None,
+                groups=tuple(groups),
             ))
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise OmopError(f"{trial_id(result)}: malformed rule ({e.__class__.__name__}: {e})") from None
-    return TrialPlan(trial_id(result), tuple(thresholds), tuple(criteria))
+    specs = tuple(sorted((c for c in conditions.values() if c is not None), key=lambda c: c.key))
+    return TrialPlan(trial_id(result), tuple(thresholds), tuple(criteria), specs)
 
 
-def _threshold(key: int, rule: dict[str, Any], criterion: str, section: str, lookback: int) -> Threshold:
+#: Why a rule cannot be evaluated, in words (the ``detail`` of its output), by variable category.
+_CATEGORY_DETAIL = {"dose": "a drug dose (drug_exposure), which match does not read"}
+
+
+def _threshold(key: int, rule: dict[str, Any], criterion: str, section: str, lookback: int,
+               concept_map: ConceptMap) -> Threshold:
     rule_id = str(rule["id"])
     if not _RULE_ID_RE.match(rule_id):
         raise ValueError(f"rule id {rule_id[:40]!r}")
@@ -225,6 +321,11 @@ def _threshold(key: int, rule: dict[str, Any], criterion: str, section: str, loo
     if loinc is not None and not _LOINC_RE.match(str(loinc)):
         loinc = None
     name = variable.get("name")
+    category = variable.get("category")
+    mapped = concept_map.variable(name, variable.get("text"))
+    concept_id = None
+    if mapped is not None and name != AGE_VARIABLE:
+        loinc, concept_id = mapped.loinc, mapped.concept_id
     comparator = str(rule["comparator"])
     value = float(rule["value"])
     high = rule.get("value_high")
@@ -236,22 +337,40 @@ def _threshold(key: int, rule: dict[str, Any], criterion: str, section: str, loo
     unit = rule.get("unit")
     relative_to = rule.get("relative_to")
     kind: Kind | None = "age" if name == AGE_VARIABLE else "measurement"
-    reason = None
+    reason = detail = None
+    label = f"{name!r}" if name else "the variable"
     if kind == "age" and (unit not in AGE_UNITS or relative_to):
         kind, reason = None, "age_unit_not_supported"
-    elif kind == "measurement" and loinc is None:
+        detail = f"age in {unit or 'no unit'}: ages are evaluated in a or mo"
+    elif kind == "measurement" and not name:
+        kind, reason = None, "variable_not_recognised"
+        detail = "the variable is not in the lexicon: no code to look up"
+    elif kind == "measurement" and loinc is None and concept_id is None:
         kind, reason = None, "no_loinc_code"
+        detail = (f"{label}: {_CATEGORY_DETAIL[category]}" if category in _CATEGORY_DETAIL else
+                  f"{label} ({category or 'no category'}) has no LOINC code; map it with --concept-map")
     elif bounds is None or not all(math.isfinite(x) for x in (value, high or 0.0)):
         kind, reason = None, "comparator_not_supported"
+        detail = f"comparator {comparator[:20]!r} is not a numeric bound"
+    population = next((c for c in conditions if c.get("kind") == "population"), None)
+    exception = next((c for c in conditions if c.get("kind") == "exception"), None)
     return Threshold(
         key=key, rule_id=rule_id, criterion_id=criterion, section=section,
         text=str(rule.get("text") or ""), variable_name=name, loinc=loinc, kind=kind,
         not_executable=reason, comparator=comparator, value=value, value_high=high,
         bounds=bounds or Bounds(None, False, None, False), unit=unit, relative_to=relative_to,
         negated=bool(rule.get("negated")), window=rule_window(conditions, lookback),
-        population=any(c.get("kind") == "population" for c in conditions),
-        exception=any(c.get("kind") == "exception" for c in conditions),
+        population=population is not None, exception=exception is not None,
+        concept_id=concept_id, mapped=mapped is not None and name != AGE_VARIABLE, detail=detail,
+        population_desc=_description(population), exception_desc=_description(exception),
     )
+
+
+def _description(condition: dict[str, Any] | None) -> str | None:
+    if condition is None:
+        return None
+    text = condition.get("description") or condition.get("text")
+    return str(text)[:300] if text else None
 
 
 def comparator_bounds(comparator: str, value: float, high: float | None,
@@ -324,7 +443,8 @@ def rule_ids(logic: Logic | None) -> list[str]:
     return [r for a in logic.args for r in rule_ids(a)]
 
 
-def read_plans(paths: list[str], lookback_days: int) -> Iterator[TrialPlan | OmopError]:
+def read_plans(paths: list[str], lookback_days: int,
+               concept_map: ConceptMap | None = None) -> Iterator[TrialPlan | OmopError]:
     """Plans of every result in ``paths``; a bad record is yielded as an error, the rest go on."""
     for path in paths:
         if path != "-" and not Path(path).is_file():
@@ -336,7 +456,7 @@ def read_plans(paths: list[str], lookback_days: int) -> Iterator[TrialPlan | Omo
                     yield item
                     continue
                 try:
-                    yield plan_trial(item, lookback_days)
+                    yield plan_trial(item, lookback_days, concept_map)
                 except OmopError as e:
                     yield e
         except OmopError as e:

@@ -9,8 +9,12 @@ Pure functions; the data (surface forms, UCUM codes, kinds, composition rules) l
   ``mg per day``, ``/mm3``, ``per minute``) and fixed forms (``mmHg``, ``y/o``, ``pack-years``).
   ``x ULN`` / ``ULN`` / ``LLN`` are never units.
 * :func:`to_ucum` -- UCUM code of a unit surface (or of a UCUM code this module emits).
-* :func:`convert` -- value conversion between UCUM codes (pint via ucumvert, loaded lazily on the first
-  call; factors cached per pair so later calls cost a dict look-up and a multiply).
+* :func:`convert` -- value conversion between UCUM codes. The conversions of the unit pairs that
+  registry and annotated text ask for are shipped as data (``resources/unit_conversions.json``,
+  written by ``scripts/build_unit_conversions.py`` from pint and checked against it by a test), so
+  extraction normally never imports pint (whose registry costs ~1 s of start-up); any other pair is
+  computed with pint via ucumvert, loaded on first need. Factors are cached per pair, so later calls
+  cost a dict look-up and a multiply.
 
 Importing this module does not import ucumvert or pint (~15 ms, mostly reading the resource). The surface
 alternations are built at import and bucketed by the first two characters; each bucket's regex is compiled
@@ -419,10 +423,31 @@ _CONV_CACHE: dict[tuple[str, str, float | None, int | None], tuple[bool, float, 
 _UREG: Any = None
 
 
-def load_conversions() -> None:
-    """Build the unit-conversion registry now (pint via ucumvert, ~0.5 s) instead of at the first
-    conversion; components call it when they are created, so a batch run pays it at build time."""
-    _registry()
+CONVERSIONS_RESOURCE = _RESOURCE.with_name("unit_conversions.json")
+_NOT_SHIPPED = object()
+
+
+def load_conversions(registry: bool = False) -> None:
+    """Read the shipped conversions now (a few ms) instead of at the first conversion; with
+    ``registry``, also build pint's registry (~1 s), which only pairs outside the table need."""
+    _shipped_conversions()
+    if registry:
+        _registry()
+
+
+@lru_cache(maxsize=1)
+def _shipped_conversions() -> dict[tuple[str, str, float | None, int | None], tuple[bool, float, float, bool] | None]:
+    if not CONVERSIONS_RESOURCE.is_file():
+        return {}
+    data = json.loads(CONVERSIONS_RESOURCE.read_text(encoding="utf-8"))
+    return {(frm, to, mass, valence): (tuple(conv) if conv is not None else None)
+            for frm, to, mass, valence, conv in data["conversions"]}
+
+
+def conversion(from_ucum: str, to_ucum: str, molar_mass: float | None = None, valence: int | None = None):
+    """``(pre_exp10, factor, offset, post_log10)`` of a conversion computed with pint (None when the
+    units do not convert); what the shipped table stores."""
+    return _build(from_ucum, to_ucum, molar_mass, valence)
 
 
 def _registry() -> Any:
@@ -545,7 +570,10 @@ def convert(value: float, from_ucum: str, to_ucum: str, molar_mass: float | None
     except KeyError:
         if len(_CONV_CACHE) > 8192:
             _CONV_CACHE.clear()
-        conv = _CONV_CACHE[key] = _build(from_ucum, to_ucum, molar_mass, valence)
+        conv = _shipped_conversions().get(key, _NOT_SHIPPED)
+        if conv is _NOT_SHIPPED:
+            conv = _build(from_ucum, to_ucum, molar_mass, valence)
+        _CONV_CACHE[key] = conv
     if conv is None:
         return None
     pre_exp, factor, offset, post_log = conv
