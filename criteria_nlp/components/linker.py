@@ -30,7 +30,7 @@ from ._text import doc_text
 from ._values import criteria_of, span_values
 
 from ..models import Code, Rule, VariableRef
-from ..quantities.grammar import TIME_UNITS, Quantity
+from ..quantities.grammar import TIME_UNITS, Quantity, comparator_before_position, postfix_after_position
 from ..quantities.units import to_ucum
 
 RULE_SPAN_GROUP = "criteria_rules"
@@ -86,8 +86,8 @@ _ROMAN_VALUE = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6,
 _VAL = r"(?:VI|IV|V|III|II|I|[ⅠⅡⅢⅣⅤⅥ]|\d{1,2}(?:\.\d)?)"
 _SCORE_VALUE = re.compile(_VAL)
 _SCORE_VALUES = re.compile(
-    r"(?:[ \t]*(?:\([^()\n]{0,40}\)|\)|functional|physical|performance|status|scale|class(?:es|ification)?|grades?|"
-    r"stages?|scores?|levels?|of|is|=|:|(?-i:[A-Z]{2,6})(?=[ \t]+\d)))*"
+    r"(?:[ \t]*(?:\([^()\n]{0,40}\)|\)|(?i:functional|physical|performance|status|scale|class(?:es|ification)?|grades?|"
+    r"stages?|scores?|levels?)|of|is|=|:|[A-Z]{2,6}(?=[ \t]+\d)))*"
     rf"[ \t]*(?P<vals>{_VAL}(?:[ \t]*(?:(?:,[ \t]*)?(?:or|and)|-|–|－|to|,|/)[ \t]*{_VAL})*)(?![\w%/]|\.\d)"
     r"(?![ \t]*(?:[<>≤≥=]|x\b|×|%|mg|g/|mm|cm|kg|years?|months?|weeks?|days?))",
 )
@@ -95,6 +95,7 @@ _SCORE_VALUES = re.compile(
 
 _LIMIT_ADJECTIVE = re.compile(r"\b(minimum|minimal|maximum|maximal)[ \t]+(?:(?:expected|estimated)[ \t]+)?$",
                               re.IGNORECASE)
+_BARE_VALUE_GAP = re.compile(r"[ \t]*(?:(?::|=|of|is|was|equals?)[ \t]*)?")
 _NAME_TO_VALUE_GAP = re.compile(r"[ \t]*(?:of|:|is|=)?[ \t]*")
 _NOT_A_VARIABLE = re.compile(r"(?:i\.?\s?e|e\.?\s?g|etc|vs|approx|ca)\.?", re.IGNORECASE)
 _OUT_OF = re.compile(r"\d+(?:\.\d)?[ \t]*/[ \t]*10{1,2}")
@@ -112,6 +113,40 @@ _ALTERNATIVE_GAP = re.compile(r"[\s,]*(?:(?:for|in|if)\b[^;()<>≤≥=\d]{0,50}?
 _EQUATION_AFTER = re.compile(r"[ \t]*=")
 # a criterion that is only a field label: "Age:", "Life expectancy:", "Performance status:"
 _FIELD_LABEL = re.compile(r"[ \t]*[A-Z][\w'/-]*(?:[ \t]+[\w'/-]+){0,3}[ \t]*:[ \t]*")
+
+
+# "or worse", "more severe than", "or better" read as higher = worse (ECOG, NYHA, ASA, grades, stages);
+# on these scales a higher value is better, so the comparator turns round
+_HIGHER_IS_BETTER = {"karnofsky_performance_status", "lansky_performance_status", "glasgow_coma_scale", "mmse",
+                     "moca", "apgar_score", "barthel_index", "berg_balance_scale", "functional_independence_measure"}
+_SEVERITY_WORD = re.compile(r"\b(?:worse|better|severe|severity)\b", re.IGNORECASE)
+_REVERSED = {">": "<", ">=": "<=", "<": ">", "<=": ">="}
+# a performance status with no scale named: the values say which scale it is (0-4/5: ECOG/WHO/Zubrod,
+# 10-100: Karnofsky); the rule keeps its name and takes that scale's LOINC code
+_SCALE_BY_RANGE = {"performance_status": (((0, 5), "ecog_performance_status"),
+                                          ((10, 100), "karnofsky_performance_status"))}
+
+
+def _code_by_range(name: str, q: Quantity) -> Code | None:
+    from ..resources.lexicon import variables_by_name
+
+    values = [v for v in (q.value, q.value_high) if v is not None]
+    if not values or q.relative_to is not None:
+        return None
+    entries = variables_by_name()
+    for (low, high), scale in _SCALE_BY_RANGE[name]:
+        if all(low <= v <= high for v in values) and (q.unit is None or (q.unit == "%" and low >= 10)):
+            entry = entries.get(scale)
+            return entry.code if entry is not None else None
+    return None
+
+
+def _value_for(q: Quantity, targets: list, k: int) -> Quantity:
+    """The threshold of the ``k``-th of ``targets``: "SBP/DBP < 140/90 mmHg" gives the value after the
+    slash to the second of two variables (one value for both otherwise)."""
+    if k == 1 and len(targets) == 2 and q.value_pair is not None:
+        return replace(q, value=q.value_pair)
+    return q
 
 
 def _score_number(token: str) -> float | None:
@@ -147,7 +182,8 @@ def _protected(q: Quantity, targets: list) -> bool:
     of the patient's things named after its value (``more than 100 cutaneous lesions``). The
     model learned LCT's annotation policy, which leaves toxicity grades and alternative limits
     unannotated; for cohort queries they are thresholds."""
-    if q.comparator_form != "implicit" and (_counts_things_after(q, targets) or _counts_a_known_variable(q, targets)):
+    if q.comparator not in (None, "", "=") and q.comparator_form != "implicit" \
+            and (_counts_things_after(q, targets) or _counts_a_known_variable(q, targets)):
         return True  # "more than 100 cutaneous lesions", "no more than 4 prior chemotherapy regimens"
     known = all(t is not None and t.entry is not None for t in targets)
     if known and q.comparator_form == "implicit":
@@ -191,6 +227,101 @@ class _Mention(NamedTuple):
 def _target_from_mention(mention: _Mention) -> _Target:
     e = mention.entry
     return _Target(mention.start_char, mention.end_char, e.name, e.category, e.code, e.unit, e)
+
+
+# "before age 40", "after the age of 50": a comparator that dates an event by the patient's age
+_EVENT_AGE_COMPARATOR = re.compile(r"(?:before|prior[ \t]+to|after|beyond|by)[ \t]+(?:the[ \t]+)?age\b", re.IGNORECASE)
+# "age at first symptoms", "age of onset", "age at menarche" (not "age at screening": the patient's age)
+_AGE_AT = re.compile(r"[ \t]+(?:at|of)[ \t]+(?:the[ \t]+)?(?:time[ \t]+of[ \t]+)?(?:(?:his|her|their)[ \t]+)?"
+                     r"(?P<event>[^\W\d_][\w'’-]*(?:[ \t]+(?!or\b|and\b)[^\W\d_][\w'’-]*){0,2})", re.IGNORECASE)
+_STUDY_EVENT = re.compile(r"(?:screening|enrol|inclusion|consent|randomi[sz]|registration|entry|enter|visit|baseline|"
+                          r"sign|start|study|trial|patient|participant|subject|least|most|leas|time|day|first[ \t]+dose|"
+                          r"dosing|treatment|admission|presentation|the[ \t]+time)", re.IGNORECASE)
+# the words of the clause before "before age N" ("Diagnosis of diabetes", "onset of symptoms")
+_EVENT_CLAUSE = re.compile(r"[\W\d_]*?(?:(?:and|or|with|had|has|have|was|were)[ \t]+)*"
+                           r"(?P<event>[^\W\d_][^,;:()\n]*?)[ \t]*$", re.IGNORECASE)
+_EVENT_STOP = {"age", "who", "had", "has", "have", "was", "were", "their", "his", "her", "women", "men", "patients",
+               "subjects", "participants", "a", "an", "the", "of", "at", "in", "on", "with", "for", "to", "is", "be", "must", "should"}
+_DIAGNOSIS_EVENT = re.compile(r"diagnos|onset|symptom|began|begin|start|develop", re.IGNORECASE)
+
+
+def _event_age(event: str, start: int, end: int) -> _Target:
+    """A variable "age at <event>": the lexicon's age at diagnosis/onset, else ``age_at_<event words>``."""
+    if _DIAGNOSIS_EVENT.search(event):
+        from ..resources.lexicon import variables_by_name
+
+        entry = variables_by_name().get("age_at_diagnosis")
+        if entry is not None:
+            return _Target(start, end, entry.name, entry.category, entry.code, entry.unit, entry)
+    words = [w for w in re.findall(r"[^\W\d_]+", event.lower()) if w not in _EVENT_STOP][-2:]
+    name = "age_at_" + "_".join(words) if words else "age_at_event"
+    return _Target(start, end, name, "demographic", None, "a")
+
+
+def _age_at_event(text: str, target: _Target) -> _Target:
+    """The patient's age entry followed by "at/of <event>" is the age at that event, unless the event is
+    a moment of the study ("age at screening", "age at the time of consent")."""
+    if target.name != "age":
+        return target
+    m = _AGE_AT.match(text, target.end)
+    if m is None or _STUDY_EVENT.match(m.group("event")):
+        return target
+    return _event_age(m.group("event"), target.start, m.end("event"))
+
+
+# a unit that counts the patient's things names the variable: "≥ 30 pack-years", "> 10 cigarettes/day"
+_UNIT_THINGS = (("{pack_yr}", "smoking_pack_years"), ("{cigarettes}", "cigarettes_per_day"),
+                ("{packs}", "cigarettes_per_day"), ("{drinks}", "alcohol_consumption"),
+                ("{alcohol_units}", "alcohol_consumption"))
+
+
+def _thing_of_the_unit(text: str, q: Quantity, targets: list) -> list:
+    """An unknown (or missing) variable of a value in pack-years, cigarettes or drinks per time is the
+    lexicon's smoking/alcohol variable; the words before the value stay its text when there are any."""
+    if q.unit is None or q.unit_start is None or not all(t is None or t.entry is None and t.name != "age" for t in targets):
+        return targets
+    name = next((n for ann, n in _UNIT_THINGS if q.unit.startswith(ann)), None)
+    if name is None:
+        return targets
+    from ..resources.lexicon import variables_by_name
+
+    entry = variables_by_name().get(name)
+    if entry is None:
+        return targets
+    out = []
+    for t in targets:
+        start, end = (t.start, t.end) if t is not None else (q.unit_start, q.unit_end)
+        out.append(_Target(start, end, entry.name, entry.category, entry.code, entry.unit, entry))
+    return out
+
+
+def _named_instrument(targets: list, mentions: list[_Mention]) -> list:
+    """An instrument named after the value ("a score ≥ 20 on the Hamilton Depression Rating Scale")
+    is the lexicon's entry when the lexicon knows it."""
+    out = []
+    for t in targets:
+        if t is not None and t.entry is None and t.category == "score":
+            # the mention must be the whole name ("speech question of the ALSFRS-R" is a part of it)
+            inside = [m for m in mentions if t.start <= m.start_char < t.end and m.start_char - t.start <= 4
+                      and m.end_char >= t.end - 1]
+            if inside:
+                best = max(inside, key=lambda m: m.end_char - m.start_char)
+                t = _target_from_mention(best)
+        out.append(t)
+    return out
+
+
+_ENDS_WITH_ABBREVIATION = re.compile(r"(?:\([A-Z][A-Za-z0-9-]{1,9}\)|\b[A-Z][A-Z0-9-]{1,9})$")
+_COORDINATED_BEFORE = re.compile(r"(?P<name>(?:[^\W\d_][^,;:()\n]{0,60}?)?(?:\([A-Z][A-Za-z0-9-]{1,9}\)|\b[A-Z][A-Z0-9-]{1,9}))"
+                                 r"[ \t]*(?:,[ \t]*)?(?:and/or|and|or|&|,)[ \t]+$")
+_PAREN_AFTER_CLASS = re.compile(r"[ \t]*\([^()\n]{1,20}\)")
+_TIME_NAME_BEFORE = re.compile(r"\b(?:length|duration|interval|cycles?)[ \t]*(?:(?:of|:|is|=|was)[ \t]*)?$", re.IGNORECASE)
+
+
+def _not_in_time(q: Quantity) -> bool:
+    """A value whose written unit is no time ("2.3 ng/mL", "10 kg")."""
+    return q.unit is not None and q.relative_to is None and not q.is_time and q.unit_kind not in (None, "age", "time") \
+        and q.unit not in ("%",)
 
 
 def _is_time_variable(target: _Target) -> bool:
@@ -272,6 +403,62 @@ def _words_after(doc_text: str, pos: int) -> tuple[int, int] | None:
     return base + kept[0].start(), base + kept[-1].end()
 
 
+# Words that never name a variable: negations, conjunctions, determiners, pronouns, auxiliaries and the
+# verbs of eligibility prose in every inflection, and generic words (closed classes, not phrases)
+_PROSE_VERBS = ("requir", "receiv", "defin", "consider", "tak", "us", "need", "show", "meet", "hav", "undergo",
+                "includ", "exclud", "document", "demonstrat", "experienc", "allow", "permit", "achiev", "reach",
+                "vary", "vari", "los", "gain", "plan", "expect", "schedul", "treat", "giv", "perform", "report",
+                "observ", "record", "measur", "determin", "confirm", "assess", "evaluat", "estimat", "predict",
+                "calculat", "obtain", "do", "doe", "did", "mak", "present", "exhibit", "display", "develop",
+                "provid", "donat", "complet", "agre")
+_PROSE_VERB = re.compile(rf"(?:{'|'.join(_PROSE_VERBS)})(?:e|es|ed|ing|s|ies|ied|en|n)?", re.IGNORECASE)
+_NEVER_A_NAME = {
+    "no", "not", "nor", "none", "and", "or", "and/or", "plus", "but", "than", "then", "also", "only", "this", "these",
+    "those", "that", "there", "they", "it", "its", "he", "she", "we", "you", "them", "which", "who", "whom", "what",
+    "any", "all", "some", "each", "every", "more", "less", "most", "least", "much", "many", "few",
+    "can", "could", "may", "might", "would", "will", "shall", "must", "should", "is", "are", "be", "been", "being",
+    "was", "were", "has", "have", "had", "increase", "increases", "decrease", "decreases", "change", "changes",
+    "point", "points", "level", "levels", "value", "values", "total", "number", "amount", "result", "results",
+    "mild", "moderate", "severe", "known", "current", "currently", "previously", "new", "least", "defined", "here",
+    "average", "approximately", "about", "around", "usually", "typically", "daily",
+}
+
+
+def _is_prose_word(word: str) -> bool:
+    w = word.lower()
+    return w in _NEVER_A_NAME or w in _NAME_STOP or _PROSE_VERB.fullmatch(w) is not None
+
+
+def _is_trailing_prose(word: str) -> bool:
+    w = word.lower()
+    return w in _NAME_STOP or _PROSE_VERB.fullmatch(w) is not None
+
+
+def _clean_name(text: str, span: tuple[int, int] | None) -> tuple[int, int] | None:
+    """An unknown variable's words without leading or trailing prose words ("No prior radiotherapy" →
+    "prior radiotherapy", "and/or TC" → "TC", "receiving BAY" → "BAY"); None when only prose words are left
+    ("requiring", "considered", "there", "points", "increase")."""
+    if span is None:
+        return None
+    s, e = span
+    words = list(re.finditer(r"\([^()]*\)|[^\s]+", text[s:e]))
+    while words and _is_prose_word(words[0].group().strip(",.;:")):
+        words.pop(0)
+    while words and not words[-1].group().startswith("(") and _is_trailing_prose(words[-1].group().strip(",.;:")):
+        words.pop()  # "(AMMI)" at the end is the name's alias and stays
+    if words and all(w.group().startswith("(") for w in words):
+        return None
+    if not words:
+        return None
+    return s + words[0].start(), s + words[-1].end()
+
+
+def _unknown_name(surface: str) -> str:
+    """The name of an unknown variable: lower case, one space, no parenthesised group."""
+    name = re.sub(r"\s*\([^()]*\)", "", surface)
+    return re.sub(r"\s+", " ", name).strip(" ,;:").lower() or re.sub(r"\s+", " ", surface).lower()
+
+
 def _counts_things_after(q: Quantity, targets: list) -> bool:
     """A count of the patient's things named after it: "no more than 4 prior chemotherapy regimens",
     "1-3 brain metastases", "more than 100 cutaneous lesions" (whole numbers, a plural noun after)."""
@@ -349,6 +536,11 @@ class Linker:
             self.load_model()
         return self._model
 
+    @model.setter
+    def model(self, value) -> None:
+        """Put a fitted model (or None: rules only) in place of the spec's (scripts/train_linker.py's folds)."""
+        self._model = value
+
     def load_model(self) -> None:
         """Load the model now; ``ModelNotFoundError`` when the spec names a missing file."""
         from ..learned import load_linker_model
@@ -393,8 +585,8 @@ class Linker:
                 probs = [None] * len(units)
             rules: list[Rule] = []
             for (q, targets), confidence in zip(units, probs):
-                for target in targets:
-                    rule = self._make_rule(text, f"{cid}.r{len(rules) + 1}", q, target)
+                for k, target in enumerate(targets):
+                    rule = self._make_rule(text, f"{cid}.r{len(rules) + 1}", _value_for(q, targets, k), target)
                     rule.confidence = confidence
                     rules.append(rule)
                     span = doc.char_span(rule.start, rule.end, label=RULE_LABEL, alignment_mode="expand")
@@ -456,6 +648,7 @@ class Linker:
         events.sort(key=lambda e: (e[0], e[1]))
         # the parent's field label holds until the criterion names a variable of its own
         group: list[_Target] = [_target_from_mention(m) for m in label]
+        previous_group: list[_Target] = []  # the group before the current one (unused), for a unit mismatch
         from_label = bool(group)
         group_end = crit_start
         group_used = False
@@ -467,7 +660,7 @@ class Linker:
         linked_end = crit_start  # end of the last rule made (its variable may follow the value)
         for idx, (_, kind, item) in enumerate(events):
             if kind == 0:
-                target = _target_from_mention(item)
+                target = _age_at_event(text, _target_from_mention(item))
                 if target.start < max(group_end, linked_end):
                     continue  # inside a quantity, an earlier mention or a rule already made ("of age")
                 if from_label:  # "Performance status:" over "- ECOG 0-2": the item's own name wins
@@ -512,6 +705,7 @@ class Linker:
                     group_end = max(group_end, target.end)
                     continue
                 else:
+                    previous_group = [] if group_used else group
                     group = [target]
                     group_used = False
                     variable_after = False
@@ -523,6 +717,12 @@ class Linker:
                 q = self._comparator_before_name(text, group[0].start, group_end, q)
             if q.comparator == "":
                 q = self._comparator_of_alternative(text, units, q)
+            if q.comparator == "" and q.unit is not None and group and not group_used and not q.is_time \
+                    and _BARE_VALUE_GAP.fullmatch(text, group_end, q.start) \
+                    and all(t.entry is not None and t.category != "dose" for t in group):
+                # "CRP 10 mg/L", "Hct: 32 %": a measured value written with its unit right after the
+                # variable's name, no comparator: an equality (the README's convention)
+                q = replace(q, comparator="=", comparator_form="none")
             if q.comparator == "":
                 if q.relative_to is None:
                     continue
@@ -531,15 +731,34 @@ class Linker:
             nxt = events[idx + 1] if idx + 1 < len(events) else None
             next_mention = nxt[2] if nxt is not None and nxt[1] == 0 else None
             targets = None
+            if _EVENT_AGE_COMPARATOR.match(text, q.comparator_start or q.start, q.value_start) and q.comparator_start is not None:
+                # "diagnosed before age 40", "onset after the age of 50": the age at an event
+                units.append((q, [self._event_age_target(text, crit_start, q)]))
+                last_q_end = q.end
+                linked_end = max(linked_end, q.end)
+                continue
             if group:
                 anchor = last_q_end if (group_used and last_q_end is not None) else group_end
                 if self._group_holds(text, q, group, anchor, group_end, group_used, variable_after, next_mention):
                     targets = list(group)
+                if targets is not None and _not_in_time(q) and all(_is_time_variable(t) for t in targets):
+                    # "AMH levels age appropriate (≥2.3 ng/ml)": a value in ng/mL is no age; the name before
+                    targets = None
+                    if previous_group and not group_used and previous_group[-1].end < group[0].start and \
+                            ";" not in text[previous_group[-1].end:q.start] and q.start - previous_group[-1].end <= _MAX_LINK_GAP \
+                            and not all(_is_time_variable(t) for t in previous_group):
+                        targets = list(previous_group)
             if targets is None:
                 targets = self._same_variable_as_last(text, units, q)
             is_age = targets is None and self._is_age(text, crit_start, q)
             if q.is_time and q.unit not in _SHORT_TIMES and not is_age \
                     and not (targets and any(_is_time_variable(t) for t in targets)):
+                if targets is None and _TIME_NAME_BEFORE.search(
+                        text, max(crit_start, q.start - 40), q.comparator_start if q.comparator_start is not None else q.start):
+                    # "Cycle length of 26-39 days": a length or duration named right before is measured in time
+                    units.append((q, self._fallback_targets(text, crit_start, q)))
+                    last_q_end = q.end
+                    continue
                 if not (next_mention is not None and _measured_in_time(_target_from_mention(next_mention))
                         and _VALUE_THEN_VARIABLE.match(text[q.end:next_mention.start_char])):
                     continue  # a time window, not a threshold of a variable
@@ -558,7 +777,8 @@ class Linker:
             linked_end = max([linked_end, q.end] + [t.end for t in targets if t is not None])
         for q in pending:
             units.append((q, self._fallback_targets(text, crit_start, q)))
-        units.extend(self._score_values(text, mentions, units, len(text) if crit_end is None else crit_end))
+        units = [(q, _thing_of_the_unit(text, q, _named_instrument(targets, mentions))) for q, targets in units]
+        units.extend(self._score_values(text, mentions, units, len(text) if crit_end is None else crit_end, crit_start))
         units.sort(key=lambda u: u[0].start)
         return units
 
@@ -594,7 +814,7 @@ class Linker:
         return [cls._age_target(text, q) if t.name == "age" and t.entry is None else replace(t) for t in last_targets]
 
     @staticmethod
-    def _score_values(text: str, mentions: list[_Mention], units, crit_end: int) -> list:
+    def _score_values(text: str, mentions: list[_Mention], units, crit_end: int, crit_start: int = 0) -> list:
         """Scores and classes given by value alone: ``ASA I-III``, ``NYHA class III or IV``, ``CDR 0.5 or 1``."""
         linked = {t.start for _, targets in units for t in targets if t is not None}
         taken = [(q.start, q.end) for q, _ in units]
@@ -604,8 +824,11 @@ class Linker:
             if entry.unit is not None or entry.category not in _SCORE_CATEGORIES or mention.start_char in linked:
                 continue
             name = text[mention.start_char:mention.end_char]
-            if _is_generic(name) or name.lower() in ("stage", "class"):
-                continue  # "grade II or III osteoarthritis": the stage of a condition, not a score's class
+            if (_is_generic(name) or name.lower() in ("stage", "class")) and \
+                    (comparator_before_position(text, mention.start_char) or (None, -1))[1] < crit_start:
+                # "grade II or III osteoarthritis": the stage of a condition, not a score's class;
+                # with a comparator before it, it is a threshold: "≥ grade 3 neutropenia"
+                continue
             m = _SCORE_VALUES.match(text, mention.end_char)
             if m is None or m.end("vals") > crit_end or any(mention.end_char <= other.start_char < m.start("vals")
                                 and not _is_generic(text[other.start_char:other.end_char]) for other in mentions):
@@ -620,13 +843,28 @@ class Linker:
             values = [_score_number(v) for v in tokens]
             if not values or any(v is None for v in values):
                 continue
+            if _is_generic(name) and max(values) > 5:
+                continue  # a bare grade is a toxicity grade (0-5); "superior to grade 8" is a school grade
             s, e = m.span("vals")
             if any(a < e and s < b for a, b in taken):
                 continue
             low, high = min(values), max(values)
-            q = Quantity(start=s, end=e, comparator="=" if low == high else "between", value=low,
+            comparator, start, end, comparator_start = ("=" if low == high else "between"), s, e, None
+            if low == high:
+                # "NYHA class III or worse", "ASA 3 or higher": a postfix comparator after the class;
+                # "more severe than NYHA 2", "at least NYHA class II": a comparator before the name
+                paren = _PAREN_AFTER_CLASS.match(text, e)  # "Gleason score 7 (4+3) or higher"
+                post = postfix_after_position(text, paren.end() if paren else e)
+                before = None if post else comparator_before_position(text, mention.start_char)
+                if post is not None and post[2] <= crit_end:
+                    comparator, end = post[0], post[2]
+                elif before is not None and before[1] >= crit_start:
+                    comparator, start = before[0], before[1]
+                    comparator_start = start
+            q = Quantity(start=start, end=end, comparator=comparator, value=low,
                          value_high=None if low == high else high, value_start=s, value_end=e,
-                         inclusive=None if low == high else (True, True), comparator_form="implicit")
+                         inclusive=None if low == high else (True, True), comparator_form="implicit",
+                         comparator_start=comparator_start)
             target = _target_from_mention(mention)
             alias = _ALIAS_AFTER.match(text, mention.end_char, s)
             if alias:
@@ -730,18 +968,47 @@ class Linker:
         return _Target(start, end, "age", "demographic", Code("http://loinc.org", "30525-0", "Age"), "a")
 
     @staticmethod
+    def _event_age_target(text: str, crit_start: int, q: Quantity) -> _Target:
+        """The age at the event named before "before/after age N" (the words of its clause)."""
+        lo = max(crit_start, q.comparator_start - 60)
+        window = text[lo:q.comparator_start]
+        cut = max(window.rfind(ch) for ch in ",;:()\n")
+        clause = _EVENT_CLAUSE.match(window, cut + 1)
+        if clause is None:
+            return _Target(q.start, q.end, "age_at_event", "demographic", None, "a")
+        s, e = lo + clause.start("event"), lo + clause.end("event")
+        return _event_age(text[s:e], s, e)
+
+    @staticmethod
     def _fallback_targets(text: str, crit_start: int, q: Quantity) -> list[_Target]:
         scale = _scale_after(text, q)
         if scale is not None:
             s, e = scale
             return [_Target(s, e, re.sub(r"\s+", " ", text[s:e].lower()), "score", None, None)]
-        span = _fallback_name(text, crit_start, q.comparator_start if q.comparator_start is not None else q.start)
+        raw = _fallback_name(text, crit_start, q.comparator_start if q.comparator_start is not None else q.start)
+        if raw is not None and _NOT_A_VARIABLE.fullmatch(text[raw[0]:raw[1]].strip()):
+            return [_Target(raw[0], raw[1], _unknown_name(text[raw[0]:raw[1]]), None, None, None)]  # "i.e. ≤150 ml": dropped
+        span = _clean_name(text, raw)
         if span is None:
-            span = _words_after(text, q.end)  # "asthenozoospermia: < 32% progressive motile spermatozoa"
+            # "asthenozoospermia: < 32% progressive motile spermatozoa"
+            span = _clean_name(text, _words_after(text, q.end))
         if span is None:
             return [None]
         s, e = span
-        return [_Target(s, e, re.sub(r"\s+", " ", text[s:e].lower()), None, None, None)]
+        targets = [_Target(s, e, _unknown_name(text[s:e]), None, None, None)]
+        # "plaque score (FMPS) and bleeding score (FMBS) ≤ 10%": coordinated names, each with its
+        # abbreviation, share the value
+        while _ENDS_WITH_ABBREVIATION.search(text, s, e):
+            coord = _COORDINATED_BEFORE.search(text, max(crit_start, s - 90), s)
+            if coord is None:
+                break
+            s, e = coord.span("name")
+            named = _clean_name(text, _words_before(text, max(crit_start, s - 80), e))
+            if named is None:
+                break
+            s, e = named
+            targets.insert(0, _Target(s, e, _unknown_name(text[s:e]), None, None, None))
+        return targets
 
     # -- rules and logic -------------------------------------------------------------------
     @staticmethod
@@ -756,12 +1023,19 @@ class Linker:
             start, end = min(start, target.start), max(end, var_end)
             variable = VariableRef(text[target.start:var_end], target.name, target.start, var_end,
                                    target.category, target.code)
+            if target.code is None and target.name in _SCALE_BY_RANGE:
+                variable.code = _code_by_range(target.name, q)
         unit = q.unit
-        if unit is None and q.relative_to is None and target is not None and target.name == "age":
+        if unit is None and q.relative_to is None and target is not None and \
+                (target.name == "age" or target.name.startswith("age_at_")):
             unit = "a"  # "Age 18-70": years are implied (unit_text stays null: nothing was written)
+        comparator = q.comparator
+        if target is not None and target.name in _HIGHER_IS_BETTER and comparator in _REVERSED \
+                and _SEVERITY_WORD.search(text, q.start, q.end):
+            comparator = _REVERSED[comparator]  # "Karnofsky 60 or better": better is higher on this scale
         return Rule(
             id=rule_id, text=text[start:end], start=start, end=end, variable=variable,
-            comparator=q.comparator, value=q.value, value_high=q.value_high, unit=unit,
+            comparator=comparator, value=q.value, value_high=q.value_high, unit=unit,
             unit_text=q.unit_text, relative_to=q.relative_to, inclusive=q.inclusive,
         )
 

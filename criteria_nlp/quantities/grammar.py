@@ -49,6 +49,7 @@ class Quantity:
     comparator_form: str = "symbol"  # symbol, word, postfix, range, none
     comparator_start: int | None = None
     temporal_cue: bool = False  # "within 3 days", "for ≥ 2 weeks", "6 months prior to"
+    value_pair: float | None = None  # "< 140/90 mmHg": the value after the slash (a second variable's)
 
     @property
     def is_time(self) -> bool:
@@ -69,10 +70,24 @@ def shifted(q: Quantity, offset: int) -> Quantity:
     )
 
 
+# a phrase is read as words and symbols: blanks between two words are required, blanks next to a
+# symbol are optional ("> or =" also reads "<or=" style "≥or=", ">/=" also "> / =")
+_PHRASE_PIECE = re.compile(r"[^\W_]+(?:[.'’-][^\W_]+)*\.?|\S")
+
+
+def _phrase_body(phrase: str) -> str:
+    pieces = _PHRASE_PIECE.findall(phrase)
+    body = re.escape(pieces[0])
+    for prev, piece in zip(pieces, pieces[1:]):
+        wordy = prev[-1].isalnum() and piece[0].isalnum()
+        body += (r"\s+" if wordy else r"[ \t]*") + re.escape(piece)
+    return body
+
+
 def _phrase_regex(phrases, *, word_bounded: bool = True) -> str:
     parts = []
     for phrase in sorted(set(phrases), key=len, reverse=True):
-        body = r"\s+".join(re.escape(w) for w in phrase.split())
+        body = _phrase_body(phrase)
         if word_bounded and phrase[0].isalpha():
             body = r"\b" + body
         if word_bounded and phrase[-1].isalpha():
@@ -95,6 +110,7 @@ class _Lexicon:
     number_words: dict[str, float]
     word_re: re.Pattern
     relative_names: dict[str, str]
+    glued_words: frozenset
 
 
 def _word_scan_regex(words) -> re.Pattern:
@@ -119,15 +135,27 @@ def _word_scan_regex(words) -> re.Pattern:
 
 
 def _normalise_phrase(phrase: str) -> str:
-    return " ".join(phrase.lower().split())
+    """The key of a phrase: its words and symbols, blank-separated ("<or=" and "< or =" are one key)."""
+    return " ".join(_PHRASE_PIECE.findall(phrase.lower()))
 
 
 @lru_cache(maxsize=1)
 def lexicon() -> _Lexicon:
     data = json.loads(_RESOURCE.read_text(encoding="utf-8"))
     prefix_of = {_normalise_phrase(p): op for op, ps in data["prefix"].items() for p in ps}
+    # "> or = to 1.5", "greater than or equal to": a symbol phrase ending in "=" or "or equal" also
+    # reads with "to" after it
+    for phrase, op in list(prefix_of.items()):
+        if op in (">=", "<=") and (phrase.endswith("=") or phrase.endswith(" equal")):
+            prefix_of.setdefault(phrase + " to", op)
     postfix_of = {_normalise_phrase(p): op for op, ps in data["postfix"].items() for p in ps}
     number_words = {k.lower(): float(v) for k, v in data["number_words"].items()}
+    units_words = {w: v for w, v in number_words.items() if 1 <= v <= 9 and v.is_integer() and "-" not in w
+                   and w not in ("twice", "thrice", "double", "triple")}
+    for tens in ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"):
+        if tens in number_words:  # "forty-five": tens-units compounds
+            for unit_word, v in units_words.items():
+                number_words.setdefault(f"{tens}-{unit_word}", number_words[tens] + v)
     if not all(re.fullmatch(r"[^\W\d_]+(?:-[^\W\d_]+)*", w) for w in number_words):
         raise ValueError("number words are letters and hyphens only (see _word_scan_regex)")
     comp_alt = _phrase_regex(prefix_of)
@@ -136,20 +164,24 @@ def lexicon() -> _Lexicon:
     # phrases' last characters rejects at once the half of the numbers that have no comparator
     last_chars = re.escape("".join(sorted({p[-1] for p in prefix_of})))
     comp_rev_re = re.compile(
-        # between comparator and number: "of", "the", ":" or "(the) age (of)" ("over the age of 18")
-        rf"[ \t]*(?:(?:fo[ \t]+)?ega[ \t]+(?:eht[ \t]+)?|(?:fo|eht)[ \t]+)?(?::[ \t]*)?"
+        # between comparator and number: the comparator echoed as a symbol ("less than (<) 2"),
+        # "of", "the", ":" or "(the) age (of)" ("over the age of 18")
+        rf"[ \t]*(?:\)[ \t]*[<>≤≥=/_ \t]{{1,6}}\([ \t]*)?"
+        rf"(?:(?:fo[ \t]+)?ega[ \t]+(?:eht[ \t]+)?|(?:fo|eht)[ \t]+)?(?::[ \t]*)?"
         rf"(?=[{last_chars}])(?P<comp>{_phrase_regex([p[::-1] for p in prefix_of])})",
         re.IGNORECASE,
     )
     # "Minimum Age: 18 Years Maximum Age: 99 Years": a word before a colon labels the next value
     # (blank runs are never adjacent: a long run of spaces after a number costs linear time)
-    postfix_re = re.compile(rf"[ \t]*(?:\([ \t]*)?(?P<post>{_phrase_regex(postfix_of)})(?![\w])",
+    # "40 kg and less than 120 kg": a postfix word followed by "than" starts the next comparator
+    postfix_re = re.compile(rf"[ \t]*(?:\([ \t]*)?(?P<post>{_phrase_regex(postfix_of)})(?![\w])(?![ \t]+th[ae]n\b)",
                             re.IGNORECASE)
     rel_long = [p for ps in data["relative"].values() for p in ps if len(p) > 2]
     rel_short = [p for ps in data["relative"].values() for p in ps if len(p) <= 2]
     mult = r"(?:\btimes\b|\btime\b|-?\bfolds?\b|[xX×*])"
     relative_re = re.compile(
-        rf"[ \t]*(?:(?P<mult>{mult})[ \t]*)?(?:(?:the|institutional|institution's|of)[ \t]+)*"
+        rf"[ \t]*(?:(?P<mult>{mult})[ \t]*)?(?:(?P<cmpw>higher|greater|more|above|over|lower|less|below)(?:[ \t]+than)?[ \t]+)?"
+        rf"(?:(?:the|institutional|institution's|of)[ \t]+)*"
         rf"(?P<rel>(?:{_phrase_regex(rel_long, word_bounded=False)})(?![\w]))(?:[ \t]*\((?:i?uln|lln|ulrr)\))?"
         rf"|[ \t]*(?P<mult2>{mult})[ \t]*(?P<rel2>{_phrase_regex(rel_short)})\b",
         re.IGNORECASE,
@@ -169,8 +201,10 @@ def lexicon() -> _Lexicon:
         re.IGNORECASE,
     )
     relative_names = {_normalise_phrase(p): name for name, ps in data["relative"].items() for p in ps}
+    # "greater than100", "at least18": a number glued to the last word of a word comparator
+    glued_words = frozenset(p.split()[-1] for p in prefix_of if p[-1].isalpha() and len(p.split()[-1]) >= 2)
     return _Lexicon(comp_rev_re, re.compile(NUMBER_SCAN_PATTERN), prefix_of, postfix_re, postfix_of, relative_re, range_re,
-                    opener_re, inclusive_re, number_words, _word_scan_regex(number_words), relative_names)
+                    opener_re, inclusive_re, number_words, _word_scan_regex(number_words), relative_names, glued_words)
 
 
 # a one-word postfix comparator that is the first word of a field label ("Maximum Age:")
@@ -225,6 +259,24 @@ class _Found:
         return self._end
 
 
+_VALUE_PAIR = re.compile(r"[ \t]*/[ \t]*(\d{1,4}(?:\.\d+)?)(?![\d/.,]|[ \t]*(?:[\d]|x\b|×))")
+# a digit right after a letter (scans fast: the pattern starts with its class); the word before it
+_GLUED_DIGIT = re.compile(r"\d(?<=[^\W\d_]\d)")
+_WORD_BEFORE = re.compile(r"[^\W\d_]+$")
+_GLUED_NUMBER = re.compile(r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?![\d])")
+
+
+def _glued_numbers(text: str, lex: "_Lexicon") -> list:
+    """Numbers glued to the last word of a word comparator: "greater than100", "at least18"."""
+    out = []
+    for m in _GLUED_DIGIT.finditer(text):
+        i = m.start()
+        word = _WORD_BEFORE.search(text, max(0, i - 24), i)
+        if word is not None and word.group().lower() in lex.glued_words:
+            number = _GLUED_NUMBER.match(text, i)
+            if number is not None:
+                out.append(number)
+    return out
 _SLASH_PAIR = re.compile(r"/[ \t]*\d{1,4}(?:\.\d+)?(?=[ \t]*[^\W\d])")
 _PERCENTILE = re.compile(r"[ \t]*(?:percentile|centile)", re.IGNORECASE)
 _DECIMAL_COMMA = re.compile(r",\d{1,2}(?![\d,])")
@@ -255,11 +307,37 @@ def _comparator_before(text: str, lex: _Lexicon, pos: int, floor: int) -> _Found
     return _Found(text, pos - m.end("comp"), pos - m.start("comp"))
 
 
+_ARTICLE_BEFORE = re.compile(r"(?:\b(?:the|an?)[ \t]+)?$", re.IGNORECASE)
+
+
+def comparator_before_position(text: str, pos: int) -> tuple[str, int] | None:
+    """(comparator, start) of a comparator phrase ending right before ``pos`` (a name, not a number:
+    "more severe than NYHA 2", "at least the ASA class II"), or None."""
+    lex = lexicon()
+    article = _ARTICLE_BEFORE.search(text, max(0, pos - 8), pos)
+    if article is not None:
+        pos = article.start()
+    found = _comparator_before(text, lex, pos, 0)
+    if found is None:
+        return None
+    return lex.prefix_of[_normalise_phrase(found.group())], found.start()
+
+
+def postfix_after_position(text: str, pos: int) -> tuple[str, int, int] | None:
+    """(comparator, start, end) of a postfix comparator right after ``pos`` ("III or worse"), or None."""
+    lex = lexicon()
+    post = lex.postfix_re.match(text, pos)
+    if post is None or _STARTS_A_LABEL.match(text, post.start("post")):
+        return None
+    return lex.postfix_of[_normalise_phrase(post.group("post"))], post.start("post"), post.end()
+
+
 def find_quantities(text: str) -> list[Quantity]:
     """Every threshold-like expression of ``text``, in order, non-overlapping."""
     lex = lexicon()
     candidates = list(lex.number_re.finditer(text))
     words = list(lex.word_re.finditer(text)) + list(_ROMAN.finditer(text))
+    words += _glued_numbers(text, lex)
     if not candidates and not words:
         return []
     if words:
@@ -276,7 +354,10 @@ def find_quantities(text: str) -> list[Quantity]:
         comp = _comparator_before(text, lex, num_start, consumed)
         if is_word and comp is None and not lex.relative_re.match(text, num_end):
             continue  # "one of the following" is not a threshold; "three times the ULN" is
-        if not is_word and _is_identifier_number(text, num_start, num_end):
+        glued = not is_word and _char_before(text, num_start).isalpha()
+        if glued and (comp is None or comp.end() != num_start):
+            continue  # only a comparator word may be glued to its number
+        if not is_word and not glued and _is_identifier_number(text, num_start, num_end):
             continue
         if is_word:
             value = lex.number_words.get(m.group().lower(), _ROMAN_VALUES.get(m.group()))
@@ -291,9 +372,59 @@ def find_quantities(text: str) -> list[Quantity]:
         q = _read_tail(text, lex, comp, num_start, num_end, value)
         if q is None:
             continue
+        q = _echoed_sign_after(text, q)
         found.append(q)
         consumed = q.end
-    return _share_units(text, _merge_bounds(text, found))
+    return _share_units(text, _merge_bounds(text, _chained_bounds(text, found)))
+
+
+_SIGN = r"(?:<=|=<|≤|<|>=|=>|≥|>)"
+# "18 < age < 80", "20 ≤ BMI < 30 kg/m2", "80 > age > 18": a number, a sign and a name before a bound
+_CHAIN_BEFORE = re.compile(
+    rf"(?<![\w.,])(?P<n1>[-−]?\d+(?:\.\d+)?)[ \t]*(?:%|[^\W\d_]{{1,8}}(?:/[^\W\d_]{{1,4}})?)?[ \t]*(?P<c1>{_SIGN})"
+    r"[ \t]*(?P<name>[^\W\d_][^<>≤≥=\n;,:()\d]{0,40}?)[ \t]*$"
+)
+
+
+def _chained_bounds(text: str, found: list[Quantity]) -> list[Quantity]:
+    """``18 < age < 80`` → one ``between`` (the name between the signs stays the variable's)."""
+    out: list[Quantity] = []
+    for q in found:
+        if q.comparator_form == "symbol" and q.comparator in ("<", "<=", ">", ">=") and q.comparator_start is not None:
+            lo = max(0, q.comparator_start - 80)
+            m = _CHAIN_BEFORE.search(text, lo, q.comparator_start)
+            first = parse_number(m.group("n1")) if m else None
+            if m and first is not None:
+                c1 = m.group("c1").replace("=<", "<=").replace("=>", ">=").replace("≤", "<=").replace("≥", ">=")
+                upward = c1 in ("<", "<=") and q.comparator in ("<", "<=") and first < q.value
+                downward = c1 in (">", ">=") and q.comparator in (">", ">=") and first > q.value
+                if upward or downward:
+                    n1s, n1e = m.span("n1")
+                    out = [p for p in out if p.end <= n1s]  # "18 years" of "18 years < age < 65 years"
+                    low, high = (first, q.value) if upward else (q.value, first)
+                    incl_first, incl_q = c1.endswith("="), q.comparator.endswith("=")
+                    q = replace(q, start=n1s, comparator="between", value=low, value_high=high,
+                                value_start=n1s if upward else q.value_start,
+                                inclusive=(incl_first, incl_q) if upward else (incl_q, incl_first),
+                                comparator_form="bounds")
+        out.append(q)
+    return out
+
+
+_ECHO_AFTER = re.compile(r"[ \t]*(?:old[ \t]*)?\([ \t]*(?P<sign>≤|≥|<=|>=|=<|=>|<|>)[ \t]*\)")
+_SIGNS = {"≤": "<=", "<=": "<=", "=<": "<=", "≥": ">=", ">=": ">=", "=>": ">=", "<": "<", ">": ">"}
+
+
+def _echoed_sign_after(text: str, q: Quantity) -> Quantity:
+    """``under 80 years old (≤)``: a sign in parentheses after a worded threshold restates it; when it
+    points the same way, its inclusivity is the one meant."""
+    m = _ECHO_AFTER.match(text, q.end)
+    if m is None or q.comparator not in _SIGNS.values() or q.comparator_form != "word":
+        return q
+    sign = _SIGNS[m.group("sign")]
+    if sign[0] != q.comparator[0]:
+        return q
+    return replace(q, comparator=sign)
 
 
 _ALTERNATIVE_GAP = re.compile(r"[ \t]*(?:,|/|or|and|and[ \t]*/[ \t]*or|nor)[ \t]*$", re.IGNORECASE)
@@ -353,8 +484,8 @@ def _read_range(text, lex, comp, comparator, start, pos, value, unit, relative) 
         return None
     unit2, rel2, end = _unit_or_reference(text, lex, n2e)
     if conn == "and" and not (opener is not None and opener.group().strip().lower().startswith(
-            ("between", "from", "rang", "in the", "within"))) and not (unit2 is not None and unit2.kind == "age"):
-        return None  # "A and B" is a range after "between", or as an age: "18 and 65 years old"
+            ("between", "from", "rang", "in the", "within", "age"))) and not (unit2 is not None and unit2.kind == "age"):
+        return None  # "A and B" is a range after "between" or "aged" (its lost word), or as an age: "18 and 65 years old"
     unit, relative = unit or unit2, relative or rel2
     if conn in ("-", "–", "—") and unit is None and relative is None and value > high:
         return None  # "10-2" is not a range
@@ -372,6 +503,11 @@ def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
     unit, relative, pos = _unit_or_reference(text, lex, num_end)
     comparator = lex.prefix_of[_normalise_phrase(comp.group())] if comp else ""
     form = ("symbol" if not comp.group()[0].isalpha() else "word") if comp else "none"
+    if relative is not None and not comparator:
+        rel = lex.relative_re.match(text, num_end)
+        if rel and rel.group("cmpw"):  # "twice higher than normal", "1.5 times above ULN"
+            comparator = ">" if rel.group("cmpw").lower() in ("higher", "greater", "more", "above", "over") else "<"
+            form = "word"
     start = comp.start() if comp else num_start
     value_high = inclusive = None
     rng = _read_range(text, lex, comp, comparator, start, pos, value, unit, relative)
@@ -389,6 +525,12 @@ def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
             pos = post.end()
     if not comparator and unit is None and relative is None:
         return None  # a bare number is not a threshold
+    value_pair = None
+    if comparator and comparator != "between" and relative is None:
+        pair = _VALUE_PAIR.match(text, num_end)
+        if pair:  # "SBP/DBP < 140/90 mmHg": the linker gives the second value to the second variable
+            value_pair = parse_number(pair.group(1))
+            pos = max(pos, pair.end())
     before = text[max(0, start - 40):start]
     temporal_cue = bool(_TEMPORAL_BEFORE.search(before)) or bool(_TEMPORAL_AFTER.match(text, pos))
     return Quantity(
@@ -409,12 +551,27 @@ def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
         comparator_form=form,
         comparator_start=comp.start() if comp else None,
         temporal_cue=temporal_cue,
+        value_pair=value_pair,
     )
 
 
 # between two bounds: ", and", "but", or a restated symbol "(≥) and"
 # (each blank run is followed by a required token, so a long gap costs linear time)
 _BOUND_GAP = re.compile(r"[ \t]*(?:\([<>≤≥=]{1,2}\)[ \t]*)?(?:,[ \t]*)?(?:(?:and|but|&)[ \t]*)?$", re.IGNORECASE)
+
+
+def _lost_bounds(q: Quantity, r: Quantity) -> tuple[Quantity, Quantity] | None:
+    """Two bounds of which one or both lost their sign in conversion, read as an inclusive bound:
+    ``= 30 kg/m2 and = 40 kg/m2`` (≥ 30 and ≤ 40), ``Weight= 40 kg and less than 120 kg``.
+    A literal ``=`` bound takes the side its partner leaves open; both ``=``: the lower value is the low bound."""
+    if q.comparator == "=" and q.comparator_form == "symbol" and r.comparator in ("<", "<="):
+        return q, r
+    if q.comparator in (">", ">=") and r.comparator == "=" and r.comparator_form == "symbol":
+        return q, r
+    if q.comparator == r.comparator == "=" and q.comparator_form == r.comparator_form == "symbol" \
+            and q.value < r.value and q.unit is not None and q.unit == r.unit:
+        return q, r
+    return None
 
 
 def _merge_bounds(text: str, found: list[Quantity]) -> list[Quantity]:
@@ -432,6 +589,8 @@ def _merge_bounds(text: str, found: list[Quantity]) -> list[Quantity]:
                 pair = (q, r)
             elif q.comparator in upper and r.comparator in lower:
                 pair = (r, q)
+            elif "=" in (q.comparator, r.comparator):
+                pair = _lost_bounds(q, r)
             if pair and _BOUND_GAP.match(text[q.end:r.start]) and (q.unit == r.unit or q.unit is None or r.unit is None) \
                     and q.relative_to == r.relative_to and pair[0].value <= pair[1].value:
                 lo, hi = pair
@@ -441,7 +600,7 @@ def _merge_bounds(text: str, found: list[Quantity]) -> list[Quantity]:
                     value_start=q.value_start, value_end=r.value_end,
                     unit=unit_src.unit, unit_text=unit_src.unit_text, unit_start=unit_src.unit_start,
                     unit_end=unit_src.unit_end, unit_kind=unit_src.unit_kind, relative_to=q.relative_to,
-                    inclusive=(lo.comparator == ">=", hi.comparator == "<="), comparator_form="bounds",
+                    inclusive=(lo.comparator in (">=", "="), hi.comparator in ("<=", "=")), comparator_form="bounds",
                     comparator_start=q.comparator_start, temporal_cue=q.temporal_cue and r.temporal_cue,
                 ))
                 i += 2

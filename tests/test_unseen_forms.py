@@ -1,0 +1,304 @@
+"""Issue 9: general forms of comparators, ordinal scales, shared values, ranges and ages, on lines
+written for these tests (not taken from any corpus)."""
+import pytest
+
+from criteria_nlp import extract
+from criteria_nlp.quantities.grammar import find_quantities
+
+
+def rules_of(text, model="none"):
+    out = extract(text, model=model)
+    return [r for c in out["criteria"] for r in c["rules"]]
+
+
+def summary(text, model="none"):
+    return [((r["variable"] or {}).get("name"), r["comparator"], r["value"], r["value_high"]) for r in rules_of(text, model)]
+
+
+@pytest.mark.parametrize("line, comparator, value", [
+    ("Bilirubin <or= 1.8 mg/dL", "<=", 1.8),
+    ("Albumin >or= 3.1 g/dL", ">=", 3.1),
+    ("Sodium ≥or= 131 mmol/L", ">=", 131),
+    ("Leukocytes >_ 3,500/mm3", ">=", 3500),
+    ("Potassium <_ 5.4 mmol/L", "<=", 5.4),
+    ("Ferritin > or = to 45 ng/mL", ">=", 45),
+    ("Lipase < or = to 2 x ULN", "<=", 2),
+    ("Troponin =< 0.03 ng/mL", "<=", 0.03),
+    ("Calcium less than (<) 11.5 mg/dL", "<", 11.5),
+    ("Phosphate greater than or equal to (≥) 0.8 mmol/L", ">=", 0.8),
+    ("Fibrinogen lesser than 1.6 g/L", "<", 1.6),
+    ("Heart rate at or below 95 beats per minute", "<=", 95),
+    ("Heart rate at or above 42 beats per minute", ">=", 42),
+    ("Magnesium > / = 0.6 mmol/L", ">=", 0.6),
+    ("Magnesium < / = 1.1 mmol/L", "<=", 1.1),
+    ("Uric acid greater than460 µmol/L", ">", 460),
+    ("Glucose less then 11 mmol/L", "<", 11),
+    ("Weight ⩾ 45 kg", ">=", 45),
+    ("Weight ≦ 130 kg", "<=", 130),
+    ("Platelets ＜ 75,000/mm3", "<", 75000),
+])
+def test_comparator_spellings_and_glyphs(line, comparator, value):
+    rules = rules_of(line)
+    assert len(rules) == 1, rules
+    assert rules[0]["comparator"] == comparator
+    assert rules[0]["value"] == pytest.approx(value)
+    assert rules[0]["variable"] is not None
+
+
+@pytest.mark.parametrize("line, comparator, value", [
+    ("Boys younger than fourteen years", "<", 14),
+    ("Adults at least nineteen years old", ">=", 19),
+    ("Women older than forty-five years", ">", 45),
+])
+def test_number_words(line, comparator, value):
+    rules = rules_of(line)
+    assert [(r["variable"]["name"], r["comparator"], r["value"]) for r in rules] == [("age", comparator, value)]
+
+
+def test_a_glued_number_after_a_name_is_no_value():
+    assert find_quantities("HbA1c 7% and CD4 cells, COVID19 vaccine") == [] or \
+        all(q.value != 19 for q in find_quantities("COVID19 vaccine"))
+    assert [q.value for q in find_quantities("Factor VIII less than1 %")] == [1]
+
+
+def test_a_postfix_word_before_than_is_the_next_comparator():
+    qs = find_quantities("Weight 40 kg and less than 120 kg")
+    assert [q.comparator for q in qs][-1] == "<"
+    assert all(q.comparator != "<=" for q in qs)
+
+
+@pytest.mark.parametrize("line, name, code", [
+    ("Karnofsky performance status ≥ 60%", "karnofsky_performance_status", "89243-0"),
+    ("ECOG performance status ≤ 1", "ecog_performance_status", "89247-1"),
+    ("NYHA functional class ≥ 3", "nyha_class", "88020-3"),
+    ("Gleason score ≤ 6", "gleason_score", "35266-6"),
+    ("FEV1/FVC < 65%", "fev1_fvc_ratio", "19926-5"),
+    ("Birth weight below 1,800 g", "birth_weight", "8339-4"),
+])
+def test_scales_and_measurements_carry_their_loinc_code(line, name, code):
+    rules = rules_of(line)
+    assert [(r["variable"]["name"], r["variable"]["code"]["code"]) for r in rules] == [(name, code)]
+
+
+@pytest.mark.parametrize("line, code", [
+    ("Performance status 0 to 1", "89247-1"),
+    ("Performance status of 80-100%", "89243-0"),
+    ("Performance status ≥ 70", "89243-0"),
+])
+def test_a_performance_status_without_a_scale_is_coded_by_its_range(line, code):
+    rules = rules_of(line)
+    assert [(r["variable"]["name"], r["variable"]["code"]["code"]) for r in rules] == [("performance_status", code)]
+
+
+@pytest.mark.parametrize("line, name, comparator, value, value_high", [
+    ("ASA physical status I-III", "asa_physical_status", "between", 1, 3),
+    ("NYHA class II–IV heart failure", "nyha_class", "between", 2, 4),
+    ("Hoehn and Yahr stage II to IV", "hoehn_yahr_stage", "between", 2, 4),
+    ("heart failure more severe than NYHA 3", "nyha_class", ">", 3, None),
+    ("at least NYHA class III", "nyha_class", ">=", 3, None),
+    ("NYHA class III or worse", "nyha_class", ">=", 3, None),
+    ("ECOG 3 or worse", "ecog_performance_status", ">=", 3, None),
+    ("ASA class IV or higher", "asa_physical_status", ">=", 4, None),
+    ("Gleason score <or= 6", "gleason_score", "<=", 6, None),
+    ("CTCAE grade ≥ 3", "ctcae_grade", ">=", 3, None),
+    ("Karnofsky 50 or better", "karnofsky_performance_status", ">=", 50, None),
+    ("ECOG performance status worse than 1", "ecog_performance_status", ">", 1, None),
+])
+def test_ordinal_scales_and_classes(line, name, comparator, value, value_high):
+    assert summary(line) == [(name, comparator, value, value_high)]
+
+
+@pytest.mark.parametrize("line, name, low, high, inclusive", [
+    ("Patients aged 25 years and 55 years", "age", 25, 55, {"low": True, "high": True}),
+    ("BMI = 19 kg/m2 and = 32 kg/m2", "bmi", 19, 32, {"low": True, "high": True}),
+    ("Body weight= 45 kg and less than 110 kg", "body_weight", 45, 110, {"low": True, "high": False}),
+    ("21 < age < 70", "age", 21, 70, {"low": False, "high": False}),
+    ("16 ≤ age ≤ 45 years", "age", 16, 45, {"low": True, "high": True}),
+    ("75 > age > 30", "age", 30, 75, {"low": False, "high": False}),
+    ("22 ≤ BMI < 35 kg/m2", "bmi", 22, 35, {"low": True, "high": False}),
+])
+def test_range_composition(line, name, low, high, inclusive):
+    rules = rules_of(line)
+    assert [(r["variable"]["name"], r["comparator"], r["value"], r["value_high"], r["inclusive"]) for r in rules] == \
+        [(name, "between", low, high, inclusive)]
+
+
+def test_equal_values_of_two_variables_are_not_bounds():
+    assert summary("hemoglobin = 11 g/dL and platelets < 90,000/mm3") == [
+        ("hemoglobin", "=", 11, None), ("platelet_count", "<", 90000, None)]
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("AST, ALT and GGT ≤ 3 × ULN", [("ast", "<=", 3), ("alt", "<=", 3), ("ggt", "<=", 3)]),
+    ("SBP/DBP < 150/95 mmHg", [("systolic_blood_pressure", "<", 150), ("diastolic_blood_pressure", "<", 95)]),
+    ("systolic and diastolic blood pressure at or below 135/85 mm Hg",
+     [("systolic_blood_pressure", "<=", 135), ("diastolic_blood_pressure", "<=", 85)]),
+    ("FEV1/FVC < 0.7", [("fev1_fvc_ratio", "<", 0.7)]),
+])
+def test_values_shared_by_several_variables(line, expected):
+    assert [(n, c, v) for n, c, v, _ in summary(line)] == expected
+
+
+def test_one_variable_keeps_the_first_of_a_value_pair():
+    assert summary("HDL < 45/35 mg/dL") == [("hdl_cholesterol", "<", 45, None)]
+
+
+@pytest.mark.parametrize("line, comparator, value, value_high", [
+    ("Participants must be 65 years or older", ">=", 65, None),
+    ("10-16 year olds", "between", 10, 16),
+    ("Children 4 to 9 years", "between", 4, 9),
+    ("Volunteers 70 years and over", ">=", 70, None),
+])
+def test_ages_without_the_word_age(line, comparator, value, value_high):
+    assert summary(line) == [("age", comparator, value, value_high)]
+
+
+@pytest.mark.parametrize("line, name, comparator, value", [
+    ("Type 1 diabetes diagnosed before age 25", "age_at_diagnosis", "<", 25),
+    ("Onset of psychosis after the age of 45 years", "age_at_diagnosis", ">", 45),
+    ("age at first symptoms > 55", "age_at_diagnosis", ">", 55),
+    ("Age at menarche ≥ 16 years", "age_at_menarche", ">=", 16),
+    ("Menopause before age 42", "age_at_menopause", "<", 42),
+])
+def test_ages_at_an_event_are_their_own_variable(line, name, comparator, value):
+    rules = rules_of(line)
+    assert [(r["variable"]["name"], r["comparator"], r["value"], r["unit"]) for r in rules] == [(name, comparator, value, "a")]
+
+
+@pytest.mark.parametrize("line", ["Age at screening ≥ 18 years", "Age at the time of consent ≥ 18 years",
+                                  "Age of 18 years or older"])
+def test_the_age_at_a_study_moment_is_the_patients_age(line):
+    assert [n for n, *_ in summary(line)] == ["age"]
+
+
+@pytest.mark.parametrize("line, name", [
+    ("No prior radiation to greater than 30% of the pelvis", "prior radiation"),
+    ("and/or LDH>400 IU/L for the extension cohort", None),
+    ("Cognitive Reserve Index (CRI) score of more than 90", "cognitive reserve index score"),
+    ("a score ≥ 24 on the Hamilton Depression Rating Scale", None),
+])
+def test_unknown_names_are_clean(line, name):
+    rules = rules_of(line)
+    assert len(rules) == 1
+    got = rules[0]["variable"]["name"]
+    if name is not None:
+        assert got == name
+    assert "(" not in got and not got.startswith(("and", "or", "no ")), got
+
+
+@pytest.mark.parametrize("line", ["requiring more than 4 L/min", "considered to be at less than 20%",
+                                  "there are more than 5 points", "Greater than 40% increase"])
+def test_prose_words_are_never_variables(line):
+    for rule in rules_of(line):
+        assert rule["variable"]["name"] not in ("requiring", "considered", "there", "points", "increase")
+
+
+@pytest.mark.parametrize("line, name, value, unit", [
+    ("CRP 12 mg/L", "crp", 12, "mg/L"),
+    ("Hematocrit: 30%", "hematocrit", 30, "%"),
+    ("Body mass index of 27 kg/m2", "bmi", 27, "kg/m2"),
+])
+def test_a_value_with_its_unit_and_no_comparator_is_an_equality(line, name, value, unit):
+    rules = rules_of(line)
+    assert [(r["variable"]["name"], r["comparator"], r["value"], r["unit"]) for r in rules] == [(name, "=", value, unit)]
+
+
+def test_a_bare_number_without_unit_or_a_dose_is_not_an_equality():
+    assert rules_of("Hemoglobin 9") == []
+    assert rules_of("prednisone 10 mg/day") == []
+
+
+@pytest.mark.parametrize("line, name", [
+    ("a score ≥ 22 on the Hamilton Depression Rating Scale", "ham_d"),
+    ("Depressed mood: a total score of 16 or more on the Beck Depression Inventory", "bdi"),
+    ("pain of at least 5 on the numeric rating scale", "pain_nrs"),
+])
+def test_the_named_instrument_wins_over_a_generic_head(line, name):
+    assert [n for n, *_ in summary(line)] == [name]
+
+
+def test_a_second_value_has_its_own_variable():
+    assert [(n, c, v) for n, c, v, _ in summary("Apgar score < 6 and birth weight < 2,200 g")] == \
+        [("apgar_score", "<", 6), ("birth_weight", "<", 2200)]
+
+
+@pytest.mark.parametrize("line, value", [
+    ("No more than 3 prior chemotherapy regimens", 3),
+    ("At least 2 measurable lesions", 2),
+])
+def test_counts_of_the_patients_things_survive_the_learned_filter(line, value):
+    rules = rules_of(line, model="default")
+    assert [r["value"] for r in rules] == [value]
+
+
+@pytest.mark.parametrize("line, name", [
+    ("≥ 25 pack-years", "smoking_pack_years"),
+    ("smokes more than 15 cigarettes a day", "cigarettes_per_day"),
+    ("consumes on average more than 21 drinks per week", "alcohol_consumption"),
+])
+def test_a_unit_that_counts_the_patients_things_names_the_variable(line, name):
+    rules = rules_of(line)
+    assert [r["variable"]["name"] for r in rules] == [name]
+    assert rules[0]["variable"]["text"] not in ("average", "on average")
+
+
+def test_a_value_in_a_unit_of_no_time_is_not_an_age():
+    rules = rules_of("LH levels age appropriate (≤ 12 IU/L)")
+    assert [r["variable"]["name"] for r in rules] != ["age"]
+    assert [r["variable"]["name"] for r in rules_of("FSH levels age appropriate (≤ 12 IU/L)")] == ["fsh"]
+
+
+@pytest.mark.parametrize("line, comparator, value", [
+    ("≥ grade 3 thrombocytopenia", ">=", 3),
+    ("Peripheral neuropathy ≥ grade 2", ">=", 2),
+    ("more than grade 1 mucositis", ">", 1),
+])
+def test_a_comparator_before_a_bare_grade_makes_it_a_threshold(line, comparator, value):
+    assert summary(line) == [("ctcae_grade", comparator, value, None)]
+
+
+def test_a_bare_grade_without_comparator_stays_a_stage_of_the_condition():
+    assert summary("grade II or III knee osteoarthritis") == []
+
+
+def test_class_words_after_an_alias_in_any_case():
+    assert summary("New York Heart Association (NYHA) Class II-III") == [("nyha_class", "between", 2, 3)]
+    assert summary("Functional class Ⅱ-Ⅲ per NYHA (New York Heart Association) Class Ⅱ-Ⅲ")[0][1:] == ("between", 2, 3)
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("ALT and AST twice higher than normal", [("alt", ">", 2), ("ast", ">", 2)]),
+    ("creatinine 2.5 times above the ULN", [("serum_creatinine", ">", 2.5)]),
+    ("fibrinogen 0.5 times lower than LLN", [("fibrinogen", "<", 0.5)]),
+])
+def test_a_comparative_between_a_multiple_and_its_reference(line, expected):
+    rules = rules_of(line)
+    assert [(r["variable"]["name"], r["comparator"], r["value"]) for r in rules] == expected
+    assert all(r["relative_to"] in ("ULN", "LLN") for r in rules)
+
+
+def test_a_length_or_duration_named_before_a_time_is_measured_in_time():
+    rules = rules_of("Menstrual cycle length of 24-36 days")
+    assert [(r["comparator"], r["value"], r["value_high"], r["unit"]) for r in rules] == [("between", 24, 36, "d")]
+    assert rules_of("Hb ≥ 9 g/dL within 7 days")[0]["variable"]["name"] == "hemoglobin"
+    assert len(rules_of("No chemotherapy within 4 weeks")) == 0
+
+
+def test_a_postfix_comparator_after_a_class_and_its_parenthesis():
+    assert summary("Gleason score 8 (4+4) or higher") == [("gleason_score", ">=", 8, None)]
+
+
+def test_a_bare_grade_over_five_is_no_toxicity_grade():
+    assert summary("reading abilities equivalent or superior to grade 8") == []
+
+
+def test_coordinated_unknown_names_with_abbreviations_share_the_value():
+    rules = rules_of("Full-mouth plaque index (FMPI) and full-mouth bleeding index (FMBI) ≤ 20%")
+    assert [(r["variable"]["name"], r["comparator"], r["value"]) for r in rules] == [
+        ("full-mouth plaque index", "<=", 20), ("full-mouth bleeding index", "<=", 20)]
+    assert [r["variable"]["text"] for r in rules_of("QRST and PQRT ≤ 20%")] == ["QRST", "PQRT"]
+
+
+def test_a_sign_echoed_after_a_worded_threshold_sets_its_inclusivity():
+    assert summary("Patients under 75 years old (≤)") == [("age", "<=", 75, None)]
+    assert summary("Albumin less than 3 g/dL (>)") == [("albumin", "<", 3, None)]
