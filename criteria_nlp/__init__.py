@@ -5,10 +5,12 @@ The public functions are imported on first use (PEP 562), so ``import criteria_n
 """
 from .contract import SCHEMA_VERSION
 
-__all__ = ["SCHEMA_VERSION", "build_pipeline", "extract", "extract_many", "get_pipeline", "mask_markup", "prepare_text"]
+__all__ = ["SCHEMA_VERSION", "build_pipeline", "extract", "extract_many", "get_pipeline", "mask_markup", "prepare_text",
+           "to_frame"]
 __version__ = "0.1.0"
 
 _FROM_PIPELINE = frozenset({"build_pipeline", "extract", "extract_many", "get_pipeline", "mask_markup", "prepare_text"})
+_FROM_FLAT = frozenset({"to_frame"})  # flat rule tables (pandas/pyarrow imported on call)
 
 
 def __getattr__(name: str):
@@ -16,4 +18,8 @@ def __getattr__(name: str):
         from . import pipeline
 
         return getattr(pipeline, name)
+    if name in _FROM_FLAT:
+        from . import flat
+
+        return getattr(flat, name)
     raise AttributeError(f"module 'criteria_nlp' has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""Command-line interface: ``criteria-nlp extract``, ``evaluate``, ``match`` and ``export``."""
+"""Command-line interface: ``criteria-nlp extract``, ``spark-extract``, ``evaluate``, ``match`` and ``export``."""
 from __future__ import annotations
 
 import argparse
@@ -10,6 +10,7 @@ import sys
 # run or the whole command list is shown
 COMMANDS: dict[str, tuple[str, str]] = {
     "extract": ("criteria_nlp.io.command", "add_extract_parser"),
+    "spark-extract": ("criteria_nlp.spark_command", "add_spark_parser"),
     "match": ("criteria_nlp.omop.command", "add_match_parser"),
     "export": ("criteria_nlp.omop.command", "add_export_parser"),
     "view": ("criteria_nlp.view.command", "add_view_parser"),

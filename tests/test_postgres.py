@@ -122,6 +122,7 @@ def aact_db(pg_server):
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("DROP SCHEMA IF EXISTS ctgov CASCADE")
         conn.execute("DROP TABLE IF EXISTS criteria_nlp_rules")
+        conn.execute("DROP TABLE IF EXISTS criteria_nlp_rule")
         conn.execute("CREATE SCHEMA ctgov")
         conn.execute("""
             CREATE TABLE ctgov.eligibilities (
@@ -170,6 +171,25 @@ def test_read_database_write_back_idempotent(aact_db, capsys):
     assert [r[0] for r in second] == [r[0] for r in first]  # no duplicates
     assert [(r[1], r[2], r[3]) for r in second] == [(r[1], r[2], r[3]) for r in first]
     assert all(b[4] >= a[4] for a, b in zip(first, second))
+    _check_rule_table(aact_db, second)
+
+
+def _check_rule_table(dsn, studies):
+    """The flat criteria_nlp_rule table holds each rule of each stored result once, typed."""
+    from criteria_nlp import flat
+
+    with psycopg.connect(dsn) as conn:
+        cur = conn.execute("SELECT * FROM criteria_nlp_rule ORDER BY source_id, rule_id")
+        names = [d.name for d in cur.description]
+        rows = [dict(zip(names, r)) for r in cur.fetchall()]
+    assert tuple(names) == flat.COLUMN_NAMES
+    expected = sorted(((r["source_id"], r["rule_id"]) for _, result, _, _, _ in studies
+                       for r in flat.rule_rows(result)))
+    assert [(r["source_id"], r["rule_id"]) for r in rows] == expected and expected
+    hb = next(r for r in rows if r["source_id"] == "NCT00000001" and r["variable_name"] == "hemoglobin")
+    assert (hb["comparator"], hb["value"], hb["unit"], hb["normalized_value"], hb["normalized_unit"]) == (
+        ">", 9.0, "g/dL", 90.0, "g/L")
+    assert hb["negated"] is False and hb["section"] == "inclusion" and isinstance(hb["conditions"], list)
 
 
 def test_database_to_jsonl_and_unix_socket(aact_db, pg_server, tmp_path, capsys):

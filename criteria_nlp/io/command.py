@@ -3,6 +3,7 @@
 ::
 
     criteria-nlp extract PATH... [-o DIR | -o FILE.jsonl] [--jsonl] [--format F]
+    criteria-nlp extract PATH... --format parquet|csv [-o FILE.parquet | -o FILE.csv]
                          [--workers N] [--batch-size N] [--resume] [--limit N] [-q]
     criteria-nlp extract --dsn postgresql://... [--table ctgov.eligibilities] [--write-db] [...]
     criteria-nlp extract PATH... --dsn postgresql://... --write-db
@@ -13,10 +14,13 @@ Lines. ``-o DIR``
 writes ``DIR/<input stem>.json`` per text file (``DIR/<NCT id>.json`` per registry record);
 ``-o FILE.json`` writes the one record of one input as indented JSON;
 ``-o FILE.jsonl`` (or ``-o FILE --jsonl``) writes one line per record, flushed per record.
+``--format parquet|csv`` (or ``-o FILE.parquet`` / ``-o FILE.csv``) writes the flat rule table
+instead (:mod:`criteria_nlp.flat`: one row per rule); CSV may go to stdout, Parquet needs ``-o``.
 An existing output (a file, or ``.json`` files in DIR) is refused unless ``--resume`` continues
 it or ``--force`` replaces it.
-``--write-db`` upserts every result into the table ``criteria_nlp_rules`` of ``--dsn`` (then
-stdout gets nothing unless ``--jsonl`` asks for it).
+``--write-db`` upserts every result into the table ``criteria_nlp_rules`` of ``--dsn`` and its
+rules into the flat table ``criteria_nlp_rule`` (then stdout gets nothing unless ``--jsonl`` asks
+for it).
 
 Exit status: 0 all records fine, 1 some record failed (its error record is in the output and
 a one-line message on stderr), 2 usage error.
@@ -30,6 +34,8 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .readers import DEFAULT_TABLE, FORMATS, InputError, detect_format, expand_paths, require_psycopg
+
+TABLE_FORMATS = ("parquet", "csv")  # output formats of --format: the flat rule table
 from .writers import OutputError
 
 PROG = "criteria-nlp"
@@ -43,8 +49,11 @@ output:
   -o DIR                         DIR/<input stem>.json per text file, DIR/<NCT id>.json per study
   -o FILE.json                   the one record of one input, indented JSON
   -o FILE.jsonl (or -o F --jsonl)  JSON Lines, flushed per record; --resume continues it
+  --format parquet -o FILE.parquet  the flat rule table (one row per rule), also -o FILE.parquet alone
+  --format csv [-o FILE.csv]     the flat rule table as CSV (stdout without -o)
   an existing output is refused unless --resume continues it or --force replaces it
-  --write-db                     upsert into criteria_nlp_rules (nothing on stdout unless --jsonl)
+  --write-db                     upsert into criteria_nlp_rules and criteria_nlp_rule (nothing on
+                                 stdout unless --jsonl)
 A record that cannot be read or processed becomes {"schema_version", "source", "error"} in the
 output and a one-line message on stderr; the run goes on.
 
@@ -84,8 +93,11 @@ def add_extract_parser(sub) -> None:
                         "record) or a .jsonl file")
     p.add_argument("--jsonl", action="store_true",
                    help="JSON Lines: one record per line (on stdout, or into the -o file)")
-    p.add_argument("--format", choices=FORMATS, default=None,
-                   help="input format of every PATH (default: detected from the extension/content)")
+    p.add_argument("--format", choices=FORMATS + TABLE_FORMATS, default=None,
+                   help="input format of every PATH (default: detected from the extension/content), "
+                        "or parquet/csv: write the flat rule table (one row per rule) instead of JSON")
+    p.add_argument("--input-format", choices=FORMATS, default=None, dest="input_format",
+                   help="input format of every PATH when --format names the output format")
     p.add_argument("--workers", type=positive_int, default=1, metavar="N",
                    help="worker processes (each builds the pipeline once; default 1)")
     p.add_argument("--batch-size", type=positive_int, default=64, metavar="N",
@@ -138,6 +150,7 @@ def run_extract(args) -> int:
 
 def _check_usage(args) -> tuple[list[str], str | None]:
     """Validate the option combination; the expanded input paths and the output mode."""
+    _split_format(args)
     paths = list(expand_paths(args.paths))
     if args.paths and not paths:
         raise UsageError("the given directories contain no .txt/.json/.jsonl files")
@@ -158,6 +171,9 @@ def _check_usage(args) -> tuple[list[str], str | None]:
     if args.resume and args.force:
         raise UsageError("--resume continues an output and --force replaces it: give one of them")
     mode = _output_mode(args)
+    if args.table_format and args.resume:
+        raise UsageError(f"--resume continues JSON outputs; a {args.table_format} table is written whole "
+                         "(use --force to replace it)")
     if args.resume and mode not in ("jsonl-file", "dir"):
         raise UsageError("--resume needs -o DIR or -o FILE.jsonl (the output to continue)")
     if mode == "json-file" and (len(paths) != 1 or args.dsn and not args.write_db):
@@ -168,7 +184,11 @@ def _check_usage(args) -> tuple[list[str], str | None]:
     if not (args.resume or args.force):
         _refuse_existing(args.output, mode)
     if mode is None:
-        if args.write_db:
+        if args.table_format == "csv":
+            mode = "csv-stdout"
+        elif args.table_format == "parquet":
+            raise UsageError("--format parquet needs -o FILE.parquet (Parquet is not written to stdout)")
+        elif args.write_db:
             mode = "none"
         elif len(paths) == 1 and (args.format or detect_format(paths[0])) == "text":
             mode = "pretty"
@@ -177,9 +197,41 @@ def _check_usage(args) -> tuple[list[str], str | None]:
     return paths, mode
 
 
-def _output_mode(args) -> str | None:
-    """``jsonl-file``, ``json-file``, ``dir`` or ``jsonl-stdout`` from ``-o``/``--jsonl`` (None: neither)."""
+def _split_format(args) -> None:
+    """``--format`` names the input format, or (parquet/csv) the output's: set ``args.format`` to the
+    input format and ``args.table_format`` to the table format (None: JSON output)."""
+    table = args.format if args.format in TABLE_FORMATS else None
+    if table is None and args.input_format:
+        if args.format and args.format != args.input_format:
+            raise UsageError(f"--format {args.format} and --input-format {args.input_format} disagree")
+    suffix = Path(args.output).suffix.lower().lstrip(".") if args.output and args.output != "-" else ""
+    if table and suffix in TABLE_FORMATS + ("json", "jsonl", "ndjson") and suffix != table:
+        raise UsageError(f"--format {table} and -o {args.output} disagree: name the file .{table}")
+    if table is None and suffix in TABLE_FORMATS:
+        table = suffix
+    args.table_format = table
+    args.format = args.input_format or (None if args.format in TABLE_FORMATS else args.format)
+
+
+def _table_mode(args) -> str:
     out = args.output
+    if args.jsonl:
+        raise UsageError(f"--jsonl and --format {args.table_format} ask for two outputs: give one")
+    if out is None or out == "-":
+        if args.table_format == "parquet":
+            raise UsageError("--format parquet needs -o FILE.parquet (Parquet is not written to stdout)")
+        return "csv-stdout"
+    if os.path.isdir(out):
+        raise UsageError(f"-o {out}: is a directory, expected a .{args.table_format} file")
+    return f"{args.table_format}-file"
+
+
+def _output_mode(args) -> str | None:
+    """``jsonl-file``, ``json-file``, ``dir``, ``jsonl-stdout``, ``parquet-file``, ``csv-file`` or
+    ``csv-stdout`` from ``-o``/``--jsonl``/``--format`` (None: neither)."""
+    out = args.output
+    if getattr(args, "table_format", None):
+        return _table_mode(args)
     if out and out != "-":
         lower = out.lower()
         if args.jsonl or lower.endswith((".jsonl", ".ndjson")):
@@ -200,6 +252,8 @@ def _refuse_existing(output: str | None, mode: str | None) -> None:
     """An output that already holds results is not replaced without ``--force``."""
     if mode in ("jsonl-file", "json-file") and os.path.exists(output) and os.path.getsize(output) > 0:
         raise UsageError(f"-o {output}: exists; add --resume to continue it or --force to replace it")
+    if mode in ("parquet-file", "csv-file") and os.path.exists(output):
+        raise UsageError(f"-o {output}: exists; add --force to replace it")
     if mode == "dir" and os.path.isdir(output):
         with os.scandir(output) as entries:
             if any(e.name.endswith(".json") and e.is_file() for e in entries):
@@ -336,6 +390,11 @@ def _run(args) -> int:
         writers.append(JsonlWriter(None))
     elif mode == "pretty":
         writers.append(PrettyWriter())
+    elif mode in ("parquet-file", "csv-file", "csv-stdout"):
+        from .tables import CsvWriter, ParquetWriter
+
+        writers.append(ParquetWriter(args.output) if mode == "parquet-file" else
+                       CsvWriter(args.output if mode == "csv-file" else None))
     db_writer = DbWriter(args.dsn, batch_size=args.batch_size) if args.write_db else None
 
     records = _records(paths, args)
@@ -358,7 +417,10 @@ def _run(args) -> int:
     try:
         for outcome in outcomes:
             for w in writers:
-                w.write(outcome.result, outcome.record)
+                if hasattr(w, "write_outcome"):
+                    w.write_outcome(outcome)  # bytes as the worker serialised them
+                else:
+                    w.write(outcome.result, outcome.record)
             if db_writer is not None:
                 db_writer.write(outcome.result, outcome.record, outcome.rules, outcome.error)
             progress.update(outcome.rules, failed=not outcome.ok)

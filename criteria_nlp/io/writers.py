@@ -12,12 +12,42 @@ from typing import IO, Any
 from .records import InputRecord, key_of_output
 
 
+try:  # a dependency; the json module stays the fallback
+    import orjson as _orjson
+except ImportError:  # pragma: no cover
+    _orjson = None
+
+# compact like orjson, so a record is the same bytes whichever serialiser wrote it
+_COMPACT = (",", ":")
+
+
 def dumps(obj: Any, indent: int | None = None) -> bytes:
-    """UTF-8 JSON; lone surrogates (from ``\\udXXX`` escapes in JSON input) are kept as escapes."""
+    """UTF-8 JSON, compact (JSON Lines) or indented by ``indent`` spaces.
+
+    orjson writes it (about 10x faster than the json module); what orjson refuses falls back to
+    the json module: lone surrogates (from ``\\udXXX`` escapes in JSON input) are then kept as
+    escapes, integers over 64 bits written as they are.
+    """
+    if _orjson is not None and indent in (None, 2):
+        try:
+            return _orjson.dumps(obj, option=_orjson.OPT_INDENT_2 if indent else 0)
+        except TypeError:  # orjson.JSONEncodeError
+            pass
+    seps = _COMPACT if indent is None else None
     try:
-        return json.dumps(obj, ensure_ascii=False, indent=indent).encode("utf-8")
+        return json.dumps(obj, ensure_ascii=False, indent=indent, separators=seps).encode("utf-8")
     except UnicodeEncodeError:
-        return json.dumps(obj, ensure_ascii=True, indent=indent).encode("ascii")
+        return json.dumps(obj, ensure_ascii=True, indent=indent, separators=seps).encode("ascii")
+
+
+def loads(data: bytes) -> Any:
+    """The value of :func:`dumps` output (json module for what orjson refuses: surrogate escapes)."""
+    if _orjson is not None:
+        try:
+            return _orjson.loads(data)
+        except ValueError:  # orjson.JSONDecodeError
+            pass
+    return json.loads(data)
 
 
 class JsonlWriter:
@@ -35,7 +65,14 @@ class JsonlWriter:
             self.owned = True
 
     def write(self, result: dict[str, Any], record: InputRecord | None = None) -> None:
-        self.fh.write(dumps(result) + b"\n")
+        self.write_bytes(dumps(result))
+
+    def write_outcome(self, outcome) -> None:
+        """A :class:`criteria_nlp.batch.Outcome`: its JSON bytes as a worker wrote them (no re-encoding)."""
+        self.write_bytes(outcome.json_bytes())
+
+    def write_bytes(self, data: bytes) -> None:
+        self.fh.write(data + b"\n")
         self.fh.flush()
 
     def close(self) -> None:
@@ -205,18 +242,48 @@ ON CONFLICT (nct_id) DO UPDATE
 """
 
 
-def _jsonb_text(result: dict[str, Any]) -> str:
+# The flat rule table (criteria_nlp.flat, one row per rule) beside the per-study table: a study's
+# rows are replaced (DELETE + INSERT) in the same transaction as its upsert, so a re-run leaves one
+# copy of each rule.
+RULE_TABLE = "criteria_nlp_rule"
+
+RULE_CREATE_SQL = "CREATE TABLE IF NOT EXISTS {table} ({columns})"
+RULE_INDEX_SQL = "CREATE INDEX IF NOT EXISTS {index} ON {table} (source_id)"
+RULE_DELETE_SQL = "DELETE FROM {table} WHERE source_id = %s"
+RULE_INSERT_SQL = "INSERT INTO {table} ({columns}) VALUES ({values})"
+
+
+def _pg_value(value: Any, pg_type: str) -> Any:
+    """A flat-table cell for PostgreSQL: jsonb as escaped JSON text; text without NUL (U+FFFD
+    keeps the length, so offsets stay valid)."""
+    if pg_type == "jsonb":
+        return _jsonb_text(value)
+    if isinstance(value, str) and "\x00" in value:
+        return value.replace("\x00", "\ufffd")
+    return value
+
+
+def _rule_table_rows(result: dict[str, Any]) -> list[tuple[Any, ...]]:
+    from .. import flat
+
+    types = flat.postgres_columns()
+    return [tuple(_pg_value(row[name], t) for name, t in types) for row in flat.rule_rows(result)]
+
+
+def _jsonb_text(result: Any) -> str:
     s = json.dumps(result, ensure_ascii=True)
     # jsonb rejects \u0000; U+FFFD keeps every string's length, so offsets stay valid.
     return s.replace("\\u0000", "\\ufffd") if "\\u0000" in s else s
 
 
 class DbWriter:
-    """Idempotent upsert of results into ``criteria_nlp_rules`` (one transaction per batch)."""
+    """Idempotent upsert of results into ``criteria_nlp_rules`` and of their rules into the flat
+    ``criteria_nlp_rule`` (one transaction per batch; every value a query parameter)."""
 
-    def __init__(self, dsn: str, batch_size: int = 64, table: str = RESULT_TABLE):
+    def __init__(self, dsn: str, batch_size: int = 64, table: str = RESULT_TABLE, rule_table: str = RULE_TABLE):
         from psycopg import sql
 
+        from .. import flat
         from .readers import connect
 
         self.conn = connect(dsn, autocommit=True)
@@ -224,12 +291,26 @@ class DbWriter:
         self.table = sql.Identifier(*parts)
         self.create = sql.SQL(CREATE_SQL).format(table=self.table)
         self.upsert = sql.SQL(UPSERT_SQL).format(table=self.table)
+        rule_parts = rule_table.split(".")
+        rules = sql.Identifier(*rule_parts)
+        cols = flat.postgres_columns()
+        self.rule_create = sql.SQL(RULE_CREATE_SQL).format(table=rules, columns=sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(pg_type)) for name, pg_type in cols))
+        self.rule_index = sql.SQL(RULE_INDEX_SQL).format(
+            index=sql.Identifier(f"{rule_parts[-1]}_source_id_idx"), table=rules)
+        self.rule_delete = sql.SQL(RULE_DELETE_SQL).format(table=rules)
+        self.rule_insert = sql.SQL(RULE_INSERT_SQL).format(
+            table=rules, columns=sql.SQL(", ").join(sql.Identifier(name) for name, _ in cols),
+            values=sql.SQL(", ").join(sql.SQL("%s::jsonb" if t == "jsonb" else "%s") for _, t in cols))
         self.batch_size = max(1, batch_size)
         self.buffer: list[tuple[str, str, int, str | None]] = []
+        self.rule_buffer: list[list[tuple[Any, ...]]] = []  # the rule rows of each buffered study
         self.written = 0
         self.skipped_no_id = 0
         self.failed: list[str] = []
         self.conn.execute(self.create)
+        self.conn.execute(self.rule_create)
+        self.conn.execute(self.rule_index)
 
     def write(self, result: dict[str, Any], record: InputRecord | None = None, rules: int = 0,
               error: str | None = None) -> None:
@@ -238,6 +319,7 @@ class DbWriter:
             self.skipped_no_id += 1
             return
         self.buffer.append((nct, _jsonb_text(result), rules, error))
+        self.rule_buffer.append(_rule_table_rows(result))
         if len(self.buffer) >= self.batch_size:
             self.flush()
 
@@ -247,19 +329,28 @@ class DbWriter:
         import psycopg
 
         rows, self.buffer = self.buffer, []
+        rule_rows, self.rule_buffer = self.rule_buffer, []
         try:
             with self.conn.transaction():
                 with self.conn.cursor() as cur:
                     cur.executemany(self.upsert, rows)
+                    cur.executemany(self.rule_delete, [(row[0],) for row in rows])
+                    flat_rows = [r for study in rule_rows for r in study]
+                    if flat_rows:
+                        cur.executemany(self.rule_insert, flat_rows)
             self.written += len(rows)
             return
         except psycopg.Error:
             pass
         # One bad row must not lose its batch: retry row by row, each in its own transaction.
-        for row in rows:
+        for row, study_rules in zip(rows, rule_rows):
             try:
                 with self.conn.transaction():
-                    self.conn.execute(self.upsert, row)
+                    with self.conn.cursor() as cur:
+                        cur.execute(self.upsert, row)
+                        cur.execute(self.rule_delete, (row[0],))
+                        if study_rules:
+                            cur.executemany(self.rule_insert, study_rules)
                 self.written += 1
             except psycopg.Error as exc:
                 self.failed.append(f"{row[0]}: {' '.join(str(exc).split())}")
