@@ -98,7 +98,7 @@ def _check(args) -> None:
         if foreign:
             raise UsageError(f"--output {out}: holds other files ({', '.join(foreign[:3])}); --force replaces only "
                              "documents/ and rules/ of an earlier run: choose another directory")
-    from .learned import ModelNotFoundError, model_path
+    from .learning.model import ModelNotFoundError, model_path
 
     try:
         model_path(args.model)
