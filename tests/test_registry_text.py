@@ -204,6 +204,13 @@ def test_negation_stops_at_field_and_statement_boundaries():
     assert [r["negated"] for r in rules_of(text)] == [False, False]
 
 
+def test_a_negation_in_parentheses_stays_in_them():
+    text = "Limited disease (no liver metastases) defined as: no more than 3 lung nodules OR 1-3 brain metastases"
+    assert [(r["value"], r["negated"]) for r in rules_of(text)] == [(3.0, False), (1.0, False)]
+    # a cue outside the parentheses still reaches past them
+    assert only("No patients with serum creatinine (mg/dL) above 3")["negated"] is True
+
+
 def test_a_none_of_the_following_header_negates_its_items():
     nested = ("Exclusion Criteria:\n  - None of the following within 3 months prior to entry:\n"
               "      - Systolic blood pressure above 180 mmHg\n      - QTc interval longer than 470 ms\n"
@@ -330,11 +337,14 @@ def test_a_subjects_sub_header_names_the_population_of_its_items():
     ("At least 3 lines of systemic therapy", ">=", 3.0),
     ("More than 50 skin lesions", ">", 50.0),
     ("1 or more measurable nodules", ">=", 1.0),
+    # the count names the things after it, not the name before "with"
+    ("Extensive Kaposi's sarcoma with more than 100 cutaneous lesions", ">", 100.0),
 ])
 def test_counts_of_the_patients_things_are_kept_by_the_learned_filter(text, comparator, value):
     rule = only(text)
     assert (rule["comparator"], rule["value"], rule["unit"]) == (comparator, value, None)
     assert rule["confidence"] is not None  # the model ran, and did not drop it
+    assert text.index(rule["variable"]["text"]) > text.index(str(int(value)) if value >= 2 else "1")
 
 
 # -- units ---------------------------------------------------------------------------------------

@@ -111,8 +111,11 @@ class RuleContext(FileBackedComponent):
             k = max(bisect_right(starts, start) - 1, 0)
             if k in targets_in:
                 rule = matcher.rule_map[doc.vocab[match_id].text]
-                modifiers_in.setdefault(k, []).append(ConTextModifier(rule, start, end, doc,
-                                                                      max_scope=self.context.max_scope))
+                modifier = ConTextModifier(rule, start, end, doc, max_scope=self.context.max_scope)
+                inside = _parenthesis_around(doc, start, end)
+                if inside is not None:  # "(no liver metastases)": a cue in parentheses stays in them
+                    modifier.update_scope(inside)
+                modifiers_in.setdefault(k, []).append(modifier)
         for k, sentence_targets in targets_in.items():
             graph = ConTextGraph(prune_on_modifier_overlap=self.context.prune_on_target_overlap)
             graph.targets = sentence_targets
@@ -123,6 +126,33 @@ class RuleContext(FileBackedComponent):
                 target._.modifiers += (modifier,)
             if self.context.context_attributes_mapping:
                 self.context.set_context_attributes(graph.edges)
+
+
+def _parenthesis_around(doc: Doc, start: int, end: int):
+    """The tokens inside the parentheses that enclose tokens ``start:end`` within their sentence, or None."""
+    sentence = doc[start].sent
+    depth, open_at = 0, None
+    for i in range(start - 1, sentence.start - 1, -1):
+        text = doc[i].text
+        if text == ")":
+            depth += 1
+        elif text == "(":
+            if depth == 0:
+                open_at = i
+                break
+            depth -= 1
+    if open_at is None:
+        return None
+    depth = 0
+    for i in range(end, sentence.end):
+        text = doc[i].text
+        if text == "(":
+            depth += 1
+        elif text == ")":
+            if depth == 0:
+                return doc[open_at + 1:i]
+            depth -= 1
+    return None
 
 
 def _negate_under_negating_headers(doc: Doc) -> None:

@@ -475,6 +475,21 @@ def _counts_a_known_variable(q: Quantity, targets: list) -> bool:
         and all(t is not None and t.entry is not None and t.start >= q.end for t in targets)
 
 
+def _counted_things_after(text: str, q: Quantity) -> tuple[int, int] | None:
+    """The things a count written with a comparator counts, named right after it: "more than 100
+    cutaneous lesions", "at least 2 prior regimens", "more than one chemotherapy regimen" (whole
+    numbers, no unit, a plural head, or a singular one after 1)."""
+    values = [v for v in (q.value, q.value_high) if v is not None]
+    if not q.comparator or q.comparator == "=" or q.unit is not None or q.relative_to is not None or not values \
+            or not all(float(v).is_integer() and v >= 0 for v in values):
+        return None
+    span = _clean_name(text, _words_after(text, q.end))
+    if span is None:
+        return None
+    name = _unknown_name(text[span[0]:span[1]])
+    return span if _PLURAL_HEAD.search(name) or values == [1.0] and re.fullmatch(r"[a-z][\w -]*", name) else None
+
+
 _PLURAL_HEAD = re.compile(r"[a-z]{2,}(?<![su]s)(?<!is)s$|(?:metastases|nodes|lesions|episodes|children)$")
 
 _GENERIC_HEADS = {"score", "scores", "total", "level", "levels", "value", "values", "result", "results",
@@ -988,6 +1003,10 @@ class Linker:
         if scale is not None:
             s, e = scale
             return [_Target(s, e, re.sub(r"\s+", " ", text[s:e].lower()), "score", None, None)]
+        counted = _counted_things_after(text, q)
+        if counted is not None:  # "Kaposi's sarcoma with more than 100 cutaneous lesions": the lesions
+            s, e = counted
+            return [_Target(s, e, _unknown_name(text[s:e]), None, None, None)]
         raw = _fallback_name(text, crit_start, q.comparator_start if q.comparator_start is not None else q.start)
         if raw is not None and _NOT_A_VARIABLE.fullmatch(text[raw[0]:raw[1]].strip()):
             return [_Target(raw[0], raw[1], _unknown_name(text[raw[0]:raw[1]]), None, None, None)]  # "i.e. ≤150 ml": dropped
