@@ -145,10 +145,12 @@ def test_pipeline_with_model_sets_confidence():
     rules = [r for c in result["criteria"] for r in c["rules"]]
     assert rules
     for r in rules:
-        # below the 0.5 threshold only for protected rules (symbol comparator on a lexicon variable)
+        # below the 0.5 threshold only for protected rules: a symbol comparator on a lexicon
+        # variable, or a count of the patient's things ("at least 3 half-lives")
         assert isinstance(r["confidence"], float) and 0.0 <= r["confidence"] <= 1.0
         if r["confidence"] < 0.5:
-            assert r["variable"]["code"] is not None or r["variable"]["category"] is not None
+            count = r["unit"] is None and float(r["value"]).is_integer()
+            assert r["variable"]["code"] is not None or r["variable"]["category"] is not None or count, r
     # rules only: same pipeline without a model, no confidence
     plain = doc_to_result(build_pipeline(linker_model=None)(mask_markup(text)), text).to_dict()
     plain_rules = [r for c in plain["criteria"] for r in c["rules"]]
