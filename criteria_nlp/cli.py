@@ -24,7 +24,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         prog="criteria-nlp",
         description="Turn numeric thresholds in clinical-trial eligibility criteria into JSON rules.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     named = [a for a in (argv or []) if not a.startswith("-")][:1]
     for name, (module, function) in COMMANDS.items():
@@ -36,6 +36,14 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
             continue
         add(sub)
     return parser
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: the package metadata is read only when asked for (it costs an import)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"{parser.prog} {installed_version()}")  # on stdout, like argparse's own version action
+        parser.exit()
 
 
 def installed_version() -> str:
