@@ -298,6 +298,15 @@ def test_a_neighbouring_clauses_duration_is_neither_an_age_nor_its_window():
     assert (rule["variable"]["name"], rule["comparator"], rule["value"], rule["conditions"]) == ("age", ">=", 18.0, [])
 
 
+def test_a_starred_footnote_exception_holds_for_every_starred_value():
+    text = ("PATIENT CHARACTERISTICS: Hematopoietic: WBC at least 3,000/mm3* Platelet count at least "
+            "75,000/mm3* Hemoglobin at least 8 g/dL *Unless due to marrow infiltration Hepatic: "
+            "Bilirubin no greater than 2 mg/dL")
+    got = [(r["value"], [k["text"] for k in r["conditions"] if k["kind"] == "exception"]) for r in rules_of(text)]
+    assert got == [(3000.0, ["Unless due to marrow infiltration"]), (75000.0, ["Unless due to marrow infiltration"]),
+                   (8.0, ["Unless due to marrow infiltration"]), (2.0, [])]
+
+
 def test_a_time_word_inside_a_carve_out_belongs_to_the_carve_out():
     text = "Diastolic blood pressure ≥ 100 mmHg (unless the patient is on antihypertensive therapy)"
     rule = only(text)

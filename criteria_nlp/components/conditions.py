@@ -308,6 +308,28 @@ def _respective_populations(text: str, start: int, end: int, rules: list[Rule]) 
     return out
 
 
+# a footnote of starred values: "ANC at least 1,000/mm3* Platelet count more than 50,000/mm3*
+# *Unless due to lymphomatous involvement of the marrow"
+_FOOTNOTE_EXCEPTION = re.compile(
+    r"(?<![\w*])\*+[ \t]*(?P<cond>(?:unless|except)\b[^*;\n]{2,100}?)(?=[ \t]*(?:[;.]|\n|$|[A-Z][a-z]+:))",
+    re.IGNORECASE)
+_FOOTNOTE_REACH = 600
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t\r]*\n")
+
+
+def _attach_footnote_exceptions(text: str, rules: list[Rule]) -> None:
+    """A starred footnote's exception holds for every value marked with the star before it in its
+    paragraph."""
+    for m in _FOOTNOTE_EXCEPTION.finditer(text):
+        s, e = m.span("cond")
+        cond = Condition("exception", text[s:e], s, e, {"description": text[s:e]})
+        for rule in rules:
+            if rule.end <= m.start() and m.start() - rule.end <= _FOOTNOTE_REACH \
+                    and text.startswith("*", rule.end) and not _PARAGRAPH_BREAK.search(text, rule.end, m.start()) \
+                    and not any(c.kind == "exception" and c.start == s for c in rule.conditions):
+                rule.conditions.append(cond)
+
+
 def _is_duration_of_another_clause(cond: Condition, rule: Rule) -> bool:
     """An age lasts no time: "aged 18 or older and on dialysis for at least 6 months" — the duration
     is the dialysis's, not a condition of the age rule."""
@@ -409,6 +431,7 @@ class ConditionFinder:
                                 [p for p in populations if not any(r.start < p.end and p.start < r.end for r in respective)])
             self._attach_preceding(rules, exceptions, text, cs)
             self._attach_qualifiers(text, ce, rules)
+        _attach_footnote_exceptions(text, [r for rules in rules_by_criterion.values() for r in rules])
         if self.inherit:
             for cid, rules in rules_by_criterion.items():
                 parent = parent_of.get(cid)
