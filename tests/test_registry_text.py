@@ -293,6 +293,10 @@ def test_a_state_of_time_qualifies_what_follows_and_yields_to_a_window():
     assert conditions_of("A minimum of 10 active electrodes", "temporal") == [[]]
 
 
+def test_at_least_one_thing_is_no_count():
+    assert rules_of("At least one member of each family speaks English") == []
+
+
 def test_a_neighbouring_clauses_duration_is_neither_an_age_nor_its_window():
     rule = only("Patients aged 18 or older and on dialysis for at least 6 months")
     assert (rule["variable"]["name"], rule["comparator"], rule["value"], rule["conditions"]) == ("age", ">=", 18.0, [])
@@ -348,12 +352,14 @@ def test_a_subjects_sub_header_names_the_population_of_its_items():
     ("1 or more measurable nodules", ">=", 1.0),
     # the count names the things after it, not the name before "with"
     ("Extensive Kaposi's sarcoma with more than 100 cutaneous lesions", ">", 100.0),
+    ("No more than 3 lung nodules outside the primary tumor", "<=", 3.0),
+    ("Prior treatment with more than one chemotherapy regimen", ">", 1.0),
 ])
 def test_counts_of_the_patients_things_are_kept_by_the_learned_filter(text, comparator, value):
     rule = only(text)
     assert (rule["comparator"], rule["value"], rule["unit"]) == (comparator, value, None)
     assert rule["confidence"] is not None  # the model ran, and did not drop it
-    assert text.index(rule["variable"]["text"]) > text.index(str(int(value)) if value >= 2 else "1")
+    assert rule["text"].endswith(rule["variable"]["text"])  # the things named after the count
 
 
 # -- units ---------------------------------------------------------------------------------------

@@ -463,8 +463,10 @@ def _counts_things_after(q: Quantity, targets: list) -> bool:
     """A count of the patient's things named after it: "no more than 4 prior chemotherapy regimens",
     "1-3 brain metastases", "more than 100 cutaneous lesions" (whole numbers, a plural noun after)."""
     values = [v for v in (q.value, q.value_high) if v is not None]
+    # "more than one chemotherapy regimen" (a count); "at least one lesion" says that one exists
+    one = values == [1.0] and q.unit is None and q.comparator == ">"
     return bool(values) and all(float(v).is_integer() for v in values) and all(
-        t is not None and t.start >= q.end and _PLURAL_HEAD.search(t.name) for t in targets)
+        t is not None and t.start >= q.end and (one or _PLURAL_HEAD.search(t.name)) for t in targets)
 
 
 def _counts_a_known_variable(q: Quantity, targets: list) -> bool:
@@ -486,8 +488,18 @@ def _counted_things_after(text: str, q: Quantity) -> tuple[int, int] | None:
     span = _clean_name(text, _words_after(text, q.end))
     if span is None:
         return None
-    name = _unknown_name(text[span[0]:span[1]])
-    return span if _PLURAL_HEAD.search(name) or values == [1.0] and re.fullmatch(r"[a-z][\w -]*", name) else None
+    if values == [1.0]:  # "more than one chemotherapy regimen"; "at least one lesion" says that one exists
+        ok = q.comparator == ">" and re.fullmatch(r"[a-z][\w -]*", _unknown_name(text[span[0]:span[1]]))
+        return span if ok else None
+    # up to the first plural noun: "3 lung nodules outside the primary tumor" → "lung nodules"
+    for word in re.finditer(r"[^\W\d][\w-]*", text[span[0]:span[1]]):
+        if _PLURAL_WORD.fullmatch(word.group().lower()):
+            return span[0], span[0] + word.end()
+    return None
+
+
+# a plural noun: "lesions", "nodules", "metastases" (not "cutaneous", "diagnosis", "class")
+_PLURAL_WORD = re.compile(r"[a-z][a-z-]*[^suiy\W]s|[a-z-]*(?:ies|metastases|children|people)")
 
 
 _PLURAL_HEAD = re.compile(r"[a-z]{2,}(?<![su]s)(?<!is)s$|(?:metastases|nodes|lesions|episodes|children)$")
