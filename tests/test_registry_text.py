@@ -293,8 +293,9 @@ def test_a_state_of_time_qualifies_what_follows_and_yields_to_a_window():
     assert conditions_of("A minimum of 10 active electrodes", "temporal") == [[]]
 
 
-def test_at_least_one_thing_is_no_count():
+def test_at_least_one_thing_and_a_share_of_a_set_are_no_counts():
     assert rules_of("At least one member of each family speaks English") == []
+    assert rules_of("Intolerance to at least 2 of the drugs listed below") == []
 
 
 def test_a_neighbouring_clauses_duration_is_neither_an_age_nor_its_window():

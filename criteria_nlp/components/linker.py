@@ -485,6 +485,8 @@ def _counted_things_after(text: str, q: Quantity) -> tuple[int, int] | None:
     if not q.comparator or q.comparator == "=" or q.unit is not None or q.relative_to is not None or not values \
             or not all(float(v).is_integer() and v >= 0 for v in values):
         return None
+    if _PART_OF_A_SET.match(text, q.end):
+        return None  # "at least 2 of the drugs": a share of a set named elsewhere
     span = _clean_name(text, _words_after(text, q.end))
     if span is None:
         return None
@@ -498,6 +500,7 @@ def _counted_things_after(text: str, q: Quantity) -> tuple[int, int] | None:
     return None
 
 
+_PART_OF_A_SET = re.compile(r"[ \t]+of[ \t]+(?:the|these|those|which|its|their)\b", re.IGNORECASE)
 # a plural noun: "lesions", "nodules", "metastases" (not "cutaneous", "diagnosis", "class")
 _PLURAL_WORD = re.compile(r"[a-z][a-z-]*[^suiy\W]s|[a-z-]*(?:ies|metastases|children|people)")
 
