@@ -459,53 +459,58 @@ def _unknown_name(surface: str) -> str:
     return re.sub(r"\s+", " ", name).strip(" ,;:").lower() or re.sub(r"\s+", " ", surface).lower()
 
 
+# a plural noun: "lesions", "nodules", "metastases" (not "cutaneous", "diagnosis", "class")
+_PLURAL_WORD = re.compile(r"[a-z][a-z-]*[^suiy\W]s|[a-z-]*(?:ies|metastases|children|people)")
+_PART_OF_A_SET = re.compile(r"[ \t]+of[ \t]+(?:the|these|those|which|its|their)\b", re.IGNORECASE)
+
+
+def _whole_count(q: Quantity) -> list[float] | None:
+    """The values of ``q`` when they can count things: whole, not negative, no unit, no reference limit."""
+    values = [v for v in (q.value, q.value_high) if v is not None]
+    if not values or q.unit is not None or q.relative_to is not None or \
+            not all(float(v).is_integer() and v >= 0 for v in values):
+        return None
+    return values
+
+
+def _more_than_one(q: Quantity, values: list[float]) -> bool:
+    """"more than one chemotherapy regimen" counts; "at least one lesion" says that one exists."""
+    return values == [1.0] and q.comparator == ">"
+
+
 def _counts_things_after(q: Quantity, targets: list) -> bool:
     """A count of the patient's things named after it: "no more than 4 prior chemotherapy regimens",
-    "1-3 brain metastases", "more than 100 cutaneous lesions" (whole numbers, a plural noun after)."""
-    values = [v for v in (q.value, q.value_high) if v is not None]
-    # "more than one chemotherapy regimen" (a count); "at least one lesion" says that one exists
-    one = values == [1.0] and q.unit is None and q.comparator == ">"
-    return bool(values) and all(float(v).is_integer() for v in values) and all(
-        t is not None and t.start >= q.end and (one or _PLURAL_HEAD.search(t.name)) for t in targets)
+    "1-3 brain metastases", "more than 100 cutaneous lesions" (a plural noun after the value)."""
+    values = _whole_count(q)
+    return values is not None and all(
+        t is not None and t.start >= q.end and (_more_than_one(q, values) or _PLURAL_WORD.fullmatch(t.name.split()[-1]))
+        for t in targets)
 
 
 def _counts_a_known_variable(q: Quantity, targets: list) -> bool:
-    """A whole number before the lexicon variable it counts, with no unit: "no more than 4 prior
-    chemotherapy regimens" (``prior_lines_of_therapy``)."""
-    values = [v for v in (q.value, q.value_high) if v is not None]
-    return bool(values) and q.unit is None and q.relative_to is None and all(float(v).is_integer() for v in values) \
-        and all(t is not None and t.entry is not None and t.start >= q.end for t in targets)
+    """A whole number before the lexicon variable it counts: "no more than 4 prior chemotherapy
+    regimens" (``prior_lines_of_therapy``)."""
+    return _whole_count(q) is not None and all(t is not None and t.entry is not None and t.start >= q.end
+                                               for t in targets)
 
 
 def _counted_things_after(text: str, q: Quantity) -> tuple[int, int] | None:
-    """The things a count written with a comparator counts, named right after it: "more than 100
-    cutaneous lesions", "at least 2 prior regimens", "more than one chemotherapy regimen" (whole
-    numbers, no unit, a plural head, or a singular one after 1)."""
-    values = [v for v in (q.value, q.value_high) if v is not None]
-    if not q.comparator or q.comparator == "=" or q.unit is not None or q.relative_to is not None or not values \
-            or not all(float(v).is_integer() and v >= 0 for v in values):
+    """The things a count written with a comparator counts, named right after it, up to the first
+    plural noun: "more than 100 cutaneous lesions", "3 lung nodules outside the primary tumor" → "lung
+    nodules", "more than one chemotherapy regimen"; not "at least 2 of the drugs"."""
+    values = _whole_count(q)
+    if values is None or not q.comparator or q.comparator == "=" or _PART_OF_A_SET.match(text, q.end):
         return None
-    if _PART_OF_A_SET.match(text, q.end):
-        return None  # "at least 2 of the drugs": a share of a set named elsewhere
     span = _clean_name(text, _words_after(text, q.end))
     if span is None:
         return None
-    if values == [1.0]:  # "more than one chemotherapy regimen"; "at least one lesion" says that one exists
-        ok = q.comparator == ">" and re.fullmatch(r"[a-z][\w -]*", _unknown_name(text[span[0]:span[1]]))
-        return span if ok else None
-    # up to the first plural noun: "3 lung nodules outside the primary tumor" → "lung nodules"
+    if values == [1.0]:
+        name_ok = re.fullmatch(r"[a-z][\w -]*", _unknown_name(text[span[0]:span[1]]))
+        return span if _more_than_one(q, values) and name_ok else None
     for word in re.finditer(r"[^\W\d][\w-]*", text[span[0]:span[1]]):
         if _PLURAL_WORD.fullmatch(word.group().lower()):
             return span[0], span[0] + word.end()
     return None
-
-
-_PART_OF_A_SET = re.compile(r"[ \t]+of[ \t]+(?:the|these|those|which|its|their)\b", re.IGNORECASE)
-# a plural noun: "lesions", "nodules", "metastases" (not "cutaneous", "diagnosis", "class")
-_PLURAL_WORD = re.compile(r"[a-z][a-z-]*[^suiy\W]s|[a-z-]*(?:ies|metastases|children|people)")
-
-
-_PLURAL_HEAD = re.compile(r"[a-z]{2,}(?<![su]s)(?<!is)s$|(?:metastases|nodes|lesions|episodes|children)$")
 
 _GENERIC_HEADS = {"score", "scores", "total", "level", "levels", "value", "values", "result", "results",
                   "index", "from", "of", "count", "grade", "rating"}
