@@ -112,7 +112,8 @@ class RuleContext(FileBackedComponent):
             if k in targets_in:
                 rule = matcher.rule_map[doc.vocab[match_id].text]
                 modifier = ConTextModifier(rule, start, end, doc, max_scope=self.context.max_scope)
-                inside = _parenthesis_around(doc, start, end)
+                sentence_end = starts[k + 1] if k + 1 < len(starts) else len(doc)
+                inside = _parenthesis_around(doc, start, end, starts[k], sentence_end)
                 if inside is not None:  # "(no liver metastases)": a cue in parentheses stays in them
                     modifier.update_scope(inside)
                 modifiers_in.setdefault(k, []).append(modifier)
@@ -128,11 +129,11 @@ class RuleContext(FileBackedComponent):
                 self.context.set_context_attributes(graph.edges)
 
 
-def _parenthesis_around(doc: Doc, start: int, end: int):
-    """The tokens inside the parentheses that enclose tokens ``start:end`` within their sentence, or None."""
-    sentence = doc[start].sent
+def _parenthesis_around(doc: Doc, start: int, end: int, sentence_start: int, sentence_end: int):
+    """The tokens inside the parentheses that enclose tokens ``start:end`` within their sentence
+    (tokens ``sentence_start:sentence_end``), or None."""
     depth, open_at = 0, None
-    for i in range(start - 1, sentence.start - 1, -1):
+    for i in range(start - 1, sentence_start - 1, -1):
         text = doc[i].text
         if text == ")":
             depth += 1
@@ -144,7 +145,7 @@ def _parenthesis_around(doc: Doc, start: int, end: int):
     if open_at is None:
         return None
     depth = 0
-    for i in range(end, sentence.end):
+    for i in range(end, sentence_end):
         text = doc[i].text
         if text == "(":
             depth += 1
