@@ -12,7 +12,7 @@ Each condition carries its own text span (into the original input) and structure
 """
 import json
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -317,11 +317,22 @@ _FOOTNOTE_REACH = 600
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r]*\n")
 
 
-def _attach_footnote_exceptions(text: str, rules: list[Rule]) -> None:
+def has_footnote_exception(text: str) -> bool:
+    """Whether ``text`` holds a starred footnote's exception (``* Unless due to Gilbert's syndrome``),
+    which reaches values outside its own criterion."""
+    return _FOOTNOTE_EXCEPTION.search(text) is not None
+
+
+def _attach_footnote_exceptions(text: str, rules: list[Rule], criteria: list[tuple[int, int]]) -> None:
     """A starred footnote's exception holds for every value marked with the star before it in its
-    paragraph."""
+    paragraph. The exception ends with the criterion that holds it (``criteria``: ``(start, end)``
+    in order)."""
+    starts = [start for start, _ in criteria]
     for m in _FOOTNOTE_EXCEPTION.finditer(text):
         s, e = m.span("cond")
+        k = bisect_right(starts, s) - 1
+        if k >= 0 and s < criteria[k][1] < e:
+            e = len(text[s:criteria[k][1]].rstrip()) + s
         cond = Condition("exception", text[s:e], s, e, {"description": text[s:e]})
         for rule in rules:
             if rule.end <= m.start() and m.start() - rule.end <= _FOOTNOTE_REACH \
@@ -431,7 +442,8 @@ class ConditionFinder:
                                 [p for p in populations if not any(r.start < p.end and p.start < r.end for r in respective)])
             self._attach_preceding(rules, exceptions, text, cs)
             self._attach_qualifiers(text, ce, rules)
-        _attach_footnote_exceptions(text, [r for rules in rules_by_criterion.values() for r in rules])
+        _attach_footnote_exceptions(text, [r for rules in rules_by_criterion.values() for r in rules],
+                                    [(info.start, info.end) for info in by_id.values()])
         if self.inherit:
             for cid, rules in rules_by_criterion.items():
                 parent = parent_of.get(cid)

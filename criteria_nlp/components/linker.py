@@ -85,6 +85,8 @@ _ROMAN_VALUE = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6,
                 "ⅰ": 1, "ⅱ": 2, "ⅲ": 3, "ⅳ": 4, "ⅴ": 5, "ⅵ": 6}
 _VAL = r"(?:VI|IV|V|III|II|I|[ⅠⅡⅢⅣⅤⅥ]|\d{1,2}(?:\.\d)?)"
 _SCORE_VALUE = re.compile(_VAL)
+# what a class value of _score_values can start with, on characters (a superset: any digit)
+_CLASS_VALUE_CUE = re.compile(r"\d|[ⅠⅡⅢⅣⅤⅥ]|(?<![A-Za-z])(?:VI|IV|V|III|II|I)(?![\w%/]|\.\d)")
 _SCORE_VALUES = re.compile(
     r"(?:[ \t]*(?:\([^()\n]{0,40}\)|\)|(?i:functional|physical|performance|status|scale|class(?:es|ification)?|grades?|"
     r"stages?|scores?|levels?)|of|is|=|:|[A-Z]{2,6}(?=[ \t]+\d)))*"
@@ -153,6 +155,18 @@ def _score_number(token: str) -> float | None:
     if token[0].isdigit():
         return float(token)
     return _ROMAN_VALUE.get(token.lower())
+
+
+def is_field_label(text: str, start: int, end: int) -> bool:
+    """Whether the criterion ``text[start:end]`` is only a field label (``Age:``, ``Life expectancy:``),
+    whose name holds for the values of its sub-items."""
+    return _FIELD_LABEL.fullmatch(text, start, end) is not None
+
+
+def may_hold_class_value(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` may hold a rule with no quantity: a scale's class given by value
+    alone (``NYHA III``, ``ECOG 0-1``; see ``_score_values``). Cheap, on characters; a superset."""
+    return _CLASS_VALUE_CUE.search(text, start, end) is not None
 
 
 def predict_probability(model, rows: list[dict]) -> list[float]:
@@ -604,7 +618,9 @@ class Linker:
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
-        linked = [(crit, [(q, t) for q, t in self._link(text, crit.start, crit_mentions, crit_quantities, label, crit.end)
+        # each criterion is linked on the text up to its end: no name is read across it
+        linked = [(crit, [(q, t) for q, t in self._link(text[:crit.end], crit.start, crit_mentions, crit_quantities,
+                                                        label, crit.end)
                           if self._keep(q, t)])
                   for crit, crit_mentions, crit_quantities, label in self._per_criterion(doc)]
         confidences = self._confidences(text, linked)
@@ -661,7 +677,7 @@ class Linker:
             if qi < qj or any(is_score[mi:mj]):
                 parent = by_id.get(crit.parent)
                 label: list[_Mention] = []
-                if parent is not None and _FIELD_LABEL.fullmatch(text, parent.start, parent.end):
+                if parent is not None and is_field_label(text, parent.start, parent.end):
                     label = mentions[bisect_left(mention_starts, parent.start):bisect_left(mention_starts, parent.end)]
                 yield crit, mentions[mi:mj], quantities[qi:qj], label
 
@@ -787,7 +803,7 @@ class Linker:
                     and not _AGE_AFTER.match(text, q.end):
                 targets = None  # "aged 18 or older and on dialysis for at least 6 months": a duration, no age
             if targets is None:
-                targets = self._same_variable_as_last(text, units, q)
+                targets = self._same_variable_as_last(text, units, q, crit_start)
             is_age = targets is None and self._is_age(text, crit_start, q)
             if q.is_time and q.unit not in _SHORT_TIMES and not is_age \
                     and not (targets and any(_is_time_variable(t) for t in targets)):
@@ -803,7 +819,7 @@ class Linker:
                 targets = None  # "< 27 weeks gestation": the time variable follows (linked below)
             if targets is None:
                 if is_age:
-                    targets = [self._age_target(text, q)]
+                    targets = [self._age_target(text, q, crit_start)]
                 elif next_mention is not None:
                     pending.append(q)  # resolved by the following mention, else by the words before it
                     continue
@@ -841,7 +857,7 @@ class Linker:
         return ok
 
     @classmethod
-    def _same_variable_as_last(cls, text: str, units: list, q: Quantity) -> list | None:
+    def _same_variable_as_last(cls, text: str, units: list, q: Quantity, crit_start: int) -> list | None:
         """The previous value's variable(s) for a further value in the same unit after a population or
         a connector: "(<7 kg/m^2 in men; <5.7 kg/m^2 in women)", "under 18 years or over 70 years"."""
         if not units or units[-1][1] == [None] or units[-1][0].start > q.start:
@@ -849,7 +865,7 @@ class Linker:
         last_q, last_targets = units[-1]
         if q.unit != last_q.unit or q.start - last_q.end > 40 or not _SAME_VARIABLE_GAP.match(text[last_q.end:q.start]):
             return None
-        return [cls._age_target(text, q) if t.name == "age" and t.entry is None else replace(t) for t in last_targets]
+        return [cls._age_target(text, q, crit_start) if t.name == "age" and t.entry is None else replace(t) for t in last_targets]
 
     @staticmethod
     def _score_values(text: str, mentions: list[_Mention], units, crit_end: int, crit_start: int = 0) -> list:
@@ -995,11 +1011,12 @@ class Linker:
         return _SUBJECT_BEFORE.search(text, max(crit_start, q.start - 30), q.start) is not None
 
     @staticmethod
-    def _age_target(text: str, q: Quantity) -> _Target:
+    def _age_target(text: str, q: Quantity, crit_start: int) -> _Target:
         start, end = q.start, q.end  # "older than 18 years": the comparator words say "age" too
-        before = re.search(r"\b(?:aged?|older|younger|over|under)\s*(?:of\s*)?:?\s*$", text[max(0, start - 15):start], re.I)
+        lead = text[max(crit_start, start - 15):start]  # never before its criterion
+        before = re.search(r"\b(?:aged?|older|younger|over|under)\s*(?:of\s*)?:?\s*$", lead, re.I)
         if before:
-            start -= len(text[max(0, start - 15):start]) - before.start()
+            start -= len(lead) - before.start()
         after = re.match(r"[\s-]*(?:of\s+age\s+or\s+older|of\s+age|old|age)\b", text[end:end + 25], re.I)
         if after:
             end = end + after.end()
