@@ -117,6 +117,22 @@ def _doc_input(nlp: Language, text: str):
     return nlp.tokenizer(text) if len(text) > nlp.max_length else text
 
 
+def read_text(nlp: Language, text: str, doc_id: str | None = None, path: str | None = None) -> ExtractionResult:
+    """The typed result of ``nlp`` on ``text`` (whose length the caller has checked).
+
+    Our pipeline reads characters first (``criteria_nlp.excerpt``: spaCy sees only the criteria that
+    can hold a rule); a pipeline of another shape runs on a Doc of the whole text. Both give the
+    same result.
+    """
+    from .excerpt import is_excerptable, read_excerpt
+    from .io.assemble import assemble_excerpt_result
+
+    view = prepare_text(text)
+    if is_excerptable(nlp):
+        return assemble_excerpt_result(read_excerpt(nlp, view.text), text, doc_id=doc_id, path=path, view=view)
+    return doc_to_result(nlp(_doc_input(nlp, view.text)), text, doc_id=doc_id, path=path, view=view)
+
+
 def extract(text: str, doc_id: str | None = None, path: str | None = None, *,
             model: str | None = "default", max_length: int | None = None) -> dict[str, Any]:
     """Extract the threshold rules of one eligibility text as a JSON-ready dict.
@@ -129,8 +145,7 @@ def extract(text: str, doc_id: str | None = None, path: str | None = None, *,
         raise TypeError(f"extract() needs a str, got {type(text).__name__}")
     nlp = get_pipeline(model)
     check_length(text, max_length or nlp.max_length)
-    view = prepare_text(text)
-    return doc_to_result(nlp(_doc_input(nlp, view.text)), text, doc_id=doc_id, path=path, view=view).to_dict()
+    return read_text(nlp, text, doc_id=doc_id, path=path).to_dict()
 
 
 def extract_many(
@@ -139,18 +154,14 @@ def extract_many(
     linker_model: str | None = "default",
     max_length: int | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Extract from many ``(text, doc_id, path)`` triples with ``nlp.pipe`` batching, in order.
+    """Extract from many ``(text, doc_id, path)`` triples, in order (a generator: a text over the
+    limit raises when its turn comes).
 
-    ``linker_model``: the model spec (see ``build_pipeline``); ``max_length`` as for ``extract``.
+    ``linker_model``: the model spec (see ``build_pipeline``); ``max_length`` as for ``extract``;
+    ``batch_size``: kept for compatibility (texts are read one at a time, characters first).
     """
     nlp = get_pipeline(linker_model)
     limit = max_length or nlp.max_length
-
-    def docs():
-        for text, doc_id, path in items:
-            check_length(text, limit)
-            view = prepare_text(text)
-            yield _doc_input(nlp, view.text), (text, doc_id, path, view)
-
-    for doc, (text, doc_id, path, view) in nlp.pipe(docs(), as_tuples=True, batch_size=batch_size):
-        yield doc_to_result(doc, text, doc_id=doc_id, path=path, view=view).to_dict()
+    for text, doc_id, path in items:
+        check_length(text, limit)
+        yield read_text(nlp, text, doc_id=doc_id, path=path).to_dict()

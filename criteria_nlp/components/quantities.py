@@ -14,7 +14,7 @@ from spacy.tokens import Doc, Span
 from ._text import doc_text
 from ._values import criteria_of, store_values
 
-from ..quantities.grammar import find_quantities
+from ..quantities.grammar import Quantity, find_quantities
 
 
 def _register_extensions() -> None:
@@ -30,21 +30,13 @@ class QuantityFinder:
         _register_extensions()
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc_text(doc)
         regions = [(info.start, info.end) for _, info in criteria_of(doc)]
-        # one pass over the whole text (a call per criterion costs more than the matching);
-        # a quantity counts when it lies inside one criterion
-        found = find_quantities(text)
-        if regions:
-            starts = [s for s, _ in regions]
-            kept = []
-            for q in found:
-                i = bisect_right(starts, q.start) - 1
-                if i >= 0 and q.end <= regions[i][1]:
-                    kept.append(q)
-            found = kept
+        return self.set_quantities(doc, quantities_in_criteria(doc_text(doc), regions))
+
+    def set_quantities(self, doc: Doc, quantities: list[Quantity]) -> Doc:
+        """Put ``quantities`` (offsets into ``doc.text``) on ``doc`` as spans."""
         spans, values = [], []
-        for q in found:
+        for q in quantities:
             span = doc.char_span(q.start, q.end, alignment_mode="expand")
             if span is None:
                 continue
@@ -54,6 +46,22 @@ class QuantityFinder:
         doc._.quantities = spans
         store_values(doc, "quantities", spans, values)
         return doc
+
+
+def quantities_in_criteria(text: str, regions: list[tuple[int, int]]) -> list[Quantity]:
+    """The quantities of ``text`` that lie inside one of the criteria ``regions`` (``(start, end)``
+    in order; all of them when there are no regions)."""
+    # one pass over the whole text (a call per criterion costs more than the matching)
+    found = find_quantities(text)
+    if not regions:
+        return found
+    starts = [s for s, _ in regions]
+    kept = []
+    for q in found:
+        i = bisect_right(starts, q.start) - 1
+        if i >= 0 and q.end <= regions[i][1]:
+            kept.append(q)
+    return kept
 
 
 @Language.factory("criteria_quantities", assigns=["doc._.quantities", "span._.quantity"])

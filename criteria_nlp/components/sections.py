@@ -6,8 +6,12 @@ write a ``token._.section`` on every token, which is most of ``medspacy_sectioni
 (about a sixth of the whole pipeline's time on the ClinicalTrials.gov sample). Sets
 ``doc._.section_headings``: ``[(start_token, end_token, category)]`` in order.
 ``criteria_structure`` reads it (or ``doc._.sections`` when the medspaCy sectionizer ran instead).
+
+:meth:`SectionHeadings.headings_in_text` finds the same headings on a string, tokenizing only the
+lines that can hold one (the characters-first path, ``criteria_nlp.excerpt``).
 """
 import re
+from bisect import bisect_right
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -33,8 +37,39 @@ class SectionHeadings(FileBackedComponent):
     def _load(self, rules: str) -> None:
         self.rules_path = rules
         self.matcher = MedspacyMatcher(self._nlp, name=f"{self.name}_matcher", phrase_matcher_attr="LOWER")
-        self.matcher.add(SectionRule.from_json(rules))
+        section_rules = SectionRule.from_json(rules)
+        self.matcher.add(section_rules)
         skip_empty_token_matcher(self.matcher)
+        self._heading_words = None
+        self._literals = [rule.literal for rule in section_rules]
+
+    def _key_words(self) -> tuple[str, ...]:
+        """A word every heading of the rules contains (the longest word of each literal), lower case:
+        a line without any cannot hold a heading."""
+        if self._heading_words is None:
+            keys = set()
+            for literal in self._literals:
+                words = [t.lower_ for t in self._nlp.tokenizer(literal) if not t.is_space]
+                keys.add(max(words, key=len) if words else literal.lower())
+            self._heading_words = tuple(sorted(keys))
+        return self._heading_words
+
+    def _candidate_lines(self, text: str) -> list[tuple[int, int]]:
+        """``(start, end)`` of the lines of ``text`` holding a key word, in order."""
+        lowered = text.lower()
+        if len(lowered) != len(text):  # a character whose lower case is longer: offsets would shift
+            lowered = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
+        positions = set()
+        for key in self._key_words():
+            pos = lowered.find(key)
+            while pos != -1:
+                positions.add(text.rfind("\n", 0, pos) + 1)
+                pos = lowered.find(key, pos + len(key))
+        lines = []
+        for start in sorted(positions):
+            end = text.find("\n", start)
+            lines.append((start, len(text) if end == -1 else end))
+        return lines
 
     def _set_newline(self, newline_pattern: str) -> None:
         self.newline_pattern = newline_pattern
@@ -51,13 +86,40 @@ class SectionHeadings(FileBackedComponent):
 
     def __call__(self, doc: Doc) -> Doc:
         self._require_data()
+        doc._.section_headings = self._headings(doc)
+        return doc
+
+    def _headings(self, doc: Doc) -> list[tuple[int, int, str]]:
         headings = []
         for match_id, start, end in sorted(self.matcher(doc), key=lambda m: m[1]):
             if is_start_line(start, doc, self.newline):
                 rule = self.matcher.rule_map[doc.vocab.strings[match_id]]
                 headings.append((start, end, rule.category))
-        doc._.section_headings = headings
-        return doc
+        return headings
+
+    def headings_in_text(self, text: str) -> list[tuple[int, int, str]]:
+        """``(start_char, end_char, category)`` of the headings ``__call__`` finds in a Doc of ``text``.
+
+        Only the lines holding a key word of the rules are tokenized, joined by newlines into one
+        small Doc: a phrase match never crosses a line, and whether a match starts its line depends on
+        the tokens of that line alone (the first token of a line follows a token holding the newline).
+        """
+        self._require_data()
+        lines = self._candidate_lines(text)
+        if not lines:
+            return []
+        doc = self._nlp.tokenizer("\n".join(text[s:e] for s, e in lines))
+        line_starts, offsets, pos = [], [], 0
+        for s, e in lines:
+            line_starts.append(pos)
+            offsets.append(s - pos)
+            pos += e - s + 1
+        out = []
+        for start, end, category in self._headings(doc):
+            first, last = doc[start], doc[end - 1]
+            shift = offsets[bisect_right(line_starts, first.idx) - 1]
+            out.append((first.idx + shift, last.idx + len(last.text) + shift, category))
+        return out
 
 
 @Language.factory(

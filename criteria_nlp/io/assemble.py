@@ -8,11 +8,12 @@ object.
 from __future__ import annotations
 
 from ..components._values import criteria_of
+from ..excerpt import Excerpt, ExcerptReading
 from ..layout import TextView
 from ..contract import Criterion, ExtractionResult
 
 
-def _to_input(rule, view: TextView, done: set[int]) -> None:
+def _to_input(rule, view, done: set[int]) -> None:
     """Map the offsets of ``rule``, its variable and its conditions to the input (each object once:
     rules of one sentence share condition objects)."""
     for part in (rule, rule.variable, *rule.conditions):
@@ -34,15 +35,42 @@ def assemble_result(doc, text: str, doc_id: str | None = None, path: str | None 
     view = view or TextView(text)
     if (len(doc) and doc[-1].idx + len(doc[-1].text_with_ws) != len(view.text)) or (not len(doc) and view.text):
         raise ValueError("the Doc text and the input differ in length; offsets would not be exact")
-    rules_by_criterion = doc._.rules or {}
-    logic_by_criterion = doc._.logic or {}
+    return _assemble([info for _, info in criteria_of(doc)], doc._.rules or {}, doc._.logic or {},
+                     text, view, view, doc_id, path)
+
+
+def assemble_excerpt_result(reading: ExcerptReading, text: str, doc_id: str | None = None,
+                            path: str | None = None, view: TextView | None = None) -> ExtractionResult:
+    """The result of a characters-first reading (``criteria_nlp.excerpt``): criterion offsets are
+    into ``view.text``, rule offsets into the excerpt."""
+    view = view or TextView(text)
+    doc = reading.doc
+    if doc is None:
+        return _assemble(reading.criteria, {}, {}, text, view, view, doc_id, path)
+    return _assemble(reading.criteria, doc._.rules or {}, doc._.logic or {}, text, view,
+                     _Through(reading.excerpt, view), doc_id, path)
+
+
+class _Through:
+    """Excerpt offsets to input offsets: through the excerpt's source (``view.text``), then the view."""
+
+    def __init__(self, excerpt: Excerpt, view: TextView):
+        self.excerpt, self.view = excerpt, view
+
+    def span_to_input(self, start: int, end: int) -> tuple[int, int]:
+        return self.view.span_to_input(*self.excerpt.span_to_source(start, end))
+
+
+def _assemble(criteria_infos, rules_by_criterion, logic_by_criterion, text: str, view: TextView, rule_view,
+              doc_id: str | None, path: str | None) -> ExtractionResult:
+    """``rule_view.span_to_input`` maps the rules' offsets, ``view.span_to_input`` the criteria's."""
     criteria = []
     mapped: set[int] = set()
-    for _, info in criteria_of(doc):
+    for info in criteria_infos:
         cid = info.id
         rules = rules_by_criterion.get(cid, [])
         for rule in rules:
-            _to_input(rule, view, mapped)
+            _to_input(rule, rule_view, mapped)
             _refresh_texts(rule, text)
         start, end = view.span_to_input(info.start, info.end)
         criteria.append(Criterion(

@@ -55,22 +55,81 @@ def section_bounds(doc: Doc) -> list[tuple[int, int, str | None]]:
     Headings come from ``criteria_sections`` (``doc._.section_headings``) or from medspaCy's
     sectionizer (``doc._.sections``); with neither, the whole text is one section of unknown kind.
     """
-    text = doc_text(doc)
     headings = doc._.section_headings if Doc.has_extension("section_headings") else None
     if headings is None and Doc.has_extension("sections") and doc._.sections:
         headings = [(s.title_start, s.title_end, s.category) for s in doc._.sections if s.category is not None]
+    return section_bounds_in_text(doc_text(doc), [(doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text), category)
+                                                  for start, end, category in headings or ()])
+
+
+def section_bounds_in_text(text: str, headings: list[tuple[int, int, str]]) -> list[tuple[int, int, str | None]]:
+    """(body_start_char, body_end_char, category) of each section of ``text`` whose headings are
+    ``(start_char, end_char, category)``; with none, the whole text is one section of unknown kind."""
     if not headings:
         return [(0, len(text), None)]
     bounds = []
-    first = doc[headings[0][0]].idx
+    first = headings[0][0]
     if text[:first].strip():
         bounds.append((0, first, None))
     for i, (_, title_end, category) in enumerate(headings):
-        start = doc[title_end].idx if title_end < len(doc) else len(text)
-        start = _skip_heading_tail(text, start)
-        end = doc[headings[i + 1][0]].idx if i + 1 < len(headings) else len(text)
+        start = _skip_heading_tail(text, title_end)
+        end = headings[i + 1][0] if i + 1 < len(headings) else len(text)
         bounds.append((start, max(start, end), category))
     return bounds
+
+
+def criteria_in_text(text: str, headings: list[tuple[int, int, str]], tokenizer) -> list[CriterionInfo]:
+    """The criteria ``criteria_structure`` finds in a Doc of ``text`` (the same ids, parents, sections
+    and token-aligned offsets), computed on the string: only a whitespace-free chunk that an item
+    boundary cuts is tokenized (with ``tokenizer``) to align the boundary to its tokens."""
+    used_ids: set[str] = set()
+    infos = []
+    for start, end, category in section_bounds_in_text(text, headings):
+        for item in parse_items(text, start, end, category, used_ids):
+            bounds = _token_aligned(text, item.start, item.end, tokenizer)
+            if bounds is not None:
+                infos.append(CriterionInfo(item.id, item.parent.id if item.parent else None, category, *bounds))
+    return infos
+
+
+def _token_at(text: str, pos: int, tokenizer):
+    """The Doc token of ``text`` whose text or trailing space holds character ``pos``, as
+    ``(start_char, end_char, pos_is_its_trailing_space)``. Only the text around ``pos`` is
+    tokenized: the whitespace-free run before ``pos`` (when ``pos`` is a space) through the run at or
+    after it; spaCy tokenizes each run on its own and a space run by the token before it."""
+    start = pos
+    while start > 0 and text[start - 1].isspace() and text[start].isspace():
+        start -= 1
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    end = pos
+    while end < len(text) and text[end].isspace():
+        end += 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    for token in tokenizer(text[start:end]):
+        if token.idx + len(token.text_with_ws) > pos - start:
+            token_start = start + token.idx
+            token_end = token_start + len(token.text)
+            return token_start, token_end, pos == token_end
+    return pos, pos, False
+
+
+def _token_aligned(text: str, start: int, end: int, tokenizer) -> tuple[int, int] | None:
+    """The offsets of ``doc.char_span(start, end, alignment_mode="expand")`` for a Doc of ``text``
+    (None for no or an empty span), tokenizing only what the boundaries cut."""
+    if end <= start:
+        return None
+    def run_edge(pos: int, side: int) -> bool:  # pos starts (side -1) / ends (side 1) a whitespace-free run
+        inside = pos if side < 0 else pos - 1
+        outside = pos - 1 if side < 0 else pos
+        return not text[inside].isspace() and (outside < 0 or outside >= len(text) or text[outside].isspace())
+    if not run_edge(start, -1):
+        token_start, token_end, in_space = _token_at(text, start, tokenizer)
+        start = token_end + 1 if in_space else token_start  # spaCy skips a token's trailing space
+    if not run_edge(end, 1):
+        end = _token_at(text, end - 1, tokenizer)[1]
+    return (start, end) if start < end else None
 
 
 class CriteriaStructure:
@@ -89,17 +148,26 @@ class CriteriaStructure:
                 span = doc.char_span(item.start, item.end, alignment_mode="expand")
                 if span is None or len(span) == 0:
                     continue
-                info = CriterionInfo(item.id, item.parent.id if item.parent else None, category,
-                                     span.start_char, span.end_char)
-                ext = span._
-                ext.criterion_id, ext.criterion_parent, ext.criterion_section = info.id, info.parent, info.section
                 spans.append(span)
-                infos.append(info)
+                infos.append(CriterionInfo(item.id, item.parent.id if item.parent else None, category,
+                                           span.start_char, span.end_char))
+        self._publish(doc, spans, infos)
+        return doc
+
+    def set_criteria(self, doc: Doc, infos: list[CriterionInfo]) -> Doc:
+        """Put criteria found on the string (:func:`criteria_in_text`; offsets into ``doc.text``,
+        token-aligned) on ``doc``, as ``__call__`` would."""
+        self._publish(doc, [doc.char_span(info.start, info.end, alignment_mode="expand") for info in infos], infos)
+        return doc
+
+    def _publish(self, doc: Doc, spans: list[Span], infos: list[CriterionInfo]) -> None:
+        for span, info in zip(spans, infos):
+            ext = span._
+            ext.criterion_id, ext.criterion_parent, ext.criterion_section = info.id, info.parent, info.section
         doc._.criteria = spans
         store_values(doc, "criteria", spans, infos)  # plain copies for the later components
         if self.split_sentences:
             self._set_sentences(doc, spans)
-        return doc
 
     @staticmethod
     def _set_sentences(doc: Doc, spans: list[Span]) -> None:
