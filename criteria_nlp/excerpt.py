@@ -12,7 +12,8 @@ characters. Most of a registry record holds none: about a quarter of the criteri
    whitespace around it, consecutive criteria kept with the text between them, other pieces
    joined by a blank line;
 4. a Doc of the excerpt gets those criteria and quantities (offsets moved into it), and the
-   pipeline's token-level components (lexicon, linker, conditions, ConText, ...) run on it;
+   pipeline's token-level components (lexicon, linker, conditions, ConText, normaliser) run on it
+   (not ``criteria_spans``, whose spans for displaCy are not part of the result);
 5. the result lists every criterion of step 1, with the rules of step 4 mapped back to the input.
 
 spaCy tokenizes each whitespace-free run of text on its own, so the tokens of every criterion in
@@ -36,6 +37,9 @@ from .quantities.grammar import Quantity, shifted
 SEPARATOR = "\n\n"
 # the components computed on the string, in the order the pipeline runs them
 STRING_COMPONENTS = ("criteria_sections", "criteria_structure", "criteria_quantities")
+# components whose work stays on the Doc (spans for displaCy), not in the result: the excerpt's Doc
+# is dropped once the result is built
+DOC_ONLY_COMPONENTS = ("criteria_spans",)
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,12 @@ class Excerpt:
 def is_excerptable(nlp: Language) -> bool:
     """Whether ``nlp`` starts with the components :func:`read_excerpt` computes on the string."""
     return tuple(nlp.pipe_names[:len(STRING_COMPONENTS)]) == STRING_COMPONENTS
+
+
+def token_components(nlp: Language) -> list[tuple[str, object]]:
+    """The ``(name, component)`` pairs :func:`read_excerpt` runs on the excerpt's Doc, in order."""
+    return [(name, component) for name, component in nlp.pipeline[len(STRING_COMPONENTS):]
+            if name not in DOC_ONLY_COMPONENTS]
 
 
 def criteria_to_read(text: str, criteria: list[CriterionInfo], quantities: list[Quantity]) -> set[str]:
@@ -163,6 +173,6 @@ def read_excerpt(nlp: Language, text: str) -> ExcerptReading:
     nlp.get_pipe("criteria_structure").set_criteria(doc, moved)
     nlp.get_pipe("criteria_quantities").set_quantities(
         doc, [shifted(q, excerpt.from_source(q.start) - q.start) for q in quantities])
-    for name, component in nlp.pipeline[len(STRING_COMPONENTS):]:
+    for _, component in token_components(nlp):
         doc = component(doc)
     return ExcerptReading(criteria, doc, excerpt)

@@ -120,15 +120,14 @@ def breakdown(items) -> tuple[dict[str, float], float]:
     from criteria_nlp import get_pipeline, prepare_text
     from criteria_nlp.components.quantities import quantities_in_criteria
     from criteria_nlp.components.structure import criteria_in_text
-    from criteria_nlp.excerpt import STRING_COMPONENTS, ExcerptReading, criteria_to_read, excerpt_of
+    from criteria_nlp.excerpt import ExcerptReading, criteria_to_read, excerpt_of, token_components
     from criteria_nlp.io.assemble import assemble_excerpt_result
     from criteria_nlp.io.writers import dumps
     from criteria_nlp.quantities.grammar import shifted
 
     nlp = get_pipeline()
-    token_components = nlp.pipeline[len(STRING_COMPONENTS):]
     stages = ["prepare_text", "headings (string)", "criteria (string)", "quantities (string)", "excerpt",
-              "tokenizer (excerpt)", "criteria + quantities on the Doc", *(n for n, _ in token_components),
+              "tokenizer (excerpt)", "criteria + quantities on the Doc", *(n for n, _ in token_components(nlp)),
               "result + JSON"]
     times = dict.fromkeys(stages, 0.0)
     read_chars = all_chars = 0
@@ -164,7 +163,7 @@ def breakdown(items) -> tuple[dict[str, float], float]:
             nlp.get_pipe("criteria_quantities").set_quantities(
                 doc, [shifted(q, excerpt.from_source(q.start) - q.start) for q in quantities])
             lap("criteria + quantities on the Doc")
-            for name, component in token_components:
+            for name, component in token_components(nlp):
                 doc = component(doc)
                 lap(name)
             reading = ExcerptReading(criteria, doc, excerpt)
