@@ -320,13 +320,15 @@ _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r]*\n")
 def has_footnote_exception(text: str) -> bool:
     """Whether ``text`` holds a starred footnote's exception (``* Unless due to Gilbert's syndrome``),
     which reaches values outside its own criterion."""
-    return _FOOTNOTE_EXCEPTION.search(text) is not None
+    return "*" in text and _FOOTNOTE_EXCEPTION.search(text) is not None
 
 
 def _attach_footnote_exceptions(text: str, rules: list[Rule], criteria: list[tuple[int, int]]) -> None:
     """A starred footnote's exception holds for every value marked with the star before it in its
     paragraph. The exception ends with the criterion that holds it (``criteria``: ``(start, end)``
     in order)."""
+    if "*" not in text:
+        return
     starts = [start for start, _ in criteria]
     for m in _FOOTNOTE_EXCEPTION.finditer(text):
         s, e = m.span("cond")

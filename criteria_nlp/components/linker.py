@@ -85,8 +85,10 @@ _ROMAN_VALUE = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6,
                 "ⅰ": 1, "ⅱ": 2, "ⅲ": 3, "ⅳ": 4, "ⅴ": 5, "ⅵ": 6}
 _VAL = r"(?:VI|IV|V|III|II|I|[ⅠⅡⅢⅣⅤⅥ]|\d{1,2}(?:\.\d)?)"
 _SCORE_VALUE = re.compile(_VAL)
-# what a class value of _score_values can start with, on characters (a superset: any digit)
-_CLASS_VALUE_CUE = re.compile(r"\d|[ⅠⅡⅢⅣⅤⅥ]|(?<![A-Za-z])(?:VI|IV|V|III|II|I)(?![\w%/]|\.\d)")
+# what a class value of _score_values can start with, on characters (a superset: any digit, a
+# Roman numeral of I and V not inside a word); each starts with a character class, which re scans fast
+_CLASS_VALUE_DIGIT = re.compile(r"[\dⅠⅡⅢⅣⅤⅥ]")
+_CLASS_VALUE_ROMAN = re.compile(r"[IV](?<![A-Za-z][IV])[IV]{0,2}(?![\w%/]|\.\d)")
 _SCORE_VALUES = re.compile(
     r"(?:[ \t]*(?:\([^()\n]{0,40}\)|\)|(?i:functional|physical|performance|status|scale|class(?:es|ification)?|grades?|"
     r"stages?|scores?|levels?)|of|is|=|:|[A-Z]{2,6}(?=[ \t]+\d)))*"
@@ -166,7 +168,8 @@ def is_field_label(text: str, start: int, end: int) -> bool:
 def may_hold_class_value(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` may hold a rule with no quantity: a scale's class given by value
     alone (``NYHA III``, ``ECOG 0-1``; see ``_score_values``). Cheap, on characters; a superset."""
-    return _CLASS_VALUE_CUE.search(text, start, end) is not None
+    return _CLASS_VALUE_DIGIT.search(text, start, end) is not None or \
+        _CLASS_VALUE_ROMAN.search(text, start, end) is not None
 
 
 def predict_probability(model, rows: list[dict]) -> list[float]:

@@ -120,14 +120,11 @@ def _token_aligned(text: str, start: int, end: int, tokenizer) -> tuple[int, int
     (None for no or an empty span), tokenizing only what the boundaries cut."""
     if end <= start:
         return None
-    def run_edge(pos: int, side: int) -> bool:  # pos starts (side -1) / ends (side 1) a whitespace-free run
-        inside = pos if side < 0 else pos - 1
-        outside = pos - 1 if side < 0 else pos
-        return not text[inside].isspace() and (outside < 0 or outside >= len(text) or text[outside].isspace())
-    if not run_edge(start, -1):
+    # a boundary at the edge of a whitespace-free run is a token boundary: nothing to tokenize
+    if text[start].isspace() or (start > 0 and not text[start - 1].isspace()):
         token_start, token_end, in_space = _token_at(text, start, tokenizer)
         start = token_end + 1 if in_space else token_start  # spaCy skips a token's trailing space
-    if not run_edge(end, 1):
+    if text[end - 1].isspace() or (end < len(text) and not text[end].isspace()):
         end = _token_at(text, end - 1, tokenizer)[1]
     return (start, end) if start < end else None
 
