@@ -170,7 +170,7 @@ def read_excerpt(nlp: Language, text: str) -> ExcerptReading:
     doc = nlp.tokenizer(excerpt.text)  # the caller has checked the text's length
     moved = [c._replace(start=excerpt.from_source(c.start), end=excerpt.from_source(c.start) + c.end - c.start)
              for c in criteria if c.id in keep]
-    nlp.get_pipe("criteria_structure").set_criteria(doc, moved)
+    nlp.get_pipe("criteria_structure").set_criteria(doc, moved, span_extensions=False)  # a Doc only components see
     nlp.get_pipe("criteria_quantities").set_quantities(
         doc, [shifted(q, excerpt.from_source(q.start) - q.start) for q in quantities])
     for _, component in token_components(nlp):

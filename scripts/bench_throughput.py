@@ -159,7 +159,7 @@ def breakdown(items) -> tuple[dict[str, float], float]:
             lap("tokenizer (excerpt)")
             moved = [c._replace(start=excerpt.from_source(c.start), end=excerpt.from_source(c.start) + c.end - c.start)
                      for c in criteria if c.id in keep]
-            nlp.get_pipe("criteria_structure").set_criteria(doc, moved)
+            nlp.get_pipe("criteria_structure").set_criteria(doc, moved, span_extensions=False)
             nlp.get_pipe("criteria_quantities").set_quantities(
                 doc, [shifted(q, excerpt.from_source(q.start) - q.start) for q in quantities])
             lap("criteria + quantities on the Doc")

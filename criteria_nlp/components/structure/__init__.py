@@ -151,14 +151,17 @@ class CriteriaStructure:
         self._publish(doc, spans, infos)
         return doc
 
-    def set_criteria(self, doc: Doc, infos: list[CriterionInfo]) -> Doc:
+    def set_criteria(self, doc: Doc, infos: list[CriterionInfo], span_extensions: bool = True) -> Doc:
         """Put criteria found on the string (:func:`criteria_in_text`; offsets into ``doc.text``,
-        token-aligned) on ``doc``, as ``__call__`` would."""
-        self._publish(doc, [doc.char_span(info.start, info.end, alignment_mode="expand") for info in infos], infos)
+        token-aligned) on ``doc``, as ``__call__`` would. ``span_extensions=False`` leaves the spans'
+        ``criterion_*`` extensions unset (the components read the stored ``CriterionInfo``s; for a
+        Doc only they see, such as ``criteria_nlp.excerpt``'s)."""
+        spans = [doc.char_span(info.start, info.end, alignment_mode="expand") for info in infos]
+        self._publish(doc, spans, infos, span_extensions)
         return doc
 
-    def _publish(self, doc: Doc, spans: list[Span], infos: list[CriterionInfo]) -> None:
-        for span, info in zip(spans, infos):
+    def _publish(self, doc: Doc, spans: list[Span], infos: list[CriterionInfo], span_extensions: bool = True) -> None:
+        for span, info in zip(spans if span_extensions else (), infos):
             ext = span._
             ext.criterion_id, ext.criterion_parent, ext.criterion_section = info.id, info.parent, info.section
         doc._.criteria = spans
