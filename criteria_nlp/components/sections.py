@@ -22,6 +22,7 @@ from ..serialization import (FileBackedComponent, load_settings, packaged_resour
 
 RULES_FILE = "sections.json"
 DEFAULT_NEWLINE = r"[\n\r]+[\s]*$|^[ \t]+$"
+_LETTERS = re.compile(r"[^\W\d_]+")
 
 
 class SectionHeadings(FileBackedComponent):
@@ -44,14 +45,13 @@ class SectionHeadings(FileBackedComponent):
         self._literals = [rule.literal for rule in section_rules]
 
     def _key_words(self) -> tuple[str, ...]:
-        """A word every heading of the rules contains (the longest word of each literal), lower case:
-        a line without any cannot hold a heading."""
+        """A word every heading of the rules contains (the longest run of letters of each literal),
+        lower case: a line without any cannot hold a heading. (The tokenizer never splits a run of
+        letters of a heading word, so a matched heading's line holds it.)"""
         if self._heading_words is None:
-            keys = set()
-            for literal in self._literals:
-                words = [t.lower_ for t in self._nlp.tokenizer(literal) if not t.is_space]
-                keys.add(max(words, key=len) if words else literal.lower())
-            self._heading_words = tuple(sorted(keys))
+            keys = {max(_LETTERS.findall(literal.lower()) or [literal.lower()], key=len) for literal in self._literals}
+            # a key holding another ("exclusionary", "exclusion") finds no line the other misses
+            self._heading_words = tuple(sorted(k for k in keys if not any(o != k and o in k for o in keys)))
         return self._heading_words
 
     def _candidate_lines(self, text: str) -> list[tuple[int, int]]:
