@@ -38,6 +38,15 @@ def test_characters_first_equals_the_whole_doc_on_sample_studies():
     assert differing == []
 
 
+def test_characters_first_equals_the_whole_doc_on_annotated_documents():
+    lct = ROOT / ".." / "shared" / "corpora" / "lct" / "dev"
+    paths = sorted(lct.rglob("*.txt"))[::10] if lct.exists() else []
+    if not paths:
+        pytest.skip("LCT corpus not present")
+    texts = [path.read_text(encoding="utf-8") for path in paths]
+    assert [t for t in texts if extract(t) != whole_doc_result(t)] == []
+
+
 def test_characters_first_equals_the_whole_doc_on_the_reference_record():
     files = sorted(REFERENCE.glob("*.txt")) if REFERENCE.exists() else []
     if not files:
