@@ -7,10 +7,11 @@ characters. Most of a registry record holds none: about a quarter of the criteri
 1. the section headings (``SectionHeadings.headings_in_text``, which tokenizes only the lines that
    can hold one) and the criteria (``criteria_in_text``) are found on the string;
 2. so are the quantities (``quantities_in_criteria``);
-3. the **excerpt** is the text of the criteria holding a quantity and of their ancestors (a parent
-   passes on its window, population, field label or negating header), each piece cut at the
-   whitespace around it, consecutive criteria kept with the text between them, other pieces
-   joined by a blank line;
+3. the **excerpt** is the text of the criteria that may hold a rule (a quantity, or a class value
+   after a scale's name) and of those the components read with them (:func:`criteria_to_read`:
+   ancestors, the items under a field label, all of them when a starred footnote may reach
+   across), each piece cut at the whitespace around it, consecutive criteria kept with the text
+   between them, other pieces joined by a blank line;
 4. a Doc of the excerpt gets those criteria and quantities (offsets moved into it), and the
    pipeline's token-level components (lexicon, linker, conditions, ConText, normaliser) run on it
    (not ``criteria_spans``, whose spans for displaCy are not part of the result);
@@ -148,11 +149,16 @@ def excerpt_of(text: str, criteria: list[CriterionInfo], keep: set[str]) -> Exce
 @dataclass
 class ExcerptReading:
     """What :func:`read_excerpt` found: every criterion (offsets into the source text) and, when
-    some criterion holds a quantity, the processed Doc of the excerpt."""
+    some criterion is to be read, the excerpt and its processed Doc."""
 
     criteria: list[CriterionInfo]
     doc: Doc | None = None
     excerpt: Excerpt | None = None
+
+
+def _moved(criterion: CriterionInfo, excerpt: Excerpt) -> CriterionInfo:
+    start = excerpt.from_source(criterion.start)
+    return criterion._replace(start=start, end=start + criterion.end - criterion.start)
 
 
 def read_excerpt(nlp: Language, text: str) -> ExcerptReading:
@@ -168,8 +174,7 @@ def read_excerpt(nlp: Language, text: str) -> ExcerptReading:
         return ExcerptReading(criteria)
     excerpt = excerpt_of(text, criteria, keep)
     doc = nlp.tokenizer(excerpt.text)  # the caller has checked the text's length
-    moved = [c._replace(start=excerpt.from_source(c.start), end=excerpt.from_source(c.start) + c.end - c.start)
-             for c in criteria if c.id in keep]
+    moved = [_moved(c, excerpt) for c in criteria if c.id in keep]
     nlp.get_pipe("criteria_structure").set_criteria(doc, moved, span_extensions=False)  # a Doc only components see
     nlp.get_pipe("criteria_quantities").set_quantities(
         doc, [shifted(q, excerpt.from_source(q.start) - q.start) for q in quantities])
