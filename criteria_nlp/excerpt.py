@@ -61,6 +61,11 @@ class Excerpt:
         k = bisect_right(self.starts, pos) - 1
         return pos - self.starts[k] + self.sources[k]
 
+    def moved(self, criterion: CriterionInfo) -> CriterionInfo:
+        """``criterion`` (which lies in a piece) with its offsets into the excerpt."""
+        start = self.from_source(criterion.start)
+        return criterion._replace(start=start, end=start + criterion.end - criterion.start)
+
     def span_to_source(self, start: int, end: int) -> tuple[int, int]:
         """Source offsets of ``text[start:end]`` (a span inside one piece)."""
         source_start = self.to_source(start)
@@ -156,11 +161,6 @@ class ExcerptReading:
     excerpt: Excerpt | None = None
 
 
-def _moved(criterion: CriterionInfo, excerpt: Excerpt) -> CriterionInfo:
-    start = excerpt.from_source(criterion.start)
-    return criterion._replace(start=start, end=start + criterion.end - criterion.start)
-
-
 def read_excerpt(nlp: Language, text: str) -> ExcerptReading:
     """Run ``nlp`` characters first on ``text`` (see the module's docstring)."""
     from .components.quantities import quantities_in_criteria
@@ -174,7 +174,7 @@ def read_excerpt(nlp: Language, text: str) -> ExcerptReading:
         return ExcerptReading(criteria)
     excerpt = excerpt_of(text, criteria, keep)
     doc = nlp.tokenizer(excerpt.text)  # the caller has checked the text's length
-    moved = [_moved(c, excerpt) for c in criteria if c.id in keep]
+    moved = [excerpt.moved(c) for c in criteria if c.id in keep]
     nlp.get_pipe("criteria_structure").set_criteria(doc, moved, span_extensions=False)  # a Doc only components see
     nlp.get_pipe("criteria_quantities").set_quantities(
         doc, [shifted(q, excerpt.from_source(q.start) - q.start) for q in quantities])

@@ -120,7 +120,7 @@ def breakdown(items) -> tuple[dict[str, float], float]:
     from criteria_nlp import get_pipeline, prepare_text
     from criteria_nlp.components.quantities import quantities_in_criteria
     from criteria_nlp.components.structure import criteria_in_text
-    from criteria_nlp.excerpt import ExcerptReading, _moved, criteria_to_read, excerpt_of, token_components
+    from criteria_nlp.excerpt import ExcerptReading, criteria_to_read, excerpt_of, token_components
     from criteria_nlp.io.assemble import assemble_excerpt_result
     from criteria_nlp.io.writers import dumps
     from criteria_nlp.quantities.grammar import shifted
@@ -157,7 +157,7 @@ def breakdown(items) -> tuple[dict[str, float], float]:
             lap("excerpt")
             doc = nlp.tokenizer(excerpt.text)
             lap("tokenizer (excerpt)")
-            moved = [_moved(c, excerpt) for c in criteria if c.id in keep]
+            moved = [excerpt.moved(c) for c in criteria if c.id in keep]
             nlp.get_pipe("criteria_structure").set_criteria(doc, moved, span_extensions=False)
             nlp.get_pipe("criteria_quantities").set_quantities(
                 doc, [shifted(q, excerpt.from_source(q.start) - q.start) for q in quantities])
