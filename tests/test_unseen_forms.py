@@ -302,3 +302,107 @@ def test_coordinated_unknown_names_with_abbreviations_share_the_value():
 def test_a_sign_echoed_after_a_worded_threshold_sets_its_inclusivity():
     assert summary("Patients under 75 years old (≤)") == [("age", "<=", 75, None)]
     assert summary("Albumin less than 3 g/dL (>)") == [("albumin", "<", 3, None)]
+
+
+# -- issue 9, forms not read before: tolerances, excluded ranges, letter classes, qualified classes
+
+@pytest.mark.parametrize("line, name, low, high, unit", [
+    ("Body mass index 27 ± 4 kg/m2", "bmi", 23, 31, "kg/m2"),
+    ("Mini-Mental State Examination of 24 (+/- 2)", "mmse", 22, 26, None),
+    ("Infants aged 4 weeks (± 7 days)", "age", 3, 5, "wk"),
+    ("Serum sodium 140 +- 5 mmol/L", "sodium", 135, 145, "mmol/L"),
+])
+def test_a_value_with_a_tolerance_is_a_range(line, name, low, high, unit):
+    rules = rules_of(line)
+    assert [(r["variable"]["name"], r["comparator"]) for r in rules] == [(name, "between")], rules
+    assert (rules[0]["value"], rules[0]["value_high"]) == (pytest.approx(low), pytest.approx(high))
+    assert rules[0]["unit"] == unit
+
+
+@pytest.mark.parametrize("line, name, width, unit", [
+    ("Body weight within ±15% of the ideal weight", "body_weight", 15, "%"),
+    ("Stable weight (+/- 4 kg) during the last two months", "body_weight", 4, "kg"),
+])
+def test_a_tolerance_alone_is_a_deviation_either_way(line, name, width, unit):
+    rules = rules_of(line)
+    assert [(r["variable"]["name"], r["comparator"], r["value"], r["value_high"], r["unit"]) for r in rules] == \
+        [(name, "between", -width, width, unit)]
+
+
+def test_the_minus_of_a_plus_minus_sign_is_no_negative_value():
+    assert [(q.comparator, q.value, q.value_high) for q in find_quantities("a drift of +/-1.5 %")] == \
+        [("between", -1.5, 1.5)]
+    assert [(q.comparator, q.value, q.value_high) for q in find_quantities("a drift of -1.5 %")] == [("", -1.5, None)]
+
+
+@pytest.mark.parametrize("line, name, low, high, unit", [
+    ("Serum calcium outside the range of 2.1-2.6 mmol/L", "calcium", 2.1, 2.6, "mmol/L"),
+    ("Potassium outside the normal range (3.4–5.1 mmol/L)", "potassium", 3.4, 5.1, "mmol/L"),
+    ("Platelets outside of 100-450 x10^9/L", "platelet_count", 100, 450, "10*9/L"),
+])
+def test_a_range_whose_values_are_excluded_is_two_alternatives(line, name, low, high, unit):
+    out = extract(line, model="none")
+    crit = next(c for c in out["criteria"] if c["rules"])
+    rules = crit["rules"]
+    assert [(r["variable"]["name"], r["comparator"], r["value"], r["unit"]) for r in rules] == \
+        [(name, "<", pytest.approx(low), unit), (name, ">", pytest.approx(high), unit)]
+    assert crit["logic"] == {"op": "or", "args": [r["id"] for r in rules]}
+
+
+def test_an_excluded_range_of_two_variables_is_one_alternative_each():
+    out = extract("AST and ALT outside of 10-40 U/L", model="none")
+    crit = next(c for c in out["criteria"] if c["rules"])
+    ids = [r["id"] for r in crit["rules"]]
+    assert [(r["variable"]["name"], r["comparator"]) for r in crit["rules"]] == \
+        [("ast", "<"), ("ast", ">"), ("alt", "<"), ("alt", ">")]
+    assert crit["logic"] == {"op": "and", "args": [{"op": "or", "args": ids[:2]}, {"op": "or", "args": ids[2:]}]}
+
+
+def test_a_range_inside_the_limits_stays_a_between():
+    assert summary("Potassium within the range of 3.4-5.1 mmol/L") == [("potassium", "between", 3.4, 5.1)]
+
+
+@pytest.mark.parametrize("line, expected", [
+    # a class with a range of points: the bounds of the class on the score
+    ("Cirrhosis of Child-Pugh B", [("child_pugh_score", "between", 7, 9)]),
+    ("Child Pugh A or B liver function", [("child_pugh_score", "between", 5, 9)]),
+    ("Child-Pugh score > A", [("child_pugh_score", ">", 6, None)]),
+    ("Liver function no worse than Child-Pugh B", [("child_pugh_score", "<=", 9, None)]),
+    # a class variable: the ordinal of the class
+    ("Child-Pugh class C", [("child_pugh_class", "=", 3, None)]),
+    ("Child-Pugh class B or worse", [("child_pugh_class", ">=", 2, None)]),
+    ("Child-Pugh classification A, B", [("child_pugh_class", "between", 1, 2)]),
+])
+def test_classes_written_as_letters(line, expected):
+    assert summary(line) == expected
+
+
+def test_a_letter_that_is_no_class_of_the_scale_is_not_read():
+    assert summary("Child-Pugh D") == []
+    assert summary("Child-Pugh B7") == []
+
+
+@pytest.mark.parametrize("line, comparator, value", [
+    ("Sensory neuropathy ≥ clinical grade II", ">=", 2),
+    ("Mucositis higher than CTCAE grade 2", ">", 2),
+    ("Diarrhoea of at least toxicity grade 3", ">=", 3),
+])
+def test_a_comparator_with_qualifying_words_before_a_class(line, comparator, value):
+    assert [(n, c, v) for n, c, v, _ in summary(line)] == [("ctcae_grade", comparator, value)]
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("Heart failure no worse than NYHA class II", [("nyha_class", "<=", 2, None)]),
+    ("Dyspnoea not more severe than NYHA 3", [("nyha_class", "<=", 3, None)]),
+    ("Physical status less severe than ASA III", [("asa_physical_status", "<", 3, None)]),
+    ("ECOG better than 2", [("ecog_performance_status", "<", 2, None)]),
+])
+def test_negated_severity_comparators_before_a_class(line, expected):
+    rules = rules_of(line)
+    assert summary(line) == expected
+    assert not any(r.get("negated") for r in rules)
+
+
+def test_a_word_that_is_no_qualifier_does_not_carry_a_comparator_to_a_class():
+    # "higher than usual and grade 2 rash": "and" joins another clause, the grade has no comparator
+    assert ("ctcae_grade", ">", 2) not in [(n, c, v) for n, c, v, _ in summary("Fever higher than usual and grade 2 rash")]

@@ -149,6 +149,65 @@ def _value_for(q: Quantity, targets: list, k: int) -> Quantity:
     return q
 
 
+_CLASS_HEAD = re.compile(r"(?:[ \t]*(?:\([^()\n]{0,40}\)|(?i:class(?:es|ification)?|grades?|stages?|categor(?:y|ies)|"
+                         r"scores?|status|of|is)\b|=|:))*[ \t]*")
+_CLASS_SIGN = re.compile(r"(?P<sign>≤|≥|<=|>=|=<|=>|<|>)[ \t]*")
+_CLASS_JOIN = r"[ \t]*(?:(?:,[ \t]*)?(?:or|and|to)\b|-|–|,|/)[ \t]*"
+
+
+def _letter_classes(text: str, mention: "_Mention", crit_start: int, crit_end: int) -> Quantity | None:
+    """A scale's classes written as letters after its name, read through the lexicon's ``classes``:
+    ``Child-Pugh class B`` (7-9 points), ``Child-Pugh B or C``, ``Child-Pugh class B or worse``,
+    ``Child-Pugh > A``, ``worse than Child-Pugh A``. A class with a range of values gives its bounds:
+    ``≥ B`` is ≥ the low value of B, ``> A`` is > the high value of A."""
+    classes = {label: (low, high) for label, low, high in mention.entry.classes}
+    letters = "".join(classes)
+    head = _CLASS_HEAD.match(text, mention.end_char)
+    pos = head.end()
+    sign = _CLASS_SIGN.match(text, pos)
+    comparator, comparator_start = None, None
+    if sign is not None:
+        comparator, comparator_start, pos = _SIGN_OF[sign.group("sign")], sign.start(), sign.end()
+    vals = re.compile(rf"[{letters}](?:{_CLASS_JOIN}[{letters}])*(?![\w])").match(text, pos)
+    if vals is None or vals.end() > crit_end:
+        return None
+    s, e = vals.span()
+    labels = re.findall(rf"(?<![\w])[{letters}](?![\w])", vals.group())
+    low, high = min(classes[c][0] for c in labels), max(classes[c][1] for c in labels)
+    start, end = (comparator_start if comparator_start is not None else s), e
+    if comparator is None and len(labels) == 1:
+        post = postfix_after_position(text, e)  # "Child-Pugh B or worse"
+        before = None if post else comparator_before_position(text, mention.start_char)  # "worse than Child-Pugh A"
+        if post is not None and post[2] <= crit_end:
+            comparator, end = post[0], post[2]
+        elif before is not None and before[1] >= crit_start:
+            comparator, start = before
+            comparator_start = start
+    if comparator in (">=", "<"):
+        value, value_high = low, None
+    elif comparator in (">", "<="):
+        value, value_high = high, None
+    elif low == high:
+        comparator, value, value_high = "=", low, None
+    else:
+        comparator, value, value_high = "between", low, high
+    return Quantity(start=start, end=end, comparator=comparator, value=value, value_high=value_high,
+                    value_start=s, value_end=e, inclusive=(True, True) if value_high is not None else None,
+                    comparator_form="implicit", comparator_start=comparator_start)
+
+
+_SIGN_OF = {"≤": "<=", "<=": "<=", "=<": "<=", "≥": ">=", ">=": ">=", "=>": ">=", "<": "<", ">": ">"}
+
+
+def _parts(q: Quantity) -> list[Quantity]:
+    """The thresholds a quantity states: one, or for a range whose values are excluded ("outside the
+    range of 3.5-5.5") its two open sides, ``< 3.5`` and ``> 5.5``, which the logic joins by OR."""
+    if q.comparator != "outside":
+        return [q]
+    return [replace(q, comparator="<", value_high=None, inclusive=None),
+            replace(q, comparator=">", value=q.value_high, value_high=None, inclusive=None)]
+
+
 def _score_number(token: str) -> float | None:
     if token[0].isdigit():
         return float(token)
@@ -621,13 +680,14 @@ class Linker:
             rules: list[Rule] = []
             for (q, targets), confidence in zip(units, probs):
                 for k, target in enumerate(targets):
-                    rule = self._make_rule(text, f"{cid}.r{len(rules) + 1}", _value_for(q, targets, k), target)
-                    rule.confidence = confidence
-                    rules.append(rule)
-                    span = doc.char_span(rule.start, rule.end, label=RULE_LABEL, alignment_mode="expand")
-                    if span is not None:
-                        span._.rule = rule
-                        rule_spans.append(span)
+                    for part in _parts(_value_for(q, targets, k)):
+                        rule = self._make_rule(text, f"{cid}.r{len(rules) + 1}", part, target)
+                        rule.confidence = confidence
+                        rules.append(rule)
+                        span = doc.char_span(rule.start, rule.end, label=RULE_LABEL, alignment_mode="expand")
+                        if span is not None:
+                            span._.rule = rule
+                            rule_spans.append(span)
             if rules:
                 rules_by_criterion[cid] = rules
                 logic_by_criterion[cid] = self._logic(text, units, rules)
@@ -861,6 +921,12 @@ class Linker:
             entry = mention.entry
             if entry.unit is not None or entry.category not in _SCORE_CATEGORIES or mention.start_char in linked:
                 continue
+            if entry.classes:
+                q = _letter_classes(text, mention, crit_start, crit_end)
+                if q is not None and not any(a < q.end and q.start < b for a, b in taken):
+                    out.append((q, [_target_from_mention(mention)]))
+                    taken.append((q.start, q.end))
+                    continue
             name = text[mention.start_char:mention.end_char]
             if (_is_generic(name) or name.lower() in ("stage", "class")) and \
                     (comparator_before_position(text, mention.start_char) or (None, -1))[1] < crit_start:
@@ -1088,8 +1154,10 @@ class Linker:
         k = 0
         prev_end = None
         for q, targets in units:
-            ids = [rules[k + i].id for i in range(len(targets))]
-            k += len(targets)
+            n = len(_parts(q))
+            ids = [rules[k + i].id if n == 1 else {"op": "or", "args": [rules[k + i + j].id for j in range(n)]}
+                   for i in range(0, n * len(targets), n)]
+            k += n * len(targets)
             item = ids[0] if len(ids) == 1 else {"op": "and", "args": ids}
             if prev_end is not None:
                 gap = text[prev_end:q.start]

@@ -34,7 +34,7 @@ class Quantity:
 
     start: int
     end: int
-    comparator: str  # ">", ">=", "<", "<=", "=", "between", or "" when the text gives none
+    comparator: str  # ">", ">=", "<", "<=", "=", "between", "outside" (of a range), or "" when the text gives none
     value: float
     value_high: float | None = None
     value_start: int = 0
@@ -111,6 +111,7 @@ class _Lexicon:
     word_re: re.Pattern
     relative_names: dict[str, str]
     glued_words: frozenset
+    outside_re: re.Pattern
 
 
 def _word_scan_regex(words) -> re.Pattern:
@@ -203,8 +204,15 @@ def lexicon() -> _Lexicon:
     relative_names = {_normalise_phrase(p): name for name, ps in data["relative"].items() for p in ps}
     # "greater than100", "at least18": a number glued to the last word of a word comparator
     glued_words = frozenset(p.split()[-1] for p in prefix_of if p[-1].isalpha() and len(p.split()[-1]) >= 2)
+    # "outside the (normal) range of 3.5-5.5": the range's values are excluded
+    outside_re = re.compile(
+        rf"(?:{_phrase_regex(data['outside_openers'])})(?:[ \t]+(?:the|a|normal|reference|usual|target|limits?|ranges?|"
+        rf"interval|values?|of|between)\b){{0,5}}[ \t:(]*$",
+        re.IGNORECASE,
+    )
     return _Lexicon(comp_rev_re, re.compile(NUMBER_SCAN_PATTERN), prefix_of, postfix_re, postfix_of, relative_re, range_re,
-                    opener_re, inclusive_re, number_words, _word_scan_regex(number_words), relative_names, glued_words)
+                    opener_re, inclusive_re, number_words, _word_scan_regex(number_words), relative_names, glued_words,
+                    outside_re)
 
 
 # a one-word postfix comparator that is the first word of a field label ("Maximum Age:")
@@ -310,16 +318,28 @@ def _comparator_before(text: str, lex: _Lexicon, pos: int, floor: int) -> _Found
 _ARTICLE_BEFORE = re.compile(r"(?:\b(?:the|an?)[ \t]+)?$", re.IGNORECASE)
 
 
-def comparator_before_position(text: str, pos: int) -> tuple[str, int] | None:
+# one or two words qualifying a class word: "≥ clinical grade II", "higher than pathological stage II"
+_QUALIFIER_BEFORE = re.compile(r"(?<![\w-])(?P<words>[^\W\d_][\w-]*(?:[ \t]+[^\W\d_][\w-]*)?)[ \t]+$")
+_NOT_A_QUALIFIER = {"of", "the", "a", "an", "and", "or", "with", "without", "to", "in", "on", "at", "for", "than",
+                    "no", "not", "nor", "any", "is", "are", "be", "was", "were", "has", "have", "had", "by", "as",
+                    "if", "who", "which", "that", "from", "after", "before", "more", "less", "least", "most",
+                    "greater", "higher", "lower", "above", "below", "over", "under", "equal", "worse", "better"}
+
+
+def comparator_before_position(text: str, pos: int, qualified: bool = True) -> tuple[str, int] | None:
     """(comparator, start) of a comparator phrase ending right before ``pos`` (a name, not a number:
-    "more severe than NYHA 2", "at least the ASA class II"), or None."""
+    "more severe than NYHA 2", "at least the ASA class II"), or None. One or two qualifying words may
+    stand between the comparator and the name: "≥ clinical grade II"."""
     lex = lexicon()
     article = _ARTICLE_BEFORE.search(text, max(0, pos - 8), pos)
     if article is not None:
         pos = article.start()
     found = _comparator_before(text, lex, pos, 0)
     if found is None:
-        return None
+        qualifier = _QUALIFIER_BEFORE.search(text, max(0, pos - 40), pos) if qualified else None
+        if qualifier is None or any(w.lower() in _NOT_A_QUALIFIER for w in qualifier.group("words").split()):
+            return None
+        return comparator_before_position(text, qualifier.start(), qualified=False)
     return lex.prefix_of[_normalise_phrase(found.group())], found.start()
 
 
@@ -372,10 +392,23 @@ def find_quantities(text: str) -> list[Quantity]:
         q = _read_tail(text, lex, comp, num_start, num_end, value)
         if q is None:
             continue
-        q = _echoed_sign_after(text, q)
+        q = _lone_deviation(text, _echoed_sign_after(text, q))
         found.append(q)
         consumed = q.end
-    return _share_units(text, _merge_bounds(text, _chained_bounds(text, found)))
+    return _outside_ranges(text, lex, _share_units(text, _merge_bounds(text, _chained_bounds(text, found))))
+
+
+def _outside_ranges(text: str, lex: _Lexicon, found: list[Quantity]) -> list[Quantity]:
+    """``outside the range of 3.5-5.5 mmol/L``: a range whose values are excluded, comparator
+    ``outside`` (the linker writes it as ``< 3.5`` OR ``> 5.5``)."""
+    out = []
+    for q in found:
+        if q.comparator == "between" and q.comparator_form in ("range", "bounds"):
+            m = lex.outside_re.search(text, max(0, q.start - 60), q.start)
+            if m is not None:
+                q = replace(q, start=m.start(), comparator="outside", comparator_start=m.start(), inclusive=(False, False))
+        out.append(q)
+    return out
 
 
 _SIGN = r"(?:<=|=<|≤|<|>=|=>|≥|>)"
@@ -498,6 +531,49 @@ def _read_range(text, lex, comp, comparator, start, pos, value, unit, relative) 
     return _Range(value, high, end, start, unit, relative, inclusive)
 
 
+# "±", "+/-", "+/−", "+-": a tolerance around a value, or a deviation on its own
+_PLUS_MINUS = r"(?:±|\+[ \t]*/[ \t]*[-−]|\+[-−])"
+_TOLERANCE_AFTER = re.compile(rf"[ \t]*(?P<paren>\([ \t]*)?{_PLUS_MINUS}[ \t]*(?P<num>\d+(?:\.\d+)?)")
+_PLUS_MINUS_BEFORE = re.compile(rf"(?:\bwithin[ \t]+)?{_PLUS_MINUS}[ \t]*$", re.IGNORECASE)
+# days in a time unit: "6 months ± 3 weeks" gives the tolerance in the value's unit
+_DAYS = {"a": 365.25, "mo": 30.4375, "wk": 7.0, "d": 1.0, "h": 1 / 24, "min": 1 / 1440}
+
+
+def _tolerance_after(text: str, lex: "_Lexicon", pos: int, unit: UnitMatch | None):
+    """(width, unit, end) of a tolerance written after a value: ``25 ± 5 kg/m2``, ``23 (+/- 4)``,
+    ``6 months (±3 weeks)`` (a time tolerance converted to the value's unit); None when there is none
+    or when its unit is another than the value's."""
+    m = _TOLERANCE_AFTER.match(text, pos)
+    if m is None:
+        return None
+    width = parse_number(m.group("num"))
+    unit2 = match_unit(text, m.end("num"))
+    end = unit2.end if unit2 is not None else m.end("num")
+    if unit2 is not None and unit is not None and unit2.ucum != unit.ucum:
+        if unit2.ucum not in _DAYS or unit.ucum not in _DAYS:
+            return None
+        width = round(width * _DAYS[unit2.ucum] / _DAYS[unit.ucum], 3)
+    if m.group("paren"):
+        close = re.match(r"[ \t]*\)", text[end:])
+        if close is None:
+            return None
+        end += close.end()
+    return width, unit or unit2, end
+
+
+def _lone_deviation(text: str, q: Quantity) -> Quantity:
+    """``± 3 %``, ``within ±10% of ideal body weight``: a deviation either way, ``between -d and d``."""
+    if q.comparator or q.value < 0 and text[q.value_start] in "-−" and not text[:q.value_start].endswith("/"):
+        return q
+    sign_end = q.value_start + 1 if text[q.value_start] in "-−" else q.value_start
+    m = _PLUS_MINUS_BEFORE.search(text, max(0, sign_end - 12), sign_end)
+    if m is None:
+        return q
+    d = abs(q.value)
+    return replace(q, start=m.start(), comparator="between", value=-d, value_high=d, inclusive=(True, True),
+                   comparator_form="plusminus", comparator_start=m.start())
+
+
 def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
     """The quantity that a number (and the comparator before it, if any) starts."""
     unit, relative, pos = _unit_or_reference(text, lex, num_end)
@@ -515,6 +591,13 @@ def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
         value, value_high, pos, start = rng.low, rng.high, rng.end, rng.start
         unit, relative, inclusive = rng.unit, rng.relative, rng.inclusive
         comparator, form = "between", "range"
+    if not comparator or comparator == "=":  # "25 ± 5 kg/m2", "6 months (±3 weeks)": a value and its tolerance
+        tolerance = _tolerance_after(text, lex, pos if unit is not None else num_end, unit)
+        if tolerance is not None:
+            width, unit, pos = tolerance
+            value, value_high = round(value - width, 6), round(value + width, 6)
+            comparator, form = "between", "plusminus"
+            inclusive = (True, True)
     if not comparator or comparator == "=":  # "(CRAFFT = 2 or higher)": the postfix word says which
         post = lex.postfix_re.match(text, pos)
         if post and _STARTS_A_LABEL.match(text, post.start("post")):
