@@ -384,8 +384,8 @@ def test_a_letter_that_is_no_class_of_the_scale_is_not_read():
 
 @pytest.mark.parametrize("line, comparator, value", [
     ("Sensory neuropathy ≥ clinical grade II", ">=", 2),
-    ("Mucositis higher than CTCAE grade 2", ">", 2),
-    ("Diarrhoea of at least toxicity grade 3", ">=", 3),
+    ("Hand-foot syndrome higher than clinical grade 1", ">", 1),
+    ("Diarrhoea of at least severity grade 3", ">=", 3),
 ])
 def test_a_comparator_with_qualifying_words_before_a_class(line, comparator, value):
     assert [(n, c, v) for n, c, v, _ in summary(line)] == [("ctcae_grade", comparator, value)]
@@ -406,3 +406,55 @@ def test_negated_severity_comparators_before_a_class(line, expected):
 def test_a_word_that_is_no_qualifier_does_not_carry_a_comparator_to_a_class():
     # "higher than usual and grade 2 rash": "and" joins another clause, the grade has no comparator
     assert ("ctcae_grade", ">", 2) not in [(n, c, v) for n, c, v, _ in summary("Fever higher than usual and grade 2 rash")]
+
+
+# -- issue 9: time spent per period, named measures, "X of the Y" names, "X time" names
+
+@pytest.mark.parametrize("line, unit, comparator, value", [
+    ("Vigorous cycling (>6 h/wk)", "h/wk", ">", 6),
+    ("Screen use of at least 3 hours per day", "h/d", ">=", 3),
+    ("Yoga practice of 20 to 40 minutes a day", "min/d", "between", 20),
+    ("Swimming more than 3 times per week", "{times}/wk", ">", 3),
+])
+def test_time_spent_per_period_is_a_rate_not_a_window(line, unit, comparator, value):
+    rules = rules_of(line)
+    assert [(r["unit"], r["comparator"], r["value"]) for r in rules] == [(unit, comparator, value)]
+    assert rules[0]["variable"] is not None
+
+
+def test_times_before_a_reference_limit_stay_a_multiple():
+    assert [(r["comparator"], r["value"], r["relative_to"], r["unit"]) for r in rules_of("GGT > 4 times the ULN")] == \
+        [(">", 4, "ULN", None)]
+
+
+@pytest.mark.parametrize("line, name, value", [
+    ("Fractional exhaled nitric oxide (FeNO) level greater than 25", "fractional exhaled nitric oxide", 25),
+    ("SNOT-22 more than 30", "snot-22", 30),
+])
+def test_an_unknown_name_with_an_abbreviation_names_a_measure(line, name, value):
+    assert [(n, c, v) for n, c, v, _ in summary(line)] == [(name, ">", value)]
+
+
+def test_an_unknown_lowercase_name_with_a_worded_comparator_and_no_unit_is_still_dropped():
+    assert summary("readiness greater than 5") == []
+
+
+@pytest.mark.parametrize("line, name", [
+    ("Flexion contracture of the knee less than 10 degrees", "flexion contracture of the knee"),
+    ("Proportion of ground-glass opacities > 25%", "proportion of ground-glass opacities"),
+])
+def test_a_name_with_a_complement_after_of_keeps_its_head(line, name):
+    assert [n for n, *_ in summary(line)] == [name]
+
+
+@pytest.mark.parametrize("line, name, unit", [
+    ("Symptom-to-door time ≤ 6 hours", "symptom-to-door time", "h"),
+    ("Total ischemic time of less than 12 hours", "ischemic time", "h"),
+])
+def test_a_time_named_before_its_value_is_measured_not_a_window(line, name, unit):
+    rules = rules_of(line)
+    assert [(r["variable"]["name"], r["unit"]) for r in rules] == [(name, unit)]
+
+
+def test_a_time_after_a_determiner_stays_a_window():
+    assert summary("No chemotherapy at any time < 3 months before enrolment") == []

@@ -374,7 +374,9 @@ _ENDS_WITH_ABBREVIATION = re.compile(r"(?:\([A-Z][A-Za-z0-9-]{1,9}\)|\b[A-Z][A-Z
 _COORDINATED_BEFORE = re.compile(r"(?P<name>(?:[^\W\d_][^,;:()\n]{0,60}?)?(?:\([A-Z][A-Za-z0-9-]{1,9}\)|\b[A-Z][A-Z0-9-]{1,9}))"
                                  r"[ \t]*(?:,[ \t]*)?(?:and/or|and|or|&|,)[ \t]+$")
 _PAREN_AFTER_CLASS = re.compile(r"[ \t]*\([^()\n]{1,20}\)")
-_TIME_NAME_BEFORE = re.compile(r"\b(?:length|duration|interval|cycles?)[ \t]*(?:(?:of|:|is|=|was)[ \t]*)?$", re.IGNORECASE)
+_TIME_NAME_BEFORE = re.compile(r"(?:\b(?:length|duration|interval|cycles?)|\b(?!(?:the|any|a|an|that|this|same|first|last|one|"
+                               r"each|every|such|no|of|at|in|on|by|for)\b)[^\W\d_][\w-]*[ \t-]+time)"
+                               r"[ \t]*(?:(?:of|:|is|=|was)[ \t]*)?$", re.IGNORECASE)
 
 
 def _not_in_time(q: Quantity) -> bool:
@@ -432,6 +434,8 @@ def _scale_after(text: str, q: Quantity) -> tuple[int, int] | None:
 
 
 # an unknown name that says it is a score: "full-scale IQ greater than 75", "coma score more than 8"
+# an abbreviation of two or more capitals (with digits or a hyphen): "(CO)", "IBS-SSS", "FEV1"
+_NAMED_MEASURE = re.compile(r"(?<![\w-])[A-Z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*(?:-[A-Z0-9]+)*(?![\w-])")
 _TRAILING_GROUP = re.compile(r"[ \t]*[(\[][^()\[\]]*[)\]]$")
 _NAMES_A_SCORE = re.compile(rf"(?:{_SCALE_HEAD}|\biq)$", re.IGNORECASE)
 
@@ -604,11 +608,26 @@ def _words_before(doc_text: str, lo: int, pos: int) -> tuple[int, int] | None:
     if not words:
         return None
     chosen = [words[-1]]
-    for w in reversed(words[:-1]):
+    rest = words[:-1]
+    while rest:
+        w = rest.pop()
         if w.group().lower() in _NAME_STOP or len(chosen) >= 5:
+            # "Axial deformity of the lower limbs ≤ 5°", "percentage of blasts": a name whose
+            # complement starts with "of (the)" is named by its head too
+            of = w
+            if w.group().lower() in ("the", "a", "an") and rest and rest[-1].group().lower() == "of":
+                of = rest.pop()
+            if of.group().lower() == "of" and len(chosen) <= 3 and rest and _of_head(rest[-1].group()):
+                chosen[0:0] = [rest.pop()]
+                continue
             break
         chosen.insert(0, w)
     return base + chosen[0].start(), base + chosen[-1].end()
+
+
+def _of_head(word: str) -> bool:
+    """A word that can head a name whose complement follows "of": not prose, not a stop word."""
+    return not _is_prose_word(word) and word.lower() not in _GENERIC_HEADS and not word.startswith("(")
 
 
 _NOT_LOADED = object()
@@ -664,7 +683,7 @@ class Linker:
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
         linked = [(crit, [(q, t) for q, t in self._link(text, crit.start, crit_mentions, crit_quantities, label, crit.end)
-                          if self._keep(q, t)])
+                          if self._keep(q, t, text)])
                   for crit, crit_mentions, crit_quantities, label in self._per_criterion(doc)]
         confidences = self._confidences(text, linked)
         rules_by_criterion: dict[str, list[Rule]] = {}
@@ -1014,8 +1033,10 @@ class Linker:
             owner.end = alias.end + close.end()
 
     @staticmethod
-    def _keep(q: Quantity, targets: list) -> bool:
-        """Drop what is not a threshold of a variable: a count with no variable ("at least one")."""
+    def _keep(q: Quantity, targets: list, text: str = "") -> bool:
+        """Drop what is not a threshold of a variable: a count with no variable ("at least one"). An
+        unknown name written with its abbreviation, or as one, names a measure ("exhaled carbon
+        monoxide (CO) level greater than 5", "IBS-SSS greater than 250")."""
         if targets == [None]:
             return False
         if q.comparator == "=" and all(t is not None and t.entry is None and t.name == "n" for t in targets):
@@ -1024,7 +1045,8 @@ class Linker:
                                                       or len(t.name) > 2 and to_ucum(t.name)) for t in targets):
             return False  # "i.e. ≤150 ml", "(1 cmH2O = 0.098 kPa)": an abbreviation or a unit, not a variable
         unknown = all(t is None or t.entry is None and t.name != "age" and t.category is None
-                      and not _NAMES_A_SCORE.search(_TRAILING_GROUP.sub("", t.name)) for t in targets)
+                      and not _NAMES_A_SCORE.search(_TRAILING_GROUP.sub("", t.name))
+                      and not (text and _NAMED_MEASURE.search(text, t.start, t.end)) for t in targets)
         if unknown and q.unit is None and q.relative_to is None and q.comparator_form in ("word", "postfix", "none") \
                 and not _counts_things_after(q, targets):
             return False

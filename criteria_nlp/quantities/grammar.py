@@ -319,7 +319,8 @@ _ARTICLE_BEFORE = re.compile(r"(?:\b(?:the|an?)[ \t]+)?$", re.IGNORECASE)
 
 
 # one or two words qualifying a class word: "≥ clinical grade II", "higher than pathological stage II"
-_QUALIFIER_BEFORE = re.compile(r"(?<![\w-])(?P<words>[^\W\d_][\w-]*(?:[ \t]+[^\W\d_][\w-]*)?)[ \t]+$")
+_QUALIFIERS_BEFORE = (re.compile(r"(?<![\w-])(?P<words>[^\W\d_][\w-]*)[ \t]+$"),
+                      re.compile(r"(?<![\w-])(?P<words>[^\W\d_][\w-]*[ \t]+[^\W\d_][\w-]*)[ \t]+$"))
 _NOT_A_QUALIFIER = {"of", "the", "a", "an", "and", "or", "with", "without", "to", "in", "on", "at", "for", "than",
                     "no", "not", "nor", "any", "is", "are", "be", "was", "were", "has", "have", "had", "by", "as",
                     "if", "who", "which", "that", "from", "after", "before", "more", "less", "least", "most",
@@ -335,11 +336,17 @@ def comparator_before_position(text: str, pos: int, qualified: bool = True) -> t
     if article is not None:
         pos = article.start()
     found = _comparator_before(text, lex, pos, 0)
+    if found is None and qualified:  # one qualifying word, else two
+        for regex in _QUALIFIERS_BEFORE:
+            qualifier = regex.search(text, max(0, pos - 40), pos)
+            if qualifier is None or any(w.lower() in _NOT_A_QUALIFIER for w in qualifier.group("words").split()):
+                return None
+            found_after = comparator_before_position(text, qualifier.start(), qualified=False)
+            if found_after is not None:
+                return found_after
+        return None
     if found is None:
-        qualifier = _QUALIFIER_BEFORE.search(text, max(0, pos - 40), pos) if qualified else None
-        if qualifier is None or any(w.lower() in _NOT_A_QUALIFIER for w in qualifier.group("words").split()):
-            return None
-        return comparator_before_position(text, qualifier.start(), qualified=False)
+        return None
     return lex.prefix_of[_normalise_phrase(found.group())], found.start()
 
 
