@@ -458,3 +458,26 @@ def test_a_time_named_before_its_value_is_measured_not_a_window(line, name, unit
 
 def test_a_time_after_a_determiner_stays_a_window():
     assert summary("No chemotherapy at any time < 3 months before enrolment") == []
+
+
+# -- issue 9: a class word after the proper name of a scale is that scale's class, not a toxicity grade
+
+@pytest.mark.parametrize("line, name, comparator, value, value_high", [
+    ("Hip osteoarthritis of Kellgren-Lawrence grade ≥ 3", "kellgren-lawrence grade", ">=", 3, None),
+    ("Knee pain with K-L grade 1-2", "k-l grade", "between", 1, 2),
+    ("Difficult airway (Modified Mallampati grade III)", "modified mallampati grade", "=", 3, None),
+    ("White matter lesions with Fazekas score 2 or 3", "fazekas score", "between", 2, 3),
+])
+def test_the_class_of_a_named_scale(line, name, comparator, value, value_high):
+    rules = rules_of(line)
+    assert summary(line) == [(name, comparator, value, value_high)]
+    assert rules[0]["variable"]["code"] is None  # no CTCAE code for another scale's grade
+
+
+@pytest.mark.parametrize("line", ["Neutropenia grade 3 in a previous cycle", "grade II or III osteoarthritis"])
+def test_a_condition_with_a_grade_is_no_named_scale(line):
+    assert summary(line) == []
+
+
+def test_a_toxicity_grade_named_by_its_system_stays_ctcae():
+    assert summary("Hematologic toxicity NCI grade ≥ 3") == [("ctcae_grade", ">=", 3, None)]

@@ -199,6 +199,30 @@ def _letter_classes(text: str, mention: "_Mention", crit_start: int, crit_end: i
 _SIGN_OF = {"≤": "<=", "<=": "<=", "=<": "<=", "≥": ">=", ">=": ">=", "=>": ">=", "<": "<", ">": ">"}
 
 
+# a class word of a scale, and the proper name of a scale right before one: "Kellgren-Lawrence grade",
+# "K-L grade", "Modified Mallampati grade", "Fazekas score"
+_CLASS_WORD = re.compile(r"\b(?i:grades?|class(?:es)?|stages?|scores?)\b")
+_SCALE_NAME_WORDS = re.compile(r"(?:(?<![\w'’-])[A-Z][\w'’-]*[ \t]+){0,2}(?<![\w'’-])[A-Z][\w'’-]*[ \t]+$")
+_CAPITALS = re.compile(r"[A-Z]")
+
+
+def _named_scale_class(text: str, crit_start: int, head_start: int, head_end: int) -> "_Target | None":
+    """A class word named by the proper name of a scale right before it ("Kellgren-Lawrence grade",
+    "Modified Mallampati grade", "WHO grade"): an unknown score named by both, or None. One capitalised
+    word that opens the criterion ("Neutropenia grade 3") names a condition, not a scale."""
+    m = _SCALE_NAME_WORDS.search(text, max(crit_start, head_start - 60), head_start)
+    if m is None:
+        return None
+    words = m.group().split()
+    if any(_is_prose_word(w) and not w.isupper() for w in words):
+        return None
+    opens = not text[crit_start:m.start()].strip(" \t-*•:")
+    if len(words) == 1 and len(_CAPITALS.findall(words[0])) < 2 and opens \
+            and text[head_start:head_end].lower().startswith(("grade", "stage")):
+        return None  # "Neutropenia grade 3": a condition's grade ("Fazekas score 2" is a scale's)
+    return _Target(m.start(), head_end, _unknown_name(text[m.start():head_end]), "score", None, None)
+
+
 def _parts(q: Quantity) -> list[Quantity]:
     """The thresholds a quantity states: one, or for a range whose values are excluded ("outside the
     range of 3.5-5.5") its two open sides, ``< 3.5`` and ``> 5.5``, which the logic joins by OR."""
@@ -354,7 +378,7 @@ def _thing_of_the_unit(text: str, q: Quantity, targets: list) -> list:
     return out
 
 
-def _named_instrument(targets: list, mentions: list[_Mention]) -> list:
+def _named_instrument(targets: list, mentions: list[_Mention], text: str = "") -> list:
     """An instrument named after the value ("a score ≥ 20 on the Hamilton Depression Rating Scale")
     is the lexicon's entry when the lexicon knows it."""
     out = []
@@ -362,7 +386,7 @@ def _named_instrument(targets: list, mentions: list[_Mention]) -> list:
         if t is not None and t.entry is None and t.category == "score":
             # the mention must be the whole name ("speech question of the ALSFRS-R" is a part of it)
             inside = [m for m in mentions if t.start <= m.start_char < t.end and m.start_char - t.start <= 4
-                      and m.end_char >= t.end - 1]
+                      and m.end_char >= t.end - 1 and not (text and _is_generic(text[m.start_char:m.end_char]))]
             if inside:
                 best = max(inside, key=lambda m: m.end_char - m.start_char)
                 t = _target_from_mention(best)
@@ -737,7 +761,7 @@ class Linker:
             cs, ce = crit.start, crit.end
             mi, mj = bisect_left(mention_starts, cs), bisect_left(mention_starts, ce)
             qi, qj = bisect_left(quantity_starts, cs), bisect_left(quantity_starts, ce)
-            if qi < qj or any(is_score[mi:mj]):
+            if qi < qj or any(is_score[mi:mj]) or _CLASS_WORD.search(text, cs, ce):  # "Fazekas score 2 or 3"
                 parent = by_id.get(crit.parent)
                 label: list[_Mention] = []
                 if parent is not None and _FIELD_LABEL.fullmatch(text, parent.start, parent.end):
@@ -775,6 +799,8 @@ class Linker:
         for idx, (_, kind, item) in enumerate(events):
             if kind == 0:
                 target = _age_at_event(text, _target_from_mention(item))
+                if _is_generic(text[target.start:target.end]):  # "K-L grade 2-3": the scale the grade is of
+                    target = _named_scale_class(text, crit_start, target.start, target.end) or target
                 if target.start < max(group_end, linked_end):
                     continue  # inside a quantity, an earlier mention or a rule already made ("of age")
                 if from_label:  # "Performance status:" over "- ECOG 0-2": the item's own name wins
@@ -894,7 +920,7 @@ class Linker:
             linked_end = max([linked_end, q.end] + [t.end for t in targets if t is not None])
         for q in pending:
             units.append((q, self._fallback_targets(text, crit_start, q)))
-        units = [(q, _thing_of_the_unit(text, q, _named_instrument(targets, mentions))) for q, targets in units]
+        units = [(q, _thing_of_the_unit(text, q, _named_instrument(targets, mentions, text))) for q, targets in units]
         units.extend(self._score_values(text, mentions, units, len(text) if crit_end is None else crit_end, crit_start))
         units.sort(key=lambda u: u[0].start)
         return units
@@ -947,54 +973,78 @@ class Linker:
                     taken.append((q.start, q.end))
                     continue
             name = text[mention.start_char:mention.end_char]
-            if (_is_generic(name) or name.lower() in ("stage", "class")) and \
-                    (comparator_before_position(text, mention.start_char) or (None, -1))[1] < crit_start:
+            generic = _is_generic(name) or name.lower() in ("stage", "class")
+            target = _target_from_mention(mention)
+            named = _named_scale_class(text, crit_start, mention.start_char, mention.end_char) if generic else None
+            if named is not None:
+                target, generic = named, False  # "Kellgren-Lawrence grade 2-3" is no toxicity grade
+            elif generic and (comparator_before_position(text, mention.start_char) or (None, -1))[1] < crit_start:
                 # "grade II or III osteoarthritis": the stage of a condition, not a score's class;
                 # with a comparator before it, it is a threshold: "≥ grade 3 neutropenia"
                 continue
-            m = _SCORE_VALUES.match(text, mention.end_char)
-            if m is None or m.end("vals") > crit_end or any(mention.end_char <= other.start_char < m.start("vals")
-                                and not _is_generic(text[other.start_char:other.end_char]) for other in mentions):
-                continue  # "Performance status: ECOG 0-2": the values are the nearer name's
-            if _OUT_OF.fullmatch(m.group("vals")):
-                continue  # "pain score 2/10": a value out of a maximum, not a list of classes
-            tokens = _SCORE_VALUE.findall(m.group("vals"))
-            if len(tokens) == 1 and tokens[0][0].isdigit() \
-                    and not _SCORE_KEYWORD.search(text, mention.start_char, m.start("vals")) \
-                    and not _CLOSES_CLAUSE.match(text, m.end("vals")):
-                continue  # "NYHA 6 minute walk" is too weak; "ASA 3)", "class 3", "rating of 0" are not
-            values = [_score_number(v) for v in tokens]
-            if not values or any(v is None for v in values):
+            unit = Linker._class_values(text, mention.start_char, mention.end_char, target, mentions, taken,
+                                      crit_start, crit_end, generic)
+            if unit is not None:
+                out.append(unit)
+                taken.append((unit[0].value_start, unit[0].value_end))
+        # classes of a scale the lexicon does not know, named before the class word: "Fazekas score 2 or 3",
+        # "Modified Mallampati grade IV"
+        for head in _CLASS_WORD.finditer(text, crit_start, crit_end):
+            if any(m.start_char <= head.start() < m.end_char for m in mentions):
                 continue
-            if _is_generic(name) and max(values) > 5:
-                continue  # a bare grade is a toxicity grade (0-5); "superior to grade 8" is a school grade
-            s, e = m.span("vals")
-            if any(a < e and s < b for a, b in taken):
+            named = _named_scale_class(text, crit_start, head.start(), head.end())
+            if named is None or any(named.start < m.end_char and m.start_char < head.start() for m in mentions):
                 continue
-            low, high = min(values), max(values)
-            comparator, start, end, comparator_start = ("=" if low == high else "between"), s, e, None
-            if low == high:
-                # "NYHA class III or worse", "ASA 3 or higher": a postfix comparator after the class;
-                # "more severe than NYHA 2", "at least NYHA class II": a comparator before the name
-                paren = _PAREN_AFTER_CLASS.match(text, e)  # "Gleason score 7 (4+3) or higher"
-                post = postfix_after_position(text, paren.end() if paren else e)
-                before = None if post else comparator_before_position(text, mention.start_char)
-                if post is not None and post[2] <= crit_end:
-                    comparator, end = post[0], post[2]
-                elif before is not None and before[1] >= crit_start:
-                    comparator, start = before[0], before[1]
-                    comparator_start = start
-            q = Quantity(start=start, end=end, comparator=comparator, value=low,
-                         value_high=None if low == high else high, value_start=s, value_end=e,
-                         inclusive=None if low == high else (True, True), comparator_form="implicit",
-                         comparator_start=comparator_start)
-            target = _target_from_mention(mention)
-            alias = _ALIAS_AFTER.match(text, mention.end_char, s)
-            if alias:
-                target.end = alias.end()  # "New York Heart Association (NYHA) IV": the name with its alias
-            out.append((q, [target]))
-            taken.append((s, e))  # "New York Heart Association (NYHA) IV": one rule, not one per name
+            unit = Linker._class_values(text, named.start, head.end(), named, mentions, taken, crit_start, crit_end, False)
+            if unit is not None:
+                out.append(unit)
+                taken.append((unit[0].value_start, unit[0].value_end))
         return out
+
+    @staticmethod
+    def _class_values(text: str, name_start: int, name_end: int, target: "_Target", mentions: list, taken: list,
+                      crit_start: int, crit_end: int, generic: bool):
+        """(quantity, [target]) of the classes written after a scale's name (``name_end``), or None."""
+        m = _SCORE_VALUES.match(text, name_end)
+        if m is None or m.end("vals") > crit_end or any(name_end <= other.start_char < m.start("vals")
+                            and not _is_generic(text[other.start_char:other.end_char]) for other in mentions):
+            return None  # "Performance status: ECOG 0-2": the values are the nearer name's
+        if _OUT_OF.fullmatch(m.group("vals")):
+            return None  # "pain score 2/10": a value out of a maximum, not a list of classes
+        tokens = _SCORE_VALUE.findall(m.group("vals"))
+        if len(tokens) == 1 and tokens[0][0].isdigit() \
+                and not _SCORE_KEYWORD.search(text, name_start, m.start("vals")) \
+                and not _CLOSES_CLAUSE.match(text, m.end("vals")):
+            return None  # "NYHA 6 minute walk" is too weak; "ASA 3)", "class 3", "rating of 0" are not
+        values = [_score_number(v) for v in tokens]
+        if not values or any(v is None for v in values):
+            return None
+        if generic and max(values) > 5:
+            return None  # a bare grade is a toxicity grade (0-5); "superior to grade 8" is a school grade
+        s, e = m.span("vals")
+        if any(a < e and s < b for a, b in taken):
+            return None
+        low, high = min(values), max(values)
+        comparator, start, end, comparator_start = ("=" if low == high else "between"), s, e, None
+        if low == high:
+            # "NYHA class III or worse", "ASA 3 or higher": a postfix comparator after the class;
+            # "more severe than NYHA 2", "at least NYHA class II": a comparator before the name
+            paren = _PAREN_AFTER_CLASS.match(text, e)  # "Gleason score 7 (4+3) or higher"
+            post = postfix_after_position(text, paren.end() if paren else e)
+            before = None if post else comparator_before_position(text, name_start)
+            if post is not None and post[2] <= crit_end:
+                comparator, end = post[0], post[2]
+            elif before is not None and before[1] >= crit_start:
+                comparator, start = before[0], before[1]
+                comparator_start = start
+        q = Quantity(start=start, end=end, comparator=comparator, value=low,
+                     value_high=None if low == high else high, value_start=s, value_end=e,
+                     inclusive=None if low == high else (True, True), comparator_form="implicit",
+                     comparator_start=comparator_start)
+        alias = _ALIAS_AFTER.match(text, name_end, s)
+        if alias:
+            target.end = alias.end()  # "New York Heart Association (NYHA) IV": the name with its alias
+        return q, [target]
 
     @staticmethod
     def _comparator_of_alternative(text: str, units: list, q: Quantity) -> Quantity:
