@@ -485,3 +485,27 @@ def test_a_condition_with_a_grade_is_no_named_scale(line):
 
 def test_a_toxicity_grade_named_by_its_system_stays_ctcae():
     assert summary("Hematologic toxicity NCI grade ≥ 3") == [("ctcae_grade", ">=", 3, None)]
+
+
+# -- issue 9: gestational ages written in weeks and days; a range in parentheses with its unit after them
+
+@pytest.mark.parametrize("text, comparator, value, value_high", [
+    ("Gestational age 28 weeks 3 days or more", ">=", 28 + 3 / 7, None),
+    ("Gestation between 24 weeks 0 days and 33 weeks 6 days", "between", 24, 33 + 6 / 7),
+    ("Gestation 30 2/7 to 34 0/7 weeks", "between", 30 + 2 / 7, 34),
+    ("Gestational age < 36+5 weeks", "<", 36 + 5 / 7, None),
+])
+def test_weeks_and_days_of_gestation(text, comparator, value, value_high):
+    [q] = find_quantities(text)
+    assert (q.comparator, q.unit) == (comparator, "wk")
+    assert q.value == pytest.approx(value, abs=1e-3)
+    assert (q.value_high is None) if value_high is None else q.value_high == pytest.approx(value_high, abs=1e-3)
+
+
+def test_a_plus_after_years_stays_a_postfix_comparator():
+    assert [(q.comparator, q.value) for q in find_quantities("Age 18+ years")] == [(">=", 18)]
+
+
+def test_a_range_in_parentheses_takes_the_unit_after_them():
+    assert summary("Women between (20-30) weeks of gestation") == [("gestational_age", "between", 20, 30)]
+    assert rules_of("Women between (20-30) weeks of gestation")[0]["unit"] == "wk"

@@ -522,7 +522,7 @@ def _read_range(text, lex, comp, comparator, start, pos, value, unit, relative) 
     # "8yr-18yrs": after a unit the hyphen joins two values (not a name like "COVID-19")
     if high is None or _YEAR.match(text[n2s:n2e]) or (unit is None and _is_identifier_number(text, n2s, n2e)):
         return None
-    unit2, rel2, end = _unit_or_reference(text, lex, n2e)
+    high, unit2, rel2, end = _with_weeks_and_days(text, lex, n2e, high)
     if conn == "and" and not (opener is not None and opener.group().strip().lower().startswith(
             ("between", "from", "rang", "in the", "within", "age"))) and not (unit2 is not None and unit2.kind == "age"):
         return None  # "A and B" is a range after "between" or "aged" (its lost word), or as an age: "18 and 65 years old"
@@ -581,9 +581,34 @@ def _lone_deviation(text: str, q: Quantity) -> Quantity:
                    comparator_form="plusminus", comparator_start=m.start())
 
 
+# gestational ages in weeks and days: "16 0/7 weeks", "37+2 weeks", "23 weeks 6 days", "16 weeks and 3 days"
+_DAYS_BEFORE_WEEKS = re.compile(r"(?:[ \t]*\+[ \t]*(?P<d1>[0-6])(?=[ \t]*(?i:weeks?|wks?)\b)|[ \t]+(?P<d2>[0-6])[ \t]*/[ \t]*7(?![\d/]))")
+_DAYS_AFTER_WEEKS = re.compile(r"[ \t]*(?:,[ \t]*|and[ \t]+|\+[ \t]*)?(?P<d>[0-6])[ \t]*(?:/[ \t]*7[ \t]*)?(?i:days?|d)\b")
+
+
+def _with_weeks_and_days(text: str, lex: "_Lexicon", num_end: int, value: float):
+    """(value, unit, reference, end) of what follows a number, a count of weeks taking the days written
+    with it as sevenths: ``23 weeks 6 days`` and ``23+6 weeks`` are 23 6/7 weeks."""
+    days = _DAYS_BEFORE_WEEKS.match(text, num_end)
+    if days is not None:
+        value += int(days.group("d1") or days.group("d2")) / 7
+        num_end = days.end()
+    unit, relative, pos = _unit_or_reference(text, lex, num_end)
+    if unit is not None and unit.ucum == "wk" and days is None:
+        after = _DAYS_AFTER_WEEKS.match(text, pos)
+        if after is not None:
+            value += int(after.group("d")) / 7
+            pos = after.end()
+            days = after
+    return (round(value, 4) if days is not None else value), unit, relative, pos
+
+
+_OPEN_PAREN_BEFORE = re.compile(r"\([ \t]*$")
+
+
 def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
     """The quantity that a number (and the comparator before it, if any) starts."""
-    unit, relative, pos = _unit_or_reference(text, lex, num_end)
+    value, unit, relative, pos = _with_weeks_and_days(text, lex, num_end, value)
     comparator = lex.prefix_of[_normalise_phrase(comp.group())] if comp else ""
     form = ("symbol" if not comp.group()[0].isalpha() else "word") if comp else "none"
     if relative is not None and not comparator:
@@ -598,6 +623,11 @@ def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
         value, value_high, pos, start = rng.low, rng.high, rng.end, rng.start
         unit, relative, inclusive = rng.unit, rng.relative, rng.inclusive
         comparator, form = "between", "range"
+        paren = _OPEN_PAREN_BEFORE.search(text, max(0, start - 3), start)
+        if unit is None and relative is None and paren is not None and text.startswith(")", pos):
+            unit = match_unit(text, pos + 1)  # "between (16-24) weeks": the unit after the parenthesis
+            if unit is not None:
+                start, pos = paren.start(), unit.end
     if not comparator or comparator == "=":  # "25 ± 5 kg/m2", "6 months (±3 weeks)": a value and its tolerance
         tolerance = _tolerance_after(text, lex, pos if unit is not None else num_end, unit)
         if tolerance is not None:
