@@ -509,3 +509,23 @@ def test_a_plus_after_years_stays_a_postfix_comparator():
 def test_a_range_in_parentheses_takes_the_unit_after_them():
     assert summary("Women between (20-30) weeks of gestation") == [("gestational_age", "between", 20, 30)]
     assert rules_of("Women between (20-30) weeks of gestation")[0]["unit"] == "wk"
+
+
+# -- issue 9: the span of a rating scale is no threshold
+
+@pytest.mark.parametrize("line, comparator, value", [
+    ("Fatigue > 5 on a 0-10 numeric rating scale", ">", 5),
+    ("Itch ≥ 4 on a scale of 0 to 10", ">=", 4),
+    ("Dyspnoea score ≥ 3 on a 0-10 Likert scale", ">=", 3),
+    ("Anxiety VAS (0-100) ≥ 40", ">=", 40),
+])
+def test_the_span_of_a_rating_scale_is_no_threshold(line, comparator, value):
+    assert [(c, v, h) for _, c, v, h in summary(line)] == [(comparator, value, None)]
+
+
+def test_a_scale_without_a_name_does_not_name_the_variable():
+    assert summary("Itch ≥ 4 on a scale of 0 to 10") == [("itch", ">=", 4, None)]
+
+
+def test_a_range_on_a_scale_is_still_a_threshold():
+    assert [(c, v, h) for _, c, v, h in summary("Fatigue 4-7 on the Likert scale")] == [("between", 4, 7)]

@@ -447,6 +447,9 @@ _SCALE_AFTER = re.compile(
 )
 
 
+_SCALE_SPAN_WORD = re.compile(r"\d+[ \t]*[-–][ \t]*\d+[ \t]+")
+
+
 def _scale_after(text: str, q: Quantity) -> tuple[int, int] | None:
     """The instrument a comparator-word score is given on, named after it (same line), or None."""
     if q.unit is not None or q.relative_to is not None:
@@ -454,7 +457,13 @@ def _scale_after(text: str, q: Quantity) -> tuple[int, int] | None:
     m = _SCALE_AFTER.match(text, q.end)
     if m is None or "\n" in m.group():
         return None
-    return m.span("name")
+    start, end = m.span("name")
+    span = _SCALE_SPAN_WORD.match(text, start, end)
+    if span is not None:
+        start = span.end()  # "on a 0-10 pain intensity numeric scale": the span is no part of the name
+    if re.fullmatch(r"(?i:scales?|scores?)", text[start:end]):
+        return None  # "≥ 4 on a scale of 0 to 10": the scale is not named
+    return start, end
 
 
 # an unknown name that says it is a score: "full-scale IQ greater than 75", "coma score more than 8"

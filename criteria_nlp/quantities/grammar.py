@@ -402,7 +402,25 @@ def find_quantities(text: str) -> list[Quantity]:
         q = _lone_deviation(text, _echoed_sign_after(text, q))
         found.append(q)
         consumed = q.end
+    found = [q for q in found if not _span_of_a_scale(text, q)]
     return _outside_ranges(text, lex, _share_units(text, _merge_bounds(text, _chained_bounds(text, found))))
+
+
+# "on a 0-10 scale", "on a scale of 0 to 10", "VAS (0-100)": the span of a rating scale, no threshold
+_SCALE_WORD = r"(?:scales?|VAS|NRS|NPRS|Likert|(?i:numeric(?:al)?[ \t]+rating|visual[ \t]+analog(?:ue)?))\b"
+_SPAN_BEFORE = re.compile(
+    rf"(?:(?i:\b(?:on|using|in|with)[ \t]+(?:a|an|the)[ \t]+)|{_SCALE_WORD}[ \t]*(?:\(|(?i:(?:ranging[ \t]+)?(?:of|from)[ \t]+)))$")
+_SPAN_AFTER = re.compile(rf"[ \t]*(?:\)[ \t]*)?(?:-?(?i:points?)[ \t]+)?(?:[\w-]+[ \t]+){{0,3}}?{_SCALE_WORD}")
+
+
+def _span_of_a_scale(text: str, q: Quantity) -> bool:
+    """Whether a range without comparator is the span of a rating scale, not a threshold."""
+    if q.comparator != "between" or q.comparator_form != "range" or q.unit is not None or q.relative_to is not None:
+        return False
+    before = _SPAN_BEFORE.search(text, max(0, q.start - 40), q.start)
+    if before is None:
+        return False
+    return bool(re.search(_SCALE_WORD, before.group())) or _SPAN_AFTER.match(text, q.end) is not None
 
 
 def _outside_ranges(text: str, lex: _Lexicon, found: list[Quantity]) -> list[Quantity]:
