@@ -529,3 +529,15 @@ def test_a_scale_without_a_name_does_not_name_the_variable():
 
 def test_a_range_on_a_scale_is_still_a_threshold():
     assert [(c, v, h) for _, c, v, h in summary("Fatigue 4-7 on the Likert scale")] == [("between", 4, 7)]
+
+
+def test_a_suspended_hyphen_before_the_range_connector():
+    assert summary("Men aged between 20- and 45-years") == [("age", "between", 20, 45)]
+    assert summary("Children 6- to 12-year-old") == [("age", "between", 6, 12)]
+
+
+def test_an_aside_in_parentheses_does_not_stop_a_further_value_of_the_same_variable():
+    line = "Prior irradiation (> 20 Gy (single fraction) or > 40 Gy (fractionated))"
+    rules = rules_of(line)
+    assert [(r["variable"]["name"], r["comparator"], r["value"]) for r in rules] == \
+        [("prior irradiation", ">", 20), ("prior irradiation", ">", 40)]

@@ -76,6 +76,7 @@ _SAME_VARIABLE_GAP = re.compile(r"[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w-]
                                 re.IGNORECASE)
 # minutes and seconds measure something ("Timed Up and Go < 12 seconds"), they are not look-back windows
 _SHORT_TIMES = {"min", "s"}
+_ASIDE = re.compile(r"^[ \t]*\([^()\n]{1,30}\)")
 _MAX_LINK_GAP = 80
 _MAX_AFTER_GAP = 25
 
@@ -941,6 +942,8 @@ class Linker:
         starts, the group's end or, for a further value, the previous value's end)."""
         gap = text[anchor:q.start]
         if group_used:  # a further value of the same variable(s): "platelets <30 or <50"
+            # "TBI (> 500 cGy (single) or > 800 cGy)": an aside in parentheses after the value is no name
+            gap = _ASIDE.sub(" ", gap)
             ok = len(gap) <= 40 and _NEXT_THRESHOLD_GAP.match(gap) is not None \
                 and (";" not in gap or _inside_parens(text, group_end, q.start)) \
                 and not _ACRONYM.search(gap)  # "FIO2 ≤0.4, PEEP <8 cm H2O": another name
@@ -961,7 +964,8 @@ class Linker:
         if not units or units[-1][1] == [None] or units[-1][0].start > q.start:
             return None
         last_q, last_targets = units[-1]
-        if q.unit != last_q.unit or q.start - last_q.end > 40 or not _SAME_VARIABLE_GAP.match(text[last_q.end:q.start]):
+        if q.unit != last_q.unit or q.start - last_q.end > 40 \
+                or not _SAME_VARIABLE_GAP.match(_ASIDE.sub(" ", text[last_q.end:q.start])):
             return None
         return [cls._age_target(text, q) if t.name == "age" and t.entry is None else replace(t) for t in last_targets]
 

@@ -189,7 +189,8 @@ def lexicon() -> _Lexicon:
     )
     connectors = _phrase_regex(data["range_connectors"])
     range_re = re.compile(
-        rf"[ \t]*(?P<conn>{connectors})[ \t]*(?:(?P<comp2>{comp_alt})[ \t]*)?(?P<num2>{NUMBER_PATTERN})",
+        # "between 18- and 65-years": a hyphen left hanging before a word connector
+        rf"[ \t]*(?:-(?=[ \t]*(?:and|to)\b)[ \t]*)?(?P<conn>{connectors})[ \t]*(?:(?P<comp2>{comp_alt})[ \t]*)?(?P<num2>{NUMBER_PATTERN})",
         re.IGNORECASE,
     )
     opener_re = re.compile(
