@@ -541,3 +541,15 @@ def test_an_aside_in_parentheses_does_not_stop_a_further_value_of_the_same_varia
     rules = rules_of(line)
     assert [(r["variable"]["name"], r["comparator"], r["value"]) for r in rules] == \
         [("prior irradiation", ">", 20), ("prior irradiation", ">", 40)]
+
+
+def test_both_names_share_the_value_after_the_second():
+    assert [(n, c, v) for n, c, v, _ in summary("Both FEV1 and the predicted DLCO > 40%")] == \
+        [("fev1", ">", 40), ("dlco", ">", 40)]
+    assert [n for n, *_ in summary("FEV1 normal and the predicted DLCO > 40%")] == ["dlco"]
+
+
+def test_the_rest_of_a_name_before_its_alias_keeps_a_coordination():
+    rules = rules_of("FEV1 and diffusion capacity of carbon monoxide (DLCO) > 60%")
+    assert [(r["variable"]["name"], r["variable"]["text"]) for r in rules] == \
+        [("fev1", "FEV1"), ("dlco", "diffusion capacity of carbon monoxide (DLCO)")]

@@ -65,6 +65,8 @@ _NAME_STOP = {
 _VALUE_THEN_VARIABLE = re.compile(r"^[\s(]*(?:(?:of|for|in|old|as)[\s(]*)?$", re.IGNORECASE)
 # "Platelet count (PLT)": an alias opening a parenthesis
 _OPEN_PAREN_GAP = re.compile(r"^[\s(]*$")
+# "diffusion capacity of carbon monoxide (DLCO)": the rest of the name, then its alias
+_NAME_THEN_ALIAS_GAP = re.compile(r"^[ \t]+(?:of|for|in|to)[ \t]+[^;:,.()<>≤≥=\d\n]{1,40}\($")
 # "platelets <30 or <50": a further threshold of the same variable(s)
 # ... also after the population the first one holds for: "(<7 kg/m^2 in men; <5.7 kg/m^2 in women)"
 _NEXT_THRESHOLD_GAP = re.compile(r"^[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w-]+)?[\s,;]*)?"
@@ -76,6 +78,9 @@ _SAME_VARIABLE_GAP = re.compile(r"[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w-]
                                 re.IGNORECASE)
 # minutes and seconds measure something ("Timed Up and Go < 12 seconds"), they are not look-back windows
 _SHORT_TIMES = {"min", "s"}
+# "both <name> and <name>": the names share what follows
+_BOTH_BEFORE = re.compile(r"\bboth\b[^;:,.<>≤≥=\d\n]{0,40}$", re.IGNORECASE)
+_BOTH_GAP = re.compile(r"^[^;:,.<>≤≥=\d\n]{0,60}?\band\b[^;:,.<>≤≥=\d\n]{0,60}$", re.IGNORECASE)
 _ASIDE = re.compile(r"^[ \t]*\([^()\n]{1,30}\)")
 _MAX_LINK_GAP = 80
 _MAX_AFTER_GAP = 25
@@ -850,7 +855,12 @@ class Linker:
                         group_end = max(group_end, target.end)
                         continue
                     group.append(target)
-                elif group and any(t.name == target.name for t in group) and _OPEN_PAREN_GAP.match(gap):
+                elif group and not group_used and _BOTH_GAP.match(gap) and \
+                        _BOTH_BEFORE.search(text, max(crit_start, group[0].start - 50), group[0].start):
+                    # "both FEV1 and diffusion capacity of carbon monoxide (DLCO) > 60%": one value for both
+                    group.append(target)
+                elif group and any(t.name == target.name for t in group) and \
+                        (_OPEN_PAREN_GAP.match(gap) or _NAME_THEN_ALIAS_GAP.match(gap)):
                     self._absorb_alias(text, group, target)
                     group_end = max(group_end, target.end)
                     continue
@@ -1092,7 +1102,8 @@ class Linker:
         """Let the variable span cover "name (ABBR)" when the alias closes its parenthesis."""
         owner = next(t for t in group if t.name == alias.name)
         close = re.match(r"\s*\)", text[alias.end:alias.end + 5])
-        if close and re.match(r"^\s*\($", text[owner.end:alias.start]):
+        if close and (re.match(r"^\s*\($", text[owner.end:alias.start])
+                      or _NAME_THEN_ALIAS_GAP.match(text[owner.end:alias.start])):
             owner.end = alias.end + close.end()
 
     @staticmethod
