@@ -553,3 +553,14 @@ def test_the_rest_of_a_name_before_its_alias_keeps_a_coordination():
     rules = rules_of("FEV1 and diffusion capacity of carbon monoxide (DLCO) > 60%")
     assert [(r["variable"]["name"], r["variable"]["text"]) for r in rules] == \
         [("fev1", "FEV1"), ("dlco", "diffusion capacity of carbon monoxide (DLCO)")]
+
+
+def test_a_further_value_after_a_route_word_keeps_the_variable_and_a_name_stops_at_a_value():
+    line = "Melphalan (total dose > 140 mg/m2 IV or > 200 mg/m2 orally)"
+    assert [(r["variable"]["text"], r["comparator"], r["value"]) for r in rules_of(line)] == \
+        [("dose", ">", 140), ("dose", ">", 200)]
+
+
+def test_values_each_followed_by_their_variable_are_not_one_variable():
+    assert [(n, v) for n, _, v, _ in summary("Hypertension (≥ 150 mmHg systolic and/or ≥ 95 mmHg diastolic)")] == \
+        [("systolic_blood_pressure", 150), ("diastolic_blood_pressure", 95)]

@@ -73,6 +73,7 @@ _NEXT_THRESHOLD_GAP = re.compile(r"^[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w
                                  r"(?:and\s*/\s*or|or|and|but|/|,)?[\s(]*(?:\w+\s+){0,3}?[\s(]*$", re.IGNORECASE)
 # between two values of one unknown variable: a population, a connector ("in men; ", " or ")
 _SAME_VARIABLE_GAP = re.compile(r"[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w-]+)?[\s,;]*)?"
+                                r"(?:[^\W\d_][\w-]*[ \t]+(?=or\b|and/or\b)){0,2}"  # "> 7.2 mg/kg IV or > 9 mg/kg orally"
                                 r"(?:(?:and\s*/\s*or|or|and|/)[\s(]*|\()?"
                                 r"(?:(?:females?|males?|women|men|girls|boys|children|adults)[ \t]*:[ \t]*)?$",
                                 re.IGNORECASE)
@@ -614,6 +615,7 @@ def _counted_things_after(text: str, q: Quantity) -> tuple[int, int] | None:
             return span[0], span[0] + word.end()
     return None
 
+_VALUE_BETWEEN = re.compile(r"\d|[<>≤≥=]")
 _GENERIC_HEADS = {"score", "scores", "total", "level", "levels", "value", "values", "result", "results",
                   "index", "from", "of", "count", "grade", "rating"}
 
@@ -650,6 +652,8 @@ def _words_before(doc_text: str, lo: int, pos: int) -> tuple[int, int] | None:
     rest = words[:-1]
     while rest:
         w = rest.pop()
+        if _VALUE_BETWEEN.search(window, w.end(), chosen[0].start()):
+            break  # "Total dose > 7.2 mg/kg IV or": a value ends the name ("IV"), it is no part of it
         if w.group().lower() in _NAME_STOP or len(chosen) >= 5:
             # "Axial deformity of the lower limbs ≤ 5°", "percentage of blasts": a name whose
             # complement starts with "of (the)" is named by its head too
@@ -974,6 +978,8 @@ class Linker:
         if not units or units[-1][1] == [None] or units[-1][0].start > q.start:
             return None
         last_q, last_targets = units[-1]
+        if any(t is not None and last_q.end <= t.start < q.start for t in last_targets):
+            return None  # "≥140 mmHg SBP and/or ≥90 mmHg DBP": the variable follows each value
         if q.unit != last_q.unit or q.start - last_q.end > 40 \
                 or not _SAME_VARIABLE_GAP.match(_ASIDE.sub(" ", text[last_q.end:q.start])):
             return None
