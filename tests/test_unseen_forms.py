@@ -564,3 +564,16 @@ def test_a_further_value_after_a_route_word_keeps_the_variable_and_a_name_stops_
 def test_values_each_followed_by_their_variable_are_not_one_variable():
     assert [(n, v) for n, _, v, _ in summary("Hypertension (≥ 150 mmHg systolic and/or ≥ 95 mmHg diastolic)")] == \
         [("systolic_blood_pressure", 150), ("diastolic_blood_pressure", 95)]
+
+
+@pytest.mark.parametrize("line", [
+    "An ECOG (Eastern Cooperative Oncology Group) performance status score of 0 to 1",
+    "WHO (ECOG) performance status 0-1",
+])
+def test_a_named_performance_scale_before_the_generic_words_is_one_variable(line):
+    assert summary(line) == [("ecog_performance_status", "between", 0, 1)]
+
+
+def test_the_span_of_a_scale_in_parentheses_after_an_item_is_no_threshold():
+    line = "Nausea ≥ 5 on the Edmonton Symptom Assessment System nausea item (0-10 severity scale)"
+    assert [(c, v) for _, c, v, _ in summary(line)] == [(">=", 5)]

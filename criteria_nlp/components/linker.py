@@ -82,6 +82,7 @@ _SHORT_TIMES = {"min", "s"}
 # "both <name> and <name>": the names share what follows
 _BOTH_BEFORE = re.compile(r"\bboth\b[^;:,.<>≤≥=\d\n]{0,40}$", re.IGNORECASE)
 _BOTH_GAP = re.compile(r"^[^;:,.<>≤≥=\d\n]{0,60}?\band\b[^;:,.<>≤≥=\d\n]{0,60}$", re.IGNORECASE)
+_CLOSING_GAP = re.compile(r"[ \t]*\)?[ \t]*")
 _ASIDE = re.compile(r"^[ \t]*\([^()\n]{1,30}\)")
 _MAX_LINK_GAP = 80
 _MAX_AFTER_GAP = 25
@@ -847,6 +848,13 @@ class Linker:
                 for q in pending:
                     units.append((q, self._fallback_targets(text, crit_start, q)))
                 pending = []
+                if group and not group_used and target.name in _SCALE_BY_RANGE and _CLOSING_GAP.fullmatch(gap) \
+                        and group[-1].entry is not None and group[-1].category == target.category:
+                    # "ECOG (Eastern Cooperative Oncology Group) performance status score": the named scale's
+                    group[-1].end = group_end = target.end
+                    if ")" in gap and text[:group[-1].start].rstrip(" \t").endswith("("):  # "WHO (ECOG) performance status"
+                        group[-1].start = text.rindex("(", 0, group[-1].start)
+                    continue
                 if group and not group_used and gap.strip() == "" and gap.count("\n") == 0:
                     # "Blood pressure systolic": adjacent names are one variable, the last one naming it
                     target.start = group[-1].start
