@@ -577,3 +577,20 @@ def test_a_named_performance_scale_before_the_generic_words_is_one_variable(line
 def test_the_span_of_a_scale_in_parentheses_after_an_item_is_no_threshold():
     line = "Nausea ≥ 5 on the Edmonton Symptom Assessment System nausea item (0-10 severity scale)"
     assert [(c, v) for _, c, v, _ in summary(line)] == [(">=", 5)]
+
+
+@pytest.mark.parametrize("line, text", [
+    ("Chronic graft-versus-host disease (cGVHD) ≥ clinical grade II", "Chronic graft-versus-host disease (cGVHD)"),
+    ("Sensory neuropathy > grade 1", "Sensory neuropathy"),
+])
+def test_the_grade_of_a_condition_written_before_the_comparator_is_named_by_it(line, text):
+    rules = rules_of(line)
+    assert [(r["variable"]["text"], r["comparator"]) for r in rules] == [(text, rules[0]["comparator"])]
+    assert rules[0]["text"] == line
+
+
+def test_the_alias_of_the_generic_words_stays_with_the_named_scale():
+    line = "ECOG (Eastern Cooperative Oncology Group) performance status (PS) 0-1"
+    rules = rules_of(line)
+    assert summary(line) == [("ecog_performance_status", "between", 0, 1)]
+    assert rules[0]["variable"]["text"].endswith("(PS)")

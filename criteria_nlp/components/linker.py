@@ -810,6 +810,7 @@ class Linker:
         from_label = bool(group)
         group_end = crit_start
         group_used = False
+        merged_generic = None  # a generic name merged into the scale before it ("ECOG performance status")
         last_q_end: int | None = None
         units: list[tuple[Quantity, list[_Target]]] = []
         pending: list[Quantity] = []  # thresholds waiting for a variable after them
@@ -854,7 +855,13 @@ class Linker:
                     group[-1].end = group_end = target.end
                     if ")" in gap and text[:group[-1].start].rstrip(" \t").endswith("("):  # "WHO (ECOG) performance status"
                         group[-1].start = text.rindex("(", 0, group[-1].start)
+                    merged_generic = target.name
                     continue
+                if group and not group_used and target.name == merged_generic and _OPEN_PAREN_GAP.match(gap):
+                    close = re.match(r"[ \t]*\)", text[target.end:target.end + 5])  # "... performance status (PS)"
+                    group[-1].end = group_end = target.end + (close.end() if close else 0)
+                    continue
+                merged_generic = None
                 if group and not group_used and gap.strip() == "" and gap.count("\n") == 0:
                     # "Blood pressure systolic": adjacent names are one variable, the last one naming it
                     target.start = group[-1].start
@@ -1020,7 +1027,16 @@ class Linker:
                 # with a comparator before it, it is a threshold: "≥ grade 3 neutropenia"
                 continue
             unit = Linker._class_values(text, mention.start_char, mention.end_char, target, mentions, taken,
-                                      crit_start, crit_end, generic)
+                                        crit_start, crit_end, generic)
+            if unit is not None and generic and unit[0].comparator_start is not None:
+                # "acute GVHD ≥ clinical grade II", "neutropenia > grade 2": the grade of the condition named
+                # before the comparator; the variable is written there
+                cstart = unit[0].comparator_start
+                named_before = _clean_name(text, _words_before(text, max(crit_start, cstart - 80), cstart))
+                if named_before is not None and not any(named_before[0] <= m.start_char < named_before[1]
+                                                        and not _is_generic(text[m.start_char:m.end_char])
+                                                        for m in mentions):
+                    target.start, target.end = named_before
             if unit is not None:
                 out.append(unit)
                 taken.append((unit[0].value_start, unit[0].value_end))
