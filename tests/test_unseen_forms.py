@@ -594,3 +594,20 @@ def test_the_alias_of_the_generic_words_stays_with_the_named_scale():
     rules = rules_of(line)
     assert summary(line) == [("ecog_performance_status", "between", 0, 1)]
     assert rules[0]["variable"]["text"].endswith("(PS)")
+
+
+@pytest.mark.parametrize("line, name", [
+    ("FEV(1) less than 1.2 liters", "fev1"),
+    ("PaCO(2) greater than 50 mmHg", "paco2"),
+    ("FEV_1 at least 60% predicted", "fev1"),
+])
+def test_a_subscript_written_in_parentheses_or_after_an_underscore(line, name):
+    assert [n for n, *_ in summary(line)] == [name]
+
+
+@pytest.mark.parametrize("line, unit", [
+    ("Energy intake of at least 1800 kcal/day", "kcal/d"),
+    ("Parenteral nutrition > 25 kcal/kg/day", "kcal/kg/d"),
+])
+def test_food_energy_units(line, unit):
+    assert [r["unit"] for r in rules_of(line)] == [unit]
