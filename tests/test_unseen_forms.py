@@ -611,3 +611,11 @@ def test_a_subscript_written_in_parentheses_or_after_an_underscore(line, name):
 ])
 def test_food_energy_units(line, unit):
     assert [r["unit"] for r in rules_of(line)] == [unit]
+
+
+@pytest.mark.parametrize("line, name, unit", [
+    ("At least 3 attacks per month", "attacks", "{episodes}/mo"),
+    ("≥ 2 seizures a week during baseline", "seizures", "{episodes}/wk"),
+])
+def test_the_things_a_rate_counts_name_the_variable_when_nothing_else_does(line, name, unit):
+    assert [(r["variable"]["name"], r["unit"]) for r in rules_of(line)] == [(name, unit)]

@@ -366,6 +366,9 @@ _UNIT_THINGS = (("{pack_yr}", "smoking_pack_years"), ("{cigarettes}", "cigarette
                 ("{alcohol_units}", "alcohol_consumption"))
 
 
+_COUNTED_UNITS = ("{episodes}", "{times}")
+
+
 def _thing_of_the_unit(text: str, q: Quantity, targets: list) -> list:
     """An unknown (or missing) variable of a value in pack-years, cigarettes or drinks per time is the
     lexicon's smoking/alcohol variable; the words before the value stay its text when there are any."""
@@ -373,6 +376,12 @@ def _thing_of_the_unit(text: str, q: Quantity, targets: list) -> list:
         return targets
     name = next((n for ann, n in _UNIT_THINGS if q.unit.startswith(ann)), None)
     if name is None:
+        if q.unit.startswith(_COUNTED_UNITS) and all(t is None for t in targets):
+            # "at least 2 attacks per month", "> 3 seizures a week": the things counted name the variable
+            word = re.match(r"[^\W\d_][\w-]*", text[q.unit_start:q.unit_end])
+            if word is not None:
+                s, e = q.unit_start + word.start(), q.unit_start + word.end()
+                return [_Target(s, e, _unknown_name(text[s:e]), None, None, None) for _ in targets]
         return targets
     from ..resources.lexicon import variables_by_name
 
