@@ -619,3 +619,13 @@ def test_food_energy_units(line, unit):
 ])
 def test_the_things_a_rate_counts_name_the_variable_when_nothing_else_does(line, name, unit):
     assert [(r["variable"]["name"], r["unit"]) for r in rules_of(line)] == [(name, unit)]
+
+
+def test_at_or_after_and_at_or_before_are_bounds():
+    assert summary("Delivery at or after 34 weeks of gestation") == [("gestational_age", ">=", 34, None)]
+    assert summary("Infants born at or before 32 weeks of gestation") == [("gestational_age", "<=", 32, None)]
+
+
+def test_times_weekly_is_a_frequency():
+    assert [(r["comparator"], r["value"], r["unit"]) for r in rules_of("Jogging more than 3 times weekly")] == \
+        [(">", 3, "{times}/wk")]
