@@ -629,3 +629,12 @@ def test_at_or_after_and_at_or_before_are_bounds():
 def test_times_weekly_is_a_frequency():
     assert [(r["comparator"], r["value"], r["unit"]) for r in rules_of("Jogging more than 3 times weekly")] == \
         [(">", 3, "{times}/wk")]
+
+
+@pytest.mark.parametrize("line, name, values", [
+    ("Penn Craving Scale score indicative of severe alcohol dependence (≥ 20)", "penn craving scale score", [20]),
+    ("Brief Resilience Scale score consistent with low resilience (≤ 3 in adults, ≤ 2.5 in adolescents)",
+     "brief resilience scale score", [3, 2.5]),
+])
+def test_the_instrument_whose_score_indicates_a_condition_owns_the_value(line, name, values):
+    assert [(n, v) for n, _, v, _ in summary(line)] == [(name, v) for v in values]

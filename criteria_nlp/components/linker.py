@@ -467,6 +467,30 @@ _SCALE_AFTER = re.compile(
 _SCALE_SPAN_WORD = re.compile(r"\d+[ \t]*[-–][ \t]*\d+[ \t]+")
 
 
+# "<instrument> score indicative of severe alcohol dependence (≥13)": the value is the instrument's
+_INDICATIVE_OF = re.compile(rf"(?P<head>{_SCALE_HEAD})[ \t]+(?:(?:that[ \t]+is|is)[ \t]+)?(?:indicative|suggestive|consistent|"
+                           r"compatible|diagnostic)[ \t]+(?:of|with)[ \t]+[^;:()<>≤≥=\d\n]{1,50}?[ \t(]*$", re.IGNORECASE)
+
+
+def _indicating_instrument(text: str, crit_start: int, q: Quantity, mentions) -> "_Target | None":
+    """The instrument whose score indicates the condition named right before the value, or None."""
+    cstart = q.comparator_start if q.comparator_start is not None else q.start
+    m = _INDICATIVE_OF.search(text, max(crit_start, cstart - 130), cstart)
+    if m is None:
+        return None
+    head_end = m.end("head")
+    known = [mn for mn in mentions if mn.entry.category in _SCORE_CATEGORIES and head_end - 30 <= mn.end_char <= head_end]
+    if known:
+        target = _target_from_mention(known[-1])
+        named = _words_before(text, max(crit_start, head_end - 80), head_end)
+        target.start, target.end = min(target.start, named[0]) if named else target.start, head_end
+        return target
+    span = _clean_name(text, _words_before(text, max(crit_start, head_end - 80), head_end))
+    if span is None:
+        return None
+    return _Target(span[0], span[1], _unknown_name(text[span[0]:span[1]]), "score", None, None)
+
+
 def _scale_after(text: str, q: Quantity) -> tuple[int, int] | None:
     """The instrument a comparator-word score is given on, named after it (same line), or None."""
     if q.unit is not None or q.relative_to is not None:
@@ -820,6 +844,7 @@ class Linker:
         group_end = crit_start
         group_used = False
         merged_generic = None  # a generic name merged into the scale before it ("ECOG performance status")
+        indicated_by: list | None = None  # the group whose values an instrument named before it took
         last_q_end: int | None = None
         units: list[tuple[Quantity, list[_Target]]] = []
         pending: list[Quantity] = []  # thresholds waiting for a variable after them
@@ -936,6 +961,13 @@ class Linker:
                             ";" not in text[previous_group[-1].end:q.start] and q.start - previous_group[-1].end <= _MAX_LINK_GAP \
                             and not all(_is_time_variable(t) for t in previous_group):
                         targets = list(previous_group)
+            if targets is not None and not any(t.category in _SCORE_CATEGORIES for t in targets):
+                indicated = _indicating_instrument(text, crit_start, q, mentions)
+                if indicated is not None and all(t.start > indicated.end for t in targets):
+                    targets = [indicated]  # "AUDIT score indicative of severe alcohol dependence (≥13)"
+                    indicated_by = list(group)
+                elif group_used and indicated_by == group and units and units[-1][1][0] is not None:
+                    targets = [replace(units[-1][1][0])]  # "(≥13 for women, ≥15 for men)": the same instrument
             if targets is not None and q.temporal_cue and all(t is not None and t.name == "age" for t in targets) \
                     and not _AGE_AFTER.match(text, q.end):
                 targets = None  # "aged 18 or older and on dialysis for at least 6 months": a duration, no age
@@ -1232,6 +1264,10 @@ class Linker:
         if raw is not None and _NOT_A_VARIABLE.fullmatch(text[raw[0]:raw[1]].strip()):
             return [_Target(raw[0], raw[1], _unknown_name(text[raw[0]:raw[1]]), None, None, None)]  # "i.e. ≤150 ml": dropped
         span = _clean_name(text, raw)
+        if span is not None:
+            indicated = _indicating_instrument(text, crit_start, q, ())
+            if indicated is not None:
+                return [indicated]
         if span is None:
             # "asthenozoospermia: < 32% progressive motile spermatozoa"
             span = _clean_name(text, _words_after(text, q.end))
