@@ -638,3 +638,7 @@ def test_times_weekly_is_a_frequency():
 ])
 def test_the_instrument_whose_score_indicates_a_condition_owns_the_value(line, name, values):
     assert [(n, v) for n, _, v, _ in summary(line)] == [(name, v) for v in values]
+
+
+def test_days_per_week_after_a_count_of_weeks_are_no_days_of_gestation():
+    assert [(q.value, q.unit) for q in find_quantities("Training for 12 weeks, 3 days per week")][0] == (12, "wk")

@@ -602,7 +602,8 @@ def _lone_deviation(text: str, q: Quantity) -> Quantity:
 
 # gestational ages in weeks and days: "16 0/7 weeks", "37+2 weeks", "23 weeks 6 days", "16 weeks and 3 days"
 _DAYS_BEFORE_WEEKS = re.compile(r"(?:[ \t]*\+[ \t]*(?P<d1>[0-6])(?=[ \t]*(?i:weeks?|wks?)\b)|[ \t]+(?P<d2>[0-6])[ \t]*/[ \t]*7(?![\d/]))")
-_DAYS_AFTER_WEEKS = re.compile(r"[ \t]*(?:,[ \t]*|and[ \t]+|\+[ \t]*)?(?P<d>[0-6])[ \t]*(?:/[ \t]*7[ \t]*)?(?i:days?|d)\b")
+_DAYS_AFTER_WEEKS = re.compile(r"[ \t]*(?:,[ \t]*|and[ \t]+|\+[ \t]*)?(?P<d>[0-6])[ \t]*(?:/[ \t]*7[ \t]*)?(?i:days?|d)\b"
+                               r"(?![ \t]*(?:/|(?i:per|a[ \t]+week|each|every|weekly)\b))")  # not "5 days a week"
 
 
 def _with_weeks_and_days(text: str, lex: "_Lexicon", num_end: int, value: float):
