@@ -105,16 +105,17 @@ def predict_docs(nlp, golds, model=None):
 # -- labels -------------------------------------------------------------------------------
 
 def _pred_rules(text, q, targets):
-    from criteria_nlp.components.linker import Linker
+    from criteria_nlp.components.linker import Linker, _parts
     from criteria_nlp.evaluation.scorer import PredRule
 
     out = []
     for i, t in enumerate(targets):
-        r = Linker._make_rule(text, f"u.r{i + 1}", q, t)
-        v = r.variable
-        out.append(PredRule(None, r.id, r.start, r.end, r.text, r.comparator, r.value, r.value_high, r.unit,
-                            r.unit_text, r.relative_to, v.start if v else None, v.end if v else None,
-                            v.text if v else None))
+        for part in _parts(q):  # "outside the range 3.5-5.5": two rules
+            r = Linker._make_rule(text, f"u.r{len(out) + 1}", part, t)
+            v = r.variable
+            out.append(PredRule(None, r.id, r.start, r.end, r.text, r.comparator, r.value, r.value_high, r.unit,
+                                r.unit_text, r.relative_to, v.start if v else None, v.end if v else None,
+                                v.text if v else None))
     return out
 
 

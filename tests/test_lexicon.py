@@ -452,6 +452,11 @@ def _add_entry(**fields):
         (_set(0, "molar_mass", -1), r"'hemoglobin'.*'molar_mass' must be null or a positive number"),
         (_set(0, "molar_mass", "113"), r"'hemoglobin'.*'molar_mass'"),
         (_set(0, "molar_mass", True), r"'hemoglobin'.*'molar_mass'"),
+        (_set(0, "classes", {"A": [1, 2], "B": [3, 4]}), None),  # optional letter classes: valid
+        (_set(0, "classes", {"a": 1}), r"'hemoglobin'.*'classes' item 'a'"),
+        (_set(0, "classes", {"A": [3, 1]}), r"'hemoglobin'.*'classes' item 'A'"),
+        (_set(0, "classes", {"A": 2, "B": 1}), r"'hemoglobin'.*'classes' must rise"),
+        (_set(0, "classes", []), r"'hemoglobin'.*'classes' must be an object"),
         (lambda d: d.update(version=2), r"unsupported or missing 'version' 2"),
         (lambda d: d.pop("version"), r"'version'"),
         (lambda d: d.update(variables={"hemoglobin": {}}), r"'variables' must be a list"),

@@ -311,8 +311,16 @@ def test_unknown_denominator_falls_back_to_numerator():
     assert m is not None and (m.text, m.ucum) == ("mg", "mg")
     m = match_unit("≥ 2 years/≥ 6 months", 3)
     assert m is not None and m.text == "years"
-    m = match_unit("≥ 3 days/week", 3)  # duration/time is not a composition
+    m = match_unit("≥ 3 days/xyz", 3)
     assert m is not None and m.text == "days"
+
+
+def test_time_per_time_is_a_rate_of_time_spent():
+    # "≥ 3 days/week", "> 5 h/wk of exercise": time spent per period, not a duration (a window)
+    m = match_unit("≥ 3 days/week", 3)
+    assert m is not None and (m.text, m.ucum, m.kind) == ("days/week", "d/wk", "time_rate")
+    m = match_unit("> 5 hours per week", 4)
+    assert m is not None and (m.ucum, m.kind) == ("h/wk", "time_rate")
 
 
 def test_max_gap():

@@ -302,3 +302,343 @@ def test_coordinated_unknown_names_with_abbreviations_share_the_value():
 def test_a_sign_echoed_after_a_worded_threshold_sets_its_inclusivity():
     assert summary("Patients under 75 years old (≤)") == [("age", "<=", 75, None)]
     assert summary("Albumin less than 3 g/dL (>)") == [("albumin", "<", 3, None)]
+
+
+# -- issue 9, forms not read before: tolerances, excluded ranges, letter classes, qualified classes
+
+@pytest.mark.parametrize("line, name, low, high, unit", [
+    ("Body mass index 27 ± 4 kg/m2", "bmi", 23, 31, "kg/m2"),
+    ("Mini-Mental State Examination of 24 (+/- 2)", "mmse", 22, 26, None),
+    ("Infants aged 4 weeks (± 7 days)", "age", 3, 5, "wk"),
+    ("Serum sodium 140 +- 5 mmol/L", "sodium", 135, 145, "mmol/L"),
+])
+def test_a_value_with_a_tolerance_is_a_range(line, name, low, high, unit):
+    rules = rules_of(line)
+    assert [(r["variable"]["name"], r["comparator"]) for r in rules] == [(name, "between")], rules
+    assert (rules[0]["value"], rules[0]["value_high"]) == (pytest.approx(low), pytest.approx(high))
+    assert rules[0]["unit"] == unit
+
+
+@pytest.mark.parametrize("line, name, width, unit", [
+    ("Body weight within ±15% of the ideal weight", "body_weight", 15, "%"),
+    ("Stable weight (+/- 4 kg) during the last two months", "body_weight", 4, "kg"),
+])
+def test_a_tolerance_alone_is_a_deviation_either_way(line, name, width, unit):
+    rules = rules_of(line)
+    assert [(r["variable"]["name"], r["comparator"], r["value"], r["value_high"], r["unit"]) for r in rules] == \
+        [(name, "between", -width, width, unit)]
+
+
+def test_the_minus_of_a_plus_minus_sign_is_no_negative_value():
+    assert [(q.comparator, q.value, q.value_high) for q in find_quantities("a drift of +/-1.5 %")] == \
+        [("between", -1.5, 1.5)]
+    assert [(q.comparator, q.value, q.value_high) for q in find_quantities("a drift of -1.5 %")] == [("", -1.5, None)]
+
+
+@pytest.mark.parametrize("line, name, low, high, unit", [
+    ("Serum calcium outside the range of 2.1-2.6 mmol/L", "calcium", 2.1, 2.6, "mmol/L"),
+    ("Potassium outside the normal range (3.4–5.1 mmol/L)", "potassium", 3.4, 5.1, "mmol/L"),
+    ("Platelets outside of 100-450 x10^9/L", "platelet_count", 100, 450, "10*9/L"),
+])
+def test_a_range_whose_values_are_excluded_is_two_alternatives(line, name, low, high, unit):
+    out = extract(line, model="none")
+    crit = next(c for c in out["criteria"] if c["rules"])
+    rules = crit["rules"]
+    assert [(r["variable"]["name"], r["comparator"], r["value"], r["unit"]) for r in rules] == \
+        [(name, "<", pytest.approx(low), unit), (name, ">", pytest.approx(high), unit)]
+    assert crit["logic"] == {"op": "or", "args": [r["id"] for r in rules]}
+
+
+def test_an_excluded_range_of_two_variables_is_one_alternative_each():
+    out = extract("AST and ALT outside of 10-40 U/L", model="none")
+    crit = next(c for c in out["criteria"] if c["rules"])
+    ids = [r["id"] for r in crit["rules"]]
+    assert [(r["variable"]["name"], r["comparator"]) for r in crit["rules"]] == \
+        [("ast", "<"), ("ast", ">"), ("alt", "<"), ("alt", ">")]
+    assert crit["logic"] == {"op": "and", "args": [{"op": "or", "args": ids[:2]}, {"op": "or", "args": ids[2:]}]}
+
+
+def test_a_range_inside_the_limits_stays_a_between():
+    assert summary("Potassium within the range of 3.4-5.1 mmol/L") == [("potassium", "between", 3.4, 5.1)]
+
+
+@pytest.mark.parametrize("line, expected", [
+    # a class with a range of points: the bounds of the class on the score
+    ("Cirrhosis of Child-Pugh B", [("child_pugh_score", "between", 7, 9)]),
+    ("Child Pugh A or B liver function", [("child_pugh_score", "between", 5, 9)]),
+    ("Child-Pugh score > A", [("child_pugh_score", ">", 6, None)]),
+    ("Liver function no worse than Child-Pugh B", [("child_pugh_score", "<=", 9, None)]),
+    # a class variable: the ordinal of the class
+    ("Child-Pugh class C", [("child_pugh_class", "=", 3, None)]),
+    ("Child-Pugh class B or worse", [("child_pugh_class", ">=", 2, None)]),
+    ("Child-Pugh classification A, B", [("child_pugh_class", "between", 1, 2)]),
+])
+def test_classes_written_as_letters(line, expected):
+    assert summary(line) == expected
+
+
+def test_a_letter_that_is_no_class_of_the_scale_is_not_read():
+    assert summary("Child-Pugh D") == []
+    assert summary("Child-Pugh B7") == []
+
+
+@pytest.mark.parametrize("line, comparator, value", [
+    ("Sensory neuropathy ≥ clinical grade II", ">=", 2),
+    ("Hand-foot syndrome higher than clinical grade 1", ">", 1),
+    ("Diarrhoea of at least severity grade 3", ">=", 3),
+])
+def test_a_comparator_with_qualifying_words_before_a_class(line, comparator, value):
+    assert [(n, c, v) for n, c, v, _ in summary(line)] == [("ctcae_grade", comparator, value)]
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("Heart failure no worse than NYHA class II", [("nyha_class", "<=", 2, None)]),
+    ("Dyspnoea not more severe than NYHA 3", [("nyha_class", "<=", 3, None)]),
+    ("Physical status less severe than ASA III", [("asa_physical_status", "<", 3, None)]),
+])
+def test_negated_severity_comparators_before_a_class(line, expected):
+    rules = rules_of(line)
+    assert summary(line) == expected
+    assert not any(r.get("negated") for r in rules)
+
+
+def test_better_than_is_no_comparator_of_its_own():
+    # which way is better depends on the scale (visual acuity, hearing level, logMAR): not guessed
+    assert summary("Hearing in the better ear better than 60 dB") == []
+
+
+def test_a_word_that_is_no_qualifier_does_not_carry_a_comparator_to_a_class():
+    # "higher than usual and grade 2 rash": "and" joins another clause, the grade has no comparator
+    assert ("ctcae_grade", ">", 2) not in [(n, c, v) for n, c, v, _ in summary("Fever higher than usual and grade 2 rash")]
+
+
+# -- issue 9: time spent per period, named measures, "X of the Y" names, "X time" names
+
+@pytest.mark.parametrize("line, unit, comparator, value", [
+    ("Vigorous cycling (>6 h/wk)", "h/wk", ">", 6),
+    ("Screen use of at least 3 hours per day", "h/d", ">=", 3),
+    ("Yoga practice of 20 to 40 minutes a day", "min/d", "between", 20),
+    ("Swimming more than 3 times per week", "{times}/wk", ">", 3),
+])
+def test_time_spent_per_period_is_a_rate_not_a_window(line, unit, comparator, value):
+    rules = rules_of(line)
+    assert [(r["unit"], r["comparator"], r["value"]) for r in rules] == [(unit, comparator, value)]
+    assert rules[0]["variable"] is not None
+
+
+def test_times_before_a_reference_limit_stay_a_multiple():
+    assert [(r["comparator"], r["value"], r["relative_to"], r["unit"]) for r in rules_of("GGT > 4 times the ULN")] == \
+        [(">", 4, "ULN", None)]
+
+
+@pytest.mark.parametrize("line, name, value", [
+    ("Fractional exhaled nitric oxide (FeNO) level greater than 25", "fractional exhaled nitric oxide", 25),
+    ("SNOT-22 more than 30", "snot-22", 30),
+])
+def test_an_unknown_name_with_an_abbreviation_names_a_measure(line, name, value):
+    assert [(n, c, v) for n, c, v, _ in summary(line)] == [(name, ">", value)]
+
+
+def test_an_unknown_lowercase_name_with_a_worded_comparator_and_no_unit_is_still_dropped():
+    assert summary("readiness greater than 5") == []
+
+
+@pytest.mark.parametrize("line, name", [
+    ("Flexion contracture of the knee less than 10 degrees", "flexion contracture of the knee"),
+    ("Proportion of ground-glass opacities > 25%", "proportion of ground-glass opacities"),
+])
+def test_a_name_with_a_complement_after_of_keeps_its_head(line, name):
+    assert [n for n, *_ in summary(line)] == [name]
+
+
+@pytest.mark.parametrize("line, name, unit", [
+    ("Symptom-to-door time ≤ 6 hours", "symptom-to-door time", "h"),
+    ("Total ischemic time of less than 12 hours", "ischemic time", "h"),
+])
+def test_a_time_named_before_its_value_is_measured_not_a_window(line, name, unit):
+    rules = rules_of(line)
+    assert [(r["variable"]["name"], r["unit"]) for r in rules] == [(name, unit)]
+
+
+def test_a_time_after_a_determiner_stays_a_window():
+    assert summary("No chemotherapy at any time < 3 months before enrolment") == []
+
+
+# -- issue 9: a class word after the proper name of a scale is that scale's class, not a toxicity grade
+
+@pytest.mark.parametrize("line, name, comparator, value, value_high", [
+    ("Hip osteoarthritis of Kellgren-Lawrence grade ≥ 3", "kellgren-lawrence grade", ">=", 3, None),
+    ("Knee pain with K-L grade 1-2", "k-l grade", "between", 1, 2),
+    ("Difficult airway (Modified Mallampati grade III)", "modified mallampati grade", "=", 3, None),
+    ("White matter lesions with Fazekas score 2 or 3", "fazekas score", "between", 2, 3),
+])
+def test_the_class_of_a_named_scale(line, name, comparator, value, value_high):
+    rules = rules_of(line)
+    assert summary(line) == [(name, comparator, value, value_high)]
+    assert rules[0]["variable"]["code"] is None  # no CTCAE code for another scale's grade
+
+
+@pytest.mark.parametrize("line", ["Neutropenia grade 3 in a previous cycle", "grade II or III osteoarthritis"])
+def test_a_condition_with_a_grade_is_no_named_scale(line):
+    assert summary(line) == []
+
+
+def test_a_toxicity_grade_named_by_its_system_stays_ctcae():
+    assert summary("Hematologic toxicity NCI grade ≥ 3") == [("ctcae_grade", ">=", 3, None)]
+
+
+# -- issue 9: gestational ages written in weeks and days; a range in parentheses with its unit after them
+
+@pytest.mark.parametrize("text, comparator, value, value_high", [
+    ("Gestational age 28 weeks 3 days or more", ">=", 28 + 3 / 7, None),
+    ("Gestation between 24 weeks 0 days and 33 weeks 6 days", "between", 24, 33 + 6 / 7),
+    ("Gestation 30 2/7 to 34 0/7 weeks", "between", 30 + 2 / 7, 34),
+    ("Gestational age < 36+5 weeks", "<", 36 + 5 / 7, None),
+])
+def test_weeks_and_days_of_gestation(text, comparator, value, value_high):
+    [q] = find_quantities(text)
+    assert (q.comparator, q.unit) == (comparator, "wk")
+    assert q.value == pytest.approx(value, abs=1e-3)
+    assert (q.value_high is None) if value_high is None else q.value_high == pytest.approx(value_high, abs=1e-3)
+
+
+def test_a_plus_after_years_stays_a_postfix_comparator():
+    assert [(q.comparator, q.value) for q in find_quantities("Age 18+ years")] == [(">=", 18)]
+
+
+def test_a_range_in_parentheses_takes_the_unit_after_them():
+    assert summary("Women between (20-30) weeks of gestation") == [("gestational_age", "between", 20, 30)]
+    assert rules_of("Women between (20-30) weeks of gestation")[0]["unit"] == "wk"
+
+
+# -- issue 9: the span of a rating scale is no threshold
+
+@pytest.mark.parametrize("line, comparator, value", [
+    ("Fatigue > 5 on a 0-10 numeric rating scale", ">", 5),
+    ("Itch ≥ 4 on a scale of 0 to 10", ">=", 4),
+    ("Dyspnoea score ≥ 3 on a 0-10 Likert scale", ">=", 3),
+    ("Anxiety VAS (0-100) ≥ 40", ">=", 40),
+])
+def test_the_span_of_a_rating_scale_is_no_threshold(line, comparator, value):
+    assert [(c, v, h) for _, c, v, h in summary(line)] == [(comparator, value, None)]
+
+
+def test_a_scale_without_a_name_does_not_name_the_variable():
+    assert summary("Itch ≥ 4 on a scale of 0 to 10") == [("itch", ">=", 4, None)]
+
+
+def test_a_range_on_a_scale_is_still_a_threshold():
+    assert [(c, v, h) for _, c, v, h in summary("Fatigue 4-7 on the Likert scale")] == [("between", 4, 7)]
+
+
+def test_a_suspended_hyphen_before_the_range_connector():
+    assert summary("Men aged between 20- and 45-years") == [("age", "between", 20, 45)]
+    assert summary("Children 6- to 12-year-old") == [("age", "between", 6, 12)]
+
+
+def test_an_aside_in_parentheses_does_not_stop_a_further_value_of_the_same_variable():
+    line = "Prior irradiation (> 20 Gy (single fraction) or > 40 Gy (fractionated))"
+    rules = rules_of(line)
+    assert [(r["variable"]["name"], r["comparator"], r["value"]) for r in rules] == \
+        [("prior irradiation", ">", 20), ("prior irradiation", ">", 40)]
+
+
+def test_both_names_share_the_value_after_the_second():
+    assert [(n, c, v) for n, c, v, _ in summary("Both FEV1 and the predicted DLCO > 40%")] == \
+        [("fev1", ">", 40), ("dlco", ">", 40)]
+    assert [n for n, *_ in summary("FEV1 normal and the predicted DLCO > 40%")] == ["dlco"]
+
+
+def test_the_rest_of_a_name_before_its_alias_keeps_a_coordination():
+    rules = rules_of("FEV1 and diffusion capacity of carbon monoxide (DLCO) > 60%")
+    assert [(r["variable"]["name"], r["variable"]["text"]) for r in rules] == \
+        [("fev1", "FEV1"), ("dlco", "diffusion capacity of carbon monoxide (DLCO)")]
+
+
+def test_a_further_value_after_a_route_word_keeps_the_variable_and_a_name_stops_at_a_value():
+    line = "Melphalan (total dose > 140 mg/m2 IV or > 200 mg/m2 orally)"
+    assert [(r["variable"]["text"], r["comparator"], r["value"]) for r in rules_of(line)] == \
+        [("dose", ">", 140), ("dose", ">", 200)]
+
+
+def test_values_each_followed_by_their_variable_are_not_one_variable():
+    assert [(n, v) for n, _, v, _ in summary("Hypertension (≥ 150 mmHg systolic and/or ≥ 95 mmHg diastolic)")] == \
+        [("systolic_blood_pressure", 150), ("diastolic_blood_pressure", 95)]
+
+
+@pytest.mark.parametrize("line", [
+    "An ECOG (Eastern Cooperative Oncology Group) performance status score of 0 to 1",
+    "WHO (ECOG) performance status 0-1",
+])
+def test_a_named_performance_scale_before_the_generic_words_is_one_variable(line):
+    assert summary(line) == [("ecog_performance_status", "between", 0, 1)]
+
+
+def test_the_span_of_a_scale_in_parentheses_after_an_item_is_no_threshold():
+    line = "Nausea ≥ 5 on the Edmonton Symptom Assessment System nausea item (0-10 severity scale)"
+    assert [(c, v) for _, c, v, _ in summary(line)] == [(">=", 5)]
+
+
+@pytest.mark.parametrize("line, text", [
+    ("Chronic graft-versus-host disease (cGVHD) ≥ clinical grade II", "Chronic graft-versus-host disease (cGVHD)"),
+    ("Sensory neuropathy > grade 1", "Sensory neuropathy"),
+])
+def test_the_grade_of_a_condition_written_before_the_comparator_is_named_by_it(line, text):
+    rules = rules_of(line)
+    assert [(r["variable"]["text"], r["comparator"]) for r in rules] == [(text, rules[0]["comparator"])]
+    assert rules[0]["text"] == line
+
+
+def test_the_alias_of_the_generic_words_stays_with_the_named_scale():
+    line = "ECOG (Eastern Cooperative Oncology Group) performance status (PS) 0-1"
+    rules = rules_of(line)
+    assert summary(line) == [("ecog_performance_status", "between", 0, 1)]
+    assert rules[0]["variable"]["text"].endswith("(PS)")
+
+
+@pytest.mark.parametrize("line, name", [
+    ("FEV(1) less than 1.2 liters", "fev1"),
+    ("PaCO(2) greater than 50 mmHg", "paco2"),
+    ("FEV_1 at least 60% predicted", "fev1"),
+])
+def test_a_subscript_written_in_parentheses_or_after_an_underscore(line, name):
+    assert [n for n, *_ in summary(line)] == [name]
+
+
+@pytest.mark.parametrize("line, unit", [
+    ("Energy intake of at least 1800 kcal/day", "kcal/d"),
+    ("Parenteral nutrition > 25 kcal/kg/day", "kcal/kg/d"),
+])
+def test_food_energy_units(line, unit):
+    assert [r["unit"] for r in rules_of(line)] == [unit]
+
+
+@pytest.mark.parametrize("line, name, unit", [
+    ("At least 3 attacks per month", "attacks", "{episodes}/mo"),
+    ("≥ 2 seizures a week during baseline", "seizures", "{episodes}/wk"),
+])
+def test_the_things_a_rate_counts_name_the_variable_when_nothing_else_does(line, name, unit):
+    assert [(r["variable"]["name"], r["unit"]) for r in rules_of(line)] == [(name, unit)]
+
+
+def test_at_or_after_and_at_or_before_are_bounds():
+    assert summary("Delivery at or after 34 weeks of gestation") == [("gestational_age", ">=", 34, None)]
+    assert summary("Infants born at or before 32 weeks of gestation") == [("gestational_age", "<=", 32, None)]
+
+
+def test_times_weekly_is_a_frequency():
+    assert [(r["comparator"], r["value"], r["unit"]) for r in rules_of("Jogging more than 3 times weekly")] == \
+        [(">", 3, "{times}/wk")]
+
+
+@pytest.mark.parametrize("line, name, values", [
+    ("Penn Craving Scale score indicative of severe alcohol dependence (≥ 20)", "penn craving scale score", [20]),
+    ("Brief Resilience Scale score consistent with low resilience (≤ 3 in adults, ≤ 2.5 in adolescents)",
+     "brief resilience scale score", [3, 2.5]),
+])
+def test_the_instrument_whose_score_indicates_a_condition_owns_the_value(line, name, values):
+    assert [(n, v) for n, _, v, _ in summary(line)] == [(name, v) for v in values]
+
+
+def test_days_per_week_after_a_count_of_weeks_are_no_days_of_gestation():
+    assert [(q.value, q.unit) for q in find_quantities("Training for 12 weeks, 3 days per week")][0] == (12, "wk")

@@ -65,17 +65,25 @@ _NAME_STOP = {
 _VALUE_THEN_VARIABLE = re.compile(r"^[\s(]*(?:(?:of|for|in|old|as)[\s(]*)?$", re.IGNORECASE)
 # "Platelet count (PLT)": an alias opening a parenthesis
 _OPEN_PAREN_GAP = re.compile(r"^[\s(]*$")
+# "diffusion capacity of carbon monoxide (DLCO)": the rest of the name, then its alias
+_NAME_THEN_ALIAS_GAP = re.compile(r"^[ \t]+(?:of|for|in|to)[ \t]+[^;:,.()<>≤≥=\d\n]{1,40}\($")
 # "platelets <30 or <50": a further threshold of the same variable(s)
 # ... also after the population the first one holds for: "(<7 kg/m^2 in men; <5.7 kg/m^2 in women)"
 _NEXT_THRESHOLD_GAP = re.compile(r"^[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w-]+)?[\s,;]*)?"
                                  r"(?:and\s*/\s*or|or|and|but|/|,)?[\s(]*(?:\w+\s+){0,3}?[\s(]*$", re.IGNORECASE)
 # between two values of one unknown variable: a population, a connector ("in men; ", " or ")
 _SAME_VARIABLE_GAP = re.compile(r"[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w-]+)?[\s,;]*)?"
+                                r"(?:[^\W\d_][\w-]*[ \t]+(?=or\b|and/or\b)){0,2}"  # "> 7.2 mg/kg IV or > 9 mg/kg orally"
                                 r"(?:(?:and\s*/\s*or|or|and|/)[\s(]*|\()?"
                                 r"(?:(?:females?|males?|women|men|girls|boys|children|adults)[ \t]*:[ \t]*)?$",
                                 re.IGNORECASE)
 # minutes and seconds measure something ("Timed Up and Go < 12 seconds"), they are not look-back windows
 _SHORT_TIMES = {"min", "s"}
+# "both <name> and <name>": the names share what follows
+_BOTH_BEFORE = re.compile(r"\bboth\b[^;:,.<>≤≥=\d\n]{0,40}$", re.IGNORECASE)
+_BOTH_GAP = re.compile(r"^[^;:,.<>≤≥=\d\n]{0,60}?\band\b[^;:,.<>≤≥=\d\n]{0,60}$", re.IGNORECASE)
+_CLOSING_GAP = re.compile(r"[ \t]*\)?[ \t]*")
+_ASIDE = re.compile(r"^[ \t]*\([^()\n]{1,30}\)")
 _MAX_LINK_GAP = 80
 _MAX_AFTER_GAP = 25
 
@@ -151,6 +159,89 @@ def _value_for(q: Quantity, targets: list, k: int) -> Quantity:
     if k == 1 and len(targets) == 2 and q.value_pair is not None:
         return replace(q, value=q.value_pair)
     return q
+
+
+_CLASS_HEAD = re.compile(r"(?:[ \t]*(?:\([^()\n]{0,40}\)|(?i:class(?:es|ification)?|grades?|stages?|categor(?:y|ies)|"
+                         r"scores?|status|of|is)\b|=|:))*[ \t]*")
+_CLASS_SIGN = re.compile(r"(?P<sign>≤|≥|<=|>=|=<|=>|<|>)[ \t]*")
+_CLASS_JOIN = r"[ \t]*(?:(?:,[ \t]*)?(?:or|and|to)\b|-|–|,|/)[ \t]*"
+
+
+def _letter_classes(text: str, mention: "_Mention", crit_start: int, crit_end: int) -> Quantity | None:
+    """A scale's classes written as letters after its name, read through the lexicon's ``classes``:
+    ``Child-Pugh class B`` (7-9 points), ``Child-Pugh B or C``, ``Child-Pugh class B or worse``,
+    ``Child-Pugh > A``, ``worse than Child-Pugh A``. A class with a range of values gives its bounds:
+    ``≥ B`` is ≥ the low value of B, ``> A`` is > the high value of A."""
+    classes = {label: (low, high) for label, low, high in mention.entry.classes}
+    letters = "".join(classes)
+    head = _CLASS_HEAD.match(text, mention.end_char)
+    pos = head.end()
+    sign = _CLASS_SIGN.match(text, pos)
+    comparator, comparator_start = None, None
+    if sign is not None:
+        comparator, comparator_start, pos = _SIGN_OF[sign.group("sign")], sign.start(), sign.end()
+    vals = re.compile(rf"[{letters}](?:{_CLASS_JOIN}[{letters}])*(?![\w])").match(text, pos)
+    if vals is None or vals.end() > crit_end:
+        return None
+    s, e = vals.span()
+    labels = re.findall(rf"(?<![\w])[{letters}](?![\w])", vals.group())
+    low, high = min(classes[c][0] for c in labels), max(classes[c][1] for c in labels)
+    start, end = (comparator_start if comparator_start is not None else s), e
+    if comparator is None and len(labels) == 1:
+        post = postfix_after_position(text, e)  # "Child-Pugh B or worse"
+        before = None if post else comparator_before_position(text, mention.start_char)  # "worse than Child-Pugh A"
+        if post is not None and post[2] <= crit_end:
+            comparator, end = post[0], post[2]
+        elif before is not None and before[1] >= crit_start:
+            comparator, start = before
+            comparator_start = start
+    if comparator in (">=", "<"):
+        value, value_high = low, None
+    elif comparator in (">", "<="):
+        value, value_high = high, None
+    elif low == high:
+        comparator, value, value_high = "=", low, None
+    else:
+        comparator, value, value_high = "between", low, high
+    return Quantity(start=start, end=end, comparator=comparator, value=value, value_high=value_high,
+                    value_start=s, value_end=e, inclusive=(True, True) if value_high is not None else None,
+                    comparator_form="implicit", comparator_start=comparator_start)
+
+
+_SIGN_OF = {"≤": "<=", "<=": "<=", "=<": "<=", "≥": ">=", ">=": ">=", "=>": ">=", "<": "<", ">": ">"}
+
+
+# a class word of a scale, and the proper name of a scale right before one: "Kellgren-Lawrence grade",
+# "K-L grade", "Modified Mallampati grade", "Fazekas score"
+_CLASS_WORD = re.compile(r"\b(?i:grades?|class(?:es)?|stages?|scores?)\b")
+_SCALE_NAME_WORDS = re.compile(r"(?:(?<![\w'’-])[A-Z][\w'’-]*[ \t]+){0,2}(?<![\w'’-])[A-Z][\w'’-]*[ \t]+$")
+_CAPITALS = re.compile(r"[A-Z]")
+
+
+def _named_scale_class(text: str, crit_start: int, head_start: int, head_end: int) -> "_Target | None":
+    """A class word named by the proper name of a scale right before it ("Kellgren-Lawrence grade",
+    "Modified Mallampati grade", "WHO grade"): an unknown score named by both, or None. One capitalised
+    word that opens the criterion ("Neutropenia grade 3") names a condition, not a scale."""
+    m = _SCALE_NAME_WORDS.search(text, max(crit_start, head_start - 60), head_start)
+    if m is None:
+        return None
+    words = m.group().split()
+    if any(_is_prose_word(w) and not w.isupper() for w in words):
+        return None
+    opens = not text[crit_start:m.start()].strip(" \t-*•:")
+    if len(words) == 1 and len(_CAPITALS.findall(words[0])) < 2 and opens \
+            and text[head_start:head_end].lower().startswith(("grade", "stage")):
+        return None  # "Neutropenia grade 3": a condition's grade ("Fazekas score 2" is a scale's)
+    return _Target(m.start(), head_end, _unknown_name(text[m.start():head_end]), "score", None, None)
+
+
+def _parts(q: Quantity) -> list[Quantity]:
+    """The thresholds a quantity states: one, or for a range whose values are excluded ("outside the
+    range of 3.5-5.5") its two open sides, ``< 3.5`` and ``> 5.5``, which the logic joins by OR."""
+    if q.comparator != "outside":
+        return [q]
+    return [replace(q, comparator="<", value_high=None, inclusive=None),
+            replace(q, comparator=">", value=q.value_high, value_high=None, inclusive=None)]
 
 
 def _score_number(token: str) -> float | None:
@@ -292,6 +383,9 @@ _UNIT_THINGS = (("{pack_yr}", "smoking_pack_years"), ("{cigarettes}", "cigarette
                 ("{alcohol_units}", "alcohol_consumption"))
 
 
+_COUNTED_UNITS = ("{episodes}", "{times}")
+
+
 def _thing_of_the_unit(text: str, q: Quantity, targets: list) -> list:
     """An unknown (or missing) variable of a value in pack-years, cigarettes or drinks per time is the
     lexicon's smoking/alcohol variable; the words before the value stay its text when there are any."""
@@ -299,6 +393,12 @@ def _thing_of_the_unit(text: str, q: Quantity, targets: list) -> list:
         return targets
     name = next((n for ann, n in _UNIT_THINGS if q.unit.startswith(ann)), None)
     if name is None:
+        if q.unit.startswith(_COUNTED_UNITS) and all(t is None for t in targets):
+            # "at least 2 attacks per month", "> 3 seizures a week": the things counted name the variable
+            word = re.match(r"[^\W\d_][\w-]*", text[q.unit_start:q.unit_end])
+            if word is not None:
+                s, e = q.unit_start + word.start(), q.unit_start + word.end()
+                return [_Target(s, e, _unknown_name(text[s:e]), None, None, None) for _ in targets]
         return targets
     from ..resources.lexicon import variables_by_name
 
@@ -312,7 +412,7 @@ def _thing_of_the_unit(text: str, q: Quantity, targets: list) -> list:
     return out
 
 
-def _named_instrument(targets: list, mentions: list[_Mention]) -> list:
+def _named_instrument(targets: list, mentions: list[_Mention], text: str = "") -> list:
     """An instrument named after the value ("a score ≥ 20 on the Hamilton Depression Rating Scale")
     is the lexicon's entry when the lexicon knows it."""
     out = []
@@ -320,7 +420,7 @@ def _named_instrument(targets: list, mentions: list[_Mention]) -> list:
         if t is not None and t.entry is None and t.category == "score":
             # the mention must be the whole name ("speech question of the ALSFRS-R" is a part of it)
             inside = [m for m in mentions if t.start <= m.start_char < t.end and m.start_char - t.start <= 4
-                      and m.end_char >= t.end - 1]
+                      and m.end_char >= t.end - 1 and not (text and _is_generic(text[m.start_char:m.end_char]))]
             if inside:
                 best = max(inside, key=lambda m: m.end_char - m.start_char)
                 t = _target_from_mention(best)
@@ -332,7 +432,9 @@ _ENDS_WITH_ABBREVIATION = re.compile(r"(?:\([A-Z][A-Za-z0-9-]{1,9}\)|\b[A-Z][A-Z
 _COORDINATED_BEFORE = re.compile(r"(?P<name>(?:[^\W\d_][^,;:()\n]{0,60}?)?(?:\([A-Z][A-Za-z0-9-]{1,9}\)|\b[A-Z][A-Z0-9-]{1,9}))"
                                  r"[ \t]*(?:,[ \t]*)?(?:and/or|and|or|&|,)[ \t]+$")
 _PAREN_AFTER_CLASS = re.compile(r"[ \t]*\([^()\n]{1,20}\)")
-_TIME_NAME_BEFORE = re.compile(r"\b(?:length|duration|interval|cycles?)[ \t]*(?:(?:of|:|is|=|was)[ \t]*)?$", re.IGNORECASE)
+_TIME_NAME_BEFORE = re.compile(r"(?:\b(?:length|duration|interval|cycles?)|\b(?!(?:the|any|a|an|that|this|same|first|last|one|"
+                               r"each|every|such|no|of|at|in|on|by|for)\b)[^\W\d_][\w-]*[ \t-]+time)"
+                               r"[ \t]*(?:(?:of|:|is|=|was)[ \t]*)?$", re.IGNORECASE)
 
 
 def _not_in_time(q: Quantity) -> bool:
@@ -379,6 +481,33 @@ _SCALE_AFTER = re.compile(
 )
 
 
+_SCALE_SPAN_WORD = re.compile(r"\d+[ \t]*[-–][ \t]*\d+[ \t]+")
+
+
+# "<instrument> score indicative of severe alcohol dependence (≥13)": the value is the instrument's
+_INDICATIVE_OF = re.compile(rf"(?P<head>{_SCALE_HEAD})[ \t]+(?:(?:that[ \t]+is|is)[ \t]+)?(?:indicative|suggestive|consistent|"
+                           r"compatible|diagnostic)[ \t]+(?:of|with)[ \t]+[^;:()<>≤≥=\d\n]{1,50}?[ \t(]*$", re.IGNORECASE)
+
+
+def _indicating_instrument(text: str, crit_start: int, q: Quantity, mentions) -> "_Target | None":
+    """The instrument whose score indicates the condition named right before the value, or None."""
+    cstart = q.comparator_start if q.comparator_start is not None else q.start
+    m = _INDICATIVE_OF.search(text, max(crit_start, cstart - 130), cstart)
+    if m is None:
+        return None
+    head_end = m.end("head")
+    known = [mn for mn in mentions if mn.entry.category in _SCORE_CATEGORIES and head_end - 30 <= mn.end_char <= head_end]
+    if known:
+        target = _target_from_mention(known[-1])
+        named = _words_before(text, max(crit_start, head_end - 80), head_end)
+        target.start, target.end = min(target.start, named[0]) if named else target.start, head_end
+        return target
+    span = _clean_name(text, _words_before(text, max(crit_start, head_end - 80), head_end))
+    if span is None:
+        return None
+    return _Target(span[0], span[1], _unknown_name(text[span[0]:span[1]]), "score", None, None)
+
+
 def _scale_after(text: str, q: Quantity) -> tuple[int, int] | None:
     """The instrument a comparator-word score is given on, named after it (same line), or None."""
     if q.unit is not None or q.relative_to is not None:
@@ -386,10 +515,18 @@ def _scale_after(text: str, q: Quantity) -> tuple[int, int] | None:
     m = _SCALE_AFTER.match(text, q.end)
     if m is None or "\n" in m.group():
         return None
-    return m.span("name")
+    start, end = m.span("name")
+    span = _SCALE_SPAN_WORD.match(text, start, end)
+    if span is not None:
+        start = span.end()  # "on a 0-10 pain intensity numeric scale": the span is no part of the name
+    if re.fullmatch(r"(?i:scales?|scores?)", text[start:end]):
+        return None  # "≥ 4 on a scale of 0 to 10": the scale is not named
+    return start, end
 
 
 # an unknown name that says it is a score: "full-scale IQ greater than 75", "coma score more than 8"
+# an abbreviation of two or more capitals (with digits or a hyphen): "(CO)", "IBS-SSS", "FEV1"
+_NAMED_MEASURE = re.compile(r"(?<![\w-])[A-Z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*(?:-[A-Z0-9]+)*(?![\w-])")
 _TRAILING_GROUP = re.compile(r"[ \t]*[(\[][^()\[\]]*[)\]]$")
 _NAMES_A_SCORE = re.compile(rf"(?:{_SCALE_HEAD}|\biq)$", re.IGNORECASE)
 
@@ -529,6 +666,7 @@ def _counted_things_after(text: str, q: Quantity) -> tuple[int, int] | None:
             return span[0], span[0] + word.end()
     return None
 
+_VALUE_BETWEEN = re.compile(r"\d|[<>≤≥=]")
 _GENERIC_HEADS = {"score", "scores", "total", "level", "levels", "value", "values", "result", "results",
                   "index", "from", "of", "count", "grade", "rating"}
 
@@ -562,11 +700,28 @@ def _words_before(doc_text: str, lo: int, pos: int) -> tuple[int, int] | None:
     if not words:
         return None
     chosen = [words[-1]]
-    for w in reversed(words[:-1]):
+    rest = words[:-1]
+    while rest:
+        w = rest.pop()
+        if _VALUE_BETWEEN.search(window, w.end(), chosen[0].start()):
+            break  # "Total dose > 7.2 mg/kg IV or": a value ends the name ("IV"), it is no part of it
         if w.group().lower() in _NAME_STOP or len(chosen) >= 5:
+            # "Axial deformity of the lower limbs ≤ 5°", "percentage of blasts": a name whose
+            # complement starts with "of (the)" is named by its head too
+            of = w
+            if w.group().lower() in ("the", "a", "an") and rest and rest[-1].group().lower() == "of":
+                of = rest.pop()
+            if of.group().lower() == "of" and len(chosen) <= 3 and rest and _of_head(rest[-1].group()):
+                chosen[0:0] = [rest.pop()]
+                continue
             break
         chosen.insert(0, w)
     return base + chosen[0].start(), base + chosen[-1].end()
+
+
+def _of_head(word: str) -> bool:
+    """A word that can head a name whose complement follows "of": not prose, not a stop word."""
+    return not _is_prose_word(word) and word.lower() not in _GENERIC_HEADS and not word.startswith("(")
 
 
 _NOT_LOADED = object()
@@ -621,11 +776,11 @@ class Linker:
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
-        # each criterion is linked on the text up to its end: no name is read across it
-        linked = [(crit, [(q, t) for q, t in self._link(text[:crit.end], crit.start, crit_mentions, crit_quantities,
-                                                        label, crit.end)
-                          if self._keep(q, t)])
-                  for crit, crit_mentions, crit_quantities, label in self._per_criterion(doc)]
+        linked = []
+        for crit, crit_mentions, crit_quantities, label in self._per_criterion(doc):
+            upto = text[:crit.end]  # each criterion is linked on the text up to its end: no name is read across it
+            units = self._link(upto, crit.start, crit_mentions, crit_quantities, label, crit.end)
+            linked.append((crit, [(q, t) for q, t in units if self._keep(q, t, upto)]))
         confidences = self._confidences(text, linked)
         rules_by_criterion: dict[str, list[Rule]] = {}
         logic_by_criterion: dict[str, dict] = {}
@@ -640,13 +795,14 @@ class Linker:
             rules: list[Rule] = []
             for (q, targets), confidence in zip(units, probs):
                 for k, target in enumerate(targets):
-                    rule = self._make_rule(text, f"{cid}.r{len(rules) + 1}", _value_for(q, targets, k), target)
-                    rule.confidence = confidence
-                    rules.append(rule)
-                    span = doc.char_span(rule.start, rule.end, label=RULE_LABEL, alignment_mode="expand")
-                    if span is not None:
-                        span._.rule = rule
-                        rule_spans.append(span)
+                    for part in _parts(_value_for(q, targets, k)):
+                        rule = self._make_rule(text, f"{cid}.r{len(rules) + 1}", part, target)
+                        rule.confidence = confidence
+                        rules.append(rule)
+                        span = doc.char_span(rule.start, rule.end, label=RULE_LABEL, alignment_mode="expand")
+                        if span is not None:
+                            span._.rule = rule
+                            rule_spans.append(span)
             if rules:
                 rules_by_criterion[cid] = rules
                 logic_by_criterion[cid] = self._logic(text, units, rules)
@@ -677,7 +833,7 @@ class Linker:
             cs, ce = crit.start, crit.end
             mi, mj = bisect_left(mention_starts, cs), bisect_left(mention_starts, ce)
             qi, qj = bisect_left(quantity_starts, cs), bisect_left(quantity_starts, ce)
-            if qi < qj or any(is_score[mi:mj]):
+            if qi < qj or any(is_score[mi:mj]) or _CLASS_WORD.search(text, cs, ce):  # "Fazekas score 2 or 3"
                 parent = by_id.get(crit.parent)
                 label: list[_Mention] = []
                 if parent is not None and is_field_label(text, parent.start, parent.end):
@@ -706,6 +862,8 @@ class Linker:
         from_label = bool(group)
         group_end = crit_start
         group_used = False
+        merged_generic = None  # a generic name merged into the scale before it ("ECOG performance status")
+        indicated_by: list | None = None  # the group whose values an instrument named before it took
         last_q_end: int | None = None
         units: list[tuple[Quantity, list[_Target]]] = []
         pending: list[Quantity] = []  # thresholds waiting for a variable after them
@@ -715,6 +873,8 @@ class Linker:
         for idx, (_, kind, item) in enumerate(events):
             if kind == 0:
                 target = _age_at_event(text, _target_from_mention(item))
+                if _is_generic(text[target.start:target.end]):  # "K-L grade 2-3": the scale the grade is of
+                    target = _named_scale_class(text, crit_start, target.start, target.end) or target
                 if target.start < max(group_end, linked_end):
                     continue  # inside a quantity, an earlier mention or a rule already made ("of age")
                 if from_label:  # "Performance status:" over "- ECOG 0-2": the item's own name wins
@@ -742,6 +902,19 @@ class Linker:
                 for q in pending:
                     units.append((q, self._fallback_targets(text, crit_start, q)))
                 pending = []
+                if group and not group_used and target.name in _SCALE_BY_RANGE and _CLOSING_GAP.fullmatch(gap) \
+                        and group[-1].entry is not None and group[-1].category == target.category:
+                    # "ECOG (Eastern Cooperative Oncology Group) performance status score": the named scale's
+                    group[-1].end = group_end = target.end
+                    if ")" in gap and text[:group[-1].start].rstrip(" \t").endswith("("):  # "WHO (ECOG) performance status"
+                        group[-1].start = text.rindex("(", 0, group[-1].start)
+                    merged_generic = target.name
+                    continue
+                if group and not group_used and target.name == merged_generic and _OPEN_PAREN_GAP.match(gap):
+                    close = re.match(r"[ \t]*\)", text[target.end:target.end + 5])  # "... performance status (PS)"
+                    group[-1].end = group_end = target.end + (close.end() if close else 0)
+                    continue
+                merged_generic = None
                 if group and not group_used and gap.strip() == "" and gap.count("\n") == 0:
                     # "Blood pressure systolic": adjacent names are one variable, the last one naming it
                     target.start = group[-1].start
@@ -754,7 +927,12 @@ class Linker:
                         group_end = max(group_end, target.end)
                         continue
                     group.append(target)
-                elif group and any(t.name == target.name for t in group) and _OPEN_PAREN_GAP.match(gap):
+                elif group and not group_used and _BOTH_GAP.match(gap) and \
+                        _BOTH_BEFORE.search(text, max(crit_start, group[0].start - 50), group[0].start):
+                    # "both FEV1 and diffusion capacity of carbon monoxide (DLCO) > 60%": one value for both
+                    group.append(target)
+                elif group and any(t.name == target.name for t in group) and \
+                        (_OPEN_PAREN_GAP.match(gap) or _NAME_THEN_ALIAS_GAP.match(gap)):
                     self._absorb_alias(text, group, target)
                     group_end = max(group_end, target.end)
                     continue
@@ -802,6 +980,13 @@ class Linker:
                             ";" not in text[previous_group[-1].end:q.start] and q.start - previous_group[-1].end <= _MAX_LINK_GAP \
                             and not all(_is_time_variable(t) for t in previous_group):
                         targets = list(previous_group)
+            if targets is not None and not any(t.category in _SCORE_CATEGORIES for t in targets):
+                indicated = _indicating_instrument(text, crit_start, q, mentions)
+                if indicated is not None and all(t.start > indicated.end for t in targets):
+                    targets = [indicated]  # "AUDIT score indicative of severe alcohol dependence (≥13)"
+                    indicated_by = list(group)
+                elif group_used and indicated_by == group and units and units[-1][1][0] is not None:
+                    targets = [replace(units[-1][1][0])]  # "(≥13 for women, ≥15 for men)": the same instrument
             if targets is not None and q.temporal_cue and all(t is not None and t.name == "age" for t in targets) \
                     and not _AGE_AFTER.match(text, q.end):
                 targets = None  # "aged 18 or older and on dialysis for at least 6 months": a duration, no age
@@ -834,7 +1019,7 @@ class Linker:
             linked_end = max([linked_end, q.end] + [t.end for t in targets if t is not None])
         for q in pending:
             units.append((q, self._fallback_targets(text, crit_start, q)))
-        units = [(q, _thing_of_the_unit(text, q, _named_instrument(targets, mentions))) for q, targets in units]
+        units = [(q, _thing_of_the_unit(text, q, _named_instrument(targets, mentions, text))) for q, targets in units]
         units.extend(self._score_values(text, mentions, units, len(text) if crit_end is None else crit_end, crit_start))
         units.sort(key=lambda u: u[0].start)
         return units
@@ -846,6 +1031,8 @@ class Linker:
         starts, the group's end or, for a further value, the previous value's end)."""
         gap = text[anchor:q.start]
         if group_used:  # a further value of the same variable(s): "platelets <30 or <50"
+            # "TBI (> 500 cGy (single) or > 800 cGy)": an aside in parentheses after the value is no name
+            gap = _ASIDE.sub(" ", gap)
             ok = len(gap) <= 40 and _NEXT_THRESHOLD_GAP.match(gap) is not None \
                 and (";" not in gap or _inside_parens(text, group_end, q.start)) \
                 and not _ACRONYM.search(gap)  # "FIO2 ≤0.4, PEEP <8 cm H2O": another name
@@ -866,7 +1053,10 @@ class Linker:
         if not units or units[-1][1] == [None] or units[-1][0].start > q.start:
             return None
         last_q, last_targets = units[-1]
-        if q.unit != last_q.unit or q.start - last_q.end > 40 or not _SAME_VARIABLE_GAP.match(text[last_q.end:q.start]):
+        if any(t is not None and last_q.end <= t.start < q.start for t in last_targets):
+            return None  # "≥140 mmHg SBP and/or ≥90 mmHg DBP": the variable follows each value
+        if q.unit != last_q.unit or q.start - last_q.end > 40 \
+                or not _SAME_VARIABLE_GAP.match(_ASIDE.sub(" ", text[last_q.end:q.start])):
             return None
         return [cls._age_target(text, q, crit_start) if t.name == "age" and t.entry is None else replace(t) for t in last_targets]
 
@@ -880,55 +1070,94 @@ class Linker:
             entry = mention.entry
             if entry.unit is not None or entry.category not in _SCORE_CATEGORIES or mention.start_char in linked:
                 continue
+            if entry.classes:
+                q = _letter_classes(text, mention, crit_start, crit_end)
+                if q is not None and not any(a < q.end and q.start < b for a, b in taken):
+                    out.append((q, [_target_from_mention(mention)]))
+                    taken.append((q.start, q.end))
+                    continue
             name = text[mention.start_char:mention.end_char]
-            if (_is_generic(name) or name.lower() in ("stage", "class")) and \
-                    (comparator_before_position(text, mention.start_char) or (None, -1))[1] < crit_start:
+            generic = _is_generic(name) or name.lower() in ("stage", "class")
+            target = _target_from_mention(mention)
+            named = _named_scale_class(text, crit_start, mention.start_char, mention.end_char) if generic else None
+            if named is not None:
+                target, generic = named, False  # "Kellgren-Lawrence grade 2-3" is no toxicity grade
+            elif generic and (comparator_before_position(text, mention.start_char) or (None, -1))[1] < crit_start:
                 # "grade II or III osteoarthritis": the stage of a condition, not a score's class;
                 # with a comparator before it, it is a threshold: "≥ grade 3 neutropenia"
                 continue
-            m = _SCORE_VALUES.match(text, mention.end_char)
-            if m is None or m.end("vals") > crit_end or any(mention.end_char <= other.start_char < m.start("vals")
-                                and not _is_generic(text[other.start_char:other.end_char]) for other in mentions):
-                continue  # "Performance status: ECOG 0-2": the values are the nearer name's
-            if _OUT_OF.fullmatch(m.group("vals")):
-                continue  # "pain score 2/10": a value out of a maximum, not a list of classes
-            tokens = _SCORE_VALUE.findall(m.group("vals"))
-            if len(tokens) == 1 and tokens[0][0].isdigit() \
-                    and not _SCORE_KEYWORD.search(text, mention.start_char, m.start("vals")) \
-                    and not _CLOSES_CLAUSE.match(text, m.end("vals")):
-                continue  # "NYHA 6 minute walk" is too weak; "ASA 3)", "class 3", "rating of 0" are not
-            values = [_score_number(v) for v in tokens]
-            if not values or any(v is None for v in values):
+            unit = Linker._class_values(text, mention.start_char, mention.end_char, target, mentions, taken,
+                                        crit_start, crit_end, generic)
+            if unit is not None and generic and unit[0].comparator_start is not None:
+                # "acute GVHD ≥ clinical grade II", "neutropenia > grade 2": the grade of the condition named
+                # before the comparator; the variable is written there
+                cstart = unit[0].comparator_start
+                named_before = _clean_name(text, _words_before(text, max(crit_start, cstart - 80), cstart))
+                if named_before is not None and not any(named_before[0] <= m.start_char < named_before[1]
+                                                        and not _is_generic(text[m.start_char:m.end_char])
+                                                        for m in mentions):
+                    target.start, target.end = named_before
+            if unit is not None:
+                out.append(unit)
+                taken.append((unit[0].value_start, unit[0].value_end))
+        # classes of a scale the lexicon does not know, named before the class word: "Fazekas score 2 or 3",
+        # "Modified Mallampati grade IV"
+        for head in _CLASS_WORD.finditer(text, crit_start, crit_end):
+            if any(m.start_char <= head.start() < m.end_char for m in mentions):
                 continue
-            if _is_generic(name) and max(values) > 5:
-                continue  # a bare grade is a toxicity grade (0-5); "superior to grade 8" is a school grade
-            s, e = m.span("vals")
-            if any(a < e and s < b for a, b in taken):
+            named = _named_scale_class(text, crit_start, head.start(), head.end())
+            if named is None or any(named.start < m.end_char and m.start_char < head.start() for m in mentions):
                 continue
-            low, high = min(values), max(values)
-            comparator, start, end, comparator_start = ("=" if low == high else "between"), s, e, None
-            if low == high:
-                # "NYHA class III or worse", "ASA 3 or higher": a postfix comparator after the class;
-                # "more severe than NYHA 2", "at least NYHA class II": a comparator before the name
-                paren = _PAREN_AFTER_CLASS.match(text, e)  # "Gleason score 7 (4+3) or higher"
-                post = postfix_after_position(text, paren.end() if paren else e)
-                before = None if post else comparator_before_position(text, mention.start_char)
-                if post is not None and post[2] <= crit_end:
-                    comparator, end = post[0], post[2]
-                elif before is not None and before[1] >= crit_start:
-                    comparator, start = before[0], before[1]
-                    comparator_start = start
-            q = Quantity(start=start, end=end, comparator=comparator, value=low,
-                         value_high=None if low == high else high, value_start=s, value_end=e,
-                         inclusive=None if low == high else (True, True), comparator_form="implicit",
-                         comparator_start=comparator_start)
-            target = _target_from_mention(mention)
-            alias = _ALIAS_AFTER.match(text, mention.end_char, s)
-            if alias:
-                target.end = alias.end()  # "New York Heart Association (NYHA) IV": the name with its alias
-            out.append((q, [target]))
-            taken.append((s, e))  # "New York Heart Association (NYHA) IV": one rule, not one per name
+            unit = Linker._class_values(text, named.start, head.end(), named, mentions, taken, crit_start, crit_end, False)
+            if unit is not None:
+                out.append(unit)
+                taken.append((unit[0].value_start, unit[0].value_end))
         return out
+
+    @staticmethod
+    def _class_values(text: str, name_start: int, name_end: int, target: "_Target", mentions: list, taken: list,
+                      crit_start: int, crit_end: int, generic: bool):
+        """(quantity, [target]) of the classes written after a scale's name (``name_end``), or None."""
+        m = _SCORE_VALUES.match(text, name_end)
+        if m is None or m.end("vals") > crit_end or any(name_end <= other.start_char < m.start("vals")
+                            and not _is_generic(text[other.start_char:other.end_char]) for other in mentions):
+            return None  # "Performance status: ECOG 0-2": the values are the nearer name's
+        if _OUT_OF.fullmatch(m.group("vals")):
+            return None  # "pain score 2/10": a value out of a maximum, not a list of classes
+        tokens = _SCORE_VALUE.findall(m.group("vals"))
+        if len(tokens) == 1 and tokens[0][0].isdigit() \
+                and not _SCORE_KEYWORD.search(text, name_start, m.start("vals")) \
+                and not _CLOSES_CLAUSE.match(text, m.end("vals")):
+            return None  # "NYHA 6 minute walk" is too weak; "ASA 3)", "class 3", "rating of 0" are not
+        values = [_score_number(v) for v in tokens]
+        if not values or any(v is None for v in values):
+            return None
+        if generic and max(values) > 5:
+            return None  # a bare grade is a toxicity grade (0-5); "superior to grade 8" is a school grade
+        s, e = m.span("vals")
+        if any(a < e and s < b for a, b in taken):
+            return None
+        low, high = min(values), max(values)
+        comparator, start, end, comparator_start = ("=" if low == high else "between"), s, e, None
+        if low == high:
+            # "NYHA class III or worse", "ASA 3 or higher": a postfix comparator after the class;
+            # "more severe than NYHA 2", "at least NYHA class II": a comparator before the name
+            paren = _PAREN_AFTER_CLASS.match(text, e)  # "Gleason score 7 (4+3) or higher"
+            post = postfix_after_position(text, paren.end() if paren else e)
+            before = None if post else comparator_before_position(text, name_start)
+            if post is not None and post[2] <= crit_end:
+                comparator, end = post[0], post[2]
+            elif before is not None and before[1] >= crit_start:
+                comparator, start = before[0], before[1]
+                comparator_start = start
+        q = Quantity(start=start, end=end, comparator=comparator, value=low,
+                     value_high=None if low == high else high, value_start=s, value_end=e,
+                     inclusive=None if low == high else (True, True), comparator_form="implicit",
+                     comparator_start=comparator_start)
+        alias = _ALIAS_AFTER.match(text, name_end, s)
+        if alias:
+            target.end = alias.end()  # "New York Heart Association (NYHA) IV": the name with its alias
+        return q, [target]
 
     @staticmethod
     def _comparator_of_alternative(text: str, units: list, q: Quantity) -> Quantity:
@@ -963,12 +1192,15 @@ class Linker:
         """Let the variable span cover "name (ABBR)" when the alias closes its parenthesis."""
         owner = next(t for t in group if t.name == alias.name)
         close = re.match(r"\s*\)", text[alias.end:alias.end + 5])
-        if close and re.match(r"^\s*\($", text[owner.end:alias.start]):
+        if close and (re.match(r"^\s*\($", text[owner.end:alias.start])
+                      or _NAME_THEN_ALIAS_GAP.match(text[owner.end:alias.start])):
             owner.end = alias.end + close.end()
 
     @staticmethod
-    def _keep(q: Quantity, targets: list) -> bool:
-        """Drop what is not a threshold of a variable: a count with no variable ("at least one")."""
+    def _keep(q: Quantity, targets: list, text: str = "") -> bool:
+        """Drop what is not a threshold of a variable: a count with no variable ("at least one"). An
+        unknown name written with its abbreviation, or as one, names a measure ("exhaled carbon
+        monoxide (CO) level greater than 5", "IBS-SSS greater than 250")."""
         if targets == [None]:
             return False
         if q.comparator == "=" and all(t is not None and t.entry is None and t.name == "n" for t in targets):
@@ -977,7 +1209,8 @@ class Linker:
                                                       or len(t.name) > 2 and to_ucum(t.name)) for t in targets):
             return False  # "i.e. ≤150 ml", "(1 cmH2O = 0.098 kPa)": an abbreviation or a unit, not a variable
         unknown = all(t is None or t.entry is None and t.name != "age" and t.category is None
-                      and not _NAMES_A_SCORE.search(_TRAILING_GROUP.sub("", t.name)) for t in targets)
+                      and not _NAMES_A_SCORE.search(_TRAILING_GROUP.sub("", t.name))
+                      and not (text and _NAMED_MEASURE.search(text, t.start, t.end)) for t in targets)
         if unknown and q.unit is None and q.relative_to is None and q.comparator_form in ("word", "postfix", "none") \
                 and not _counts_things_after(q, targets):
             return False
@@ -1051,6 +1284,10 @@ class Linker:
         if raw is not None and _NOT_A_VARIABLE.fullmatch(text[raw[0]:raw[1]].strip()):
             return [_Target(raw[0], raw[1], _unknown_name(text[raw[0]:raw[1]]), None, None, None)]  # "i.e. ≤150 ml": dropped
         span = _clean_name(text, raw)
+        if span is not None:
+            indicated = _indicating_instrument(text, crit_start, q, ())
+            if indicated is not None:
+                return [indicated]
         if span is None:
             # "asthenozoospermia: < 32% progressive motile spermatozoa"
             span = _clean_name(text, _words_after(text, q.end))
@@ -1108,8 +1345,10 @@ class Linker:
         k = 0
         prev_end = None
         for q, targets in units:
-            ids = [rules[k + i].id for i in range(len(targets))]
-            k += len(targets)
+            n = len(_parts(q))
+            ids = [rules[k + i].id if n == 1 else {"op": "or", "args": [rules[k + i + j].id for j in range(n)]}
+                   for i in range(0, n * len(targets), n)]
+            k += n * len(targets)
             item = ids[0] if len(ids) == 1 else {"op": "and", "args": ids}
             if prev_end is not None:
                 gap = text[prev_end:q.start]

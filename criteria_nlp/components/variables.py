@@ -4,6 +4,8 @@ Terms match case-insensitively (token ``LOWER``), abbreviations case-sensitively
 ``ALT``/``AST`` are not the words *alt*/*ast*. Overlaps keep the longest mention. Sets
 ``doc._.variable_mentions`` (spans in order) and ``span._.variable_entry`` (a ``VariableEntry``).
 """
+import re
+
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
@@ -19,6 +21,19 @@ def _register_extensions() -> None:
         Doc.set_extension("variable_mentions", default=None)
     if not Span.has_extension("variable_entry"):
         Span.set_extension("variable_entry", default=None)
+
+
+# a name ending in a subscript digit, "FEV1", "PaO2", "SpO2": registry texts also write "FEV(1)", "FEV_1"
+_SUBSCRIPT = re.compile(r"(?<=[^\W\d_]{2})(\d)$")
+
+
+def _with_subscript_spellings(phrases) -> list[str]:
+    """The phrases, and for a one-word name ending in one digit, its spellings ``FEV(1)`` and ``FEV_1``."""
+    out = list(phrases)
+    for phrase in phrases:
+        if " " not in phrase and _SUBSCRIPT.search(phrase):
+            out += [_SUBSCRIPT.sub(r"(\1)", phrase), _SUBSCRIPT.sub(r"_\1", phrase)]
+    return list(dict.fromkeys(out))
 
 
 class VariableMatcher(FileBackedComponent):
@@ -51,6 +66,7 @@ class VariableMatcher(FileBackedComponent):
         tokenize = getattr(nlp.tokenizer, "pipe", None)  # spaCy's Tokenizer.pipe: no Doc-by-Doc overhead
         for entry in self.entries.values():
             for matcher, phrases in ((self.term_matcher, entry.terms), (self.abbrev_matcher, entry.abbreviations)):
+                phrases = _with_subscript_spellings(phrases)
                 if phrases:
                     matcher.add(entry.name, list(tokenize(phrases)) if tokenize else [nlp.make_doc(p) for p in phrases])
 

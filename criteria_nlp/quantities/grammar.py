@@ -34,7 +34,7 @@ class Quantity:
 
     start: int
     end: int
-    comparator: str  # ">", ">=", "<", "<=", "=", "between", or "" when the text gives none
+    comparator: str  # ">", ">=", "<", "<=", "=", "between", "outside" (of a range), or "" when the text gives none
     value: float
     value_high: float | None = None
     value_start: int = 0
@@ -111,6 +111,7 @@ class _Lexicon:
     word_re: re.Pattern
     relative_names: dict[str, str]
     glued_words: frozenset
+    outside_re: re.Pattern
 
 
 def _word_scan_regex(words) -> re.Pattern:
@@ -188,7 +189,8 @@ def lexicon() -> _Lexicon:
     )
     connectors = _phrase_regex(data["range_connectors"])
     range_re = re.compile(
-        rf"[ \t]*(?P<conn>{connectors})[ \t]*(?:(?P<comp2>{comp_alt})[ \t]*)?(?P<num2>{NUMBER_PATTERN})",
+        # "between 18- and 65-years": a hyphen left hanging before a word connector
+        rf"[ \t]*(?:-(?=[ \t]*(?:and|to)\b)[ \t]*)?(?P<conn>{connectors})[ \t]*(?:(?P<comp2>{comp_alt})[ \t]*)?(?P<num2>{NUMBER_PATTERN})",
         re.IGNORECASE,
     )
     opener_re = re.compile(
@@ -203,8 +205,15 @@ def lexicon() -> _Lexicon:
     relative_names = {_normalise_phrase(p): name for name, ps in data["relative"].items() for p in ps}
     # "greater than100", "at least18": a number glued to the last word of a word comparator
     glued_words = frozenset(p.split()[-1] for p in prefix_of if p[-1].isalpha() and len(p.split()[-1]) >= 2)
+    # "outside the (normal) range of 3.5-5.5": the range's values are excluded
+    outside_re = re.compile(
+        rf"(?:{_phrase_regex(data['outside_openers'])})(?:[ \t]+(?:the|a|normal|reference|usual|target|limits?|ranges?|"
+        rf"interval|values?|of|between)\b){{0,5}}[ \t:(]*$",
+        re.IGNORECASE,
+    )
     return _Lexicon(comp_rev_re, re.compile(NUMBER_SCAN_PATTERN), prefix_of, postfix_re, postfix_of, relative_re, range_re,
-                    opener_re, inclusive_re, number_words, _word_scan_regex(number_words), relative_names, glued_words)
+                    opener_re, inclusive_re, number_words, _word_scan_regex(number_words), relative_names, glued_words,
+                    outside_re)
 
 
 # a one-word postfix comparator that is the first word of a field label ("Maximum Age:")
@@ -310,14 +319,33 @@ def _comparator_before(text: str, lex: _Lexicon, pos: int, floor: int) -> _Found
 _ARTICLE_BEFORE = re.compile(r"(?:\b(?:the|an?)[ \t]+)?$", re.IGNORECASE)
 
 
-def comparator_before_position(text: str, pos: int) -> tuple[str, int] | None:
+# one or two words qualifying a class word: "≥ clinical grade II", "higher than pathological stage II"
+_QUALIFIERS_BEFORE = (re.compile(r"(?<![\w-])(?P<words>[^\W\d_][\w-]*)[ \t]+$"),
+                      re.compile(r"(?<![\w-])(?P<words>[^\W\d_][\w-]*[ \t]+[^\W\d_][\w-]*)[ \t]+$"))
+_NOT_A_QUALIFIER = {"of", "the", "a", "an", "and", "or", "with", "without", "to", "in", "on", "at", "for", "than",
+                    "no", "not", "nor", "any", "is", "are", "be", "was", "were", "has", "have", "had", "by", "as",
+                    "if", "who", "which", "that", "from", "after", "before", "more", "less", "least", "most",
+                    "greater", "higher", "lower", "above", "below", "over", "under", "equal", "worse", "better"}
+
+
+def comparator_before_position(text: str, pos: int, qualified: bool = True) -> tuple[str, int] | None:
     """(comparator, start) of a comparator phrase ending right before ``pos`` (a name, not a number:
-    "more severe than NYHA 2", "at least the ASA class II"), or None."""
+    "more severe than NYHA 2", "at least the ASA class II"), or None. One or two qualifying words may
+    stand between the comparator and the name: "≥ clinical grade II"."""
     lex = lexicon()
     article = _ARTICLE_BEFORE.search(text, max(0, pos - 8), pos)
     if article is not None:
         pos = article.start()
     found = _comparator_before(text, lex, pos, 0)
+    if found is None and qualified:  # one qualifying word, else two
+        for regex in _QUALIFIERS_BEFORE:
+            qualifier = regex.search(text, max(0, pos - 40), pos)
+            if qualifier is None or any(w.lower() in _NOT_A_QUALIFIER for w in qualifier.group("words").split()):
+                return None
+            found_after = comparator_before_position(text, qualifier.start(), qualified=False)
+            if found_after is not None:
+                return found_after
+        return None
     if found is None:
         return None
     return lex.prefix_of[_normalise_phrase(found.group())], found.start()
@@ -372,10 +400,41 @@ def find_quantities(text: str) -> list[Quantity]:
         q = _read_tail(text, lex, comp, num_start, num_end, value)
         if q is None:
             continue
-        q = _echoed_sign_after(text, q)
+        q = _lone_deviation(text, _echoed_sign_after(text, q))
         found.append(q)
         consumed = q.end
-    return _share_units(text, _merge_bounds(text, _chained_bounds(text, found)))
+    found = [q for q in found if not _span_of_a_scale(text, q)]
+    return _outside_ranges(text, lex, _share_units(text, _merge_bounds(text, _chained_bounds(text, found))))
+
+
+# "on a 0-10 scale", "on a scale of 0 to 10", "VAS (0-100)": the span of a rating scale, no threshold
+_SCALE_WORD = r"(?:scales?|VAS|NRS|NPRS|Likert|(?i:numeric(?:al)?[ \t]+rating|visual[ \t]+analog(?:ue)?))\b"
+_SPAN_BEFORE = re.compile(
+    rf"(?:(?i:\b(?:on|using|in|with)[ \t]+(?:a|an|the)[ \t]+)|\([ \t]*|{_SCALE_WORD}[ \t]*(?:\(|(?i:(?:ranging[ \t]+)?(?:of|from)[ \t]+)))$")
+_SPAN_AFTER = re.compile(rf"[ \t]*(?:\)[ \t]*)?(?:-?(?i:points?)[ \t]+)?(?:[\w-]+[ \t]+){{0,3}}?{_SCALE_WORD}")
+
+
+def _span_of_a_scale(text: str, q: Quantity) -> bool:
+    """Whether a range without comparator is the span of a rating scale, not a threshold."""
+    if q.comparator != "between" or q.comparator_form != "range" or q.unit is not None or q.relative_to is not None:
+        return False
+    before = _SPAN_BEFORE.search(text, max(0, q.start - 40), q.start)
+    if before is None:
+        return False
+    return bool(re.search(_SCALE_WORD, before.group())) or _SPAN_AFTER.match(text, q.end) is not None
+
+
+def _outside_ranges(text: str, lex: _Lexicon, found: list[Quantity]) -> list[Quantity]:
+    """``outside the range of 3.5-5.5 mmol/L``: a range whose values are excluded, comparator
+    ``outside`` (the linker writes it as ``< 3.5`` OR ``> 5.5``)."""
+    out = []
+    for q in found:
+        if q.comparator == "between" and q.comparator_form in ("range", "bounds"):
+            m = lex.outside_re.search(text, max(0, q.start - 60), q.start)
+            if m is not None:
+                q = replace(q, start=m.start(), comparator="outside", comparator_start=m.start(), inclusive=(False, False))
+        out.append(q)
+    return out
 
 
 _SIGN = r"(?:<=|=<|≤|<|>=|=>|≥|>)"
@@ -482,7 +541,7 @@ def _read_range(text, lex, comp, comparator, start, pos, value, unit, relative) 
     # "8yr-18yrs": after a unit the hyphen joins two values (not a name like "COVID-19")
     if high is None or _YEAR.match(text[n2s:n2e]) or (unit is None and _is_identifier_number(text, n2s, n2e)):
         return None
-    unit2, rel2, end = _unit_or_reference(text, lex, n2e)
+    high, unit2, rel2, end = _with_weeks_and_days(text, lex, n2e, high)
     if conn == "and" and not (opener is not None and opener.group().strip().lower().startswith(
             ("between", "from", "rang", "in the", "within", "age"))) and not (unit2 is not None and unit2.kind == "age"):
         return None  # "A and B" is a range after "between" or "aged" (its lost word), or as an age: "18 and 65 years old"
@@ -498,9 +557,78 @@ def _read_range(text, lex, comp, comparator, start, pos, value, unit, relative) 
     return _Range(value, high, end, start, unit, relative, inclusive)
 
 
+# "±", "+/-", "+/−", "+-": a tolerance around a value, or a deviation on its own
+_PLUS_MINUS = r"(?:±|\+[ \t]*/[ \t]*[-−]|\+[-−])"
+_TOLERANCE_AFTER = re.compile(rf"[ \t]*(?P<paren>\([ \t]*)?{_PLUS_MINUS}[ \t]*(?P<num>\d+(?:\.\d+)?)")
+_PLUS_MINUS_BEFORE = re.compile(rf"(?:\bwithin[ \t]+)?{_PLUS_MINUS}[ \t]*$", re.IGNORECASE)
+# days in a time unit: "6 months ± 3 weeks" gives the tolerance in the value's unit
+_DAYS = {"a": 365.25, "mo": 30.4375, "wk": 7.0, "d": 1.0, "h": 1 / 24, "min": 1 / 1440}
+
+
+def _tolerance_after(text: str, lex: "_Lexicon", pos: int, unit: UnitMatch | None):
+    """(width, unit, end) of a tolerance written after a value: ``25 ± 5 kg/m2``, ``23 (+/- 4)``,
+    ``6 months (±3 weeks)`` (a time tolerance converted to the value's unit); None when there is none
+    or when its unit is another than the value's."""
+    m = _TOLERANCE_AFTER.match(text, pos)
+    if m is None:
+        return None
+    width = parse_number(m.group("num"))
+    unit2 = match_unit(text, m.end("num"))
+    end = unit2.end if unit2 is not None else m.end("num")
+    if unit2 is not None and unit is not None and unit2.ucum != unit.ucum:
+        if unit2.ucum not in _DAYS or unit.ucum not in _DAYS:
+            return None
+        width = round(width * _DAYS[unit2.ucum] / _DAYS[unit.ucum], 3)
+    if m.group("paren"):
+        close = re.match(r"[ \t]*\)", text[end:])
+        if close is None:
+            return None
+        end += close.end()
+    return width, unit or unit2, end
+
+
+def _lone_deviation(text: str, q: Quantity) -> Quantity:
+    """``± 3 %``, ``within ±10% of ideal body weight``: a deviation either way, ``between -d and d``."""
+    if q.comparator or q.value < 0 and text[q.value_start] in "-−" and not text[:q.value_start].endswith("/"):
+        return q
+    sign_end = q.value_start + 1 if text[q.value_start] in "-−" else q.value_start
+    m = _PLUS_MINUS_BEFORE.search(text, max(0, sign_end - 12), sign_end)
+    if m is None:
+        return q
+    d = abs(q.value)
+    return replace(q, start=m.start(), comparator="between", value=-d, value_high=d, inclusive=(True, True),
+                   comparator_form="plusminus", comparator_start=m.start())
+
+
+# gestational ages in weeks and days: "16 0/7 weeks", "37+2 weeks", "23 weeks 6 days", "16 weeks and 3 days"
+_DAYS_BEFORE_WEEKS = re.compile(r"(?:[ \t]*\+[ \t]*(?P<d1>[0-6])(?=[ \t]*(?i:weeks?|wks?)\b)|[ \t]+(?P<d2>[0-6])[ \t]*/[ \t]*7(?![\d/]))")
+_DAYS_AFTER_WEEKS = re.compile(r"[ \t]*(?:,[ \t]*|and[ \t]+|\+[ \t]*)?(?P<d>[0-6])[ \t]*(?:/[ \t]*7[ \t]*)?(?i:days?|d)\b"
+                               r"(?![ \t]*(?:/|(?i:per|a[ \t]+week|each|every|weekly)\b))")  # not "5 days a week"
+
+
+def _with_weeks_and_days(text: str, lex: "_Lexicon", num_end: int, value: float):
+    """(value, unit, reference, end) of what follows a number, a count of weeks taking the days written
+    with it as sevenths: ``23 weeks 6 days`` and ``23+6 weeks`` are 23 6/7 weeks."""
+    days = _DAYS_BEFORE_WEEKS.match(text, num_end)
+    if days is not None:
+        value += int(days.group("d1") or days.group("d2")) / 7
+        num_end = days.end()
+    unit, relative, pos = _unit_or_reference(text, lex, num_end)
+    if unit is not None and unit.ucum == "wk" and days is None:
+        after = _DAYS_AFTER_WEEKS.match(text, pos)
+        if after is not None:
+            value += int(after.group("d")) / 7
+            pos = after.end()
+            days = after
+    return (round(value, 4) if days is not None else value), unit, relative, pos
+
+
+_OPEN_PAREN_BEFORE = re.compile(r"\([ \t]*$")
+
+
 def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
     """The quantity that a number (and the comparator before it, if any) starts."""
-    unit, relative, pos = _unit_or_reference(text, lex, num_end)
+    value, unit, relative, pos = _with_weeks_and_days(text, lex, num_end, value)
     comparator = lex.prefix_of[_normalise_phrase(comp.group())] if comp else ""
     form = ("symbol" if not comp.group()[0].isalpha() else "word") if comp else "none"
     if relative is not None and not comparator:
@@ -515,6 +643,18 @@ def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
         value, value_high, pos, start = rng.low, rng.high, rng.end, rng.start
         unit, relative, inclusive = rng.unit, rng.relative, rng.inclusive
         comparator, form = "between", "range"
+        paren = _OPEN_PAREN_BEFORE.search(text, max(0, start - 3), start)
+        if unit is None and relative is None and paren is not None and text.startswith(")", pos):
+            unit = match_unit(text, pos + 1)  # "between (16-24) weeks": the unit after the parenthesis
+            if unit is not None:
+                start, pos = paren.start(), unit.end
+    if not comparator or comparator == "=":  # "25 ± 5 kg/m2", "6 months (±3 weeks)": a value and its tolerance
+        tolerance = _tolerance_after(text, lex, pos if unit is not None else num_end, unit)
+        if tolerance is not None:
+            width, unit, pos = tolerance
+            value, value_high = round(value - width, 6), round(value + width, 6)
+            comparator, form = "between", "plusminus"
+            inclusive = (True, True)
     if not comparator or comparator == "=":  # "(CRAFFT = 2 or higher)": the postfix word says which
         post = lex.postfix_re.match(text, pos)
         if post and _STARTS_A_LABEL.match(text, post.start("post")):

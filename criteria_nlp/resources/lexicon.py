@@ -49,6 +49,10 @@ SUPPORTED_VERSION = 1
 LOINC_SYSTEM = "http://loinc.org"
 
 _FIELDS = ("name", "display", "category", "terms", "abbreviations", "code", "unit", "molar_mass")
+#: Fields an entry may leave out. ``classes``: the classes a scale writes as letters, each with its
+#: value or its [low, high] range on the variable (``Child-Pugh B`` = 7-9 points).
+_OPTIONAL_FIELDS = ("classes",)
+_CLASS_LABEL_RE = re.compile(r"^[A-Z]$")
 _CODE_FIELDS = ("system", "code", "display")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 _LOINC_RE = re.compile(r"^\d+-\d$")
@@ -70,6 +74,7 @@ class VariableEntry:
     code: Code | None
     unit: str | None
     molar_mass: float | None
+    classes: tuple[tuple[str, float, float], ...] = ()  # (letter, low, high): "B" → 7-9 points
 
 
 def load_variables(path: str | Path | None = None) -> tuple[VariableEntry, ...]:
@@ -165,7 +170,7 @@ def _parse_entry(raw: Any, index: int, source: str) -> VariableEntry:
     missing = [f for f in _FIELDS if f not in raw]
     if missing:
         raise LexiconError(f"{where}: missing field(s) {', '.join(repr(f) for f in missing)}")
-    unknown = sorted(set(raw) - set(_FIELDS))
+    unknown = sorted(set(raw) - set(_FIELDS) - set(_OPTIONAL_FIELDS))
     if unknown:
         raise LexiconError(f"{where}: unknown field(s) {', '.join(repr(f) for f in unknown)}")
 
@@ -211,7 +216,27 @@ def _parse_entry(raw: Any, index: int, source: str) -> VariableEntry:
         code=code,
         unit=unit,
         molar_mass=molar_mass,
+        classes=_parse_classes(raw.get("classes"), where),
     )
+
+
+def _parse_classes(value: Any, where: str) -> tuple[tuple[str, float, float], ...]:
+    """``{"A": [5, 6], "B": [7, 9]}`` or ``{"A": 1, "B": 2}`` → ((label, low, high), ...), rising."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict) or not value:
+        raise LexiconError(f"{where}: 'classes' must be an object of capital letters to a number or [low, high]")
+    out = []
+    for label, v in value.items():
+        bounds = v if isinstance(v, list) else [v, v]
+        if not _CLASS_LABEL_RE.match(label) or len(bounds) != 2 or not all(
+                isinstance(b, (int, float)) and not isinstance(b, bool) and math.isfinite(b) for b in bounds) \
+                or bounds[0] > bounds[1]:
+            raise LexiconError(f"{where}: 'classes' item {label!r}: {v!r} is not a number or a rising [low, high]")
+        out.append((label, float(bounds[0]), float(bounds[1])))
+    if [c[1] for c in out] != sorted(c[1] for c in out):
+        raise LexiconError(f"{where}: 'classes' must rise with their letters")
+    return tuple(out)
 
 
 def _string_list(value: Any, field: str, where: str) -> tuple[str, ...]:
