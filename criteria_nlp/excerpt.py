@@ -83,11 +83,18 @@ def token_components(nlp: Language) -> list[tuple[str, object]]:
             if name not in DOC_ONLY_COMPONENTS]
 
 
-def criteria_to_read(text: str, criteria: list[CriterionInfo], quantities: list[Quantity]) -> set[str]:
+def class_letters(nlp: Language) -> frozenset[str]:
+    """The capital letters a scale of the pipeline's lexicon writes its classes with."""
+    variables = nlp.get_pipe("criteria_variables") if "criteria_variables" in nlp.pipe_names else None
+    return getattr(variables, "class_letters", frozenset())
+
+
+def criteria_to_read(text: str, criteria: list[CriterionInfo], quantities: list[Quantity],
+                     class_letters: frozenset[str] = frozenset()) -> set[str]:
     """The ids of the criteria the token-level components need to read.
 
     - the criteria that may hold a rule: a quantity, or a class value the linker reads after a
-      scale's name (``NYHA III``);
+      scale's name (``NYHA III``, or one of the lexicon's ``class_letters``: ``Child-Pugh B``);
     - their ancestors (windows, populations and negating headers pass down);
     - under a field label (``Age:`` over ``- See Disease Characteristics`` and ``- 18 and over``), the
       items between the label and the rule's item: the linker's features read the text between a
@@ -106,7 +113,8 @@ def criteria_to_read(text: str, criteria: list[CriterionInfo], quantities: list[
         k = bisect_right(starts, q.start) - 1
         if k >= 0 and q.end <= criteria[k].end:
             holding.add(k)
-    holding.update(k for k, c in enumerate(criteria) if k not in holding and may_hold_class_value(text, c.start, c.end))
+    holding.update(k for k, c in enumerate(criteria)
+                   if k not in holding and may_hold_class_value(text, c.start, c.end, class_letters))
     keep: set[str] = set()
     for k in holding:
         cid = criteria[k].id
@@ -169,7 +177,7 @@ def read_excerpt(nlp: Language, text: str) -> ExcerptReading:
     headings = nlp.get_pipe("criteria_sections").headings_in_text(text)
     criteria = criteria_in_text(text, headings, nlp.tokenizer)
     quantities = quantities_in_criteria(text, [(c.start, c.end) for c in criteria]) if criteria else []
-    keep = criteria_to_read(text, criteria, quantities)
+    keep = criteria_to_read(text, criteria, quantities, class_letters(nlp))
     if not keep:
         return ExcerptReading(criteria)
     excerpt = excerpt_of(text, criteria, keep)

@@ -120,7 +120,7 @@ def breakdown(items) -> tuple[dict[str, float], float]:
     from criteria_nlp import get_pipeline, prepare_text
     from criteria_nlp.components.quantities import quantities_in_criteria
     from criteria_nlp.components.structure import criteria_in_text
-    from criteria_nlp.excerpt import ExcerptReading, criteria_to_read, excerpt_of, token_components
+    from criteria_nlp.excerpt import ExcerptReading, class_letters, criteria_to_read, excerpt_of, token_components
     from criteria_nlp.io.assemble import assemble_excerpt_result
     from criteria_nlp.io.writers import dumps
     from criteria_nlp.quantities.grammar import shifted
@@ -130,6 +130,7 @@ def breakdown(items) -> tuple[dict[str, float], float]:
               "tokenizer (excerpt)", "criteria + quantities on the Doc", *(n for n, _ in token_components(nlp)),
               "result + JSON"]
     times = dict.fromkeys(stages, 0.0)
+    letters = class_letters(nlp)
     read_chars = all_chars = 0
     pc = time.process_time
     for text, doc_id, path in items:
@@ -148,7 +149,7 @@ def breakdown(items) -> tuple[dict[str, float], float]:
         lap("criteria (string)")
         quantities = quantities_in_criteria(view.text, [(c.start, c.end) for c in criteria]) if criteria else []
         lap("quantities (string)")
-        keep = criteria_to_read(view.text, criteria, quantities)
+        keep = criteria_to_read(view.text, criteria, quantities, letters)
         reading = ExcerptReading(criteria)
         all_chars += len(view.text)
         if keep:

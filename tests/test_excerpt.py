@@ -151,3 +151,11 @@ def test_a_rule_never_takes_words_of_the_next_criterion():
     assert whole_doc_result(text) == extract(text)
     names = [r["variable"]["name"] for c in extract(text)["criteria"] for r in c["rules"]]
     assert names == ["maximum chest diameter"]
+
+
+def test_a_class_letter_of_the_lexicon_keeps_its_criterion():
+    text = "Exclusion Criteria:\n  - Signed informed consent\n  - Liver dysfunction, child pugh B or worse\n"
+    reading = read_excerpt(get_pipeline(), prepare_text(text).text)
+    assert "child pugh B" in reading.excerpt.text and "consent" not in reading.excerpt.text
+    rules = [(r["variable"]["name"], r["comparator"]) for c in extract(text)["criteria"] for r in c["rules"]]
+    assert rules == [("child_pugh_score", ">=")] and extract(text) == whole_doc_result(text)

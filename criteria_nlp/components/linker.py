@@ -20,6 +20,7 @@ or null for rules only) re-scores candidate variables; see ``criteria_nlp.learni
 import re
 from bisect import bisect_left
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -256,11 +257,20 @@ def is_field_label(text: str, start: int, end: int) -> bool:
     return _FIELD_LABEL.fullmatch(text, start, end) is not None
 
 
-def may_hold_class_value(text: str, start: int, end: int) -> bool:
+def may_hold_class_value(text: str, start: int, end: int, letters: frozenset[str] = frozenset()) -> bool:
     """Whether ``text[start:end]`` may hold a rule with no quantity: a scale's class given by value
-    alone (``NYHA III``, ``ECOG 0-1``; see ``_score_values``). Cheap, on characters; a superset."""
+    alone (``NYHA III``, ``ECOG 0-1``; see ``_score_values``), or by one of the class ``letters`` of the
+    lexicon (``Child-Pugh B``). Cheap, on characters; a superset."""
     return _CLASS_VALUE_DIGIT.search(text, start, end) is not None or \
-        _CLASS_VALUE_ROMAN.search(text, start, end) is not None
+        _CLASS_VALUE_ROMAN.search(text, start, end) is not None or \
+        bool(letters) and _class_letter_regex(letters).search(text, start, end) is not None
+
+
+@lru_cache(maxsize=8)
+def _class_letter_regex(letters: frozenset[str]) -> re.Pattern:
+    """A class letter standing alone: a character class first, which re scans fast."""
+    chars = re.escape("".join(sorted(letters)))
+    return re.compile(rf"[{chars}](?<![\w][{chars}])(?![\w])")
 
 
 def predict_probability(model, rows: list[dict]) -> list[float]:

@@ -61,6 +61,8 @@ class VariableMatcher(FileBackedComponent):
         nlp = self._nlp
         self.lexicon_path = lexicon_path
         self.entries = {e.name: e for e in load_variables(lexicon_path)}
+        # the capital letters some scale writes its classes with ("Child-Pugh B")
+        self.class_letters = frozenset(label for e in self.entries.values() for label, _, _ in e.classes)
         self.term_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.abbrev_matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
         tokenize = getattr(nlp.tokenizer, "pipe", None)  # spaCy's Tokenizer.pipe: no Doc-by-Doc overhead
