@@ -159,7 +159,7 @@ def test_nested_field_labels_name_the_variable():
 
 @pytest.mark.parametrize("text, name", [
     ("Performance status: 0-2", "performance_status"),
-    ("Performance status: WHO 0-2", "performance_status"),
+    ("Performance status: WHO 0-2", "ecog_performance_status"),  # WHO's scale is ECOG's (the lexicon's "who ps")
     ("Performance status: GOG 0-2", "ecog_performance_status"),
     ("Performance status: Zubrod 0-1", "ecog_performance_status"),
     ("performance status (PS) of 0-1", "performance_status"),
@@ -167,6 +167,15 @@ def test_nested_field_labels_name_the_variable():
 def test_performance_scales(text, name):
     rule = only(text)
     assert (rule["variable"]["name"], rule["comparator"], rule["value"]) == (name, "between", 0.0)
+
+
+def test_who_names_a_scale_only_before_a_score():
+    # registry line (NCT00007852): "Performance status: WHO 0-2"; the others written for the form
+    assert [r["variable"]["text"] for r in rules_of("PATIENT CHARACTERISTICS: Age: 19 and over Performance status: WHO 0-2")] \
+        == ["Age", "WHO"]
+    assert rules_of("Histologically confirmed WHO grade III or IV glioma") == []
+    rule = only("AML by WHO classification with blasts at least 20% in the marrow")
+    assert rule["variable"]["text"] == "blasts"
 
 
 def test_not_specified_is_no_rule_and_a_field_label_is_not_a_postfix_comparator():
@@ -421,3 +430,26 @@ def test_layout_invariance_on_lct():
         a, b = plain.levels[level].to_dict(), hard.levels[level].to_dict()
         for key in ("precision", "recall", "f1"):
             assert abs(a[key] - b[key]) <= 0.005, (level, key, a[key], b[key])
+
+
+# -- names of the lexicon written the legacy way ----------------------------------------------------
+@pytest.mark.parametrize("text, names", [
+    # registry line (NCT00001618)
+    ("FEV(1) less than 0.8 liters; PaO(2), on supplemental 02, of less than 70 mmHg or PaCO(2) greater than 45 mmHg",
+     ["fev1", "pao2", "paco2"]),
+    # registry line (NCT00006225)
+    ("FEV_1 and/or FVC at least 75% predicted", ["fev1", "fvc"]),
+    # registry line (NCT00001131): a viral load with no virus named is its own variable, with no code
+    ("Viral load of 5,000 copies/ml or less within 3 months.", ["viral_load"]),
+    # registry line (NCT00002880)
+    ("Small lymphocytic with absolute lymphocytic count less than 5,000 (IWF A)", ["absolute_lymphocyte_count"]),
+    ("CD34+ cells at least 2 x 10^6/kg collected", ["cd34_cells"]),
+])
+def test_legacy_spellings_of_lexicon_names(text, names):
+    assert [r["variable"]["name"] for r in rules_of(text)] == names
+
+
+def test_energy_units():
+    # registry line (NCT00003089)
+    rule = only("Other: No concurrent severe medical problems Calorie intake of at least 1500 kcal/day")
+    assert (rule["comparator"], rule["value"], rule["unit"]) == (">=", 1500.0, "kcal/d")
