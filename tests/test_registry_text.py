@@ -453,3 +453,13 @@ def test_energy_units():
     # registry line (NCT00003089)
     rule = only("Other: No concurrent severe medical problems Calorie intake of at least 1500 kcal/day")
     assert (rule["comparator"], rule["value"], rule["unit"]) == (">=", 1500.0, "kcal/d")
+
+
+def test_with_or_without_negates_nothing():
+    # registry line (NCT00003089): "without" of "with or without" used to negate the next alternative
+    text = ("Limited metastatic disease defined as: 1-3 brain metastases, with plans for whole brain "
+            "irradiation, with or without surgery or radiosurgery OR Single adrenal metastases not exceeding "
+            "3 cm in size")
+    assert [(r["value"], r["negated"]) for r in rules_of(text)] == [(1.0, False), (3.0, False)]
+    # a real negation before it still holds
+    assert only("No patients treated with or without surgery with creatinine > 2 mg/dL")["negated"] is True
