@@ -463,3 +463,30 @@ def test_with_or_without_negates_nothing():
     assert [(r["value"], r["negated"]) for r in rules_of(text)] == [(1.0, False), (3.0, False)]
     # a real negation before it still holds
     assert only("No patients treated with or without surgery with creatinine > 2 mg/dL")["negated"] is True
+
+
+def test_sub_headers_under_a_group_header():
+    # registry text (NCT00000728): a group header, sub-headers at its indentation, each over its items
+    text = ("        Inclusion Criteria\r\n\r\n          -  A positive antibody to HIV.\r\n\r\n"
+            "        Concurrent Medication:\r\n\r\n        Allowed:\r\n\r\n"
+            "          -  Necessary topical agents including topical acyclovir.\r\n\r\n"
+            "        Concurrent Treatment:\r\n\r\n        Allowed:\r\n\r\n"
+            "          -  Blood transfusions for anemia if hematocrit falls below 25 percent.\r\n\r\n"
+            "        Prior Medication:\r\n\r\n        Excluded:\r\n\r\n          -  Zidovudine (AZT).\r\n\r\n"
+            "        Excluded are:\r\n\r\n          -  Ribavirin.\r\n")
+    assert [(cid, parent) for cid, parent, _ in criteria_of(text)] == [
+        ("inc-1", None),
+        ("inc-2", None), ("inc-2.1", "inc-2"), ("inc-2.1.1", "inc-2.1"),
+        ("inc-3", None), ("inc-3.1", "inc-3"), ("inc-3.1.1", "inc-3.1"),
+        ("inc-4", None), ("inc-4.1", "inc-4"), ("inc-4.1.1", "inc-4.1"), ("inc-4.2", "inc-4"), ("inc-4.2.1", "inc-4.2")]
+    # the list form of the PDQ layout: an upper-case heading over its field labels
+    text = ("        PATIENT CHARACTERISTICS:\r\n\r\n        Age:\r\n\r\n          -  18 to 60\r\n\r\n"
+            "        Performance status:\r\n\r\n          -  ECOG 0-1\r\n\r\n"
+            "        PRIOR CONCURRENT THERAPY:\r\n\r\n        Surgery:\r\n\r\n          -  Not specified\r\n")
+    assert [(cid, parent) for cid, parent, _ in criteria_of(text)] == [
+        ("crit-1", None), ("crit-1.1", "crit-1"), ("crit-1.1.1", "crit-1.1"), ("crit-1.2", "crit-1"),
+        ("crit-1.2.1", "crit-1.2"), ("crit-2", None), ("crit-2.1", "crit-2"), ("crit-2.1.1", "crit-2.1")]
+    # a header over plain items is no group: the next header is its sibling
+    text = "Patients must have:\n\nAge 18-65 years.\n\nExcluded:\n\nPrior zidovudine.\n"
+    assert [(cid, parent) for cid, parent, _ in criteria_of(text)] == [
+        ("crit-1", None), ("crit-1.1", "crit-1"), ("crit-2", None), ("crit-2.1", "crit-2")]

@@ -195,6 +195,40 @@ def _announces(header: Item, item: Item) -> bool:
             and not item.ends_with_colon and all(c.marker.style == "para" for c in header.children))
 
 
+def _is_header(item: Item) -> bool:
+    return item.marker.style == "para" and item.ends_with_colon
+
+
+def _opens_group(siblings: list[Item], k: int) -> bool:
+    """Whether ``siblings[k]`` is a header whose first item is itself a header at its indentation
+    (``Concurrent Medication:`` right above ``Allowed:``, ``PATIENT CHARACTERISTICS:`` above ``Age:``)."""
+    head = siblings[k]
+    return (_is_header(head) and not head.children and k + 1 < len(siblings)
+            and _is_header(siblings[k + 1]) and siblings[k + 1].marker.indent == head.marker.indent)
+
+
+def _nest_sub_headers(siblings: list[Item]) -> None:
+    """Headers under a header, all at one indentation: the legacy layout writes a group header and
+    its sub-headers flush left, each sub-header over its own items (``Concurrent Medication:`` /
+    ``Allowed:`` / items / ``Excluded:`` / items / ``Concurrent Treatment:`` / ``Allowed:`` ...).
+    A header right above another header opens a group; the headers after it, with their items, are
+    its children up to the next header that opens a group or the first paragraph that is no header."""
+    k = 0
+    while k < len(siblings):
+        head = siblings[k]
+        if _opens_group(siblings, k):
+            j = k + 1
+            while j < len(siblings) and _is_header(siblings[j]) and siblings[j].marker.indent == head.marker.indent \
+                    and not (j > k + 1 and _opens_group(siblings, j)):
+                siblings[j].parent = head
+                head.children.append(siblings[j])
+                j += 1
+            del siblings[k + 1:j]
+        else:
+            _nest_sub_headers(head.children)
+        k += 1
+
+
 def parse_items(
     text: str, start: int, end: int, section: str | None, used_ids: set[str] | None = None
 ) -> list[Item]:
@@ -235,6 +269,7 @@ def parse_items(
         items.append(item)
         current = item
         blank_before = False
+    _nest_sub_headers(roots)
     items = _split_run_in_items(text, items, roots)
     _assign_ids(roots, section, used_ids)
     return items
