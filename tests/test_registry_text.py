@@ -490,3 +490,10 @@ def test_sub_headers_under_a_group_header():
     text = "Patients must have:\n\nAge 18-65 years.\n\nExcluded:\n\nPrior zidovudine.\n"
     assert [(cid, parent) for cid, parent, _ in criteria_of(text)] == [
         ("crit-1", None), ("crit-1.1", "crit-1"), ("crit-2", None), ("crit-2.1", "crit-2")]
+
+
+def test_a_sub_header_that_announces_its_items_is_no_population():
+    # registry text (NCT00002225): "Patients with the following prior conditions are excluded:"
+    text = ("Exclusion Criteria\n\nPatients with the following prior conditions are excluded:\n\n"
+            "  - Life expectancy less than 12 months.\n\nPatients with diabetes:\n\n  - HbA1c below 8%\n")
+    assert [[c["text"] for c in r["conditions"]] for r in rules_of(text)] == [[], ["Patients with diabetes:"]]

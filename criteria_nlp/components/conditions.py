@@ -82,6 +82,9 @@ _SUBJECT_POPULATION = re.compile(
 _SUBHEADER_POPULATION = re.compile(
     rf"[ \t]*(?:(?:for|in|among)[ \t]+|(?={_SUBJECTS}[ \t]+(?:with|without|who|having|receiving|undergoing)\b))"
     r"(?P<who>[^:;,.()\n]{2,60}?)[ \t]*:[ \t]*", re.IGNORECASE)
+# a sub-header that announces its items names no population: "Patients with the following symptoms or
+# conditions are excluded:", "Patients with any of the following prior conditions will be excluded:"
+_ANNOUNCES_A_LIST = re.compile(r"\bthe[ \t]+following\b", re.IGNORECASE)
 # what a population description must say more than: pronouns, auxiliaries, list boilerplate
 # ("... may be eligible if they:", "if he/she has", "must meet all of the following criteria:")
 _NOT_A_POPULATION = frozenset(
@@ -271,7 +274,7 @@ def _populations(text: str, start: int, end: int) -> list[Condition]:
     found = [_span_condition("population", text, m, start, "who") for m in _POPULATION.finditer(segment)]
     found = [c for c in found if _has_content_word(c)]
     header = _SUBHEADER_POPULATION.fullmatch(segment)
-    if header is not None:  # "For healthy controls:" over its own items
+    if header is not None and not _ANNOUNCES_A_LIST.search(header.group("who")):  # "For healthy controls:"
         found.append(_span_condition("population", text, header, start, "who"))
     for pattern, group in ((_GROUP_POPULATION, "who"), (_GROUP_NOUN_PHRASE, "who"), (_SUBJECT_POPULATION, None)):
         for m in pattern.finditer(segment):
