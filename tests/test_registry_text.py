@@ -497,3 +497,20 @@ def test_a_sub_header_that_announces_its_items_is_no_population():
     text = ("Exclusion Criteria\n\nPatients with the following prior conditions are excluded:\n\n"
             "  - Life expectancy less than 12 months.\n\nPatients with diabetes:\n\n  - HbA1c below 8%\n")
     assert [[c["text"] for c in r["conditions"]] for r in rules_of(text)] == [[], ["Patients with diabetes:"]]
+
+
+@pytest.mark.parametrize("text, name, comparator", [
+    # registry lines (NCT00006017, NCT00003809)
+    ("Chemotherapy: See Disease Characteristics No more than 1 prior chemotherapy regimen",
+     "prior_lines_of_therapy", "<="),
+    ("Biologic therapy: No more than 1 prior biotherapy regimen for recurrent or metastatic disease",
+     "prior biotherapy regimen", "<="),
+    ("at most one prior line of therapy", "prior_lines_of_therapy", "<="),
+])
+def test_a_cap_of_one_is_a_count(text, name, comparator):
+    rule = only(text)
+    assert (rule["variable"]["name"], rule["comparator"], rule["value"]) == (name, comparator, 1.0)
+
+
+def test_at_least_one_is_no_count():
+    assert rules_of("At least one measurable lesion") == []

@@ -474,8 +474,9 @@ def _whole_count(q: Quantity) -> list[float] | None:
 
 
 def _more_than_one(q: Quantity, values: list[float]) -> bool:
-    """"more than one chemotherapy regimen" counts; "at least one lesion" says that one exists."""
-    return values == [1.0] and q.comparator == ">"
+    """"more than one chemotherapy regimen" and "no more than 1 prior chemotherapy regimen" (a cap)
+    count; "at least one lesion" says that one exists."""
+    return values == [1.0] and q.comparator in (">", "<=")
 
 
 def _counts_things_after(q: Quantity, targets: list) -> bool:
