@@ -514,3 +514,22 @@ def test_a_cap_of_one_is_a_count(text, name, comparator):
 
 def test_at_least_one_is_no_count():
     assert rules_of("At least one measurable lesion") == []
+
+
+@pytest.mark.parametrize("text, name, comparator, relative", [
+    # registry lines (NCT00003809, and the sample's "Hepatic: Bilirubin no greater than upper limit of normal")
+    ("Renal: Creatinine no greater than 1.2 mg/dL Calcium no greater than ULN No history of hypercalcemia",
+     "calcium", "<=", "ULN"),
+    ("Hepatic: Bilirubin no greater than upper limit of normal Renal: Not specified", "total_bilirubin", "<=", "ULN"),
+    ("Prothrombin time less than upper limit of normal", "prothrombin_time", "<", "ULN"),
+    ("Hemoglobin at least LLN", "hemoglobin", ">=", "LLN"),
+])
+def test_a_reference_limit_with_no_number_is_one_times_it(text, name, comparator, relative):
+    rule = [r for r in rules_of(text) if r["relative_to"]][-1]
+    assert (rule["variable"]["name"], rule["comparator"], rule["value"], rule["relative_to"]) \
+        == (name, comparator, 1.0, relative)
+
+
+def test_normal_alone_is_no_reference_limit_without_a_number():
+    # "above normal range", "normal values": not a limit of its own
+    assert rules_of("SGPT or SGOT above normal range") == []

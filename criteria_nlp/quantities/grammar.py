@@ -339,7 +339,7 @@ def find_quantities(text: str) -> list[Quantity]:
     words = list(lex.word_re.finditer(text)) + list(_ROMAN.finditer(text))
     words += _glued_numbers(text, lex)
     if not candidates and not words:
-        return []
+        return _limits_without_number(text, [])
     if words:
         candidates = sorted(candidates + words, key=lambda m: m.start())
     found: list[Quantity] = []
@@ -375,7 +375,47 @@ def find_quantities(text: str) -> list[Quantity]:
         q = _echoed_sign_after(text, q)
         found.append(q)
         consumed = q.end
-    return _share_units(text, _merge_bounds(text, _chained_bounds(text, found)))
+    found = _share_units(text, _merge_bounds(text, _chained_bounds(text, found)))
+    return _limits_without_number(text, found)
+
+
+@lru_cache(maxsize=1)
+def _limit_without_number_re() -> re.Pattern:
+    """A comparator phrase right before a reference limit named in full or abbreviated ("no greater
+    than ULN", "less than the upper limit of normal", "≥ LLN"); not the bare words "normal", "the
+    normal values" or "upper limit", which name other things too ("above normal range")."""
+    lex = lexicon()
+    data = json.loads(_RESOURCE.read_text(encoding="utf-8"))
+    names = [p for ps in data["relative"].values() for p in ps
+             if re.search(r"\b(?:limits?|uln|lln|unl|iuln|ulrr)\b", p, re.IGNORECASE)
+             and p.lower() not in ("upper limit", "upper limit of the reference", "upper limit of reference")]
+    return re.compile(
+        rf"(?P<comp>{_phrase_regex(lex.prefix_of)})[ \t]*"
+        rf"(?:(?:the|institutional|institution's|of)[ \t]+)*"
+        rf"(?P<rel>{_phrase_regex(names)})(?![\w-])(?![ \t]*(?:\+|[-−][ \t]*\d))",
+        re.IGNORECASE)
+
+
+def _limits_without_number(text: str, found: list[Quantity]) -> list[Quantity]:
+    """``found`` plus the comparisons with a reference limit that write no number: "Calcium no greater
+    than ULN", "Bilirubin less than upper limit of normal" are ``<= 1 × ULN`` and ``< 1 × ULN``."""
+    if not ("ln" in text or "LN" in text or "imit" in text or "UNL" in text or "ULRR" in text):
+        return found
+    lex = lexicon()
+    extra = []
+    for m in _limit_without_number_re().finditer(text):
+        if any(q.start < m.end() and m.start() < q.end for q in found):
+            continue
+        comp = m.group("comp")
+        rel_start, rel_end = m.span("rel")
+        extra.append(Quantity(
+            start=m.start(), end=m.end(), comparator=lex.prefix_of[_normalise_phrase(comp)], value=1.0,
+            value_start=rel_start, value_end=rel_end,
+            relative_to=lex.relative_names.get(_normalise_phrase(m.group("rel"))),
+            comparator_form="symbol" if not comp[0].isalpha() else "word", comparator_start=m.start()))
+    if not extra:
+        return found
+    return sorted(found + extra, key=lambda q: q.start)
 
 
 _SIGN = r"(?:<=|=<|≤|<|>=|=>|≥|>)"
