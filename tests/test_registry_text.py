@@ -533,3 +533,12 @@ def test_a_reference_limit_with_no_number_is_one_times_it(text, name, comparator
 def test_normal_alone_is_no_reference_limit_without_a_number():
     # "above normal range", "normal values": not a limit of its own
     assert rules_of("SGPT or SGOT above normal range") == []
+
+
+def test_a_limit_in_units_in_parentheses_after_a_uln_multiple_is_an_alternative():
+    # registry line (NCT00005070)
+    rules = rules_of("Renal: Creatinine no greater than 1.5 times ULN (1.95 mg/dL at MSKCC) OR Creatinine "
+                     "clearance at least 50 mL/min")
+    assert [(r["variable"]["name"], r["comparator"], r["value"], r["unit"], r["relative_to"]) for r in rules] == [
+        ("serum_creatinine", "<=", 1.5, None, "ULN"), ("serum_creatinine", "<=", 1.95, "mg/dL", None),
+        ("creatinine_clearance", ">=", 50.0, "mL/min", None)]

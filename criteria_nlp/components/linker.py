@@ -109,6 +109,7 @@ _CLOSES_CLAUSE = re.compile(r"[ \t]*(?:$|[).,;:\n])")
 # between a threshold and a bare alternative limit of it: "(", "or", a population ("for those with ...")
 _ALTERNATIVE_GAP = re.compile(r"[\s,]*(?:(?:for|in|if)\b[^;()<>≤≥=\d]{0,50}?)?[\s,]*(?:\(|or\b|and/or\b)[\s(]*$",
                               re.IGNORECASE)
+_OPENS_PARENTHESIS = re.compile(r"[ \t]*\([ \t]*")
 # "(1 cmH2O = 0.098 kPa)": a conversion, not an alternative limit
 _EQUATION_AFTER = re.compile(r"[ \t]*=")
 # a criterion that is only a field label: "Age:", "Life expectancy:", "Performance status:"
@@ -924,6 +925,9 @@ class Linker:
         gap = text[last.end:q.start]
         same_kind = (q.relative_to is not None and q.relative_to == last.relative_to) or \
             (q.unit is not None and last.unit is not None and q.unit_kind == last.unit_kind and q.relative_to is None)
+        if not same_kind and _OPENS_PARENTHESIS.fullmatch(gap) and q.unit is not None and q.relative_to is None \
+                and last.relative_to is not None and last.value_high is None:
+            same_kind = True  # "no greater than 1.5 times ULN (1.95 mg/dL at MSKCC)": the limit in units
         if not last.comparator or last.comparator in ("=", "between") or not same_kind or len(gap) > 60 \
                 or ";" in gap or not _ALTERNATIVE_GAP.match(gap) or _EQUATION_AFTER.match(text, q.end):
             return q
