@@ -542,3 +542,20 @@ def test_a_limit_in_units_in_parentheses_after_a_uln_multiple_is_an_alternative(
     assert [(r["variable"]["name"], r["comparator"], r["value"], r["unit"], r["relative_to"]) for r in rules] == [
         ("serum_creatinine", "<=", 1.5, None, "ULN"), ("serum_creatinine", "<=", 1.95, "mg/dL", None),
         ("creatinine_clearance", ">=", 50.0, "mL/min", None)]
+
+
+def test_tuberculin_induration_is_not_a_periodontal_depth():
+    # registry line (NCT00002309): "PPD" is ambiguous (tuberculin test, probing depth, postpartum
+    # depression) and names no variable; the induration does
+    rule = only("Positive PPD within 3 months prior to study entry (negative PPD defined as < 5 mm induration).")
+    assert (rule["variable"]["name"], rule["comparator"], rule["value"], rule["unit"]) \
+        == ("tuberculin_skin_test_induration", "<", 5.0, "mm")
+    assert only("Presence of at least 4 sites with probing depth ≥ 6 mm" [28:])["variable"]["name"] \
+        == "periodontal_probing_depth"
+
+
+def test_you_is_no_population():
+    # registry text (NCT00002235): "You may be eligible for this study if you:"
+    text = ("Inclusion Criteria\n\nYou may be eligible for this study if you:\n\n"
+            "  - Have a viral load of at least 10,000 copies/ml within 30 days of study entry.\n")
+    assert [c["kind"] for c in only(text)["conditions"]] == ["temporal"]

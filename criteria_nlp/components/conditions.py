@@ -88,7 +88,7 @@ _ANNOUNCES_A_LIST = re.compile(r"\bthe[ \t]+following\b", re.IGNORECASE)
 # what a population description must say more than: pronouns, auxiliaries, list boilerplate
 # ("... may be eligible if they:", "if he/she has", "must meet all of the following criteria:")
 _NOT_A_POPULATION = frozenset(
-    "they he she he/she it who has have had is are be been meet meets met all any one of the following "
+    "they he she he/she it you your we who has have had is are be been meet meets met all any one of the following "
     "criteria criterion below above these those this that either both and or eligible such other all "
     "enrolled study selected adult patients subjects participants no not none any some only each every".split())
 _EXCEPTION = re.compile(

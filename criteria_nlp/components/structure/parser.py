@@ -207,25 +207,35 @@ def _opens_group(siblings: list[Item], k: int) -> bool:
             and _is_header(siblings[k + 1]) and siblings[k + 1].marker.indent == head.marker.indent)
 
 
-def _nest_sub_headers(siblings: list[Item]) -> None:
+def _is_label(text: str, item: Item) -> bool:
+    """A header that is a short label (``Excluded:``, ``Excluded are:``), not a sentence (``Patients
+    must have the following:``)."""
+    return len(text[item.start:item.end].split()) <= _LABEL_WORDS
+
+
+_LABEL_WORDS = 4
+
+
+def _nest_sub_headers(text: str, siblings: list[Item]) -> None:
     """Headers under a header, all at one indentation: the legacy layout writes a group header and
     its sub-headers flush left, each sub-header over its own items (``Concurrent Medication:`` /
     ``Allowed:`` / items / ``Excluded:`` / items / ``Concurrent Treatment:`` / ``Allowed:`` ...).
-    A header right above another header opens a group; the headers after it, with their items, are
-    its children up to the next header that opens a group or the first paragraph that is no header."""
+    A header right above another header opens a group; that header and the short labels after it
+    (``Excluded:``), with their items, are its children, up to the next header that opens a group,
+    a header that is a sentence (``Patients must have the following:``) or a paragraph that is no header."""
     k = 0
     while k < len(siblings):
         head = siblings[k]
         if _opens_group(siblings, k):
             j = k + 1
             while j < len(siblings) and _is_header(siblings[j]) and siblings[j].marker.indent == head.marker.indent \
-                    and not (j > k + 1 and _opens_group(siblings, j)):
+                    and not (j > k + 1 and (_opens_group(siblings, j) or not _is_label(text, siblings[j]))):
                 siblings[j].parent = head
                 head.children.append(siblings[j])
                 j += 1
             del siblings[k + 1:j]
         else:
-            _nest_sub_headers(head.children)
+            _nest_sub_headers(text, head.children)
         k += 1
 
 
@@ -269,7 +279,7 @@ def parse_items(
         items.append(item)
         current = item
         blank_before = False
-    _nest_sub_headers(roots)
+    _nest_sub_headers(text, roots)
     items = _split_run_in_items(text, items, roots)
     _assign_ids(roots, section, used_ids)
     return items
