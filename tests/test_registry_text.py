@@ -559,3 +559,13 @@ def test_you_is_no_population():
     text = ("Inclusion Criteria\n\nYou may be eligible for this study if you:\n\n"
             "  - Have a viral load of at least 10,000 copies/ml within 30 days of study entry.\n")
     assert [c["kind"] for c in only(text)["conditions"]] == ["temporal"]
+
+
+def test_a_sentence_header_after_a_group_is_not_its_sub_header():
+    # registry text (NCT00002254): "Patients must have the following:" after the Concurrent Medication group
+    text = ("        Inclusion Criteria\r\n\r\n        Concurrent Medication:\r\n\r\n        Allowed:\r\n\r\n"
+            "          -  Aerosolized pentamidine for PCP prophylaxis.\r\n\r\n"
+            "        Patients must have the following:\r\n\r\n"
+            "          -  CD4 count >= 400 cells/mm3.\r\n")
+    assert [(cid, parent) for cid, parent, _ in criteria_of(text)] == [
+        ("inc-1", None), ("inc-1.1", "inc-1"), ("inc-1.1.1", "inc-1.1"), ("inc-2", None), ("inc-2.1", "inc-2")]
