@@ -569,3 +569,20 @@ def test_a_sentence_header_after_a_group_is_not_its_sub_header():
             "          -  CD4 count >= 400 cells/mm3.\r\n")
     assert [(cid, parent) for cid, parent, _ in criteria_of(text)] == [
         ("inc-1", None), ("inc-1.1", "inc-1"), ("inc-1.1.1", "inc-1.1"), ("inc-2", None), ("inc-2.1", "inc-2")]
+
+
+def test_a_wrapped_parenthesis_is_no_list_marker_and_a_closed_phrase_ends_a_statement():
+    # registry text (NCT00002880): "(IWF\r\n        G) Large cell" is a wrap inside a parenthesis,
+    # and each "(IWF X)" closes a statement of the run-in list
+    text = ("        DISEASE CHARACTERISTICS: Histologically documented non-Hodgkin's lymphoma One\r\n"
+            "        of the following subtypes required: Small lymphocytic with absolute lymphocytic count less\r\n"
+            "        than 5,000 (IWF A) Follicular, mixed (IWF C) Diffuse, large cell (IWF\r\n"
+            "        G) Large cell, immunoblastic (IWF H) Recurrent or refractory disease treated with no more\r\n"
+            "        than 4 prior chemotherapy regimens\r\n")
+    texts = [" ".join(t.split()) for _, _, t in criteria_of(text)]
+    assert "Follicular, mixed (IWF C)" in texts and "Diffuse, large cell (IWF G)" in texts \
+        and "Large cell, immunoblastic (IWF H)" in texts
+    assert [r["value"] for r in rules_of(text)] == [5000.0, 4.0]
+    # a single abbreviation in parentheses does not end a statement
+    assert len(criteria_of("PATIENT CHARACTERISTICS: Cardiovascular: No New York Heart Association (NYHA) "
+                           "Class III or IV heart disease")) == 2

@@ -309,7 +309,10 @@ _NOT_A_STATEMENT_WORD = re.compile(r"(?:OR|AND|NOT|ULN|LLN|UNL|ULRR|[IVX]+[A-D]?
 
 
 def _statement_starts(text: str, start: int, end: int) -> list[int]:
-    """Offsets in ``text[start:end]`` where a further statement of a flattened list starts."""
+    """Offsets in ``text[start:end]`` where a further statement of a flattened list starts.
+
+    Not after a capitalised word ("Hepatitis B", "(NYHA) Class III"), unless that word closes a
+    parenthesis of several words ("large cell (IWF D) Diffuse, small cleaved cell")."""
     out = []
     depth = 0
     pos = start
@@ -323,7 +326,9 @@ def _statement_starts(text: str, start: int, end: int) -> list[int]:
         if before is None or word is None:
             continue
         prev, here = before.group(), word.group()
-        if prev.lower() in _JOINING_WORDS or prev[0].isupper() and not any(ch.isdigit() for ch in prev) \
+        closes_a_phrase = prev.endswith(")") and " " in text[text.rfind("(", start, m.start()) + 1:m.start()].strip()
+        if prev.lower() in _JOINING_WORDS \
+                or prev[0].isupper() and not any(ch.isdigit() for ch in prev) and not closes_a_phrase \
                 or _NOT_A_STATEMENT_WORD.match(here) or to_ucum(f"{prev} {here}"):
             continue  # "Hepatitis B", "stage IIIA", "creatinine OR clearance", "2 ULN", "mm Hg"
         out.append(m.end())
