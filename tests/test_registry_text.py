@@ -586,3 +586,15 @@ def test_a_wrapped_parenthesis_is_no_list_marker_and_a_closed_phrase_ends_a_stat
     # a single abbreviation in parentheses does not end a statement
     assert len(criteria_of("PATIENT CHARACTERISTICS: Cardiovascular: No New York Heart Association (NYHA) "
                            "Class III or IV heart disease")) == 2
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Indicator lesion larger than 1 x 1 cm", 1.0),  # registry line (NCT00002880)
+    ("Lymph node at least 1.5 x 1.5 cm by palpation", 1.5),  # registry line (sample)
+    ("Palpable and quantifiable lymph nodes at least 2x2 cm", 2.0),
+    ("Residual disease less than 5 x 5 x 5 cm following reassessment", 5.0),
+])
+def test_a_size_in_dimensions_is_its_first_dimension(text, value):
+    rule = only(text)
+    assert (rule["value"], rule["unit"]) == (value, "cm")
+    assert rule["text"].endswith("cm")

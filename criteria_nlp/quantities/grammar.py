@@ -538,9 +538,28 @@ def _read_range(text, lex, comp, comparator, start, pos, value, unit, relative) 
     return _Range(value, high, end, start, unit, relative, inclusive)
 
 
+# "1 x 1 cm", "2x2 cm", "5 x 5 x 5 cm": a size in two or three dimensions (the unit written once, or after each)
+_DIMENSIONS = re.compile(
+    r"(?:[ \t]*(?:cm|mm))?(?:[ \t]*[xX×][ \t]*\d+(?:\.\d+)?(?:[ \t]*(?:cm|mm)(?=[ \t]*[xX×]))?){1,2}(?=[ \t]*(?:cm|mm)\b)")
+
+
+def _size_in_dimensions(text: str, pos: int) -> tuple[UnitMatch, int] | None:
+    """(unit, end) of the further dimensions and the length unit of a size "N x M cm" starting at the
+    first number's end ``pos``; the rule's value is the first dimension (the longest is written first)."""
+    m = _DIMENSIONS.match(text, pos)
+    if m is None:
+        return None
+    unit = match_unit(text, m.end())
+    if unit is None or unit.kind != "length":
+        return None
+    return unit, unit.end
+
+
 def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
     """The quantity that a number (and the comparator before it, if any) starts."""
     unit, relative, pos = _unit_or_reference(text, lex, num_end)
+    if unit is None and relative is None:
+        unit, pos = _size_in_dimensions(text, num_end) or (None, pos)
     comparator = lex.prefix_of[_normalise_phrase(comp.group())] if comp else ""
     form = ("symbol" if not comp.group()[0].isalpha() else "word") if comp else "none"
     if relative is not None and not comparator:
