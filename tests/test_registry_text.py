@@ -598,3 +598,20 @@ def test_a_size_in_dimensions_is_its_first_dimension(text, value):
     rule = only(text)
     assert (rule["value"], rule["unit"]) == (value, "cm")
     assert rule["text"].endswith("cm")
+
+
+@pytest.mark.parametrize("text, window", [
+    # registry line (NCT00005805)
+    ("Hematopoietic: No decline in hemoglobin of 2 g/dL or more for one month prior to study",
+     "for one month prior to study"),
+    ("Hemoglobin at least 10 g/dL within two weeks prior to registration", "within two weeks prior to registration"),
+    ("Platelets at least 100,000/mm3 during the past six months", "during the past six months"),
+])
+def test_a_window_with_a_number_word(text, window):
+    assert [c["text"] for c in only(text)["conditions"] if c["kind"] == "temporal"] == [window]
+
+
+def test_a_period_of_life_is_no_window_of_the_age():
+    # an LCT form: "in the first six weeks of life" belongs to another clause
+    rule = only("Infants seen in the first six weeks of life and currently less than 18 months of age")
+    assert [c["text"] for c in rule["conditions"]] == ["currently"]

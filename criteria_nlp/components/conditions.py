@@ -178,6 +178,40 @@ def temporal_cues() -> _TemporalCues:
     )
 
 
+@lru_cache(maxsize=1)
+def _worded_window_re() -> re.Pattern:
+    """A window whose number is a word ("for one month prior to study", "within six months of entry",
+    "during the past two years"); the grammar reads a number word only after a comparator."""
+    words = sorted(quantity_lexicon().number_words, key=len, reverse=True)
+    units = "|".join(temporal_cues().period_unit)
+    return re.compile(
+        rf"\b(?:(?P<cue>within|for|during|over)|in(?=[ \t]+the[ \t]+(?:last|past|previous|preceding)))"
+        rf"[ \t]+(?:the[ \t]+(?:last|past|previous|preceding)[ \t]+)?"
+        rf"(?P<number>{'|'.join(map(re.escape, words))})[ \t]+(?P<unit>{units})s?\b", re.IGNORECASE)
+
+
+def _worded_windows(segment: str, base: int) -> list[Condition]:
+    cues = temporal_cues()
+    out = []
+    for m in _worded_window_re().finditer(segment):
+        value = quantity_lexicon().number_words.get(m.group("number").lower())
+        if value is None or value <= 0:
+            continue
+        end = m.end()
+        anchor = _TIME_ANCHOR.match(segment, end)
+        relation = "duration" if (m.group("cue") or "").lower() == "for" else "within"
+        if anchor and anchor.group("anchor").strip():
+            end = anchor.end()
+            rel = anchor.group("rel").lower()
+            relation = "before" if rel in ("prior to", "before", "preceding", "ago") or rel.startswith("prior") else (
+                "after" if rel in ("after", "following", "from", "since") else relation)
+        fields = {"relation": relation, "value": value, "value_high": None,
+                  "unit": cues.period_unit[m.group("unit").lower()], "comparator": None,
+                  "anchor": anchor.group("anchor").strip() if anchor and anchor.group("anchor").strip() else None}
+        out.append(Condition("temporal", segment[m.start():end], base + m.start(), base + end, fields))
+    return out
+
+
 def _is_state(cond: Condition) -> bool:
     """A state of time with no window ("current", "recent", "history of"): it qualifies the rules
     after it in its sentence, and a rule with a numeric window needs none."""
@@ -189,7 +223,7 @@ def _event_conditions(segment: str, base: int) -> list[Condition]:
     ("at the time of surgery", "upon admission", "preoperative", "after remission"), states of time
     ("current", "recent", "history of"; see :func:`_is_state`) and periods named by a word ("in the past month")."""
     cues = temporal_cues()
-    out: list[Condition] = []
+    out: list[Condition] = _worded_windows(segment, base)
 
     def add(m: re.Match, relation: str, **fields) -> None:
         s, e = base + m.start(), base + m.end()
