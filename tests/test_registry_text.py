@@ -615,3 +615,14 @@ def test_a_period_of_life_is_no_window_of_the_age():
     # an LCT form: "in the first six weeks of life" belongs to another clause
     rule = only("Infants seen in the first six weeks of life and currently less than 18 months of age")
     assert [c["text"] for c in rule["conditions"]] == ["currently"]
+
+
+@pytest.mark.parametrize("text, qualifier", [
+    # registry line (NCT00001618)
+    ("FEV(1) less than 0.8 liters; PaO(2), on supplemental 02, of less than 70 mmHg", "on supplemental 02"),
+    ("SpO2 below 90% on supplemental oxygen", "on supplemental oxygen"),
+    ("Hemoglobin, without transfusion, at least 9 g/dL", "without transfusion"),
+])
+def test_a_qualifier_after_the_value_or_between_commas_after_the_name(text, qualifier):
+    rule = rules_of(text)[-1]
+    assert [c["text"] for c in rule["conditions"] if c["kind"] == "qualifier"] == [qualifier]

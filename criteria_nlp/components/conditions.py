@@ -98,11 +98,12 @@ _EXCEPTION = re.compile(
 )
 _QUALIFIER = re.compile(
     r"[ \t]*(?P<q>(?:with|without|despite|requiring|not[ \t]+requiring|while[ \t]+on|on[ \t]+(?:stable|a[ \t]+stable)|"
-    r"in[ \t]+the[ \t]+(?:absence|presence)[ \t]+of|after|off|at[ \t]+rest|on[ \t]+room[ \t]+air|"
+    r"in[ \t]+the[ \t]+(?:absence|presence)[ \t]+of|after|off|at[ \t]+rest|on[ \t]+room[ \t]+air|on[ \t]+supplemental|"
     r"in[ \t]+(?:a[ \t]+)?(?:non-?[ \t]?oxygenated|resting|fasting|supine|sitting|seated|standing)|in[ \t]+room[ \t]+air)"
     r"\b[^,;()]{0,60}?)(?=[ \t]*(?:[,;()]|$|\bor\b|\band\b))",
     re.IGNORECASE,
 )
+_COMMA_AFTER_NAME = re.compile(r"[ \t]*,")
 _POSTPOSED_GAP = re.compile(r"[\s(,]*$")
 _SENTENCE_BREAK = re.compile(r";|\.(?=\s+[A-Z])|\n")
 _LIST_HEADER_END = re.compile(r"[ \t]*:")
@@ -541,6 +542,13 @@ class ConditionFinder:
     def _attach_qualifiers(text, ce, rules):
         for rule in rules:
             m = _QUALIFIER.match(text, rule.end, ce)
+            v = rule.variable
+            if m is None and v is not None and rule.start <= v.end < rule.end:
+                # "PaO(2), on supplemental O2, of less than 70 mmHg": set off between name and value
+                comma = _COMMA_AFTER_NAME.match(text, v.end, rule.end)
+                m = _QUALIFIER.match(text, comma.end(), rule.end) if comma else None
+                if m is not None and not text.startswith(",", m.end()):
+                    m = None
             if m:
                 s, e = m.span("q")
                 rule.conditions.append(Condition("qualifier", text[s:e], s, e, {"description": text[s:e]}))
