@@ -626,3 +626,15 @@ def test_a_period_of_life_is_no_window_of_the_age():
 def test_a_qualifier_after_the_value_or_between_commas_after_the_name(text, qualifier):
     rule = rules_of(text)[-1]
     assert [c["text"] for c in rule["conditions"] if c["kind"] == "qualifier"] == [qualifier]
+
+
+def test_a_name_after_the_value_stays_in_its_statement():
+    # registry text (NCT00005805, NCT00003716): the next statement of a run-in list names its own variable
+    text = ("DISEASE CHARACTERISTICS: Patients with malignant disease receiving chemotherapy Profile of Mood "
+            "States (POMS) Fatigue Subscale score of 14 or higher POMS Depression Subscale score of 13 or less")
+    rules = rules_of(text)
+    assert [(r["variable"]["text"], r["value"]) for r in rules] == [
+        ("States (POMS) Fatigue Subscale score", 14.0), ("POMS Depression Subscale score", 13.0)]
+    text = ("DISEASE CHARACTERISTICS: Measurable disease Greater than 25% marrow involvement "
+            "Quantifiable extranodal disease")
+    assert only(text)["variable"]["text"] == "marrow involvement"
