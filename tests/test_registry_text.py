@@ -638,3 +638,15 @@ def test_a_name_after_the_value_stays_in_its_statement():
     text = ("DISEASE CHARACTERISTICS: Measurable disease Greater than 25% marrow involvement "
             "Quantifiable extranodal disease")
     assert only(text)["variable"]["text"] == "marrow involvement"
+
+
+@pytest.mark.parametrize("text, value, unit", [
+    ("At least 2.0 million CD34+ cells/kg collected", 2.0, "10*6/kg"),  # registry line (NCT00006225)
+    ("Hematopoietic: CD34+ at least 4 million/kg", 4.0, "10*6/kg"),  # registry line (sample)
+    ("Number of peripheral blood stem cells stored (>= 2.5 x 10^6 CD34+ cells/kg)", 2.5, "10*6/kg"),  # sample
+    ("autologous stem cell collection (target ≥ 2.5 x 106 CD34+ cells/kg)", 2.5, "10*6/kg"),  # sample
+    ("The goal is to transplant > 3 x 106 CD34+ cells per kg body weight", 3.0, "10*6/kg"),  # sample
+])
+def test_a_count_per_kilogram_around_the_name_of_what_is_counted(text, value, unit):
+    rule = only(text)
+    assert (rule["variable"]["name"], rule["value"], rule["unit"]) == ("cd34_cells", value, unit)

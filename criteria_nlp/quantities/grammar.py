@@ -555,11 +555,47 @@ def _size_in_dimensions(text: str, pos: int) -> tuple[UnitMatch, int] | None:
     return unit, unit.end
 
 
+_POWER_OF_TEN = re.compile(r"10\*\d+")
+# "2.5 x 10^6 CD34+ cells/kg", "2.0 million CD34+ cells/kg", "4 million/kg", "> 20 million sperm/ml": a count
+# per kilogram or volume whose unit is split by the name of what is counted
+_COUNT_PER = re.compile(
+    r"(?P<mult>[ \t]*(?:(?P<word>million|billion)\b|[xX×][ \t]*10(?:\^|\*\*)?(?P<exp>3|6|9|12)(?![\d.,])))?(?P<name>(?:[ \t]+(?!per\b)[^\W\d][\w+\-]*){0,4}?)[ \t]*"
+    r"(?:/|[ \t]per[ \t]+)[ \t]*(?P<den>kg|mL|ml|L|µL|μL|uL|mm3|mm³)\b", re.IGNORECASE)
+_DENOMINATORS = {"kg": ("kg", "dose_per_weight"), "ml": ("mL", "count_concentration"), "l": ("L", "count_concentration"),
+                 "µl": ("uL", "count_concentration"), "μl": ("uL", "count_concentration"),
+                 "ul": ("uL", "count_concentration"), "mm3": ("mm3", "count_concentration"),
+                 "mm³": ("mm3", "count_concentration")}
+
+
+def _count_per_denominator(text: str, num_end: int, power: UnitMatch | None) -> UnitMatch | None:
+    """The unit of a count per kilogram or volume written around the counted things' name: after the
+    number a power of ten (``x 10^6``, read as ``power``) or ``million``/``billion``, the name, then
+    ``/kg``, ``per kg``, ``/mL`` (``2.0 million CD34+ cells/kg`` → 2.0 ``10*6/kg``). The name stays
+    the variable's; the unit's text runs from the multiplier to the denominator."""
+    pos = power.end if power is not None else num_end
+    m = _COUNT_PER.match(text, pos)
+    if m is None or (power is None) == (m.group("mult") is None):
+        return None  # one multiplier: a power of ten or a word
+    if power is not None:
+        exponent = power.ucum[3:]
+    elif m.group("exp"):
+        exponent = m.group("exp")  # "x 106": a power written flat
+    else:
+        exponent = "6" if m.group("word").lower() == "million" else "9"
+    den, kind = _DENOMINATORS[m.group("den").lower()]
+    start = power.start if power is not None else m.start("mult") + len(m.group("mult")) - len(m.group("mult").lstrip())
+    return UnitMatch(start, m.end(), text[start:m.end()], f"10*{exponent}/{den}", kind)
+
+
 def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
     """The quantity that a number (and the comparator before it, if any) starts."""
     unit, relative, pos = _unit_or_reference(text, lex, num_end)
     if unit is None and relative is None:
         unit, pos = _size_in_dimensions(text, num_end) or (None, pos)
+    if relative is None and (unit is None or _POWER_OF_TEN.fullmatch(unit.ucum)):
+        counted = _count_per_denominator(text, num_end, unit)
+        if counted is not None:
+            unit, pos = counted, counted.end
     comparator = lex.prefix_of[_normalise_phrase(comp.group())] if comp else ""
     form = ("symbol" if not comp.group()[0].isalpha() else "word") if comp else "none"
     if relative is not None and not comparator:
