@@ -650,3 +650,16 @@ def test_a_name_after_the_value_stays_in_its_statement():
 def test_a_count_per_kilogram_around_the_name_of_what_is_counted(text, value, unit):
     rule = only(text)
     assert (rule["variable"]["name"], rule["value"], rule["unit"]) == ("cd34_cells", value, unit)
+
+
+@pytest.mark.parametrize("text", [
+    # registry text (NCT00006457): a single class before a CRLF
+    "        PATIENT CHARACTERISTICS:\r\n\r\n        Performance status:\r\n\r\n          -  ECOG 0\r\n\r\n"
+    "        Life expectancy:\r\n\r\n          -  Not specified\r\n",
+    # registry text (NCT00002570): a single class that ends its statement of a run-in list
+    "        PATIENT CHARACTERISTICS: Performance status: Karnofsky 90-100% ECOG 0\r\n"
+    "        Hematopoietic: Granulocytes at least 1,500/mm3\r\n",
+])
+def test_a_single_class_at_the_end_of_its_criterion(text):
+    assert ("ecog_performance_status", "=", 0.0) in [(r["variable"]["name"], r["comparator"], r["value"])
+                                                     for r in rules_of(text)]

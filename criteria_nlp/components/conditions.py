@@ -186,7 +186,7 @@ def _worded_window_re() -> re.Pattern:
     words = sorted(quantity_lexicon().number_words, key=len, reverse=True)
     units = "|".join(temporal_cues().period_unit)
     return re.compile(
-        rf"\b(?:(?P<cue>within|for|during|over)|in(?=[ \t]+the[ \t]+(?:last|past|previous|preceding)))"
+        rf"\b(?:(?P<cue>within|for|during)|(?:in|over)(?=[ \t]+the[ \t]+(?:last|past|previous|preceding)))"
         rf"[ \t]+(?:the[ \t]+(?:last|past|previous|preceding)[ \t]+)?"
         rf"(?P<number>{'|'.join(map(re.escape, words))})[ \t]+(?P<unit>{units})s?\b", re.IGNORECASE)
 

@@ -105,7 +105,7 @@ _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,9}\b")
 _NAMED_BEFORE_VALUE = re.compile(r"[^\W\d_][\w-]*[ \t]+\([A-Z][A-Za-z0-9-]{1,10}\)[ \t:=]*$")
 _ALIAS_AFTER = re.compile(r"[ \t]*\([^()\n]{1,15}\)")
 _SCORE_KEYWORD = re.compile(r"class|grade|stage|score|level|status|rating", re.IGNORECASE)
-_CLOSES_CLAUSE = re.compile(r"[ \t]*(?:$|[).,;:\n])")
+_CLOSES_CLAUSE = re.compile(r"[ \t]*(?:$|[).,;:\r\n])")
 # between a threshold and a bare alternative limit of it: "(", "or", a population ("for those with ...")
 _ALTERNATIVE_GAP = re.compile(r"[\s,]*(?:(?:for|in|if)\b[^;()<>≤≥=\d]{0,50}?)?[\s,]*(?:\(|or\b|and/or\b)[\s(]*$",
                               re.IGNORECASE)
@@ -878,7 +878,7 @@ class Linker:
             tokens = _SCORE_VALUE.findall(m.group("vals"))
             if len(tokens) == 1 and tokens[0][0].isdigit() \
                     and not _SCORE_KEYWORD.search(text, mention.start_char, m.start("vals")) \
-                    and not _CLOSES_CLAUSE.match(text, m.end("vals")):
+                    and not _CLOSES_CLAUSE.match(text, m.end("vals")) and m.end("vals") < crit_end:
                 continue  # "NYHA 6 minute walk" is too weak; "ASA 3)", "class 3", "rating of 0" are not
             values = [_score_number(v) for v in tokens]
             if not values or any(v is None for v in values):
