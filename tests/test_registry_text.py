@@ -663,3 +663,29 @@ def test_a_count_per_kilogram_around_the_name_of_what_is_counted(text, value, un
 def test_a_single_class_at_the_end_of_its_criterion(text):
     assert ("ecog_performance_status", "=", 0.0) in [(r["variable"]["name"], r["comparator"], r["value"])
                                                      for r in rules_of(text)]
+
+
+@pytest.mark.parametrize("text, comparator, value", [
+    ("Patients who have a baseline neurological toxicity of Grade 3 or greater will be excluded", ">=", 3.0),
+    ("Grade 2 or higher peripheral neuropathy", ">=", 2.0),
+])
+def test_a_grade_with_a_comparator_word_after_it_is_a_threshold(text, comparator, value):
+    rule = only(text)
+    assert (rule["variable"]["name"], rule["comparator"], rule["value"]) == ("ctcae_grade", comparator, value)
+
+
+def test_a_grade_with_no_comparator_is_a_stage():
+    assert rules_of("Knee osteoarthritis grade II or III") == []
+
+
+def test_within_a_multiple_of_uln_is_at_most():
+    rules = rules_of("Patients must have a serum aspartate aminotransferase (AST) and alanine aminotransferase (ALT) "
+                     "within 5 times the upper limit of normal")
+    assert [(r["variable"]["name"], r["comparator"], r["value"], r["relative_to"]) for r in rules] == [
+        ("ast", "<=", 5.0, "ULN"), ("alt", "<=", 5.0, "ULN")]
+
+
+def test_patients_weighing_name_a_population():
+    rules = rules_of("Renal: Creatinine clearance at least 50 mL/min in patients weighing less than 45 kg "
+                     "Cardiovascular: No congestive heart failure")
+    assert [c["text"] for c in rules[0]["conditions"]] == ["in patients weighing less than 45 kg"]

@@ -177,7 +177,7 @@ def predict_probability(model, rows: list[dict]) -> list[float]:
     return model.predict_probability(rows)
 
 
-def _protected(q: Quantity, targets: list) -> bool:
+def _protected(q: Quantity, targets: list, text: str = "") -> bool:
     """Thresholds the learned filter may not drop: a symbol comparator, a unit or a reference limit
     on a lexicon variable (``CTCAE grade ≥ 3``, ``AST ≤ 5 x ULN``), a score's class list and a count
     of the patient's things named after its value (``more than 100 cutaneous lesions``). The
@@ -189,7 +189,13 @@ def _protected(q: Quantity, targets: list) -> bool:
     known = all(t is not None and t.entry is not None for t in targets)
     if known and q.comparator_form == "implicit":
         return True  # a class list read after a score's name: "ASA I or II", "NYHA class III-IV"
+    if known and q.comparator_form == "postfix" and all(t.category == "score" for t in targets) \
+            and _WORD.search(text, q.value_end, q.end):
+        return True  # "Grade 3 or greater neuropathy", "ECOG 2 or less": a class with a comparator word after it
     return known and (q.comparator_form in ("symbol", "bounds") or q.unit is not None or q.relative_to is not None)
+
+
+_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 def _inside_parens(text: str, start: int, pos: int) -> bool:
@@ -361,6 +367,12 @@ _SCALE_AFTER = re.compile(
     r"|(?-i:[A-Z][A-Z0-9]+(?:-[A-Z0-9]+)*)\b))",
     re.IGNORECASE,
 )
+
+
+def _postfix_within(text: str, pos: int, crit_end: int) -> bool:
+    """Whether a postfix comparator ("or greater", "or worse") follows ``pos`` inside the criterion."""
+    post = postfix_after_position(text, pos)
+    return post is not None and post[2] <= crit_end
 
 
 def _scale_after(text: str, q: Quantity) -> tuple[int, int] | None:
@@ -616,7 +628,7 @@ class Linker:
         for (crit, units), probs in zip(linked, confidences):
             cid = crit.id
             if probs is not None:
-                kept = [(u, p) for u, p in zip(units, probs) if p >= self.threshold or _protected(*u)]
+                kept = [(u, p) for u, p in zip(units, probs) if p >= self.threshold or _protected(*u, text)]
                 units, probs = [u for u, _ in kept], [p for _, p in kept]
             else:
                 probs = [None] * len(units)
@@ -864,12 +876,14 @@ class Linker:
             if entry.unit is not None or entry.category not in _SCORE_CATEGORIES or mention.start_char in linked:
                 continue
             name = text[mention.start_char:mention.end_char]
-            if (_is_generic(name) or name.lower() in ("stage", "class")) and \
-                    (comparator_before_position(text, mention.start_char) or (None, -1))[1] < crit_start:
-                # "grade II or III osteoarthritis": the stage of a condition, not a score's class;
-                # with a comparator before it, it is a threshold: "≥ grade 3 neutropenia"
-                continue
             m = _SCORE_VALUES.match(text, mention.end_char)
+            if (_is_generic(name) or name.lower() in ("stage", "class")) and \
+                    (comparator_before_position(text, mention.start_char) or (None, -1))[1] < crit_start \
+                    and not (m is not None and _postfix_within(text, m.end("vals"), crit_end)):
+                # "grade II or III osteoarthritis": the stage of a condition, not a score's class;
+                # with a comparator before it ("≥ grade 3 neutropenia") or after its class ("Grade 3 or
+                # greater neuropathy"), it is a threshold
+                continue
             if m is None or m.end("vals") > crit_end or any(mention.end_char <= other.start_char < m.start("vals")
                                 and not _is_generic(text[other.start_char:other.end_char]) for other in mentions):
                 continue  # "Performance status: ECOG 0-2": the values are the nearer name's

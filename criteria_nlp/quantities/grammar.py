@@ -587,6 +587,9 @@ def _count_per_denominator(text: str, num_end: int, power: UnitMatch | None) -> 
     return UnitMatch(start, m.end(), text[start:m.end()], f"10*{exponent}/{den}", kind)
 
 
+_WITHIN_BEFORE = re.compile(r"\bwithin[ \t]+$", re.IGNORECASE)
+
+
 def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
     """The quantity that a number (and the comparator before it, if any) starts."""
     unit, relative, pos = _unit_or_reference(text, lex, num_end)
@@ -603,6 +606,8 @@ def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
         if rel and rel.group("cmpw"):  # "twice higher than normal", "1.5 times above ULN"
             comparator = ">" if rel.group("cmpw").lower() in ("higher", "greater", "more", "above", "over") else "<"
             form = "word"
+        elif _WITHIN_BEFORE.search(text, max(0, num_start - 12), num_start):  # "within 5 times the ULN"
+            comparator, form = "<=", "word"
     start = comp.start() if comp else num_start
     value_high = inclusive = None
     rng = _read_range(text, lex, comp, comparator, start, pos, value, unit, relative)
