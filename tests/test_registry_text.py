@@ -689,3 +689,17 @@ def test_patients_weighing_name_a_population():
     rules = rules_of("Renal: Creatinine clearance at least 50 mL/min in patients weighing less than 45 kg "
                      "Cardiovascular: No congestive heart failure")
     assert [c["text"] for c in rules[0]["conditions"]] == ["in patients weighing less than 45 kg"]
+
+
+def test_hgba1c_is_hba1c():
+    # registry line (sample): "fasting plasma glucose greater than or equal to 126 mg/dl or HgbA1C greater than 6.5%"
+    rules = rules_of("Evidence for Type 2 diabetes, including fasting plasma glucose greater than or equal to 126 "
+                     "mg/dl or HgbA1C greater than 6.5%.")
+    assert [r["variable"]["name"] for r in rules] == ["fasting_plasma_glucose", "hba1c"]
+
+
+def test_a_score_takes_no_dose():
+    # registry line (sample): the dose is the drug's, not the grade's
+    assert [(r["comparator"], r["value"], r["unit"]) for r in
+            rules_of("History of grade 3 or worse intolerance to 500-600 mg/day AZT.")] == [(">=", 3.0, None)]
+    assert only("Pain VAS at least 40 mm")["unit"] == "mm"

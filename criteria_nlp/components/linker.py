@@ -971,6 +971,9 @@ class Linker:
         """Drop what is not a threshold of a variable: a count with no variable ("at least one")."""
         if targets == [None]:
             return False
+        if q.unit not in (None, "%", "mm", "cm") and q.relative_to is None \
+                and all(t is not None and t.entry is not None and t.category == "score" for t in targets):
+            return False  # "grade 3 or worse intolerance to 500-600 mg/day AZT": a score has no unit but % or a VAS length
         if q.comparator == "=" and all(t is not None and t.entry is None and t.name == "n" for t in targets):
             return False  # "(n=16)": a sample size
         if any(t is not None and t.entry is None and (_NOT_A_VARIABLE.fullmatch(t.name)
