@@ -703,3 +703,11 @@ def test_a_score_takes_no_dose():
     assert [(r["comparator"], r["value"], r["unit"]) for r in
             rules_of("History of grade 3 or worse intolerance to 500-600 mg/day AZT.")] == [(">=", 3.0, None)]
     assert only("Pain VAS at least 40 mm")["unit"] == "mm"
+
+
+def test_but_not_limited_to_negates_nothing():
+    # registry line (sample): "including but not limited to" lists examples, it negates none of them
+    text = ("History of maternal medical complications including but not limited to pancreatitis, "
+            "neurological complications including grade 2 or worse peripheral neuropathy")
+    assert only(text)["negated"] is False
+    assert only("No complications, including but not limited to grade 2 or worse peripheral neuropathy")["negated"]
