@@ -9,7 +9,8 @@ to the input.
 
 A break between two non-blank lines A and B is **hard** (kept) when
 
-- B starts with a list marker (``1.``, ``-``, ``(a)``) or is a heading (``Exclusion Criteria:``,
+- B starts with a list marker (``1.``, ``-``, ``(a)``; not a ``G)`` that closes a parenthesis A
+  left open: ``large cell (IWF`` / ``G) Large cell`` is a wrap) or is a heading (``Exclusion Criteria:``,
   an upper-case label ``PATIENT CHARACTERISTICS:``, a short line ending with a colon), or
 - A ends a clause (``;``) or a sentence (``.`` before a capital);
 
@@ -81,7 +82,11 @@ def _is_heading(text: str, content: int, stop: int) -> bool:
 def _soft(text: str, a: tuple[int, int, int], b: tuple[int, int, int], width: int) -> bool:
     _, _, a_stop = a
     b_start, b_content, b_stop = b
-    if read_marker(text, b_start, b_stop) is not None or _is_heading(text, b_content, b_stop) \
+    marker = read_marker(text, b_start, b_stop)
+    if marker is not None and marker.style.endswith(")") and not marker.style.startswith("(") \
+            and text.count("(", a[1], a_stop) > text.count(")", a[1], a_stop):
+        return True  # "... Diffuse, large cell (IWF\n G) Large cell": the ")" closes A's parenthesis
+    if marker is not None or _is_heading(text, b_content, b_stop) \
             or text[b_stop - 1] == ":" and b_stop - b_content <= 60:
         return False  # an item, a heading, a sub-header ("For healthy controls:")
     last = text[a_stop - 1]

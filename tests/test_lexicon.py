@@ -322,10 +322,13 @@ def test_spot_checks(entries, surface, name):
 
 def test_ambiguous_heads_are_left_out(entries):
     # words that would belong to two variables must not be claimed by either
-    for word in ("clearance", "transaminases", "viral load", "blasts"):
+    for word in ("clearance", "transaminases", "blasts", "PPD"):  # PPD: tuberculin test, probing depth, postpartum depression
         assert _lookup(entries, word) is None, word
-    # "performance status" names no one scale: its own entry, not ECOG's or Karnofsky's
+    # "performance status" names no one scale: its own entry, not ECOG's or Karnofsky's;
+    # "viral load" names no one virus: its own entry, with no code, not HIV's or HBV's
     assert _lookup(entries, "performance status") == "performance_status"
+    assert _lookup(entries, "viral load") == "viral_load"
+    assert variables_by_name()["viral_load"].code is None
 
 
 # --------------------------------------------------------------------------- malformed files

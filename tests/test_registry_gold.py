@@ -66,9 +66,11 @@ def test_gold_studies_are_the_seeded_pick():
         import pick_registry_gold as pick
     finally:
         sys.path.pop(0)
-    picked = pick.pick(pick.read_pool(SAMPLE))
-    assert [(nct, layout) for nct, layout, _ in picked] == sorted(
-        ((g.nct_id, g.layout) for g in GOLDS), key=lambda x: (x[1] != "pdq", x[0]))
+    pool = pick.read_pool(SAMPLE)
+    assert pick.pick_round(pool, 1) == pick.pick(pool)  # round 1 is the default pick
+    picked = [p for k in range(1, len(pick.ROUNDS) + 1) for p in pick.pick_round(pool, k)]
+    assert len({nct for nct, _, _ in picked}) == len(picked)  # no study in two rounds
+    assert sorted((nct, layout) for nct, layout, _ in picked) == sorted((g.nct_id, g.layout) for g in GOLDS)
 
 
 def test_every_gold_unit_is_ucum():

@@ -159,7 +159,7 @@ def test_nested_field_labels_name_the_variable():
 
 @pytest.mark.parametrize("text, name", [
     ("Performance status: 0-2", "performance_status"),
-    ("Performance status: WHO 0-2", "performance_status"),
+    ("Performance status: WHO 0-2", "ecog_performance_status"),  # WHO's scale is ECOG's (the lexicon's "who ps")
     ("Performance status: GOG 0-2", "ecog_performance_status"),
     ("Performance status: Zubrod 0-1", "ecog_performance_status"),
     ("performance status (PS) of 0-1", "performance_status"),
@@ -167,6 +167,15 @@ def test_nested_field_labels_name_the_variable():
 def test_performance_scales(text, name):
     rule = only(text)
     assert (rule["variable"]["name"], rule["comparator"], rule["value"]) == (name, "between", 0.0)
+
+
+def test_who_names_a_scale_only_before_a_score():
+    # registry line (NCT00007852): "Performance status: WHO 0-2"; the others written for the form
+    assert [r["variable"]["text"] for r in rules_of("PATIENT CHARACTERISTICS: Age: 19 and over Performance status: WHO 0-2")] \
+        == ["Age", "WHO"]
+    assert rules_of("Histologically confirmed WHO grade III or IV glioma") == []
+    rule = only("AML by WHO classification with blasts at least 20% in the marrow")
+    assert rule["variable"]["text"] == "blasts"
 
 
 def test_not_specified_is_no_rule_and_a_field_label_is_not_a_postfix_comparator():
@@ -421,3 +430,284 @@ def test_layout_invariance_on_lct():
         a, b = plain.levels[level].to_dict(), hard.levels[level].to_dict()
         for key in ("precision", "recall", "f1"):
             assert abs(a[key] - b[key]) <= 0.005, (level, key, a[key], b[key])
+
+
+# -- names of the lexicon written the legacy way ----------------------------------------------------
+@pytest.mark.parametrize("text, names", [
+    # registry line (NCT00001618)
+    ("FEV(1) less than 0.8 liters; PaO(2), on supplemental 02, of less than 70 mmHg or PaCO(2) greater than 45 mmHg",
+     ["fev1", "pao2", "paco2"]),
+    # registry line (NCT00006225)
+    ("FEV_1 and/or FVC at least 75% predicted", ["fev1", "fvc"]),
+    # registry line (NCT00001131): a viral load with no virus named is its own variable, with no code
+    ("Viral load of 5,000 copies/ml or less within 3 months.", ["viral_load"]),
+    # registry line (NCT00002880)
+    ("Small lymphocytic with absolute lymphocytic count less than 5,000 (IWF A)", ["absolute_lymphocyte_count"]),
+    ("CD34+ cells at least 2 x 10^6/kg collected", ["cd34_cells"]),
+])
+def test_legacy_spellings_of_lexicon_names(text, names):
+    assert [r["variable"]["name"] for r in rules_of(text)] == names
+
+
+def test_energy_units():
+    # registry line (NCT00003089)
+    rule = only("Other: No concurrent severe medical problems Calorie intake of at least 1500 kcal/day")
+    assert (rule["comparator"], rule["value"], rule["unit"]) == (">=", 1500.0, "kcal/d")
+
+
+def test_with_or_without_negates_nothing():
+    # registry line (NCT00003089): "without" of "with or without" used to negate the next alternative
+    text = ("Limited metastatic disease defined as: 1-3 brain metastases, with plans for whole brain "
+            "irradiation, with or without surgery or radiosurgery OR Single adrenal metastases not exceeding "
+            "3 cm in size")
+    assert [(r["value"], r["negated"]) for r in rules_of(text)] == [(1.0, False), (3.0, False)]
+    # a real negation before it still holds
+    assert only("No patients treated with or without surgery with creatinine > 2 mg/dL")["negated"] is True
+
+
+def test_sub_headers_under_a_group_header():
+    # registry text (NCT00000728): a group header, sub-headers at its indentation, each over its items
+    text = ("        Inclusion Criteria\r\n\r\n          -  A positive antibody to HIV.\r\n\r\n"
+            "        Concurrent Medication:\r\n\r\n        Allowed:\r\n\r\n"
+            "          -  Necessary topical agents including topical acyclovir.\r\n\r\n"
+            "        Concurrent Treatment:\r\n\r\n        Allowed:\r\n\r\n"
+            "          -  Blood transfusions for anemia if hematocrit falls below 25 percent.\r\n\r\n"
+            "        Prior Medication:\r\n\r\n        Excluded:\r\n\r\n          -  Zidovudine (AZT).\r\n\r\n"
+            "        Excluded are:\r\n\r\n          -  Ribavirin.\r\n")
+    assert [(cid, parent) for cid, parent, _ in criteria_of(text)] == [
+        ("inc-1", None),
+        ("inc-2", None), ("inc-2.1", "inc-2"), ("inc-2.1.1", "inc-2.1"),
+        ("inc-3", None), ("inc-3.1", "inc-3"), ("inc-3.1.1", "inc-3.1"),
+        ("inc-4", None), ("inc-4.1", "inc-4"), ("inc-4.1.1", "inc-4.1"), ("inc-4.2", "inc-4"), ("inc-4.2.1", "inc-4.2")]
+    # the list form of the PDQ layout: an upper-case heading over its field labels
+    text = ("        PATIENT CHARACTERISTICS:\r\n\r\n        Age:\r\n\r\n          -  18 to 60\r\n\r\n"
+            "        Performance status:\r\n\r\n          -  ECOG 0-1\r\n\r\n"
+            "        PRIOR CONCURRENT THERAPY:\r\n\r\n        Surgery:\r\n\r\n          -  Not specified\r\n")
+    assert [(cid, parent) for cid, parent, _ in criteria_of(text)] == [
+        ("crit-1", None), ("crit-1.1", "crit-1"), ("crit-1.1.1", "crit-1.1"), ("crit-1.2", "crit-1"),
+        ("crit-1.2.1", "crit-1.2"), ("crit-2", None), ("crit-2.1", "crit-2"), ("crit-2.1.1", "crit-2.1")]
+    # a header over plain items is no group: the next header is its sibling
+    text = "Patients must have:\n\nAge 18-65 years.\n\nExcluded:\n\nPrior zidovudine.\n"
+    assert [(cid, parent) for cid, parent, _ in criteria_of(text)] == [
+        ("crit-1", None), ("crit-1.1", "crit-1"), ("crit-2", None), ("crit-2.1", "crit-2")]
+
+
+def test_a_sub_header_that_announces_its_items_is_no_population():
+    # registry text (NCT00002225): "Patients with the following prior conditions are excluded:"
+    text = ("Exclusion Criteria\n\nPatients with the following prior conditions are excluded:\n\n"
+            "  - Life expectancy less than 12 months.\n\nPatients with diabetes:\n\n  - HbA1c below 8%\n")
+    assert [[c["text"] for c in r["conditions"]] for r in rules_of(text)] == [[], ["Patients with diabetes:"]]
+
+
+@pytest.mark.parametrize("text, name, comparator", [
+    # registry lines (NCT00006017, NCT00003809)
+    ("Chemotherapy: See Disease Characteristics No more than 1 prior chemotherapy regimen",
+     "prior_lines_of_therapy", "<="),
+    ("Biologic therapy: No more than 1 prior biotherapy regimen for recurrent or metastatic disease",
+     "prior biotherapy regimen", "<="),
+    ("at most one prior line of therapy", "prior_lines_of_therapy", "<="),
+])
+def test_a_cap_of_one_is_a_count(text, name, comparator):
+    rule = only(text)
+    assert (rule["variable"]["name"], rule["comparator"], rule["value"]) == (name, comparator, 1.0)
+
+
+def test_at_least_one_is_no_count():
+    assert rules_of("At least one measurable lesion") == []
+
+
+@pytest.mark.parametrize("text, name, comparator, relative", [
+    # registry lines (NCT00003809, and the sample's "Hepatic: Bilirubin no greater than upper limit of normal")
+    ("Renal: Creatinine no greater than 1.2 mg/dL Calcium no greater than ULN No history of hypercalcemia",
+     "calcium", "<=", "ULN"),
+    ("Hepatic: Bilirubin no greater than upper limit of normal Renal: Not specified", "total_bilirubin", "<=", "ULN"),
+    ("Prothrombin time less than upper limit of normal", "prothrombin_time", "<", "ULN"),
+    ("Hemoglobin at least LLN", "hemoglobin", ">=", "LLN"),
+])
+def test_a_reference_limit_with_no_number_is_one_times_it(text, name, comparator, relative):
+    rule = [r for r in rules_of(text) if r["relative_to"]][-1]
+    assert (rule["variable"]["name"], rule["comparator"], rule["value"], rule["relative_to"]) \
+        == (name, comparator, 1.0, relative)
+
+
+def test_normal_alone_is_no_reference_limit_without_a_number():
+    # "above normal range", "normal values": not a limit of its own
+    assert rules_of("SGPT or SGOT above normal range") == []
+
+
+def test_a_limit_in_units_in_parentheses_after_a_uln_multiple_is_an_alternative():
+    # registry line (NCT00005070)
+    rules = rules_of("Renal: Creatinine no greater than 1.5 times ULN (1.95 mg/dL at MSKCC) OR Creatinine "
+                     "clearance at least 50 mL/min")
+    assert [(r["variable"]["name"], r["comparator"], r["value"], r["unit"], r["relative_to"]) for r in rules] == [
+        ("serum_creatinine", "<=", 1.5, None, "ULN"), ("serum_creatinine", "<=", 1.95, "mg/dL", None),
+        ("creatinine_clearance", ">=", 50.0, "mL/min", None)]
+
+
+def test_tuberculin_induration_is_not_a_periodontal_depth():
+    # registry line (NCT00002309): "PPD" is ambiguous (tuberculin test, probing depth, postpartum
+    # depression) and names no variable; the induration does
+    rule = only("Positive PPD within 3 months prior to study entry (negative PPD defined as < 5 mm induration).")
+    assert (rule["variable"]["name"], rule["comparator"], rule["value"], rule["unit"]) \
+        == ("tuberculin_skin_test_induration", "<", 5.0, "mm")
+    assert only("Presence of at least 4 sites with probing depth ≥ 6 mm" [28:])["variable"]["name"] \
+        == "periodontal_probing_depth"
+
+
+def test_you_is_no_population():
+    # registry text (NCT00002235): "You may be eligible for this study if you:"
+    text = ("Inclusion Criteria\n\nYou may be eligible for this study if you:\n\n"
+            "  - Have a viral load of at least 10,000 copies/ml within 30 days of study entry.\n")
+    assert [c["kind"] for c in only(text)["conditions"]] == ["temporal"]
+
+
+def test_a_sentence_header_after_a_group_is_not_its_sub_header():
+    # registry text (NCT00002254): "Patients must have the following:" after the Concurrent Medication group
+    text = ("        Inclusion Criteria\r\n\r\n        Concurrent Medication:\r\n\r\n        Allowed:\r\n\r\n"
+            "          -  Aerosolized pentamidine for PCP prophylaxis.\r\n\r\n"
+            "        Patients must have the following:\r\n\r\n"
+            "          -  CD4 count >= 400 cells/mm3.\r\n")
+    assert [(cid, parent) for cid, parent, _ in criteria_of(text)] == [
+        ("inc-1", None), ("inc-1.1", "inc-1"), ("inc-1.1.1", "inc-1.1"), ("inc-2", None), ("inc-2.1", "inc-2")]
+
+
+def test_a_wrapped_parenthesis_is_no_list_marker_and_a_closed_phrase_ends_a_statement():
+    # registry text (NCT00002880): "(IWF\r\n        G) Large cell" is a wrap inside a parenthesis,
+    # and each "(IWF X)" closes a statement of the run-in list
+    text = ("        DISEASE CHARACTERISTICS: Histologically documented non-Hodgkin's lymphoma One\r\n"
+            "        of the following subtypes required: Small lymphocytic with absolute lymphocytic count less\r\n"
+            "        than 5,000 (IWF A) Follicular, mixed (IWF C) Diffuse, large cell (IWF\r\n"
+            "        G) Large cell, immunoblastic (IWF H) Recurrent or refractory disease treated with no more\r\n"
+            "        than 4 prior chemotherapy regimens\r\n")
+    texts = [" ".join(t.split()) for _, _, t in criteria_of(text)]
+    assert "Follicular, mixed (IWF C)" in texts and "Diffuse, large cell (IWF G)" in texts \
+        and "Large cell, immunoblastic (IWF H)" in texts
+    assert [r["value"] for r in rules_of(text)] == [5000.0, 4.0]
+    # a single abbreviation in parentheses does not end a statement
+    assert len(criteria_of("PATIENT CHARACTERISTICS: Cardiovascular: No New York Heart Association (NYHA) "
+                           "Class III or IV heart disease")) == 2
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Indicator lesion larger than 1 x 1 cm", 1.0),  # registry line (NCT00002880)
+    ("Lymph node at least 1.5 x 1.5 cm by palpation", 1.5),  # registry line (sample)
+    ("Palpable and quantifiable lymph nodes at least 2x2 cm", 2.0),
+    ("Residual disease less than 5 x 5 x 5 cm following reassessment", 5.0),
+])
+def test_a_size_in_dimensions_is_its_first_dimension(text, value):
+    rule = only(text)
+    assert (rule["value"], rule["unit"]) == (value, "cm")
+    assert rule["text"].endswith("cm")
+
+
+@pytest.mark.parametrize("text, window", [
+    # registry line (NCT00005805)
+    ("Hematopoietic: No decline in hemoglobin of 2 g/dL or more for one month prior to study",
+     "for one month prior to study"),
+    ("Hemoglobin at least 10 g/dL within two weeks prior to registration", "within two weeks prior to registration"),
+    ("Platelets at least 100,000/mm3 during the past six months", "during the past six months"),
+])
+def test_a_window_with_a_number_word(text, window):
+    assert [c["text"] for c in only(text)["conditions"] if c["kind"] == "temporal"] == [window]
+
+
+def test_a_period_of_life_is_no_window_of_the_age():
+    # an LCT form: "in the first six weeks of life" belongs to another clause
+    rule = only("Infants seen in the first six weeks of life and currently less than 18 months of age")
+    assert [c["text"] for c in rule["conditions"]] == ["currently"]
+
+
+@pytest.mark.parametrize("text, qualifier", [
+    # registry line (NCT00001618)
+    ("FEV(1) less than 0.8 liters; PaO(2), on supplemental 02, of less than 70 mmHg", "on supplemental 02"),
+    ("SpO2 below 90% on supplemental oxygen", "on supplemental oxygen"),
+    ("Hemoglobin, without transfusion, at least 9 g/dL", "without transfusion"),
+])
+def test_a_qualifier_after_the_value_or_between_commas_after_the_name(text, qualifier):
+    rule = rules_of(text)[-1]
+    assert [c["text"] for c in rule["conditions"] if c["kind"] == "qualifier"] == [qualifier]
+
+
+def test_a_name_after_the_value_stays_in_its_statement():
+    # registry text (NCT00005805, NCT00003716): the next statement of a run-in list names its own variable
+    text = ("DISEASE CHARACTERISTICS: Patients with malignant disease receiving chemotherapy Profile of Mood "
+            "States (POMS) Fatigue Subscale score of 14 or higher POMS Depression Subscale score of 13 or less")
+    rules = rules_of(text)
+    assert [(r["variable"]["text"], r["value"]) for r in rules] == [
+        ("States (POMS) Fatigue Subscale score", 14.0), ("POMS Depression Subscale score", 13.0)]
+    text = ("DISEASE CHARACTERISTICS: Measurable disease Greater than 25% marrow involvement "
+            "Quantifiable extranodal disease")
+    assert only(text)["variable"]["text"] == "marrow involvement"
+
+
+@pytest.mark.parametrize("text, value, unit", [
+    ("At least 2.0 million CD34+ cells/kg collected", 2.0, "10*6/kg"),  # registry line (NCT00006225)
+    ("Hematopoietic: CD34+ at least 4 million/kg", 4.0, "10*6/kg"),  # registry line (sample)
+    ("Number of peripheral blood stem cells stored (>= 2.5 x 10^6 CD34+ cells/kg)", 2.5, "10*6/kg"),  # sample
+    ("autologous stem cell collection (target ≥ 2.5 x 106 CD34+ cells/kg)", 2.5, "10*6/kg"),  # sample
+    ("The goal is to transplant > 3 x 106 CD34+ cells per kg body weight", 3.0, "10*6/kg"),  # sample
+])
+def test_a_count_per_kilogram_around_the_name_of_what_is_counted(text, value, unit):
+    rule = only(text)
+    assert (rule["variable"]["name"], rule["value"], rule["unit"]) == ("cd34_cells", value, unit)
+
+
+@pytest.mark.parametrize("text", [
+    # registry text (NCT00006457): a single class before a CRLF
+    "        PATIENT CHARACTERISTICS:\r\n\r\n        Performance status:\r\n\r\n          -  ECOG 0\r\n\r\n"
+    "        Life expectancy:\r\n\r\n          -  Not specified\r\n",
+    # registry text (NCT00002570): a single class that ends its statement of a run-in list
+    "        PATIENT CHARACTERISTICS: Performance status: Karnofsky 90-100% ECOG 0\r\n"
+    "        Hematopoietic: Granulocytes at least 1,500/mm3\r\n",
+])
+def test_a_single_class_at_the_end_of_its_criterion(text):
+    assert ("ecog_performance_status", "=", 0.0) in [(r["variable"]["name"], r["comparator"], r["value"])
+                                                     for r in rules_of(text)]
+
+
+@pytest.mark.parametrize("text, comparator, value", [
+    ("Patients who have a baseline neurological toxicity of Grade 3 or greater will be excluded", ">=", 3.0),
+    ("Grade 2 or higher peripheral neuropathy", ">=", 2.0),
+])
+def test_a_grade_with_a_comparator_word_after_it_is_a_threshold(text, comparator, value):
+    rule = only(text)
+    assert (rule["variable"]["name"], rule["comparator"], rule["value"]) == ("ctcae_grade", comparator, value)
+
+
+def test_a_grade_with_no_comparator_is_a_stage():
+    assert rules_of("Knee osteoarthritis grade II or III") == []
+
+
+def test_within_a_multiple_of_uln_is_at_most():
+    rules = rules_of("Patients must have a serum aspartate aminotransferase (AST) and alanine aminotransferase (ALT) "
+                     "within 5 times the upper limit of normal")
+    assert [(r["variable"]["name"], r["comparator"], r["value"], r["relative_to"]) for r in rules] == [
+        ("ast", "<=", 5.0, "ULN"), ("alt", "<=", 5.0, "ULN")]
+
+
+def test_patients_weighing_name_a_population():
+    rules = rules_of("Renal: Creatinine clearance at least 50 mL/min in patients weighing less than 45 kg "
+                     "Cardiovascular: No congestive heart failure")
+    assert [c["text"] for c in rules[0]["conditions"]] == ["in patients weighing less than 45 kg"]
+
+
+def test_hgba1c_is_hba1c():
+    # registry line (sample): "fasting plasma glucose greater than or equal to 126 mg/dl or HgbA1C greater than 6.5%"
+    rules = rules_of("Evidence for Type 2 diabetes, including fasting plasma glucose greater than or equal to 126 "
+                     "mg/dl or HgbA1C greater than 6.5%.")
+    assert [r["variable"]["name"] for r in rules] == ["fasting_plasma_glucose", "hba1c"]
+
+
+def test_a_score_takes_no_dose():
+    # registry line (sample): the dose is the drug's, not the grade's
+    assert [(r["comparator"], r["value"], r["unit"]) for r in
+            rules_of("History of grade 3 or worse intolerance to 500-600 mg/day AZT.")] == [(">=", 3.0, None)]
+    assert only("Pain VAS at least 40 mm")["unit"] == "mm"
+
+
+def test_but_not_limited_to_negates_nothing():
+    # registry line (sample): "including but not limited to" lists examples, it negates none of them
+    text = ("History of maternal medical complications including but not limited to pancreatitis, "
+            "neurological complications including grade 2 or worse peripheral neuropathy")
+    assert only(text)["negated"] is False
+    assert only("No complications, including but not limited to grade 2 or worse peripheral neuropathy")["negated"]

@@ -43,7 +43,7 @@ _AT_EVENT = re.compile(
 )
 _POPULATION = re.compile(
     r"\b(?:(?:for|in)[ \t]+(?:(?:subjects|patients|participants|those|individuals|people|persons|women|men|cases|children|adults)[ \t]+)?"
-    r"(?:with|who[ \t]+have|who[ \t]+are|having|known[ \t]+to[ \t]+have)"
+    r"(?:with|who[ \t]+have|who[ \t]+are|having|known[ \t]+to[ \t]+have|weighing)"
     r"|if[ \t]+(?:(?:the[ \t]+)?(?:subjects?|patients?|participants?)[ \t]+(?:has|have|is|are|with)[ \t]+)?(?:there[ \t]+(?:is|are)[ \t]+)?"
     r"|in[ \t]+(?:the[ \t]+)?(?:presence|case|setting)[ \t]+of|in[ \t]+case[ \t]+of)"
     r"(?P<who>[ \t]*[^,;():\s][^,;():]{1,80}?)(?=[ \t]*(?:[,;():]|$|\bor\b|\bmay\b|\bmust\b|\bshould\b))",
@@ -82,10 +82,13 @@ _SUBJECT_POPULATION = re.compile(
 _SUBHEADER_POPULATION = re.compile(
     rf"[ \t]*(?:(?:for|in|among)[ \t]+|(?={_SUBJECTS}[ \t]+(?:with|without|who|having|receiving|undergoing)\b))"
     r"(?P<who>[^:;,.()\n]{2,60}?)[ \t]*:[ \t]*", re.IGNORECASE)
+# a sub-header that announces its items names no population: "Patients with the following symptoms or
+# conditions are excluded:", "Patients with any of the following prior conditions will be excluded:"
+_ANNOUNCES_A_LIST = re.compile(r"\bthe[ \t]+following\b", re.IGNORECASE)
 # what a population description must say more than: pronouns, auxiliaries, list boilerplate
 # ("... may be eligible if they:", "if he/she has", "must meet all of the following criteria:")
 _NOT_A_POPULATION = frozenset(
-    "they he she he/she it who has have had is are be been meet meets met all any one of the following "
+    "they he she he/she it you your we who has have had is are be been meet meets met all any one of the following "
     "criteria criterion below above these those this that either both and or eligible such other all "
     "enrolled study selected adult patients subjects participants no not none any some only each every".split())
 _EXCEPTION = re.compile(
@@ -95,11 +98,12 @@ _EXCEPTION = re.compile(
 )
 _QUALIFIER = re.compile(
     r"[ \t]*(?P<q>(?:with|without|despite|requiring|not[ \t]+requiring|while[ \t]+on|on[ \t]+(?:stable|a[ \t]+stable)|"
-    r"in[ \t]+the[ \t]+(?:absence|presence)[ \t]+of|after|off|at[ \t]+rest|on[ \t]+room[ \t]+air|"
+    r"in[ \t]+the[ \t]+(?:absence|presence)[ \t]+of|after|off|at[ \t]+rest|on[ \t]+room[ \t]+air|on[ \t]+supplemental|"
     r"in[ \t]+(?:a[ \t]+)?(?:non-?[ \t]?oxygenated|resting|fasting|supine|sitting|seated|standing)|in[ \t]+room[ \t]+air)"
     r"\b[^,;()]{0,60}?)(?=[ \t]*(?:[,;()]|$|\bor\b|\band\b))",
     re.IGNORECASE,
 )
+_COMMA_AFTER_NAME = re.compile(r"[ \t]*,")
 _POSTPOSED_GAP = re.compile(r"[\s(,]*$")
 _SENTENCE_BREAK = re.compile(r";|\.(?=\s+[A-Z])|\n")
 _LIST_HEADER_END = re.compile(r"[ \t]*:")
@@ -175,6 +179,40 @@ def temporal_cues() -> _TemporalCues:
     )
 
 
+@lru_cache(maxsize=1)
+def _worded_window_re() -> re.Pattern:
+    """A window whose number is a word ("for one month prior to study", "within six months of entry",
+    "during the past two years"); the grammar reads a number word only after a comparator."""
+    words = sorted(quantity_lexicon().number_words, key=len, reverse=True)
+    units = "|".join(temporal_cues().period_unit)
+    return re.compile(
+        rf"\b(?:(?P<cue>within|for|during)|(?:in|over)(?=[ \t]+the[ \t]+(?:last|past|previous|preceding)))"
+        rf"[ \t]+(?:the[ \t]+(?:last|past|previous|preceding)[ \t]+)?"
+        rf"(?P<number>{'|'.join(map(re.escape, words))})[ \t]+(?P<unit>{units})s?\b", re.IGNORECASE)
+
+
+def _worded_windows(segment: str, base: int) -> list[Condition]:
+    cues = temporal_cues()
+    out = []
+    for m in _worded_window_re().finditer(segment):
+        value = quantity_lexicon().number_words.get(m.group("number").lower())
+        if value is None or value <= 0:
+            continue
+        end = m.end()
+        anchor = _TIME_ANCHOR.match(segment, end)
+        relation = "duration" if (m.group("cue") or "").lower() == "for" else "within"
+        if anchor and anchor.group("anchor").strip():
+            end = anchor.end()
+            rel = anchor.group("rel").lower()
+            relation = "before" if rel in ("prior to", "before", "preceding", "ago") or rel.startswith("prior") else (
+                "after" if rel in ("after", "following", "from", "since") else relation)
+        fields = {"relation": relation, "value": value, "value_high": None,
+                  "unit": cues.period_unit[m.group("unit").lower()], "comparator": None,
+                  "anchor": anchor.group("anchor").strip() if anchor and anchor.group("anchor").strip() else None}
+        out.append(Condition("temporal", segment[m.start():end], base + m.start(), base + end, fields))
+    return out
+
+
 def _is_state(cond: Condition) -> bool:
     """A state of time with no window ("current", "recent", "history of"): it qualifies the rules
     after it in its sentence, and a rule with a numeric window needs none."""
@@ -186,7 +224,7 @@ def _event_conditions(segment: str, base: int) -> list[Condition]:
     ("at the time of surgery", "upon admission", "preoperative", "after remission"), states of time
     ("current", "recent", "history of"; see :func:`_is_state`) and periods named by a word ("in the past month")."""
     cues = temporal_cues()
-    out: list[Condition] = []
+    out: list[Condition] = _worded_windows(segment, base)
 
     def add(m: re.Match, relation: str, **fields) -> None:
         s, e = base + m.start(), base + m.end()
@@ -271,7 +309,7 @@ def _populations(text: str, start: int, end: int) -> list[Condition]:
     found = [_span_condition("population", text, m, start, "who") for m in _POPULATION.finditer(segment)]
     found = [c for c in found if _has_content_word(c)]
     header = _SUBHEADER_POPULATION.fullmatch(segment)
-    if header is not None:  # "For healthy controls:" over its own items
+    if header is not None and not _ANNOUNCES_A_LIST.search(header.group("who")):  # "For healthy controls:"
         found.append(_span_condition("population", text, header, start, "who"))
     for pattern, group in ((_GROUP_POPULATION, "who"), (_GROUP_NOUN_PHRASE, "who"), (_SUBJECT_POPULATION, None)):
         for m in pattern.finditer(segment):
@@ -518,6 +556,13 @@ class ConditionFinder:
     def _attach_qualifiers(text, ce, rules):
         for rule in rules:
             m = _QUALIFIER.match(text, rule.end, ce)
+            v = rule.variable
+            if m is None and v is not None and rule.start <= v.end < rule.end:
+                # "PaO(2), on supplemental O2, of less than 70 mmHg": set off between name and value
+                comma = _COMMA_AFTER_NAME.match(text, v.end, rule.end)
+                m = _QUALIFIER.match(text, comma.end(), rule.end) if comma else None
+                if m is not None and not text.startswith(",", m.end()):
+                    m = None
             if m:
                 s, e = m.span("q")
                 rule.conditions.append(Condition("qualifier", text[s:e], s, e, {"description": text[s:e]}))

@@ -118,10 +118,11 @@ _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,9}\b")
 _NAMED_BEFORE_VALUE = re.compile(r"[^\W\d_][\w-]*[ \t]+\([A-Z][A-Za-z0-9-]{1,10}\)[ \t:=]*$")
 _ALIAS_AFTER = re.compile(r"[ \t]*\([^()\n]{1,15}\)")
 _SCORE_KEYWORD = re.compile(r"class|grade|stage|score|level|status|rating", re.IGNORECASE)
-_CLOSES_CLAUSE = re.compile(r"[ \t]*(?:$|[).,;:\n])")
+_CLOSES_CLAUSE = re.compile(r"[ \t]*(?:$|[).,;:\r\n])")
 # between a threshold and a bare alternative limit of it: "(", "or", a population ("for those with ...")
 _ALTERNATIVE_GAP = re.compile(r"[\s,]*(?:(?:for|in|if)\b[^;()<>≤≥=\d]{0,50}?)?[\s,]*(?:\(|or\b|and/or\b)[\s(]*$",
                               re.IGNORECASE)
+_OPENS_PARENTHESIS = re.compile(r"[ \t]*\([ \t]*")
 # "(1 cmH2O = 0.098 kPa)": a conversion, not an alternative limit
 _EQUATION_AFTER = re.compile(r"[ \t]*=")
 # a criterion that is only a field label: "Age:", "Life expectancy:", "Performance status:"
@@ -294,7 +295,7 @@ def predict_probability(model, rows: list[dict]) -> list[float]:
     return model.predict_probability(rows)
 
 
-def _protected(q: Quantity, targets: list) -> bool:
+def _protected(q: Quantity, targets: list, text: str = "") -> bool:
     """Thresholds the learned filter may not drop: a symbol comparator, a unit or a reference limit
     on a lexicon variable (``CTCAE grade ≥ 3``, ``AST ≤ 5 x ULN``), a score's class list and a count
     of the patient's things named after its value (``more than 100 cutaneous lesions``). The
@@ -306,7 +307,13 @@ def _protected(q: Quantity, targets: list) -> bool:
     known = all(t is not None and t.entry is not None for t in targets)
     if known and q.comparator_form == "implicit":
         return True  # a class list read after a score's name: "ASA I or II", "NYHA class III-IV"
+    if known and q.comparator_form == "postfix" and all(t.category == "score" for t in targets) \
+            and _WORD.search(text, q.value_end, q.end):
+        return True  # "Grade 3 or greater neuropathy", "ECOG 2 or less": a class with a comparator word after it
     return known and (q.comparator_form in ("symbol", "bounds") or q.unit is not None or q.relative_to is not None)
+
+
+_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 def _inside_parens(text: str, start: int, pos: int) -> bool:
@@ -518,6 +525,12 @@ def _indicating_instrument(text: str, crit_start: int, q: Quantity, mentions) ->
     return _Target(span[0], span[1], _unknown_name(text[span[0]:span[1]]), "score", None, None)
 
 
+def _postfix_within(text: str, pos: int, crit_end: int) -> bool:
+    """Whether a postfix comparator ("or greater", "or worse") follows ``pos`` inside the criterion."""
+    post = postfix_after_position(text, pos)
+    return post is not None and post[2] <= crit_end
+
+
 def _scale_after(text: str, q: Quantity) -> tuple[int, int] | None:
     """The instrument a comparator-word score is given on, named after it (same line), or None."""
     if q.unit is not None or q.relative_to is not None:
@@ -638,8 +651,9 @@ def _whole_count(q: Quantity) -> list[float] | None:
 
 
 def _more_than_one(q: Quantity, values: list[float]) -> bool:
-    """"more than one chemotherapy regimen" counts; "at least one lesion" says that one exists."""
-    return values == [1.0] and q.comparator == ">"
+    """"more than one chemotherapy regimen" and "no more than 1 prior chemotherapy regimen" (a cap)
+    count; "at least one lesion" says that one exists."""
+    return values == [1.0] and q.comparator in (">", "<=")
 
 
 def _counts_things_after(q: Quantity, targets: list) -> bool:
@@ -798,7 +812,7 @@ class Linker:
         for (crit, units), probs in zip(linked, confidences):
             cid = crit.id
             if probs is not None:
-                kept = [(u, p) for u, p in zip(units, probs) if p >= self.threshold or _protected(*u)]
+                kept = [(u, p) for u, p in zip(units, probs) if p >= self.threshold or _protected(*u, text)]
                 units, probs = [u for u, _ in kept], [p for _, p in kept]
             else:
                 probs = [None] * len(units)
@@ -910,7 +924,7 @@ class Linker:
                     continue
                 after_values = []
                 for q in pending:
-                    units.append((q, self._fallback_targets(text, crit_start, q)))
+                    units.append((q, self._fallback_targets(text, crit_start, q, crit_end)))
                 pending = []
                 if group and not group_used and target.name in _SCALE_BY_RANGE and _CLOSING_GAP.fullmatch(gap) \
                         and group[-1].entry is not None and group[-1].category == target.category:
@@ -1008,7 +1022,7 @@ class Linker:
                 if targets is None and _TIME_NAME_BEFORE.search(
                         text, max(crit_start, q.start - 40), q.comparator_start if q.comparator_start is not None else q.start):
                     # "Cycle length of 26-39 days": a length or duration named right before is measured in time
-                    units.append((q, self._fallback_targets(text, crit_start, q)))
+                    units.append((q, self._fallback_targets(text, crit_start, q, crit_end)))
                     last_q_end = q.end
                     continue
                 if not (next_mention is not None and _measured_in_time(_target_from_mention(next_mention))
@@ -1022,13 +1036,13 @@ class Linker:
                     pending.append(q)  # resolved by the following mention, else by the words before it
                     continue
                 else:
-                    targets = self._fallback_targets(text, crit_start, q)
+                    targets = self._fallback_targets(text, crit_start, q, crit_end)
             group_used = True if group else group_used
             last_q_end = q.end
             units.append((q, targets))
             linked_end = max([linked_end, q.end] + [t.end for t in targets if t is not None])
         for q in pending:
-            units.append((q, self._fallback_targets(text, crit_start, q)))
+            units.append((q, self._fallback_targets(text, crit_start, q, crit_end)))
         units = [(q, _thing_of_the_unit(text, q, _named_instrument(targets, mentions, text))) for q, targets in units]
         units.extend(self._score_values(text, mentions, units, len(text) if crit_end is None else crit_end, crit_start))
         units.sort(key=lambda u: u[0].start)
@@ -1093,9 +1107,12 @@ class Linker:
             if named is not None:
                 target, generic = named, False  # "Kellgren-Lawrence grade 2-3" is no toxicity grade
             elif generic and (comparator_before_position(text, mention.start_char) or (None, -1))[1] < crit_start:
-                # "grade II or III osteoarthritis": the stage of a condition, not a score's class;
-                # with a comparator before it, it is a threshold: "≥ grade 3 neutropenia"
-                continue
+                vals = _SCORE_VALUES.match(text, mention.end_char)
+                if not (vals is not None and _postfix_within(text, vals.end("vals"), crit_end)):
+                    # "grade II or III osteoarthritis": the stage of a condition, not a score's class; with
+                    # a comparator before it ("≥ grade 3 neutropenia") or after its class ("Grade 3 or
+                    # greater neuropathy"), it is a threshold
+                    continue
             unit = Linker._class_values(text, mention.start_char, mention.end_char, target, mentions, taken,
                                         crit_start, crit_end, generic)
             if unit is not None and generic and unit[0].comparator_start is not None:
@@ -1137,8 +1154,8 @@ class Linker:
         tokens = _SCORE_VALUE.findall(m.group("vals"))
         if len(tokens) == 1 and tokens[0][0].isdigit() \
                 and not _SCORE_KEYWORD.search(text, name_start, m.start("vals")) \
-                and not _CLOSES_CLAUSE.match(text, m.end("vals")):
-            return None  # "NYHA 6 minute walk" is too weak; "ASA 3)", "class 3", "rating of 0" are not
+                and not _CLOSES_CLAUSE.match(text, m.end("vals")) and m.end("vals") < crit_end:
+            return None  # "NYHA 6 minute walk" is too weak; "ASA 3)", "class 3", "rating of 0", "ECOG 0" (ending its criterion) are not
         values = [_score_number(v) for v in tokens]
         if not values or any(v is None for v in values):
             return None
@@ -1181,6 +1198,9 @@ class Linker:
         gap = text[last.end:q.start]
         same_kind = (q.relative_to is not None and q.relative_to == last.relative_to) or \
             (q.unit is not None and last.unit is not None and q.unit_kind == last.unit_kind and q.relative_to is None)
+        if not same_kind and _OPENS_PARENTHESIS.fullmatch(gap) and q.unit is not None and q.relative_to is None \
+                and last.relative_to is not None and last.value_high is None:
+            same_kind = True  # "no greater than 1.5 times ULN (1.95 mg/dL at MSKCC)": the limit in units
         if not last.comparator or last.comparator in ("=", "between") or not same_kind or len(gap) > 60 \
                 or ";" in gap or not _ALTERNATIVE_GAP.match(gap) or _EQUATION_AFTER.match(text, q.end):
             return q
@@ -1213,6 +1233,9 @@ class Linker:
         monoxide (CO) level greater than 5", "IBS-SSS greater than 250")."""
         if targets == [None]:
             return False
+        if q.unit not in (None, "%", "mm", "cm") and q.relative_to is None \
+                and all(t is not None and t.entry is not None and t.category == "score" for t in targets):
+            return False  # "grade 3 or worse intolerance to 500-600 mg/day AZT": a score has no unit but % or a VAS length
         if q.comparator == "=" and all(t is not None and t.entry is None and t.name == "n" for t in targets):
             return False  # "(n=16)": a sample size
         if any(t is not None and t.entry is None and (_NOT_A_VARIABLE.fullmatch(t.name)
@@ -1281,13 +1304,17 @@ class Linker:
         return _event_age(text[s:e], s, e)
 
     @staticmethod
-    def _fallback_targets(text: str, crit_start: int, q: Quantity) -> list[_Target]:
+    def _fallback_targets(text: str, crit_start: int, q: Quantity, crit_end: int | None = None) -> list[_Target]:
+        """The unknown variable of ``q``: a scale or counted things named after it (within the criterion,
+        not the next statement of a run-in list), else the words before it, else the words after it."""
+        within = (lambda span: span is not None and span[1] <= crit_end) if crit_end is not None \
+            else (lambda span: span is not None)
         scale = _scale_after(text, q)
-        if scale is not None:
+        if within(scale):
             s, e = scale
             return [_Target(s, e, re.sub(r"\s+", " ", text[s:e].lower()), "score", None, None)]
         counted = _counted_things_after(text, q)
-        if counted is not None:  # "Kaposi's sarcoma with more than 100 cutaneous lesions": the lesions
+        if within(counted):  # "Kaposi's sarcoma with more than 100 cutaneous lesions": the lesions
             s, e = counted
             return [_Target(s, e, _unknown_name(text[s:e]), None, None, None)]
         raw = _fallback_name(text, crit_start, q.comparator_start if q.comparator_start is not None else q.start)
@@ -1300,7 +1327,7 @@ class Linker:
                 return [indicated]
         if span is None:
             # "asthenozoospermia: < 32% progressive motile spermatozoa"
-            span = _clean_name(text, _words_after(text, q.end))
+            span = _clean_name(text, _words_after(text if crit_end is None else text[:crit_end], q.end))
         if span is None:
             return [None]
         s, e = span

@@ -1,13 +1,17 @@
 """``criteria_variables``: mentions of measured things from the variable lexicon.
 
 Terms match case-insensitively (token ``LOWER``), abbreviations case-sensitively (``ORTH``) so that
-``ALT``/``AST`` are not the words *alt*/*ast*. Overlaps keep the longest mention. Sets
+``ALT``/``AST`` are not the words *alt*/*ast*. A surface form written with a trailing `` #``
+(``"WHO #"``) names the variable only right before a number (``WHO 0-2`` is a performance status,
+``WHO grade III`` and ``WHO classification`` are not); the number is not part of the mention. A name
+ending in a subscript digit also matches the legacy spellings ``PaO(2)``, ``FEV_1``.
+Overlaps keep the longest mention. Sets
 ``doc._.variable_mentions`` (spans in order) and ``span._.variable_entry`` (a ``VariableEntry``).
 """
 import re
 
 from spacy.language import Language
-from spacy.matcher import PhraseMatcher
+from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
@@ -21,19 +25,6 @@ def _register_extensions() -> None:
         Doc.set_extension("variable_mentions", default=None)
     if not Span.has_extension("variable_entry"):
         Span.set_extension("variable_entry", default=None)
-
-
-# a name ending in a subscript digit, "FEV1", "PaO2", "SpO2": registry texts also write "FEV(1)", "FEV_1"
-_SUBSCRIPT = re.compile(r"(?<=[^\W\d_]{2})(\d)$")
-
-
-def _with_subscript_spellings(phrases) -> list[str]:
-    """The phrases, and for a one-word name ending in one digit, its spellings ``FEV(1)`` and ``FEV_1``."""
-    out = list(phrases)
-    for phrase in phrases:
-        if " " not in phrase and _SUBSCRIPT.search(phrase):
-            out += [_SUBSCRIPT.sub(r"(\1)", phrase), _SUBSCRIPT.sub(r"_\1", phrase)]
-    return list(dict.fromkeys(out))
 
 
 class VariableMatcher(FileBackedComponent):
@@ -65,12 +56,18 @@ class VariableMatcher(FileBackedComponent):
         self.class_letters = frozenset(label for e in self.entries.values() for label, _, _ in e.classes)
         self.term_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.abbrev_matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
+        self.before_number_matcher = Matcher(nlp.vocab)  # "WHO #": only right before a number
         tokenize = getattr(nlp.tokenizer, "pipe", None)  # spaCy's Tokenizer.pipe: no Doc-by-Doc overhead
         for entry in self.entries.values():
-            for matcher, phrases in ((self.term_matcher, entry.terms), (self.abbrev_matcher, entry.abbreviations)):
-                phrases = _with_subscript_spellings(phrases)
+            for matcher, phrases, attr in ((self.term_matcher, entry.terms, "LOWER"),
+                                           (self.abbrev_matcher, entry.abbreviations, "ORTH")):
+                before_number = [p[:-2] for p in phrases if p.endswith(" #")]
+                phrases = _with_subscript_forms([p for p in phrases if not p.endswith(" #")])
                 if phrases:
                     matcher.add(entry.name, list(tokenize(phrases)) if tokenize else [nlp.make_doc(p) for p in phrases])
+                for phrase in before_number:
+                    words = [{attr: t.lower_ if attr == "LOWER" else t.text} for t in nlp.make_doc(phrase)]
+                    self.before_number_matcher.add(entry.name, [words + [{"TEXT": {"REGEX": r"^\d"}}]])
 
     def __call__(self, doc: Doc) -> Doc:
         self._require_data()
@@ -80,6 +77,9 @@ class VariableMatcher(FileBackedComponent):
             for match_id, start, end in matcher(doc):
                 span = Span(doc, start, end, label=match_id)
                 spans.append(span)
+        if len(self.before_number_matcher):
+            spans.extend(Span(doc, start, end - 1, label=match_id)  # without the number
+                         for match_id, start, end in self.before_number_matcher(doc))
         mentions = sorted(filter_spans(spans), key=lambda s: s.start)
         entries = [self.entries[strings[span.label]] for span in mentions]
         for span, entry in zip(mentions, entries):
@@ -87,6 +87,24 @@ class VariableMatcher(FileBackedComponent):
         doc._.variable_mentions = mentions
         store_values(doc, "variable_mentions", mentions, entries)
         return doc
+
+
+# a name that ends in a subscript digit: "PaO2", "FEV1", "SpO2" (at least two letters before it)
+_SUBSCRIPT_END = re.compile(r"(?<=[^\W\d_]{2})(\d)$")
+
+
+def _with_subscript_forms(phrases: list[str]) -> list[str]:
+    """``phrases`` plus the old typewriter spellings of a final subscript digit: ``PaO(2)``, ``FEV_1``
+    for ``PaO2``, ``FEV1`` (legacy registry text cannot write a subscript)."""
+    out = list(phrases)
+    seen = set(phrases)
+    for phrase in phrases:
+        if _SUBSCRIPT_END.search(phrase):
+            for form in (_SUBSCRIPT_END.sub(r"(\1)", phrase), _SUBSCRIPT_END.sub(r"_\1", phrase)):
+                if form not in seen:
+                    seen.add(form)
+                    out.append(form)
+    return out
 
 
 @Language.factory(

@@ -367,7 +367,7 @@ def find_quantities(text: str) -> list[Quantity]:
     words = list(lex.word_re.finditer(text)) + list(_ROMAN.finditer(text))
     words += _glued_numbers(text, lex)
     if not candidates and not words:
-        return []
+        return _limits_without_number(text, [])
     if words:
         candidates = sorted(candidates + words, key=lambda m: m.start())
     found: list[Quantity] = []
@@ -404,7 +404,8 @@ def find_quantities(text: str) -> list[Quantity]:
         found.append(q)
         consumed = q.end
     found = [q for q in found if not _span_of_a_scale(text, q)]
-    return _outside_ranges(text, lex, _share_units(text, _merge_bounds(text, _chained_bounds(text, found))))
+    found = _outside_ranges(text, lex, _share_units(text, _merge_bounds(text, _chained_bounds(text, found))))
+    return _limits_without_number(text, found)
 
 
 # "on a 0-10 scale", "on a scale of 0 to 10", "VAS (0-100)": the span of a rating scale, no threshold
@@ -435,6 +436,45 @@ def _outside_ranges(text: str, lex: _Lexicon, found: list[Quantity]) -> list[Qua
                 q = replace(q, start=m.start(), comparator="outside", comparator_start=m.start(), inclusive=(False, False))
         out.append(q)
     return out
+
+
+@lru_cache(maxsize=1)
+def _limit_without_number_re() -> re.Pattern:
+    """A comparator phrase right before a reference limit named in full or abbreviated ("no greater
+    than ULN", "less than the upper limit of normal", "≥ LLN"); not the bare words "normal", "the
+    normal values" or "upper limit", which name other things too ("above normal range")."""
+    lex = lexicon()
+    data = json.loads(_RESOURCE.read_text(encoding="utf-8"))
+    names = [p for ps in data["relative"].values() for p in ps
+             if re.search(r"\b(?:limits?|uln|lln|unl|iuln|ulrr)\b", p, re.IGNORECASE)
+             and p.lower() not in ("upper limit", "upper limit of the reference", "upper limit of reference")]
+    return re.compile(
+        rf"(?P<comp>{_phrase_regex(lex.prefix_of)})[ \t]*"
+        rf"(?:(?:the|institutional|institution's|of)[ \t]+)*"
+        rf"(?P<rel>{_phrase_regex(names)})(?![\w-])(?![ \t]*(?:\+|[-−][ \t]*\d))",
+        re.IGNORECASE)
+
+
+def _limits_without_number(text: str, found: list[Quantity]) -> list[Quantity]:
+    """``found`` plus the comparisons with a reference limit that write no number: "Calcium no greater
+    than ULN", "Bilirubin less than upper limit of normal" are ``<= 1 × ULN`` and ``< 1 × ULN``."""
+    if not ("ln" in text or "LN" in text or "imit" in text or "UNL" in text or "ULRR" in text):
+        return found
+    lex = lexicon()
+    extra = []
+    for m in _limit_without_number_re().finditer(text):
+        if any(q.start < m.end() and m.start() < q.end for q in found):
+            continue
+        comp = m.group("comp")
+        rel_start, rel_end = m.span("rel")
+        extra.append(Quantity(
+            start=m.start(), end=m.end(), comparator=lex.prefix_of[_normalise_phrase(comp)], value=1.0,
+            value_start=rel_start, value_end=rel_end,
+            relative_to=lex.relative_names.get(_normalise_phrase(m.group("rel"))),
+            comparator_form="symbol" if not comp[0].isalpha() else "word", comparator_start=m.start()))
+    if not extra:
+        return found
+    return sorted(found + extra, key=lambda q: q.start)
 
 
 _SIGN = r"(?:<=|=<|≤|<|>=|=>|≥|>)"
@@ -626,9 +666,67 @@ def _with_weeks_and_days(text: str, lex: "_Lexicon", num_end: int, value: float)
 _OPEN_PAREN_BEFORE = re.compile(r"\([ \t]*$")
 
 
+# "1 x 1 cm", "2x2 cm", "5 x 5 x 5 cm": a size in two or three dimensions (the unit written once, or after each)
+_DIMENSIONS = re.compile(
+    r"(?:[ \t]*(?:cm|mm))?(?:[ \t]*[xX×][ \t]*\d+(?:\.\d+)?(?:[ \t]*(?:cm|mm)(?=[ \t]*[xX×]))?){1,2}(?=[ \t]*(?:cm|mm)\b)")
+
+
+def _size_in_dimensions(text: str, pos: int) -> tuple[UnitMatch, int] | None:
+    """(unit, end) of the further dimensions and the length unit of a size "N x M cm" starting at the
+    first number's end ``pos``; the rule's value is the first dimension (the longest is written first)."""
+    m = _DIMENSIONS.match(text, pos)
+    if m is None:
+        return None
+    unit = match_unit(text, m.end())
+    if unit is None or unit.kind != "length":
+        return None
+    return unit, unit.end
+
+
+_POWER_OF_TEN = re.compile(r"10\*\d+")
+# "2.5 x 10^6 CD34+ cells/kg", "2.0 million CD34+ cells/kg", "4 million/kg", "> 20 million sperm/ml": a count
+# per kilogram or volume whose unit is split by the name of what is counted
+_COUNT_PER = re.compile(
+    r"(?P<mult>[ \t]*(?:(?P<word>million|billion)\b|[xX×][ \t]*10(?:\^|\*\*)?(?P<exp>3|6|9|12)(?![\d.,])))?(?P<name>(?:[ \t]+(?!per\b)[^\W\d][\w+\-]*){0,4}?)[ \t]*"
+    r"(?:/|[ \t]per[ \t]+)[ \t]*(?P<den>kg|mL|ml|L|µL|μL|uL|mm3|mm³)\b", re.IGNORECASE)
+_DENOMINATORS = {"kg": ("kg", "dose_per_weight"), "ml": ("mL", "count_concentration"), "l": ("L", "count_concentration"),
+                 "µl": ("uL", "count_concentration"), "μl": ("uL", "count_concentration"),
+                 "ul": ("uL", "count_concentration"), "mm3": ("mm3", "count_concentration"),
+                 "mm³": ("mm3", "count_concentration")}
+
+
+def _count_per_denominator(text: str, num_end: int, power: UnitMatch | None) -> UnitMatch | None:
+    """The unit of a count per kilogram or volume written around the counted things' name: after the
+    number a power of ten (``x 10^6``, read as ``power``) or ``million``/``billion``, the name, then
+    ``/kg``, ``per kg``, ``/mL`` (``2.0 million CD34+ cells/kg`` → 2.0 ``10*6/kg``). The name stays
+    the variable's; the unit's text runs from the multiplier to the denominator."""
+    pos = power.end if power is not None else num_end
+    m = _COUNT_PER.match(text, pos)
+    if m is None or (power is None) == (m.group("mult") is None):
+        return None  # one multiplier: a power of ten or a word
+    if power is not None:
+        exponent = power.ucum[3:]
+    elif m.group("exp"):
+        exponent = m.group("exp")  # "x 106": a power written flat
+    else:
+        exponent = "6" if m.group("word").lower() == "million" else "9"
+    den, kind = _DENOMINATORS[m.group("den").lower()]
+    start = power.start if power is not None else m.start("mult") + len(m.group("mult")) - len(m.group("mult").lstrip())
+    return UnitMatch(start, m.end(), text[start:m.end()], f"10*{exponent}/{den}", kind)
+
+
+_WITHIN_BEFORE = re.compile(r"\bwithin[ \t]+$", re.IGNORECASE)
+
+
 def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
     """The quantity that a number (and the comparator before it, if any) starts."""
     value, unit, relative, pos = _with_weeks_and_days(text, lex, num_end, value)
+    if unit is None and relative is None:
+        unit, pos = _size_in_dimensions(text, num_end) or (None, pos)
+    if relative is None and (unit is None or _POWER_OF_TEN.fullmatch(unit.ucum)):
+        counted = _count_per_denominator(text, num_end, unit)
+        if counted is not None:
+            unit, pos = counted, counted.end
     comparator = lex.prefix_of[_normalise_phrase(comp.group())] if comp else ""
     form = ("symbol" if not comp.group()[0].isalpha() else "word") if comp else "none"
     if relative is not None and not comparator:
@@ -636,6 +734,8 @@ def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
         if rel and rel.group("cmpw"):  # "twice higher than normal", "1.5 times above ULN"
             comparator = ">" if rel.group("cmpw").lower() in ("higher", "greater", "more", "above", "over") else "<"
             form = "word"
+        elif _WITHIN_BEFORE.search(text, max(0, num_start - 12), num_start):  # "within 5 times the ULN"
+            comparator, form = "<=", "word"
     start = comp.start() if comp else num_start
     value_high = inclusive = None
     rng = _read_range(text, lex, comp, comparator, start, pos, value, unit, relative)

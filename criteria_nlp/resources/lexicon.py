@@ -8,7 +8,9 @@ conversion makes sense, the molar mass in g/mol.
 Matching contract (for the components that use the lexicon):
 
 * ``terms`` are matched case-INsensitively, token by token;
-* ``abbreviations`` are matched case-SENSITIVELY (``ALT`` is not the word "alt").
+* ``abbreviations`` are matched case-SENSITIVELY (``ALT`` is not the word "alt");
+* a term or abbreviation ending in `` #`` (``"WHO #"``) names the variable only right before a
+  number (``WHO 0-2``; not ``WHO grade III``, ``WHO classification``).
 
 The loader validates the file: every field present and well-typed, unique names, a known
 category, and no surface form claimed by two entries (a term compared case-insensitively with

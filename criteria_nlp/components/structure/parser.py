@@ -195,6 +195,50 @@ def _announces(header: Item, item: Item) -> bool:
             and not item.ends_with_colon and all(c.marker.style == "para" for c in header.children))
 
 
+def _is_header(item: Item) -> bool:
+    return item.marker.style == "para" and item.ends_with_colon
+
+
+def _opens_group(siblings: list[Item], k: int) -> bool:
+    """Whether ``siblings[k]`` is a header whose first item is itself a header at its indentation
+    (``Concurrent Medication:`` right above ``Allowed:``, ``PATIENT CHARACTERISTICS:`` above ``Age:``)."""
+    head = siblings[k]
+    return (_is_header(head) and not head.children and k + 1 < len(siblings)
+            and _is_header(siblings[k + 1]) and siblings[k + 1].marker.indent == head.marker.indent)
+
+
+def _is_label(text: str, item: Item) -> bool:
+    """A header that is a short label (``Excluded:``, ``Excluded are:``), not a sentence (``Patients
+    must have the following:``)."""
+    return len(text[item.start:item.end].split()) <= _LABEL_WORDS
+
+
+_LABEL_WORDS = 4
+
+
+def _nest_sub_headers(text: str, siblings: list[Item]) -> None:
+    """Headers under a header, all at one indentation: the legacy layout writes a group header and
+    its sub-headers flush left, each sub-header over its own items (``Concurrent Medication:`` /
+    ``Allowed:`` / items / ``Excluded:`` / items / ``Concurrent Treatment:`` / ``Allowed:`` ...).
+    A header right above another header opens a group; that header and the short labels after it
+    (``Excluded:``), with their items, are its children, up to the next header that opens a group,
+    a header that is a sentence (``Patients must have the following:``) or a paragraph that is no header."""
+    k = 0
+    while k < len(siblings):
+        head = siblings[k]
+        if _opens_group(siblings, k):
+            j = k + 1
+            while j < len(siblings) and _is_header(siblings[j]) and siblings[j].marker.indent == head.marker.indent \
+                    and not (j > k + 1 and (_opens_group(siblings, j) or not _is_label(text, siblings[j]))):
+                siblings[j].parent = head
+                head.children.append(siblings[j])
+                j += 1
+            del siblings[k + 1:j]
+        else:
+            _nest_sub_headers(text, head.children)
+        k += 1
+
+
 def parse_items(
     text: str, start: int, end: int, section: str | None, used_ids: set[str] | None = None
 ) -> list[Item]:
@@ -235,6 +279,7 @@ def parse_items(
         items.append(item)
         current = item
         blank_before = False
+    _nest_sub_headers(text, roots)
     items = _split_run_in_items(text, items, roots)
     _assign_ids(roots, section, used_ids)
     return items
@@ -264,7 +309,10 @@ _NOT_A_STATEMENT_WORD = re.compile(r"(?:OR|AND|NOT|ULN|LLN|UNL|ULRR|[IVX]+[A-D]?
 
 
 def _statement_starts(text: str, start: int, end: int) -> list[int]:
-    """Offsets in ``text[start:end]`` where a further statement of a flattened list starts."""
+    """Offsets in ``text[start:end]`` where a further statement of a flattened list starts.
+
+    Not after a capitalised word ("Hepatitis B", "(NYHA) Class III"), unless that word closes a
+    parenthesis of several words ("large cell (IWF D) Diffuse, small cleaved cell")."""
     out = []
     depth = 0
     pos = start
@@ -278,7 +326,9 @@ def _statement_starts(text: str, start: int, end: int) -> list[int]:
         if before is None or word is None:
             continue
         prev, here = before.group(), word.group()
-        if prev.lower() in _JOINING_WORDS or prev[0].isupper() and not any(ch.isdigit() for ch in prev) \
+        closes_a_phrase = prev.endswith(")") and " " in text[text.rfind("(", start, m.start()) + 1:m.start()].strip()
+        if prev.lower() in _JOINING_WORDS \
+                or prev[0].isupper() and not any(ch.isdigit() for ch in prev) and not closes_a_phrase \
                 or _NOT_A_STATEMENT_WORD.match(here) or to_ucum(f"{prev} {here}"):
             continue  # "Hepatitis B", "stage IIIA", "creatinine OR clearance", "2 ULN", "mm Hg"
         out.append(m.end())
