@@ -97,7 +97,7 @@ def test_population_rules_run_in_circe_as_match_decides(conditions_files, capsys
     assert code == 0, err
     cohort = json.loads(out)
     _circe_roundtrip(cohort)
-    assert "left out" not in err  # every population of this trial is expressed
+    assert "cannot be identified" not in err  # every population of this trial is expressed
     verdicts = _verdicts(capsys, f["rules"], f["cdm"], index, "--concept-map", f["map"])
     assert verdicts == {pid: want[0] for pid, want in conditions.EXPECTED.items()}
     in_circe = run_circe(out, f["cdm"])
@@ -140,19 +140,27 @@ def test_population_rules_are_written_as_demographic_and_condition_criteria(cond
     assert cohort["PrimaryCriteria"]["CriteriaList"] == [{"ObservationPeriod": {}}]
 
 
-def test_unresolvable_populations_are_left_out_with_a_warning(conditions_files, capsys):
+def test_unidentified_populations_bind_everyone_as_match_is_unknown(conditions_files, capsys):
     """Without the concept map (and with the name look-up off) Gilbert's syndrome cannot be
-    identified: its population rules are left out and its exception is not expressed -- said on
-    stderr; sex and age populations are still written."""
+    identified: everyone must meet both the Gilbert's and the default bilirubin thresholds, and
+    ALT <= 2.5 x ULN holds for everyone -- said on stderr. match calls those persons unknown
+    unless both readings agree, so the Circe cohort is still exactly who passes match."""
     f = conditions_files
-    code, out, err = _run(capsys, "export", f["rules"], "--to", "circe", "--cdm", f["cdm"])
+    index = conditions.INDEX.isoformat()
+    code, out, err = _run(capsys, "export", f["rules"], "--to", "circe", "--cdm", f["cdm"], "--no-name-lookup",
+                          "--index-date", index)
     assert code == 0, err
     cohort = json.loads(out)
     _circe_roundtrip(cohort)
-    assert "inc-3: rules for the population \"Gilbert's syndrome\" are left out" in err
-    assert "inc-2.r1: its exception" in err and "is not expressed" in err
+    assert "inc-3: the population \"Gilbert's syndrome\" cannot be identified in the data" in err
+    assert 'inc-2.r1: its exception ("due to Gilbert\'s syndrome") is not expressed' in err
     assert not any(s["expression"]["items"][0]["concept"]["DOMAIN_ID"] == "Condition" for s in cohort["ConceptSets"])
-    assert "for men: " in {r["name"]: r for r in cohort["InclusionRules"]}["inc-1 (inclusion)"]["description"]
+    rules = {r["name"]: r for r in cohort["InclusionRules"]}
+    assert "(not identified in the data: required of everyone)" in rules["inc-3 (inclusion)"]["description"]
+    assert "for men: " in rules["inc-1 (inclusion)"]["description"]
+    verdicts = _verdicts(capsys, f["rules"], f["cdm"], index, "--no-name-lookup")
+    assert (verdicts[6], verdicts[7], verdicts[8]) == ("unknown", "unknown", "unknown")
+    assert run_circe(out, f["cdm"]) == sorted(p for p, v in verdicts.items() if v == "passes")
 
 
 def test_circe_differs_from_match_only_where_the_export_says(tmp_path, capsys):

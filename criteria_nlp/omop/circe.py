@@ -37,9 +37,11 @@ criterion the same with each L and D negated (the person must not meet them). "N
 known complement (the other sex, the other ages, no diagnosis record), so a person whose
 membership the data cannot tell (sex not recorded) must meet both branches -- Circe's reading of
 ``match``'s "unknown unless both agree". A rule under a resolvable exception E becomes
-``ANY(E, rule)``. What Circe cannot express is left out with a warning: populations the data
-cannot resolve (``liver metastases`` without a concept), the positive side of
-``pre-/post-menopausal women`` (only "men are not members" is written), unresolvable exceptions.
+``ANY(E, rule)``. A population the data cannot identify (``liver metastases`` with no concept)
+has neither side: everyone must meet its rules as well as the others -- again ``match``'s
+"unknown unless both agree" read as "not met". Said with a warning: such populations, the
+positive side of ``pre-/post-menopausal women`` (only "men are not members" is written), and
+exceptions that cannot be identified (the rule then holds for everyone).
 """
 from __future__ import annotations
 
@@ -229,27 +231,23 @@ def _criterion_group(crit: CriterionPlan, ctx: _Context) -> tuple[dict[str, Any]
     ctx.criterion = crit.id
     negate = crit.section == "exclusion"
     plan = ctx.plan
-    groups = []
+    clauses, texts, earlier = [], [], []
     for g in crit.groups:
         spec = ctx.condition(g.key)
-        if spec is None:
-            ctx.warnings.append(f"{crit.id}: rules for the population {g.description[:80]!r} are left out: the data "
-                                "cannot identify it")
-            continue
-        groups.append((g, spec))
-    if not groups:
-        if crit.default_logic is None:
-            return None, ""
-        group = _group(crit.default_logic, plan, ctx, negate)
-        return group, "; ".join(plan.threshold(r).text for r in rule_ids(crit.default_logic))
-    clauses, texts, earlier = [], [], []
-    for g, spec in groups:
         rules = _group(g.logic, plan, ctx, negate)
         if rules is None:
             continue
+        text = "; ".join(plan.threshold(r).text for r in rule_ids(g.logic))
+        if spec is None:  # nobody's membership is known: everyone must meet the rules (as match's "both agree")
+            ctx.warnings.append(f"{crit.id}: the population {g.description[:80]!r} cannot be identified in the data: "
+                                "in Circe everyone must meet its rules as well as the others (match: unknown unless "
+                                "both agree)")
+            clauses.append(_any_of(earlier + [rules]))
+            texts.append(f"for {g.description[:80]} (not identified in the data: required of everyone): {text}")
+            continue
         escapes = [m for m in [_membership(spec, False, ctx)] + earlier if m is not None]
         clauses.append(_any_of(escapes + [rules]))
-        texts.append(f"for {g.description[:80]}: " + "; ".join(plan.threshold(r).text for r in rule_ids(g.logic)))
+        texts.append(f"for {g.description[:80]}: {text}")
         member = _membership(spec, True, ctx)
         if member is None:
             ctx.warnings.append(f"{crit.id}: Circe cannot tell who is in {g.description[:80]!r} ({spec.label}); "
@@ -260,9 +258,12 @@ def _criterion_group(crit: CriterionPlan, ctx: _Context) -> tuple[dict[str, Any]
         rules = _group(crit.default_logic, plan, ctx, negate)
         if rules is not None:
             clauses.append(_any_of(earlier + [rules]))
-            texts.append("otherwise: " + "; ".join(plan.threshold(r).text for r in rule_ids(crit.default_logic)))
+            text = "; ".join(plan.threshold(r).text for r in rule_ids(crit.default_logic))
+            texts.append(f"otherwise: {text}" if crit.groups else text)
     if not clauses:
         return None, ""
+    if len(clauses) == 1:
+        return clauses[0], " | ".join(texts)
     top = _empty_group("ALL")
     top["Groups"] = clauses
     return top, " | ".join(texts)

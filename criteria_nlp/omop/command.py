@@ -63,6 +63,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--concept-map", metavar="FILE",
                    help="JSON file giving OMOP concepts to variables without a LOINC code and to diagnoses "
                         "named by population/exception conditions (see the README)")
+    p.add_argument("--no-name-lookup", dest="name_lookup", action="store_false",
+                   help="do not look diagnoses of population/exception conditions up by name in the CDM's "
+                        "vocabulary (standard Condition concepts, exact name or synonym; see the README)")
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout (never overwritten)")
 
 
@@ -134,7 +137,8 @@ def run_match_command(args: argparse.Namespace) -> int:
         concept_map = load_concept_map(args.concept_map)
         with _output(args.output) as out:
             summary = run_match(args.results, args.cdm, index, out, cdm_schema=args.cdm_schema,
-                                lookback_days=args.lookback_days, concept_map=concept_map)
+                                lookback_days=args.lookback_days, concept_map=concept_map,
+                                name_lookup=args.name_lookup)
     except UsageError as e:
         return _fail(str(e), 2)
     except OmopError as e:

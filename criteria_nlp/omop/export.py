@@ -25,18 +25,22 @@ def export_all(args: argparse.Namespace, out: IO[str]) -> int:
     from .conceptmap import load_concept_map
 
     concept_map = load_concept_map(getattr(args, "concept_map", None))
-    for plan in read_plans(args.results, args.lookback_days, concept_map):
-        if isinstance(plan, OmopError):
-            print(f"criteria-nlp: {plan}", file=sys.stderr)
-            failed += 1
-        else:
-            plans.append(plan)
     with ExitStack() as stack:
-        db = None
+        db = names = None
         if args.cdm and args.to in ("circe", "sql"):
             from .database import connect
+            from .match import name_lookup_for
 
             db = stack.enter_context(connect(args.cdm, args.cdm_schema))
+            names = name_lookup_for(db) if getattr(args, "name_lookup", True) else None
+        for plan in read_plans(args.results, args.lookback_days, concept_map, names):
+            if isinstance(plan, OmopError):
+                print(f"criteria-nlp: {plan}", file=sys.stderr)
+                failed += 1
+            else:
+                plans.append(plan)
+        for note in names.notes() if names is not None else []:
+            print(f"criteria-nlp: name look-up: {note}", file=sys.stderr)
         for plan in plans:
             if args.to == "circe":
                 index_date = args.index_date.isoformat() if args.index_date is not None else None
