@@ -199,15 +199,29 @@ def test_what_is_looked_up(description, name):
     assert name_of(description) == name
 
 
-def test_the_name_is_a_parameter_never_sql(files):
-    from criteria_nlp.omop.database import connect
+def test_the_vocabulary_is_read_once_and_text_is_never_sql(files, monkeypatch):
+    """Two queries (names, synonyms) whatever the number of descriptions; a description is only
+    ever compared in Python, never sent to the database."""
+    from criteria_nlp.omop.database import Cdm, connect
     from criteria_nlp.omop.populations import ConceptNames
 
+    statements = []
+    original = Cdm.select
+
+    def select(self, sql, params=None):
+        statements.append((sql, params))
+        return original(self, sql, params)
+    monkeypatch.setattr(Cdm, "select", select)
     with connect(files["cdm"]) as db:
         names = ConceptNames(db)
+        before = len(statements)
         assert names.lookup("x' OR '1'='1") is None
         assert names.lookup("anemia'); DROP TABLE concept; --") is None
-        assert names.lookup("liver metastases").concept_id == LIVER_METS
+        assert names.lookup("if liver metastases").concept_id == LIVER_METS
+        assert names.lookup("Gilbert syndrome").concept_id == GILBERT
+        assert names.lookup("for subjects with Gilbert's syndrome").concept_id == GILBERT
+        assert len(statements) - before == 2
+        assert all("DROP" not in sql and "liver" not in sql.lower() for sql, _ in statements)
         assert db.select("SELECT COUNT(*) FROM concept")[0][0] == len(cdm_tables()["concept"])
 
 

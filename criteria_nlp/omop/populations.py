@@ -112,18 +112,23 @@ class ConceptNames:
     """Diagnoses looked up by name in a CDM's vocabulary (``concept``, ``concept_synonym``).
 
     A description resolves to a concept only when, after the leading words of :data:`_LEADING`,
-    what is left (``liver metastases``) equals -- lower case, curly quotes made plain -- the
-    ``concept_name`` of exactly one concept with ``domain_id = 'Condition'``,
-    ``standard_concept = 'S'`` and no ``invalid_reason``; else, when the CDM has
-    ``concept_synonym``, one of the ``concept_synonym_name`` of exactly one such concept. No
-    stemming, no partial or fuzzy match; several concepts of that name are ambiguous and resolve
-    nothing. The name is a bound parameter. Every outcome is kept in :attr:`outcomes` for the
-    warnings."""
+    what is left (``liver metastases``) equals the ``concept_name`` of exactly one concept with
+    ``domain_id = 'Condition'``, ``standard_concept = 'S'`` and no ``invalid_reason``; else, when
+    the CDM has ``concept_synonym``, a ``concept_synonym_name`` of exactly one such concept. Both
+    sides are compared after :func:`name_key` (lower case, punctuation other than ``'``/``-`` as
+    spaces, ``'s`` and ``'`` dropped: "Gilbert's syndrome" = "Gilbert syndrome"). No stemming, no
+    partial or fuzzy match; several concepts of that name are ambiguous and resolve nothing.
+
+    The names of the standard Condition concepts (and their synonyms) are read once, on the first
+    look-up, in two queries -- about 100,000 concepts and a few hundred thousand synonyms in a
+    full OHDSI vocabulary -- so that a file of many trials costs one scan, not one per name. Every
+    outcome is kept in :attr:`outcomes` for the notes on stderr."""
 
     def __init__(self, db) -> None:
         self.db = db
         self.has_synonyms = db.has_table("concept_synonym")
         self.outcomes: dict[str, tuple[str, NamedConcept | None, int]] = {}  # text -> (looked up, found, n)
+        self._index: dict[str, dict[str, dict[int, str]]] | None = None  # how -> key -> {concept_id: name}
 
     def lookup(self, description: str) -> NamedConcept | None:
         name = name_of(description)
@@ -133,22 +138,32 @@ class ConceptNames:
             self.outcomes[name] = (name, *self._find(name))
         return self.outcomes[name][1]
 
-    def _find(self, name: str) -> tuple[NamedConcept | None, int]:
-        # "Gilbert's syndrome" = "Gilbert syndrome": an apostrophe (and a possessive s) is dropped on both sides
-        key = name.replace("'s", "").replace("'", "")
+    def _load(self) -> dict[str, dict[str, dict[int, str]]]:
         standard = "c.domain_id = 'Condition' AND c.standard_concept = 'S' AND c.invalid_reason IS NULL"
-        rows = self.db.select(f"SELECT DISTINCT c.concept_id, c.concept_name FROM concept AS c WHERE {standard} "
-                              "AND REPLACE(REPLACE(LOWER(c.concept_name), ?, ''), ?, '') = ?", ["'s", "'", key])
-        how = "name"
-        if not rows and self.has_synonyms:
-            rows = self.db.select(f"SELECT DISTINCT c.concept_id, c.concept_name FROM concept_synonym AS s "
-                                  f"JOIN concept AS c ON c.concept_id = s.concept_id WHERE {standard} "
-                                  "AND REPLACE(REPLACE(LOWER(s.concept_synonym_name), ?, ''), ?, '') = ?",
-                                  ["'s", "'", key])
-            how = "synonym"
-        if len(rows) != 1:
-            return None, len(rows)
-        return NamedConcept(int(rows[0][0]), str(rows[0][1]), how), 1
+        queries = {"name": f"SELECT c.concept_id, c.concept_name, c.concept_name FROM concept AS c WHERE {standard}"}
+        if self.has_synonyms:
+            queries["synonym"] = (f"SELECT c.concept_id, c.concept_name, s.concept_synonym_name FROM concept_synonym "
+                                  f"AS s JOIN concept AS c ON c.concept_id = s.concept_id WHERE {standard}")
+        index: dict[str, dict[str, dict[int, str]]] = {}
+        for how, sql in queries.items():
+            table = index[how] = {}
+            for concept_id, concept_name, text in self.db.select(sql):
+                if text:
+                    table.setdefault(name_key(str(text)), {})[int(concept_id)] = str(concept_name)
+        return index
+
+    def _find(self, name: str) -> tuple[NamedConcept | None, int]:
+        if self._index is None:
+            self._index = self._load()
+        key = name_key(name)
+        for how in ("name", "synonym"):
+            found = self._index.get(how, {}).get(key, {})
+            if len(found) == 1:
+                (concept_id, concept_name), = found.items()
+                return NamedConcept(concept_id, concept_name, how), 1
+            if found:
+                return None, len(found)
+        return None, 0
 
     def notes(self) -> list[str]:
         """One sentence per description looked up: what it resolved to, or why not."""
@@ -162,6 +177,11 @@ class ConceptNames:
                 out.append(f"{name!r}: no standard Condition concept has this name"
                            + (" or synonym" if self.has_synonyms else " (the CDM has no concept_synonym table)"))
         return out
+
+
+def name_key(text: str) -> str:
+    """What two names are compared by: :func:`normalise`, then ``'s`` and ``'`` dropped."""
+    return " ".join(normalise(text).replace("'s", "").replace("'", "").split())
 
 
 def name_of(description: str) -> str | None:
