@@ -64,18 +64,18 @@ def match_trial(db: Cdm, plan: TrialPlan, index: IndexSpec, out: IO[str], warn=N
     factors = unit_factors(plan.thresholds, measured_units(db, sources, has_ancestor))
     sql_writer = db.dialect in SQL_WRITER_DIALECTS
     built = build_query(plan, factors, index, cdm_schema=db.schema, has_ancestor=has_ancestor,
-                        pivot=pivot_for(db.dialect), ordered=not sql_writer)
+                        pivot=pivot_for(db.dialect))
     if sql_writer:  # the database writes the rules' JSON (same text, faster)
         writer = SqlRulesWriter(plan)
         keys = {t.key for t in plan.thresholds if t.kind is not None and t.conditional}
         _, batches = db.execute_sql(*writer.wrap(built.sql(db.dialect), built.params, keys))
-        line = writer.line
+        lines = writer.lines
     else:
         columns, batches = db.execute(built)
-        line = VerdictWriter(plan, columns).line
+        lines = VerdictWriter(plan, columns).lines
     n = 0
     for batch in batches:
-        out.write("".join(map(line, batch)))
+        out.write(lines(batch))
         n += len(batch)
     out.flush()
     return n
