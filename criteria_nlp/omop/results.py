@@ -175,6 +175,10 @@ class TrialPlan:
     def threshold(self, rule_id: str) -> Threshold:
         return next(t for t in self.thresholds if t.rule_id == rule_id)
 
+    def condition(self, key: int | None) -> CondSpec | None:
+        """The resolvable condition of ``key`` (None: not resolvable)."""
+        return None if key is None else next((c for c in self.conditions if c.key == key), None)
+
 
 # ------------------------------------------------------------------------------ reading files
 
