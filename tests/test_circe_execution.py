@@ -183,3 +183,23 @@ def test_circe_differs_from_match_only_where_the_export_says(tmp_path, capsys):
     assert in_circe - passes == {2, 10, 14}
     assert (verdicts[2], verdicts[10], verdicts[14]) == ("fails", "fails", "unknown")
     assert "Circe counts any measurement in the window" in err and "index year minus the year of birth" in err
+
+
+def test_the_demo_cohort_is_who_passes_match(tmp_path, capsys):
+    """The README's demo: the reference record's rules exported with the demo CDM (Gilbert's
+    syndrome found by name) and run through Circe on it."""
+    from pathlib import Path
+
+    from criteria_nlp.omop.cdm import read_csv_dir
+
+    demo = Path(__file__).resolve().parent.parent / "corpora" / "omop-demo"
+    text = (demo.parent / "examples" / "NCT06852573.criteria.txt").read_text(encoding="utf-8")
+    rules = tmp_path / "ref.json"
+    rules.write_text(json.dumps(criteria_nlp.extract(text, doc_id="NCT06852573")), encoding="utf-8")
+    cdm = tmp_path / "demo.duckdb"
+    build_duckdb(cdm, read_csv_dir(demo))
+    code, out, err = _run(capsys, "export", rules, "--to", "circe", "--cdm", cdm, "--index-date", "2025-03-01")
+    assert code == 0, err
+    verdicts = _verdicts(capsys, rules, str(cdm), "2025-03-01")
+    assert verdicts == {1: "passes", 2: "passes", 3: "fails", 4: "unknown", 5: "fails", 6: "unknown", 7: "passes"}
+    assert run_circe(out, str(cdm)) == [1, 2, 7]

@@ -107,8 +107,8 @@ class Vocabulary:
         concept = spec.concept
         if concept is not None and concept.concept_id is not None:
             return Concept(concept.concept_id, "", f"concept {concept.concept_id}", "", "Condition", "Clinical Finding")
-        return Concept(0, concept.code or "" if concept else "", spec.label, concept.vocabulary or "" if concept else "",
-                       "Condition", "Clinical Finding")
+        code, vocabulary = (concept.code or "", concept.vocabulary or "") if concept is not None else ("", "")
+        return Concept(0, code, spec.label, vocabulary, "Condition", "Clinical Finding")
 
 
 @dataclass
@@ -205,7 +205,7 @@ class _Context:
     criterion: str = ""
 
     def condition(self, key: int | None) -> CondSpec | None:
-        return None if key is None else next((c for c in self.plan.conditions if c.key == key), None)
+        return self.plan.condition(key)
 
     def diagnosis_set(self, spec: CondSpec) -> int:
         if spec.key not in self.diagnosis_sets:
