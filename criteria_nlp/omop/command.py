@@ -23,7 +23,9 @@ output: one JSON line per (trial, person): trial, person_id, index_date, verdict
 (passes|fails|unknown), scope, rules (rule, criterion, section, variable, verdict, reason, value,
 unit, measurement_date; detail for a rule no one can be evaluated on). Rule verdicts: met,
 not_met, unknown, not_applicable (a population or exception condition excludes the person from
-the rule). Only numeric threshold rules are evaluated.
+the rule). Only numeric threshold rules are evaluated. Diagnoses named by population/exception
+conditions come from --concept-map, else from the exact name or synonym of one standard Condition
+concept in the CDM's vocabulary (each look-up reported on stderr; --no-name-lookup turns it off).
 exit status: 0 all records matched, 1 some record or the database failed, 2 usage error.
 """
 
