@@ -203,3 +203,24 @@ def test_the_demo_cohort_is_who_passes_match(tmp_path, capsys):
     verdicts = _verdicts(capsys, rules, str(cdm), "2025-03-01")
     assert verdicts == {1: "passes", 2: "passes", 3: "fails", 4: "unknown", 5: "fails", 6: "unknown", 7: "passes"}
     assert run_circe(out, str(cdm)) == [1, 2, 7]
+
+
+def test_a_population_circe_can_only_rule_out(tmp_path, capsys):
+    """`postmenopausal women`: men are not members, a woman's status is not in the data. Circe
+    writes ANY(male, rule): every woman must meet the threshold, as match passes a woman only
+    when it holds."""
+    rules = tmp_path / "meno.json"
+    rules.write_text(json.dumps(criteria_nlp.extract("Inclusion Criteria:\n1. Hemoglobin >= 11 g/dL in "
+                                                     "postmenopausal women\n", doc_id="X")), encoding="utf-8")
+    code, out, err = _run(capsys, "export", rules, "--to", "circe")
+    assert code == 0, err
+    cohort = json.loads(out)
+    _circe_roundtrip(cohort)
+    clause = cohort["InclusionRules"][0]["expression"]
+    assert clause["Type"] == "ANY"
+    outside, rule = clause["Groups"]
+    assert [g["CONCEPT_ID"] for d in outside["DemographicCriteriaList"] for g in d["Gender"]] == [8507]
+    values = {c["Criteria"]["Measurement"]["Unit"][0]["CONCEPT_CODE"]: c["Criteria"]["Measurement"]["ValueAsNumber"]
+              for c in rule["Groups"][0]["CriteriaList"]}
+    assert values["g/dL"] == {"Value": 11.0, "Op": "gte"}
+    assert "inc-1: Circe cannot tell who is in 'postmenopausal women'" in err

@@ -250,8 +250,8 @@ def _criterion_group(crit: CriterionPlan, ctx: _Context) -> tuple[dict[str, Any]
         texts.append(f"for {g.description[:80]}: {text}")
         member = _membership(spec, True, ctx)
         if member is None:
-            ctx.warnings.append(f"{crit.id}: Circe cannot tell who is in {g.description[:80]!r} ({spec.label}); "
-                                "only those known not to be get the other rules")
+            ctx.warnings.append(f"{crit.id}: Circe cannot tell who is in {g.description[:80]!r} ({spec.label}): "
+                                "everyone not known to be outside it must meet its rules")
         else:
             earlier.append(member)
     if crit.default_logic is not None:
