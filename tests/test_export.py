@@ -186,7 +186,8 @@ def test_circe_export_of_the_reference_record(tmp_path, capsys):
     _circe_roundtrip(cohort)
     names = [r["name"] for r in cohort["InclusionRules"]]
     assert "inc-8.1 (inclusion)" in names and "exc-16 (exclusion)" in names
-    assert "inc-9.2: rules for a population the data cannot identify are left out" in err
+    # no --cdm: Gilbert's syndrome cannot be identified; everyone must meet both sets of thresholds
+    assert "inc-9.2: the population \"Gilbert's syndrome\" cannot be identified in the data" in err
     # Circe cannot pick the most recent measurement: said on stderr and in each measurement rule
     assert "uses the most recent one (Circe has no 'last occurrence' option)" in err
     descriptions = {r["name"]: r["description"] for r in cohort["InclusionRules"]}

@@ -208,7 +208,7 @@ def test_reference_record_against_the_demo_cdm(capsys, monkeypatch, tmp_path):
     code, lines, err = _match(capsys, "-", "--cdm", root / "corpora" / "omop-demo", "--index-date", "2025-03-01")
     assert code == 0, err
     assert [(r["person_id"], r["verdict"]) for r in lines] == [
-        (1, "passes"), (2, "passes"), (3, "fails"), (4, "unknown"), (5, "fails"), (6, "unknown"), (7, "unknown")]
+        (1, "passes"), (2, "passes"), (3, "fails"), (4, "unknown"), (5, "fails"), (6, "unknown"), (7, "passes")]
     rules = {(r["person_id"], x["rule"]): x for r in lines for x in r["rules"]}
     assert (rules[(3, "inc-8.1.r1")]["verdict"], rules[(3, "inc-8.1.r1")]["value"]) == ("not_met", 72.0)
     assert rules[(2, "inc-8.1.r1")]["value"] == 95.0 and rules[(2, "inc-8.3.r1")]["value"] == 28.0
@@ -218,10 +218,22 @@ def test_reference_record_against_the_demo_cdm(capsys, monkeypatch, tmp_path):
     assert rules[(1, "inc-6.r1")]["reason"] == "no_loinc_code"  # life expectancy: not evaluated
     assert "life_expectancy" in rules[(1, "inc-6.r1")]["detail"]
     # person 7 (ALT 3.75 x ULN, bilirubin 1.9 x ULN) has Gilbert's syndrome in condition_occurrence:
-    # without a concept map the population cannot be resolved, so the criterion is unknown ...
+    # without a concept map, "Gilbert's syndrome" is found by its name in the demo's concept table
+    # (one standard Condition concept of that name), and the Gilbert's thresholds apply ...
+    assert (rules[(7, "inc-9.2.r1")]["verdict"], rules[(7, "inc-9.2.r1")]["reason"]) == (
+        "not_applicable", "population_rule_applies")
+    assert ("name look-up: \"gilbert's syndrome\" is the Condition concept 2000201 \"Gilbert's syndrome\" "
+            "(by its name)") in err
+    # ... with the look-up off the population cannot be resolved, so the criterion is unknown ...
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(json.dumps(result).encode("utf-8"))))
+    code, lines, err = _match(capsys, "-", "--cdm", root / "corpora" / "omop-demo", "--index-date", "2025-03-01",
+                              "--no-name-lookup")
+    assert code == 0, err
+    assert [r["verdict"] for r in lines][6] == "unknown" and "name look-up" not in err
+    rules = {(r["person_id"], x["rule"]): x for r in lines for x in r["rules"]}
     assert (rules[(7, "inc-9.2.r1")]["verdict"], rules[(7, "inc-9.2.r1")]["reason"]) == (
         "not_met", "population_not_resolvable")
-    # ... with the demo's concept map it is, and the Gilbert's thresholds (<= 5 x ULN ...) apply
+    # ... and with the demo's concept map it is resolved again, the same way
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(json.dumps(result).encode("utf-8"))))
     code, lines, err = _match(capsys, "-", "--cdm", root / "corpora" / "omop-demo", "--index-date", "2025-03-01",
                               "--concept-map", root / "corpora" / "omop-demo" / "concept-map.json")

@@ -182,6 +182,8 @@ def test_populations_and_exceptions_on_duckdb(files, capsys):
 def test_without_a_concept_map_the_reasons_say_why(files, capsys):
     code, lines, err = _match(capsys, files["rules"], "--cdm", files["cdm"], "--index-date", INDEX.isoformat())
     assert code == 0, err
+    # this CDM's Gilbert's syndrome concept is not marked standard: the name look-up finds nothing
+    assert "name look-up: \"gilbert's syndrome\": no standard Condition concept has this name or synonym" in err
     rule = {(r["person_id"], x["rule"]): x for r in lines for x in r["rules"]}
     kps = rule[(1, "inc-4.r1")]
     assert (kps["verdict"], kps["reason"]) == ("unknown", "no_loinc_code")
@@ -336,3 +338,24 @@ def test_a_cdm_without_condition_occurrence_does_not_resolve_diagnoses(files, tm
     assert rule[(7, "inc-2.r1")]["reason"] == "exception_not_resolvable"
     assert rule[(8, "inc-3.r1")]["reason"] == "population_not_resolvable"
     assert rule[(3, "inc-1.r1")]["verdict"] == "not_met"  # sex still resolved
+
+
+def test_the_database_writer_checks_the_person_order(files, capsys):
+    """The JSON is written by a projection over rows sorted by person_id (the sort moves numbers,
+    not text); the writer refuses rows that come out of order rather than writing them."""
+    from criteria_nlp.omop.errors import OmopError
+    from criteria_nlp.omop.results import plan_trial
+    from criteria_nlp.omop.verdicts import SqlRulesWriter
+
+    plan = plan_trial(json.loads(files["rules"].read_text(encoding="utf-8")))
+    writer = SqlRulesWriter(plan)
+    writer.wrap("SELECT 1 AS person_id", [], set())
+    runs = sum(isinstance(p, int) for p in writer.pieces)
+    row = lambda pid: (pid, INDEX, 1, *["{}"] * runs)  # noqa: E731
+    text = writer.lines([row(1), row(2), row(2)])
+    assert text.count("\n") == 3 and text.startswith('{"trial": "NCT-CONDITIONS", "person_id": 1, ')
+    with pytest.raises(OmopError, match="out of person_id order"):
+        writer.lines([row(1)])  # after person 2
+    writer.wrap("SELECT 1 AS person_id", [], set())
+    with pytest.raises(OmopError, match="out of person_id order"):
+        writer.lines([row(5), row(3)])

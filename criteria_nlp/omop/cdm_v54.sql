@@ -1,10 +1,12 @@
--- The OMOP CDM v5.4 tables that match reads (condition_occurrence: for diagnoses of the concept map) (columns and types as in OHDSI's DDL; value columns
+-- The OMOP CDM v5.4 tables that match reads (condition_occurrence and concept_synonym: for diagnoses) (columns and types as in OHDSI's DDL; value columns
 -- DOUBLE PRECISION). Used to build test and demo CDMs in DuckDB or PostgreSQL.
 CREATE TABLE concept (
   concept_id INTEGER NOT NULL, concept_name VARCHAR(255) NOT NULL, domain_id VARCHAR(20) NOT NULL,
   vocabulary_id VARCHAR(20) NOT NULL, concept_class_id VARCHAR(20) NOT NULL,
   standard_concept VARCHAR(1) NULL, concept_code VARCHAR(50) NOT NULL,
   valid_start_date DATE NOT NULL, valid_end_date DATE NOT NULL, invalid_reason VARCHAR(1) NULL);
+CREATE TABLE concept_synonym (
+  concept_id INTEGER NOT NULL, concept_synonym_name VARCHAR(1000) NOT NULL, language_concept_id INTEGER NOT NULL);
 CREATE TABLE concept_ancestor (
   ancestor_concept_id INTEGER NOT NULL, descendant_concept_id INTEGER NOT NULL,
   min_levels_of_separation INTEGER NOT NULL, max_levels_of_separation INTEGER NOT NULL);

@@ -21,9 +21,27 @@ Circe semantics differ from ``match`` in three respects, each reported as a warn
   another measurement. So a person whose older in-window value meets the threshold and whose
   latest does not is in the Circe cohort and fails ``match``. Each measurement rule's
   description says so;
-* population rules (``for subjects with Gilbert's syndrome``) are left out (only the default rules
-  are exported), and exceptions are not expressed;
 * a criterion whose rules ``match`` finds unknown is simply not met in Circe (no three-valued logic).
+
+Population and exception conditions are expressed where ``match`` resolves them (see
+:mod:`.populations`): sex as a demographic ``Gender`` criterion (8507/8532), age groups as a
+demographic ``Age`` (Circe's age is the index year minus the year of birth, not completed years),
+a diagnosis as a ``ConditionOccurrence`` of its concept set (descendants included) starting on or
+before the index date (at least 1 = member, exactly 0 = not). A criterion with population rules
+becomes, for populations P1..Pn (text order) with rules L1..Ln and default rules D::
+
+    ALL( ANY(not P1, L1), ANY(P1, not P2, L2), ..., ANY(P1, ..., Pn, D) )
+
+("a member of Pi and of no earlier population meets Li; a person in none meets D"); an exclusion
+criterion the same with each L and D negated (the person must not meet them). "Not Pi" is the
+known complement (the other sex, the other ages, no diagnosis record), so a person whose
+membership the data cannot tell (sex not recorded) must meet both branches -- Circe's reading of
+``match``'s "unknown unless both agree". A rule under a resolvable exception E becomes
+``ANY(E, rule)``. A population the data cannot identify (``liver metastases`` with no concept)
+has neither side: everyone must meet its rules as well as the others -- again ``match``'s
+"unknown unless both agree" read as "not met". Said with a warning: such populations, the
+positive side of ``pre-/post-menopausal women`` (only "men are not members" is written), and
+exceptions that cannot be identified (the rule then holds for everyone).
 """
 from __future__ import annotations
 
@@ -31,12 +49,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .conversions import linear_conversion, molar_mass
-from .results import Bounds, Logic, LogicNode, Threshold, TrialPlan, rule_ids
+from .populations import FEMALE, MALE, CondSpec
+from .results import Bounds, CriterionPlan, Logic, LogicNode, Threshold, TrialPlan, rule_ids
 
 MOST_RECENT_NOTE = ("Circe counts any measurement in the window that meets the threshold; criteria-nlp match "
                     "uses the most recent one (Circe has no 'last occurrence' option)")
 ENTRY_EVENT_NOTE = ("entry event: the start of the first observation period; replace it with the trial's "
                     "index event in ATLAS")
+AGE_NOTE = "Circe's age is the index year minus the year of birth (match: completed years at the index date)"
 _NEGATED_OP = {"gt": "lte", "gte": "lt", "lt": "gte", "lte": "gt", "eq": "!eq", "!eq": "eq", "bt": "!bt", "!bt": "bt"}
 
 
@@ -46,13 +66,20 @@ class Concept:
     code: str
     name: str
     vocabulary: str
+    domain: str | None = None  # default: Unit for UCUM, else Measurement
+    concept_class: str | None = None
 
     def to_circe(self) -> dict[str, Any]:
         unit = self.vocabulary == "UCUM"
         return {"CONCEPT_ID": self.concept_id, "CONCEPT_NAME": self.name, "STANDARD_CONCEPT": "S",
                 "INVALID_REASON": "V", "CONCEPT_CODE": self.code,
-                "DOMAIN_ID": "Unit" if unit else "Measurement", "VOCABULARY_ID": self.vocabulary,
-                "CONCEPT_CLASS_ID": "Unit" if unit else "Lab Test"}
+                "DOMAIN_ID": self.domain or ("Unit" if unit else "Measurement"), "VOCABULARY_ID": self.vocabulary,
+                "CONCEPT_CLASS_ID": self.concept_class or ("Unit" if unit else "Lab Test")}
+
+
+#: The OMOP Gender vocabulary's standard concepts (the same ids in every release).
+GENDER = {MALE: Concept(MALE, "M", "MALE", "Gender", "Gender", "Gender"),
+          FEMALE: Concept(FEMALE, "F", "FEMALE", "Gender", "Gender", "Gender")}
 
 
 @dataclass
@@ -64,12 +91,24 @@ class Vocabulary:
     ucum: dict[str, Concept]
     units: dict[str, list[str]]  # LOINC code -> UCUM codes its measurements come in
     resolved: bool
+    diagnoses: dict[int, Concept] = field(default_factory=dict)  # condition key -> its concept
 
     @classmethod
     def unresolved(cls, units: dict[str, list[str]]) -> "Vocabulary":
         codes = sorted({u for us in units.values() for u in us})
         return cls({c: Concept(0, c, c, "LOINC") for c in units},
                    {u: Concept(0, u, u, "UCUM") for u in codes}, units, False)
+
+    def diagnosis(self, spec: CondSpec) -> Concept:
+        """The concept of a diagnosis condition: from the CDM when resolved, else its id or a
+        placeholder (id 0 with the code, for ATLAS to resolve)."""
+        if spec.key in self.diagnoses:
+            return self.diagnoses[spec.key]
+        concept = spec.concept
+        if concept is not None and concept.concept_id is not None:
+            return Concept(concept.concept_id, "", f"concept {concept.concept_id}", "", "Condition", "Clinical Finding")
+        code, vocabulary = (concept.code or "", concept.vocabulary or "") if concept is not None else ("", "")
+        return Concept(0, code, spec.label, vocabulary, "Condition", "Clinical Finding")
 
 
 @dataclass
@@ -92,7 +131,10 @@ def numeric_range(bounds: Bounds) -> dict[str, Any] | None:
     return None
 
 
-def export_circe(plan: TrialPlan, vocabulary: Vocabulary) -> CirceExport:
+def export_circe(plan: TrialPlan, vocabulary: Vocabulary, index_date: str | None = None) -> CirceExport:
+    """The cohort expression of ``plan``. ``index_date`` (YYYY-MM-DD, ``export --index-date``)
+    makes the entry event that date for every person observed on it, as ``match --index-date``;
+    without it the entry event is the start of the first observation period."""
     out = CirceExport({})
     if not vocabulary.resolved:
         out.warnings.append("concept ids not resolved (no --cdm): CONCEPT_ID is 0 in the concept sets and "
@@ -105,25 +147,35 @@ def export_circe(plan: TrialPlan, vocabulary: Vocabulary) -> CirceExport:
                                    "isExcluded": False, "includeDescendants": True, "includeMapped": False}]}}
         for code, i in codeset.items()
     ]
+    ctx = _Context(plan, codeset, vocabulary, out.warnings, concept_sets)
     rules = []
     for crit in plan.criteria:
-        if crit.population_logic is not None:
-            out.warnings.append(f"{crit.id}: rules for a population the data cannot identify are left out")
-        if crit.default_logic is None:
-            continue
-        group = _group(crit.default_logic, plan, codeset, vocabulary, out.warnings,
-                       negate=crit.section == "exclusion")
+        group, texts = _criterion_group(crit, ctx)
         if group is None:
             continue
-        texts = "; ".join(plan.threshold(r).text for r in rule_ids(crit.default_logic))
-        if any(plan.threshold(r).kind == "measurement" for r in rule_ids(crit.default_logic)):
-            texts = f"{texts[:700]} [{MOST_RECENT_NOTE}]"
-        rules.append({"name": f"{crit.id} ({crit.section})", "description": texts[:1000], "expression": group})
+        rule_list = rule_ids(crit.default_logic) + rule_ids(crit.population_logic)
+        notes = []
+        if any(plan.threshold(r).kind == "measurement" for r in rule_list):
+            notes.append(MOST_RECENT_NOTE)
+        if ctx.age_used.pop(crit.id, False):
+            notes.append(AGE_NOTE)
+        description = texts[:700] + "".join(f" [{n}]" for n in notes)
+        rules.append({"name": f"{crit.id} ({crit.section})", "description": description[:1000], "expression": group})
     if any(t.kind == "measurement" for t in plan.thresholds):
         out.warnings.append(MOST_RECENT_NOTE)
+    if ctx.any_age:
+        out.warnings.append(AGE_NOTE)
+    if index_date is not None:
+        entry = {"ObservationPeriod": {"UserDefinedPeriod": {"StartDate": index_date, "EndDate": index_date}}}
+        title = f"{plan.trial}: numeric eligibility thresholds at index date {index_date}"
+        out.warnings.append(f"entry event: {index_date} for every person with an observation period covering it "
+                            "(match --index-date evaluates every person of the person table)")
+    else:
+        entry = {"ObservationPeriod": {}}
+        title = f"{plan.trial}: numeric eligibility thresholds ({ENTRY_EVENT_NOTE})"
     out.expression = {
         "ConceptSets": concept_sets,
-        "PrimaryCriteria": {"CriteriaList": [{"ObservationPeriod": {}}],
+        "PrimaryCriteria": {"CriteriaList": [entry],
                             "ObservationWindow": {"PriorDays": 0, "PostDays": 0},
                             "PrimaryCriteriaLimit": {"Type": "First"}},
         "QualifiedLimit": {"Type": "First"},
@@ -132,9 +184,133 @@ def export_circe(plan: TrialPlan, vocabulary: Vocabulary) -> CirceExport:
         "CensoringCriteria": [],
         "CollapseSettings": {"CollapseType": "ERA", "EraPad": 0},
         "CensorWindow": {},
-        "Title": f"{plan.trial}: numeric eligibility thresholds ({ENTRY_EVENT_NOTE})"[:255],
+        "Title": title[:255],
     }
     return out
+
+
+@dataclass
+class _Context:
+    """What the group builders share: the plan, concept sets (measurements by code; diagnoses
+    added as they are used) and the warnings."""
+
+    plan: TrialPlan
+    codeset: dict[str, int]
+    vocabulary: Vocabulary
+    warnings: list[str]
+    concept_sets: list[dict[str, Any]]
+    diagnosis_sets: dict[int, int] = field(default_factory=dict)  # condition key -> concept set id
+    age_used: dict[str, bool] = field(default_factory=dict)  # criterion id -> a Circe age was written
+    any_age: bool = False
+    criterion: str = ""
+
+    def condition(self, key: int | None) -> CondSpec | None:
+        return self.plan.condition(key)
+
+    def diagnosis_set(self, spec: CondSpec) -> int:
+        if spec.key not in self.diagnosis_sets:
+            concept = self.vocabulary.diagnosis(spec)
+            set_id = len(self.concept_sets)
+            self.concept_sets.append({"id": set_id, "name": concept.name, "expression": {"items": [
+                {"concept": concept.to_circe(), "isExcluded": False, "includeDescendants": True,
+                 "includeMapped": False}]}})
+            self.diagnosis_sets[spec.key] = set_id
+            if concept.concept_id == 0:
+                self.warnings.append(f"diagnosis {spec.label}: concept id not resolved (no --cdm); ATLAS must "
+                                     "resolve the code")
+        return self.diagnosis_sets[spec.key]
+
+    def used_age(self) -> None:
+        self.age_used[self.criterion] = True
+        self.any_age = True
+
+
+def _criterion_group(crit: CriterionPlan, ctx: _Context) -> tuple[dict[str, Any] | None, str]:
+    """The inclusion rule of one criterion (None when Circe can express none of it) and the text
+    of the rules it holds."""
+    ctx.criterion = crit.id
+    negate = crit.section == "exclusion"
+    plan = ctx.plan
+    clauses, texts, earlier = [], [], []
+    for g in crit.groups:
+        spec = ctx.condition(g.key)
+        rules = _group(g.logic, plan, ctx, negate)
+        if rules is None:
+            continue
+        text = "; ".join(plan.threshold(r).text for r in rule_ids(g.logic))
+        if spec is None:  # nobody's membership is known: everyone must meet the rules (as match's "both agree")
+            ctx.warnings.append(f"{crit.id}: the population {g.description[:80]!r} cannot be identified in the data: "
+                                "in Circe everyone must meet its rules as well as the others (match: unknown unless "
+                                "both agree)")
+            clauses.append(_any_of(earlier + [rules]))
+            texts.append(f"for {g.description[:80]} (not identified in the data: required of everyone): {text}")
+            continue
+        escapes = [m for m in [_membership(spec, False, ctx)] + earlier if m is not None]
+        clauses.append(_any_of(escapes + [rules]))
+        texts.append(f"for {g.description[:80]}: {text}")
+        member = _membership(spec, True, ctx)
+        if member is None:
+            ctx.warnings.append(f"{crit.id}: Circe cannot tell who is in {g.description[:80]!r} ({spec.label}): "
+                                "everyone not known to be outside it must meet its rules")
+        else:
+            earlier.append(member)
+    if crit.default_logic is not None:
+        rules = _group(crit.default_logic, plan, ctx, negate)
+        if rules is not None:
+            clauses.append(_any_of(earlier + [rules]))
+            text = "; ".join(plan.threshold(r).text for r in rule_ids(crit.default_logic))
+            texts.append(f"otherwise: {text}" if crit.groups else text)
+    if not clauses:
+        return None, ""
+    if len(clauses) == 1:
+        return clauses[0], " | ".join(texts)
+    top = _empty_group("ALL")
+    top["Groups"] = clauses
+    return top, " | ".join(texts)
+
+
+def _any_of(groups: list[dict[str, Any]]) -> dict[str, Any]:
+    if len(groups) == 1:
+        return groups[0]
+    group = _empty_group("ANY")
+    group["Groups"] = groups
+    return group
+
+
+def _membership(spec: CondSpec, member: bool, ctx: _Context) -> dict[str, Any] | None:
+    """A Circe group that holds for persons known to be members (``member``) or known not to be;
+    None when Circe cannot tell (the positive side of ``pre-/post-menopausal women``)."""
+    sex = spec.sex
+    if sex is not None and spec.sex_partial and member:
+        return None
+    parts: list[dict[str, Any]] = []  # demographic criteria
+    if sex is not None and not spec.sex_partial or sex is not None and not member:
+        parts.append({"Gender": [GENDER[sex if member else (FEMALE if sex == MALE else MALE)].to_circe()]})
+    if spec.age_low is not None or spec.age_high is not None:
+        ctx.used_age()
+        low, high = spec.age_low, spec.age_high
+        if member:
+            if low is not None and high is not None:
+                parts.append({"Age": {"Value": low, "Op": "bt", "Extent": high - 1}})
+            else:
+                parts.append({"Age": {"Value": low, "Op": "gte"} if low is not None else {"Value": high, "Op": "lt"}})
+        else:
+            if low is not None:
+                parts.append({"Age": {"Value": low, "Op": "lt"}})
+            if high is not None:
+                parts.append({"Age": {"Value": high, "Op": "gte"}})
+    group = _empty_group("ALL" if member else "ANY")
+    group["DemographicCriteriaList"] = parts
+    if spec.kind == "diagnosis":
+        occurrence = {"Type": 2, "Count": 1, "IsDistinct": False} if member else {"Type": 0, "Count": 0, "IsDistinct": False}
+        group["CriteriaList"].append({
+            "Criteria": {"ConditionOccurrence": {"CodesetId": ctx.diagnosis_set(spec)}},
+            "StartWindow": {"Start": {"Coeff": -1}, "End": {"Days": 0, "Coeff": 1},
+                            "UseIndexEnd": False, "UseEventEnd": False},
+            "RestrictVisit": False, "IgnoreObservationPeriod": True, "Occurrence": occurrence})
+    if not (group["CriteriaList"] or group["DemographicCriteriaList"]):
+        return None
+    return group
 
 
 def _concept(table: dict[str, Concept], code: str, vocabulary: str) -> Concept:
@@ -150,7 +326,7 @@ def _empty_group(kind: str) -> dict[str, Any]:
     return {"Type": kind, "CriteriaList": [], "DemographicCriteriaList": [], "Groups": []}
 
 
-def _group(logic: Logic, plan: TrialPlan, codeset, vocabulary, warnings, negate: bool) -> dict[str, Any] | None:
+def _group(logic: Logic, plan: TrialPlan, ctx: _Context, negate: bool) -> dict[str, Any] | None:
     node = logic if isinstance(logic, LogicNode) else LogicNode("and", (logic,))
     kind = "ALL" if node.op == "and" else "ANY"
     if negate:
@@ -158,22 +334,35 @@ def _group(logic: Logic, plan: TrialPlan, codeset, vocabulary, warnings, negate:
     group = _empty_group(kind)
     for arg in node.args:
         if isinstance(arg, LogicNode):
-            sub = _group(arg, plan, codeset, vocabulary, warnings, negate)
+            sub = _group(arg, plan, ctx, negate)
             if sub is not None:
                 group["Groups"].append(sub)
             continue
         t = plan.threshold(arg)
         flip = negate != t.negated
-        if t.exception:
-            warnings.append(f"{t.rule_id}: its exception is not expressed")
+        leaf = _empty_group("ALL")
         if t.kind == "age":
-            age = _age_criterion(t, flip, warnings)
-            if age is not None:
-                group["DemographicCriteriaList"].append(age)
+            age = _age_criterion(t, flip, ctx.warnings)
+            if age is None:
+                continue
+            ctx.used_age()
+            leaf["DemographicCriteriaList"].append(age)
         elif t.kind == "measurement":
-            group["Groups"].append(_measurement_group(t, codeset[t.source_key], vocabulary, flip, warnings))
+            leaf = _measurement_group(t, ctx.codeset[t.source_key], ctx.vocabulary, flip, ctx.warnings)
         else:
-            warnings.append(f"{t.rule_id}: not exported ({t.not_executable})")
+            ctx.warnings.append(f"{t.rule_id}: not exported ({t.not_executable})")
+            continue
+        exception = ctx.condition(t.exception_key) if t.exception else None
+        escape = _membership(exception, True, ctx) if exception is not None else None
+        if t.exception and escape is None:
+            ctx.warnings.append(f"{t.rule_id}: its exception ({(t.exception_desc or '')[:80]!r}) is not expressed: "
+                                "the rule holds for everyone in Circe")
+        if escape is not None:  # the rule does not count for persons in the exception
+            group["Groups"].append(_any_of([escape, leaf]))
+        elif leaf["DemographicCriteriaList"] and not leaf["Groups"] and not leaf["CriteriaList"]:
+            group["DemographicCriteriaList"] += leaf["DemographicCriteriaList"]
+        else:
+            group["Groups"].append(leaf)
     if not (group["CriteriaList"] or group["DemographicCriteriaList"] or group["Groups"]):
         return None
     return group
@@ -215,7 +404,8 @@ def _measurement_group(t: Threshold, codeset_id: int, vocabulary: Vocabulary, ne
                              "ValueAsNumber": numeric_range(_in_source_unit(t.bounds, *conv)),
                              "Unit": [vocabulary.ucum[code].to_circe()]})
         if not criteria:
-            warnings.append(f"{t.rule_id}: no known unit converts to {t.unit}; exported without a unit filter")
+            warnings.append(f"{t.rule_id}: no known unit converts to {t.unit}; exported without a unit filter"
+                            if t.unit else f"{t.rule_id}: a rule without a unit; exported without a unit filter")
             criteria.append({"CodesetId": codeset_id, "ValueAsNumber": numeric_range(t.bounds)})
     for measurement in criteria:
         group["CriteriaList"].append({"Criteria": {"Measurement": measurement}, "StartWindow": window,

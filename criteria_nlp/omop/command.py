@@ -23,7 +23,9 @@ output: one JSON line per (trial, person): trial, person_id, index_date, verdict
 (passes|fails|unknown), scope, rules (rule, criterion, section, variable, verdict, reason, value,
 unit, measurement_date; detail for a rule no one can be evaluated on). Rule verdicts: met,
 not_met, unknown, not_applicable (a population or exception condition excludes the person from
-the rule). Only numeric threshold rules are evaluated.
+the rule). Only numeric threshold rules are evaluated. Diagnoses named by population/exception
+conditions come from --concept-map, else from the exact name or synonym of one standard Condition
+concept in the CDM's vocabulary (each look-up reported on stderr; --no-name-lookup turns it off).
 exit status: 0 all records matched, 1 some record or the database failed, 2 usage error.
 """
 
@@ -63,6 +65,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--concept-map", metavar="FILE",
                    help="JSON file giving OMOP concepts to variables without a LOINC code and to diagnoses "
                         "named by population/exception conditions (see the README)")
+    p.add_argument("--no-name-lookup", dest="name_lookup", action="store_false",
+                   help="do not look diagnoses of population/exception conditions up by name in the CDM's "
+                        "vocabulary (standard Condition concepts, exact name or synonym; see the README)")
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout (never overwritten)")
 
 
@@ -134,7 +139,8 @@ def run_match_command(args: argparse.Namespace) -> int:
         concept_map = load_concept_map(args.concept_map)
         with _output(args.output) as out:
             summary = run_match(args.results, args.cdm, index, out, cdm_schema=args.cdm_schema,
-                                lookback_days=args.lookback_days, concept_map=concept_map)
+                                lookback_days=args.lookback_days, concept_map=concept_map,
+                                name_lookup=args.name_lookup)
     except UsageError as e:
         return _fail(str(e), 2)
     except OmopError as e:

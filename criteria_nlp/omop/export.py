@@ -25,21 +25,29 @@ def export_all(args: argparse.Namespace, out: IO[str]) -> int:
     from .conceptmap import load_concept_map
 
     concept_map = load_concept_map(getattr(args, "concept_map", None))
-    for plan in read_plans(args.results, args.lookback_days, concept_map):
-        if isinstance(plan, OmopError):
-            print(f"criteria-nlp: {plan}", file=sys.stderr)
-            failed += 1
-        else:
-            plans.append(plan)
     with ExitStack() as stack:
-        db = None
+        db = names = None
         if args.cdm and args.to in ("circe", "sql"):
             from .database import connect
+            from .match import name_lookup_for
 
             db = stack.enter_context(connect(args.cdm, args.cdm_schema))
+            names = name_lookup_for(db) if getattr(args, "name_lookup", True) else None
+        for plan in read_plans(args.results, args.lookback_days, concept_map, names):
+            if isinstance(plan, OmopError):
+                print(f"criteria-nlp: {plan}", file=sys.stderr)
+                failed += 1
+            else:
+                plans.append(plan)
+        for note in names.notes() if names is not None else []:
+            print(f"criteria-nlp: name look-up: {note}", file=sys.stderr)
         for plan in plans:
             if args.to == "circe":
-                result = export_circe(plan, _vocabulary(plan, db))
+                index_date = args.index_date.isoformat() if args.index_date is not None else None
+                if args.index_table is not None:
+                    print("criteria-nlp: warning: --index-table is not expressed in Circe (the entry event is "
+                          "the first observation period)", file=sys.stderr)
+                result = export_circe(plan, _vocabulary(plan, db), index_date)
                 for w in result.warnings:
                     print(f"criteria-nlp: warning: {plan.trial}: {w}", file=sys.stderr)
                 write_json(out, result.expression, many=len(plans) > 1)
@@ -87,7 +95,27 @@ def _vocabulary(plan: TrialPlan, db) -> Vocabulary:
         loinc={**{c: Concept(found_loinc[c][0], c, found_loinc[c][1], "LOINC") if c in found_loinc
                   else Concept(0, c, c, "LOINC") for c in loincs}, **by_id},
         ucum={u: Concept(cid, u, name, "UCUM") for u, (cid, name) in found_ucum.items()},
-        units=units, resolved=True)
+        units=units, resolved=True, diagnoses=_diagnoses(plan, db))
+
+
+def _diagnoses(plan: TrialPlan, db) -> dict[int, Concept]:
+    """Condition key -> the concept of each diagnosis condition, as the CDM's ``concept`` table has it."""
+    out = {}
+    for spec in plan.conditions:
+        concept = spec.concept
+        if spec.kind != "diagnosis" or concept is None:
+            continue
+        if concept.concept_id is not None:
+            rows = db.select("SELECT concept_id, concept_code, concept_name, vocabulary_id, domain_id, concept_class_id "
+                             "FROM concept WHERE concept_id = ?", [concept.concept_id])
+        else:
+            rows = db.select("SELECT concept_id, concept_code, concept_name, vocabulary_id, domain_id, concept_class_id "
+                             "FROM concept WHERE vocabulary_id = ? AND concept_code = ?",
+                             [concept.vocabulary, concept.code])
+        if rows:
+            cid, code, name, vocab, domain, cls = rows[0]
+            out[spec.key] = Concept(int(cid), str(code), str(name), str(vocab), str(domain), str(cls))
+    return out
 
 
 def validated_fhir(resource: dict) -> dict:

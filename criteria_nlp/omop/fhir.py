@@ -6,26 +6,41 @@ the logic is). Each rule is a ``definitionByTypeAndValue``: the variable as ``ty
 when known, its name as text otherwise), the threshold as ``valueQuantity`` (UCUM, with the
 comparator) or ``valueRange`` (``between``; FHIR ranges include their bounds), a ULN/LLN multiple
 as a unit-less quantity with ``offset`` naming the reference limit, and the rule's own window as
-``timeFromEvent`` (days relative to the index date). Negated rules have ``exclude``. Rules under
-a population or exception condition carry a ``note`` saying so.
+``timeFromEvent`` (days relative to the index date). Negated rules have ``exclude``.
+
+Population and exception conditions are part of the logic. A population is a characteristic of
+its own: sex as ``definitionByTypeAndValue`` (LOINC 46098-0 Sex, administrative-gender code), an
+age group as LOINC 30525-0 Age in years, a diagnosis as ``definitionCodeableConcept`` (SNOMED or
+ICD-10-CM coding when the concept map gives one, the description as text), and anything the data
+cannot resolve as ``definitionCodeableConcept`` with the description as text only (a FHIR
+consumer may code it; ``match`` cannot). A criterion with populations P1..Pn and rules L1..Ln,
+default rules D, is ``any-of(all-of(P1, L1), all-of(not P1, P2, L2), ..., all-of(not P1, ...,
+not Pn, D))`` ("not" = ``exclude``); with no default rules the last branch is ``all-of(not P1,
+..., not Pn)`` for an inclusion criterion (it does not concern the others) and absent for an
+exclusion criterion. A rule under an exception E is ``any-of(E, rule)`` in an inclusion criterion
+and ``all-of(not E, rule)`` in an exclusion one (the exception lets the person through).
 """
 from __future__ import annotations
 
 from typing import Any
 
-from .results import Logic, LogicNode, Threshold, TrialPlan
+from .populations import FEMALE, MALE, CondSpec
+from .results import CriterionPlan, Logic, LogicNode, Threshold, TrialPlan
 
 UCUM = "http://unitsofmeasure.org"
 LOINC = "http://loinc.org"
 _FHIR_COMPARATORS = {">": ">", ">=": ">=", "<": "<", "<=": "<="}
 _LIMIT_TEXT = {"ULN": "upper limit of normal", "LLN": "lower limit of normal"}
+GENDER = "http://hl7.org/fhir/administrative-gender"
+#: FHIR code systems of the OMOP vocabularies a concept map may name a diagnosis in.
+_SYSTEMS = {"SNOMED": "http://snomed.info/sct", "ICD10CM": "http://hl7.org/fhir/sid/icd-10-cm",
+            "ICD10": "http://hl7.org/fhir/sid/icd-10"}
 
 
 def export_fhir(plan: TrialPlan) -> dict[str, Any]:
     characteristics = []
     for crit in plan.criteria:
-        logic = _combined(crit.default_logic, crit.population_logic)
-        characteristic = _characteristic(logic, plan)
+        characteristic = _criterion(crit, plan)
         characteristic["linkId"] = crit.id
         if crit.section == "exclusion":
             characteristic["exclude"] = not characteristic.get("exclude", False)
@@ -40,18 +55,82 @@ def export_fhir(plan: TrialPlan) -> dict[str, Any]:
     }
 
 
-def _combined(default: Logic | None, population: Logic | None) -> Logic:
-    if default is not None and population is not None:
-        return LogicNode("or", (default, population))
-    return default if default is not None else population  # type: ignore[return-value]
+def _criterion(crit: CriterionPlan, plan: TrialPlan) -> dict[str, Any]:
+    """What makes the criterion hold (the caller sets ``exclude`` for the exclusion section)."""
+    section = crit.section
+    if not crit.groups:
+        return _characteristic(crit.default_logic, plan, section)
+    branches, earlier = [], []
+    for g in crit.groups:
+        member = _population(plan.condition(g.key), g.description, "population")
+        branches.append(_combination("all-of", [_not(p) for p in earlier] + [member,
+                                                                             _characteristic(g.logic, plan, section)]))
+        earlier.append(member)
+    outside = [_not(p) for p in earlier]
+    if crit.default_logic is not None:
+        branches.append(_combination("all-of", outside + [_characteristic(crit.default_logic, plan, section)]))
+    elif section == "inclusion":  # the criterion does not concern persons in none of its populations
+        branches.append(_combination("all-of", outside))
+    return _combination("any-of", branches)
 
 
-def _characteristic(logic: Logic, plan: TrialPlan) -> dict[str, Any]:
+def _combination(code: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
+    if len(parts) == 1:
+        return parts[0]
+    return {"exclude": False, "definitionByCombination": {"code": code, "characteristic": parts}}
+
+
+def _not(characteristic: dict[str, Any]) -> dict[str, Any]:
+    return dict(characteristic, exclude=not characteristic.get("exclude", False))
+
+
+def _population(spec: CondSpec | None, description: str, kind: str) -> dict[str, Any]:
+    """Membership of a population or exception condition as a characteristic."""
+    text = f"{kind}: {description}"[:1000]
+    if spec is None or spec.sex_partial:  # not resolvable: the description, for a FHIR consumer to code
+        return {"description": text, "exclude": False, "definitionCodeableConcept": {"text": description[:1000]}}
+    parts = []
+    if spec.sex is not None:
+        code = "male" if spec.sex == MALE else "female" if spec.sex == FEMALE else "unknown"
+        parts.append({"description": f"sex {code}", "exclude": False, "definitionByTypeAndValue": {
+            "type": {"coding": [{"system": LOINC, "code": "46098-0", "display": "Sex"}]},
+            "valueCodeableConcept": {"coding": [{"system": GENDER, "code": code}]}}})
+    if spec.age_low is not None or spec.age_high is not None:
+        age: dict[str, Any] = {"type": {"coding": [{"system": LOINC, "code": "30525-0", "display": "Age"}]}}
+        years = {"unit": "a", "system": UCUM, "code": "a"}
+        if spec.age_low is not None and spec.age_high is not None:
+            age["valueRange"] = {"low": {"value": spec.age_low, **years}, "high": {"value": spec.age_high - 1, **years}}
+        elif spec.age_low is not None:
+            age["valueQuantity"] = {"value": spec.age_low, "comparator": ">=", **years}
+        else:
+            age["valueQuantity"] = {"value": spec.age_high, "comparator": "<", **years}
+        parts.append({"description": spec.label, "exclude": False, "definitionByTypeAndValue": age})
+    if spec.kind == "diagnosis":
+        concept: dict[str, Any] = {"text": description[:1000]}
+        mapped = spec.concept
+        if mapped is not None and mapped.vocabulary in _SYSTEMS and mapped.code:
+            concept["coding"] = [{"system": _SYSTEMS[mapped.vocabulary], "code": mapped.code}]
+        parts.append({"description": text, "exclude": False, "definitionCodeableConcept": concept})
+    if not parts:
+        return {"description": text, "exclude": False, "definitionCodeableConcept": {"text": description[:1000]}}
+    combined = _combination("all-of", parts)
+    combined["description"] = text
+    return combined
+
+
+def _characteristic(logic: Logic, plan: TrialPlan, section: str = "inclusion") -> dict[str, Any]:
     if isinstance(logic, str):
-        return _rule_characteristic(plan.threshold(logic))
+        t = plan.threshold(logic)
+        rule = _rule_characteristic(t)
+        if not t.exception:
+            return rule
+        exception = _population(plan.condition(t.exception_key), t.exception_desc or "", "exception")
+        if section == "inclusion":  # the exception lets the person through
+            return _combination("any-of", [exception, rule])
+        return _combination("all-of", [_not(exception), rule])
     return {"exclude": False,
             "definitionByCombination": {"code": "all-of" if logic.op == "and" else "any-of",
-                                        "characteristic": [_characteristic(a, plan) for a in logic.args]}}
+                                        "characteristic": [_characteristic(a, plan, section) for a in logic.args]}}
 
 
 def _rule_characteristic(t: Threshold) -> dict[str, Any]:
@@ -67,13 +146,6 @@ def _rule_characteristic(t: Threshold) -> dict[str, Any]:
     if t.window.from_rule:
         out["timeFromEvent"] = [{"eventCodeableConcept": {"text": "index date"},
                                  "range": {"low": _days(t.window.start_days), "high": _days(t.window.end_days)}}]
-    notes = []
-    if t.population:
-        notes.append("applies only to a population named in the criterion")
-    if t.exception:
-        notes.append("the criterion states an exception to this threshold")
-    if notes:
-        out["note"] = [{"text": n} for n in notes]
     return out
 
 

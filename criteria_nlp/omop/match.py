@@ -9,6 +9,7 @@ from .conceptmap import ConceptMap
 from .conversions import unit_factors
 from .database import Cdm, connect, known_concepts, measured_units
 from .errors import OmopError
+from .populations import ConceptNames
 from .query import IndexSpec, build_query, pivot_for, without_diagnoses
 from .results import TrialPlan, read_plans
 from .verdicts import SqlRulesWriter, VerdictWriter
@@ -63,18 +64,18 @@ def match_trial(db: Cdm, plan: TrialPlan, index: IndexSpec, out: IO[str], warn=N
     factors = unit_factors(plan.thresholds, measured_units(db, sources, has_ancestor))
     sql_writer = db.dialect in SQL_WRITER_DIALECTS
     built = build_query(plan, factors, index, cdm_schema=db.schema, has_ancestor=has_ancestor,
-                        pivot=pivot_for(db.dialect), ordered=not sql_writer)
+                        pivot=pivot_for(db.dialect))
     if sql_writer:  # the database writes the rules' JSON (same text, faster)
         writer = SqlRulesWriter(plan)
         keys = {t.key for t in plan.thresholds if t.kind is not None and t.conditional}
         _, batches = db.execute_sql(*writer.wrap(built.sql(db.dialect), built.params, keys))
-        line = writer.line
+        lines = writer.lines
     else:
         columns, batches = db.execute(built)
-        line = VerdictWriter(plan, columns).line
+        lines = VerdictWriter(plan, columns).lines
     n = 0
     for batch in batches:
-        out.write("".join(map(line, batch)))
+        out.write(lines(batch))
         n += len(batch)
     out.flush()
     return n
@@ -82,19 +83,30 @@ def match_trial(db: Cdm, plan: TrialPlan, index: IndexSpec, out: IO[str], warn=N
 
 def run_match(paths: list[str], cdm: str, index: IndexSpec, out: IO[str], *,
               cdm_schema: str | None = None, lookback_days: int = 90,
-              concept_map: ConceptMap | None = None) -> MatchSummary:
-    """Match every result in ``paths``; a bad record is reported on stderr and the others go on."""
+              concept_map: ConceptMap | None = None, name_lookup: bool = True) -> MatchSummary:
+    """Match every result in ``paths``; a bad record is reported on stderr and the others go on.
+    ``name_lookup``: diagnoses the concept map does not name are looked up by name in the CDM's
+    vocabulary (:class:`ConceptNames`); what each name resolved to is said on stderr."""
     summary = MatchSummary()
 
     def warn(message: str) -> None:
         print(f"criteria-nlp: warning: {message}", file=sys.stderr)
 
     with connect(cdm, cdm_schema) as db:
-        for plan in read_plans(paths, lookback_days, concept_map):
+        names = name_lookup_for(db) if name_lookup else None
+        for plan in read_plans(paths, lookback_days, concept_map, names):
             if isinstance(plan, OmopError):
                 print(f"criteria-nlp: {plan}", file=sys.stderr)
                 summary.failed_records += 1
                 continue
             summary.persons += match_trial(db, plan, index, out, warn)
             summary.trials += 1
+        for note in names.notes() if names is not None else []:
+            print(f"criteria-nlp: name look-up: {note}", file=sys.stderr)
     return summary
+
+
+def name_lookup_for(db: Cdm) -> ConceptNames | None:
+    """The diagnosis look-up by name for this CDM; None without ``condition_occurrence`` (a
+    diagnosis could not be checked anyway)."""
+    return ConceptNames(db) if db.has_table("condition_occurrence") else None

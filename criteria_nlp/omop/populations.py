@@ -11,12 +11,16 @@ unknown):
 * age groups from the birth date at the index date (completed years): ``children``/``paediatric``
   below 18, ``adults`` 18 and over, ``elderly`` 65 and over; ``boys``/``girls`` = sex and below 18.
   A missing birth month/day gives both possible ages; if they disagree, unknown;
-* a diagnosis only when the concept map (``--concept-map``, section ``conditions``) names a
-  concept for it: member when ``condition_occurrence`` holds the concept or a descendant starting
-  on or before the index date, not a member otherwise (the usual OMOP reading: no record = no
-  condition);
-* anything else (``liver metastases`` without a map entry, ``bleeding tendency`` ...) is not
-  resolvable: the rule is matched as before (unknown unless the default rule already decides).
+* a diagnosis when the concept map (``--concept-map``, section ``conditions``) names a concept
+  for it, or else (:class:`ConceptNames`, unless ``--no-name-lookup``) when the CDM's vocabulary
+  has exactly one standard, valid Condition concept whose name -- or, failing that, one of whose
+  ``concept_synonym`` names -- is the description itself once a few leading words are dropped
+  (``if``, ``for subjects with``, ``due to known`` ...), compared case-insensitively: member when
+  ``condition_occurrence`` holds the concept or a descendant starting on or before the index date,
+  not a member otherwise (the usual OMOP reading: no record = no condition);
+* anything else (``liver metastases`` when the vocabulary has no concept of that exact name or
+  synonym, ``bleeding tendency`` ...) is not resolvable: the rule is matched as before (unknown
+  unless the default rule already decides).
 """
 from __future__ import annotations
 
@@ -55,8 +59,10 @@ class CondSpec:
     concept: MappedConcept | None = None
 
 
-def resolve(description: str | None, concept_map: ConceptMap, key: int) -> CondSpec | None:
-    """The spec of a condition description, or None when OMOP data cannot resolve it."""
+def resolve(description: str | None, concept_map: ConceptMap, key: int,
+            names: "ConceptNames | None" = None) -> CondSpec | None:
+    """The spec of a condition description, or None when OMOP data cannot resolve it. ``names``
+    looks a diagnosis up by name in the CDM's vocabulary when the concept map has no entry."""
     if not description:
         return None
     text = normalise(description)
@@ -78,7 +84,115 @@ def resolve(description: str | None, concept_map: ConceptMap, key: int) -> CondS
     if mapped is not None:
         name, concept = mapped
         return CondSpec(key, "diagnosis", f"diagnosis {name!r} ({concept.describe()})", concept=concept)
+    found = names.lookup(description) if names is not None else None
+    if found is not None:
+        return CondSpec(key, "diagnosis", f"diagnosis {found.name!r} (concept_id {found.concept_id}, by its "
+                        f"{found.how} in the CDM's vocabulary)", concept=MappedConcept(concept_id=found.concept_id))
     return None
+
+
+# ------------------------------------------------------------------------------ names in the vocabulary
+#: Words dropped from the start of a description before its name is looked up: "if liver
+#: metastases", "for subjects with Gilbert's syndrome", "due to known Gilbert syndrome".
+_LEADING = {"in", "for", "if", "with", "who", "have", "has", "had", "having", "due", "to", "known", "documented",
+            "diagnosed", "a", "an", "of"} | _FILLER
+#: A description with one of these words names the absence or a kind of a condition: never looked up.
+_NOT_A_NAME = {"no", "not", "non", "without", "free", "absent", "absence", "negative", "except", "other", "or",
+               "and", "history", "suspected", "possible", "probable"}
+
+
+@dataclass(frozen=True)
+class NamedConcept:
+    concept_id: int
+    name: str  # the concept's name in the vocabulary
+    how: str  # "name" | "synonym"
+
+
+class ConceptNames:
+    """Diagnoses looked up by name in a CDM's vocabulary (``concept``, ``concept_synonym``).
+
+    A description resolves to a concept only when, after the leading words of :data:`_LEADING`,
+    what is left (``liver metastases``) equals the ``concept_name`` of exactly one concept with
+    ``domain_id = 'Condition'``, ``standard_concept = 'S'`` and no ``invalid_reason``; else, when
+    the CDM has ``concept_synonym``, a ``concept_synonym_name`` of exactly one such concept. Both
+    sides are compared after :func:`name_key` (lower case, punctuation other than ``'``/``-`` as
+    spaces, ``'s`` and ``'`` dropped: "Gilbert's syndrome" = "Gilbert syndrome"). No stemming, no
+    partial or fuzzy match; several concepts of that name are ambiguous and resolve nothing.
+
+    The names of the standard Condition concepts (and their synonyms) are read once, on the first
+    look-up, in two queries -- about 100,000 concepts and a few hundred thousand synonyms in a
+    full OHDSI vocabulary -- so that a file of many trials costs one scan, not one per name. Every
+    outcome is kept in :attr:`outcomes` for the notes on stderr."""
+
+    def __init__(self, db) -> None:
+        self.db = db
+        self.has_synonyms = db.has_table("concept_synonym")
+        self.outcomes: dict[str, tuple[str, NamedConcept | None, int]] = {}  # text -> (looked up, found, n)
+        self._index: dict[str, dict[str, dict[int, str]]] | None = None  # how -> key -> {concept_id: name}
+
+    def lookup(self, description: str) -> NamedConcept | None:
+        name = name_of(description)
+        if name is None:
+            return None
+        if name not in self.outcomes:
+            self.outcomes[name] = (name, *self._find(name))
+        return self.outcomes[name][1]
+
+    def _load(self) -> dict[str, dict[str, dict[int, str]]]:
+        standard = "c.domain_id = 'Condition' AND c.standard_concept = 'S' AND c.invalid_reason IS NULL"
+        queries = {"name": f"SELECT c.concept_id, c.concept_name, c.concept_name FROM concept AS c WHERE {standard}"}
+        if self.has_synonyms:
+            queries["synonym"] = (f"SELECT c.concept_id, c.concept_name, s.concept_synonym_name FROM concept_synonym "
+                                  f"AS s JOIN concept AS c ON c.concept_id = s.concept_id WHERE {standard}")
+        index: dict[str, dict[str, dict[int, str]]] = {}
+        for how, sql in queries.items():
+            table = index[how] = {}
+            for concept_id, concept_name, text in self.db.select(sql):
+                if text:
+                    table.setdefault(name_key(str(text)), {})[int(concept_id)] = str(concept_name)
+        return index
+
+    def _find(self, name: str) -> tuple[NamedConcept | None, int]:
+        if self._index is None:
+            self._index = self._load()
+        key = name_key(name)
+        for how in ("name", "synonym"):
+            found = self._index.get(how, {}).get(key, {})
+            if len(found) == 1:
+                (concept_id, concept_name), = found.items()
+                return NamedConcept(concept_id, concept_name, how), 1
+            if found:
+                return None, len(found)
+        return None, 0
+
+    def notes(self) -> list[str]:
+        """One sentence per description looked up: what it resolved to, or why not."""
+        out = []
+        for name, found, n in self.outcomes.values():
+            if found is not None:
+                out.append(f"{name!r} is the Condition concept {found.concept_id} {found.name!r} (by its {found.how})")
+            elif n > 1:
+                out.append(f"{name!r} names {n} standard Condition concepts: ambiguous, not resolved")
+            else:
+                out.append(f"{name!r}: no standard Condition concept has this name"
+                           + (" or synonym" if self.has_synonyms else " (the CDM has no concept_synonym table)"))
+        return out
+
+
+def name_key(text: str) -> str:
+    """What two names are compared by: :func:`normalise`, then ``'s`` and ``'`` dropped."""
+    return " ".join(normalise(text).replace("'s", "").replace("'", "").split())
+
+
+def name_of(description: str) -> str | None:
+    """The name looked up for a description (leading words dropped), or None when it is not
+    the plain name of a condition."""
+    words = normalise(description).split()
+    while words and words[0] in _LEADING:
+        words = words[1:]
+    if not words or any(w in _NOT_A_NAME for w in words) or any(ch.isdigit() for ch in "".join(words)):
+        return None
+    return " ".join(words)
 
 
 def _age_label(low: int | None, high: int | None) -> str:

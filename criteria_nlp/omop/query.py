@@ -27,7 +27,7 @@ from .results import CriterionPlan, Logic, Threshold, TrialPlan, rule_ids
 CORE_SQL = Path(__file__).resolve().parent / "match_core.sql"
 SOURCE_DIALECT = "duckdb"
 DIALECTS = ("duckdb", "postgres", "spark", "bigquery", "tsql")
-CDM_TABLES = ("person", "measurement", "concept", "concept_ancestor", "condition_occurrence")
+CDM_TABLES = ("person", "measurement", "concept", "concept_ancestor", "condition_occurrence", "concept_synonym")
 
 RULE_SPEC_COLUMNS = (
     ("rule_key", "INT"), ("kind", "VARCHAR"), ("loinc", "VARCHAR"), ("concept_id", "INT"), ("lo", "DOUBLE"),

@@ -15,7 +15,7 @@ from typing import Any, Iterator, Literal, Union
 
 from .conceptmap import ConceptMap, normalise
 from .errors import OmopError
-from .populations import CondSpec, resolve
+from .populations import CondSpec, ConceptNames, resolve
 
 #: Largest result file read as one JSON document, and longest JSONL line.
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
@@ -175,6 +175,10 @@ class TrialPlan:
     def threshold(self, rule_id: str) -> Threshold:
         return next(t for t in self.thresholds if t.rule_id == rule_id)
 
+    def condition(self, key: int | None) -> CondSpec | None:
+        """The resolvable condition of ``key`` (None: not resolvable)."""
+        return None if key is None else next((c for c in self.conditions if c.key == key), None)
+
 
 # ------------------------------------------------------------------------------ reading files
 
@@ -251,8 +255,9 @@ def trial_id(result: dict[str, Any]) -> str:
 
 
 def plan_trial(result: dict[str, Any], lookback_days: int = DEFAULT_LOOKBACK_DAYS,
-               concept_map: ConceptMap | None = None) -> TrialPlan:
-    """The executable plan of one extraction result (raises :class:`OmopError` when malformed)."""
+               concept_map: ConceptMap | None = None, names: ConceptNames | None = None) -> TrialPlan:
+    """The executable plan of one extraction result (raises :class:`OmopError` when malformed).
+    ``names``: diagnoses the concept map does not name are looked up in the CDM's vocabulary."""
     concept_map = concept_map or ConceptMap.empty()
     thresholds: list[Threshold] = []
     criteria: list[CriterionPlan] = []
@@ -261,7 +266,7 @@ def plan_trial(result: dict[str, Any], lookback_days: int = DEFAULT_LOOKBACK_DAY
     def condition_key(description: str | None) -> int | None:
         norm = normalise(description or "")
         if norm not in conditions:
-            conditions[norm] = resolve(description, concept_map, len([c for c in conditions.values() if c]))
+            conditions[norm] = resolve(description, concept_map, len([c for c in conditions.values() if c]), names)
         spec = conditions[norm]
         return None if spec is None else spec.key
 
@@ -443,8 +448,8 @@ def rule_ids(logic: Logic | None) -> list[str]:
     return [r for a in logic.args for r in rule_ids(a)]
 
 
-def read_plans(paths: list[str], lookback_days: int,
-               concept_map: ConceptMap | None = None) -> Iterator[TrialPlan | OmopError]:
+def read_plans(paths: list[str], lookback_days: int, concept_map: ConceptMap | None = None,
+               names: ConceptNames | None = None) -> Iterator[TrialPlan | OmopError]:
     """Plans of every result in ``paths``; a bad record is yielded as an error, the rest go on."""
     for path in paths:
         if path != "-" and not Path(path).is_file():
@@ -456,7 +461,7 @@ def read_plans(paths: list[str], lookback_days: int,
                     yield item
                     continue
                 try:
-                    yield plan_trial(item, lookback_days, concept_map)
+                    yield plan_trial(item, lookback_days, concept_map, names)
                 except OmopError as e:
                     yield e
         except OmopError as e:

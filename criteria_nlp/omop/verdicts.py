@@ -13,6 +13,7 @@ import datetime as dt
 import json
 from typing import Any
 
+from .errors import OmopError
 from .results import Threshold, TrialPlan
 
 SCOPE = "numeric threshold rules only"
@@ -110,6 +111,10 @@ class VerdictWriter:
         append("]}\n")
         return "".join(parts)
 
+    def lines(self, batch: list[tuple]) -> str:
+        """The lines of a batch of rows."""
+        return "".join(map(self.line, batch))
+
     def _date(self, value: Any) -> str:
         try:
             return self._dates[value]
@@ -145,12 +150,19 @@ class SqlRulesWriter:
         self.head = '{"trial": ' + json.dumps(plan.trial, ensure_ascii=False) + ', "person_id": '
         self.tail = '"' + ', "scope": ' + json.dumps(SCOPE) + ', "rules": ['
         self._dates: dict[Any, str] = {None: "null"}
+        self._last = None  # the last person_id written (order check)
 
     def wrap(self, sql: str, params: list[Any], applicability: set[int]) -> tuple[str, list[Any]]:
         """(SQL, parameters) giving ``person_id, index_date, allowed`` and the JSON text of each run
         of consecutive evaluable rules; ``applicability`` = the rule keys that have an ``a_k``
         column. The rules no one can be evaluated on are the same for everyone: :meth:`line`
-        puts them between the runs."""
+        puts them between the runs.
+
+        ``sql`` must give its rows in ``person_id`` order (``build_query(ordered=True)``): the
+        JSON is written by a projection over those ordered rows, which keeps their order
+        (DuckDB's ``preserve_insertion_order``), so the sort moves narrow numeric rows rather
+        than 10 KB of text per person -- about a second less per 100,000 persons.
+        :meth:`lines` checks the order as it writes."""
         runs: list[list[str]] = []
         self.pieces: list[str | int] = []  # static JSON text, or the column of a run
         mine: list[Any] = []  # parameters, in the order of their placeholders
@@ -168,8 +180,8 @@ class SqlRulesWriter:
             previous = "run"
             runs[-1].append(self._rule_sql(t, t.key in applicability, mine))
         columns = "".join(f", concat_ws(', ', {', '.join(run)}) AS run_{i}" for i, run in enumerate(runs))
-        return (f"SELECT q.person_id, q.index_date, q.allowed{columns} FROM ({sql}) AS q ORDER BY q.person_id",
-                mine + list(params))
+        self._last = None
+        return (f"SELECT q.person_id, q.index_date, q.allowed{columns} FROM ({sql}) AS q", mine + list(params))
 
     @staticmethod
     def _rule_sql(t: Threshold, has_applicability: bool, params: list[Any]) -> str:
@@ -208,6 +220,31 @@ class SqlRulesWriter:
         return "".join([self.head, str(int(row[0])), ', "index_date": ', date, ', "verdict": "',
                         PERSON_VERDICTS[None if allowed is None else int(allowed)], self.tail,
                         *[row[p] if isinstance(p, int) else p for p in self.pieces], "]}\n"])
+
+    def lines(self, batch: list[tuple]) -> str:
+        """The lines of a batch of rows, as :meth:`line` writes them, built in one list and joined
+        once (a line is about 10 KB for a trial of 40 rules: one copy of the text, not two, and
+        the pieces' kinds are known in advance)."""
+        parts: list[str] = []
+        extend, append = parts.extend, parts.append
+        head, tail, dates = self.head, self.tail, self._dates
+        template = [(p, True) if isinstance(p, int) else (p, False) for p in self.pieces]
+        if batch:
+            ids = [row[0] for row in batch]
+            if (self._last is not None and ids[0] < self._last) or any(a > b for a, b in zip(ids, ids[1:])):
+                raise OmopError("the database returned the verdicts out of person_id order (please report this)")
+            self._last = ids[-1]
+        for row in batch:
+            index_date, allowed = row[1], row[2]
+            date = dates.get(index_date)
+            if date is None:
+                date = dates[index_date] = _json(_iso(index_date))
+            extend((head, str(int(row[0])), ', "index_date": ', date, ', "verdict": "',
+                    PERSON_VERDICTS[None if allowed is None else int(allowed)], tail))
+            for piece, is_column in template:
+                append(row[piece] if is_column else piece)
+            append("]}\n")
+        return "".join(parts)
 
 
 def _around(t: Threshold, prefix: str, verdict: Any, no_value: bool, reason: Any, applies: Any) -> tuple[str, str]:

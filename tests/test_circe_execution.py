@@ -1,0 +1,226 @@
+"""``export --to circe`` run as OHDSI runs it: the cohort expression compiled to SQL by OHDSI's
+Python Circe (``ohdsi-circepy``, a port of circe-be), rendered and translated to DuckDB by its
+SqlRender port, and executed on the test CDMs. The persons in the Circe cohort are compared with
+``match``'s verdicts on the same CDM and index date.
+
+The populations (``in men``, ``in children``, ``for females``, ``for subjects with Gilbert's
+syndrome``) and the exception (``unless due to Gilbert's syndrome``) are in the cohort, so a man
+with Hb 12.5 (the women's threshold) is not in it; before, Circe left population rules out and
+let him in.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("duckdb")
+pytest.importorskip("sqlglot")
+api = pytest.importorskip("circe.api")
+
+import criteria_nlp  # noqa: E402
+from criteria_nlp.cli import main  # noqa: E402
+from criteria_nlp.omop.cdm import build_duckdb  # noqa: E402
+
+import cdm_cases  # noqa: E402
+import test_match_conditions as conditions  # noqa: E402
+from test_export import _circe_roundtrip  # noqa: E402
+
+OBSERVED = ("2000-01-01", "2026-12-31")
+
+
+def run_circe(cohort_json: str, cdm_path: str) -> list[int]:
+    """The person ids of the cohort, by circe-be's SQL (Circe -> SqlRender -> DuckDB)."""
+    import duckdb
+    from circe.sqlrender.renderer import render
+    from circe.sqlrender.splitter import split_sql
+    from circe.sqlrender.translator import translate
+
+    options = api.BuildExpressionQueryOptions()
+    options.cdm_schema = options.result_schema = options.vocabulary_schema = "main"
+    options.target_table, options.cohort_id = "main.cohort", 1
+    sql = translate(render(api.build_cohort_query(api.cohort_expression_from_json(cohort_json), options)), "duckdb")
+    con = duckdb.connect(":memory:")
+    try:
+        assert "'" not in cdm_path  # a pytest tmp path: ATTACH takes no bound parameter
+        con.execute(f"ATTACH '{cdm_path}' AS cdm (READ_ONLY)")
+        for (table,) in con.execute("SELECT table_name FROM information_schema.tables WHERE table_catalog = 'cdm'"
+                                    ).fetchall():
+            con.execute(f"CREATE VIEW main.{table} AS SELECT * FROM cdm.main.{table}")
+        con.execute("CREATE TABLE main.cohort (cohort_definition_id BIGINT, subject_id BIGINT, "
+                    "cohort_start_date DATE, cohort_end_date DATE)")
+        for statement in split_sql(sql):
+            if statement.strip():
+                con.execute(statement)
+        return sorted(int(r[0]) for r in con.execute("SELECT DISTINCT subject_id FROM main.cohort").fetchall())
+    finally:
+        con.close()
+
+
+def _observed(tables: dict) -> dict:
+    tables["observation_period"] = [
+        {"observation_period_id": p["person_id"], "person_id": p["person_id"],
+         "observation_period_start_date": OBSERVED[0], "observation_period_end_date": OBSERVED[1]}
+        for p in tables["person"]]
+    return tables
+
+
+def _run(capsys, *args) -> tuple[int, str, str]:
+    code = main([*map(str, args)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def conditions_files(tmp_path_factory):
+    base = tmp_path_factory.mktemp("circe-conditions")
+    rules = base / "rules.json"
+    rules.write_text(json.dumps(criteria_nlp.extract(conditions.CRITERIA, doc_id="NCT-CONDITIONS")), encoding="utf-8")
+    cmap = base / "concepts.json"
+    cmap.write_text(json.dumps(conditions.CONCEPT_MAP), encoding="utf-8")
+    cdm = base / "cdm.duckdb"
+    build_duckdb(cdm, _observed(conditions.cdm_tables()))
+    return {"rules": rules, "map": cmap, "cdm": str(cdm)}
+
+
+def _verdicts(capsys, rules, cdm, index: str, *extra) -> dict[int, str]:
+    code, out, err = _run(capsys, "match", rules, "--cdm", cdm, "--index-date", index, *extra)
+    assert code == 0, err
+    return {r["person_id"]: r["verdict"] for r in map(json.loads, out.splitlines())}
+
+
+def test_population_rules_run_in_circe_as_match_decides(conditions_files, capsys):
+    f = conditions_files
+    index = conditions.INDEX.isoformat()
+    code, out, err = _run(capsys, "export", f["rules"], "--to", "circe", "--cdm", f["cdm"], "--concept-map", f["map"],
+                          "--index-date", index)
+    assert code == 0, err
+    cohort = json.loads(out)
+    _circe_roundtrip(cohort)
+    assert "cannot be identified" not in err  # every population of this trial is expressed
+    verdicts = _verdicts(capsys, f["rules"], f["cdm"], index, "--concept-map", f["map"])
+    assert verdicts == {pid: want[0] for pid, want in conditions.EXPECTED.items()}
+    in_circe = run_circe(out, f["cdm"])
+    # who passes match is in the Circe cohort; who fails is not; unknown (sex not recorded and the
+    # two thresholds disagree; a birth year only) is not met in Circe
+    assert in_circe == sorted(p for p, v in verdicts.items() if v == "passes")
+    assert 3 not in in_circe  # a man with Hb 12.5: the men's threshold (13) applies
+    assert 2 in in_circe  # a woman with Hb 12.5: the women's (12)
+    assert 7 in in_circe and 6 not in in_circe  # ALT 3 x ULN: the Gilbert's exception lets 7 through
+    assert 10 not in in_circe and 11 in in_circe  # children with platelets 80 / 250 (exclusion)
+    assert 12 not in in_circe and 13 in in_circe  # QTc 480: a woman is excluded, a man is not
+
+
+def test_population_rules_are_written_as_demographic_and_condition_criteria(conditions_files, capsys):
+    f = conditions_files
+    code, out, err = _run(capsys, "export", f["rules"], "--to", "circe", "--cdm", f["cdm"], "--concept-map", f["map"])
+    assert code == 0, err
+    cohort = json.loads(out)
+    parsed, circe_sql = _circe_roundtrip(cohort)
+    rules = {r["name"]: r for r in cohort["InclusionRules"]}
+    hb = rules["inc-1 (inclusion)"]["expression"]
+    # ALL(ANY(not men, Hb >= 13), ANY(men, not women, Hb >= 12)): no default rules in this criterion
+    assert hb["Type"] == "ALL" and len(hb["Groups"]) == 2
+    men_clause = hb["Groups"][0]
+    assert men_clause["Type"] == "ANY"
+    assert men_clause["Groups"][0]["DemographicCriteriaList"] == [{"Gender": [
+        {"CONCEPT_ID": 8532, "CONCEPT_NAME": "FEMALE", "STANDARD_CONCEPT": "S", "INVALID_REASON": "V",
+         "CONCEPT_CODE": "F", "DOMAIN_ID": "Gender", "VOCABULARY_ID": "Gender", "CONCEPT_CLASS_ID": "Gender"}]}]
+    assert "for men: " in rules["inc-1 (inclusion)"]["description"]
+    gilbert = next(s for s in cohort["ConceptSets"] if s["expression"]["items"][0]["concept"]["DOMAIN_ID"] == "Condition")
+    assert gilbert["expression"]["items"][0]["concept"]["CONCEPT_ID"] == conditions.GILBERT
+    assert gilbert["expression"]["items"][0]["includeDescendants"] is True
+    children = rules["exc-1 (exclusion)"]
+    assert "Circe's age is the index year minus the year of birth" in children["description"]
+    assert "Circe's age is the index year minus the year of birth" in err
+    # Circe's compiler wrote the gender and the diagnosis
+    assert "gender_concept_id in (8532)" in circe_sql.lower().replace("  ", " ")
+    assert "condition_occurrence" in circe_sql.lower()
+    # no --index-date: the entry event stays the first observation period, with the note
+    assert cohort["PrimaryCriteria"]["CriteriaList"] == [{"ObservationPeriod": {}}]
+
+
+def test_unidentified_populations_bind_everyone_as_match_is_unknown(conditions_files, capsys):
+    """Without the concept map (and with the name look-up off) Gilbert's syndrome cannot be
+    identified: everyone must meet both the Gilbert's and the default bilirubin thresholds, and
+    ALT <= 2.5 x ULN holds for everyone -- said on stderr. match calls those persons unknown
+    unless both readings agree, so the Circe cohort is still exactly who passes match."""
+    f = conditions_files
+    index = conditions.INDEX.isoformat()
+    code, out, err = _run(capsys, "export", f["rules"], "--to", "circe", "--cdm", f["cdm"], "--no-name-lookup",
+                          "--index-date", index)
+    assert code == 0, err
+    cohort = json.loads(out)
+    _circe_roundtrip(cohort)
+    assert "inc-3: the population \"Gilbert's syndrome\" cannot be identified in the data" in err
+    assert 'inc-2.r1: its exception ("due to Gilbert\'s syndrome") is not expressed' in err
+    assert not any(s["expression"]["items"][0]["concept"]["DOMAIN_ID"] == "Condition" for s in cohort["ConceptSets"])
+    rules = {r["name"]: r for r in cohort["InclusionRules"]}
+    assert "(not identified in the data: required of everyone)" in rules["inc-3 (inclusion)"]["description"]
+    assert "for men: " in rules["inc-1 (inclusion)"]["description"]
+    verdicts = _verdicts(capsys, f["rules"], f["cdm"], index, "--no-name-lookup")
+    assert (verdicts[6], verdicts[7], verdicts[8]) == ("unknown", "unknown", "unknown")
+    assert run_circe(out, f["cdm"]) == sorted(p for p, v in verdicts.items() if v == "passes")
+
+
+def test_circe_differs_from_match_only_where_the_export_says(tmp_path, capsys):
+    """The case CDM run through Circe: the two documented differences show, and only they.
+    Person 2 has Hb 8 two days before the index date and an older 14 in the 7-day window: match
+    fails him on the latest value; Circe finds a measurement that meets the threshold. Persons 10
+    (18th birthday the day after the index date) and 14 (birth year 2007 only) are 17 or unknown
+    in completed years; Circe's age is 2025 - 2007 = 18."""
+    rules = tmp_path / "cases.json"
+    rules.write_text(json.dumps(criteria_nlp.extract(cdm_cases.CRITERIA, doc_id=cdm_cases.TRIAL)), encoding="utf-8")
+    cdm = tmp_path / "cases.duckdb"
+    build_duckdb(cdm, _observed(cdm_cases.cdm_tables()))
+    index = cdm_cases.INDEX_DATE.isoformat()
+    code, out, err = _run(capsys, "export", rules, "--to", "circe", "--cdm", cdm, "--index-date", index)
+    assert code == 0, err
+    verdicts = _verdicts(capsys, rules, str(cdm), index)
+    in_circe = set(run_circe(out, str(cdm)))
+    passes = {p for p, v in verdicts.items() if v == "passes"}
+    assert passes <= in_circe, (passes, in_circe)
+    assert in_circe - passes == {2, 10, 14}
+    assert (verdicts[2], verdicts[10], verdicts[14]) == ("fails", "fails", "unknown")
+    assert "Circe counts any measurement in the window" in err and "index year minus the year of birth" in err
+
+
+def test_the_demo_cohort_is_who_passes_match(tmp_path, capsys):
+    """The README's demo: the reference record's rules exported with the demo CDM (Gilbert's
+    syndrome found by name) and run through Circe on it."""
+    from pathlib import Path
+
+    from criteria_nlp.omop.cdm import read_csv_dir
+
+    demo = Path(__file__).resolve().parent.parent / "corpora" / "omop-demo"
+    text = (demo.parent / "examples" / "NCT06852573.criteria.txt").read_text(encoding="utf-8")
+    rules = tmp_path / "ref.json"
+    rules.write_text(json.dumps(criteria_nlp.extract(text, doc_id="NCT06852573")), encoding="utf-8")
+    cdm = tmp_path / "demo.duckdb"
+    build_duckdb(cdm, read_csv_dir(demo))
+    code, out, err = _run(capsys, "export", rules, "--to", "circe", "--cdm", cdm, "--index-date", "2025-03-01")
+    assert code == 0, err
+    verdicts = _verdicts(capsys, rules, str(cdm), "2025-03-01")
+    assert verdicts == {1: "passes", 2: "passes", 3: "fails", 4: "unknown", 5: "fails", 6: "unknown", 7: "passes"}
+    assert run_circe(out, str(cdm)) == [1, 2, 7]
+
+
+def test_a_population_circe_can_only_rule_out(tmp_path, capsys):
+    """`postmenopausal women`: men are not members, a woman's status is not in the data. Circe
+    writes ANY(male, rule): every woman must meet the threshold, as match passes a woman only
+    when it holds."""
+    rules = tmp_path / "meno.json"
+    rules.write_text(json.dumps(criteria_nlp.extract("Inclusion Criteria:\n1. Hemoglobin >= 11 g/dL in "
+                                                     "postmenopausal women\n", doc_id="X")), encoding="utf-8")
+    code, out, err = _run(capsys, "export", rules, "--to", "circe")
+    assert code == 0, err
+    cohort = json.loads(out)
+    _circe_roundtrip(cohort)
+    clause = cohort["InclusionRules"][0]["expression"]
+    assert clause["Type"] == "ANY"
+    outside, rule = clause["Groups"]
+    assert [g["CONCEPT_ID"] for d in outside["DemographicCriteriaList"] for g in d["Gender"]] == [8507]
+    values = {c["Criteria"]["Measurement"]["Unit"][0]["CONCEPT_CODE"]: c["Criteria"]["Measurement"]["ValueAsNumber"]
+              for c in rule["Groups"][0]["CriteriaList"]}
+    assert values["g/dL"] == {"Value": 11.0, "Op": "gte"}
+    assert "inc-1: Circe cannot tell who is in 'postmenopausal women'" in err
