@@ -438,43 +438,94 @@ def _outside_ranges(text: str, lex: _Lexicon, found: list[Quantity]) -> list[Qua
     return out
 
 
+_LIMIT_FILLERS = ("the", "institutional", "institution's", "of")  # between the comparator and the name
+
+
 @lru_cache(maxsize=1)
-def _limit_without_number_re() -> re.Pattern:
-    """A comparator phrase right before a reference limit named in full or abbreviated ("no greater
-    than ULN", "less than the upper limit of normal", "≥ LLN"); not the bare words "normal", "the
-    normal values" or "upper limit", which name other things too ("above normal range")."""
+def _limit_without_number_res() -> tuple[re.Pattern, re.Pattern]:
+    """(name, comparator before it) of a comparison with a reference limit written without a number
+    ("no greater than ULN", "less than the upper limit of normal", "≥ LLN"): the names in full or
+    abbreviated, not the bare words "normal", "the normal values" or "upper limit", which name other
+    things too ("above normal range"); the comparator (with the words "the", "institutional", "of"
+    before the name) is matched backwards from the name's start, on the reversed text."""
     lex = lexicon()
     data = json.loads(_RESOURCE.read_text(encoding="utf-8"))
     names = [p for ps in data["relative"].values() for p in ps
              if re.search(r"\b(?:limits?|uln|lln|unl|iuln|ulrr)\b", p, re.IGNORECASE)
              and p.lower() not in ("upper limit", "upper limit of the reference", "upper limit of reference")]
-    return re.compile(
-        rf"(?P<comp>{_phrase_regex(lex.prefix_of)})[ \t]*"
-        rf"(?:(?:the|institutional|institution's|of)[ \t]+)*"
-        rf"(?P<rel>{_phrase_regex(names)})(?![\w-])(?![ \t]*(?:\+|[-−][ \t]*\d))",
-        re.IGNORECASE)
+    name_re = re.compile(rf"(?P<rel>{_phrase_regex(names)})(?![\w-])(?![ \t]*(?:\+|[-−][ \t]*\d))", re.IGNORECASE)
+    fillers = "|".join(re.escape(w[::-1]) for w in _LIMIT_FILLERS)
+    comp_rev_re = re.compile(rf"(?:[ \t]+(?:{fillers}))*[ \t]*(?P<comp>{_phrase_regex([p[::-1] for p in lex.prefix_of])})",
+                             re.IGNORECASE)
+    return name_re, comp_rev_re
+
+
+# a word every reference-limit name holds (lower case; the names are chosen by these words)
+_LIMIT_KEYS = ("uln", "lln", "unl", "ulrr", "limit")
+_LIMIT_NAME_REACH = 48  # characters of a name before and after its key word
+_LIMIT_LOOKBACK = 120  # characters of comparator and "the institutional" before a name
+
+
+def _limit_windows(text: str) -> list[tuple[int, int]]:
+    """Merged ``(start, end)`` windows of ``text`` around its reference-limit key words (str.find on
+    the lower-cased text: scanning the whole text with an alternation of names is slow)."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a character whose lower case is longer: offsets would shift
+        return [(0, len(text))]
+    windows: list[list[int]] = []
+    for pos in sorted(pos for key in _LIMIT_KEYS for pos in _find_all(lowered, key)):
+        lo, hi = max(0, pos - _LIMIT_NAME_REACH), min(len(text), pos + _LIMIT_NAME_REACH)
+        if windows and lo <= windows[-1][1]:
+            windows[-1][1] = hi
+        else:
+            windows.append([lo, hi])
+    return [(lo, hi) for lo, hi in windows]
+
+
+def _find_all(text: str, key: str):
+    pos = text.find(key)
+    while pos != -1:
+        yield pos
+        pos = text.find(key, pos + 1)
 
 
 def _limits_without_number(text: str, found: list[Quantity]) -> list[Quantity]:
     """``found`` plus the comparisons with a reference limit that write no number: "Calcium no greater
     than ULN", "Bilirubin less than upper limit of normal" are ``<= 1 × ULN`` and ``< 1 × ULN``."""
-    if not ("ln" in text or "LN" in text or "imit" in text or "UNL" in text or "ULRR" in text):
+    windows = _limit_windows(text)
+    if not windows:
         return found
     lex = lexicon()
-    extra = []
-    for m in _limit_without_number_re().finditer(text):
-        if any(q.start < m.end() and m.start() < q.end for q in found):
-            continue
-        comp = m.group("comp")
-        rel_start, rel_end = m.span("rel")
-        extra.append(Quantity(
-            start=m.start(), end=m.end(), comparator=lex.prefix_of[_normalise_phrase(comp)], value=1.0,
-            value_start=rel_start, value_end=rel_end,
-            relative_to=lex.relative_names.get(_normalise_phrase(m.group("rel"))),
-            comparator_form="symbol" if not comp[0].isalpha() else "word", comparator_start=m.start()))
+    name_re, comp_rev_re = _limit_without_number_res()
+    extra: list[Quantity] = []
+    last_end = 0
+    for lo, hi in windows:
+        for name in name_re.finditer(text, lo, hi):
+            rel_start, rel_end = name.span("rel")
+            if rel_start < last_end:
+                continue
+            back = max(0, rel_start - _LIMIT_LOOKBACK)
+            m = comp_rev_re.match(text[back:rel_start][::-1])
+            if m is None:
+                continue
+            start, comp = rel_start - m.end("comp"), m.group("comp")[::-1]
+            if not _starts_a_word(text, start, comp) or any(q.start < rel_end and start < q.end for q in found):
+                continue
+            last_end = rel_end
+            extra.append(Quantity(
+                start=start, end=rel_end, comparator=lex.prefix_of[_normalise_phrase(comp)], value=1.0,
+                value_start=rel_start, value_end=rel_end,
+                relative_to=lex.relative_names.get(_normalise_phrase(name.group("rel"))),
+                comparator_form="symbol" if not comp[0].isalpha() else "word", comparator_start=start))
     if not extra:
         return found
     return sorted(found + extra, key=lambda q: q.start)
+
+
+def _starts_a_word(text: str, start: int, phrase: str) -> bool:
+    """Whether a phrase starting with a letter starts a word at ``start`` (the reversed match checks
+    the word boundary at its end, which is the phrase's start, only within the look-back)."""
+    return not phrase[0].isalpha() or start == 0 or not (text[start - 1].isalnum() or text[start - 1] == "_")
 
 
 _SIGN = r"(?:<=|=<|≤|<|>=|=>|≥|>)"
