@@ -17,6 +17,7 @@ from spacy.util import filter_spans
 
 from ..resources.lexicon import DEFAULT_FILENAME, load_variables
 from ..serialization import FileBackedComponent, packaged_resource, save_file, saved_file
+from ._text import doc_text
 from ._values import store_values
 
 
@@ -57,6 +58,7 @@ class VariableMatcher(FileBackedComponent):
         self.term_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.abbrev_matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
         self.before_number_matcher = Matcher(nlp.vocab)  # "WHO #": only right before a number
+        self.before_number_words: set[str] = set()  # their first words, lower case (a cheap test first)
         tokenize = getattr(nlp.tokenizer, "pipe", None)  # spaCy's Tokenizer.pipe: no Doc-by-Doc overhead
         for entry in self.entries.values():
             for matcher, phrases, attr in ((self.term_matcher, entry.terms, "LOWER"),
@@ -66,8 +68,16 @@ class VariableMatcher(FileBackedComponent):
                 if phrases:
                     matcher.add(entry.name, list(tokenize(phrases)) if tokenize else [nlp.make_doc(p) for p in phrases])
                 for phrase in before_number:
-                    words = [{attr: t.lower_ if attr == "LOWER" else t.text} for t in nlp.make_doc(phrase)]
+                    tokens = nlp.make_doc(phrase)
+                    self.before_number_words.add(tokens[0].lower_)
+                    words = [{attr: t.lower_ if attr == "LOWER" else t.text} for t in tokens]
                     self.before_number_matcher.add(entry.name, [words + [{"TEXT": {"REGEX": r"^\d"}}]])
+
+    def _may_hold_before_number(self, doc: Doc) -> bool:
+        """Whether the text holds a first word of a before-number phrase (the token Matcher costs a
+        pass over every token)."""
+        lowered = doc_text(doc).lower()
+        return any(word in lowered for word in self.before_number_words)
 
     def __call__(self, doc: Doc) -> Doc:
         self._require_data()
@@ -77,7 +87,7 @@ class VariableMatcher(FileBackedComponent):
             for match_id, start, end in matcher(doc):
                 span = Span(doc, start, end, label=match_id)
                 spans.append(span)
-        if len(self.before_number_matcher):
+        if len(self.before_number_matcher) and self._may_hold_before_number(doc):
             spans.extend(Span(doc, start, end - 1, label=match_id)  # without the number
                          for match_id, start, end in self.before_number_matcher(doc))
         mentions = sorted(filter_spans(spans), key=lambda s: s.start)
