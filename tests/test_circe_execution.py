@@ -74,10 +74,7 @@ def _run(capsys, *args) -> tuple[int, str, str]:
 @pytest.fixture(scope="module")
 def conditions_files(tmp_path_factory):
     base = tmp_path_factory.mktemp("circe-conditions")
-    rules = base / "rules.json"
-    rules.write_text(json.dumps(criteria_nlp.extract(conditions.CRITERIA, doc_id="NCT-CONDITIONS")), encoding="utf-8")
-    cmap = base / "concepts.json"
-    cmap.write_text(json.dumps(conditions.CONCEPT_MAP), encoding="utf-8")
+    rules, cmap = conditions.write_rules_and_map(base)
     cdm = base / "cdm.duckdb"
     build_duckdb(cdm, _observed(conditions.cdm_tables()))
     return {"rules": rules, "map": cmap, "cdm": str(cdm)}

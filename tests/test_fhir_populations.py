@@ -77,10 +77,7 @@ def holds(ch: dict, person: dict, loinc_of: dict = LOINC_OF) -> bool | None:
 @pytest.fixture(scope="module")
 def resource(tmp_path_factory):
     base = tmp_path_factory.mktemp("fhir")
-    rules = base / "rules.json"
-    rules.write_text(json.dumps(criteria_nlp.extract(conditions.CRITERIA, doc_id="NCT-CONDITIONS")), encoding="utf-8")
-    cmap = base / "concepts.json"
-    cmap.write_text(json.dumps(conditions.CONCEPT_MAP), encoding="utf-8")
+    rules, cmap = conditions.write_rules_and_map(base)
     out = base / "ev.json"
     assert main(["export", str(rules), "--to", "fhir", "--concept-map", str(cmap), "-o", str(out)]) == 0
     return json.loads(out.read_text(encoding="utf-8"))

@@ -129,13 +129,20 @@ def cdm_tables() -> dict[str, list[dict]]:
             "condition_occurrence": conditions}
 
 
-@pytest.fixture(scope="module")
-def files(tmp_path_factory):
-    base = tmp_path_factory.mktemp("conditions")
+def write_rules_and_map(base) -> tuple:
+    """``(rules.json, concepts.json)`` in ``base``: the extracted CRITERIA and CONCEPT_MAP (also used by
+    the Circe and FHIR tests)."""
     rules = base / "rules.json"
     rules.write_text(json.dumps(criteria_nlp.extract(CRITERIA, doc_id="NCT-CONDITIONS")), encoding="utf-8")
     cmap = base / "concepts.json"
     cmap.write_text(json.dumps(CONCEPT_MAP), encoding="utf-8")
+    return rules, cmap
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    base = tmp_path_factory.mktemp("conditions")
+    rules, cmap = write_rules_and_map(base)
     cdm = base / "cdm.duckdb"
     build_duckdb(cdm, cdm_tables())
     return {"rules": rules, "map": cmap, "cdm": str(cdm)}
