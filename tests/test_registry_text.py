@@ -711,3 +711,21 @@ def test_but_not_limited_to_negates_nothing():
             "neurological complications including grade 2 or worse peripheral neuropathy")
     assert only(text)["negated"] is False
     assert only("No complications, including but not limited to grade 2 or worse peripheral neuropathy")["negated"]
+
+
+def test_transaminases_named_together_are_one_variable():
+    # PDQ run-in: the second value is the transaminases', not the bilirubin's
+    text = ("Hepatic: Bilirubin no greater than 1.5 times upper limit of normal Transaminases no greater\r\n"
+            "        than 2 times upper limit of normal\r\n")
+    rules = rules_of(text)
+    assert [(r["variable"]["name"], r["comparator"], r["value"], r["relative_to"]) for r in rules] == \
+        [("total_bilirubin", "<=", 1.5, "ULN"), ("transaminases", "<=", 2.0, "ULN")]
+
+
+@pytest.mark.parametrize("text, comparator", [
+    ("Residual tumor size of less that 1 cm", "<"),
+    ("Hemoglobin no less that 9 g/dL", ">="),
+    ("Platelet count greater that 100,000/mm3", ">"),
+])
+def test_than_misspelt_that_is_still_a_comparator(text, comparator):
+    assert only(text)["comparator"] == comparator
