@@ -729,3 +729,8 @@ def test_transaminases_named_together_are_one_variable():
 ])
 def test_than_misspelt_that_is_still_a_comparator(text, comparator):
     assert only(text)["comparator"] == comparator
+
+
+def test_expected_duration_of_survival_is_life_expectancy():
+    rule = only("Patients must have an expected duration of survival of greater than 8 weeks")
+    assert (rule["variable"]["name"], rule["comparator"], rule["value"], rule["unit"]) == ("life_expectancy", ">", 8.0, "wk")
