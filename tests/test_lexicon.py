@@ -322,13 +322,15 @@ def test_spot_checks(entries, surface, name):
 
 def test_ambiguous_heads_are_left_out(entries):
     # words that would belong to two variables must not be claimed by either
-    for word in ("clearance", "transaminases", "blasts", "PPD"):  # PPD: tuberculin test, probing depth, postpartum depression
+    for word in ("clearance", "blasts", "PPD"):  # PPD: tuberculin test, probing depth, postpartum depression
         assert _lookup(entries, word) is None, word
     # "performance status" names no one scale: its own entry, not ECOG's or Karnofsky's;
-    # "viral load" names no one virus: its own entry, with no code, not HIV's or HBV's
+    # "viral load" names no one virus: its own entry, with no code, not HIV's or HBV's;
+    # "transaminases" names AST and/or ALT: its own entry, with no code
     assert _lookup(entries, "performance status") == "performance_status"
     assert _lookup(entries, "viral load") == "viral_load"
-    assert variables_by_name()["viral_load"].code is None
+    assert _lookup(entries, "transaminases") == "transaminases"
+    assert variables_by_name()["viral_load"].code is None and variables_by_name()["transaminases"].code is None
 
 
 # --------------------------------------------------------------------------- malformed files
