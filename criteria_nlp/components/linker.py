@@ -924,7 +924,7 @@ class Linker:
                     continue
                 after_values = []
                 for q in pending:
-                    units.append((q, self._fallback_targets(text, crit_start, q, crit_end)))
+                    units.append((q, self._fallback_targets(text, crit_start, q)))
                 pending = []
                 if group and not group_used and target.name in _SCALE_BY_RANGE and _CLOSING_GAP.fullmatch(gap) \
                         and group[-1].entry is not None and group[-1].category == target.category:
@@ -1022,7 +1022,7 @@ class Linker:
                 if targets is None and _TIME_NAME_BEFORE.search(
                         text, max(crit_start, q.start - 40), q.comparator_start if q.comparator_start is not None else q.start):
                     # "Cycle length of 26-39 days": a length or duration named right before is measured in time
-                    units.append((q, self._fallback_targets(text, crit_start, q, crit_end)))
+                    units.append((q, self._fallback_targets(text, crit_start, q)))
                     last_q_end = q.end
                     continue
                 if not (next_mention is not None and _measured_in_time(_target_from_mention(next_mention))
@@ -1036,13 +1036,13 @@ class Linker:
                     pending.append(q)  # resolved by the following mention, else by the words before it
                     continue
                 else:
-                    targets = self._fallback_targets(text, crit_start, q, crit_end)
+                    targets = self._fallback_targets(text, crit_start, q)
             group_used = True if group else group_used
             last_q_end = q.end
             units.append((q, targets))
             linked_end = max([linked_end, q.end] + [t.end for t in targets if t is not None])
         for q in pending:
-            units.append((q, self._fallback_targets(text, crit_start, q, crit_end)))
+            units.append((q, self._fallback_targets(text, crit_start, q)))
         units = [(q, _thing_of_the_unit(text, q, _named_instrument(targets, mentions, text))) for q, targets in units]
         units.extend(self._score_values(text, mentions, units, len(text) if crit_end is None else crit_end, crit_start))
         units.sort(key=lambda u: u[0].start)
@@ -1304,17 +1304,15 @@ class Linker:
         return _event_age(text[s:e], s, e)
 
     @staticmethod
-    def _fallback_targets(text: str, crit_start: int, q: Quantity, crit_end: int | None = None) -> list[_Target]:
-        """The unknown variable of ``q``: a scale or counted things named after it (within the criterion,
-        not the next statement of a run-in list), else the words before it, else the words after it."""
-        within = (lambda span: span is not None and span[1] <= crit_end) if crit_end is not None \
-            else (lambda span: span is not None)
+    def _fallback_targets(text: str, crit_start: int, q: Quantity) -> list[_Target]:
+        """The unknown variable of ``q``: a scale or counted things named after it, else the words before
+        it, else the words after it (``text`` ends with the criterion: see ``__call__``)."""
         scale = _scale_after(text, q)
-        if within(scale):
+        if scale is not None:
             s, e = scale
             return [_Target(s, e, re.sub(r"\s+", " ", text[s:e].lower()), "score", None, None)]
         counted = _counted_things_after(text, q)
-        if within(counted):  # "Kaposi's sarcoma with more than 100 cutaneous lesions": the lesions
+        if counted is not None:  # "Kaposi's sarcoma with more than 100 cutaneous lesions": the lesions
             s, e = counted
             return [_Target(s, e, _unknown_name(text[s:e]), None, None, None)]
         raw = _fallback_name(text, crit_start, q.comparator_start if q.comparator_start is not None else q.start)
@@ -1327,7 +1325,7 @@ class Linker:
                 return [indicated]
         if span is None:
             # "asthenozoospermia: < 32% progressive motile spermatozoa"
-            span = _clean_name(text, _words_after(text if crit_end is None else text[:crit_end], q.end))
+            span = _clean_name(text, _words_after(text, q.end))
         if span is None:
             return [None]
         s, e = span
