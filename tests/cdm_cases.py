@@ -133,3 +133,25 @@ def duck_cdm(tmp_path_factory):
     path = tmp_path_factory.mktemp("cdm") / "cases.duckdb"
     build_duckdb(path, cdm_tables())
     return str(path)
+
+
+def run_match(capsys, *args) -> tuple[int, list[dict], str]:
+    """``criteria-nlp match ARGS``: exit code, the verdict lines, stderr."""
+    from criteria_nlp.cli import main
+
+    code = main(["match", *map(str, args)])
+    out, err = capsys.readouterr()
+    return code, [json.loads(line) for line in out.splitlines()], err
+
+
+def check_verdicts(lines: list[dict], expected: dict, cases: dict) -> None:
+    """One line per person of ``cases``, in order, each with the person's and every listed rule's
+    expected ``(verdict, reason)`` (``expected[pid] = (verdict, {rule_id: (verdict, reason)})``)."""
+    assert [r["person_id"] for r in lines] == sorted(cases)
+    for record in lines:
+        pid = record["person_id"]
+        verdict, rules = expected[pid]
+        by_id = {r["rule"]: r for r in record["rules"]}
+        assert record["verdict"] == verdict, (pid, cases[pid][0], record)
+        for rule_id, want in rules.items():
+            assert (by_id[rule_id]["verdict"], by_id[rule_id]["reason"]) == tuple(want), (pid, cases[pid][0], by_id[rule_id])

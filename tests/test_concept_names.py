@@ -23,6 +23,7 @@ from criteria_nlp.omop.cdm import build_duckdb, build_postgres  # noqa: E402
 from criteria_nlp.omop.populations import name_of  # noqa: E402
 
 from test_postgres import pg_server  # noqa: E402,F401
+from cdm_cases import check_verdicts, run_match  # noqa: E402
 
 CRITERIA = """Inclusion Criteria:
 1. AST <= 2.5 x ULN (<= 5 x ULN if liver metastases)
@@ -116,12 +117,6 @@ def files(tmp_path_factory):
     return {"rules": rules, "cdm": str(cdm)}
 
 
-def _match(capsys, *args) -> tuple[int, list[dict], str]:
-    code = main(["match", *map(str, args)])
-    out, err = capsys.readouterr()
-    return code, [json.loads(line) for line in out.splitlines()], err
-
-
 def test_the_extracted_rules_carry_these_populations(files):
     result = json.loads(files["rules"].read_text(encoding="utf-8"))
     conds = {r["id"]: [(c["kind"], c.get("description")) for c in r.get("conditions") or []]
@@ -134,7 +129,7 @@ def test_the_extracted_rules_carry_these_populations(files):
 
 
 def test_names_resolve_only_to_one_standard_valid_condition(files, capsys):
-    code, lines, err = _match(capsys, files["rules"], "--cdm", files["cdm"], "--index-date", INDEX.isoformat())
+    code, lines, err = run_match(capsys, files["rules"], "--cdm", files["cdm"], "--index-date", INDEX.isoformat())
     assert code == 0, err
     assert {r["person_id"]: r["verdict"] for r in lines} == EXPECTED, [(r["person_id"], r["verdict"]) for r in lines]
     for note in NOTES:
@@ -158,7 +153,7 @@ def test_names_resolve_only_to_one_standard_valid_condition(files, capsys):
 
 
 def test_without_the_look_up_nothing_is_resolved_by_name(files, capsys):
-    code, lines, err = _match(capsys, files["rules"], "--cdm", files["cdm"], "--index-date", INDEX.isoformat(),
+    code, lines, err = run_match(capsys, files["rules"], "--cdm", files["cdm"], "--index-date", INDEX.isoformat(),
                               "--no-name-lookup")
     assert code == 0, err
     assert "name look-up" not in err
@@ -176,7 +171,7 @@ def test_a_concept_map_entry_wins_over_the_name(files, tmp_path, capsys):
     member, so person 1 fails on the default AST threshold."""
     cmap = tmp_path / "map.json"
     cmap.write_text(json.dumps({"conditions": {"liver metastases": GILBERT}}), encoding="utf-8")
-    code, lines, err = _match(capsys, files["rules"], "--cdm", files["cdm"], "--index-date", INDEX.isoformat(),
+    code, lines, err = run_match(capsys, files["rules"], "--cdm", files["cdm"], "--index-date", INDEX.isoformat(),
                               "--concept-map", cmap)
     assert code == 0, err
     assert {r["person_id"]: r["verdict"] for r in lines}[1] == "fails"
@@ -250,10 +245,10 @@ def test_postgres_resolves_the_same_names(files, pg_server, capsys):  # noqa: F8
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("DROP SCHEMA IF EXISTS cdm_names CASCADE")
     build_postgres(dsn, cdm_tables(), schema="cdm_names")
-    code, pg_lines, pg_err = _match(capsys, files["rules"], "--cdm", dsn, "--cdm-schema", "cdm_names", "--index-date",
+    code, pg_lines, pg_err = run_match(capsys, files["rules"], "--cdm", dsn, "--cdm-schema", "cdm_names", "--index-date",
                                     INDEX.isoformat())
     assert code == 0, pg_err
-    _, duck_lines, duck_err = _match(capsys, files["rules"], "--cdm", files["cdm"], "--index-date", INDEX.isoformat())
+    _, duck_lines, duck_err = run_match(capsys, files["rules"], "--cdm", files["cdm"], "--index-date", INDEX.isoformat())
     assert pg_lines == duck_lines
     assert [line for line in pg_err.splitlines() if "name look-up" in line] == \
            [line for line in duck_err.splitlines() if "name look-up" in line]

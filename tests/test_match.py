@@ -22,29 +22,16 @@ from criteria_nlp.omop.cdm import build_duckdb, build_postgres  # noqa: E402
 
 from cdm_cases import CASES, CRITERIA, EXPECTED, INDEX_DATE, TRIAL, cdm_tables  # noqa: E402
 from cdm_cases import duck_cdm, result_file  # noqa: E402,F401  (fixtures)
+from cdm_cases import check_verdicts, run_match  # noqa: E402
 from test_postgres import pg_server  # noqa: E402,F401  (the throw-away PostgreSQL server fixture)
 
 
-def _match(capsys, *args) -> tuple[int, list[dict], str]:
-    code = main(["match", *map(str, args)])
-    out, err = capsys.readouterr()
-    return code, [json.loads(line) for line in out.splitlines()], err
-
-
 def _check_cases(lines: list[dict]) -> None:
-    assert [r["person_id"] for r in lines] == sorted(CASES)
-    for record in lines:
-        pid = record["person_id"]
-        verdict, rules = EXPECTED[pid]
-        by_id = {r["rule"]: r for r in record["rules"]}
-        assert record["verdict"] == verdict, (pid, CASES[pid][0], record)
-        for rule_id, (rule_verdict, reason) in rules.items():
-            assert (by_id[rule_id]["verdict"], by_id[rule_id]["reason"]) == (rule_verdict, reason), (
-                pid, CASES[pid][0], by_id[rule_id])
+    check_verdicts(lines, EXPECTED, CASES)
 
 
 def test_every_case_on_duckdb(result_file, duck_cdm, capsys):
-    code, lines, err = _match(capsys, result_file, "--cdm", duck_cdm, "--index-date", INDEX_DATE.isoformat())
+    code, lines, err = run_match(capsys, result_file, "--cdm", duck_cdm, "--index-date", INDEX_DATE.isoformat())
     assert code == 0, err
     _check_cases(lines)
     first = lines[0]
@@ -53,7 +40,7 @@ def test_every_case_on_duckdb(result_file, duck_cdm, capsys):
 
 
 def test_values_units_and_dates_are_reported(result_file, duck_cdm, capsys):
-    _, lines, _ = _match(capsys, result_file, "--cdm", duck_cdm, "--index-date", INDEX_DATE.isoformat())
+    _, lines, _ = run_match(capsys, result_file, "--cdm", duck_cdm, "--index-date", INDEX_DATE.isoformat())
     rule = {(r["person_id"], x["rule"]): x for r in lines for x in r["rules"]}
     assert rule[(3, "inc-1.r1")]["value"] == pytest.approx(11.5)  # 115 g/L in the rule's g/dL
     assert rule[(3, "inc-1.r1")]["unit"] == "g/dL"
@@ -80,13 +67,13 @@ def test_index_table_and_lookback(result_file, tmp_path, capsys):
     # person 1 a year later: the hemoglobin (7-day window) and the others (look-back) are too old
     con.execute("INSERT INTO idx VALUES (1, DATE '2026-06-01'), (2, DATE '2025-06-01')")
     con.close()
-    code, lines, _ = _match(capsys, result_file, "--cdm", path, "--index-table", "idx", "--lookback-days", "30")
+    code, lines, _ = run_match(capsys, result_file, "--cdm", path, "--index-table", "idx", "--lookback-days", "30")
     assert code == 0
     assert [(r["person_id"], r["index_date"]) for r in lines] == [(1, "2026-06-01"), (2, "2025-06-01")]
     first = {x["rule"]: x for x in lines[0]["rules"]}
     assert first["inc-2.r1"]["reason"] == "no_measurement_in_window"
     assert lines[0]["verdict"] == "unknown" and lines[1]["verdict"] == "fails"
-    code, lines, _ = _match(capsys, result_file, "--cdm", path, "--index-table", "idx", "--lookback-days", "400")
+    code, lines, _ = run_match(capsys, result_file, "--cdm", path, "--index-table", "idx", "--lookback-days", "400")
     assert {x["rule"]: x for x in lines[0]["rules"]}["inc-2.r1"]["verdict"] == "met"
 
 
@@ -95,7 +82,7 @@ def test_bad_record_does_not_lose_the_others(result_file, duck_cdm, tmp_path, ca
     path = tmp_path / "mixed.jsonl"
     path.write_text("\n".join([json.dumps(good), "{broken", json.dumps({"error": "x", "source": {}}),
                                json.dumps(dict(good, source={"id": "SECOND"}))]) + "\n", encoding="utf-8")
-    code, lines, err = _match(capsys, path, "--cdm", duck_cdm, "--index-date", "2025-06-01")
+    code, lines, err = run_match(capsys, path, "--cdm", duck_cdm, "--index-date", "2025-06-01")
     assert code == 1
     assert {r["trial"] for r in lines} == {TRIAL, "SECOND"} and len(lines) == 2 * len(CASES)
     assert "mixed.jsonl:2: not a JSON line" in err and "Traceback" not in err
@@ -110,7 +97,7 @@ def test_record_text_is_never_sql(duck_cdm, tmp_path, capsys):
     result["criteria"][1]["rules"][0]["variable"]["code"]["code"] = hostile
     path = tmp_path / "hostile.json"
     path.write_text(json.dumps(result), encoding="utf-8")
-    code, lines, err = _match(capsys, path, "--cdm", duck_cdm, "--index-date", "2025-06-01")
+    code, lines, err = run_match(capsys, path, "--cdm", duck_cdm, "--index-date", "2025-06-01")
     assert code == 0, err
     assert lines[0]["trial"] == hostile
     by_id = {r["rule"]: r for r in lines[0]["rules"]}
@@ -184,11 +171,11 @@ def pg_cdm(pg_server):  # noqa: F811
 
 @pytest.mark.postgres
 def test_every_case_on_postgres_same_as_duckdb(result_file, duck_cdm, pg_cdm, capsys):
-    code, pg_lines, err = _match(capsys, result_file, "--cdm", pg_cdm, "--cdm-schema", "cdm",
+    code, pg_lines, err = run_match(capsys, result_file, "--cdm", pg_cdm, "--cdm-schema", "cdm",
                                  "--index-date", INDEX_DATE.isoformat())
     assert code == 0, err
     _check_cases(pg_lines)
-    _, duck_lines, _ = _match(capsys, result_file, "--cdm", duck_cdm, "--index-date", INDEX_DATE.isoformat())
+    _, duck_lines, _ = run_match(capsys, result_file, "--cdm", duck_cdm, "--index-date", INDEX_DATE.isoformat())
     for a, b in zip(pg_lines, duck_lines):
         assert [(r["rule"], r["verdict"], r["reason"], r["measurement_date"]) for r in a["rules"]] == \
                [(r["rule"], r["verdict"], r["reason"], r["measurement_date"]) for r in b["rules"]]
@@ -205,7 +192,7 @@ def test_reference_record_against_the_demo_cdm(capsys, monkeypatch, tmp_path):
     text = (root / "corpora" / "examples" / "NCT06852573.criteria.txt").read_text(encoding="utf-8")
     result = criteria_nlp.extract(text, doc_id="NCT06852573.criteria")
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(json.dumps(result).encode("utf-8"))))
-    code, lines, err = _match(capsys, "-", "--cdm", root / "corpora" / "omop-demo", "--index-date", "2025-03-01")
+    code, lines, err = run_match(capsys, "-", "--cdm", root / "corpora" / "omop-demo", "--index-date", "2025-03-01")
     assert code == 0, err
     assert [(r["person_id"], r["verdict"]) for r in lines] == [
         (1, "passes"), (2, "passes"), (3, "fails"), (4, "unknown"), (5, "fails"), (6, "unknown"), (7, "passes")]
@@ -226,7 +213,7 @@ def test_reference_record_against_the_demo_cdm(capsys, monkeypatch, tmp_path):
             "(by its name)") in err
     # ... with the look-up off the population cannot be resolved, so the criterion is unknown ...
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(json.dumps(result).encode("utf-8"))))
-    code, lines, err = _match(capsys, "-", "--cdm", root / "corpora" / "omop-demo", "--index-date", "2025-03-01",
+    code, lines, err = run_match(capsys, "-", "--cdm", root / "corpora" / "omop-demo", "--index-date", "2025-03-01",
                               "--no-name-lookup")
     assert code == 0, err
     assert [r["verdict"] for r in lines][6] == "unknown" and "name look-up" not in err
@@ -235,7 +222,7 @@ def test_reference_record_against_the_demo_cdm(capsys, monkeypatch, tmp_path):
         "not_met", "population_not_resolvable")
     # ... and with the demo's concept map it is resolved again, the same way
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(json.dumps(result).encode("utf-8"))))
-    code, lines, err = _match(capsys, "-", "--cdm", root / "corpora" / "omop-demo", "--index-date", "2025-03-01",
+    code, lines, err = run_match(capsys, "-", "--cdm", root / "corpora" / "omop-demo", "--index-date", "2025-03-01",
                               "--concept-map", root / "corpora" / "omop-demo" / "concept-map.json")
     assert code == 0, err
     assert [r["verdict"] for r in lines] == ["passes", "passes", "fails", "unknown", "fails", "unknown", "passes"]

@@ -22,6 +22,7 @@ from criteria_nlp.omop.cdm import build_duckdb, build_postgres  # noqa: E402
 
 from cdm_cases import CASES as CASE_CDM_PERSONS  # noqa: E402
 from cdm_cases import duck_cdm, result_file  # noqa: E402,F401  (fixtures of the case CDM)
+from cdm_cases import check_verdicts, run_match  # noqa: E402
 from test_postgres import pg_server  # noqa: E402,F401
 
 CRITERIA = """Inclusion Criteria:
@@ -148,23 +149,6 @@ def files(tmp_path_factory):
     return {"rules": rules, "map": cmap, "cdm": str(cdm)}
 
 
-def _match(capsys, *args) -> tuple[int, list[dict], str]:
-    code = main(["match", *map(str, args)])
-    out, err = capsys.readouterr()
-    return code, [json.loads(line) for line in out.splitlines()], err
-
-
-def _check(lines: list[dict], expected: dict) -> None:
-    assert [r["person_id"] for r in lines] == sorted(CASES)
-    for record in lines:
-        pid = record["person_id"]
-        verdict, rules = expected[pid]
-        by_id = {r["rule"]: r for r in record["rules"]}
-        assert record["verdict"] == verdict, (pid, CASES[pid][0], record)
-        for rule_id, want in rules.items():
-            assert (by_id[rule_id]["verdict"], by_id[rule_id]["reason"]) == want, (pid, CASES[pid][0], by_id[rule_id])
-
-
 def test_the_extracted_rules_carry_the_conditions(files):
     """The test is about what extract really gives for these lines."""
     result = json.loads(files["rules"].read_text(encoding="utf-8"))
@@ -177,17 +161,17 @@ def test_the_extracted_rules_carry_the_conditions(files):
 
 
 def test_populations_and_exceptions_on_duckdb(files, capsys):
-    code, lines, err = _match(capsys, files["rules"], "--cdm", files["cdm"], "--index-date", INDEX.isoformat(),
+    code, lines, err = run_match(capsys, files["rules"], "--cdm", files["cdm"], "--index-date", INDEX.isoformat(),
                               "--concept-map", files["map"])
     assert code == 0, err
-    _check(lines, EXPECTED)
+    check_verdicts(lines, EXPECTED, CASES)
     kps = {x["rule"]: x for x in lines[0]["rules"]}["inc-4.r1"]
     assert kps["variable"] == {"name": "barthel_index", "code": None, "concept_id": BARTHEL}
     assert kps["value"] == 80
 
 
 def test_without_a_concept_map_the_reasons_say_why(files, capsys):
-    code, lines, err = _match(capsys, files["rules"], "--cdm", files["cdm"], "--index-date", INDEX.isoformat())
+    code, lines, err = run_match(capsys, files["rules"], "--cdm", files["cdm"], "--index-date", INDEX.isoformat())
     assert code == 0, err
     # this CDM's Gilbert's syndrome concept is not marked standard: the name look-up finds nothing
     assert "name look-up: \"gilbert's syndrome\": no standard Condition concept has this name or synonym" in err
@@ -211,7 +195,7 @@ def test_without_a_concept_map_the_reasons_say_why(files, capsys):
 def test_concept_not_in_the_cdm_is_a_reason(files, tmp_path, capsys):
     cmap = tmp_path / "missing.json"
     cmap.write_text(json.dumps({"variables": {"Barthel index": 123456}}), encoding="utf-8")
-    code, lines, err = _match(capsys, files["rules"], "--cdm", files["cdm"], "--index-date", INDEX.isoformat(),
+    code, lines, err = run_match(capsys, files["rules"], "--cdm", files["cdm"], "--index-date", INDEX.isoformat(),
                               "--concept-map", cmap)
     assert code == 0
     kps = {x["rule"]: x for x in lines[0]["rules"]}["inc-4.r1"]
@@ -259,10 +243,10 @@ def test_postgres_gives_the_same_lines_as_duckdb(files, pg_server, capsys):  # n
         conn.execute("DROP SCHEMA IF EXISTS cdm_cond CASCADE")
     build_postgres(dsn, cdm_tables(), schema="cdm_cond")
     args = ["--index-date", INDEX.isoformat(), "--concept-map", files["map"]]
-    code, pg_lines, err = _match(capsys, files["rules"], "--cdm", dsn, "--cdm-schema", "cdm_cond", *args)
+    code, pg_lines, err = run_match(capsys, files["rules"], "--cdm", dsn, "--cdm-schema", "cdm_cond", *args)
     assert code == 0, err
-    _check(pg_lines, EXPECTED)
-    _, duck_lines, _ = _match(capsys, files["rules"], "--cdm", files["cdm"], *args)
+    check_verdicts(pg_lines, EXPECTED, CASES)
+    _, duck_lines, _ = run_match(capsys, files["rules"], "--cdm", files["cdm"], *args)
     assert pg_lines == duck_lines
 
 
@@ -285,9 +269,9 @@ def test_demo_cdm_on_postgres_gives_the_duckdb_lines(pg_server, tmp_path, capsys
         conn.execute("DROP SCHEMA IF EXISTS cdm_demo CASCADE")
     build_postgres(dsn, read_csv_dir(demo), schema="cdm_demo")
     args = ["--index-date", "2025-03-01", "--concept-map", demo / "concept-map.json"]
-    code, pg_lines, err = _match(capsys, rules, "--cdm", dsn, "--cdm-schema", "cdm_demo", *args)
+    code, pg_lines, err = run_match(capsys, rules, "--cdm", dsn, "--cdm-schema", "cdm_demo", *args)
     assert code == 0, err
-    _, duck_lines, _ = _match(capsys, rules, "--cdm", demo, *args)
+    _, duck_lines, _ = run_match(capsys, rules, "--cdm", demo, *args)
     assert len(pg_lines) == 7 and pg_lines == duck_lines
 
 
@@ -337,7 +321,7 @@ def test_a_cdm_without_condition_occurrence_does_not_resolve_diagnoses(files, tm
     con = duckdb.connect(str(path))
     con.execute("DROP TABLE condition_occurrence")
     con.close()
-    code, lines, err = _match(capsys, files["rules"], "--cdm", path, "--index-date", INDEX.isoformat(),
+    code, lines, err = run_match(capsys, files["rules"], "--cdm", path, "--index-date", INDEX.isoformat(),
                               "--concept-map", files["map"])
     assert code == 0, err
     assert "no condition_occurrence table" in err
