@@ -51,3 +51,57 @@ def test_counts_named_with_an_acronym_keep_their_rule():
     got = [(v, c, x) for v, c, x, *_ in described(text)]
     assert ("rising PSA values", ">=", 3.0) in got
     assert ("contrast enhanced MRI scans", "<=", 2.0) in got
+
+
+# -- 2. populations of sub-headers hold for their own children -----------------------------------
+def test_an_upper_case_sub_header_naming_people_is_the_population_of_its_items_only():
+    text = ("PATIENT CHARACTERISTICS:\n\nPEDIATRIC PATIENTS:\n\n  -  Weight at least 15 kg\n\n"
+            "BLOOD RELATIVES OF AFFECTED SIBLING PAIRS:\n\n  -  Age greater than 18 years\n\n"
+            "Hepatic:\n\n  -  Bilirubin less than 2 mg/dL\n")
+    got = [(v, [t for _, t in conds]) for v, *_, conds in described(text)]
+    assert got == [("Weight", ["PEDIATRIC PATIENTS:"]),
+                   ("Age", ["BLOOD RELATIVES OF AFFECTED SIBLING PAIRS:"]),
+                   ("Bilirubin", [])]
+
+
+def test_a_topic_header_is_no_population():
+    text = ("PATIENT CHARACTERISTICS:\n\nPerformance status:\n\n  -  ECOG 0-1\n\n"
+            "PRIOR CONCURRENT THERAPY:\n\n  -  No more than 2 prior chemotherapy regimens\n")
+    assert all(conds == [] for *_, conds in described(text))
+
+
+def test_a_run_in_statement_that_says_what_a_group_requires_heads_the_statements_after_it():
+    text = ("PATIENT CHARACTERISTICS: Hematopoietic: Anemia due to marrow involvement allowed "
+            "Anemia not due to lymphoma requires: Hemoglobin at least 9 g/dL Platelet count at least "
+            "50,000/mm3 Hepatic: Bilirubin no greater than 2 mg/dL")
+    got = [(v, neg, [t for _, t in conds]) for v, _, _, _, _, neg, conds in described(text)]
+    assert got == [("Hemoglobin", False, ["Anemia not due to lymphoma requires:"]),
+                   ("Platelet count", False, ["Anemia not due to lymphoma requires:"]),
+                   ("Bilirubin", False, [])]
+    assert "Anemia not due to lymphoma requires:" in statements(text)
+
+
+def test_a_sentence_subject_names_the_population_of_its_clause():
+    text = ("Exclusion Criteria:\n\n- Patients who have shortness of breath at rest will undergo pulmonary "
+            "testing and will not be eligible if their FEV1 is less than 1.0 liters.\n"
+            "- Patients who have a baseline neuropathy of grade 2 or greater will be excluded.\n")
+    got = [(value, [t for _, t in conds]) for _, _, value, *_, conds in described(text)]
+    assert got == [(1.0, ["who have shortness of breath at rest"]),
+                   (2.0, [])]  # a subject that holds the threshold is the criterion itself
+
+
+# -- 4. exclusion lead-ins ------------------------------------------------------------------------
+def test_an_exclusion_lead_in_in_an_exclusion_section_negates_nothing():
+    text = ("Exclusion Criteria:\n\n- Patients will not be eligible if their WBC is less than 3000/uL.\n"
+            "- Subjects are ineligible if creatinine is greater than 1.5 mg/dL.\n"
+            "- No patients with hemoglobin below 8 g/dL.\n")
+    got = [(v, neg, conds) for v, _, _, _, _, neg, conds in described(text)]
+    assert got == [("WBC", False, []), ("creatinine", False, []), ("hemoglobin", True, [])]
+
+
+def test_an_exclusion_lead_in_elsewhere_forbids_the_threshold_state():
+    text = ("Inclusion Criteria:\n\n- Age 18 or older\n"
+            "- Patients will not be eligible if their WBC is less than 3000/uL.\n"
+            "- Patients are excluded if platelets are below 100,000/uL.\n")
+    got = [(v, neg) for v, _, _, _, _, neg, _ in described(text)]
+    assert got == [("Age", False), ("WBC", True), ("platelets", True)]

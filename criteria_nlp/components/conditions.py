@@ -70,11 +70,16 @@ _GROUP_NOUN_PHRASE = re.compile(
     re.IGNORECASE,
 )
 # a criterion that names its subjects by a condition: "Diabetic subjects with HbA1c > 8 %",
-# "Subjects with diabetes must have HbA1c < 8.0"
+# "Subjects with diabetes must have HbA1c < 8.0", "Patients who have shortness of breath with minimal
+# exertion and who are at risk ... will not be eligible if ...", "Patients at increased risk for
+# coronary artery disease (e.g., ...) will undergo ..." (the subject up to its verb, a parenthesis,
+# a comma or a second relative clause)
 _SUBJECTS = r"(?:subjects|patients|participants|individuals|people|persons|women|men|children|adults)"
 _SUBJECT_POPULATION = re.compile(
     rf"^[ \t]*(?:(?!{_GROUP_WORDS}\b)(?P<adjective>[^\W\d][\w-]*)[ \t]+{_SUBJECTS}[ \t]+(?:with|who|having)\b"
-    rf"|{_SUBJECTS}[ \t]+with[ \t]+(?P<who>[^,;():]{{2,60}}?)[ \t]+(?:must|should|shall|need[ \t]+to)[ \t]+(?:have|be)\b)",
+    rf"|{_SUBJECTS}[ \t]+with[ \t]+(?P<who>[^,;():]{{2,60}}?)[ \t]+(?:must|should|shall|need[ \t]+to)[ \t]+(?:have|be)\b"
+    rf"|{_SUBJECTS}[ \t]+(?P<subject>(?:who|with|having|at)\b[^,;():]{{2,80}}?)"
+    rf"(?=[ \t]*(?:[(,]|(?:and[ \t]+who|will|must|should|shall|may|are|is)\b)))",
     re.IGNORECASE,
 )
 # a sub-header that names the population of the items under it: "For healthy controls:",
@@ -103,6 +108,9 @@ _QUALIFIER = re.compile(
     r"\b[^,;()]{0,60}?)(?=[ \t]*(?:[,;()]|$|\bor\b|\band\b))",
     re.IGNORECASE,
 )
+# "will not be eligible if ...", "are excluded if ...": the clause states the criterion itself
+_ELIGIBILITY_VERB_BEFORE = re.compile(
+    r"\b(?:eligible|ineligible|excluded|included|enrolled|enrollable|qualify|qualifies)[ \t]*$", re.IGNORECASE)
 _COMMA_AFTER_NAME = re.compile(r"[ \t]*,")
 _POSTPOSED_GAP = re.compile(r"[\s(,]*$")
 _SENTENCE_BREAK = re.compile(r";|\.(?=\s+[A-Z])|\n")
@@ -304,25 +312,66 @@ def _span_condition(kind: str, text: str, m: re.Match, base: int, group: str) ->
 
 def _populations(text: str, start: int, end: int) -> list[Condition]:
     """Population conditions in ``text[start:end]``: "for patients with liver metastases", "in women";
-    descriptions with no content word ("if they:", "if he/she has") are not populations."""
+    descriptions with no content word ("if they:", "if he/she has") are not populations, nor is the
+    ``if`` clause of an eligibility verb ("will be ineligible if the WBC is less than 3000")."""
     segment = text[start:end]
-    found = [_span_condition("population", text, m, start, "who") for m in _POPULATION.finditer(segment)]
+    found = [_span_condition("population", text, m, start, "who") for m in _POPULATION.finditer(segment)
+             if not _ELIGIBILITY_VERB_BEFORE.search(segment, 0, m.start())]
     found = [c for c in found if _has_content_word(c)]
-    header = _SUBHEADER_POPULATION.fullmatch(segment)
+    header = _SUBHEADER_POPULATION.fullmatch(segment) or _group_header(segment)
     if header is not None and not _ANNOUNCES_A_LIST.search(header.group("who")):  # "For healthy controls:"
         found.append(_span_condition("population", text, header, start, "who"))
     for pattern, group in ((_GROUP_POPULATION, "who"), (_GROUP_NOUN_PHRASE, "who"), (_SUBJECT_POPULATION, None)):
         for m in pattern.finditer(segment):
-            name = group or ("adjective" if m.group("adjective") else "who")
+            name = group or next(g for g in ("adjective", "who", "subject") if m.group(g))
             s = start + m.start(name)
             if any(c.start <= s < c.end for c in found):
                 continue
             cond = _span_condition("population", text, m, start, name)
             if group is None:  # the subjects' condition, not the whole clause, is the span
                 cond = Condition("population", text[s:start + m.end(name)], s, start + m.end(name), cond.fields)
-            if _has_content_word(cond):
+            if _has_content_word(cond) and not _ANNOUNCES_A_LIST.search(cond.text):
                 found.append(cond)
     return sorted(found, key=lambda c: c.start)
+
+
+@dataclass(frozen=True)
+class _PopulationWords:
+    """The compiled patterns of ``resources/population_words.json``."""
+
+    group_noun: re.Pattern
+    requiring_header: re.Pattern
+
+
+@lru_cache(maxsize=1)
+def population_words() -> _PopulationWords:
+    data = json.loads(resources.files("criteria_nlp.resources").joinpath("population_words.json").read_text("utf-8"))
+    nouns = _alternatives(data["group_nouns"])
+    verbs = _alternatives(data["requiring_verbs"])
+    return _PopulationWords(
+        group_noun=re.compile(rf"(?:{nouns})(?:e?s)?", re.IGNORECASE),
+        requiring_header=re.compile(rf"[ \t]*(?P<who>[^\W\d][^:;.()]{{1,80}}?)\s+(?:{verbs})[ \t]*:[ \t]*", re.IGNORECASE))
+
+
+# a header's words after its head noun: "RELATIVES OF ...", "PATIENTS WITH ...", "COHORT 1"
+_AFTER_HEAD = re.compile(r"\s+(?:(?:of|with|without|who|in|on|for|receiving|undergoing|not|aged?)\b.*|[A-Z0-9]{1,3})$",
+                         re.IGNORECASE | re.DOTALL)
+_HEADER = re.compile(r"[ \t]*(?P<who>[^\W\d][^:;.()]{1,80}?)[ \t]*:[ \t]*")
+
+
+def _group_header(segment: str) -> re.Match | None:
+    """A sub-header that names a group: its head noun names people ("PEDIATRIC PATIENTS:", "BLOOD
+    RELATIVES OF AFFECTED SIBLING PAIRS:", "SIBLING PAIR:"), or it says what the group requires
+    ("Cytopenias not due to multiple myeloma require:")."""
+    words = population_words()
+    m = words.requiring_header.fullmatch(segment)
+    if m is not None:
+        return m
+    m = _HEADER.fullmatch(segment)
+    if m is None:
+        return None
+    head = _AFTER_HEAD.sub("", m.group("who")).split()
+    return m if head and words.group_noun.fullmatch(head[-1]) else None
 
 
 def _has_content_word(cond: Condition) -> bool:
@@ -421,6 +470,15 @@ def _distinct_conditions(rule: Rule) -> list[Condition]:
             and not (has_window and _is_state(c))]
 
 
+def _parenthesis_end(text: str, left: int, start: int, pos: int, end: int) -> int:
+    """Where the parenthesis that holds ``text[start:pos]`` closes (``end`` when none opens between
+    ``left`` and ``start``): "(e.g., age greater than 65, history of hypertension)"."""
+    if text.count("(", left, start) <= text.count(")", left, start):
+        return end
+    close = _scope_end(text, pos, end)
+    return close if close < end and text[close] == ")" else end
+
+
 def _scope_end(text: str, pos: int, end: int) -> int:
     """End of the parenthesis or sentence that contains ``pos``."""
     depth = 0
@@ -508,8 +566,10 @@ class ConditionFinder:
             # the rules of the same sentence
             left = max((m.end() for m in _SENTENCE_BREAK.finditer(text, cs, cond.start)), default=cs)
             right = next((m.start() for m in _SENTENCE_BREAK.finditer(text, cond.end, ce)), ce)
-            # a state of time ("current", "history of") qualifies what follows it
+            # a state of time ("current", "history of") qualifies what follows it, within its parenthesis
             first = cond.end if _is_state(cond) else left
+            if _is_state(cond):
+                right = min(right, _parenthesis_end(text, left, cond.start, cond.end, right))
             for rule in rules:
                 if max(left, first) <= rule.start < right and not _is_duration_of_another_clause(cond, rule):
                     rule.conditions.append(cond)
@@ -537,9 +597,12 @@ class ConditionFinder:
                 inside = [r for r in rules if cond.end < r.end <= scope_end]
             if before and not named_after:
                 inside = [r for r in rules if r.end == before[-1].end]
-            # else "for subjects with Gilbert's syndrome, ALT ≤ 5 x ULN": the rules up to the clause end
+            # else "for subjects with Gilbert's syndrome, ALT ≤ 5 x ULN": the rules up to the clause end;
+            # a clause that holds the threshold itself is the criterion, not its population ("will not
+            # be eligible if their FEV1 is less than 1.2 liters")
             for rule in inside:
-                rule.conditions.append(cond)
+                if not (cond.start <= rule.start and rule.end <= cond.end):
+                    rule.conditions.append(cond)
 
     @staticmethod
     def _attach_preceding(rules, exceptions, text, cs):

@@ -23,6 +23,7 @@ from .linker import RULE_SPAN_GROUP
 RULES_FILE = "context_rules.json"
 
 _NEGATION_WORDS = ("no ", "not ", "never ")
+EXCLUSION_LEAD_IN = "EXCLUSION_LEAD_IN"  # the ConText category of "will not be eligible if" (context_rules.json)
 # a list header that negates its items: "None of the following within 6 months prior to entry:",
 # "No of the following:"; ConText cannot see it, since every item is a sentence of its own
 _NEGATING_LIST_HEADER = re.compile(r"\b(?:none|no)(?:[ \t]+of)?[ \t]+the[ \t]+following\b[^:;.\n]*:", re.IGNORECASE)
@@ -87,6 +88,7 @@ class RuleContext(FileBackedComponent):
             if rule is not None:
                 rule.negated = bool(ext.is_negated)
                 rule.hypothetical = bool(ext.is_hypothetical)
+        _state_exclusion_lead_ins(doc, spans)
         _negate_under_negating_headers(doc)
         return doc
 
@@ -154,6 +156,28 @@ def _parenthesis_around(doc: Doc, start: int, end: int, sentence_start: int, sen
                 return doc[open_at + 1:i]
             depth -= 1
     return None
+
+
+def _sections_of_rules(doc: Doc) -> dict[int, str | None]:
+    """``{id(rule): section of its criterion}`` for the rules of ``doc._.rules``."""
+    section_of = {info.id: info.section for _, info in criteria_of(doc)}
+    return {id(rule): section_of.get(cid) for cid, rules in (doc._.rules or {}).items() for rule in rules}
+
+
+def _state_exclusion_lead_ins(doc: Doc, spans) -> None:
+    """Rules in the scope of an exclusion lead-in (``will not be eligible if``, ``ineligible if``,
+    ``excluded if``; category ``EXCLUSION_LEAD_IN``): under an Exclusion section they are exclusion
+    items as written, so not negated unless another cue negates them; elsewhere the lead-in forbids
+    the threshold state, so they are negated (the README's definition of ``negated``)."""
+    led = [span for span in spans if span._.rule is not None
+           and any(m.category == EXCLUSION_LEAD_IN for m in span._.modifiers)]
+    if not led:
+        return
+    section_of = _sections_of_rules(doc)
+    for span in led:
+        rule = span._.rule
+        negating = any(m.category == "NEGATED_EXISTENCE" for m in span._.modifiers)
+        rule.negated = negating or section_of.get(id(rule)) != "exclusion"
 
 
 def _negate_under_negating_headers(doc: Doc) -> None:

@@ -302,7 +302,7 @@ _INLINE_HEADING = re.compile(r"(?<=\s)--[A-Z][A-Za-z/&,()' -]{2,40}?--(?=[ \t]+\
 # a field label: a capitalised word and up to three lower-case words, a colon, a blank
 _FIELD_LABEL = re.compile(r"(?<![^\s])[A-Z][a-z][\w'-]*(?:[ \t/]+[a-z][\w'-]*){0,3}:(?=[ \t]+\S)")
 # where a statement of a flattened list starts: a capitalised word after a word that can end one
-_STATEMENT_START = re.compile(r"(?<=[\w%)\]])[ \t]+(?=[A-Z])")
+_STATEMENT_START = re.compile(r"(?<=[\w%)\]:])[ \t]+(?=[A-Z])")
 _WORD_BEFORE = re.compile(r"[^\s(\[]+$")
 _WORD_AT = re.compile(r"[^\s,;:)\]]+")
 _JOINING_WORDS = frozenset(
@@ -407,8 +407,13 @@ def _split_statements(text: str, item: Item, body: int, out: list[Item], parent:
         bounds = bounds[1:]
         owner = parent
     item.ends_with_colon = text[item.end - 1] == ":"
+    header: Item | None = None  # "Cytopenias not due to multiple myeloma require:" holds the statements after it
     for s, e in zip(bounds, bounds[1:]):
-        out.append(_new_item(text, s, e, item, owner, owner.children))
+        parent_here = header or owner
+        statement = _new_item(text, s, e, item, parent_here, parent_here.children)
+        out.append(statement)
+        if statement.ends_with_colon and header is None:
+            header = statement
 
 
 def _split_inline_headings(text: str, items: list[Item], roots: list[Item]) -> list[Item]:
