@@ -105,3 +105,13 @@ def test_an_exclusion_lead_in_elsewhere_forbids_the_threshold_state():
             "- Patients are excluded if platelets are below 100,000/uL.\n")
     got = [(v, neg) for v, _, _, _, _, neg, _ in described(text)]
     assert got == [("Age", False), ("WBC", True), ("platelets", True)]
+
+
+# -- temporal anchors written the registry way ----------------------------------------------------
+def test_a_prefix_written_as_a_word_and_an_ordinal_event_are_temporal_conditions():
+    text = ("Inclusion Criteria:\n\n1. FVC < 70% predicted (post bronchodilator)\n"
+            "2. FEV1 < 60% predicted (post-BD)\n"
+            "3. Systolic blood pressure below 160 mm Hg (prior to the 2nd infusion)\n")
+    got = [[(k, t) for k, t in conds] for *_, conds in described(text)]
+    assert got == [[("temporal", "post bronchodilator")], [("temporal", "post-BD")],
+                   [("temporal", "prior to the 2nd infusion")]]

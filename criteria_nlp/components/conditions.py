@@ -167,10 +167,10 @@ def temporal_cues() -> _TemporalCues:
         opener_relation={" ".join(k.split()): v for k, v in openers.items()},
         event_after_preposition=re.compile(
             rf"\b(?P<rel>{_alternatives(prepositions)})(?:[ \t]+(?:the|each|every|a|an|his|her|their))?"
-            rf"(?P<anchor>(?:[ \t]+[^\W\d][\w'-]*){{0,2}}?[ \t]+(?:{events}))\b", re.IGNORECASE),
+            rf"(?P<anchor>(?:[ \t]+(?:[^\W\d][\w'-]*|\d+(?:st|nd|rd|th))){{0,2}}?[ \t]+(?:{events}))\b", re.IGNORECASE),
         preposition_relation={" ".join(k.split()): v for k, v in prepositions.items()},
         prefixed_event=re.compile(
-            rf"\b(?P<rel>{'|'.join(prefixes)})(?:[-\u2010]?(?P<anchor>(?:{'|'.join(data['prefixed_roots'])})\w*)"
+            rf"\b(?P<rel>{'|'.join(prefixes)})(?:[-\u2010 \t]?(?P<anchor>(?:{'|'.join(data['prefixed_roots'])})\w*)"
             rf"|[-\u2010](?P<word>{events}))\b", re.IGNORECASE),
         prefix_relation=prefixes,
         status=re.compile(rf"\b(?P<rel>{_alternatives(data['status_words'])})\b", re.IGNORECASE),
