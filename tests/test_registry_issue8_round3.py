@@ -115,3 +115,24 @@ def test_a_prefix_written_as_a_word_and_an_ordinal_event_are_temporal_conditions
     got = [[(k, t) for k, t in conds] for *_, conds in described(text)]
     assert got == [[("temporal", "post bronchodilator")], [("temporal", "post-BD")],
                    [("temporal", "prior to the 2nd infusion")]]
+
+
+# -- 3. values and the name they belong to --------------------------------------------------------
+def test_a_value_that_starts_an_alternative_takes_the_name_after_it():
+    text = "Relapsed leukemia with circulating blasts present OR greater than 20% blasts in bone marrow"
+    assert [(v, c, x) for v, c, x, *_ in described(text)] == [("blasts in bone marrow", ">", 20.0)]
+
+
+def test_a_further_value_of_the_same_name_after_or_keeps_it():
+    text = "Hemoglobin at least 9 g/dL or greater than 10 g/dL if transfused"
+    assert [(v, x) for v, _, x, *_ in described(text)] == [("Hemoglobin", 9.0), ("Hemoglobin", 10.0)]
+
+
+def test_a_name_ending_in_a_list_of_complements_is_named_by_its_head():
+    text = "Nodal masses of the neck, axilla, or groin at least 2 cm in diameter"
+    (rule,) = rules_of(text)
+    assert rule["variable"]["text"] == "Nodal masses of the neck, axilla, or groin"
+    assert (rule["comparator"], rule["value"], rule["unit"]) == (">=", 2.0, "cm")
+    # a plain list of names is still a list of variables
+    assert [v for v, *_ in described("Creatinine, bilirubin, or ALT at least 2 times ULN")] == \
+        ["Creatinine", "bilirubin", "ALT"]

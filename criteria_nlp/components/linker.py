@@ -87,6 +87,8 @@ _CLOSING_GAP = re.compile(r"[ \t]*\)?[ \t]*")
 _ASIDE = re.compile(r"^[ \t]*\([^()\n]{1,30}\)")
 _MAX_LINK_GAP = 80
 _MAX_AFTER_GAP = 25
+# a gap that ends with a coordinator: the value after it starts an alternative of its own
+_ALTERNATIVE_STARTS = re.compile(r"\b(?:or|and)[ \t\r\n]*$", re.IGNORECASE)
 
 
 _SCORE_CATEGORIES = {"score", "cardiac"}
@@ -715,6 +717,10 @@ def _words_before(doc_text: str, lo: int, pos: int) -> tuple[int, int] | None:
         # "Framingham risk score (10 % or above)": the name stands before the parenthesis
         masked, window = masked[:cut], window[:cut]
         cut = max(masked.rfind(ch) for ch in ",;:()[]\n")
+    listed = _head_of_listed_complements(masked, cut)
+    if listed is not None:  # "Lesions of the mediastinum, retroperitoneum, or liver at least 3 cm"
+        words = list(_PLAIN_NAME_WORD.finditer(window, listed))
+        return (base + listed, base + words[-1].end()) if words else None
     if cut >= 0:
         window, base = window[cut + 1:], base + cut + 1
     words = list(re.finditer(r"\([^()\s]{1,15}\)|[^\W\d_][\w'’/-]*", window))
@@ -741,6 +747,29 @@ def _words_before(doc_text: str, lo: int, pos: int) -> tuple[int, int] | None:
             break
         chosen.insert(0, w)
     return base + chosen[0].start(), base + chosen[-1].end()
+
+
+# "Lesions of the mediastinum, retroperitoneum, or": a head, "of", then a list of its complements
+_LISTED_COMPLEMENTS = re.compile(
+    r"(?P<head>(?:[^\W\d_][\w'’-]*[ \t]+){0,2}[^\W\d_][\w'’-]*)[ \t\r\n]+of[ \t\r\n]+(?:the[ \t\r\n]+)?[^\W\d_][^,;:()\[\]\d]{0,40}"
+    r"(?:,[ \t\r\n]*[^\W\d_][^,;:()\[\]\d]{0,40}){0,6}$", re.IGNORECASE)
+_PLAIN_NAME_WORD = re.compile(r"[^\W\d_][\w'’/-]*")
+_COORDINATOR_FIRST = re.compile(r"[ \t\r\n]*(?:or|and|and/or)[ \t\r\n]+[^\W\d_]", re.IGNORECASE)
+
+
+def _head_of_listed_complements(masked: str, cut: int) -> int | None:
+    """Where the head starts when the name before a value ends a coordinated list of the
+    complements of ``head of``: "Lesions of the mediastinum, retroperitoneum, or liver" (``masked``:
+    the window before the value, ``cut``: its last separator)."""
+    if cut < 0 or masked[cut] != "," or not _COORDINATOR_FIRST.match(masked, cut + 1):
+        return None
+    m = _LISTED_COMPLEMENTS.search(masked, 0, cut)
+    if m is None:
+        return None
+    words = list(_PLAIN_NAME_WORD.finditer(masked, m.start("head"), m.end("head")))
+    while words and (words[0].group().lower() in _NAME_STOP or _is_prose_word(words[0].group())):
+        words.pop(0)  # "... with | nodal masses of the neck, ...": the name starts after its function words
+    return words[0].start() if words and _of_head(words[-1].group()) else None
 
 
 def _of_head(word: str) -> bool:
@@ -1066,6 +1095,9 @@ class Linker:
         if ok and variable_after and next_mention is not None and \
                 _VALUE_THEN_VARIABLE.match(text[q.end:next_mention.start_char]):
             return False  # "≥140 mmHg systolic and/or ≥90 mmHg diastolic"
+        if ok and not group_used and next_mention is not None and _ALTERNATIVE_STARTS.search(gap) and \
+                _VALUE_THEN_VARIABLE.match(text[q.end:next_mention.start_char]):
+            return False  # "Circulating blasts present OR Greater than 5% blasts in bone marrow": a new alternative
         if ok and not any(t.category in _SCORE_CATEGORIES for t in group) and _scale_after(text, q) is not None:
             return False  # "back pain: a score of 5 or more on the Roland-Morris Disability Questionnaire"
         return ok
