@@ -136,3 +136,11 @@ def test_a_name_ending_in_a_list_of_complements_is_named_by_its_head():
     # a plain list of names is still a list of variables
     assert [v for v, *_ in described("Creatinine, bilirubin, or ALT at least 2 times ULN")] == \
         ["Creatinine", "bilirubin", "ALT"]
+
+
+def test_a_population_written_right_after_a_value_is_that_values_only():
+    text = ("Renal: Creatinine clearance greater than 60 mL/min in patients weighing at least 50 kg and "
+            "measured creatinine clearance at least 60 mL/min in patients weighing less than 50 kg")
+    got = [(v, x, [t for _, t in conds]) for v, _, x, *_, conds in described(text) if v != "weighing"]
+    assert got == [("Creatinine clearance", 60.0, ["in patients weighing at least 50 kg"]),
+                   ("measured creatinine clearance", 60.0, ["in patients weighing less than 50 kg"])]

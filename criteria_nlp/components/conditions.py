@@ -41,12 +41,15 @@ _AT_EVENT = re.compile(
     r"\b(?:at|during|upon)[ \t]+(?:the[ \t]+(?:time[ \t]+of[ \t]+)?)?(?P<anchor>screening|baseline|enrol?lment|randomi[sz]ation|study[ \t]+entry|entry|inclusion|registration)\b",
     re.IGNORECASE,
 )
+# the description ends at punctuation, a modal, "or", or an "and" before another value ("in patients
+# weighing at least 45 kg and measured creatinine clearance at least 50 mL/min in ...")
 _POPULATION = re.compile(
     r"\b(?:(?:for|in)[ \t]+(?:(?:subjects|patients|participants|those|individuals|people|persons|women|men|cases|children|adults)[ \t]+)?"
     r"(?:with|who[ \t]+have|who[ \t]+are|having|known[ \t]+to[ \t]+have|weighing)"
     r"|if[ \t]+(?:(?:the[ \t]+)?(?:subjects?|patients?|participants?)[ \t]+(?:has|have|is|are|with)[ \t]+)?(?:there[ \t]+(?:is|are)[ \t]+)?"
     r"|in[ \t]+(?:the[ \t]+)?(?:presence|case|setting)[ \t]+of|in[ \t]+case[ \t]+of)"
-    r"(?P<who>[ \t]*[^,;():\s][^,;():]{1,80}?)(?=[ \t]*(?:[,;():]|$|\bor\b|\bmay\b|\bmust\b|\bshould\b))",
+    r"(?P<who>[ \t]*[^,;():\s][^,;():]{1,80}?)(?=[ \t]*(?:[,;():]|$|\bor\b|\bmay\b|\bmust\b|\bshould\b"
+    r"|(?<=\S)[ \t]+and\b(?=[^,;():]*?\d)))",
     re.IGNORECASE,
 )
 # populations named by sex or age group: "≥ 13 g/dL in men", "for women", "(males)", "(female: ≥ 50 kg)",
@@ -595,7 +598,10 @@ class ConditionFinder:
             if cond.text.rstrip().endswith(":"):  # a label ("(female: 50 kg or higher)") names what follows
                 before, named_after = [], []
                 inside = [r for r in rules if cond.end < r.end <= scope_end]
-            if before and not named_after:
+            # "greater than 50 mL/min in patients weighing at least 45 kg and ...": written right after the
+            # value (no comma), the population is that value's, whatever is named after it
+            right_after = [r for r in before if not text[r.end:cond.start].strip()]
+            if before and (right_after or not named_after):
                 inside = [r for r in rules if r.end == before[-1].end]
             # else "for subjects with Gilbert's syndrome, ALT ≤ 5 x ULN": the rules up to the clause end;
             # a clause that holds the threshold itself is the criterion, not its population ("will not
