@@ -75,14 +75,14 @@ _GROUP_NOUN_PHRASE = re.compile(
 # a criterion that names its subjects by a condition: "Diabetic subjects with HbA1c > 8 %",
 # "Subjects with diabetes must have HbA1c < 8.0", "Patients who have shortness of breath with minimal
 # exertion and who are at risk ... will not be eligible if ...", "Patients at increased risk for
-# coronary artery disease (e.g., ...) will undergo ..." (the subject up to its verb, a parenthesis,
-# a comma or a second relative clause)
+# coronary artery disease (e.g., ...) will undergo ..." (the subject up to its verb, maybe after a
+# parenthesis, or up to a second relative clause)
 _SUBJECTS = r"(?:subjects|patients|participants|individuals|people|persons|women|men|children|adults)"
 _SUBJECT_POPULATION = re.compile(
     rf"^[ \t]*(?:(?!{_GROUP_WORDS}\b)(?P<adjective>[^\W\d][\w-]*)[ \t]+{_SUBJECTS}[ \t]+(?:with|who|having)\b"
     rf"|{_SUBJECTS}[ \t]+with[ \t]+(?P<who>[^,;():]{{2,60}}?)[ \t]+(?:must|should|shall|need[ \t]+to)[ \t]+(?:have|be)\b"
     rf"|{_SUBJECTS}[ \t]+(?P<subject>(?:who|with|having|at)\b[^,;():]{{2,80}}?)"
-    rf"(?=[ \t]*(?:[(,]|(?:and[ \t]+who|will|must|should|shall|may|are|is)\b)))",
+    rf"(?=(?:[ \t]*\([^()]*\))?\s+(?:and[ \t]+who|will|must|should|shall|may|are|is)\b))",
     re.IGNORECASE,
 )
 # a sub-header that names the population of the items under it: "For healthy controls:",
@@ -321,7 +321,11 @@ def _populations(text: str, start: int, end: int) -> list[Condition]:
     found = [_span_condition("population", text, m, start, "who") for m in _POPULATION.finditer(segment)
              if not _ELIGIBILITY_VERB_BEFORE.search(segment, 0, m.start())]
     found = [c for c in found if _has_content_word(c)]
-    header = _SUBHEADER_POPULATION.fullmatch(segment) or _group_header(segment)
+    header = _SUBHEADER_POPULATION.fullmatch(segment)
+    if header is None:
+        header = _group_header(segment)
+        if header is not None and not _has_content_word(_span_condition("population", text, header, start, "who")):
+            header = None  # "Patients must have:", "Patients:" name nobody in particular
     if header is not None and not _ANNOUNCES_A_LIST.search(header.group("who")):  # "For healthy controls:"
         found.append(_span_condition("population", text, header, start, "who"))
     for pattern, group in ((_GROUP_POPULATION, "who"), (_GROUP_NOUN_PHRASE, "who"), (_SUBJECT_POPULATION, None)):
