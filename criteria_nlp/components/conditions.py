@@ -20,6 +20,7 @@ from importlib import resources
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from ._groups import group_labels, names_a_group, requiring_header
 from ._text import doc_text
 from ._values import criteria_of, span_values
 
@@ -328,6 +329,12 @@ def _populations(text: str, start: int, end: int) -> list[Condition]:
             header = None  # "Patients must have:", "Patients:" name nobody in particular
     if header is not None and not _ANNOUNCES_A_LIST.search(header.group("who")):  # "For healthy controls:"
         found.append(_span_condition("population", text, header, start, "who"))
+    for m in group_labels(segment):  # "Age: Patients with cystic fibrosis (CF): 5 and over; Healthy volunteers: 18 and over"
+        s, e = start + m.start("label"), start + m.end()
+        cond = Condition("population", text[s:e], s, e, {"description": m.group("label")})
+        if not any(c.start <= s < c.end for c in found) and _has_content_word(cond) \
+                and not _ANNOUNCES_A_LIST.search(cond.text):
+            found.append(cond)
     for pattern, group in ((_GROUP_POPULATION, "who"), (_GROUP_NOUN_PHRASE, "who"), (_SUBJECT_POPULATION, None)):
         for m in pattern.finditer(segment):
             name = group or next(g for g in ("adjective", "who", "subject") if m.group(g))
@@ -342,27 +349,6 @@ def _populations(text: str, start: int, end: int) -> list[Condition]:
     return sorted(found, key=lambda c: c.start)
 
 
-@dataclass(frozen=True)
-class _PopulationWords:
-    """The compiled patterns of ``resources/population_words.json``."""
-
-    group_noun: re.Pattern
-    requiring_header: re.Pattern
-
-
-@lru_cache(maxsize=1)
-def population_words() -> _PopulationWords:
-    data = json.loads(resources.files("criteria_nlp.resources").joinpath("population_words.json").read_text("utf-8"))
-    nouns = _alternatives(data["group_nouns"])
-    verbs = _alternatives(data["requiring_verbs"])
-    return _PopulationWords(
-        group_noun=re.compile(rf"(?:{nouns})(?:e?s)?", re.IGNORECASE),
-        requiring_header=re.compile(rf"[ \t]*(?P<who>[^\W\d][^:;.()]{{1,80}}?)\s+(?:{verbs})[ \t]*:[ \t]*", re.IGNORECASE))
-
-
-# a header's words after its head noun: "RELATIVES OF ...", "PATIENTS WITH ...", "COHORT 1"
-_AFTER_HEAD = re.compile(r"\s+(?:(?:of|with|without|who|in|on|for|receiving|undergoing|not|aged?)\b.*|[A-Z0-9]{1,3})$",
-                         re.IGNORECASE | re.DOTALL)
 _HEADER = re.compile(r"[ \t]*(?P<who>[^\W\d][^:;.()]{1,80}?)[ \t]*:[ \t]*")
 
 
@@ -370,15 +356,11 @@ def _group_header(segment: str) -> re.Match | None:
     """A sub-header that names a group: its head noun names people ("PEDIATRIC PATIENTS:", "BLOOD
     RELATIVES OF AFFECTED SIBLING PAIRS:", "SIBLING PAIR:"), or it says what the group requires
     ("Cytopenias not due to multiple myeloma require:")."""
-    words = population_words()
-    m = words.requiring_header.fullmatch(segment)
+    m = requiring_header().fullmatch(segment)
     if m is not None:
         return m
     m = _HEADER.fullmatch(segment)
-    if m is None:
-        return None
-    head = _AFTER_HEAD.sub("", m.group("who")).split()
-    return m if head and words.group_noun.fullmatch(head[-1]) else None
+    return m if m is not None and names_a_group(m.group("who")) else None
 
 
 def _has_content_word(cond: Condition) -> bool:

@@ -27,6 +27,7 @@ from typing import NamedTuple
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from ._groups import group_labels
 from ._text import doc_text
 from ._values import criteria_of, span_values
 
@@ -749,6 +750,18 @@ def _words_before(doc_text: str, lo: int, pos: int) -> tuple[int, int] | None:
     return base + chosen[0].start(), base + chosen[-1].end()
 
 
+def _without_group_labels(gap: str) -> str:
+    """``gap`` with the labels naming a group of people blanked, with the separator before them:
+    "Age: Patients with cystic fibrosis (CF): 5 and over; Healthy volunteers: 18 and over" gives
+    both values to "Age"."""
+    for m in reversed(group_labels(gap)):
+        start = m.start()
+        while start > 0 and gap[start - 1] in " \t;,:":
+            start -= 1
+        gap = gap[:start] + " " * (m.end() - start) + gap[m.end():]
+    return gap
+
+
 # "Lesions of the mediastinum, retroperitoneum, or": a head, "of", then a list of its complements
 _LISTED_COMPLEMENTS = re.compile(
     r"(?P<head>(?:[^\W\d_][\w'’-]*[ \t]+){0,2}[^\W\d_][\w'’-]*)[ \t\r\n]+of[ \t\r\n]+(?:the[ \t\r\n]+)?[^\W\d_][^,;:()\[\]\d]{0,40}"
@@ -1082,7 +1095,7 @@ class Linker:
                      variable_after: bool, next_mention) -> bool:
         """Whether the current variable group is the variable of ``q`` (``anchor``: where the gap
         starts, the group's end or, for a further value, the previous value's end)."""
-        gap = text[anchor:q.start]
+        gap = _without_group_labels(text[anchor:q.start])
         if group_used:  # a further value of the same variable(s): "platelets <30 or <50"
             # "TBI (> 500 cGy (single) or > 800 cGy)": an aside in parentheses after the value is no name
             gap = _ASIDE.sub(" ", gap)

@@ -405,7 +405,7 @@ def find_quantities(text: str) -> list[Quantity]:
         consumed = q.end
     found = [q for q in found if not _span_of_a_scale(text, q)]
     found = _outside_ranges(text, lex, _share_units(text, _merge_bounds(text, _chained_bounds(text, found))))
-    return _limits_without_number(text, found)
+    return _limits_without_number(text, _aside_alternatives(text, lex, found))
 
 
 # "on a 0-10 scale", "on a scale of 0 to 10", "VAS (0-100)": the span of a rating scale, no threshold
@@ -589,6 +589,34 @@ def _share_units(text: str, found: list[Quantity]) -> list[Quantity]:
             found[i] = replace(q, unit=nxt.unit, unit_text=nxt.unit_text, unit_start=nxt.unit_start,
                                unit_end=nxt.unit_end, unit_kind=nxt.unit_kind, relative_to=nxt.relative_to)
     return found
+
+
+# "less than 3 (5 if known liver metastases) times institutional normal": a value, the alternative
+# value of a sub-group in parentheses, then the unit or reference limit both are in
+_ASIDE_ALTERNATIVE = re.compile(r"[ \t]*\([ \t]*(?P<num>\d+(?:\.\d+)?)(?=[ \t]+[^\W\d])[^()\d]{1,80}\)[ \t]*")
+
+
+def _aside_alternatives(text: str, lex: _Lexicon, found: list[Quantity]) -> list[Quantity]:
+    """A value with no unit followed by ``(N if ...)`` and then a unit or ``times normal``: both the
+    value and N (a quantity of its own, with the same comparator) are in that unit."""
+    out: list[Quantity] = []
+    for q in found:
+        out.append(q)
+        m = _ASIDE_ALTERNATIVE.match(text, q.end) if q.comparator and q.unit is None and q.relative_to is None \
+            and q.comparator != "between" else None
+        if m is None or any(q.end < o.start < m.end() for o in found):
+            continue
+        unit, relative, unit_end = _unit_or_reference(text, lex, m.end())
+        if unit is None and relative is None:
+            continue
+        shared = dict(unit=unit.ucum if unit else None, unit_text=unit.text if unit else None,
+                      unit_start=unit.start if unit else None, unit_end=unit.end if unit else None,
+                      unit_kind=unit.kind if unit else None, relative_to=relative)
+        out[-1] = replace(q, **shared)
+        s, e = m.span("num")
+        out.append(Quantity(start=s, end=e, comparator=q.comparator, value=float(m.group("num")), value_start=s,
+                            value_end=e, comparator_form="none", **shared))
+    return out
 
 
 def _unit_or_reference(text: str, lex: _Lexicon, pos: int) -> tuple[UnitMatch | None, str | None, int]:

@@ -15,6 +15,7 @@ from functools import lru_cache
 from importlib import resources
 
 from ...quantities.units import to_ucum
+from .._groups import names_a_group
 
 _MARKER = re.compile(
     r"""
@@ -369,7 +370,11 @@ def _statement_starts(text: str, start: int, end: int) -> list[int]:
 
 
 def _field_starts(text: str, start: int, end: int) -> list[int]:
-    return [m.start() for m in _FIELD_LABEL.finditer(text, start, end)]
+    """Where the field labels of ``text[start:end]`` start. A label naming a group after the first
+    label ("Age: Patients with cystic fibrosis: 5 and over; Healthy volunteers: 18 and over") labels
+    a value of the field, not a field of its own."""
+    labels = list(_FIELD_LABEL.finditer(text, start, end))
+    return [m.start() for k, m in enumerate(labels) if k == 0 or not names_a_group(m.group()[:-1])]
 
 
 def _new_item(text: str, start: int, end: int, template: Item, parent: Item | None,

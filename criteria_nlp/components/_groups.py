@@ -1,0 +1,54 @@
+"""Labels that name a group of people ("PEDIATRIC PATIENTS:", "Healthy volunteers:", "Patients with
+cystic fibrosis (CF):"), read from ``resources/population_words.json``. Shared by the structure
+parser (a group label inside a field is no field of its own) and the conditions component (a group
+label is the population of what it labels)."""
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from importlib import resources
+
+# a label's words after its head noun: "RELATIVES OF ...", "PATIENTS WITH ...", "COHORT 1", "(CF)"
+_AFTER_HEAD = re.compile(r"\s+(?:(?:of|with|without|who|in|on|for|receiving|undergoing|not|aged?)\b.*|[A-Z0-9]{1,3})$",
+                         re.IGNORECASE | re.DOTALL)
+_ALIAS = re.compile(r"[ \t]*\([^()]{1,20}\)[ \t]*$")
+
+
+@lru_cache(maxsize=1)
+def _words() -> dict:
+    return json.loads(resources.files("criteria_nlp.resources").joinpath("population_words.json").read_text("utf-8"))
+
+
+def _alternatives(phrases) -> str:
+    return "|".join(p.replace(" ", r"[ \t]+") for p in sorted(phrases, key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def group_noun() -> re.Pattern:
+    """A noun naming people or a group of them, singular or plural."""
+    return re.compile(rf"(?:{_alternatives(_words()['group_nouns'])})(?:e?s)?", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def requiring_header() -> re.Pattern:
+    """``X require:``, ``X must have:``: a sub-header naming the group X (group ``who``)."""
+    verbs = _alternatives(_words()["requiring_verbs"])
+    return re.compile(rf"[ \t]*(?P<who>[^\W\d][^:;.()]{{1,80}}?)\s+(?:{verbs})[ \t]*:[ \t]*", re.IGNORECASE)
+
+
+def names_a_group(label: str) -> bool:
+    """Whether the label (without its colon) has a head noun that names people: "BLOOD RELATIVES OF
+    AFFECTED SIBLING PAIRS", "Patients with cystic fibrosis (CF)", not "PATIENT CHARACTERISTICS"."""
+    words = _AFTER_HEAD.sub("", _ALIAS.sub("", label)).split()
+    return bool(words) and group_noun().fullmatch(words[-1]) is not None
+
+
+# a label after a separator (or where the text starts): "; Healthy volunteers:", ": Patients with cystic fibrosis (CF):"
+_LABEL = re.compile(r"(?:(?<=^)|(?<=[;,:])|(?<=[;,:][ \t])|(?<=[;,:][ \t]{2}))[ \t]*"
+                    r"(?P<label>[^\W\d][^:;,.()\n]{1,60}?(?:[ \t]*\([^()\n]{1,20}\))?)[ \t]*:(?!\S)")
+
+
+def group_labels(text: str) -> list[re.Match]:
+    """The labels in ``text`` that name a group of people (group ``label``, without the colon)."""
+    return [m for m in _LABEL.finditer(text) if names_a_group(m.group("label"))]
