@@ -144,3 +144,34 @@ def test_a_population_written_right_after_a_value_is_that_values_only():
     got = [(v, x, [t for _, t in conds]) for v, _, x, *_, conds in described(text) if v != "weighing"]
     assert got == [("Creatinine clearance", 60.0, ["in patients weighing at least 50 kg"]),
                    ("measured creatinine clearance", 60.0, ["in patients weighing less than 50 kg"])]
+
+
+# -- forms read after round 3's error report (lines written for each form) ------------------------
+def test_group_labels_inside_a_field_are_populations_of_its_values():
+    text = "PATIENT CHARACTERISTICS: Age: Children with asthma (CWA): 6 and over; Healthy controls: 21 and over Hepatic: Bilirubin normal"
+    got = [(v, x, [t for _, t in conds]) for v, _, x, *_, conds in described(text)]
+    assert got == [("Age", 6.0, ["Children with asthma (CWA):"]), ("Age", 21.0, ["Healthy controls:"])]
+
+
+def test_a_group_label_inside_a_field_starts_no_field():
+    text = "Age: Adult patients: 18 and over; Pediatric patients: 2 to 17 Performance status: ECOG 0-1"
+    assert statements(text) == ["Age: Adult patients: 18 and over; Pediatric patients: 2 to 17",
+                                "Performance status: ECOG 0-1"]
+
+
+def test_an_alternative_value_in_parentheses_shares_the_reference_limit_after_it():
+    text = "Hepatic: AST and ALT no greater than 2.5 (5 if hepatic metastases) times upper limit of normal"
+    got = [(v, c, x, rel, [t for _, t in conds]) for v, c, x, _, rel, _, conds in described(text)]
+    assert got == [("AST", "<=", 2.5, "ULN", []), ("ALT", "<=", 2.5, "ULN", []),
+                   ("AST", "<=", 5.0, "ULN", ["if hepatic metastases"]),
+                   ("ALT", "<=", 5.0, "ULN", ["if hepatic metastases"])]
+
+
+def test_an_aside_without_a_value_changes_nothing():
+    assert [(c, x, u) for _, c, x, u, *_ in described("Bilirubin less than 2 (see below) mg/dL")] == [("<", 2.0, "mg/dL")]
+
+
+def test_liver_enzymes_is_a_variable_of_its_own():
+    (rule,) = rules_of("Liver enzymes less than 2 times institutional normal")
+    assert (rule["variable"]["name"], rule["comparator"], rule["value"], rule["relative_to"]) == \
+        ("liver_enzymes", "<", 2.0, "ULN")
