@@ -175,3 +175,14 @@ def test_liver_enzymes_is_a_variable_of_its_own():
     (rule,) = rules_of("Liver enzymes less than 2 times institutional normal")
     assert (rule["variable"]["name"], rule["comparator"], rule["value"], rule["relative_to"]) == \
         ("liver_enzymes", "<", 2.0, "ULN")
+
+
+def test_a_range_with_bounds_in_two_units_is_two_rules_of_one_variable():
+    got = [(v, c, x, u) for v, c, x, u, *_ in described("- Must be 3 months - 12 years of age.")]
+    assert [(c, x, u) for _, c, x, u in got] == [(">=", 3.0, "mo"), ("<=", 12.0, "a")]
+    assert {v for v, *_ in got} == {"12 years of age"}
+    assert [(c, x, u) for _, c, x, u, *_ in described("Age 2 weeks to 5 years")] == [(">=", 2.0, "wk"), ("<=", 5.0, "a")]
+
+
+def test_a_count_in_parentheses_names_the_things_after_them():
+    assert [(v, c, x) for v, c, x, *_ in described("Several (2-4) liver lesions")] == [("liver lesions", "between", 2.0)]

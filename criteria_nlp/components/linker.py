@@ -668,6 +668,18 @@ def _counts_things_after(q: Quantity, targets: list) -> bool:
         for t in targets)
 
 
+_PARENTHESISED_VALUE_END = re.compile(r"[ \t]*\)")
+
+
+def _after_parenthesised_value(text: str, q: Quantity) -> int:
+    """Where the words after ``q`` start, past the parenthesis that encloses only the value:
+    "Multiple (1-7) tumors"."""
+    close = _PARENTHESISED_VALUE_END.match(text, q.end)
+    if close is not None and text[:q.start].rstrip(" \t").endswith("("):
+        return close.end()
+    return q.end
+
+
 def _counts_a_known_variable(q: Quantity, targets: list) -> bool:
     """A whole number before the lexicon variable it counts: "no more than 4 prior chemotherapy
     regimens" (``prior_lines_of_therapy``)."""
@@ -682,7 +694,7 @@ def _counted_things_after(text: str, q: Quantity) -> tuple[int, int] | None:
     values = _whole_count(q)
     if values is None or not q.comparator or q.comparator == "=" or _PART_OF_A_SET.match(text, q.end):
         return None
-    span = _clean_name(text, _words_after(text, q.end))
+    span = _clean_name(text, _words_after(text, _after_parenthesised_value(text, q)))
     if span is None:
         return None
     if values == [1.0]:
@@ -783,6 +795,13 @@ def _head_of_listed_complements(masked: str, cut: int) -> int | None:
     while words and (words[0].group().lower() in _NAME_STOP or _is_prose_word(words[0].group())):
         words.pop(0)  # "... with | nodal masses of the neck, ...": the name starts after its function words
     return words[0].start() if words and _of_head(words[-1].group()) else None
+
+
+def _lower_bound_in_its_own_unit(q: Quantity, following) -> bool:
+    """Whether ``q`` is the lower bound of a range whose upper bound, ``following``, is in another
+    unit ("6 months - 18 years"; see the grammar's two-unit bounds)."""
+    return isinstance(following, Quantity) and q.comparator_form == following.comparator_form == "range" \
+        and q.comparator == ">=" and following.comparator == "<=" and q.unit != following.unit
 
 
 def _of_head(word: str) -> bool:
@@ -1067,6 +1086,9 @@ class Linker:
                     units.append((q, self._fallback_targets(text, crit_start, q)))
                     last_q_end = q.end
                     continue
+                if targets is None and nxt is not None and _lower_bound_in_its_own_unit(q, nxt[2]):
+                    pending.append(q)  # "6 months - 18 years of age": the upper bound's variable, named after it
+                    continue
                 if not (next_mention is not None and _measured_in_time(_target_from_mention(next_mention))
                         and _VALUE_THEN_VARIABLE.match(text[q.end:next_mention.start_char])):
                     continue  # a time window, not a threshold of a variable
@@ -1081,6 +1103,8 @@ class Linker:
                     targets = self._fallback_targets(text, crit_start, q)
             group_used = True if group else group_used
             last_q_end = q.end
+            if pending and _lower_bound_in_its_own_unit(pending[-1], q):
+                units.append((pending.pop(), [t if t is None else replace(t) for t in targets]))
             units.append((q, targets))
             linked_end = max([linked_end, q.end] + [t.end for t in targets if t is not None])
         for q in pending:

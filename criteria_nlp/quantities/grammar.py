@@ -405,7 +405,8 @@ def find_quantities(text: str) -> list[Quantity]:
         consumed = q.end
     found = [q for q in found if not _span_of_a_scale(text, q)]
     found = _outside_ranges(text, lex, _share_units(text, _merge_bounds(text, _chained_bounds(text, found))))
-    return _limits_without_number(text, _aside_alternatives(text, lex, found))
+    found = _bounds_in_two_units(text, _aside_alternatives(text, lex, found))
+    return _limits_without_number(text, found)
 
 
 # "on a 0-10 scale", "on a scale of 0 to 10", "VAS (0-100)": the span of a rating scale, no threshold
@@ -619,6 +620,22 @@ def _aside_alternatives(text: str, lex: _Lexicon, found: list[Quantity]) -> list
     return out
 
 
+_RANGE_DASH = re.compile(r"[ \t]*(?:-|–|—|to)[ \t]*", re.IGNORECASE)
+
+
+def _bounds_in_two_units(text: str, found: list[Quantity]) -> list[Quantity]:
+    """``6 months - 18 years``: a range whose bounds are in two units is a lower bound and an upper
+    bound, each in its own unit (one ``between`` cannot hold two units)."""
+    out = list(found)
+    for i in range(len(out) - 1):
+        low, high = out[i], out[i + 1]
+        if low.comparator == "" and high.comparator == "" and low.unit and high.unit and low.unit != high.unit \
+                and _RANGE_DASH.fullmatch(text, low.end, high.start):
+            out[i] = replace(low, comparator=">=", comparator_form="range")
+            out[i + 1] = replace(high, comparator="<=", comparator_form="range")
+    return out
+
+
 def _unit_or_reference(text: str, lex: _Lexicon, pos: int) -> tuple[UnitMatch | None, str | None, int]:
     """What follows a number: a reference-limit multiple (``x ULN``) or a unit; and where it ends."""
     rel = lex.relative_re.match(text, pos)
@@ -664,6 +681,8 @@ def _read_range(text, lex, comp, comparator, start, pos, value, unit, relative) 
     if conn == "and" and not (opener is not None and opener.group().strip().lower().startswith(
             ("between", "from", "rang", "in the", "within", "age"))) and not (unit2 is not None and unit2.kind == "age"):
         return None  # "A and B" is a range after "between" or "aged" (its lost word), or as an age: "18 and 65 years old"
+    if unit is not None and unit2 is not None and unit.ucum != unit2.ucum:
+        return None  # "6 months - 18 years": bounds in two units (see _bounds_in_two_units)
     unit, relative = unit or unit2, relative or rel2
     if conn in ("-", "–", "—") and unit is None and relative is None and value > high:
         return None  # "10-2" is not a range
