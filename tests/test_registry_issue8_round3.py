@@ -186,3 +186,8 @@ def test_a_range_with_bounds_in_two_units_is_two_rules_of_one_variable():
 
 def test_a_count_in_parentheses_names_the_things_after_them():
     assert [(v, c, x) for v, c, x, *_ in described("Several (2-4) liver lesions")] == [("liver lesions", "between", 2.0)]
+
+
+def test_an_umbrella_name_gives_way_to_its_members_named_in_parentheses():
+    got = [v for v, *_ in described("Elevated liver enzymes (AST and ALT more than 3 times the upper limit of normal)")]
+    assert got == ["AST", "ALT"]

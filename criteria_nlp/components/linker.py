@@ -797,6 +797,13 @@ def _head_of_listed_complements(masked: str, cut: int) -> int | None:
     return words[0].start() if words and _of_head(words[-1].group()) else None
 
 
+def _names_members(group: list, target: "_Target") -> bool:
+    """Whether ``group`` is one lab name with no code of its own (an umbrella: "liver enzymes",
+    "transaminases") and ``target``, named in parentheses after it, a coded lab test (its member)."""
+    return len(group) == 1 and group[0].code is None and group[0].entry is not None \
+        and group[0].category == target.category == "lab" and target.code is not None
+
+
 def _lower_bound_in_its_own_unit(q: Quantity, following) -> bool:
     """Whether ``q`` is the lower bound of a range whose upper bound, ``following``, is in another
     unit ("6 months - 18 years"; see the grammar's two-unit bounds)."""
@@ -1011,6 +1018,8 @@ class Linker:
                         self._absorb_alias(text, group, target)  # alias: "Platelet count (PLT)"
                         group_end = max(group_end, target.end)
                         continue
+                    if "(" in gap and _names_members(group, target):
+                        group.clear()  # "liver enzymes (AST and ALT ...)": the members named in parentheses
                     group.append(target)
                 elif group and not group_used and _BOTH_GAP.match(gap) and \
                         _BOTH_BEFORE.search(text, max(crit_start, group[0].start - 50), group[0].start):
