@@ -182,6 +182,8 @@ def test_a_range_with_bounds_in_two_units_is_two_rules_of_one_variable():
     assert [(c, x, u) for _, c, x, u in got] == [(">=", 3.0, "mo"), ("<=", 12.0, "a")]
     assert {v for v, *_ in got} == {"12 years of age"}
     assert [(c, x, u) for _, c, x, u, *_ in described("Age 2 weeks to 5 years")] == [(">=", 2.0, "wk"), ("<=", 5.0, "a")]
+    assert [(c, x, u) for _, c, x, u, *_ in described("Children between the ages of 3 months and 4 years")] == \
+        [(">=", 3.0, "mo"), ("<=", 4.0, "a")]
 
 
 def test_a_count_in_parentheses_names_the_things_after_them():
@@ -191,3 +193,15 @@ def test_a_count_in_parentheses_names_the_things_after_them():
 def test_an_umbrella_name_gives_way_to_its_members_named_in_parentheses():
     got = [v for v, *_ in described("Elevated liver enzymes (AST and ALT more than 3 times the upper limit of normal)")]
     assert got == ["AST", "ALT"]
+
+
+def test_a_run_in_header_that_starts_with_no_negates_the_statements_it_heads():
+    text = ("PATIENT CHARACTERISTICS: Cardiovascular: No uncontrolled hypertension, i.e.: Systolic greater "
+            "than 160 mm Hg Diastolic greater than 100 mm Hg Other: Hemoglobin at least 9 g/dL")
+    assert [(v, neg) for v, _, _, _, _, neg, _ in described(text)] == \
+        [("Systolic", True), ("Diastolic", True), ("Hemoglobin", False)]
+
+
+def test_a_sentence_is_no_group_header():
+    text = "In addition, the study was open to all subjects who:\n\n  - Age less than 6 years\n"
+    assert [conds for *_, conds in described(text)] == [[]]

@@ -10,8 +10,8 @@ from functools import lru_cache
 from importlib import resources
 
 # a label's words after its head noun: "RELATIVES OF ...", "PATIENTS WITH ...", "COHORT 1", "(CF)"
-_AFTER_HEAD = re.compile(r"\s+(?:(?:of|with|without|who|in|on|for|receiving|undergoing|not|aged?)\b.*|[A-Z0-9]{1,3})$",
-                         re.IGNORECASE | re.DOTALL)
+_AFTER_HEAD = re.compile(r"\s+(?:(?i:of|with|without|who|in|on|for|receiving|undergoing|not|aged?)\b.*|\d{1,3}|[A-Z]|[IVX]{1,4})$",
+                         re.DOTALL)
 _ALIAS = re.compile(r"[ \t]*\([^()]{1,20}\)[ \t]*$")
 
 
@@ -44,9 +44,12 @@ def names_a_group(label: str) -> bool:
     return bool(words) and group_noun().fullmatch(words[-1]) is not None
 
 
+# a label is a noun phrase, with no verb ("the study was open to all subjects who:" is none)
+NO_VERB = r"(?![^:\n]*\b(?:is|are|was|were|will|be|must|may|should|can)\b)"
 # a label after a separator (or where the text starts): "; Healthy volunteers:", ": Patients with cystic fibrosis (CF):"
 _LABEL = re.compile(r"(?:(?<=^)|(?<=[;,:])|(?<=[;,:][ \t])|(?<=[;,:][ \t]{2}))[ \t]*"
-                    r"(?P<label>[^\W\d][^:;,.()\n]{1,60}?(?:[ \t]*\([^()\n]{1,20}\))?)[ \t]*:(?!\S)")
+                    rf"(?P<label>{NO_VERB}[^\W\d][^:;,.()\n]{{1,60}}?(?:[ \t]*\([^()\n]{{1,20}}\))?)[ \t]*:(?!\S)",
+                    re.IGNORECASE)
 
 
 def group_labels(text: str) -> list[re.Match]:

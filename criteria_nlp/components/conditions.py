@@ -20,7 +20,7 @@ from importlib import resources
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ._groups import group_labels, names_a_group, requiring_header
+from ._groups import NO_VERB, group_labels, names_a_group, requiring_header
 from ._text import doc_text
 from ._values import criteria_of, span_values
 
@@ -349,7 +349,8 @@ def _populations(text: str, start: int, end: int) -> list[Condition]:
     return sorted(found, key=lambda c: c.start)
 
 
-_HEADER = re.compile(r"[ \t]*(?P<who>[^\W\d][^:;.()]{1,80}?)[ \t]*:[ \t]*")
+# a sub-header that is a noun phrase: no comma, no verb ("this study was open to all subjects who:" is none)
+_HEADER = re.compile(rf"[ \t]*(?P<who>{NO_VERB}[^\W\d][^:;.(),]{{1,80}}?)[ \t]*:[ \t]*", re.IGNORECASE)
 
 
 def _group_header(segment: str) -> re.Match | None:

@@ -27,6 +27,11 @@ EXCLUSION_LEAD_IN = "EXCLUSION_LEAD_IN"  # the ConText category of "will not be 
 # a list header that negates its items: "None of the following within 6 months prior to entry:",
 # "No of the following:"; ConText cannot see it, since every item is a sentence of its own
 _NEGATING_LIST_HEADER = re.compile(r"\b(?:none|no)(?:[ \t]+of)?[ \t]+the[ \t]+following\b[^:;.\n]*:", re.IGNORECASE)
+# a header that forbids what its items name: "No history of severe cardiac disease:", "No elevated blood
+# pressure on 2 readings ..., i.e.:" (not a negated comparator: "No more than 2 of the following:")
+_NEGATING_HEADER = re.compile(
+    r"[ \t]*(?:no|none|not)\b(?![ \t]+(?:more|less|greater|fewer|higher|lower|earlier|later|longer|shorter|older|"
+    r"younger|than|exceeding|to[ \t]+exceed|below|above|over|under|worse|better)\b)[^:]*:[ \t]*", re.IGNORECASE)
 
 
 def negated_comparator_rules() -> list[ConTextRule]:
@@ -183,7 +188,9 @@ def _state_exclusion_lead_ins(doc: Doc, spans) -> None:
 def _negate_under_negating_headers(doc: Doc) -> None:
     """The rules of a ``None of the following ...:`` header's items are negated: its descendant
     criteria, and the run-in text after its colon (``Cardiovascular: None of the following:
-    Unstable angina Left ventricular ejection fraction less than 30% ...``)."""
+    Unstable angina Left ventricular ejection fraction less than 30% ...``); so are the items of a
+    header that starts with a negation and ends with its colon (``No history of severe cardiac
+    disease:``)."""
     rules_by_criterion = doc._.rules or {}
     if not rules_by_criterion:
         return
@@ -194,6 +201,8 @@ def _negate_under_negating_headers(doc: Doc) -> None:
         m = _NEGATING_LIST_HEADER.search(text, info.start, info.end)
         if m:
             header_end[info.id] = m.end()
+        elif _NEGATING_HEADER.fullmatch(text, info.start, info.end):
+            header_end[info.id] = info.end
     if not header_end:
         return
     for cid, rules in rules_by_criterion.items():

@@ -779,7 +779,8 @@ _LISTED_COMPLEMENTS = re.compile(
     r"(?P<head>(?:[^\W\d_][\w'’-]*[ \t]+){0,2}[^\W\d_][\w'’-]*)[ \t\r\n]+of[ \t\r\n]+(?:the[ \t\r\n]+)?[^\W\d_][^,;:()\[\]\d]{0,40}"
     r"(?:,[ \t\r\n]*[^\W\d_][^,;:()\[\]\d]{0,40}){0,6}$", re.IGNORECASE)
 _PLAIN_NAME_WORD = re.compile(r"[^\W\d_][\w'’/-]*")
-_COORDINATOR_FIRST = re.compile(r"[ \t\r\n]*(?:or|and|and/or)[ \t\r\n]+[^\W\d_]", re.IGNORECASE)
+# "..., or liver": the last complement, a bare noun ("..., or an incomplete excision" starts an alternative)
+_COORDINATOR_FIRST = re.compile(r"[ \t\r\n]*(?:or|and|and/or)[ \t\r\n]+(?!(?:an?|the)\b)[^\W\d_]", re.IGNORECASE)
 
 
 def _head_of_listed_complements(masked: str, cut: int) -> int | None:

@@ -621,16 +621,21 @@ def _aside_alternatives(text: str, lex: _Lexicon, found: list[Quantity]) -> list
 
 
 _RANGE_DASH = re.compile(r"[ \t]*(?:-|–|—|to)[ \t]*", re.IGNORECASE)
+_RANGE_AND = re.compile(r"[ \t]*and[ \t]*", re.IGNORECASE)
+_BETWEEN_BEFORE = re.compile(r"\bbetween\b[^;:.\d]{0,30}$", re.IGNORECASE)
 
 
 def _bounds_in_two_units(text: str, found: list[Quantity]) -> list[Quantity]:
-    """``6 months - 18 years``: a range whose bounds are in two units is a lower bound and an upper
-    bound, each in its own unit (one ``between`` cannot hold two units)."""
+    """``6 months - 18 years``, ``between the ages of 4 months and 21 years``: a range whose bounds
+    are in two units is a lower bound and an upper bound, each in its own unit (one ``between``
+    cannot hold two units)."""
     out = list(found)
     for i in range(len(out) - 1):
         low, high = out[i], out[i + 1]
         if low.comparator == "" and high.comparator == "" and low.unit and high.unit and low.unit != high.unit \
-                and _RANGE_DASH.fullmatch(text, low.end, high.start):
+                and (_RANGE_DASH.fullmatch(text, low.end, high.start)
+                     or _RANGE_AND.fullmatch(text, low.end, high.start)
+                     and _BETWEEN_BEFORE.search(text, max(0, low.start - 40), low.start)):
             out[i] = replace(low, comparator=">=", comparator_form="range")
             out[i + 1] = replace(high, comparator="<=", comparator_form="range")
     return out
