@@ -205,3 +205,9 @@ def test_a_run_in_header_that_starts_with_no_negates_the_statements_it_heads():
 def test_a_sentence_is_no_group_header():
     text = "In addition, the study was open to all subjects who:\n\n  - Age less than 6 years\n"
     assert [conds for *_, conds in described(text)] == [[]]
+
+
+def test_a_negated_header_of_exceptions_negates_nothing():
+    text = ("PATIENT CHARACTERISTICS: Other: No prior malignancies unless: Hemoglobin at least 10 g/dL "
+            "Fertile patients must use contraception")
+    assert [(v, neg) for v, _, _, _, _, neg, _ in described(text)] == [("Hemoglobin", False)]

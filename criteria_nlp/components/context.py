@@ -28,10 +28,12 @@ EXCLUSION_LEAD_IN = "EXCLUSION_LEAD_IN"  # the ConText category of "will not be 
 # "No of the following:"; ConText cannot see it, since every item is a sentence of its own
 _NEGATING_LIST_HEADER = re.compile(r"\b(?:none|no)(?:[ \t]+of)?[ \t]+the[ \t]+following\b[^:;.\n]*:", re.IGNORECASE)
 # a header that forbids what its items name: "No history of severe cardiac disease:", "No elevated blood
-# pressure on 2 readings ..., i.e.:" (not a negated comparator: "No more than 2 of the following:")
+# pressure on 2 readings ..., i.e.:" (not a negated comparator: "No more than 2 of the following:"; not a
+# header of exceptions: "No prior malignancies unless:")
 _NEGATING_HEADER = re.compile(
     r"[ \t]*(?:no|none|not)\b(?![ \t]+(?:more|less|greater|fewer|higher|lower|earlier|later|longer|shorter|older|"
-    r"younger|than|exceeding|to[ \t]+exceed|below|above|over|under|worse|better)\b)[^:]*:[ \t]*", re.IGNORECASE)
+    r"younger|than|exceeding|to[ \t]+exceed|below|above|over|under|worse|better)\b)"
+    r"(?![^:]*\b(?:unless|except(?:[ \t]+for)?|other[ \t]+than|excluding)[ \t]*:)[^:]*:[ \t]*", re.IGNORECASE)
 
 
 def negated_comparator_rules() -> list[ConTextRule]:
