@@ -211,3 +211,9 @@ def test_a_negated_header_of_exceptions_negates_nothing():
     text = ("PATIENT CHARACTERISTICS: Other: No prior malignancies unless: Hemoglobin at least 10 g/dL "
             "Fertile patients must use contraception")
     assert [(v, neg) for v, _, _, _, _, neg, _ in described(text)] == [("Hemoglobin", False)]
+
+
+def test_a_grade_after_of_is_the_grade_of_the_condition_before_it():
+    (rule,) = rules_of("Peripheral neuropathy of grade 2 or higher")
+    assert rule["variable"]["text"].startswith("Peripheral neuropathy")
+    assert (rule["comparator"], rule["value"]) == (">=", 2.0)

@@ -45,7 +45,7 @@ def names_a_group(label: str) -> bool:
 
 
 # a label is a noun phrase, with no verb ("the study was open to all subjects who:" is none)
-NO_VERB = r"(?![^:\n]*\b(?:is|are|was|were|will|be|must|may|should|can)\b)"
+NO_VERB = r"(?![^:\n]{0,90}?\b(?:is|are|was|were|will|be|must|may|should|can)\b)"  # bounded: a label is short
 # a label after a separator (or where the text starts): "; Healthy volunteers:", ": Patients with cystic fibrosis (CF):"
 _LABEL = re.compile(r"(?:(?<=^)|(?<=[;,:])|(?<=[;,:][ \t])|(?<=[;,:][ \t]{2}))[ \t]*"
                     rf"(?P<label>{NO_VERB}[^\W\d][^:;,.()\n]{{1,60}}?(?:[ \t]*\([^()\n]{{1,20}}\))?)[ \t]*:(?!\S)",

@@ -240,6 +240,19 @@ def _named_scale_class(text: str, crit_start: int, head_start: int, head_end: in
     return _Target(m.start(), head_end, _unknown_name(text[m.start():head_end]), "score", None, None)
 
 
+_OF_BEFORE = re.compile(r"[ \t]+of[ \t]+$", re.IGNORECASE)
+
+
+def _graded_condition(text: str, crit_start: int, target: "_Target") -> "_Target | None":
+    """A grade written after the condition it grades: "neurological toxicity of Grade 3 or greater"
+    → the grade of "neurological toxicity of Grade" (the scale's entry, the condition's words)."""
+    of = _OF_BEFORE.search(text, max(crit_start, target.start - 10), target.start)
+    if of is None or text[target.start:target.end].lower() != "grade":
+        return None
+    named = _words_before(text, max(crit_start, of.start() - 60), of.start())
+    return replace(target, start=named[0]) if named is not None else None
+
+
 def _parts(q: Quantity) -> list[Quantity]:
     """The thresholds a quantity states: one, or for a range whose values are excluded ("outside the
     range of 3.5-5.5") its two open sides, ``< 3.5`` and ``> 5.5``, which the logic joins by OR."""
@@ -967,7 +980,8 @@ class Linker:
             if kind == 0:
                 target = _age_at_event(text, _target_from_mention(item))
                 if _is_generic(text[target.start:target.end]):  # "K-L grade 2-3": the scale the grade is of
-                    target = _named_scale_class(text, crit_start, target.start, target.end) or target
+                    target = _named_scale_class(text, crit_start, target.start, target.end) \
+                        or _graded_condition(text, crit_start, target) or target
                 if target.start < max(group_end, linked_end):
                     continue  # inside a quantity, an earlier mention or a rule already made ("of age")
                 if from_label:  # "Performance status:" over "- ECOG 0-2": the item's own name wins
