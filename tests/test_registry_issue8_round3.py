@@ -217,3 +217,6 @@ def test_a_grade_after_of_is_the_grade_of_the_condition_before_it():
     (rule,) = rules_of("Peripheral neuropathy of grade 2 or higher")
     assert rule["variable"]["text"].startswith("Peripheral neuropathy")
     assert (rule["comparator"], rule["value"]) == (">=", 2.0)
+    # the condition named after the grade keeps the grade on its own
+    (rule,) = rules_of("History of grade 2 or worse peripheral neuropathy.")
+    assert rule["variable"]["text"] == "grade"

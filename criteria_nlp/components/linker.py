@@ -241,14 +241,22 @@ def _named_scale_class(text: str, crit_start: int, head_start: int, head_end: in
 
 
 _OF_BEFORE = re.compile(r"[ \t]+of[ \t]+$", re.IGNORECASE)
+# the grade's value and the word after it: "Grade 3 or greater will", "grade 2 or worse peripheral"
+_GRADE_TAIL = re.compile(r"[ \t]*(?:[<>≤≥=/]+[ \t]*)?(?:\d+|[IV]+)(?:[ \t]*(?:-|to|or|and)[ \t]*(?:\d+|[IV]+))?"
+                         r"(?:[ \t]+(?:or|and)[ \t]+(?:greater|worse|higher|more|above|over|less|lower|below))?"
+                         r"\s+(?P<word>[^\W\d_][\w-]*)")
 
 
 def _graded_condition(text: str, crit_start: int, target: "_Target") -> "_Target | None":
     """A grade written after the condition it grades: "neurological toxicity of Grade 3 or greater"
-    → the grade of "neurological toxicity of Grade" (the scale's entry, the condition's words)."""
+    → the grade of "neurological toxicity of Grade" (the scale's entry, the condition's words); not
+    when the condition follows the grade ("History of grade 2 or worse peripheral neuropathy")."""
     of = _OF_BEFORE.search(text, max(crit_start, target.start - 10), target.start)
     if of is None or text[target.start:target.end].lower() != "grade":
         return None
+    after = _GRADE_TAIL.match(text, target.end)
+    if after is not None and after.group("word").lower() not in _NAME_STOP:
+        return None  # "History of grade 2 or worse peripheral neuropathy": the condition is named after
     named = _words_before(text, max(crit_start, of.start() - 60), of.start())
     return replace(target, start=named[0]) if named is not None else None
 
