@@ -361,6 +361,15 @@ def has_footnote_exception(text: str) -> bool:
     return "*" in text and _FOOTNOTE_EXCEPTION.search(text) is not None
 
 
+def footnote_reaches_back_over(text: str, pos: int) -> bool:
+    """Whether a starred footnote's exception at or after ``pos`` may reach a value before ``pos``
+    (within :data:`_FOOTNOTE_REACH` characters, no paragraph break between)."""
+    for m in _FOOTNOTE_EXCEPTION.finditer(text, pos, min(len(text), pos + _FOOTNOTE_REACH + 200)):
+        if m.start() - pos <= _FOOTNOTE_REACH and not _PARAGRAPH_BREAK.search(text, pos, m.start()):
+            return True
+    return False
+
+
 def _attach_footnote_exceptions(text: str, rules: list[Rule], criteria: list[tuple[int, int]]) -> None:
     """A starred footnote's exception holds for every value marked with the star before it in its
     paragraph. The exception ends with the criterion that holds it (``criteria``: ``(start, end)``
