@@ -95,7 +95,7 @@ def _shared_pipeline(linker_model: str | None) -> Language:
 
 # the longest input accepted by default (``max_length=``, ``--max-length``); a text longer than the
 # part length (``nlp.max_length`` unless given) is read in parts (criteria_nlp.parts)
-MAX_TEXT_LENGTH = 20_000_000
+MAX_TEXT_LENGTH = 10_000_000
 
 
 class TextTooLongError(ValueError):
@@ -144,7 +144,7 @@ def extract(text: str, doc_id: str | None = None, path: str | None = None, *,
     """Extract the threshold rules of one eligibility text as a JSON-ready dict.
 
     ``model``: the linker model spec (see ``build_pipeline``); ``max_length``: the longest text
-    accepted (default :data:`MAX_TEXT_LENGTH`, 20,000,000 characters), longer ones raise
+    accepted (default :data:`MAX_TEXT_LENGTH`, 10,000,000 characters), longer ones raise
     ``TextTooLongError`` at once; ``part_length``: a longer text is read in parts of at most this
     many characters (default ``nlp.max_length``, 1,000,000), with the same result.
     """

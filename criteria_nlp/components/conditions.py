@@ -362,10 +362,11 @@ def has_footnote_exception(text: str) -> bool:
 
 
 def footnote_reaches_back_over(text: str, pos: int) -> bool:
-    """Whether a starred footnote's exception at or after ``pos`` may reach a value before ``pos``
-    (within :data:`_FOOTNOTE_REACH` characters, no paragraph break between)."""
+    """Whether a starred footnote's exception at or after ``pos`` may reach a starred value before
+    ``pos`` (within :data:`_FOOTNOTE_REACH` characters, no paragraph break between)."""
     for m in _FOOTNOTE_EXCEPTION.finditer(text, pos, min(len(text), pos + _FOOTNOTE_REACH + 200)):
-        if m.start() - pos <= _FOOTNOTE_REACH and not _PARAGRAPH_BREAK.search(text, pos, m.start()):
+        star = text.rfind("*", max(0, m.start() - _FOOTNOTE_REACH), pos)
+        if star >= 0 and not _PARAGRAPH_BREAK.search(text, star, m.start()):
             return True
     return False
 
