@@ -169,6 +169,18 @@ def test_markdown_escapes_are_understood_and_offsets_point_into_the_original():
         assert "\\" in r["text"]
 
 
+@pytest.mark.parametrize("line, unit", [
+    ("* BMI \\< 18.5 kg/m\\^2", "kg/m2"),
+    ("* eGFR \\>= 45 mL/min/1.73 m\\^2", "mL/min/{1.73_m2}"),
+    ("* Body surface area \\> 1.6 m\\^2", "m2"),
+    ("* Absolute neutrophil count \\>= 1500/mm\\^3", "/mm3"),
+])
+def test_escaped_exponents_of_registry_markdown_belong_to_the_unit(line, unit):
+    rule = one_rule(line)
+    assert rule["unit"] == unit
+    assert rule["text"][-3:] in ("\\^2", "\\^3")  # the exponent is part of the rule
+
+
 def test_glued_tokens_are_split():
     rule = one_rule("PLT<30*×10^9/L")
     assert (rule["variable"]["text"], rule["comparator"], rule["value"], rule["unit"]) == ("PLT", "<", 30, "10*9/L")

@@ -215,7 +215,9 @@ _SIGN_OF = {"≤": "<=", "<=": "<=", "=<": "<=", "≥": ">=", ">=": ">=", "=>": 
 
 # a class word of a scale, and the proper name of a scale right before one: "Kellgren-Lawrence grade",
 # "K-L grade", "Modified Mallampati grade", "Fazekas score"
-_CLASS_WORD = re.compile(r"\b(?i:grades?|class(?:es)?|stages?|scores?)\b")
+_CLASS_WORD = re.compile(  # \b(?i:grades?|class(?:es)?|stages?|scores?)\b, led by a character class re scans fast
+    r"[gGcCsS](?<![\w][gGcCsS])"
+    r"(?:(?<=[gG])(?i:rades?)|(?<=[cC])(?i:lass(?:es)?)|(?<=[sS])(?i:tages?|cores?))\b")
 _SCALE_NAME_WORDS = re.compile(r"(?:(?<![\w'’-])[A-Z][\w'’-]*[ \t]+){0,2}(?<![\w'’-])[A-Z][\w'’-]*[ \t]+$")
 _CAPITALS = re.compile(r"[A-Z]")
 
@@ -506,10 +508,17 @@ _INDICATIVE_OF = re.compile(rf"(?P<head>{_SCALE_HEAD})[ \t]+(?:(?:that[ \t]+is|i
                            r"compatible|diagnostic)[ \t]+(?:of|with)[ \t]+[^;:()<>≤≥=\d\n]{1,50}?[ \t(]*$", re.IGNORECASE)
 
 
+_INDICATIVE_WORDS = ("indicative", "suggestive", "consistent", "compatible", "diagnostic")
+
+
 def _indicating_instrument(text: str, crit_start: int, q: Quantity, mentions) -> "_Target | None":
     """The instrument whose score indicates the condition named right before the value, or None."""
     cstart = q.comparator_start if q.comparator_start is not None else q.start
-    m = _INDICATIVE_OF.search(text, max(crit_start, cstart - 130), cstart)
+    window = max(crit_start, cstart - 130)
+    before = text[window:cstart].lower()
+    if not any(word in before for word in _INDICATIVE_WORDS):  # cheap test before the regex
+        return None
+    m = _INDICATIVE_OF.search(text, window, cstart)
     if m is None:
         return None
     head_end = m.end("head")
