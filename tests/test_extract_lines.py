@@ -517,3 +517,24 @@ def test_the_window_of_a_list_header_holds_for_items_without_their_own():
 def test_measurements_and_instruments_of_the_lexicon(line, variable, unit):
     rule = [r for r in rules_of(line) if r["variable"]["name"] == variable]
     assert len(rule) == 1 and rule[0]["unit"] == unit
+
+
+@pytest.mark.parametrize("line, values", [
+    ("NT-proBNP > 400 pg/mL in patients without atrial fibrillation or > 1200 pg/mL in patients with atrial fibrillation",
+     [400, 1200]),
+    ("Fasting glucose ≥ 126 mg/dL if not treated with insulin or ≥ 100 mg/dL if treated", [126, 100]),
+])
+def test_a_value_after_a_long_population_is_the_same_variable(line, values):
+    rules = rules_of(line)
+    assert [r["value"] for r in rules] == values
+    assert len({r["variable"]["name"] for r in rules}) == 1
+    assert not any(r["negated"] for r in rules)
+    populations = [[c["description"] for c in r["conditions"] if c["kind"] == "population"] for r in rules]
+    assert all(len(p) == 1 for p in populations), populations
+
+
+def test_a_population_without_a_diagnosis_keeps_its_negation_word():
+    rule = one_rule("Hemoglobin ≥ 10 g/dL for patients without transfusion dependence.")
+    (population,) = [c for c in rule["conditions"] if c["kind"] == "population"]
+    assert population["description"] == "without transfusion dependence"
+    assert population["text"] == "for patients without transfusion dependence"  # the full stop is not in it

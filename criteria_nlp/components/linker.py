@@ -72,8 +72,11 @@ _NAME_THEN_ALIAS_GAP = re.compile(r"^[ \t]+(?:of|for|in|to)[ \t]+[^;:,.()<>≤�
 # ... also after the population the first one holds for: "(<7 kg/m^2 in men; <5.7 kg/m^2 in women)"
 _NEXT_THRESHOLD_GAP = re.compile(r"^[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w-]+)?[\s,;]*)?"
                                  r"(?:and\s*/\s*or|or|and|but|/|,)?[\s(]*(?:\w+\s+){0,3}?[\s(]*$", re.IGNORECASE)
-# between two values of one unknown variable: a population, a connector ("in men; ", " or ")
-_SAME_VARIABLE_GAP = re.compile(r"[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w-]+)?[\s,;]*)?"
+# between two values of one unknown variable: a population, a connector ("in men; ", " or ",
+# " in patients without atrial fibrillation or ")
+_SAME_VARIABLE_GAP = re.compile(r"[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w-]+)?[\s,;]*"
+                                r"|(?:in|for|if|among)[ \t]+(?:(?!(?:or|and)\b)[\w'’-]+[ \t]+){0,5}[\w'’-]+[\s,;]*"
+                                r"(?=(?:and[ \t]*/[ \t]*)?or\b))?"  # a longer population only before "or"
                                 r"(?:[^\W\d_][\w-]*[ \t]+(?=or\b|and/or\b)){0,2}"  # "> 7.2 mg/kg IV or > 9 mg/kg orally"
                                 r"(?:(?:and\s*/\s*or|or|and|/)[\s(]*|\()?"
                                 r"(?:(?:females?|males?|women|men|girls|boys|children|adults)[ \t]*:[ \t]*)?$",
@@ -1088,7 +1091,7 @@ class Linker:
         last_q, last_targets = units[-1]
         if any(t is not None and last_q.end <= t.start < q.start for t in last_targets):
             return None  # "≥140 mmHg SBP and/or ≥90 mmHg DBP": the variable follows each value
-        if q.unit != last_q.unit or q.start - last_q.end > 40 \
+        if q.unit != last_q.unit or q.start - last_q.end > 60 \
                 or not _SAME_VARIABLE_GAP.match(_ASIDE.sub(" ", text[last_q.end:q.start])):
             return None
         return [cls._age_target(text, q, crit_start) if t.name == "age" and t.entry is None else replace(t) for t in last_targets]
