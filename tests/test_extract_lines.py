@@ -538,3 +538,13 @@ def test_a_population_without_a_diagnosis_keeps_its_negation_word():
     (population,) = [c for c in rule["conditions"] if c["kind"] == "population"]
     assert population["description"] == "without transfusion dependence"
     assert population["text"] == "for patients without transfusion dependence"  # the full stop is not in it
+
+
+@pytest.mark.parametrize("line, variable, low, high", [
+    ("Clinical Dementia Rating (CDR) global score of 0.5 or 1.0.", "cdr_global", 0.5, 1.0),
+    ("Mini-Mental State Examination (MMSE) total score of 20 to 26", "mmse", 20, 26),
+])
+def test_a_class_list_after_the_name_its_alias_and_a_score_qualifier(line, variable, low, high):
+    rule = one_rule(line)
+    assert (rule["variable"]["name"], rule["comparator"], rule["value"], rule["value_high"]) == (variable, "between", low, high)
+    assert rule["text"] == line.rstrip(".")  # from the full name, its alias included

@@ -103,6 +103,7 @@ _CLASS_VALUE_DIGIT = re.compile(r"[\dⅠⅡⅢⅣⅤⅥ]")
 _CLASS_VALUE_ROMAN = re.compile(r"[IV](?<![A-Za-z][IV])[IV]{0,2}(?![\w%/]|\.\d)")
 _SCORE_VALUES = re.compile(
     r"(?:[ \t]*(?:\([^()\n]{0,40}\)|\)|(?i:functional|physical|performance|status|scale|class(?:es|ification)?|grades?|"
+    r"global|total|overall|"
     r"stages?|scores?|levels?)|of|is|=|:|[A-Z]{2,6}(?=[ \t]+\d)))*"
     rf"[ \t]*(?P<vals>{_VAL}(?:[ \t]*(?:(?:,[ \t]*)?(?:or|and)|-|–|－|to|,|/)[ \t]*{_VAL})*)(?![\w%/]|\.\d)"
     r"(?![ \t]*(?:[<>≤≥=]|x\b|×|%|mg|g/|mm|cm|kg|years?|months?|weeks?|days?))",
@@ -1159,8 +1160,9 @@ class Linker:
         """(quantity, [target]) of the classes written after a scale's name (``name_end``), or None."""
         m = _SCORE_VALUES.match(text, name_end)
         if m is None or m.end("vals") > crit_end or any(name_end <= other.start_char < m.start("vals")
-                            and not _is_generic(text[other.start_char:other.end_char]) for other in mentions):
-            return None  # "Performance status: ECOG 0-2": the values are the nearer name's
+                            and not _is_generic(text[other.start_char:other.end_char])
+                            and other.entry.name != target.name for other in mentions):
+            return None  # "Performance status: ECOG 0-2": the values are the nearer name's (not an alias's: "(CDR)")
         if _OUT_OF.fullmatch(m.group("vals")):
             return None  # "pain score 2/10": a value out of a maximum, not a list of classes
         tokens = _SCORE_VALUE.findall(m.group("vals"))
