@@ -548,3 +548,12 @@ def test_a_class_list_after_the_name_its_alias_and_a_score_qualifier(line, varia
     rule = one_rule(line)
     assert (rule["variable"]["name"], rule["comparator"], rule["value"], rule["value_high"]) == (variable, "between", low, high)
     assert rule["text"] == line.rstrip(".")  # from the full name, its alias included
+
+
+@pytest.mark.parametrize("line", [
+    "Back-related leg pain > 3 on 0 to 10 scale.",
+    "Back-related leg pain > 3 on a 0 to 10 scale.",
+])
+def test_a_scale_named_only_by_its_span_is_no_variable_and_no_threshold(line):
+    rule = one_rule(line)
+    assert (rule["variable"]["name"], rule["comparator"], rule["value"]) == ("back-related leg pain", ">", 3)

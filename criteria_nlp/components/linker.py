@@ -504,7 +504,7 @@ _SCALE_AFTER = re.compile(
 )
 
 
-_SCALE_SPAN_WORD = re.compile(r"\d+[ \t]*[-–][ \t]*\d+[ \t]+")
+_SCALE_SPAN_WORD = re.compile(r"\d+[ \t]*(?:[-–]|to)[ \t]*\d+[ \t]+")  # "0-10 ", "0 to 10 "
 
 
 # "<instrument> score indicative of severe alcohol dependence (≥13)": the value is the instrument's
