@@ -411,7 +411,7 @@ def find_quantities(text: str) -> list[Quantity]:
 # "on a 0-10 scale", "on a scale of 0 to 10", "VAS (0-100)": the span of a rating scale, no threshold
 _SCALE_WORD = r"(?:scales?|VAS|NRS|NPRS|Likert|(?i:numeric(?:al)?[ \t]+rating|visual[ \t]+analog(?:ue)?))\b"
 _SPAN_BEFORE = re.compile(
-    rf"(?:(?i:\b(?:on|using|in|with)[ \t]+(?:a|an|the)[ \t]+)|\([ \t]*|{_SCALE_WORD}[ \t]*(?:\(|(?i:(?:ranging[ \t]+)?(?:of|from)[ \t]+)))$")
+    rf"(?:(?i:\b(?:on|using|in|with)[ \t]+(?:(?:a|an|the)[ \t]+)?)|\([ \t]*|{_SCALE_WORD}[ \t]*(?:\(|(?i:(?:ranging[ \t]+)?(?:of|from)[ \t]+)))$")
 _SPAN_AFTER = re.compile(rf"[ \t]*(?:\)[ \t]*)?(?:-?(?i:points?)[ \t]+)?(?:[\w-]+[ \t]+){{0,3}}?{_SCALE_WORD}")
 
 
