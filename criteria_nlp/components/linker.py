@@ -163,6 +163,31 @@ def _value_for(q: Quantity, targets: list, k: int) -> Quantity:
     return q
 
 
+# one variable whose value pair names two ("blood pressure < 140/90 mmHg": systolic < 140, diastolic < 90)
+_PAIR_PARTS = {"blood_pressure": ("systolic_blood_pressure", "diastolic_blood_pressure")}
+
+
+def _parts_of_a_pair(q: Quantity, targets: list) -> list:
+    """The two variables a value pair on one generic variable states (``_PAIR_PARTS``), both at the
+    generic name's span; ``_value_for`` then gives the second value to the second."""
+    if q.value_pair is None or len(targets) != 1 or targets[0] is None or targets[0].name not in _PAIR_PARTS:
+        return targets
+    from ..resources.lexicon import variables_by_name
+
+    entries = [variables_by_name().get(name) for name in _PAIR_PARTS[targets[0].name]]
+    if any(e is None for e in entries):
+        return targets
+    t = targets[0]
+    return [_Target(t.start, t.end, e.name, e.category, e.code, e.unit, e) for e in entries]
+
+
+def _pair_op(q: Quantity, targets: list) -> str:
+    """How the rules of one value on several variables join: AND, except a value pair's lower bounds
+    ("BP ≥ 140/90 mmHg", hypertension: systolic ≥ 140 OR diastolic ≥ 90)."""
+    paired = q.value_pair is not None and len(targets) == 2
+    return "or" if paired and q.comparator in (">", ">=") else "and"
+
+
 _CLASS_HEAD = re.compile(r"(?:[ \t]*(?:\([^()\n]{0,40}\)|(?i:class(?:es|ification)?|grades?|stages?|categor(?:y|ies)|"
                          r"scores?|status|of|is)\b|=|:))*[ \t]*")
 _CLASS_SIGN = re.compile(r"(?P<sign>≤|≥|<=|>=|=<|=>|<|>)[ \t]*")
@@ -1043,7 +1068,8 @@ class Linker:
             linked_end = max([linked_end, q.end] + [t.end for t in targets if t is not None])
         for q in pending:
             units.append((q, self._fallback_targets(text, crit_start, q)))
-        units = [(q, _thing_of_the_unit(text, q, _named_instrument(targets, mentions, text))) for q, targets in units]
+        units = [(q, _parts_of_a_pair(q, _thing_of_the_unit(text, q, _named_instrument(targets, mentions, text))))
+                 for q, targets in units]
         units.extend(self._score_values(text, mentions, units, len(text) if crit_end is None else crit_end, crit_start))
         units.sort(key=lambda u: u[0].start)
         return units
@@ -1384,7 +1410,7 @@ class Linker:
             ids = [rules[k + i].id if n == 1 else {"op": "or", "args": [rules[k + i + j].id for j in range(n)]}
                    for i in range(0, n * len(targets), n)]
             k += n * len(targets)
-            item = ids[0] if len(ids) == 1 else {"op": "and", "args": ids}
+            item = ids[0] if len(ids) == 1 else {"op": _pair_op(q, targets), "args": ids}
             if prev_end is not None:
                 gap = text[prev_end:q.start]
                 if _ALTERNATIVE.match(gap) and ";" not in gap and ":" not in gap:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
+from .notations import apply_notations
 from .numbers import NUMBER_PATTERN, NUMBER_SCAN_PATTERN, parse_number
 from .units import UnitMatch, match_unit
 
@@ -405,7 +406,34 @@ def find_quantities(text: str) -> list[Quantity]:
         consumed = q.end
     found = [q for q in found if not _span_of_a_scale(text, q)]
     found = _outside_ranges(text, lex, _share_units(text, _merge_bounds(text, _chained_bounds(text, found))))
+    found = apply_notations(text, found, _notation_quantity, _notation_comparator_before, _notation_postfix_after)
     return _limits_without_number(text, found)
+
+
+def _notation_quantity(start: int, end: int, comparator: str, value: float, value_high: float | None,
+                       value_start: int, value_end: int, form: str, comparator_start: int | None) -> Quantity:
+    """A quantity of a notation (``criteria_nlp.quantities.notations``): no unit."""
+    return Quantity(start=start, end=end, comparator=comparator, value=value, value_high=value_high,
+                    value_start=value_start, value_end=value_end, comparator_form=form,
+                    comparator_start=comparator_start)
+
+
+def _notation_comparator_before(text: str, pos: int) -> tuple[tuple[str, str], int] | None:
+    """((comparator, phrase), start) of the comparator phrase ending right before ``pos``."""
+    lex = lexicon()
+    found = _comparator_before(text, lex, pos, 0)
+    if found is None:
+        return None
+    return (lex.prefix_of[_normalise_phrase(found.group())], found.group()), found.start()
+
+
+def _notation_postfix_after(text: str, pos: int) -> tuple[str, str, int] | None:
+    """(comparator, phrase, end) of a postfix comparator right after ``pos``."""
+    lex = lexicon()
+    post = lex.postfix_re.match(text, pos)
+    if post is None or _STARTS_A_LABEL.match(text, post.start("post")):
+        return None
+    return lex.postfix_of[_normalise_phrase(post.group("post"))], post.group("post"), post.end()
 
 
 # "on a 0-10 scale", "on a scale of 0 to 10", "VAS (0-100)": the span of a rating scale, no threshold
