@@ -181,6 +181,31 @@ def _parts_of_a_pair(q: Quantity, targets: list) -> list:
     return [_Target(t.start, t.end, e.name, e.category, e.code, e.unit, e) for e in entries]
 
 
+_STAGE_WORD = re.compile(r"stages?", re.IGNORECASE)
+
+
+def _stage_of_a_condition(text: str, head_start: int, head_end: int, mentions: list, taken: list,
+                          crit_start: int, crit_end: int):
+    """(quantity, [target]) of a stage with no scale named and a comparator ("breast cancer higher than
+    stage II", "stage ≥ III", "stage II or higher"), or None. The variable is the condition named
+    before the comparator ("breast cancer stage"), else the stage word; a stage with no comparator
+    ("stage II or III disease") names a condition, not a threshold."""
+    if not _STAGE_WORD.fullmatch(text, head_start, head_end):
+        return None
+    target = _Target(head_start, head_end, "stage", "score", None, None)
+    unit = Linker._class_values(text, head_start, head_end, target, mentions, taken, crit_start, crit_end, True)
+    if unit is None:
+        return None
+    q = unit[0]
+    if q.comparator in ("=", "between"):
+        return None
+    cstart = q.comparator_start if q.comparator_start is not None and q.comparator_start < head_start else head_start
+    condition = _clean_name(text, _words_before(text, max(crit_start, cstart - 80), cstart))
+    if condition is not None and not any(condition[0] <= m.start_char < condition[1] for m in mentions):
+        target = _Target(condition[0], condition[1], _unknown_name(f"{text[condition[0]:condition[1]]} stage"), "score", None, None)
+    return q, [target]
+
+
 def _pair_op(q: Quantity, targets: list) -> str:
     """How the rules of one value on several variables join: AND, except a value pair's lower bounds
     ("BP ≥ 140/90 mmHg", hypertension: systolic ≥ 140 OR diastolic ≥ 90)."""
@@ -1159,7 +1184,13 @@ class Linker:
             if any(m.start_char <= head.start() < m.end_char for m in mentions):
                 continue
             named = _named_scale_class(text, crit_start, head.start(), head.end())
-            if named is None or any(named.start < m.end_char and m.start_char < head.start() for m in mentions):
+            if named is None:
+                unit = _stage_of_a_condition(text, head.start(), head.end(), mentions, taken, crit_start, crit_end)
+                if unit is not None:
+                    out.append(unit)
+                    taken.append((unit[0].value_start, unit[0].value_end))
+                continue
+            if any(named.start < m.end_char and m.start_char < head.start() for m in mentions):
                 continue
             unit = Linker._class_values(text, named.start, head.end(), named, mentions, taken, crit_start, crit_end, False)
             if unit is not None:
