@@ -360,10 +360,26 @@ def _protected(q: Quantity, targets: list, text: str = "") -> bool:
     if known and q.comparator_form == "postfix" and all(t.category == "score" for t in targets) \
             and _WORD.search(text, q.value_end, q.end):
         return True  # "Grade 3 or greater neuropathy", "ECOG 2 or less": a class with a comparator word after it
+    if q.comparator not in (None, "", "=") and text and all(_names_an_instrument(text, t) for t in targets):
+        return True  # "mRS up to 3", "> 3 on a 0-10 pain intensity numeric scale": a named instrument's score
     return known and (q.comparator_form in ("symbol", "bounds") or q.unit is not None or q.relative_to is not None)
 
 
 _WORD = re.compile(r"[^\W\d_]{2,}")
+# the head noun of a rating instrument's name, an alias in parentheses after it allowed
+_INSTRUMENT_HEAD = re.compile(r"(?i:scales?|questionnaires?|inventory|inventories|index|test|scores?)"
+                              r"(?:[ \t]*\([^()\n]{1,15}\))?$")
+
+
+def _names_an_instrument(text: str, target) -> bool:
+    """Whether a target is a rating instrument: a lexicon score, or a name ending in an instrument noun
+    ("10-point numerical rating scale", "IBS symptom severity scores (IBS-SSS)"); a grade, stage or
+    class of a condition is none."""
+    if target is None:
+        return False
+    if target.entry is not None:
+        return target.category == "score" and target.name != "ctcae_grade"
+    return _INSTRUMENT_HEAD.search(text, target.start, target.end) is not None
 
 
 def _inside_parens(text: str, start: int, pos: int) -> bool:
