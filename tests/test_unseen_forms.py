@@ -728,3 +728,22 @@ def test_a_named_instruments_threshold_is_protected_from_the_learned_filter():
     index = _Target(text.index("Oswestry"), len(text), "oswestry disability index")
     assert _names_an_instrument(text, scale) and _names_an_instrument(text, index)
     assert not _names_an_instrument(text, grade)
+
+
+@pytest.mark.parametrize("line, comparator, value", [
+    ("Adults with less than a 6th grade education", "<", 6),
+    ("Educational level of at least 9th grade", ">=", 9),
+    ("Education below 3rd-grade level", "<", 3),
+])
+def test_school_grades_are_years_of_education(line, comparator, value):
+    assert [(r["variable"]["name"], r["comparator"], r["value"], r["unit"]) for r in rules_of(line)] == [
+        ("years_of_education", comparator, value, "{school_grade}")]
+
+
+def test_an_ordinal_that_is_no_grade_or_percentile_stays_a_name():
+    assert find_quantities("Relapse after 2nd line therapy") == []
+
+
+def test_an_article_may_stand_between_a_comparator_and_its_number():
+    assert [(q.comparator, q.value, q.unit) for q in find_quantities("Platelets more than a 100 x 10^9/L")] == \
+        [(">", 100, "10*9/L")]

@@ -208,6 +208,11 @@ def _stage_of_a_condition(text: str, head_start: int, head_end: int, mentions: l
     return q, [target]
 
 
+def _in_a_unit(target: "_Target", quantities: list[Quantity]) -> bool:
+    """Whether a mention stands inside the unit (or the rest after the value) of one of ``quantities``."""
+    return any(q.value_end <= target.start < q.end for q in quantities)
+
+
 def _pair_op(q: Quantity, targets: list) -> str:
     """How the rules of one value on several variables join: AND, except a value pair's lower bounds
     ("BP ≥ 140/90 mmHg", hypertension: systolic ≥ 140 OR diastolic ≥ 90)."""
@@ -969,6 +974,8 @@ class Linker:
                     target = _named_scale_class(text, crit_start, target.start, target.end) or target
                 if target.start < max(group_end, linked_end):
                     continue  # inside a quantity, an earlier mention or a rule already made ("of age")
+                if target.category in _SCORE_CATEGORIES and _in_a_unit(target, quantities):
+                    continue  # "less than a 7th grade education": a class word in a value's unit is no scale
                 if from_label:  # "Performance status:" over "- ECOG 0-2": the item's own name wins
                     group, group_end, group_used, from_label = [], crit_start, False, False
                 gap = text[group_end:target.start]

@@ -167,9 +167,9 @@ def lexicon() -> _Lexicon:
     last_chars = re.escape("".join(sorted({p[-1] for p in prefix_of})))
     comp_rev_re = re.compile(
         # between comparator and number: the comparator echoed as a symbol ("less than (<) 2"),
-        # "of", "the", ":" or "(the) age (of)" ("over the age of 18")
+        # "of", "the", "a" ("less than a 7th grade"), ":" or "(the) age (of)" ("over the age of 18")
         rf"[ \t]*(?:\)[ \t]*[<>≤≥=/_ \t]{{1,6}}\([ \t]*)?"
-        rf"(?:(?:fo[ \t]+)?ega[ \t]+(?:eht[ \t]+)?|(?:fo|eht)[ \t]+)?(?::[ \t]*)?"
+        rf"(?:(?:fo[ \t]+)?ega[ \t]+(?:eht[ \t]+)?|(?:fo|eht|a)[ \t]+)?(?::[ \t]*)?"
         rf"(?=[{last_chars}])(?P<comp>{_phrase_regex([p[::-1] for p in prefix_of])})",
         re.IGNORECASE,
     )
@@ -246,8 +246,8 @@ def _is_identifier_number(text: str, start: int, end: int) -> bool:
         return True  # 1.73 in mL/min/1.73, 2.1 in item numbers already stripped
     after = text[end:end + 3]
     if after[:2].lower() in ("st", "nd", "rd", "th") and (len(after) < 3 or not after[2].isalpha()) \
-            and not _PERCENTILE.match(text, end + 2):
-        return True  # "1st", "5th" -- but "< 10th percentile" is a value
+            and not _ORDINAL_UNIT.match(text, end + 2):
+        return True  # "1st", "5th" -- but "< 10th percentile" and "< 7th grade" are values
     return False
 
 
@@ -288,7 +288,8 @@ def _glued_numbers(text: str, lex: "_Lexicon") -> list:
                 out.append(number)
     return out
 _SLASH_PAIR = re.compile(r"/[ \t]*\d{1,4}(?:\.\d+)?(?=[ \t]*[^\W\d])")
-_PERCENTILE = re.compile(r"[ \t]*(?:percentile|centile)", re.IGNORECASE)
+# an ordinal that is a value: "< 10th percentile", "less than a 7th grade education"
+_ORDINAL_UNIT = re.compile(r"[ \t]*(?:percentile|centile)|[ \t-]*grade\b", re.IGNORECASE)
 _DECIMAL_COMMA = re.compile(r",\d{1,2}(?![\d,])")
 _LOOKBACK = 60
 _LIST_MARKER = re.compile(r"[.)][ \t]")
