@@ -747,3 +747,11 @@ def test_an_ordinal_that_is_no_grade_or_percentile_stays_a_name():
 def test_an_article_may_stand_between_a_comparator_and_its_number():
     assert [(q.comparator, q.value, q.unit) for q in find_quantities("Platelets more than a 100 x 10^9/L")] == \
         [(">", 100, "10*9/L")]
+
+
+@pytest.mark.parametrize("line, text", [
+    ("Hypoxaemia (SpO2 [by pulse oximetry] < 90%)", "SpO2 [by pulse oximetry]"),
+    ("Oxygen saturation (as measured by pulse oximetry) of less than 88 %", "Oxygen saturation (as measured by pulse oximetry)"),
+])
+def test_the_method_named_in_brackets_is_part_of_the_variable(line, text):
+    assert [(r["variable"]["name"], r["variable"]["text"]) for r in rules_of(line)] == [("oxygen_saturation", text)]

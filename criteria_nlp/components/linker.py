@@ -70,6 +70,9 @@ _VALUE_THEN_VARIABLE = re.compile(r"^[\s(]*(?:(?:of|for|in|old|as)[\s(]*)?$", re
 _OPEN_PAREN_GAP = re.compile(r"^[\s(]*$")
 # "diffusion capacity of carbon monoxide (DLCO)": the rest of the name, then its alias
 _NAME_THEN_ALIAS_GAP = re.compile(r"^[ \t]+(?:of|for|in|to)[ \t]+[^;:,.()<>≤≥=\d\n]{1,40}\($")
+# "oxygen saturation [by pulse oximetry]": the method that measures the variable, named in brackets
+_BY_METHOD_GAP = re.compile(r"^[ \t]*[(\[][ \t]*(?:(?:as[ \t]+)?(?:measured|assessed|determined)[ \t]+)?(?:by|on|via|using)[ \t]+$",
+                            re.IGNORECASE)
 # "platelets <30 or <50": a further threshold of the same variable(s)
 # ... also after the population the first one holds for: "(<7 kg/m^2 in men; <5.7 kg/m^2 in women)"
 _NEXT_THRESHOLD_GAP = re.compile(r"^[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w-]+)?[\s,;]*)?"
@@ -1031,7 +1034,7 @@ class Linker:
                     # "both FEV1 and diffusion capacity of carbon monoxide (DLCO) > 60%": one value for both
                     group.append(target)
                 elif group and any(t.name == target.name for t in group) and \
-                        (_OPEN_PAREN_GAP.match(gap) or _NAME_THEN_ALIAS_GAP.match(gap)):
+                        (_OPEN_PAREN_GAP.match(gap) or _NAME_THEN_ALIAS_GAP.match(gap) or _BY_METHOD_GAP.match(gap)):
                     self._absorb_alias(text, group, target)
                     group_end = max(group_end, target.end)
                     continue
@@ -1303,9 +1306,10 @@ class Linker:
     def _absorb_alias(text: str, group: list, alias: "_Target") -> None:
         """Let the variable span cover "name (ABBR)" when the alias closes its parenthesis."""
         owner = next(t for t in group if t.name == alias.name)
-        close = re.match(r"\s*\)", text[alias.end:alias.end + 5])
+        close = re.match(r"\s*[)\]]", text[alias.end:alias.end + 5])
         if close and (re.match(r"^\s*\($", text[owner.end:alias.start])
-                      or _NAME_THEN_ALIAS_GAP.match(text[owner.end:alias.start])):
+                      or _NAME_THEN_ALIAS_GAP.match(text[owner.end:alias.start])
+                      or _BY_METHOD_GAP.match(text[owner.end:alias.start])):
             owner.end = alias.end + close.end()
 
     @staticmethod
