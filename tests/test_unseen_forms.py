@@ -755,3 +755,8 @@ def test_an_article_may_stand_between_a_comparator_and_its_number():
 ])
 def test_the_method_named_in_brackets_is_part_of_the_variable(line, text):
     assert [(r["variable"]["name"], r["variable"]["text"]) for r in rules_of(line)] == [("oxygen_saturation", text)]
+
+
+def test_a_part_named_after_the_whole_blood_pressure_takes_the_value():
+    assert summary("Resting blood pressure (systolic 100-150 mmHg, diastolic 60-95 mmHg)") == [
+        ("systolic_blood_pressure", "between", 100, 150), ("diastolic_blood_pressure", "between", 60, 95)]

@@ -1028,6 +1028,8 @@ class Linker:
                         self._absorb_alias(text, group, target)  # alias: "Platelet count (PLT)"
                         group_end = max(group_end, target.end)
                         continue
+                    # "blood pressure (systolic 90-140 mmHg; diastolic ...)": a part of the whole names the value
+                    group = [t for t in group if target.name not in _PAIR_PARTS.get(t.name, ())]
                     group.append(target)
                 elif group and not group_used and _BOTH_GAP.match(gap) and \
                         _BOTH_BEFORE.search(text, max(crit_start, group[0].start - 50), group[0].start):
