@@ -407,7 +407,7 @@ def find_quantities(text: str) -> list[Quantity]:
         consumed = q.end
     found = [q for q in found if not _span_of_a_scale(text, q)]
     found = _outside_ranges(text, lex, _share_units(text, _merge_bounds(text, _chained_bounds(text, found))))
-    found = apply_notations(text, found, _notation_quantity, _notation_comparator_before, _notation_postfix_after)
+    found = apply_notations(text, found, _notation_quantity, _notation_comparator_before, postfix_after_position)
     return _limits_without_number(text, found)
 
 
@@ -426,15 +426,6 @@ def _notation_comparator_before(text: str, pos: int) -> tuple[tuple[str, str], i
     if found is None:
         return None
     return (lex.prefix_of[_normalise_phrase(found.group())], found.group()), found.start()
-
-
-def _notation_postfix_after(text: str, pos: int) -> tuple[str, str, int] | None:
-    """(comparator, phrase, end) of a postfix comparator right after ``pos``."""
-    lex = lexicon()
-    post = lex.postfix_re.match(text, pos)
-    if post is None or _STARTS_A_LABEL.match(text, post.start("post")):
-        return None
-    return lex.postfix_of[_normalise_phrase(post.group("post"))], post.group("post"), post.end()
 
 
 # "on a 0-10 scale", "on a scale of 0 to 10", "VAS (0-100)": the span of a rating scale, no threshold

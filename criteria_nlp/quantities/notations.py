@@ -108,7 +108,7 @@ def _snellen(text: str, found: list, make: Callable, comparator_before: Callable
                 (comparator, phrase), comparator_start = before[0], before[1]
                 start, form = comparator_start, "word" if phrase[:1].isalpha() else "symbol"
             elif post is not None:
-                comparator, phrase, end = post[0], post[1], post[2]
+                comparator, phrase, end = post[0], text[post[1]:post[2]], post[2]
                 form = "postfix"
             if comparator != "=" and _SEVERITY_WORDS.search(phrase) and better is None:
                 comparator = _TURNED[comparator]  # "worse than 20/200": less acuity than 0.1
@@ -147,7 +147,8 @@ def apply_notations(text: str, found: list, make: Callable, comparator_before: C
 
     ``make(start, end, comparator, value, value_high, value_start, value_end, form, comparator_start)``
     builds a quantity; ``comparator_before(text, pos)`` gives ``((comparator, phrase), start)`` of a
-    comparator ending at ``pos``; ``postfix_after(text, pos)`` gives ``(comparator, phrase, end)``."""
+    comparator ending at ``pos``; ``postfix_after(text, pos)`` gives ``(comparator, start, end)`` of a
+    postfix comparator right after ``pos``."""
     if "/" in text:
         found = _snellen(text, found, make, comparator_before, postfix_after)
     if "+" in text:
