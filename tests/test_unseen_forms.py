@@ -760,3 +760,10 @@ def test_the_method_named_in_brackets_is_part_of_the_variable(line, text):
 def test_a_part_named_after_the_whole_blood_pressure_takes_the_value():
     assert summary("Resting blood pressure (systolic 100-150 mmHg, diastolic 60-95 mmHg)") == [
         ("systolic_blood_pressure", "between", 100, 150), ("diastolic_blood_pressure", "between", 60, 95)]
+
+
+def test_an_upper_bound_with_a_unit_and_a_unitless_lower_bound_after_it_are_two_thresholds():
+    found = find_quantities("cut-off ≥ 6 in women up to the age of 40 years and ≥ 5 for older women")
+    assert [(q.comparator, q.value, q.unit) for q in found] == [(">=", 6, None), ("<=", 40, "a"), (">=", 5, None)]
+    assert [(q.comparator, q.value, q.value_high, q.unit) for q in find_quantities("BMI ≥ 19 kg/m2 and ≤ 32")] == \
+        [("between", 19, 32, "kg/m2")]

@@ -885,6 +885,16 @@ def _lost_bounds(q: Quantity, r: Quantity) -> tuple[Quantity, Quantity] | None:
     return None
 
 
+def _units_may_pair(q: Quantity, r: Quantity, pair: tuple[Quantity, Quantity]) -> bool:
+    """Whether two bounds (``q`` before ``r``) may share a unit: the same unit, or one written after the
+    last value (``≥ 18 and ≤ 65 years``) or, low bound first, after the first (``≥ 18.5 kg/m2 and ≤ 30``).
+    An upper bound with a unit and then a unit-less lower bound is two thresholds (``up to the age of
+    50 years and ≥ 4 for those above``)."""
+    if q.unit == r.unit or q.unit is None:
+        return True
+    return r.unit is None and pair[0] is q
+
+
 def _merge_bounds(text: str, found: list[Quantity]) -> list[Quantity]:
     """``≥ 7.5 mg/day and ≤ 60 mg/day`` → one ``between`` quantity (same variable, two bounds)."""
     out: list[Quantity] = []
@@ -902,7 +912,7 @@ def _merge_bounds(text: str, found: list[Quantity]) -> list[Quantity]:
                 pair = (r, q)
             elif "=" in (q.comparator, r.comparator):
                 pair = _lost_bounds(q, r)
-            if pair and _BOUND_GAP.match(text[q.end:r.start]) and (q.unit == r.unit or q.unit is None or r.unit is None) \
+            if pair and _BOUND_GAP.match(text[q.end:r.start]) and _units_may_pair(q, r, pair) \
                     and q.relative_to == r.relative_to and pair[0].value <= pair[1].value:
                 lo, hi = pair
                 unit_src = r if r.unit else q
