@@ -43,10 +43,10 @@ _AT_EVENT = re.compile(
 )
 _POPULATION = re.compile(
     r"\b(?:(?:for|in)[ \t]+(?:(?:subjects|patients|participants|those|individuals|people|persons|women|men|cases|children|adults)[ \t]+)?"
-    r"(?:with|who[ \t]+have|who[ \t]+are|having|known[ \t]+to[ \t]+have|weighing)"
+    r"(?:with\b|(?=without\b)|who[ \t]+have|who[ \t]+are|having|known[ \t]+to[ \t]+have|weighing)"  # "without X" describes them
     r"|if[ \t]+(?:(?:the[ \t]+)?(?:subjects?|patients?|participants?)[ \t]+(?:has|have|is|are|with)[ \t]+)?(?:there[ \t]+(?:is|are)[ \t]+)?"
     r"|in[ \t]+(?:the[ \t]+)?(?:presence|case|setting)[ \t]+of|in[ \t]+case[ \t]+of)"
-    r"(?P<who>[ \t]*[^,;():\s][^,;():]{1,80}?)(?=[ \t]*(?:[,;():]|$|\bor\b|\bmay\b|\bmust\b|\bshould\b))",
+    r"(?P<who>[ \t]*[^,;():\s][^,;():]{1,80}?)(?=[ \t]*(?:[,;():]|\.?[ \t]*$|\bor\b|\bmay\b|\bmust\b|\bshould\b))",
     re.IGNORECASE,
 )
 # populations named by sex or age group: "≥ 13 g/dL in men", "for women", "(males)", "(female: ≥ 50 kg)",

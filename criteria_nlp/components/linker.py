@@ -77,8 +77,11 @@ _BY_METHOD_GAP = re.compile(r"^[ \t]*[(\[][ \t]*(?:(?:as[ \t]+)?(?:measured|asse
 # ... also after the population the first one holds for: "(<7 kg/m^2 in men; <5.7 kg/m^2 in women)"
 _NEXT_THRESHOLD_GAP = re.compile(r"^[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w-]+)?[\s,;]*)?"
                                  r"(?:and\s*/\s*or|or|and|but|/|,)?[\s(]*(?:\w+\s+){0,3}?[\s(]*$", re.IGNORECASE)
-# between two values of one unknown variable: a population, a connector ("in men; ", " or ")
-_SAME_VARIABLE_GAP = re.compile(r"[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w-]+)?[\s,;]*)?"
+# between two values of one unknown variable: a population, a connector ("in men; ", " or ",
+# " in patients without atrial fibrillation or ")
+_SAME_VARIABLE_GAP = re.compile(r"[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w-]+)?[\s,;]*"
+                                r"|(?:in|for|if|among)[ \t]+(?:(?!(?:or|and)\b)[\w'’-]+[ \t]+){0,5}[\w'’-]+[\s,;]*"
+                                r"(?=(?:and[ \t]*/[ \t]*)?or\b))?"  # a longer population only before "or"
                                 r"(?:[^\W\d_][\w-]*[ \t]+(?=or\b|and/or\b)){0,2}"  # "> 7.2 mg/kg IV or > 9 mg/kg orally"
                                 r"(?:(?:and\s*/\s*or|or|and|/)[\s(]*|\()?"
                                 r"(?:(?:females?|males?|women|men|girls|boys|children|adults)[ \t]*:[ \t]*)?$",
@@ -105,6 +108,7 @@ _CLASS_VALUE_DIGIT = re.compile(r"[\dⅠⅡⅢⅣⅤⅥ]")
 _CLASS_VALUE_ROMAN = re.compile(r"[IV](?<![A-Za-z][IV])[IV]{0,2}(?![\w%/]|\.\d)")
 _SCORE_VALUES = re.compile(
     r"(?:[ \t]*(?:\([^()\n]{0,40}\)|\)|(?i:functional|physical|performance|status|scale|class(?:es|ification)?|grades?|"
+    r"global|total|overall|"
     r"stages?|scores?|levels?)|of|is|=|:|[A-Z]{2,6}(?=[ \t]+\d)))*"
     rf"[ \t]*(?P<vals>{_VAL}(?:[ \t]*(?:(?:,[ \t]*)?(?:or|and)|-|–|－|to|,|/)[ \t]*{_VAL})*)(?![\w%/]|\.\d)"
     r"(?![ \t]*(?:[<>≤≥=]|x\b|×|%|mg|g/|mm|cm|kg|years?|months?|weeks?|days?))",
@@ -275,7 +279,9 @@ _SIGN_OF = {"≤": "<=", "<=": "<=", "=<": "<=", "≥": ">=", ">=": ">=", "=>": 
 
 # a class word of a scale, and the proper name of a scale right before one: "Kellgren-Lawrence grade",
 # "K-L grade", "Modified Mallampati grade", "Fazekas score"
-_CLASS_WORD = re.compile(r"\b(?i:grades?|class(?:es)?|stages?|scores?)\b")
+_CLASS_WORD = re.compile(  # \b(?i:grades?|class(?:es)?|stages?|scores?)\b, led by a character class re scans fast
+    r"[gGcCsS](?<![\w][gGcCsS])"
+    r"(?:(?<=[gG])(?i:rades?)|(?<=[cC])(?i:lass(?:es)?)|(?<=[sS])(?i:tages?|cores?))\b")
 _SCALE_NAME_WORDS = re.compile(r"(?:(?<![\w'’-])[A-Z][\w'’-]*[ \t]+){0,2}(?<![\w'’-])[A-Z][\w'’-]*[ \t]+$")
 _CAPITALS = re.compile(r"[A-Z]")
 
@@ -574,7 +580,7 @@ _SCALE_AFTER = re.compile(
 )
 
 
-_SCALE_SPAN_WORD = re.compile(r"\d+[ \t]*[-–][ \t]*\d+[ \t]+")
+_SCALE_SPAN_WORD = re.compile(r"\d+[ \t]*(?:[-–]|to)[ \t]*\d+[ \t]+")  # "0-10 ", "0 to 10 "
 
 
 # "<instrument> score indicative of severe alcohol dependence (≥13)": the value is the instrument's
@@ -582,10 +588,17 @@ _INDICATIVE_OF = re.compile(rf"(?P<head>{_SCALE_HEAD})[ \t]+(?:(?:that[ \t]+is|i
                            r"compatible|diagnostic)[ \t]+(?:of|with)[ \t]+[^;:()<>≤≥=\d\n]{1,50}?[ \t(]*$", re.IGNORECASE)
 
 
+_INDICATIVE_WORDS = ("indicative", "suggestive", "consistent", "compatible", "diagnostic")
+
+
 def _indicating_instrument(text: str, crit_start: int, q: Quantity, mentions) -> "_Target | None":
     """The instrument whose score indicates the condition named right before the value, or None."""
     cstart = q.comparator_start if q.comparator_start is not None else q.start
-    m = _INDICATIVE_OF.search(text, max(crit_start, cstart - 130), cstart)
+    window = max(crit_start, cstart - 130)
+    before = text[window:cstart].lower()
+    if not any(word in before for word in _INDICATIVE_WORDS):  # cheap test before the regex
+        return None
+    m = _INDICATIVE_OF.search(text, window, cstart)
     if m is None:
         return None
     head_end = m.end("head")
@@ -1160,7 +1173,7 @@ class Linker:
         last_q, last_targets = units[-1]
         if any(t is not None and last_q.end <= t.start < q.start for t in last_targets):
             return None  # "≥140 mmHg SBP and/or ≥90 mmHg DBP": the variable follows each value
-        if q.unit != last_q.unit or q.start - last_q.end > 40 \
+        if q.unit != last_q.unit or q.start - last_q.end > 60 \
                 or not _SAME_VARIABLE_GAP.match(_ASIDE.sub(" ", text[last_q.end:q.start])):
             return None
         return [cls._age_target(text, q, crit_start) if t.name == "age" and t.entry is None else replace(t) for t in last_targets]
@@ -1234,8 +1247,9 @@ class Linker:
         """(quantity, [target]) of the classes written after a scale's name (``name_end``), or None."""
         m = _SCORE_VALUES.match(text, name_end)
         if m is None or m.end("vals") > crit_end or any(name_end <= other.start_char < m.start("vals")
-                            and not _is_generic(text[other.start_char:other.end_char]) for other in mentions):
-            return None  # "Performance status: ECOG 0-2": the values are the nearer name's
+                            and not _is_generic(text[other.start_char:other.end_char])
+                            and other.entry.name != target.name for other in mentions):
+            return None  # "Performance status: ECOG 0-2": the values are the nearer name's (not an alias's: "(CDR)")
         if _OUT_OF.fullmatch(m.group("vals")):
             return None  # "pain score 2/10": a value out of a maximum, not a list of classes
         tokens = _SCORE_VALUE.findall(m.group("vals"))

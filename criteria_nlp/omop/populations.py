@@ -80,6 +80,8 @@ def resolve(description: str | None, concept_map: ConceptMap, key: int,
         sex, low, high = _SEX_AGE_WORDS[core]
         return CondSpec(key, "demographic", f"sex {'male' if sex == MALE else 'female'}, {_age_label(low, high)}",
                         sex=sex, age_low=low, age_high=high)
+    if _ABSENCE_WORDS.intersection(words):
+        return None  # "in patients without atrial fibrillation": the absence of a diagnosis is not looked up
     mapped = concept_map.condition(description)
     if mapped is not None:
         name, concept = mapped
@@ -96,9 +98,10 @@ def resolve(description: str | None, concept_map: ConceptMap, key: int,
 #: metastases", "for subjects with Gilbert's syndrome", "due to known Gilbert syndrome".
 _LEADING = {"in", "for", "if", "with", "who", "have", "has", "had", "having", "due", "to", "known", "documented",
             "diagnosed", "a", "an", "of"} | _FILLER
-#: A description with one of these words names the absence or a kind of a condition: never looked up.
-_NOT_A_NAME = {"no", "not", "non", "without", "free", "absent", "absence", "negative", "except", "other", "or",
-               "and", "history", "suspected", "possible", "probable"}
+#: A description with one of these words names the absence of a condition: it resolves to nothing.
+_ABSENCE_WORDS = {"no", "not", "non", "without", "free", "absent", "absence", "negative"}
+#: ... or, with these, a kind of a condition: never looked up by name.
+_NOT_A_NAME = _ABSENCE_WORDS | {"except", "other", "or", "and", "history", "suspected", "possible", "probable"}
 
 
 @dataclass(frozen=True)

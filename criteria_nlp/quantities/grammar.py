@@ -431,7 +431,7 @@ def _notation_comparator_before(text: str, pos: int) -> tuple[tuple[str, str], i
 # "on a 0-10 scale", "on a scale of 0 to 10", "VAS (0-100)": the span of a rating scale, no threshold
 _SCALE_WORD = r"(?:scales?|VAS|NRS|NPRS|Likert|(?i:numeric(?:al)?[ \t]+rating|visual[ \t]+analog(?:ue)?))\b"
 _SPAN_BEFORE = re.compile(
-    rf"(?:(?i:\b(?:on|using|in|with)[ \t]+(?:a|an|the)[ \t]+)|\([ \t]*|{_SCALE_WORD}[ \t]*(?:\(|(?i:(?:ranging[ \t]+)?(?:of|from)[ \t]+)))$")
+    rf"(?:(?i:\b(?:on|using|in|with)[ \t]+(?:(?:a|an|the)[ \t]+)?)|\([ \t]*|{_SCALE_WORD}[ \t]*(?:\(|(?i:(?:ranging[ \t]+)?(?:of|from)[ \t]+)))$")
 _SPAN_AFTER = re.compile(rf"[ \t]*(?:\)[ \t]*)?(?:-?(?i:points?)[ \t]+)?(?:[\w-]+[ \t]+){{0,3}}?{_SCALE_WORD}")
 
 
