@@ -18,7 +18,7 @@ An optional scikit-learn model (``model``: a path, ``"default"`` for the package
 or null for rules only) re-scores candidate variables; see ``criteria_nlp.learning.model``.
 """
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -216,8 +216,10 @@ def _stage_of_a_condition(text: str, head_start: int, head_end: int, mentions: l
 
 
 def _in_a_unit(target: "_Target", quantities: list[Quantity]) -> bool:
-    """Whether a mention stands inside the unit (or the rest after the value) of one of ``quantities``."""
-    return any(q.value_end <= target.start < q.end for q in quantities)
+    """Whether a mention stands inside the unit (or the rest after the value) of the last of
+    ``quantities`` (in text order, not overlapping) that starts before it."""
+    i = bisect_right(quantities, target.start, key=lambda q: q.start)
+    return i > 0 and quantities[i - 1].value_end <= target.start < quantities[i - 1].end
 
 
 def _pair_op(q: Quantity, targets: list) -> str:
