@@ -653,6 +653,7 @@ def test_days_per_week_after_a_count_of_weeks_are_no_days_of_gestation():
     ("Visual acuity worse than 20/160", "<", 0.125, None),
     ("Visual acuity better than 6/18 in the fellow eye", ">", 0.3333, None),
     ("Visual acuity 6/60 or better", ">=", 0.1, None),
+    ("Visual acuity equal to or better than 20/63", ">=", 0.3175, None),
     ("Snellen visual acuity equal to 20/25", "=", 0.8, None),
 ])
 def test_snellen_fractions_are_decimal_acuity(line, comparator, value, value_high):
@@ -713,6 +714,11 @@ def test_a_single_blood_pressure_value_keeps_the_generic_variable():
 ])
 def test_a_stage_with_no_scale_named_needs_a_comparator(line, expected):
     assert summary(line) == expected
+
+
+def test_or_a_starts_an_alternative_criterion_not_a_shared_value():
+    assert [n for n, *_ in summary("Normal bilirubin OR a creatinine clearance of at least 60 mL/min")] == \
+        ["creatinine_clearance"]
 
 
 def test_coordinated_names_with_an_article_share_the_value():

@@ -37,8 +37,9 @@ from ..quantities.units import to_ucum
 RULE_SPAN_GROUP = "criteria_rules"
 RULE_LABEL = "RULE"  # the label of the spans in doc.spans[RULE_SPAN_GROUP] (displacy style="span")
 
-# ("A or the B score > 10": an article may follow the conjunction)
-_COORD_GAP = re.compile(r"^[\s,/()&+]*(?:(?:and\s*/\s*or|and|or|&|as well as|nor|plus)[\s,/()]*(?:(?:the|an?)\s+)?)?$",
+# ("A or the B score > 10": "the" may follow the conjunction; "serum creatinine OR a creatinine clearance
+# ≥ 70 mL/min" starts an alternative criterion)
+_COORD_GAP = re.compile(r"^[\s,/()&+]*(?:(?:and\s*/\s*or|and|or|&|as well as|nor|plus)[\s,/()]*(?:the\s+)?)?$",
                         re.IGNORECASE)
 # what may stand between a variable and its threshold: anything within one clause (no ";", no
 # sentence end), up to _MAX_LINK_GAP characters. Measured on LCT train: a word list here

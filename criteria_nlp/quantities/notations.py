@@ -25,7 +25,7 @@ _SEVERITY_WORDS = re.compile(r"worse|better|severe", re.IGNORECASE)
 _RESTATED = re.compile(r"\d[ \t]*\([ \t]*$")
 _TURNED = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "=": "="}
 # "better than 20/40": the grammar leaves "better than" unread (which way is better depends on the scale)
-_BETTER_THAN = re.compile(r"(?<![\w-])(?i:better)[ \t]+(?i:than|then)[ \t]*$")
+_BETTER_THAN = re.compile(r"(?<![\w-])(?P<equal>(?i:equal(?:[ \t]+to)?[ \t]+or)[ \t]+)?(?i:better)[ \t]+(?i:than|then)[ \t]*$")
 
 
 @dataclass(frozen=True)
@@ -101,9 +101,9 @@ def _snellen(text: str, found: list, make: Callable, comparator_before: Callable
             comparator, form, comparator_start = "=", "none", None
             before = comparator_before(text, m.start())
             post = postfix_after(text, end)
-            better = _BETTER_THAN.search(text, max(0, m.start() - 20), m.start())
-            if before is None and better is not None:
-                before = ((">", better.group()), better.start())
+            better = _BETTER_THAN.search(text, max(0, m.start() - 40), m.start())
+            if before is None and better is not None:  # "(equal or) better than 20/40"
+                before = ((">=" if better.group("equal") else ">", better.group()), better.start())
             if before is not None:
                 (comparator, phrase), comparator_start = before[0], before[1]
                 start, form = comparator_start, "word" if phrase[:1].isalpha() else "symbol"
