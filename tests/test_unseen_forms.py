@@ -773,3 +773,16 @@ def test_an_upper_bound_with_a_unit_and_a_unitless_lower_bound_after_it_are_two_
     assert [(q.comparator, q.value, q.unit) for q in found] == [(">=", 6, None), ("<=", 40, "a"), (">=", 5, None)]
     assert [(q.comparator, q.value, q.value_high, q.unit) for q in find_quantities("BMI ≥ 19 kg/m2 and ≤ 32")] == \
         [("between", 19, 32, "kg/m2")]
+
+
+def test_tsb_is_total_serum_bilirubin():
+    assert summary("Neonates with TSB above 15 mg/dL") == [("total_bilirubin", ">", 15, None)]
+
+
+def test_the_values_of_one_mention_stand_or_fall_together_under_the_learned_filter():
+    from criteria_nlp.components.linker import _Target, _with_further_values
+
+    tbi, other = _Target(0, 3, "tbi"), _Target(40, 45, "dose")
+    units = [(None, [tbi]), (None, [tbi]), (None, [other])]
+    assert _with_further_values(units, [True, False, False]) == [True, True, False]
+    assert _with_further_values(units, [False, False, True]) == [False, False, True]

@@ -385,6 +385,17 @@ def _protected(q: Quantity, targets: list, text: str = "") -> bool:
 
 
 _WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def _with_further_values(units: list, keep: list[bool]) -> list[bool]:
+    """``keep`` with every unit kept whose variable is the very mention of a kept unit: the values of
+    one name stand or fall together ("TBI (> 500 cGy (single) or > 800 cGy)")."""
+    kept_targets = {_target_spans(targets) for (_, targets), k in zip(units, keep) if k}
+    return [k or _target_spans(targets) in kept_targets for (_, targets), k in zip(units, keep)]
+
+
+def _target_spans(targets: list) -> tuple:
+    return tuple((t.start, t.end, t.name) if t is not None else None for t in targets)
 # the head noun of a rating instrument's name, an alias in parentheses after it allowed
 _INSTRUMENT_HEAD = re.compile(r"(?i:scales?|questionnaires?|inventory|inventories|index|test|scores?)"
                               r"(?:[ \t]*\([^()\n]{1,15}\))?$")
@@ -904,7 +915,8 @@ class Linker:
         for (crit, units), probs in zip(linked, confidences):
             cid = crit.id
             if probs is not None:
-                kept = [(u, p) for u, p in zip(units, probs) if p >= self.threshold or _protected(*u, text)]
+                keep = _with_further_values(units, [p >= self.threshold or _protected(*u, text) for u, p in zip(units, probs)])
+                kept = [(u, p) for u, p, k in zip(units, probs, keep) if k]
                 units, probs = [u for u, _ in kept], [p for _, p in kept]
             else:
                 probs = [None] * len(units)
