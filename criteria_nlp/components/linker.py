@@ -388,14 +388,18 @@ _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 def _with_further_values(units: list, keep: list[bool]) -> list[bool]:
-    """``keep`` with every unit kept whose variable is the very mention of a kept unit: the values of
-    one name stand or fall together ("TBI (> 500 cGy (single) or > 800 cGy)")."""
-    kept_targets = {_target_spans(targets) for (_, targets), k in zip(units, keep) if k}
-    return [k or _target_spans(targets) in kept_targets for (_, targets), k in zip(units, keep)]
+    """``keep`` with every unit kept that is a further value of a kept unit: the same mention named
+    before both values, in the same unit ("TBI (> 500 cGy (single) or > 800 cGy)"); the values of one
+    name stand or fall together."""
+    kept = {_further_value_key(q, targets) for (q, targets), k in zip(units, keep) if k}
+    return [k or _further_value_key(q, targets) in kept - {None} for (q, targets), k in zip(units, keep)]
 
 
-def _target_spans(targets: list) -> tuple:
-    return tuple((t.start, t.end, t.name) if t is not None else None for t in targets)
+def _further_value_key(q: Quantity, targets: list) -> tuple | None:
+    """(target spans, unit) of a unit whose variables are all named before its value, else None."""
+    if not targets or any(t is None or t.end > q.start for t in targets):
+        return None
+    return tuple((t.start, t.end, t.name) for t in targets), q.unit
 # the head noun of a rating instrument's name, an alias in parentheses after it allowed
 _INSTRUMENT_HEAD = re.compile(r"(?i:scales?|questionnaires?|inventory|inventories|index|test|scores?)"
                               r"(?:[ \t]*\([^()\n]{1,15}\))?$")
