@@ -781,14 +781,16 @@ def test_tsb_is_total_serum_bilirubin():
 
 def test_the_values_of_one_mention_stand_or_fall_together_under_the_learned_filter():
     from criteria_nlp.components.linker import _Target, _with_further_values
-
     from criteria_nlp.quantities.grammar import Quantity
 
-    tbi, other = _Target(0, 3, "tbi"), _Target(40, 45, "dose")
-    units = [(Quantity(5, 14, ">", 500, unit="cGy"), [tbi]), (Quantity(25, 34, ">", 800, unit="cGy"), [tbi]),
-             (Quantity(50, 56, ">", 7), [other])]
-    assert _with_further_values(units, [True, False, False]) == [True, True, False]
-    assert _with_further_values(units, [False, False, True]) == [False, False, True]
-    # a value written before the name, or in another unit, is no further value of it
-    before = [(Quantity(0, 8, ">=", 1), [other]), (Quantity(50, 56, ">", 18, unit="a"), [other])]
-    assert _with_further_values(before, [False, True]) == [False, True]
+    text = "TSI (> 400 cGy (single) or > 700 cGy); dose > 7"
+    tsi, other = _Target(0, 3, "tsi"), _Target(40, 44, "dose")
+    units = [(Quantity(5, 14, ">", 400, unit="cGy"), [tsi]), (Quantity(27, 36, ">", 700, unit="cGy"), [tsi]),
+             (Quantity(45, 48, ">", 7), [other])]
+    assert _with_further_values(text, units, [True, False, False]) == [True, True, False]
+    assert _with_further_values(text, units, [False, False, True]) == [False, False, True]
+    # a value after other words ("with less than 2 units"), or in another unit, is no further value
+    text = "Hct > 25 with less than 2 units of packed cells"
+    hct = _Target(0, 3, "hematocrit")
+    units = [(Quantity(4, 8, ">", 25), [hct]), (Quantity(14, 25, "<", 2), [hct])]
+    assert _with_further_values(text, units, [True, False]) == [True, False]

@@ -387,12 +387,24 @@ def _protected(q: Quantity, targets: list, text: str = "") -> bool:
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
-def _with_further_values(units: list, keep: list[bool]) -> list[bool]:
+def _with_further_values(text: str, units: list, keep: list[bool]) -> list[bool]:
     """``keep`` with every unit kept that is a further value of a kept unit: the same mention named
-    before both values, in the same unit ("TBI (> 500 cGy (single) or > 800 cGy)"); the values of one
-    name stand or fall together."""
-    kept = {_further_value_key(q, targets) for (q, targets), k in zip(units, keep) if k}
-    return [k or _further_value_key(q, targets) in kept - {None} for (q, targets), k in zip(units, keep)]
+    before both values, in the same unit, the two joined by "or" ("TBI (> 500 cGy (single) or > 800
+    cGy)"); the values of one name stand or fall together."""
+    kept = {_further_value_key(q, targets) for (q, targets), k in zip(units, keep) if k} - {None}
+    out, last_end = list(keep), {}
+    for i, (q, targets) in enumerate(units):
+        key = _further_value_key(q, targets)
+        if key is None:
+            continue
+        if not out[i] and key in kept and key in last_end and _FURTHER_VALUE_GAP.fullmatch(text, last_end[key], q.start):
+            out[i] = True
+        last_end[key] = q.end
+    return out
+
+
+# between two values of one name: an aside in parentheses, then "or" ("> 500 cGy (single) or > 800 cGy")
+_FURTHER_VALUE_GAP = re.compile(r"[\s,;]*(?:\([^()\n]{0,30}\)[\s,]*)?(?:or|and/or)[\s(]*", re.IGNORECASE)
 
 
 def _further_value_key(q: Quantity, targets: list) -> tuple | None:
@@ -919,7 +931,8 @@ class Linker:
         for (crit, units), probs in zip(linked, confidences):
             cid = crit.id
             if probs is not None:
-                keep = _with_further_values(units, [p >= self.threshold or _protected(*u, text) for u, p in zip(units, probs)])
+                keep = _with_further_values(text, units, [p >= self.threshold or _protected(*u, text)
+                                                          for u, p in zip(units, probs)])
                 kept = [(u, p) for u, p, k in zip(units, probs, keep) if k]
                 units, probs = [u for u, _ in kept], [p for _, p in kept]
             else:
