@@ -775,10 +775,6 @@ def test_an_upper_bound_with_a_unit_and_a_unitless_lower_bound_after_it_are_two_
         [("between", 19, 32, "kg/m2")]
 
 
-def test_tsb_is_total_serum_bilirubin():
-    assert summary("Neonates with TSB above 15 mg/dL") == [("total_bilirubin", ">", 15, None)]
-
-
 def test_the_values_of_one_mention_stand_or_fall_together_under_the_learned_filter():
     from criteria_nlp.components.linker import _Target, _with_further_values
     from criteria_nlp.quantities.grammar import Quantity
