@@ -386,7 +386,6 @@ def test_an_abbreviation_between_name_and_value_belongs_to_the_name():
 @pytest.mark.parametrize(
     "line, value, unit",
     [
-        ("BP >130/85 mmHg", 130, "mm[Hg]"),
         ("Serum HDL-C: <50/40 mg/dl; F/M", 50, "mg/dL"),
         ("Maximum inspiratory pressure (MIP) < -20 cm H20", -20, "cm[H2O]"),
     ],
@@ -394,6 +393,10 @@ def test_an_abbreviation_between_name_and_value_belongs_to_the_name():
 def test_the_unit_after_a_pair_of_values_or_a_typo(line, value, unit):
     rule = one_rule(line)
     assert (rule["value"], rule["unit"]) == (value, unit)
+
+
+def test_the_unit_after_a_blood_pressure_pair_holds_for_both_values():
+    assert [(r["value"], r["unit"]) for r in rules_of("BP >130/85 mmHg")] == [(130, "mm[Hg]"), (85, "mm[Hg]")]
 
 
 def test_maximum_normal_value_is_the_upper_limit_of_normal():
