@@ -560,3 +560,12 @@ def test_a_class_list_after_the_name_its_alias_and_a_score_qualifier(line, varia
 def test_a_scale_named_only_by_its_span_is_no_variable_and_no_threshold(line):
     rule = one_rule(line)
     assert (rule["variable"]["name"], rule["comparator"], rule["value"]) == ("back-related leg pain", ">", 3)
+
+
+@pytest.mark.parametrize("line, name, comparator, value, unit", [
+    ("At least 2 attacks per month", "attacks", ">=", 2, "{episodes}/mo"),
+    ("More than 2 seizures per week", "seizures", ">", 2, "{episodes}/wk"),
+])
+def test_events_counted_per_period_are_thresholds_the_filter_keeps(line, name, comparator, value, unit):
+    rule = one_rule(line)
+    assert (rule["variable"]["name"], rule["comparator"], rule["value"], rule["unit"]) == (name, comparator, value, unit)

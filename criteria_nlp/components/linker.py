@@ -373,6 +373,9 @@ def _protected(q: Quantity, targets: list, text: str = "") -> bool:
     if q.comparator not in (None, "", "=") and q.comparator_form != "implicit" \
             and (_counts_things_after(q, targets) or _counts_a_known_variable(q, targets)):
         return True  # "more than 100 cutaneous lesions", "no more than 4 prior chemotherapy regimens"
+    if q.comparator not in (None, "", "=") and q.unit is not None and q.unit.startswith(_COUNTED_UNITS) \
+            and float(q.value).is_integer() and q.value >= 0:
+        return True  # "at least 2 attacks per month", "> 3 seizures a week": events counted per period
     known = all(t is not None and t.entry is not None for t in targets)
     if known and q.comparator_form == "implicit":
         return True  # a class list read after a score's name: "ASA I or II", "NYHA class III-IV"
