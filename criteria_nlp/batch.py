@@ -119,10 +119,12 @@ def _limited(seconds: float | None, fn):
 
 @dataclass(frozen=True)
 class ExtractOptions:
-    """How each record is extracted: the linker model spec and the longest text accepted."""
+    """How each record is extracted: the linker model spec, the longest text accepted and the
+    length of the parts a longer text is read in."""
 
     model: str | None = "default"  # see criteria_nlp.learning.model
-    max_length: int | None = None  # None: the pipeline's nlp.max_length
+    max_length: int | None = None  # None: criteria_nlp.pipeline.MAX_TEXT_LENGTH
+    part_length: int | None = None  # None: the pipeline's nlp.max_length
 
 
 def process_batch(records: list[InputRecord], timeout: float | None = None,
@@ -141,7 +143,7 @@ def process_batch(records: list[InputRecord], timeout: float | None = None,
     try:
         results = _limited(timeout, lambda: list(extract_many(
             ((records[i].text, records[i].id, records[i].path) for i in ok), batch_size=max(1, len(ok)),
-            linker_model=options.model, max_length=options.max_length)))
+            linker_model=options.model, max_length=options.max_length, part_length=options.part_length)))
         if len(results) != len(ok):
             results = None
     except Exception:  # noqa: BLE001 - retried one by one below
@@ -152,7 +154,8 @@ def process_batch(records: list[InputRecord], timeout: float | None = None,
             r = records[i]
             try:
                 results.append(_limited(timeout, lambda r=r: extract(
-                    r.text, doc_id=r.id, path=r.path, model=options.model, max_length=options.max_length)))
+                    r.text, doc_id=r.id, path=r.path, model=options.model, max_length=options.max_length,
+                    part_length=options.part_length)))
             except ExtractionTimeout:
                 results.append(ExtractionTimeout(f"timed out after {timeout:g} s"))
             except Exception as exc:  # noqa: BLE001 - becomes an error record

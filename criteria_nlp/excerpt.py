@@ -171,13 +171,26 @@ class ExcerptReading:
 
 def read_excerpt(nlp: Language, text: str) -> ExcerptReading:
     """Run ``nlp`` characters first on ``text`` (see the module's docstring)."""
+    criteria, quantities = find_criteria(nlp, text)
+    return read_criteria(nlp, text, criteria, quantities,
+                         criteria_to_read(text, criteria, quantities, class_letters(nlp)))
+
+
+def find_criteria(nlp: Language, text: str) -> tuple[list[CriterionInfo], list[Quantity]]:
+    """Steps 1 and 2 on the string: every criterion of ``text`` and the quantities in them."""
     from .components.quantities import quantities_in_criteria
     from .components.structure import criteria_in_text
 
     headings = nlp.get_pipe("criteria_sections").headings_in_text(text)
     criteria = criteria_in_text(text, headings, nlp.tokenizer)
     quantities = quantities_in_criteria(text, [(c.start, c.end) for c in criteria]) if criteria else []
-    keep = criteria_to_read(text, criteria, quantities, class_letters(nlp))
+    return criteria, quantities
+
+
+def read_criteria(nlp: Language, text: str, criteria: list[CriterionInfo], quantities: list[Quantity],
+                  keep: set[str]) -> ExcerptReading:
+    """Steps 3 and 4: the token-level components on the excerpt of the criteria whose ids are in
+    ``keep`` (``quantities``: those inside these criteria)."""
     if not keep:
         return ExcerptReading(criteria)
     excerpt = excerpt_of(text, criteria, keep)

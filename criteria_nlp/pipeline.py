@@ -93,8 +93,13 @@ def _shared_pipeline(linker_model: str | None) -> Language:
     return build_pipeline(linker_model)
 
 
+# the longest input accepted by default (``max_length=``, ``--max-length``); a text longer than the
+# part length (``nlp.max_length`` unless given) is read in parts (criteria_nlp.parts)
+MAX_TEXT_LENGTH = 10_000_000
+
+
 class TextTooLongError(ValueError):
-    """A text over the pipeline's ``max_length`` (checked before any work)."""
+    """A text over the outer size limit (checked before any work)."""
 
 
 def check_length(text: str, max_length: int) -> None:
@@ -134,18 +139,22 @@ def read_text(nlp: Language, text: str, doc_id: str | None = None, path: str | N
 
 
 def extract(text: str, doc_id: str | None = None, path: str | None = None, *,
-            model: str | None = "default", max_length: int | None = None) -> dict[str, Any]:
+            model: str | None = "default", max_length: int | None = None,
+            part_length: int | None = None) -> dict[str, Any]:
     """Extract the threshold rules of one eligibility text as a JSON-ready dict.
 
     ``model``: the linker model spec (see ``build_pipeline``); ``max_length``: the longest text
-    accepted (default ``nlp.max_length``, 1,000,000 characters), longer ones raise
-    ``TextTooLongError`` at once.
+    accepted (default :data:`MAX_TEXT_LENGTH`, 10,000,000 characters), longer ones raise
+    ``TextTooLongError`` at once; ``part_length``: a longer text is read in parts of at most this
+    many characters (default ``nlp.max_length``, 1,000,000), with the same result.
     """
+    from .parts import read_in_parts
+
     if not isinstance(text, str):
         raise TypeError(f"extract() needs a str, got {type(text).__name__}")
     nlp = get_pipeline(model)
-    check_length(text, max_length or nlp.max_length)
-    return read_text(nlp, text, doc_id=doc_id, path=path).to_dict()
+    check_length(text, max_length or MAX_TEXT_LENGTH)
+    return read_in_parts(nlp, text, doc_id=doc_id, path=path, part_length=part_length).to_dict()
 
 
 def extract_many(
@@ -153,15 +162,19 @@ def extract_many(
     batch_size: int = 64,
     linker_model: str | None = "default",
     max_length: int | None = None,
+    part_length: int | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Extract from many ``(text, doc_id, path)`` triples, in order (a generator: a text over the
     limit raises when its turn comes).
 
-    ``linker_model``: the model spec (see ``build_pipeline``); ``max_length`` as for ``extract``;
-    ``batch_size``: kept for compatibility (texts are read one at a time, characters first).
+    ``linker_model``: the model spec (see ``build_pipeline``); ``max_length`` and ``part_length``
+    as for ``extract``; ``batch_size``: kept for compatibility (texts are read one at a time,
+    characters first).
     """
+    from .parts import read_in_parts
+
     nlp = get_pipeline(linker_model)
-    limit = max_length or nlp.max_length
+    limit = max_length or MAX_TEXT_LENGTH
     for text, doc_id, path in items:
         check_length(text, limit)
-        yield read_text(nlp, text, doc_id=doc_id, path=path).to_dict()
+        yield read_in_parts(nlp, text, doc_id=doc_id, path=path, part_length=part_length).to_dict()

@@ -1,6 +1,7 @@
 """``export --to circe`` run as OHDSI runs it: the cohort expression compiled to SQL by OHDSI's
 Python Circe (``ohdsi-circepy``, a port of circe-be), rendered and translated to DuckDB by its
-SqlRender port, and executed on the test CDMs. The persons in the Circe cohort are compared with
+SqlRender port, and executed on the test CDMs (in DuckDB, and translated to PostgreSQL on a
+throw-away server). The persons in the Circe cohort are compared with
 ``match``'s verdicts on the same CDM and index date.
 
 The populations (``in men``, ``in children``, ``for females``, ``for subjects with Gilbert's
@@ -11,6 +12,7 @@ let him in.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -20,26 +22,46 @@ api = pytest.importorskip("circe.api")
 
 import criteria_nlp  # noqa: E402
 from criteria_nlp.cli import main  # noqa: E402
-from criteria_nlp.omop.cdm import build_duckdb  # noqa: E402
+from criteria_nlp.omop.cdm import build_duckdb, read_csv_dir  # noqa: E402
 
 import cdm_cases  # noqa: E402
 import test_match_conditions as conditions  # noqa: E402
 from test_export import _circe_roundtrip  # noqa: E402
+from test_postgres import pg_server  # noqa: E402,F401  (the throw-away PostgreSQL server fixture)
 
 OBSERVED = ("2000-01-01", "2026-12-31")
+DEMO = Path(__file__).resolve().parent.parent / "corpora" / "omop-demo"
+REFERENCE = DEMO.parent / "examples" / "NCT06852573.criteria.txt"
 
 
-def run_circe(cohort_json: str, cdm_path: str) -> list[int]:
-    """The person ids of the cohort, by circe-be's SQL (Circe -> SqlRender -> DuckDB)."""
-    import duckdb
+def _rules_file(base: Path, criteria: str, trial: str) -> Path:
+    """``extract``'s result for ``criteria``, written to a file for the commands."""
+    rules = base / f"{trial}.json"
+    rules.write_text(json.dumps(criteria_nlp.extract(criteria, doc_id=trial)), encoding="utf-8")
+    return rules
+
+
+def circe_statements(cohort_json: str, schema: str, dialect: str) -> list[str]:
+    """circe-be's SQL for the cohort (Circe -> SqlRender), translated to ``dialect`` and split into
+    statements; the CDM and the ``cohort`` table are in ``schema``."""
     from circe.sqlrender.renderer import render
     from circe.sqlrender.splitter import split_sql
     from circe.sqlrender.translator import translate
 
     options = api.BuildExpressionQueryOptions()
-    options.cdm_schema = options.result_schema = options.vocabulary_schema = "main"
-    options.target_table, options.cohort_id = "main.cohort", 1
-    sql = translate(render(api.build_cohort_query(api.cohort_expression_from_json(cohort_json), options)), "duckdb")
+    options.cdm_schema = options.result_schema = options.vocabulary_schema = schema
+    options.target_table, options.cohort_id = f"{schema}.cohort", 1
+    sql = translate(render(api.build_cohort_query(api.cohort_expression_from_json(cohort_json), options)), dialect)
+    return [statement for statement in split_sql(sql) if statement.strip()]
+
+
+COHORT_TABLE = "(cohort_definition_id BIGINT, subject_id BIGINT, cohort_start_date DATE, cohort_end_date DATE)"
+
+
+def run_circe(cohort_json: str, cdm_path: str) -> list[int]:
+    """The person ids of the cohort, by circe-be's SQL on the DuckDB CDM file ``cdm_path``."""
+    import duckdb
+
     con = duckdb.connect(":memory:")
     try:
         assert "'" not in cdm_path  # a pytest tmp path: ATTACH takes no bound parameter
@@ -47,14 +69,26 @@ def run_circe(cohort_json: str, cdm_path: str) -> list[int]:
         for (table,) in con.execute("SELECT table_name FROM information_schema.tables WHERE table_catalog = 'cdm'"
                                     ).fetchall():
             con.execute(f"CREATE VIEW main.{table} AS SELECT * FROM cdm.main.{table}")
-        con.execute("CREATE TABLE main.cohort (cohort_definition_id BIGINT, subject_id BIGINT, "
-                    "cohort_start_date DATE, cohort_end_date DATE)")
-        for statement in split_sql(sql):
-            if statement.strip():
-                con.execute(statement)
+        con.execute(f"CREATE TABLE main.cohort {COHORT_TABLE}")
+        for statement in circe_statements(cohort_json, "main", "duckdb"):
+            con.execute(statement)
         return sorted(int(r[0]) for r in con.execute("SELECT DISTINCT subject_id FROM main.cohort").fetchall())
     finally:
         con.close()
+
+
+def run_circe_postgres(cohort_json: str, dsn: str, schema: str) -> list[int]:
+    """The person ids of the cohort, by circe-be's SQL translated to PostgreSQL, on the CDM in
+    ``schema`` of the server at ``dsn`` (the cohort table is made there, emptied first)."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as con:
+        con.execute(f"DROP TABLE IF EXISTS {schema}.cohort")
+        con.execute(f"CREATE TABLE {schema}.cohort {COHORT_TABLE}")
+        for statement in circe_statements(cohort_json, schema, "postgresql"):
+            con.execute(statement)
+        rows = con.execute(f"SELECT DISTINCT subject_id FROM {schema}.cohort").fetchall()
+    return sorted(int(r[0]) for r in rows)
 
 
 def _observed(tables: dict) -> dict:
@@ -166,8 +200,7 @@ def test_circe_differs_from_match_only_where_the_export_says(tmp_path, capsys):
     fails him on the latest value; Circe finds a measurement that meets the threshold. Persons 10
     (18th birthday the day after the index date) and 14 (birth year 2007 only) are 17 or unknown
     in completed years; Circe's age is 2025 - 2007 = 18."""
-    rules = tmp_path / "cases.json"
-    rules.write_text(json.dumps(criteria_nlp.extract(cdm_cases.CRITERIA, doc_id=cdm_cases.TRIAL)), encoding="utf-8")
+    rules = _rules_file(tmp_path, cdm_cases.CRITERIA, cdm_cases.TRIAL)
     cdm = tmp_path / "cases.duckdb"
     build_duckdb(cdm, _observed(cdm_cases.cdm_tables()))
     index = cdm_cases.INDEX_DATE.isoformat()
@@ -185,16 +218,9 @@ def test_circe_differs_from_match_only_where_the_export_says(tmp_path, capsys):
 def test_the_demo_cohort_is_who_passes_match(tmp_path, capsys):
     """The README's demo: the reference record's rules exported with the demo CDM (Gilbert's
     syndrome found by name) and run through Circe on it."""
-    from pathlib import Path
-
-    from criteria_nlp.omop.cdm import read_csv_dir
-
-    demo = Path(__file__).resolve().parent.parent / "corpora" / "omop-demo"
-    text = (demo.parent / "examples" / "NCT06852573.criteria.txt").read_text(encoding="utf-8")
-    rules = tmp_path / "ref.json"
-    rules.write_text(json.dumps(criteria_nlp.extract(text, doc_id="NCT06852573")), encoding="utf-8")
+    rules = _rules_file(tmp_path, REFERENCE.read_text(encoding="utf-8"), "NCT06852573")
     cdm = tmp_path / "demo.duckdb"
-    build_duckdb(cdm, read_csv_dir(demo))
+    build_duckdb(cdm, read_csv_dir(DEMO))
     code, out, err = _run(capsys, "export", rules, "--to", "circe", "--cdm", cdm, "--index-date", "2025-03-01")
     assert code == 0, err
     verdicts = _verdicts(capsys, rules, str(cdm), "2025-03-01")
@@ -221,3 +247,46 @@ def test_a_population_circe_can_only_rule_out(tmp_path, capsys):
               for c in rule["Groups"][0]["CriteriaList"]}
     assert values["g/dL"] == {"Value": 11.0, "Op": "gte"}
     assert "inc-1: Circe cannot tell who is in 'postmenopausal women'" in err
+
+
+# ------------------------------------------------------------------------------ PostgreSQL
+
+
+def _circe_case(name: str, base: Path) -> tuple[Path, dict, list[int]]:
+    """``(DuckDB CDM, its tables, persons in the cohort)`` of a CDM of this file, the cohort exported
+    against the DuckDB CDM (on stdout), the persons as the DuckDB tests above find them."""
+    if name == "populations":
+        rules, cmap = conditions.write_rules_and_map(base)
+        tables, index, extra = _observed(conditions.cdm_tables()), conditions.INDEX.isoformat(), ["--concept-map", cmap]
+        persons = sorted(p for p, want in conditions.EXPECTED.items() if want[0] == "passes")
+    elif name == "cases":
+        rules = _rules_file(base, cdm_cases.CRITERIA, cdm_cases.TRIAL)
+        tables, index, extra = _observed(cdm_cases.cdm_tables()), cdm_cases.INDEX_DATE.isoformat(), []
+        persons = sorted({p for p, want in cdm_cases.EXPECTED.items() if want[0] == "passes"} | {2, 10, 14})
+    else:
+        rules = _rules_file(base, REFERENCE.read_text(encoding="utf-8"), "NCT06852573")
+        tables, index, extra, persons = read_csv_dir(DEMO), "2025-03-01", [], [1, 2, 7]
+    cdm = base / "cdm.duckdb"
+    build_duckdb(cdm, tables)
+    assert main(["export", str(rules), "--to", "circe", "--cdm", str(cdm), "--index-date", index, *map(str, extra)]) == 0
+    return cdm, tables, persons
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("name", ["populations", "cases", "demo"])
+def test_circe_sql_on_postgres_finds_the_persons_duckdb_finds(name, tmp_path, pg_server, capsys):  # noqa: F811
+    """The same cohorts, compiled by Circe and translated by its SqlRender port to PostgreSQL, run
+    on the same CDMs built in a PostgreSQL schema: the same persons as on DuckDB."""
+    import psycopg
+
+    from criteria_nlp.omop.cdm import build_postgres
+
+    capsys.readouterr()
+    cdm, tables, persons = _circe_case(name, tmp_path)
+    cohort = capsys.readouterr().out
+    assert run_circe(cohort, str(cdm)) == persons
+    schema = f"circe_{name}"
+    with psycopg.connect(pg_server["dsn"], autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    build_postgres(pg_server["dsn"], tables, schema=schema)
+    assert run_circe_postgres(cohort, pg_server["dsn"], schema) == persons

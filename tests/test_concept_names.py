@@ -3,9 +3,10 @@ concept map): ``populations.ConceptNames``.
 
 The CDM is written here with made-up concept ids. It holds one standard Condition concept whose
 *synonym* is "Liver metastases" (its name is "Secondary malignant neoplasm of liver") with a
-descendant, "Gilbert's syndrome" (the criteria write "Gilbert syndrome"), a non-standard "Brain
-metastases", two standard concepts named "Anemia" (ambiguous), and an "Atrial fibrillation" that
-is invalid. Only the first two may resolve.
+descendant, "Gilbert's syndrome" (the criteria write "Gilbert syndrome"), "Peripheral neuropathy"
+(the criteria write "peripheral neuropathies"), a non-standard "Brain metastases", two standard
+concepts named "Anemia" (ambiguous), and an "Atrial fibrillation" that is invalid. Only the first
+three may resolve. Further concepts, which no criterion names, try the tolerant look-up directly.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ CRITERIA = """Inclusion Criteria:
 2. Total bilirubin <= 1.5 x ULN, unless due to known Gilbert syndrome
 3. Patients with brain metastases must have platelets >= 100 x 10^9/L
 4. Hemoglobin >= 10 g/dL for patients with anemia
+5. Platelets >= 150 x 10^9/L in patients with peripheral neuropathies
 
 Exclusion Criteria:
 1. QTc > 480 ms in patients with atrial fibrillation
@@ -39,6 +41,7 @@ LOINC = {"ast": (7101, "1920-8"), "bili": (7102, "1975-2"), "plt": (7103, "777-3
          "qtc": (7105, "8636-3")}
 UCUM = {"U/L": 8101, "umol/L": 8102, "10*9/L": 8103, "g/dL": 8104, "ms": 8105}
 LIVER_METS, LIVER_METS_CHILD, GILBERT, BRAIN_METS, ANEMIA, ANEMIA_LOCAL, AFIB = 9301, 9302, 9303, 9304, 9305, 9306, 9307
+NEUROPATHY, GVHD, POLYP, NODULE, NODULE_LOCAL, HEMORRHOID, HEMORRHOIDS, CALCULUS, STONE = range(9310, 9319)
 # (concept_id, name, standard_concept, invalid_reason, vocabulary)
 CONDITIONS = [
     (LIVER_METS, "Secondary malignant neoplasm of liver", "S", None, "SNOMED"),
@@ -48,8 +51,19 @@ CONDITIONS = [
     (ANEMIA, "Anemia", "S", None, "SNOMED"),
     (ANEMIA_LOCAL, "Anemia", "S", None, "Local"),
     (AFIB, "Atrial fibrillation", "S", "D", "SNOMED"),  # deprecated
+    (NEUROPATHY, "Peripheral neuropathy", "S", None, "SNOMED"),
+    # for the look-up alone
+    (GVHD, "Graft-versus-host disease", "S", None, "SNOMED"),
+    (POLYP, "Colonic polyp", "S", None, "SNOMED"),
+    (NODULE, "Pulmonary nodule", "S", None, "SNOMED"),
+    (NODULE_LOCAL, "Pulmonary nodule", "S", None, "Local"),
+    (HEMORRHOID, "Hemorrhoid", "S", None, "SNOMED"),
+    (HEMORRHOIDS, "Hemorrhoids", "S", None, "SNOMED"),
+    (CALCULUS, "Renal calculus", "S", None, "SNOMED"),
+    (STONE, "Kidney stone", "S", None, "SNOMED"),
 ]
-SYNONYMS = [(LIVER_METS, "Liver metastases"), (LIVER_METS, "Secondary malignant neoplasm of liver")]
+SYNONYMS = [(LIVER_METS, "Liver metastases"), (LIVER_METS, "Secondary malignant neoplasm of liver"),
+            (STONE, "Renal calculi")]
 BASE = {"ast": (30.0, "U/L", 40.0), "bili": (10.0, "umol/L", 20.0), "plt": (250.0, "10*9/L", None),
         "hb": (14.0, "g/dL", None), "qtc": (420.0, "ms", None)}
 # person -> (case, overrides, [(condition concept, days before the index date)])
@@ -62,12 +76,16 @@ CASES = {
     6: ("brain metastases recorded, platelets 50", {"plt": (50.0, "10*9/L", None)}, [(BRAIN_METS, 30)]),
     7: ("anemia recorded, Hb 9", {"hb": (9.0, "g/dL", None)}, [(ANEMIA, 30)]),
     8: ("nothing out of range", {}, []),
+    9: ("peripheral neuropathy recorded, platelets 120", {"plt": (120.0, "10*9/L", None)}, [(NEUROPATHY, 400)]),
 }
-EXPECTED = {1: "passes", 2: "fails", 3: "fails", 4: "passes", 5: "fails", 6: "unknown", 7: "unknown", 8: "passes"}
+EXPECTED = {1: "passes", 2: "fails", 3: "fails", 4: "passes", 5: "fails", 6: "unknown", 7: "unknown", 8: "passes",
+            9: "fails"}
 NOTES = [
     "name look-up: 'liver metastases' is the Condition concept 9301 'Secondary malignant neoplasm of liver' "
     "(by its synonym)",
     "name look-up: 'gilbert syndrome' is the Condition concept 9303 \"Gilbert's syndrome\" (by its name)",
+    "name look-up: 'peripheral neuropathies' is the Condition concept 9310 'Peripheral neuropathy' "
+    "(by its name, its last word in the other number)",
     "name look-up: 'brain metastases': no standard Condition concept has this name or synonym",
     "name look-up: 'anemia' names 2 standard Condition concepts: ambiguous, not resolved",
     "name look-up: 'atrial fibrillation': no standard Condition concept has this name or synonym",
@@ -126,6 +144,7 @@ def test_the_extracted_rules_carry_these_populations(files):
     assert conds["inc-3.r1"] == [("population", "brain metastases")]
     assert conds["inc-4.r1"] == [("population", "anemia")]
     assert conds["exc-1.r1"] == [("population", "atrial fibrillation")]
+    assert conds["inc-5.r1"] == [("population", "peripheral neuropathies")]
 
 
 def test_names_resolve_only_to_one_standard_valid_condition(files, capsys):
@@ -150,6 +169,10 @@ def test_names_resolve_only_to_one_standard_valid_condition(files, capsys):
     assert rule[(6, "inc-3.r1")]["reason"] == "population_not_resolvable"
     assert rule[(7, "inc-4.r1")]["reason"] == "population_not_resolvable"
     assert rule[(8, "exc-1.r1")]["reason"] == "population_not_resolvable"
+    # "peripheral neuropathies" is "Peripheral neuropathy": person 9 is in it and fails its threshold
+    assert (rule[(9, "inc-5.r1")]["verdict"], rule[(9, "inc-5.r1")]["value"]) == ("not_met", 120)
+    assert (rule[(8, "inc-5.r1")]["verdict"], rule[(8, "inc-5.r1")]["reason"]) == ("not_applicable",
+                                                                                   "not_in_population")
 
 
 def test_without_the_look_up_nothing_is_resolved_by_name(files, capsys):
@@ -192,6 +215,35 @@ def test_a_concept_map_entry_wins_over_the_name(files, tmp_path, capsys):
 ])
 def test_what_is_looked_up(description, name):
     assert name_of(description) == name
+
+
+@pytest.mark.parametrize("description, concept, how", [
+    ("GILBERT'S  SYNDROME.", GILBERT, "name"),  # case, punctuation and spaces
+    ("graft versus host disease", GVHD, "name"),  # hyphens as spaces
+    ("with colonic polyps", POLYP, "name, its last word in the other number"),
+    ("liver metastasis", LIVER_METS, "synonym, its last word in the other number"),
+    ("hemorrhoids", HEMORRHOIDS, "name"),  # the name as written wins over the other number
+    ("hemorrhoid", HEMORRHOID, "name"),
+    ("renal calculi", STONE, "synonym"),  # a synonym as written wins over a name in the other number
+    ("renal calculus", CALCULUS, "name"),
+    ("pulmonary nodules", None, "name, its last word in the other number"),  # two concepts: ambiguous
+    ("pulmonary nodule", None, "name"),
+    ("colonic polypectomy", None, ""),
+])
+def test_names_match_with_tolerance_and_only_one_concept(files, description, concept, how):
+    from criteria_nlp.omop.database import connect
+    from criteria_nlp.omop.populations import ConceptNames
+
+    with connect(files["cdm"]) as db:
+        names = ConceptNames(db)
+        found = names.lookup(description)
+        assert (found.concept_id if found else None) == concept
+        (_, _, n, decided_by), = names.outcomes.values()
+        assert decided_by == how and n == (0 if not how else 1 if concept else 2)
+        note, = names.notes()
+        if concept is None and how:
+            assert note.endswith("ambiguous, not resolved") and ("(by their name, its last word in the other number)"
+                                                                 in note) == how.startswith("name,")
 
 
 def test_the_vocabulary_is_read_once_and_text_is_never_sql(files, monkeypatch):

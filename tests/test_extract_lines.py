@@ -169,6 +169,18 @@ def test_markdown_escapes_are_understood_and_offsets_point_into_the_original():
         assert "\\" in r["text"]
 
 
+@pytest.mark.parametrize("line, unit", [
+    ("* BMI \\< 18.5 kg/m\\^2", "kg/m2"),
+    ("* eGFR \\>= 45 mL/min/1.73 m\\^2", "mL/min/{1.73_m2}"),
+    ("* Body surface area \\> 1.6 m\\^2", "m2"),
+    ("* Absolute neutrophil count \\>= 1500/mm\\^3", "/mm3"),
+])
+def test_escaped_exponents_of_registry_markdown_belong_to_the_unit(line, unit):
+    rule = one_rule(line)
+    assert rule["unit"] == unit
+    assert rule["text"][-3:] in ("\\^2", "\\^3")  # the exponent is part of the rule
+
+
 def test_glued_tokens_are_split():
     rule = one_rule("PLT<30*×10^9/L")
     assert (rule["variable"]["text"], rule["comparator"], rule["value"], rule["unit"]) == ("PLT", "<", 30, "10*9/L")
@@ -374,7 +386,6 @@ def test_an_abbreviation_between_name_and_value_belongs_to_the_name():
 @pytest.mark.parametrize(
     "line, value, unit",
     [
-        ("BP >130/85 mmHg", 130, "mm[Hg]"),
         ("Serum HDL-C: <50/40 mg/dl; F/M", 50, "mg/dL"),
         ("Maximum inspiratory pressure (MIP) < -20 cm H20", -20, "cm[H2O]"),
     ],
@@ -382,6 +393,10 @@ def test_an_abbreviation_between_name_and_value_belongs_to_the_name():
 def test_the_unit_after_a_pair_of_values_or_a_typo(line, value, unit):
     rule = one_rule(line)
     assert (rule["value"], rule["unit"]) == (value, unit)
+
+
+def test_the_unit_after_a_blood_pressure_pair_holds_for_both_values():
+    assert [(r["value"], r["unit"]) for r in rules_of("BP >130/85 mmHg")] == [(130, "mm[Hg]"), (85, "mm[Hg]")]
 
 
 def test_maximum_normal_value_is_the_upper_limit_of_normal():
@@ -505,3 +520,52 @@ def test_the_window_of_a_list_header_holds_for_items_without_their_own():
 def test_measurements_and_instruments_of_the_lexicon(line, variable, unit):
     rule = [r for r in rules_of(line) if r["variable"]["name"] == variable]
     assert len(rule) == 1 and rule[0]["unit"] == unit
+
+
+@pytest.mark.parametrize("line, values", [
+    ("NT-proBNP > 400 pg/mL in patients without atrial fibrillation or > 1200 pg/mL in patients with atrial fibrillation",
+     [400, 1200]),
+    ("Fasting glucose ≥ 126 mg/dL if not treated with insulin or ≥ 100 mg/dL if treated", [126, 100]),
+])
+def test_a_value_after_a_long_population_is_the_same_variable(line, values):
+    rules = rules_of(line)
+    assert [r["value"] for r in rules] == values
+    assert len({r["variable"]["name"] for r in rules}) == 1
+    assert not any(r["negated"] for r in rules)
+    populations = [[c["description"] for c in r["conditions"] if c["kind"] == "population"] for r in rules]
+    assert all(len(p) == 1 for p in populations), populations
+
+
+def test_a_population_without_a_diagnosis_keeps_its_negation_word():
+    rule = one_rule("Hemoglobin ≥ 10 g/dL for patients without transfusion dependence.")
+    (population,) = [c for c in rule["conditions"] if c["kind"] == "population"]
+    assert population["description"] == "without transfusion dependence"
+    assert population["text"] == "for patients without transfusion dependence"  # the full stop is not in it
+
+
+@pytest.mark.parametrize("line, variable, low, high", [
+    ("Clinical Dementia Rating (CDR) global score of 0.5 or 1.0.", "cdr_global", 0.5, 1.0),
+    ("Mini-Mental State Examination (MMSE) total score of 20 to 26", "mmse", 20, 26),
+])
+def test_a_class_list_after_the_name_its_alias_and_a_score_qualifier(line, variable, low, high):
+    rule = one_rule(line)
+    assert (rule["variable"]["name"], rule["comparator"], rule["value"], rule["value_high"]) == (variable, "between", low, high)
+    assert rule["text"] == line.rstrip(".")  # from the full name, its alias included
+
+
+@pytest.mark.parametrize("line", [
+    "Back-related leg pain > 3 on 0 to 10 scale.",
+    "Back-related leg pain > 3 on a 0 to 10 scale.",
+])
+def test_a_scale_named_only_by_its_span_is_no_variable_and_no_threshold(line):
+    rule = one_rule(line)
+    assert (rule["variable"]["name"], rule["comparator"], rule["value"]) == ("back-related leg pain", ">", 3)
+
+
+@pytest.mark.parametrize("line, name, comparator, value, unit", [
+    ("At least 2 attacks per month", "attacks", ">=", 2, "{episodes}/mo"),
+    ("More than 2 seizures per week", "seizures", ">", 2, "{episodes}/wk"),
+])
+def test_events_counted_per_period_are_thresholds_the_filter_keeps(line, name, comparator, value, unit):
+    rule = one_rule(line)
+    assert (rule["variable"]["name"], rule["comparator"], rule["value"], rule["unit"]) == (name, comparator, value, unit)

@@ -350,3 +350,13 @@ def test_the_database_writer_checks_the_person_order(files, capsys):
     writer.wrap("SELECT 1 AS person_id", [], set())
     with pytest.raises(OmopError, match="out of person_id order"):
         writer.lines([row(5), row(3)])
+
+
+def test_the_absence_of_a_mapped_diagnosis_is_no_population_of_it():
+    from criteria_nlp.omop.conceptmap import ConceptMap, MappedConcept
+    from criteria_nlp.omop.populations import resolve
+
+    cmap = ConceptMap({}, {"atrial fibrillation": MappedConcept(concept_id=313217)})
+    assert resolve("atrial fibrillation", cmap, 1).concept == MappedConcept(concept_id=313217)
+    assert resolve("without atrial fibrillation", cmap, 2) is None
+    assert resolve("no atrial fibrillation", cmap, 3) is None

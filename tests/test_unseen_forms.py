@@ -642,3 +642,151 @@ def test_the_instrument_whose_score_indicates_a_condition_owns_the_value(line, n
 
 def test_days_per_week_after_a_count_of_weeks_are_no_days_of_gestation():
     assert [(q.value, q.unit) for q in find_quantities("Training for 12 weeks, 3 days per week")][0] == (12, "wk")
+
+
+# -- third branch (acc12): notations, value pairs on one variable, stages, named instruments --------------------
+
+@pytest.mark.parametrize("line, comparator, value, value_high", [
+    ("Visual acuity in the study eye 20/32 to 20/250", "between", 0.08, 0.625),
+    ("Best corrected visual acuity between 20/400 and 20/50.", "between", 0.05, 0.4),
+    ("BCVA of 20/100 or worse in the study eye", "<=", 0.2, None),
+    ("Visual acuity worse than 20/160", "<", 0.125, None),
+    ("Visual acuity better than 6/18 in the fellow eye", ">", 0.3333, None),
+    ("Visual acuity 6/60 or better", ">=", 0.1, None),
+    ("Visual acuity equal to or better than 20/63", ">=", 0.3175, None),
+    ("Snellen visual acuity equal to 20/25", "=", 0.8, None),
+])
+def test_snellen_fractions_are_decimal_acuity(line, comparator, value, value_high):
+    assert summary(line) == [("best_corrected_visual_acuity", comparator, value, value_high)]
+
+
+def test_a_fraction_with_no_acuity_cue_is_no_snellen_value():
+    assert all(q.value != 0.5 for q in find_quantities("Ratio of 20/40 on the dilution test"))
+
+
+def test_two_snellen_values_joined_by_and_are_no_range():
+    assert summary("Visual acuity 20/50 and 20/80 in the two eyes") == []
+
+
+@pytest.mark.parametrize("line, comparator", [
+    ("Gleason ≥ 3+4 adenocarcinoma", ">="),
+    ("Gleason pattern 4+4 on biopsy", "="),
+    ("Gleason sum 3+4=7 or higher", ">="),
+    ("Gleason score 3+3 (=6) or less", "<="),
+])
+def test_gleason_patterns_are_read_as_their_sum(line, comparator):
+    value = 8 if "4+4" in line else 6 if "3+3" in line else 7
+    assert summary(line) == [("gleason_score", comparator, value, None)]
+
+
+def test_a_sum_restating_a_gleason_score_is_no_second_value():
+    assert summary("Gleason score 7 (3+4) or higher") == [("gleason_score", ">=", 7, None)]
+
+
+def test_a_plus_sign_without_a_pattern_cue_is_no_sum():
+    assert [(q.comparator, q.value) for q in find_quantities("Children aged 5+ years")] == [(">=", 5)]
+
+
+def test_a_value_pair_on_a_generic_blood_pressure_is_systolic_and_diastolic():
+    out = extract("Inclusion Criteria:\n- Seated blood pressure < 135/85 mmHg", model="none")
+    crit = out["criteria"][0]
+    assert [(r["variable"]["name"], r["comparator"], r["value"], r["unit"]) for r in crit["rules"]] == [
+        ("systolic_blood_pressure", "<", 135, "mm[Hg]"), ("diastolic_blood_pressure", "<", 85, "mm[Hg]")]
+    assert crit["logic"]["op"] == "and"
+
+
+def test_lower_bounds_of_a_blood_pressure_pair_are_alternatives():
+    out = extract("Exclusion Criteria:\n- Uncontrolled hypertension (BP ≥ 170/105 mmHg)", model="none")
+    crit = out["criteria"][0]
+    assert [(r["variable"]["name"], r["value"]) for r in crit["rules"]] == [
+        ("systolic_blood_pressure", 170), ("diastolic_blood_pressure", 105)]
+    assert crit["logic"] == {"op": "or", "args": [r["id"] for r in crit["rules"]]}
+
+
+def test_a_single_blood_pressure_value_keeps_the_generic_variable():
+    assert summary("Blood pressure above 150 mmHg") == [("blood_pressure", ">", 150, None)]
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("Ovarian cancer more advanced than stage II", [("ovarian cancer stage", ">", 2, None)]),
+    ("Stage III or higher melanoma", [("stage", ">=", 3, None)]),
+    ("Patients with stage II or III disease", []),
+])
+def test_a_stage_with_no_scale_named_needs_a_comparator(line, expected):
+    assert summary(line) == expected
+
+
+def test_or_a_starts_an_alternative_criterion_not_a_shared_value():
+    assert [n for n, *_ in summary("Normal bilirubin OR a creatinine clearance of at least 60 mL/min")] == \
+        ["creatinine_clearance"]
+
+
+def test_coordinated_names_with_an_article_share_the_value():
+    assert summary("MADRS or the HAM-A total ≥ 20") == [("madrs", ">=", 20, None), ("ham_a", ">=", 20, None)]
+
+
+def test_a_named_instruments_threshold_is_protected_from_the_learned_filter():
+    from criteria_nlp.components.linker import _names_an_instrument, _Target
+
+    text = "pain > 6 on an 11-point numeric rating scale; tumour grade 3; Oswestry Disability Index (ODI)"
+    scale = _Target(text.index("11-point"), text.index(";"), "11-point numeric rating scale")
+    grade = _Target(text.index("tumour"), text.index(" 3;"), "tumour grade")
+    index = _Target(text.index("Oswestry"), len(text), "oswestry disability index")
+    assert _names_an_instrument(text, scale) and _names_an_instrument(text, index)
+    assert not _names_an_instrument(text, grade)
+
+
+@pytest.mark.parametrize("line, comparator, value", [
+    ("Adults with less than a 6th grade education", "<", 6),
+    ("Educational level of at least 9th grade", ">=", 9),
+    ("Education below 3rd-grade level", "<", 3),
+])
+def test_school_grades_are_years_of_education(line, comparator, value):
+    assert [(r["variable"]["name"], r["comparator"], r["value"], r["unit"]) for r in rules_of(line)] == [
+        ("years_of_education", comparator, value, "{school_grade}")]
+
+
+def test_an_ordinal_that_is_no_grade_or_percentile_stays_a_name():
+    assert find_quantities("Relapse after 2nd line therapy") == []
+
+
+def test_an_article_may_stand_between_a_comparator_and_its_number():
+    assert [(q.comparator, q.value, q.unit) for q in find_quantities("Platelets more than a 100 x 10^9/L")] == \
+        [(">", 100, "10*9/L")]
+
+
+@pytest.mark.parametrize("line, text", [
+    ("Hypoxaemia (SpO2 [by pulse oximetry] < 90%)", "SpO2 [by pulse oximetry]"),
+    ("Oxygen saturation (as measured by pulse oximetry) of less than 88 %", "Oxygen saturation (as measured by pulse oximetry)"),
+])
+def test_the_method_named_in_brackets_is_part_of_the_variable(line, text):
+    assert [(r["variable"]["name"], r["variable"]["text"]) for r in rules_of(line)] == [("oxygen_saturation", text)]
+
+
+def test_a_part_named_after_the_whole_blood_pressure_takes_the_value():
+    assert summary("Resting blood pressure (systolic 100-150 mmHg, diastolic 60-95 mmHg)") == [
+        ("systolic_blood_pressure", "between", 100, 150), ("diastolic_blood_pressure", "between", 60, 95)]
+
+
+def test_an_upper_bound_with_a_unit_and_a_unitless_lower_bound_after_it_are_two_thresholds():
+    found = find_quantities("cut-off ≥ 6 in women up to the age of 40 years and ≥ 5 for older women")
+    assert [(q.comparator, q.value, q.unit) for q in found] == [(">=", 6, None), ("<=", 40, "a"), (">=", 5, None)]
+    assert [(q.comparator, q.value, q.value_high, q.unit) for q in find_quantities("BMI ≥ 19 kg/m2 and ≤ 32")] == \
+        [("between", 19, 32, "kg/m2")]
+
+
+def test_the_values_of_one_mention_stand_or_fall_together_under_the_learned_filter():
+    from criteria_nlp.components.linker import _Target, _with_further_values
+    from criteria_nlp.quantities.grammar import Quantity
+
+    text = "TSI (> 400 cGy (single) or > 700 cGy); dose > 7"
+    tsi, other = _Target(0, 3, "tsi"), _Target(40, 44, "dose")
+    units = [(Quantity(5, 14, ">", 400, unit="cGy"), [tsi]), (Quantity(27, 36, ">", 700, unit="cGy"), [tsi]),
+             (Quantity(45, 48, ">", 7), [other])]
+    assert _with_further_values(text, units, [True, False, False]) == [True, True, False]
+    assert _with_further_values(text, units, [False, False, True]) == [False, False, True]
+    # a value after other words ("with less than 2 units"), or in another unit, is no further value
+    text = "Hct > 25 with less than 2 units of packed cells"
+    hct = _Target(0, 3, "hematocrit")
+    units = [(Quantity(4, 8, ">", 25), [hct]), (Quantity(14, 25, "<", 2), [hct])]
+    assert _with_further_values(text, units, [True, False]) == [True, False]

@@ -46,10 +46,10 @@ _AT_EVENT = re.compile(
 # weighing at least 45 kg and measured creatinine clearance at least 50 mL/min in ...")
 _POPULATION = re.compile(
     r"\b(?:(?:for|in)[ \t]+(?:(?:subjects|patients|participants|those|individuals|people|persons|women|men|cases|children|adults)[ \t]+)?"
-    r"(?:with|who[ \t]+have|who[ \t]+are|having|known[ \t]+to[ \t]+have|weighing)"
+    r"(?:with\b|(?=without\b)|who[ \t]+have|who[ \t]+are|having|known[ \t]+to[ \t]+have|weighing)"  # "without X" describes them
     r"|if[ \t]+(?:(?:the[ \t]+)?(?:subjects?|patients?|participants?)[ \t]+(?:has|have|is|are|with)[ \t]+)?(?:there[ \t]+(?:is|are)[ \t]+)?"
     r"|in[ \t]+(?:the[ \t]+)?(?:presence|case|setting)[ \t]+of|in[ \t]+case[ \t]+of)"
-    r"(?P<who>[ \t]*[^,;():\s][^,;():]{1,80}?)(?=[ \t]*(?:[,;():]|$|\bor\b|\bmay\b|\bmust\b|\bshould\b"
+    r"(?P<who>[ \t]*[^,;():\s][^,;():]{1,80}?)(?=[ \t]*(?:[,;():]|\.?[ \t]*$|\bor\b|\bmay\b|\bmust\b|\bshould\b"
     r"|(?<=\S)[ \t]+and\b(?=[^,;():]*?\d)))",
     re.IGNORECASE,
 )
@@ -398,6 +398,16 @@ def has_footnote_exception(text: str) -> bool:
     """Whether ``text`` holds a starred footnote's exception (``* Unless due to Gilbert's syndrome``),
     which reaches values outside its own criterion."""
     return "*" in text and _FOOTNOTE_EXCEPTION.search(text) is not None
+
+
+def footnote_reaches_back_over(text: str, pos: int) -> bool:
+    """Whether a starred footnote's exception at or after ``pos`` may reach a starred value before
+    ``pos`` (within :data:`_FOOTNOTE_REACH` characters, no paragraph break between)."""
+    for m in _FOOTNOTE_EXCEPTION.finditer(text, pos, min(len(text), pos + _FOOTNOTE_REACH + 200)):
+        star = text.rfind("*", max(0, m.start() - _FOOTNOTE_REACH), pos)
+        if star >= 0 and not _PARAGRAPH_BREAK.search(text, star, m.start()):
+            return True
+    return False
 
 
 def _attach_footnote_exceptions(text: str, rules: list[Rule], criteria: list[tuple[int, int]]) -> None:

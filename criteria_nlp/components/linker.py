@@ -18,7 +18,7 @@ An optional scikit-learn model (``model``: a path, ``"default"`` for the package
 or null for rules only) re-scores candidate variables; see ``criteria_nlp.learning.model``.
 """
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -38,7 +38,10 @@ from ..quantities.units import to_ucum
 RULE_SPAN_GROUP = "criteria_rules"
 RULE_LABEL = "RULE"  # the label of the spans in doc.spans[RULE_SPAN_GROUP] (displacy style="span")
 
-_COORD_GAP = re.compile(r"^[\s,/()&+]*(?:(?:and\s*/\s*or|and|or|&|as well as|nor|plus)[\s,/()]*)?$", re.IGNORECASE)
+# ("A or the B score > 10": "the" may follow the conjunction; "serum creatinine OR a creatinine clearance
+# ≥ 70 mL/min" starts an alternative criterion)
+_COORD_GAP = re.compile(r"^[\s,/()&+]*(?:(?:and\s*/\s*or|and|or|&|as well as|nor|plus)[\s,/()]*(?:the\s+)?)?$",
+                        re.IGNORECASE)
 # what may stand between a variable and its threshold: anything within one clause (no ";", no
 # sentence end), up to _MAX_LINK_GAP characters. Measured on LCT train: a word list here
 # ("level", "count", "must be", ...) lost recall for no gain in precision.
@@ -69,12 +72,18 @@ _VALUE_THEN_VARIABLE = re.compile(r"^[\s(]*(?:(?:of|for|in|old|as)[\s(]*)?$", re
 _OPEN_PAREN_GAP = re.compile(r"^[\s(]*$")
 # "diffusion capacity of carbon monoxide (DLCO)": the rest of the name, then its alias
 _NAME_THEN_ALIAS_GAP = re.compile(r"^[ \t]+(?:of|for|in|to)[ \t]+[^;:,.()<>≤≥=\d\n]{1,40}\($")
+# "oxygen saturation [by pulse oximetry]": the method that measures the variable, named in brackets
+_BY_METHOD_GAP = re.compile(r"^[ \t]*[(\[][ \t]*(?:(?:as[ \t]+)?(?:measured|assessed|determined)[ \t]+)?(?:by|on|via|using)[ \t]+$",
+                            re.IGNORECASE)
 # "platelets <30 or <50": a further threshold of the same variable(s)
 # ... also after the population the first one holds for: "(<7 kg/m^2 in men; <5.7 kg/m^2 in women)"
 _NEXT_THRESHOLD_GAP = re.compile(r"^[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w-]+)?[\s,;]*)?"
                                  r"(?:and\s*/\s*or|or|and|but|/|,)?[\s(]*(?:\w+\s+){0,3}?[\s(]*$", re.IGNORECASE)
-# between two values of one unknown variable: a population, a connector ("in men; ", " or ")
-_SAME_VARIABLE_GAP = re.compile(r"[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w-]+)?[\s,;]*)?"
+# between two values of one unknown variable: a population, a connector ("in men; ", " or ",
+# " in patients without atrial fibrillation or ")
+_SAME_VARIABLE_GAP = re.compile(r"[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w-]+)?[\s,;]*"
+                                r"|(?:in|for|if|among)[ \t]+(?:(?!(?:or|and)\b)[\w'’-]+[ \t]+){0,5}[\w'’-]+[\s,;]*"
+                                r"(?=(?:and[ \t]*/[ \t]*)?or\b))?"  # a longer population only before "or"
                                 r"(?:[^\W\d_][\w-]*[ \t]+(?=or\b|and/or\b)){0,2}"  # "> 7.2 mg/kg IV or > 9 mg/kg orally"
                                 r"(?:(?:and\s*/\s*or|or|and|/)[\s(]*|\()?"
                                 r"(?:(?:females?|males?|women|men|girls|boys|children|adults)[ \t]*:[ \t]*)?$",
@@ -103,6 +112,7 @@ _CLASS_VALUE_DIGIT = re.compile(r"[\dⅠⅡⅢⅣⅤⅥ]")
 _CLASS_VALUE_ROMAN = re.compile(r"[IV](?<![A-Za-z][IV])[IV]{0,2}(?![\w%/]|\.\d)")
 _SCORE_VALUES = re.compile(
     r"(?:[ \t]*(?:\([^()\n]{0,40}\)|\)|(?i:functional|physical|performance|status|scale|class(?:es|ification)?|grades?|"
+    r"global|total|overall|"
     r"stages?|scores?|levels?)|of|is|=|:|[A-Z]{2,6}(?=[ \t]+\d)))*"
     rf"[ \t]*(?P<vals>{_VAL}(?:[ \t]*(?:(?:,[ \t]*)?(?:or|and)|-|–|－|to|,|/)[ \t]*{_VAL})*)(?![\w%/]|\.\d)"
     r"(?![ \t]*(?:[<>≤≥=]|x\b|×|%|mg|g/|mm|cm|kg|years?|months?|weeks?|days?))",
@@ -166,6 +176,63 @@ def _value_for(q: Quantity, targets: list, k: int) -> Quantity:
     return q
 
 
+# one variable whose value pair names two ("blood pressure < 140/90 mmHg": systolic < 140, diastolic < 90)
+_PAIR_PARTS = {"blood_pressure": ("systolic_blood_pressure", "diastolic_blood_pressure")}
+
+
+def _parts_of_a_pair(q: Quantity, targets: list) -> list:
+    """The two variables a value pair on one generic variable states (``_PAIR_PARTS``), both at the
+    generic name's span; ``_value_for`` then gives the second value to the second."""
+    if q.value_pair is None or len(targets) != 1 or targets[0] is None or targets[0].name not in _PAIR_PARTS:
+        return targets
+    from ..resources.lexicon import variables_by_name
+
+    entries = [variables_by_name().get(name) for name in _PAIR_PARTS[targets[0].name]]
+    if any(e is None for e in entries):
+        return targets
+    t = targets[0]
+    return [_Target(t.start, t.end, e.name, e.category, e.code, e.unit, e) for e in entries]
+
+
+_STAGE_WORD = re.compile(r"stages?", re.IGNORECASE)
+
+
+def _stage_of_a_condition(text: str, head_start: int, head_end: int, mentions: list, taken: list,
+                          crit_start: int, crit_end: int):
+    """(quantity, [target]) of a stage with no scale named and a comparator ("breast cancer higher than
+    stage II", "stage ≥ III", "stage II or higher"), or None. The variable is the condition named
+    before the comparator ("breast cancer stage"), else the stage word; a stage with no comparator
+    ("stage II or III disease") names a condition, not a threshold."""
+    if not _STAGE_WORD.fullmatch(text, head_start, head_end):
+        return None
+    target = _Target(head_start, head_end, "stage", "score", None, None)
+    unit = Linker._class_values(text, head_start, head_end, target, mentions, taken, crit_start, crit_end, True)
+    if unit is None:
+        return None
+    q = unit[0]
+    if q.comparator in ("=", "between"):
+        return None
+    cstart = q.comparator_start if q.comparator_start is not None and q.comparator_start < head_start else head_start
+    condition = _clean_name(text, _words_before(text, max(crit_start, cstart - 80), cstart))
+    if condition is not None and not any(condition[0] <= m.start_char < condition[1] for m in mentions):
+        target = _Target(condition[0], condition[1], _unknown_name(f"{text[condition[0]:condition[1]]} stage"), "score", None, None)
+    return q, [target]
+
+
+def _in_a_unit(target: "_Target", quantities: list[Quantity]) -> bool:
+    """Whether a mention stands inside the unit (or the rest after the value) of the last of
+    ``quantities`` (in text order, not overlapping) that starts before it."""
+    i = bisect_right(quantities, target.start, key=lambda q: q.start)
+    return i > 0 and quantities[i - 1].value_end <= target.start < quantities[i - 1].end
+
+
+def _pair_op(q: Quantity, targets: list) -> str:
+    """How the rules of one value on several variables join: AND, except a value pair's lower bounds
+    ("BP ≥ 140/90 mmHg", hypertension: systolic ≥ 140 OR diastolic ≥ 90)."""
+    paired = q.value_pair is not None and len(targets) == 2
+    return "or" if paired and q.comparator in (">", ">=") else "and"
+
+
 _CLASS_HEAD = re.compile(r"(?:[ \t]*(?:\([^()\n]{0,40}\)|(?i:class(?:es|ification)?|grades?|stages?|categor(?:y|ies)|"
                          r"scores?|status|of|is)\b|=|:))*[ \t]*")
 _CLASS_SIGN = re.compile(r"(?P<sign>≤|≥|<=|>=|=<|=>|<|>)[ \t]*")
@@ -218,7 +285,9 @@ _SIGN_OF = {"≤": "<=", "<=": "<=", "=<": "<=", "≥": ">=", ">=": ">=", "=>": 
 
 # a class word of a scale, and the proper name of a scale right before one: "Kellgren-Lawrence grade",
 # "K-L grade", "Modified Mallampati grade", "Fazekas score"
-_CLASS_WORD = re.compile(r"\b(?i:grades?|class(?:es)?|stages?|scores?)\b")
+_CLASS_WORD = re.compile(  # \b(?i:grades?|class(?:es)?|stages?|scores?)\b, led by a character class re scans fast
+    r"[gGcCsS](?<![\w][gGcCsS])"
+    r"(?:(?<=[gG])(?i:rades?)|(?<=[cC])(?i:lass(?:es)?)|(?<=[sS])(?i:tages?|cores?))\b")
 _SCALE_NAME_WORDS = re.compile(r"(?:(?<![\w'’-])[A-Z][\w'’-]*[ \t]+){0,2}(?<![\w'’-])[A-Z][\w'’-]*[ \t]+$")
 _CAPITALS = re.compile(r"[A-Z]")
 
@@ -328,16 +397,62 @@ def _protected(q: Quantity, targets: list, text: str = "") -> bool:
     if q.comparator not in (None, "", "=") and q.comparator_form != "implicit" \
             and (_counts_things_after(q, targets) or _counts_a_known_variable(q, targets)):
         return True  # "more than 100 cutaneous lesions", "no more than 4 prior chemotherapy regimens"
+    if q.comparator not in (None, "", "=") and q.unit is not None and q.unit.startswith(_COUNTED_UNITS) \
+            and float(q.value).is_integer() and q.value >= 0:
+        return True  # "at least 2 attacks per month", "> 3 seizures a week": events counted per period
     known = all(t is not None and t.entry is not None for t in targets)
     if known and q.comparator_form == "implicit":
         return True  # a class list read after a score's name: "ASA I or II", "NYHA class III-IV"
     if known and q.comparator_form == "postfix" and all(t.category == "score" for t in targets) \
             and _WORD.search(text, q.value_end, q.end):
         return True  # "Grade 3 or greater neuropathy", "ECOG 2 or less": a class with a comparator word after it
+    if q.comparator not in (None, "", "=") and text and all(_names_an_instrument(text, t) for t in targets):
+        return True  # "mRS up to 3", "> 3 on a 0-10 pain intensity numeric scale": a named instrument's score
     return known and (q.comparator_form in ("symbol", "bounds") or q.unit is not None or q.relative_to is not None)
 
 
 _WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def _with_further_values(text: str, units: list, keep: list[bool]) -> list[bool]:
+    """``keep`` with every unit kept that is a further value of a kept unit: the same mention named
+    before both values, in the same unit, the two joined by "or" ("TBI (> 500 cGy (single) or > 800
+    cGy)"); the values of one name stand or fall together."""
+    kept = {_further_value_key(q, targets) for (q, targets), k in zip(units, keep) if k} - {None}
+    out, last_end = list(keep), {}
+    for i, (q, targets) in enumerate(units):
+        key = _further_value_key(q, targets)
+        if key is None:
+            continue
+        if not out[i] and key in kept and key in last_end and _FURTHER_VALUE_GAP.fullmatch(text, last_end[key], q.start):
+            out[i] = True
+        last_end[key] = q.end
+    return out
+
+
+# between two values of one name: an aside in parentheses, then "or" ("> 500 cGy (single) or > 800 cGy")
+_FURTHER_VALUE_GAP = re.compile(r"[\s,;]*(?:\([^()\n]{0,30}\)[\s,]*)?(?:or|and/or)[\s(]*", re.IGNORECASE)
+
+
+def _further_value_key(q: Quantity, targets: list) -> tuple | None:
+    """(target spans, unit) of a unit whose variables are all named before its value, else None."""
+    if not targets or any(t is None or t.end > q.start for t in targets):
+        return None
+    return tuple((t.start, t.end, t.name) for t in targets), q.unit
+# the head noun of a rating instrument's name, an alias in parentheses after it allowed
+_INSTRUMENT_HEAD = re.compile(r"(?i:scales?|questionnaires?|inventory|inventories|index|test|scores?)"
+                              r"(?:[ \t]*\([^()\n]{1,15}\))?$")
+
+
+def _names_an_instrument(text: str, target) -> bool:
+    """Whether a target is a rating instrument: a lexicon score, or a name ending in an instrument noun
+    ("10-point numerical rating scale", "IBS symptom severity scores (IBS-SSS)"); a grade, stage or
+    class of a condition is none."""
+    if target is None:
+        return False
+    if target.entry is not None:
+        return target.category == "score" and target.name != "ctcae_grade"
+    return _INSTRUMENT_HEAD.search(text, target.start, target.end) is not None
 
 
 def _inside_parens(text: str, start: int, pos: int) -> bool:
@@ -522,7 +637,7 @@ _SCALE_AFTER = re.compile(
 )
 
 
-_SCALE_SPAN_WORD = re.compile(r"\d+[ \t]*[-–][ \t]*\d+[ \t]+")
+_SCALE_SPAN_WORD = re.compile(r"\d+[ \t]*(?:[-–]|to)[ \t]*\d+[ \t]+")  # "0-10 ", "0 to 10 "
 
 
 # "<instrument> score indicative of severe alcohol dependence (≥13)": the value is the instrument's
@@ -530,10 +645,17 @@ _INDICATIVE_OF = re.compile(rf"(?P<head>{_SCALE_HEAD})[ \t]+(?:(?:that[ \t]+is|i
                            r"compatible|diagnostic)[ \t]+(?:of|with)[ \t]+[^;:()<>≤≥=\d\n]{1,50}?[ \t(]*$", re.IGNORECASE)
 
 
+_INDICATIVE_WORDS = ("indicative", "suggestive", "consistent", "compatible", "diagnostic")
+
+
 def _indicating_instrument(text: str, crit_start: int, q: Quantity, mentions) -> "_Target | None":
     """The instrument whose score indicates the condition named right before the value, or None."""
     cstart = q.comparator_start if q.comparator_start is not None else q.start
-    m = _INDICATIVE_OF.search(text, max(crit_start, cstart - 130), cstart)
+    window = max(crit_start, cstart - 130)
+    before = text[window:cstart].lower()
+    if not any(word in before for word in _INDICATIVE_WORDS):  # cheap test before the regex
+        return None
+    m = _INDICATIVE_OF.search(text, window, cstart)
     if m is None:
         return None
     head_end = m.end("head")
@@ -902,7 +1024,9 @@ class Linker:
         for (crit, units), probs in zip(linked, confidences):
             cid = crit.id
             if probs is not None:
-                kept = [(u, p) for u, p in zip(units, probs) if p >= self.threshold or _protected(*u, text)]
+                keep = _with_further_values(text, units, [p >= self.threshold or _protected(*u, text)
+                                                          for u, p in zip(units, probs)])
+                kept = [(u, p) for u, p, k in zip(units, probs, keep) if k]
                 units, probs = [u for u, _ in kept], [p for _, p in kept]
             else:
                 probs = [None] * len(units)
@@ -992,6 +1116,8 @@ class Linker:
                         or _graded_condition(text, crit_start, target) or target
                 if target.start < max(group_end, linked_end):
                     continue  # inside a quantity, an earlier mention or a rule already made ("of age")
+                if target.category in _SCORE_CATEGORIES and _in_a_unit(target, quantities):
+                    continue  # "less than a 7th grade education": a class word in a value's unit is no scale
                 if from_label:  # "Performance status:" over "- ECOG 0-2": the item's own name wins
                     group, group_end, group_used, from_label = [], crit_start, False, False
                 gap = text[group_end:target.start]
@@ -1043,13 +1169,15 @@ class Linker:
                         continue
                     if "(" in gap and _names_members(group, target):
                         group.clear()  # "liver enzymes (AST and ALT ...)": the members named in parentheses
+                    # "blood pressure (systolic 90-140 mmHg; diastolic ...)": a part of the whole names the value
+                    group = [t for t in group if target.name not in _PAIR_PARTS.get(t.name, ())]
                     group.append(target)
                 elif group and not group_used and _BOTH_GAP.match(gap) and \
                         _BOTH_BEFORE.search(text, max(crit_start, group[0].start - 50), group[0].start):
                     # "both FEV1 and diffusion capacity of carbon monoxide (DLCO) > 60%": one value for both
                     group.append(target)
                 elif group and any(t.name == target.name for t in group) and \
-                        (_OPEN_PAREN_GAP.match(gap) or _NAME_THEN_ALIAS_GAP.match(gap)):
+                        (_OPEN_PAREN_GAP.match(gap) or _NAME_THEN_ALIAS_GAP.match(gap) or _BY_METHOD_GAP.match(gap)):
                     self._absorb_alias(text, group, target)
                     group_end = max(group_end, target.end)
                     continue
@@ -1141,7 +1269,8 @@ class Linker:
             linked_end = max([linked_end, q.end] + [t.end for t in targets if t is not None])
         for q in pending:
             units.append((q, self._fallback_targets(text, crit_start, q)))
-        units = [(q, _thing_of_the_unit(text, q, _named_instrument(targets, mentions, text))) for q, targets in units]
+        units = [(q, _parts_of_a_pair(q, _thing_of_the_unit(text, q, _named_instrument(targets, mentions, text))))
+                 for q, targets in units]
         units.extend(self._score_values(text, mentions, units, len(text) if crit_end is None else crit_end, crit_start))
         units.sort(key=lambda u: u[0].start)
         return units
@@ -1180,7 +1309,7 @@ class Linker:
         last_q, last_targets = units[-1]
         if any(t is not None and last_q.end <= t.start < q.start for t in last_targets):
             return None  # "≥140 mmHg SBP and/or ≥90 mmHg DBP": the variable follows each value
-        if q.unit != last_q.unit or q.start - last_q.end > 40 \
+        if q.unit != last_q.unit or q.start - last_q.end > 60 \
                 or not _SAME_VARIABLE_GAP.match(_ASIDE.sub(" ", text[last_q.end:q.start])):
             return None
         return [cls._age_target(text, q, crit_start) if t.name == "age" and t.entry is None else replace(t) for t in last_targets]
@@ -1234,7 +1363,13 @@ class Linker:
             if any(m.start_char <= head.start() < m.end_char for m in mentions):
                 continue
             named = _named_scale_class(text, crit_start, head.start(), head.end())
-            if named is None or any(named.start < m.end_char and m.start_char < head.start() for m in mentions):
+            if named is None:
+                unit = _stage_of_a_condition(text, head.start(), head.end(), mentions, taken, crit_start, crit_end)
+                if unit is not None:
+                    out.append(unit)
+                    taken.append((unit[0].value_start, unit[0].value_end))
+                continue
+            if any(named.start < m.end_char and m.start_char < head.start() for m in mentions):
                 continue
             unit = Linker._class_values(text, named.start, head.end(), named, mentions, taken, crit_start, crit_end, False)
             if unit is not None:
@@ -1248,8 +1383,9 @@ class Linker:
         """(quantity, [target]) of the classes written after a scale's name (``name_end``), or None."""
         m = _SCORE_VALUES.match(text, name_end)
         if m is None or m.end("vals") > crit_end or any(name_end <= other.start_char < m.start("vals")
-                            and not _is_generic(text[other.start_char:other.end_char]) for other in mentions):
-            return None  # "Performance status: ECOG 0-2": the values are the nearer name's
+                            and not _is_generic(text[other.start_char:other.end_char])
+                            and other.entry.name != target.name for other in mentions):
+            return None  # "Performance status: ECOG 0-2": the values are the nearer name's (not an alias's: "(CDR)")
         if _OUT_OF.fullmatch(m.group("vals")):
             return None  # "pain score 2/10": a value out of a maximum, not a list of classes
         tokens = _SCORE_VALUE.findall(m.group("vals"))
@@ -1322,9 +1458,10 @@ class Linker:
     def _absorb_alias(text: str, group: list, alias: "_Target") -> None:
         """Let the variable span cover "name (ABBR)" when the alias closes its parenthesis."""
         owner = next(t for t in group if t.name == alias.name)
-        close = re.match(r"\s*\)", text[alias.end:alias.end + 5])
+        close = re.match(r"\s*[)\]]", text[alias.end:alias.end + 5])
         if close and (re.match(r"^\s*\($", text[owner.end:alias.start])
-                      or _NAME_THEN_ALIAS_GAP.match(text[owner.end:alias.start])):
+                      or _NAME_THEN_ALIAS_GAP.match(text[owner.end:alias.start])
+                      or _BY_METHOD_GAP.match(text[owner.end:alias.start])):
             owner.end = alias.end + close.end()
 
     @staticmethod
@@ -1485,7 +1622,7 @@ class Linker:
             ids = [rules[k + i].id if n == 1 else {"op": "or", "args": [rules[k + i + j].id for j in range(n)]}
                    for i in range(0, n * len(targets), n)]
             k += n * len(targets)
-            item = ids[0] if len(ids) == 1 else {"op": "and", "args": ids}
+            item = ids[0] if len(ids) == 1 else {"op": _pair_op(q, targets), "args": ids}
             if prev_end is not None:
                 gap = text[prev_end:q.start]
                 if _ALTERNATIVE.match(gap) and ";" not in gap and ":" not in gap:

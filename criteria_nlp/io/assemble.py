@@ -36,7 +36,7 @@ def assemble_result(doc, text: str, doc_id: str | None = None, path: str | None 
     if (len(doc) and doc[-1].idx + len(doc[-1].text_with_ws) != len(view.text)) or (not len(doc) and view.text):
         raise ValueError("the Doc text and the input differ in length; offsets would not be exact")
     return _assemble([info for _, info in criteria_of(doc)], doc._.rules or {}, doc._.logic or {},
-                     text, view, view, doc_id, path)
+                     text, view, lambda _cid: view, doc_id, path)
 
 
 def assemble_excerpt_result(reading: ExcerptReading, text: str, doc_id: str | None = None,
@@ -46,9 +46,26 @@ def assemble_excerpt_result(reading: ExcerptReading, text: str, doc_id: str | No
     view = view or TextView(text)
     doc = reading.doc
     if doc is None:
-        return _assemble(reading.criteria, {}, {}, text, view, view, doc_id, path)
+        return _assemble(reading.criteria, {}, {}, text, view, lambda _cid: view, doc_id, path)
+    through = _Through(reading.excerpt, view)
     return _assemble(reading.criteria, doc._.rules or {}, doc._.logic or {}, text, view,
-                     _Through(reading.excerpt, view), doc_id, path)
+                     lambda _cid: through, doc_id, path)
+
+
+def assemble_part_results(criteria, parts: list[ExcerptReading], text: str, doc_id: str | None = None,
+                          path: str | None = None, view: TextView | None = None) -> ExtractionResult:
+    """The result of a text read in parts (``criteria_nlp.parts``): ``criteria`` are every criterion
+    (offsets into ``view.text``), each part's rules have offsets into that part's excerpt."""
+    view = view or TextView(text)
+    rules, logic, through_of = {}, {}, {}
+    for part in parts:
+        if part.doc is None:
+            continue
+        through = _Through(part.excerpt, view)
+        for cid, criterion_rules in (part.doc._.rules or {}).items():
+            rules[cid], through_of[cid] = criterion_rules, through
+        logic.update(part.doc._.logic or {})
+    return _assemble(criteria, rules, logic, text, view, through_of.__getitem__, doc_id, path)
 
 
 class _Through:
@@ -61,16 +78,17 @@ class _Through:
         return self.view.span_to_input(*self.excerpt.span_to_source(start, end))
 
 
-def _assemble(criteria_infos, rules_by_criterion, logic_by_criterion, text: str, view: TextView, rule_view,
+def _assemble(criteria_infos, rules_by_criterion, logic_by_criterion, text: str, view: TextView, rule_view_of,
               doc_id: str | None, path: str | None) -> ExtractionResult:
-    """``rule_view.span_to_input`` maps the rules' offsets, ``view.span_to_input`` the criteria's."""
+    """``rule_view_of(criterion_id).span_to_input`` maps the offsets of that criterion's rules,
+    ``view.span_to_input`` the criteria's."""
     criteria = []
     mapped: set[int] = set()
     for info in criteria_infos:
         cid = info.id
         rules = rules_by_criterion.get(cid, [])
         for rule in rules:
-            _to_input(rule, rule_view, mapped)
+            _to_input(rule, rule_view_of(cid), mapped)
             _refresh_texts(rule, text)
         start, end = view.span_to_input(info.start, info.end)
         criteria.append(Criterion(

@@ -120,7 +120,10 @@ def add_extract_parser(sub) -> None:
     p.add_argument("--model", default="default", metavar="PATH|none",
                    help="learned linker model: a .skops file, or none for rules only (default: the packaged model)")
     p.add_argument("--max-length", type=positive_int, default=None, metavar="CHARS",
-                   help="longest criteria text accepted (default 1,000,000); a longer record becomes an error record")
+                   help="longest criteria text accepted (default 10,000,000); a longer record becomes an error record")
+    p.add_argument("--part-length", type=positive_int, default=None, metavar="CHARS",
+                   help="a longer text is read in parts of at most CHARS characters cut between criteria, "
+                        "with the same result (default spaCy's nlp.max_length, 1,000,000)")
     p.set_defaults(handler=run_extract)
 
 
@@ -324,7 +327,7 @@ def _extract_options(args):
         model_path(args.model)
     except ModelNotFoundError as exc:
         raise UsageError(f"--model: {exc}") from None
-    return ExtractOptions(model=args.model, max_length=args.max_length)
+    return ExtractOptions(model=args.model, max_length=args.max_length, part_length=args.part_length)
 
 
 def _records(paths: list[str], args) -> Iterator:

@@ -15,7 +15,9 @@ unknown):
   for it, or else (:class:`ConceptNames`, unless ``--no-name-lookup``) when the CDM's vocabulary
   has exactly one standard, valid Condition concept whose name -- or, failing that, one of whose
   ``concept_synonym`` names -- is the description itself once a few leading words are dropped
-  (``if``, ``for subjects with``, ``due to known`` ...), compared case-insensitively: member when
+  (``if``, ``for subjects with``, ``due to known`` ...), compared without case, punctuation or
+  hyphens, and failing that with the last word in the other number (``liver metastasis`` /
+  ``liver metastases``): member when
   ``condition_occurrence`` holds the concept or a descendant starting on or before the index date,
   not a member otherwise (the usual OMOP reading: no record = no condition);
 * anything else (``liver metastases`` when the vocabulary has no concept of that exact name or
@@ -24,8 +26,11 @@ unknown):
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 
 from .conceptmap import ConceptMap, MappedConcept, normalise
 
@@ -80,6 +85,8 @@ def resolve(description: str | None, concept_map: ConceptMap, key: int,
         sex, low, high = _SEX_AGE_WORDS[core]
         return CondSpec(key, "demographic", f"sex {'male' if sex == MALE else 'female'}, {_age_label(low, high)}",
                         sex=sex, age_low=low, age_high=high)
+    if _ABSENCE_WORDS.intersection(words):
+        return None  # "in patients without atrial fibrillation": the absence of a diagnosis is not looked up
     mapped = concept_map.condition(description)
     if mapped is not None:
         name, concept = mapped
@@ -96,16 +103,22 @@ def resolve(description: str | None, concept_map: ConceptMap, key: int,
 #: metastases", "for subjects with Gilbert's syndrome", "due to known Gilbert syndrome".
 _LEADING = {"in", "for", "if", "with", "who", "have", "has", "had", "having", "due", "to", "known", "documented",
             "diagnosed", "a", "an", "of"} | _FILLER
-#: A description with one of these words names the absence or a kind of a condition: never looked up.
-_NOT_A_NAME = {"no", "not", "non", "without", "free", "absent", "absence", "negative", "except", "other", "or",
-               "and", "history", "suspected", "possible", "probable"}
+#: A description with one of these words names the absence of a condition: it resolves to nothing.
+_ABSENCE_WORDS = {"no", "not", "non", "without", "free", "absent", "absence", "negative"}
+#: ... or, with these, a kind of a condition: never looked up by name.
+_NOT_A_NAME = _ABSENCE_WORDS | {"except", "other", "or", "and", "history", "suspected", "possible", "probable"}
+
+
+#: How a name may match, tried in this order; the first that finds a concept decides (one: found;
+#: more: ambiguous, nothing found): ``(table of the index, the name's other number of its last word)``
+_MATCHES = (("name", False), ("synonym", False), ("name", True), ("synonym", True))
 
 
 @dataclass(frozen=True)
 class NamedConcept:
     concept_id: int
     name: str  # the concept's name in the vocabulary
-    how: str  # "name" | "synonym"
+    how: str  # how it was found: "name", "synonym", "name, its last word in the other number", ...
 
 
 class ConceptNames:
@@ -114,10 +127,13 @@ class ConceptNames:
     A description resolves to a concept only when, after the leading words of :data:`_LEADING`,
     what is left (``liver metastases``) equals the ``concept_name`` of exactly one concept with
     ``domain_id = 'Condition'``, ``standard_concept = 'S'`` and no ``invalid_reason``; else, when
-    the CDM has ``concept_synonym``, a ``concept_synonym_name`` of exactly one such concept. Both
-    sides are compared after :func:`name_key` (lower case, punctuation other than ``'``/``-`` as
-    spaces, ``'s`` and ``'`` dropped: "Gilbert's syndrome" = "Gilbert syndrome"). No stemming, no
-    partial or fuzzy match; several concepts of that name are ambiguous and resolve nothing.
+    the CDM has ``concept_synonym``, a ``concept_synonym_name`` of exactly one such concept; else
+    the same two with the last word in the other number (:func:`other_numbers`: ``metastasis`` /
+    ``metastases``, ``polyps`` / ``polyp``). Both sides are compared after :func:`name_key` (lower
+    case, punctuation and hyphens as spaces, ``'s`` and ``'`` dropped: "Gilbert's syndrome" =
+    "Gilbert syndrome", "non-small-cell" = "non small cell"). No other stemming, no partial or
+    fuzzy match; the first of these that finds several concepts makes the name ambiguous, and it
+    resolves nothing.
 
     The names of the standard Condition concepts (and their synonyms) are read once, on the first
     look-up, in two queries -- about 100,000 concepts and a few hundred thousand synonyms in a
@@ -127,7 +143,7 @@ class ConceptNames:
     def __init__(self, db) -> None:
         self.db = db
         self.has_synonyms = db.has_table("concept_synonym")
-        self.outcomes: dict[str, tuple[str, NamedConcept | None, int]] = {}  # text -> (looked up, found, n)
+        self.outcomes: dict[str, tuple[str, NamedConcept | None, int, str]] = {}  # text -> (looked up, found, n, how)
         self._index: dict[str, dict[str, dict[int, str]]] | None = None  # how -> key -> {concept_id: name}
 
     def lookup(self, description: str) -> NamedConcept | None:
@@ -152,27 +168,31 @@ class ConceptNames:
                     table.setdefault(name_key(str(text)), {})[int(concept_id)] = str(concept_name)
         return index
 
-    def _find(self, name: str) -> tuple[NamedConcept | None, int]:
+    def _find(self, name: str) -> tuple[NamedConcept | None, int, str]:
+        """``(the concept found, how many concepts the deciding match found, how it matched)``."""
         if self._index is None:
             self._index = self._load()
         key = name_key(name)
-        for how in ("name", "synonym"):
-            found = self._index.get(how, {}).get(key, {})
+        keys = {False: [key], True: other_numbers(key)}
+        for table, other_number in _MATCHES:
+            found = {cid: cname for k in keys[other_number] for cid, cname in self._index.get(table, {}).get(k, {}).items()}
+            how = f"{table}, its last word in the other number" if other_number else table
             if len(found) == 1:
                 (concept_id, concept_name), = found.items()
-                return NamedConcept(concept_id, concept_name, how), 1
+                return NamedConcept(concept_id, concept_name, how), 1, how
             if found:
-                return None, len(found)
-        return None, 0
+                return None, len(found), how
+        return None, 0, ""
 
     def notes(self) -> list[str]:
         """One sentence per description looked up: what it resolved to, or why not."""
         out = []
-        for name, found, n in self.outcomes.values():
+        for name, found, n, how in self.outcomes.values():
             if found is not None:
                 out.append(f"{name!r} is the Condition concept {found.concept_id} {found.name!r} (by its {found.how})")
             elif n > 1:
-                out.append(f"{name!r} names {n} standard Condition concepts: ambiguous, not resolved")
+                by = "" if how == "name" else f" (by their {how})"
+                out.append(f"{name!r} names {n} standard Condition concepts{by}: ambiguous, not resolved")
             else:
                 out.append(f"{name!r}: no standard Condition concept has this name"
                            + (" or synonym" if self.has_synonyms else " (the CDM has no concept_synonym table)"))
@@ -180,8 +200,30 @@ class ConceptNames:
 
 
 def name_key(text: str) -> str:
-    """What two names are compared by: :func:`normalise`, then ``'s`` and ``'`` dropped."""
-    return " ".join(normalise(text).replace("'s", "").replace("'", "").split())
+    """What two names are compared by: :func:`normalise`, then ``'s`` and ``'`` dropped and
+    hyphens made spaces."""
+    return " ".join(normalise(text).replace("'s", "").replace("'", "").replace("-", " ").split())
+
+
+@lru_cache(maxsize=1)
+def _number_endings() -> tuple[int, tuple[tuple[str, str], ...]]:
+    """``(shortest stem, ((plural ending, singular ending), ...))`` of ``resources/name_number.json``."""
+    data = json.loads(resources.files("criteria_nlp.resources").joinpath("name_number.json").read_text("utf-8"))
+    return int(data["min_stem"]), tuple((str(plural), str(singular)) for plural, singular in data["endings"])
+
+
+def other_numbers(key: str) -> list[str]:
+    """``key`` (a :func:`name_key`) with its last word in the other number: each ending of
+    ``resources/name_number.json`` that the word ends in replaced by its counterpart, both ways
+    (``liver metastasis`` -> ``liver metastases``, ... ; forms that are no English word are
+    harmless: they match no concept)."""
+    head, _, last = key.rpartition(" ")
+    min_stem, endings = _number_endings()
+    words = []
+    for ending, counterpart in [*endings, *((s, p) for p, s in endings)]:
+        if last.endswith(ending) and len(last) - len(ending) >= min_stem and last.isalpha():
+            words.append(last[:len(last) - len(ending)] + counterpart)
+    return [f"{head} {word}".strip() for word in dict.fromkeys(words) if word != last]
 
 
 def name_of(description: str) -> str | None:

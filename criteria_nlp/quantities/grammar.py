@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
+from .notations import apply_notations
 from .numbers import NUMBER_PATTERN, NUMBER_SCAN_PATTERN, parse_number
 from .units import UnitMatch, match_unit
 
@@ -166,9 +167,9 @@ def lexicon() -> _Lexicon:
     last_chars = re.escape("".join(sorted({p[-1] for p in prefix_of})))
     comp_rev_re = re.compile(
         # between comparator and number: the comparator echoed as a symbol ("less than (<) 2"),
-        # "of", "the", ":" or "(the) age (of)" ("over the age of 18")
+        # "of", "the", "a" ("less than a 7th grade"), ":" or "(the) age (of)" ("over the age of 18")
         rf"[ \t]*(?:\)[ \t]*[<>≤≥=/_ \t]{{1,6}}\([ \t]*)?"
-        rf"(?:(?:fo[ \t]+)?ega[ \t]+(?:eht[ \t]+)?|(?:fo|eht)[ \t]+)?(?::[ \t]*)?"
+        rf"(?:(?:fo[ \t]+)?ega[ \t]+(?:eht[ \t]+)?|(?:fo|eht|a)[ \t]+)?(?::[ \t]*)?"
         rf"(?=[{last_chars}])(?P<comp>{_phrase_regex([p[::-1] for p in prefix_of])})",
         re.IGNORECASE,
     )
@@ -245,8 +246,8 @@ def _is_identifier_number(text: str, start: int, end: int) -> bool:
         return True  # 1.73 in mL/min/1.73, 2.1 in item numbers already stripped
     after = text[end:end + 3]
     if after[:2].lower() in ("st", "nd", "rd", "th") and (len(after) < 3 or not after[2].isalpha()) \
-            and not _PERCENTILE.match(text, end + 2):
-        return True  # "1st", "5th" -- but "< 10th percentile" is a value
+            and not _ORDINAL_UNIT.match(text, end + 2):
+        return True  # "1st", "5th" -- but "< 10th percentile" and "< 7th grade" are values
     return False
 
 
@@ -287,7 +288,8 @@ def _glued_numbers(text: str, lex: "_Lexicon") -> list:
                 out.append(number)
     return out
 _SLASH_PAIR = re.compile(r"/[ \t]*\d{1,4}(?:\.\d+)?(?=[ \t]*[^\W\d])")
-_PERCENTILE = re.compile(r"[ \t]*(?:percentile|centile)", re.IGNORECASE)
+# an ordinal that is a value: "< 10th percentile", "less than a 7th grade education"
+_ORDINAL_UNIT = re.compile(r"[ \t]*(?:percentile|centile)|[ \t-]*grade\b", re.IGNORECASE)
 _DECIMAL_COMMA = re.compile(r",\d{1,2}(?![\d,])")
 _LOOKBACK = 60
 _LIST_MARKER = re.compile(r"[.)][ \t]")
@@ -406,13 +408,31 @@ def find_quantities(text: str) -> list[Quantity]:
     found = [q for q in found if not _span_of_a_scale(text, q)]
     found = _outside_ranges(text, lex, _share_units(text, _merge_bounds(text, _chained_bounds(text, found))))
     found = _bounds_in_two_units(text, _aside_alternatives(text, lex, found))
+    found = apply_notations(text, found, _notation_quantity, _notation_comparator_before, postfix_after_position)
     return _limits_without_number(text, found)
+
+
+def _notation_quantity(start: int, end: int, comparator: str, value: float, value_high: float | None,
+                       value_start: int, value_end: int, form: str, comparator_start: int | None) -> Quantity:
+    """A quantity of a notation (``criteria_nlp.quantities.notations``): no unit."""
+    return Quantity(start=start, end=end, comparator=comparator, value=value, value_high=value_high,
+                    value_start=value_start, value_end=value_end, comparator_form=form,
+                    comparator_start=comparator_start)
+
+
+def _notation_comparator_before(text: str, pos: int) -> tuple[tuple[str, str], int] | None:
+    """((comparator, phrase), start) of the comparator phrase ending right before ``pos``."""
+    lex = lexicon()
+    found = _comparator_before(text, lex, pos, 0)
+    if found is None:
+        return None
+    return (lex.prefix_of[_normalise_phrase(found.group())], found.group()), found.start()
 
 
 # "on a 0-10 scale", "on a scale of 0 to 10", "VAS (0-100)": the span of a rating scale, no threshold
 _SCALE_WORD = r"(?:scales?|VAS|NRS|NPRS|Likert|(?i:numeric(?:al)?[ \t]+rating|visual[ \t]+analog(?:ue)?))\b"
 _SPAN_BEFORE = re.compile(
-    rf"(?:(?i:\b(?:on|using|in|with)[ \t]+(?:a|an|the)[ \t]+)|\([ \t]*|{_SCALE_WORD}[ \t]*(?:\(|(?i:(?:ranging[ \t]+)?(?:of|from)[ \t]+)))$")
+    rf"(?:(?i:\b(?:on|using|in|with)[ \t]+(?:(?:a|an|the)[ \t]+)?)|\([ \t]*|{_SCALE_WORD}[ \t]*(?:\(|(?i:(?:ranging[ \t]+)?(?:of|from)[ \t]+)))$")
 _SPAN_AFTER = re.compile(rf"[ \t]*(?:\)[ \t]*)?(?:-?(?i:points?)[ \t]+)?(?:[\w-]+[ \t]+){{0,3}}?{_SCALE_WORD}")
 
 
@@ -917,6 +937,16 @@ def _lost_bounds(q: Quantity, r: Quantity) -> tuple[Quantity, Quantity] | None:
     return None
 
 
+def _units_may_pair(q: Quantity, r: Quantity, pair: tuple[Quantity, Quantity]) -> bool:
+    """Whether two bounds (``q`` before ``r``) may share a unit: the same unit, or one written after the
+    last value (``≥ 18 and ≤ 65 years``) or, low bound first, after the first (``≥ 18.5 kg/m2 and ≤ 30``).
+    An upper bound with a unit and then a unit-less lower bound is two thresholds (``up to the age of
+    50 years and ≥ 4 for those above``)."""
+    if q.unit == r.unit or q.unit is None:
+        return True
+    return r.unit is None and pair[0] is q
+
+
 def _merge_bounds(text: str, found: list[Quantity]) -> list[Quantity]:
     """``≥ 7.5 mg/day and ≤ 60 mg/day`` → one ``between`` quantity (same variable, two bounds)."""
     out: list[Quantity] = []
@@ -934,7 +964,7 @@ def _merge_bounds(text: str, found: list[Quantity]) -> list[Quantity]:
                 pair = (r, q)
             elif "=" in (q.comparator, r.comparator):
                 pair = _lost_bounds(q, r)
-            if pair and _BOUND_GAP.match(text[q.end:r.start]) and (q.unit == r.unit or q.unit is None or r.unit is None) \
+            if pair and _BOUND_GAP.match(text[q.end:r.start]) and _units_may_pair(q, r, pair) \
                     and q.relative_to == r.relative_to and pair[0].value <= pair[1].value:
                 lo, hi = pair
                 unit_src = r if r.unit else q

@@ -82,10 +82,10 @@ def _surface_regex(surface: str) -> str:
             out.append(f"(?:[-\u2010\u2011\u2013]|{_HS}{{1,2}})?")
         elif ch in "µμ":
             out.append("[µμu]")
-        elif ch == "²":
-            out.append(r"(?:²|\^2|2)")
+        elif ch == "²":  # "m\^2" of registry markdown reaches us as "m ^2" (its backslash blanked)
+            out.append(r"(?:²|[ \\]?\^2|2)")
         elif ch == "³":
-            out.append(r"(?:³|\^3|3)")
+            out.append(r"(?:³|[ \\]?\^3|3)")
         elif ch == "/":
             out.append(f"{_HS}{{0,2}}/{_HS}{{0,2}}")
         else:

@@ -20,7 +20,7 @@ from spacy.tokens import Doc, Span
 from .._text import doc_text
 from .._values import CriterionInfo, store_values
 
-from .parser import parse_items
+from .parser import UsedIds, parse_items
 
 _HEADING_TAIL = re.compile(r"[ \t]*[:*_#]*[ \t]*")
 # a sentence starts at the first non-space after ";", after a period followed by a capital, after a newline
@@ -82,7 +82,7 @@ def criteria_in_text(text: str, headings: list[tuple[int, int, str]], tokenizer)
     """The criteria ``criteria_structure`` finds in a Doc of ``text`` (the same ids, parents, sections
     and token-aligned offsets), computed on the string: only a whitespace-free chunk that an item
     boundary cuts is tokenized (with ``tokenizer``) to align the boundary to its tokens."""
-    used_ids: set[str] = set()
+    used_ids = UsedIds()
     infos = []
     for start, end, category in section_bounds_in_text(text, headings):
         for item in parse_items(text, start, end, category, used_ids):
@@ -137,7 +137,7 @@ class CriteriaStructure:
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
-        used_ids: set[str] = set()
+        used_ids = UsedIds()
         spans: list[Span] = []
         infos: list[CriterionInfo] = []
         for start, end, category in section_bounds(doc):

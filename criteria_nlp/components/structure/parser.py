@@ -244,7 +244,7 @@ def _nest_sub_headers(text: str, siblings: list[Item]) -> None:
 
 
 def parse_items(
-    text: str, start: int, end: int, section: str | None, used_ids: set[str] | None = None
+    text: str, start: int, end: int, section: str | None, used_ids: UsedIds | None = None
 ) -> list[Item]:
     """The criteria items of ``text[start:end]`` (one section body), in document order.
 
@@ -485,8 +485,33 @@ def _split_run_in_items(text: str, items: list[Item], roots: list[Item]) -> list
 SECTION_PREFIX = {"inclusion": "inc", "exclusion": "exc", None: "crit"}
 
 
-def _assign_ids(roots: list[Item], section: str | None, used: set[str] | None = None) -> None:
-    used = set() if used is None else used
+class UsedIds:
+    """The criterion ids given so far in a document: :meth:`claim` gives an id its first free
+    ``_2``, ``_3`` ... suffix, remembering the last suffix of each id, so that a text of many
+    repeated records costs no search through all the earlier copies."""
+
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+        self._last_suffix: dict[str, int] = {}
+
+    def __contains__(self, criterion_id: str) -> bool:
+        return criterion_id in self.ids
+
+    def claim(self, base: str) -> str:
+        """``base``, or ``base_N`` with the smallest N >= 2 not given yet (ids are never freed, so
+        every suffix below the last one given is taken)."""
+        candidate, n = base, self._last_suffix.get(base, 1) + 1
+        while candidate in self.ids:
+            candidate = f"{base}_{n}"
+            n += 1
+        if candidate != base:
+            self._last_suffix[base] = n - 1
+        self.ids.add(candidate)
+        return candidate
+
+
+def _assign_ids(roots: list[Item], section: str | None, used: UsedIds | None = None) -> None:
+    used = UsedIds() if used is None else used
 
     def label(item: Item, ordinal: int) -> str:
         return item.marker.label if item.marker.label else str(ordinal)
@@ -498,12 +523,7 @@ def _assign_ids(roots: list[Item], section: str | None, used: set[str] | None = 
                 parent_label = item.parent.id.split("-", 1)[-1]
                 if lab.startswith(parent_label + "."):
                     lab = lab[len(parent_label) + 1:]
-            candidate = f"{prefix}{sep}{lab}"
-            n = 2
-            while candidate in used:
-                candidate = f"{prefix}{sep}{lab}_{n}"
-                n += 1
-            used.add(candidate)
+            candidate = used.claim(f"{prefix}{sep}{lab}")
             item.id = candidate
             visit(item.children, candidate, ".")
 
