@@ -40,6 +40,11 @@ def test_an_acronym_with_a_comparator_or_predicate_after_it_still_starts_a_state
     assert "CT scan required if clinically indicated" in got
 
 
+def test_an_acronym_whose_noun_is_given_a_state_starts_a_statement_after_a_noun():
+    text = "PATIENT CHARACTERISTICS: Other: No brain metastases CT scan required Bilirubin less than 2 mg/dL"
+    assert statements(text)[2:] == ["No brain metastases", "CT scan required", "Bilirubin less than 2 mg/dL"]
+
+
 def test_a_roman_range_after_class_is_no_statement():
     text = "PATIENT CHARACTERISTICS: Cardiovascular: No New York Heart Association class II-IV heart disease LVEF at least 50%"
     assert statements(text)[2:] == ["No New York Heart Association class II-IV heart disease", "LVEF at least 50%"]

@@ -310,21 +310,22 @@ _JOINING_WORDS = frozenset(
     "a an and as at by for from in into of on or nor per than the to vs with without x times over under "
     "between within above below least most no not including except e.g. i.e.".split())
 _NOT_A_STATEMENT_WORD = re.compile(r"(?:OR|AND|NOT|ULN|LLN|UNL|ULRR|[IVX]+[A-D]?(?:[-/][IVX]+[A-D]?)*|[A-Z]\d*)$")
-# an acronym ("MRI", "CD45", "HTLV-III") and the lower-case word after it
-_ACRONYM_AND_NEXT_WORD = re.compile(r"[A-Z][A-Z0-9-]*[A-Z0-9][ \t]+([a-z][a-z/'-]*)")
+# an acronym ("MRI", "CD45", "HTLV-III") and the lower-case word after it (and the one after that)
+_ACRONYM_AND_NEXT_WORD = re.compile(r"[A-Z][A-Z0-9-]*[A-Z0-9][ \t]+([a-z][a-z/'-]*)(?:[ \t]+([a-z][a-z/'-]*))?")
 _PLAIN_WORD = re.compile(r"[a-z][a-z'-]*")
 
 
 @lru_cache(maxsize=1)
-def _statement_words() -> tuple[frozenset[str], frozenset[str]]:
-    """(predicate words, open words) of ``resources/run_in_statements.json``; the first words of
-    the comparator phrases of ``comparators.json`` are predicates too."""
+def _statement_words() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(predicate words, open words, state words) of ``resources/run_in_statements.json``; states and
+    the first words of the comparator phrases of ``comparators.json`` are predicates too."""
     res = resources.files("criteria_nlp.resources")
     data = json.loads(res.joinpath("run_in_statements.json").read_text("utf-8"))
     comparators = json.loads(res.joinpath("comparators.json").read_text("utf-8"))["prefix"]
     first_words = {form.split()[0].lower() for forms in comparators.values() for form in forms
                    if form[:1].isalpha()}
-    return frozenset(data["predicates"]) | first_words, frozenset(data["open_words"])
+    states = frozenset(data["states"])
+    return frozenset(data["predicates"]) | states | first_words, frozenset(data["open_words"]), states
 
 
 def _acronym_inside_phrase(text: str, at: int, end: int, prev: str) -> bool:
@@ -333,12 +334,13 @@ def _acronym_inside_phrase(text: str, at: int, end: int, prev: str) -> bool:
     "contrast enhanced MRI scans", "at least 3 recorded PSA values", "No active CNS disease": an
     acronym between a lower-case word and a lower-case word that says nothing about it (no
     comparator, no predicate such as "negative" or "required") is part of a noun phrase, not the
-    start of a statement ("... 3,000/mm3 WBC at least ...", "... contraception HIV negative")."""
+    start of a statement ("... 3,000/mm3 WBC at least ...", "... contraception HIV negative", "No brain
+    metastases CT scan required")."""
     m = _ACRONYM_AND_NEXT_WORD.match(text, at, end)
     if m is None or not _PLAIN_WORD.fullmatch(prev):
         return False
-    predicates, _ = _statement_words()
-    return prev not in predicates and m.group(1) not in predicates
+    predicates, _, states = _statement_words()
+    return prev not in predicates and m.group(1) not in predicates and m.group(2) not in states
 
 
 def _statement_starts(text: str, start: int, end: int) -> list[int]:
