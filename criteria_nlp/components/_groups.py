@@ -54,4 +54,6 @@ _LABEL = re.compile(r"(?:(?<=^)|(?<=[;,:])|(?<=[;,:][ \t])|(?<=[;,:][ \t]{2}))[ 
 
 def group_labels(text: str) -> list[re.Match]:
     """The labels in ``text`` that name a group of people (group ``label``, without the colon)."""
+    if ":" not in text:  # a label ends with its colon: a cheap test before the regex
+        return []
     return [m for m in _LABEL.finditer(text) if names_a_group(m.group("label"))]

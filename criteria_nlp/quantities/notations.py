@@ -31,6 +31,7 @@ _BETTER_THAN = re.compile(r"(?<![\w-])(?P<equal>(?i:equal(?:[ \t]+to)?[ \t]+or)[
 @dataclass(frozen=True)
 class _Notations:
     snellen_re: re.Pattern
+    snellen_hint_re: re.Pattern  # a numerator and its slash: a cheap test before snellen_re
     snellen_cue_re: re.Pattern
     snellen_after_re: re.Pattern
     snellen_reach: int
@@ -59,7 +60,9 @@ def notations() -> _Notations:
     grade = rf"[1-{int(pattern_sum['max_grade'])}]"
     sum_re = re.compile(rf"(?<![\d.+])(?P<a>{grade})[ \t]*\+[ \t]*(?P<b>{grade})(?![\d.+])"
                         rf"(?:[ \t]*=[ \t]*\d{{1,2}}(?![\d.])|[ \t]*\([ \t]*=?[ \t]*\d{{1,2}}[ \t]*\))?")
-    return _Notations(snellen_re, _cue_regex(snellen["cues"]),
+    not_after = "".join(rf"(?<![\d/.,]{n})" for n in snellen["numerators"])  # after the digits: re scans faster
+    hint = re.compile(rf"(?:{numerators}){not_after}[ \t]*/[ \t]*\d")
+    return _Notations(snellen_re, hint, _cue_regex(snellen["cues"]),
                       re.compile(r"[ \t]*\(?[ \t]*(?i:snellen)(?:[ \t]+(?i:equivalents?))?[ \t]*\)?"),
                       int(snellen["cue_reach"]), sum_re, _cue_regex(pattern_sum["cues"]), int(pattern_sum["cue_reach"]))
 
@@ -149,7 +152,7 @@ def apply_notations(text: str, found: list, make: Callable, comparator_before: C
     builds a quantity; ``comparator_before(text, pos)`` gives ``((comparator, phrase), start)`` of a
     comparator ending at ``pos``; ``postfix_after(text, pos)`` gives ``(comparator, start, end)`` of a
     postfix comparator right after ``pos``."""
-    if "/" in text:
+    if "/" in text and notations().snellen_hint_re.search(text):
         found = _snellen(text, found, make, comparator_before, postfix_after)
     if "+" in text:
         found = _pattern_sums(text, found, make, postfix_after)
