@@ -155,3 +155,14 @@ def check_verdicts(lines: list[dict], expected: dict, cases: dict) -> None:
         assert record["verdict"] == verdict, (pid, cases[pid][0], record)
         for rule_id, want in rules.items():
             assert (by_id[rule_id]["verdict"], by_id[rule_id]["reason"]) == tuple(want), (pid, cases[pid][0], by_id[rule_id])
+
+
+def fresh_postgres_cdm(dsn: str, tables: dict[str, list[dict]], schema: str) -> None:
+    """Drop ``schema`` (a plain identifier written by the test) and build the CDM ``tables`` in it."""
+    import psycopg
+
+    from criteria_nlp.omop.cdm import build_postgres
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    build_postgres(dsn, tables, schema=schema)

@@ -277,16 +277,10 @@ def _circe_case(name: str, base: Path) -> tuple[Path, dict, list[int]]:
 def test_circe_sql_on_postgres_finds_the_persons_duckdb_finds(name, tmp_path, pg_server, capsys):  # noqa: F811
     """The same cohorts, compiled by Circe and translated by its SqlRender port to PostgreSQL, run
     on the same CDMs built in a PostgreSQL schema: the same persons as on DuckDB."""
-    import psycopg
-
-    from criteria_nlp.omop.cdm import build_postgres
-
     capsys.readouterr()
     cdm, tables, persons = _circe_case(name, tmp_path)
     cohort = capsys.readouterr().out
     assert run_circe(cohort, str(cdm)) == persons
     schema = f"circe_{name}"
-    with psycopg.connect(pg_server["dsn"], autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-    build_postgres(pg_server["dsn"], tables, schema=schema)
+    cdm_cases.fresh_postgres_cdm(pg_server["dsn"], tables, schema)
     assert run_circe_postgres(cohort, pg_server["dsn"], schema) == persons

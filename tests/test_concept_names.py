@@ -20,11 +20,11 @@ pytest.importorskip("sqlglot")
 
 import criteria_nlp  # noqa: E402
 from criteria_nlp.cli import main  # noqa: E402
-from criteria_nlp.omop.cdm import build_duckdb, build_postgres  # noqa: E402
+from criteria_nlp.omop.cdm import build_duckdb  # noqa: E402
 from criteria_nlp.omop.populations import name_of  # noqa: E402
 
 from test_postgres import pg_server  # noqa: E402,F401
-from cdm_cases import check_verdicts, run_match  # noqa: E402
+from cdm_cases import check_verdicts, fresh_postgres_cdm, run_match  # noqa: E402
 
 CRITERIA = """Inclusion Criteria:
 1. AST <= 2.5 x ULN (<= 5 x ULN if liver metastases)
@@ -291,12 +291,8 @@ def test_the_circe_cohort_uses_the_concepts_found_by_name(files, capsys):
 
 @pytest.mark.postgres
 def test_postgres_resolves_the_same_names(files, pg_server, capsys):  # noqa: F811
-    import psycopg
-
     dsn = pg_server["dsn"]
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS cdm_names CASCADE")
-    build_postgres(dsn, cdm_tables(), schema="cdm_names")
+    fresh_postgres_cdm(dsn, cdm_tables(), "cdm_names")
     code, pg_lines, pg_err = run_match(capsys, files["rules"], "--cdm", dsn, "--cdm-schema", "cdm_names", "--index-date",
                                     INDEX.isoformat())
     assert code == 0, pg_err

@@ -19,9 +19,8 @@ sqlglot = pytest.importorskip("sqlglot")
 
 import criteria_nlp  # noqa: E402
 from criteria_nlp.cli import main  # noqa: E402
-from criteria_nlp.omop.cdm import build_postgres  # noqa: E402
 
-from cdm_cases import CASES, EXPECTED, INDEX_DATE, LOINC, UCUM, cdm_tables  # noqa: E402
+from cdm_cases import CASES, EXPECTED, INDEX_DATE, LOINC, UCUM, cdm_tables, fresh_postgres_cdm  # noqa: E402
 from cdm_cases import duck_cdm, result_file  # noqa: E402,F401  (fixtures)
 from test_postgres import pg_server  # noqa: E402,F401
 
@@ -62,9 +61,7 @@ def test_sql_export_on_postgres_gives_match_verdicts(result_file, duck_cdm, pg_s
     import psycopg
 
     dsn = pg_server["dsn"]
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS cdm_export CASCADE")
-    build_postgres(dsn, cdm_tables(), schema="cdm_export")
+    fresh_postgres_cdm(dsn, cdm_tables(), "cdm_export")
     # units from the PostgreSQL CDM itself, tables qualified with the schema
     code, sql, err = _export(capsys, result_file, "--to", "sql", "--dialect", "postgres", "--cdm", dsn,
                              "--cdm-schema", "cdm_export", "--index-date", INDEX_DATE.isoformat())

@@ -18,11 +18,11 @@ pytest.importorskip("sqlglot")
 
 import criteria_nlp  # noqa: E402
 from criteria_nlp.cli import main  # noqa: E402
-from criteria_nlp.omop.cdm import build_duckdb, build_postgres  # noqa: E402
+from criteria_nlp.omop.cdm import build_duckdb  # noqa: E402
 
 from cdm_cases import CASES, CRITERIA, EXPECTED, INDEX_DATE, TRIAL, cdm_tables  # noqa: E402
 from cdm_cases import duck_cdm, result_file  # noqa: E402,F401  (fixtures)
-from cdm_cases import check_verdicts, run_match  # noqa: E402
+from cdm_cases import check_verdicts, fresh_postgres_cdm, run_match  # noqa: E402
 from test_postgres import pg_server  # noqa: E402,F401  (the throw-away PostgreSQL server fixture)
 
 
@@ -160,12 +160,8 @@ def test_missing_extra_is_a_one_line_error(result_file, duck_cdm):
 
 @pytest.fixture(scope="module")
 def pg_cdm(pg_server):  # noqa: F811
-    import psycopg
-
     dsn = pg_server["dsn"]
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS cdm CASCADE")
-    build_postgres(dsn, cdm_tables(), schema="cdm")
+    fresh_postgres_cdm(dsn, cdm_tables(), "cdm")
     return dsn
 
 

@@ -18,11 +18,11 @@ pytest.importorskip("sqlglot")
 
 import criteria_nlp  # noqa: E402
 from criteria_nlp.cli import main  # noqa: E402
-from criteria_nlp.omop.cdm import build_duckdb, build_postgres  # noqa: E402
+from criteria_nlp.omop.cdm import build_duckdb  # noqa: E402
 
 from cdm_cases import CASES as CASE_CDM_PERSONS  # noqa: E402
 from cdm_cases import duck_cdm, result_file  # noqa: E402,F401  (fixtures of the case CDM)
-from cdm_cases import check_verdicts, run_match  # noqa: E402
+from cdm_cases import check_verdicts, fresh_postgres_cdm, run_match  # noqa: E402
 from test_postgres import pg_server  # noqa: E402,F401
 
 CRITERIA = """Inclusion Criteria:
@@ -236,12 +236,8 @@ def test_exported_sql_gives_the_same_verdicts(files, capsys):
 
 @pytest.mark.postgres
 def test_postgres_gives_the_same_lines_as_duckdb(files, pg_server, capsys):  # noqa: F811
-    import psycopg
-
     dsn = pg_server["dsn"]
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS cdm_cond CASCADE")
-    build_postgres(dsn, cdm_tables(), schema="cdm_cond")
+    fresh_postgres_cdm(dsn, cdm_tables(), "cdm_cond")
     args = ["--index-date", INDEX.isoformat(), "--concept-map", files["map"]]
     code, pg_lines, err = run_match(capsys, files["rules"], "--cdm", dsn, "--cdm-schema", "cdm_cond", *args)
     assert code == 0, err
@@ -256,8 +252,6 @@ def test_demo_cdm_on_postgres_gives_the_duckdb_lines(pg_server, tmp_path, capsys
     map) loaded into PostgreSQL: the same lines, byte for byte, as the in-memory DuckDB."""
     from pathlib import Path
 
-    import psycopg
-
     from criteria_nlp.omop.cdm import read_csv_dir
 
     demo = Path(__file__).resolve().parent.parent / "corpora" / "omop-demo"
@@ -265,9 +259,7 @@ def test_demo_cdm_on_postgres_gives_the_duckdb_lines(pg_server, tmp_path, capsys
     rules = tmp_path / "ref.json"
     rules.write_text(json.dumps(criteria_nlp.extract(text, doc_id="NCT06852573")), encoding="utf-8")
     dsn = pg_server["dsn"]
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS cdm_demo CASCADE")
-    build_postgres(dsn, read_csv_dir(demo), schema="cdm_demo")
+    fresh_postgres_cdm(dsn, read_csv_dir(demo), "cdm_demo")
     args = ["--index-date", "2025-03-01", "--concept-map", demo / "concept-map.json"]
     code, pg_lines, err = run_match(capsys, rules, "--cdm", dsn, "--cdm-schema", "cdm_demo", *args)
     assert code == 0, err
