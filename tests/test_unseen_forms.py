@@ -790,3 +790,71 @@ def test_the_values_of_one_mention_stand_or_fall_together_under_the_learned_filt
     hct = _Target(0, 3, "hematocrit")
     units = [(Quantity(4, 8, ">", 25), [hct]), (Quantity(14, 25, "<", 2), [hct])]
     assert _with_further_values(text, units, [True, False]) == [True, False]
+
+
+# --- fourth branch (acc13): number words with a postfix comparator, counts with severity words,
+# frequency words, classes listed on an instrument named after them ---
+
+@pytest.mark.parametrize("line, expected", [
+    ("Three or more hospital admissions during the last 12 months", [("hospital admissions", ">=", 3, None)]),
+    ("four or fewer prior regimens", [("prior_lines_of_therapy", "<=", 4, None)]),
+    ("Six or more swollen joints", [("swollen_joint_count", ">=", 6, None)]),
+])
+def test_a_number_word_before_its_things_with_a_postfix_comparator(line, expected):
+    assert summary(line) == expected
+
+
+@pytest.mark.parametrize("line", ["Two of the following conditions", "Patients with one prior transplant",
+                                  "One or more of the following: fever, rash"])
+def test_a_number_word_without_a_comparator_is_no_threshold(line):
+    assert summary(line) == []
+
+
+@pytest.mark.parametrize("line", ["One or more comorbid illnesses", "at least 1 measurable lesion",
+                                  "Patients with 1 or more unexplained syncopes"])
+def test_a_count_of_at_least_one_states_that_the_thing_exists(line):
+    assert summary(line) == []
+
+
+def test_a_named_variable_at_least_one_is_still_a_threshold():
+    assert summary("Nasal congestion score ≥ 1") == [("nasal congestion score", ">=", 1, None)]
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("At least 3 moderate or severe asthma attacks in the past year", [("asthma attacks", ">=", 3, None)]),
+    ("more than 2 major bleeding episodes", [("bleeding episodes", ">", 2, None)]),
+    ("≥ 4 mild-to-moderate flares since diagnosis", [("flares", ">=", 4, None)]),
+])
+def test_severity_words_between_a_count_and_its_things(line, expected):
+    assert summary(line) == expected
+
+
+@pytest.mark.parametrize("line, comparator, value, unit", [
+    ("Swims at least once a week", ">=", 1, "{times}/wk"),
+    ("Migraine attacks more than twice a month", ">", 2, "{times}/mo"),
+    ("Binge eating twice a week or more", ">=", 2, "{times}/wk"),
+    ("Falls less than once per year", "<", 1, "{times}/a"),
+])
+def test_frequency_words_count_occurrences_per_period(line, comparator, value, unit):
+    rules = rules_of(line)
+    assert [(r["comparator"], r["value"], r["unit"]) for r in rules] == [(comparator, value, unit)]
+
+
+def test_a_frequency_word_before_a_reference_limit_is_still_a_multiple():
+    assert [(r["comparator"], r["value"], r["relative_to"]) for r in rules_of("AST more than twice the ULN")] == \
+        [(">", 2, "ULN")]
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("a score of 3 or 4 on the K-BIT", [("k-bit", "between", 3, 4)]),
+    ("rated with a score of 2, 3 or 4 on the Penn Alcohol Craving Scale",
+     [("penn alcohol craving scale", "between", 2, 4)]),
+    ("a score of 0 or 1 on the ECOG", [("ecog_performance_status", "between", 0, 1)]),
+    ("a score of 12 or more on the B-CSS", [("b-css", ">=", 12, None)]),
+])
+def test_classes_listed_by_a_generic_score_on_an_instrument_named_after_them(line, expected):
+    assert summary(line) == expected
+
+
+def test_classes_listed_without_an_instrument_after_them_are_no_threshold():
+    assert summary("a score of 4 or 5 in the last visit") == []

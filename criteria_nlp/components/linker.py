@@ -632,7 +632,7 @@ _SCALE_HEAD = r"[\w'’-]*(?:scale|score|questionnaire|screen|test|inventory|ind
 _SCALE_AFTER = re.compile(
     r"[ \t]*(?:/[ \t]*10[ \t]*)?(?:points?[ \t]+)?(?:on|in|using)[ \t]+(?:the[ \t]+|a[ \t]+|an[ \t]+)?"
     rf"(?P<name>(?:[\w'’-]+[ \t]+){{0,7}}?(?:{_SCALE_HEAD}(?:[ \t]+{_SCALE_HEAD})*"
-    r"|(?-i:[A-Z][A-Z0-9]+(?:-[A-Z0-9]+)*)\b))",
+    r"|(?-i:[A-Z](?:[A-Z0-9]+(?:-[A-Z0-9]+)*|(?:-[A-Z0-9]+)+))\b))",  # "PHQ-9", "C-SSRS"
     re.IGNORECASE,
 )
 
@@ -802,6 +802,13 @@ def _more_than_one(q: Quantity, values: list[float]) -> bool:
     return values == [1.0] and q.comparator in (">", "<=")
 
 
+def _states_existence(q: Quantity) -> bool:
+    """A count of at least one ("one or more events", "at least 1 lesion", "> 0 episodes") says that
+    the thing exists: no threshold of an unknown variable."""
+    return _whole_count(q) is not None and q.value_high is None and \
+        ((q.comparator == ">=" and q.value == 1) or (q.comparator == ">" and q.value == 0))
+
+
 def _counts_things_after(q: Quantity, targets: list) -> bool:
     """A count of the patient's things named after it: "no more than 4 prior chemotherapy regimens",
     "1-3 brain metastases", "more than 100 cutaneous lesions" (a plural noun after the value)."""
@@ -837,7 +844,9 @@ def _counted_things_after(text: str, q: Quantity) -> tuple[int, int] | None:
     values = _whole_count(q)
     if values is None or not q.comparator or q.comparator == "=" or _PART_OF_A_SET.match(text, q.end):
         return None
-    span = _clean_name(text, _words_after(text, _after_parenthesised_value(text, q)))
+    start = _after_parenthesised_value(text, q)
+    severity = _SEVERITY_RUN.match(text, start)
+    span = _clean_name(text, _words_after(text, severity.end() if severity else start))
     if span is None:
         return None
     if values == [1.0]:
@@ -848,6 +857,11 @@ def _counted_things_after(text: str, q: Quantity) -> tuple[int, int] | None:
             return span[0], span[0] + word.end()
     return None
 
+# severity words between a count and the things it counts, coordinated or not: "at least 2 moderate
+# or severe COPD exacerbations", "≥ 3 mild-to-moderate episodes" (a closed class of adjectives)
+_SEVERITY_RUN = re.compile(
+    r"(?:[ \t]*(?i:mild|moderate|severe|serious|major|minor|significant)(?i:ly)?"
+    r"(?:[ \t]*(?:,|/|-|(?i:and/or|or|and|to)\b))*)+(?=[ \t]+[^\W\d_])")
 _VALUE_BETWEEN = re.compile(r"\d|[<>≤≥=]")
 _GENERIC_HEADS = {"score", "scores", "total", "level", "levels", "value", "values", "result", "results",
                   "index", "from", "of", "count", "grade", "rating"}
@@ -1364,7 +1378,9 @@ class Linker:
                 continue
             named = _named_scale_class(text, crit_start, head.start(), head.end())
             if named is None:
-                unit = _stage_of_a_condition(text, head.start(), head.end(), mentions, taken, crit_start, crit_end)
+                unit = Linker._classes_on_a_scale_after(text, head.start(), head.end(), mentions, taken,
+                                                        crit_start, crit_end) \
+                    or _stage_of_a_condition(text, head.start(), head.end(), mentions, taken, crit_start, crit_end)
                 if unit is not None:
                     out.append(unit)
                     taken.append((unit[0].value_start, unit[0].value_end))
@@ -1376,6 +1392,22 @@ class Linker:
                 out.append(unit)
                 taken.append((unit[0].value_start, unit[0].value_end))
         return out
+
+    @staticmethod
+    def _classes_on_a_scale_after(text: str, head_start: int, head_end: int, mentions: list, taken: list,
+                                  crit_start: int, crit_end: int):
+        """(quantity, [target]) of the classes a generic score word lists when the instrument is named
+        after them: "a score of 4 or 5 on the C-SSRS" → the C-SSRS between 4 and 5; else None."""
+        vals = _SCORE_VALUES.match(text, head_end)
+        if vals is None or len(_SCORE_VALUE.findall(vals.group("vals"))) < 2:
+            return None
+        scale = _scale_after(text, Quantity(start=vals.start("vals"), end=vals.end("vals"), comparator="", value=0.0))
+        if scale is None or scale[1] > crit_end:
+            return None
+        s, e = scale
+        target = _named_instrument([_Target(s, e, re.sub(r"\s+", " ", text[s:e].lower()), "score", None, None)],
+                                   mentions, text)[0]
+        return Linker._class_values(text, head_start, head_end, target, mentions, taken, crit_start, crit_end, False)
 
     @staticmethod
     def _class_values(text: str, name_start: int, name_end: int, target: "_Target", mentions: list, taken: list,
@@ -1561,6 +1593,8 @@ class Linker:
             indicated = _indicating_instrument(text, crit_start, q, ())
             if indicated is not None:
                 return [indicated]
+        if span is None and _states_existence(q):
+            return [None]  # "one or more vascular risk factors" says that there is one: no threshold
         if span is None:
             # "asthenozoospermia: < 32% progressive motile spermatozoa"
             span = _clean_name(text, _words_after(text, q.end))

@@ -113,6 +113,7 @@ class _Lexicon:
     relative_names: dict[str, str]
     glued_words: frozenset
     outside_re: re.Pattern
+    frequency_words: frozenset
 
 
 def _word_scan_regex(words) -> re.Pattern:
@@ -214,7 +215,7 @@ def lexicon() -> _Lexicon:
     )
     return _Lexicon(comp_rev_re, re.compile(NUMBER_SCAN_PATTERN), prefix_of, postfix_re, postfix_of, relative_re, range_re,
                     opener_re, inclusive_re, number_words, _word_scan_regex(number_words), relative_names, glued_words,
-                    outside_re)
+                    outside_re, frozenset(w.lower() for w in data["frequency_words"]))
 
 
 # a one-word postfix comparator that is the first word of a field label ("Maximum Age:")
@@ -382,8 +383,10 @@ def find_quantities(text: str) -> list[Quantity]:
             continue  # "2." / "3)" numbering a list item
         is_word = not m.group()[0].isdigit() and m.group()[0] not in "-−."
         comp = _comparator_before(text, lex, num_start, consumed)
-        if is_word and comp is None and not lex.relative_re.match(text, num_end):
-            continue  # "one of the following" is not a threshold; "three times the ULN" is
+        word_alone = is_word and comp is None and not lex.relative_re.match(text, num_end)
+        if word_alone and (m.group() in _ROMAN_VALUES
+                           or not lex.postfix_re.search(text, num_end, num_end + _POSTFIX_REACH)):
+            continue  # "one of the following" is not a threshold; "three times the ULN" is (classes: the linker)
         glued = not is_word and _char_before(text, num_start).isalpha()
         if glued and (comp is None or comp.end() != num_start):
             continue  # only a comparator word may be glued to its number
@@ -400,8 +403,10 @@ def find_quantities(text: str) -> list[Quantity]:
         if value is None:
             continue
         q = _read_tail(text, lex, comp, num_start, num_end, value)
-        if q is None:
-            continue
+        if q is None or (word_alone and q.comparator_form != "postfix"):
+            continue  # a number word needs a comparator: "two or more falls", not "two of them"
+        if is_word and m.group().lower() in lex.frequency_words:
+            q = _counted_per_period(q)
         q = _lone_deviation(text, _echoed_sign_after(text, q))
         found.append(q)
         consumed = q.end
@@ -410,6 +415,18 @@ def find_quantities(text: str) -> list[Quantity]:
     found = _bounds_in_two_units(text, _aside_alternatives(text, lex, found))
     found = apply_notations(text, found, _notation_quantity, _notation_comparator_before, postfix_after_position)
     return _limits_without_number(text, found)
+
+
+# characters after a number word in which a postfix comparator may start ("twice a month or more")
+_POSTFIX_REACH = 24
+
+
+def _counted_per_period(q: Quantity) -> Quantity:
+    """A frequency word before a period counts occurrences: "twice a month" → 2 {times}/mo, as
+    "2 times a month" reads."""
+    if q.unit is None or not q.unit.startswith("/") or q.relative_to is not None:
+        return q
+    return replace(q, unit="{times}" + q.unit)
 
 
 def _notation_quantity(start: int, end: int, comparator: str, value: float, value_high: float | None,
