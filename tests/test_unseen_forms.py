@@ -858,3 +858,39 @@ def test_classes_listed_by_a_generic_score_on_an_instrument_named_after_them(lin
 
 def test_classes_listed_without_an_instrument_after_them_are_no_threshold():
     assert summary("a score of 4 or 5 in the last visit") == []
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("Z-scores for length-for-age (LAZ) or weight-for-length (WLZ) below -2",
+     [("length-for-age", "<", -2, None), ("weight-for-length", "<", -2, None)]),
+    ("BMI-for-age below the 5th percentile", [("bmi-for-age", "<", 5, None)]),
+])
+def test_a_lexicon_word_inside_a_hyphenated_compound_is_not_the_variable(line, expected):
+    assert summary(line) == expected
+
+
+def test_a_lexicon_word_with_a_generic_word_glued_after_it_is_still_the_variable():
+    assert summary("Hb-level below 9 g/dL") == [("hemoglobin", "<", 9, None)]
+
+
+def test_an_instrument_named_after_the_value_with_from():
+    assert summary("risky drinking (score of 8 or more from the Fast Alcohol Screening Test)") == [
+        ("fast alcohol screening test", ">=", 8, None)]
+
+
+def test_a_head_noun_with_a_between_complement_names_the_variable():
+    assert summary("Separation between the tumour and the optic chiasm of at least 3 mm") == [
+        ("separation between the tumour and the optic chiasm", ">=", 3, None)]
+
+
+def test_a_threshold_in_a_unit_only_measurements_take_is_protected_from_the_filter():
+    from criteria_nlp.components.linker import _Target, _protected
+    from criteria_nlp.quantities.grammar import find_quantities
+
+    text = "Hallux valgus angle greater than 20 degrees"
+    q, = find_quantities(text)
+    assert q.unit_kind == "angle"
+    assert _protected(q, [_Target(0, 19, "hallux valgus angle")], text)
+    text = "Cannabis use greater than 20 days"  # a duration: the filter decides
+    q, = find_quantities(text)
+    assert not _protected(q, [_Target(0, 12, "cannabis use")], text)

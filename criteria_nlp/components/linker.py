@@ -33,7 +33,7 @@ from ._values import criteria_of, span_values
 
 from ..contract import Code, Rule, VariableRef
 from ..quantities.grammar import TIME_UNITS, Quantity, comparator_before_position, postfix_after_position
-from ..quantities.units import to_ucum
+from ..quantities.units import MEASURED_KINDS, to_ucum
 
 RULE_SPAN_GROUP = "criteria_rules"
 RULE_LABEL = "RULE"  # the label of the spans in doc.spans[RULE_SPAN_GROUP] (displacy style="span")
@@ -408,6 +408,9 @@ def _protected(q: Quantity, targets: list, text: str = "") -> bool:
         return True  # "Grade 3 or greater neuropathy", "ECOG 2 or less": a class with a comparator word after it
     if q.comparator not in (None, "", "=") and text and all(_names_an_instrument(text, t) for t in targets):
         return True  # "mRS up to 3", "> 3 on a 0-10 pain intensity numeric scale": a named instrument's score
+    if q.comparator not in (None, "", "=") and q.unit_kind in MEASURED_KINDS and q.relative_to is None \
+            and all(t is not None for t in targets):
+        return True  # "Axial deformity of the lower limbs ≤ 5 °", "ametropia below 3 diopters": a measurement
     return known and (q.comparator_form in ("symbol", "bounds") or q.unit is not None or q.relative_to is not None)
 
 
@@ -478,6 +481,18 @@ class _Target:
     code: Code | None = None
     canonical_unit: str | None = None
     entry: object | None = None
+
+
+# a function word or negating prefix glued by a hyphen to a name makes a compound that names something
+# else: "weight-for-height", "FEV1-to-FVC", "non-HDL", "anti-HBs" (a closed class)
+_COMPOUND_BEFORE = re.compile(r"(?<![^\W\d_])(?i:for|to|at|of|by|per|non|anti)-$")
+_COMPOUND_AFTER = re.compile(r"-(?i:for|to|at|of|by|per)(?![^\W\d_])")
+
+
+def _inside_a_compound(text: str, start: int, end: int) -> bool:
+    """Whether a lexicon mention is one part of a hyphenated compound ("height" in "weight-for-height")."""
+    return _COMPOUND_BEFORE.search(text, max(0, start - 5), start) is not None \
+        or _COMPOUND_AFTER.match(text, end) is not None
 
 
 class _Mention(NamedTuple):
@@ -616,6 +631,8 @@ def _fallback_name(doc_text: str, crit_start: int, q_start: int) -> tuple[int, i
     it belongs to: "(Boston Bowel Prep Scale, total score ≤2)" → "Boston Bowel Prep Scale, total score".
     """
     span = _words_before(doc_text, max(crit_start, q_start - 80), q_start)
+    if span is not None:
+        span = _with_head_of_between(doc_text, max(crit_start, span[0] - 80), span)
     if span is not None and _is_generic(doc_text[span[0]:span[1]]):
         sep = span[0] - 1
         while sep > crit_start and doc_text[sep] in " \t":
@@ -627,10 +644,24 @@ def _fallback_name(doc_text: str, crit_start: int, q_start: int) -> tuple[int, i
     return span
 
 
+# "Distance between the gallbladder and": a head noun whose complement names two things
+_HEAD_OF_BETWEEN = re.compile(r"(?P<head>(?<![\w-])[^\W\d_][\w-]*)[ \t]+between[ \t]+(?:(?:the|a|an)[ \t]+)?"
+                              r"[^\W\d_][^,;:()\[\]\n\d<>=≤≥]{0,40}?[ \t]+and[ \t]+(?:(?:the|a|an)[ \t]+)?$", re.IGNORECASE)
+
+
+def _with_head_of_between(text: str, lo: int, span: tuple[int, int]) -> tuple[int, int]:
+    """``span`` from the head noun whose "between A and" complement ends right before it: "Distance
+    between the gallbladder and upper digestive tract > 1 cm" is the distance, not the tract."""
+    m = _HEAD_OF_BETWEEN.search(text, lo, span[0])
+    if m is None or _is_prose_word(m.group("head")):
+        return span
+    return m.start("head"), span[1]
+
+
 # "a score of 5 or greater on the Geriatric Depression Scale": the instrument named after the value
 _SCALE_HEAD = r"[\w'’-]*(?:scale|score|questionnaire|screen|test|inventory|index|rating|assessment|examination|exam)s?\b"
 _SCALE_AFTER = re.compile(
-    r"[ \t]*(?:/[ \t]*10[ \t]*)?(?:points?[ \t]+)?(?:on|in|using)[ \t]+(?:the[ \t]+|a[ \t]+|an[ \t]+)?"
+    r"[ \t]*(?:/[ \t]*10[ \t]*)?(?:points?[ \t]+)?(?:on|in|using|from)[ \t]+(?:the[ \t]+|a[ \t]+|an[ \t]+)?"
     rf"(?P<name>(?:[\w'’-]+[ \t]+){{0,7}}?(?:{_SCALE_HEAD}(?:[ \t]+{_SCALE_HEAD})*"
     r"|(?-i:[A-Z](?:[A-Z0-9]+(?:-[A-Z0-9]+)*|(?:-[A-Z0-9]+)+))\b))",  # "PHQ-9", "C-SSRS"
     re.IGNORECASE,
@@ -1073,12 +1104,13 @@ class Linker:
         """
         spans = doc._.variable_mentions
         entries = span_values(doc, "variable_mentions", spans, lambda span: span._.variable_entry)
-        mentions = [_Mention(span.start_char, span.end_char, entry) for span, entry in zip(spans or [], entries)]
+        text = doc_text(doc)
+        mentions = [_Mention(span.start_char, span.end_char, entry) for span, entry in zip(spans or [], entries)
+                    if not _inside_a_compound(text, span.start_char, span.end_char)]
         mention_starts = [m.start_char for m in mentions]
         is_score = [m.entry.category in _SCORE_CATEGORIES for m in mentions]
         quantities = span_values(doc, "quantities", doc._.quantities, lambda span: span._.quantity)
         quantity_starts = [q.start for q in quantities]
-        text = doc_text(doc)
         criteria = [crit for _, crit in criteria_of(doc)]
         by_id = {crit.id: crit for crit in criteria}
         for crit in criteria:

@@ -193,6 +193,8 @@ def _load() -> dict[str, Any]:
 
 _DATA = _load()
 KINDS: dict[str, str] = dict(_DATA["kinds"])
+# kinds only a measurement is written in ("≤ 5 °", "below 3 diopters"; not a count, dose or duration)
+MEASURED_KINDS: frozenset[str] = frozenset(_DATA["measured_kinds"])
 _COMPOSE: dict[str, str] = dict(_DATA["compose"])
 
 _num_entries: list[tuple[str, bool, _Atom]] = []
