@@ -861,8 +861,8 @@ def test_classes_listed_without_an_instrument_after_them_are_no_threshold():
 
 
 @pytest.mark.parametrize("line, expected", [
-    ("Z-scores for length-for-age (LAZ) or weight-for-length (WLZ) below -2",
-     [("length-for-age", "<", -2, None), ("weight-for-length", "<", -2, None)]),
+    ("Z-scores for height-for-age (HAZ) or weight-for-height (WHZ) below -2",
+     [("height-for-age", "<", -2, None), ("weight-for-height", "<", -2, None)]),
     ("BMI-for-age below the 5th percentile", [("bmi-for-age", "<", 5, None)]),
 ])
 def test_a_lexicon_word_inside_a_hyphenated_compound_is_not_the_variable(line, expected):
