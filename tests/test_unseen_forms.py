@@ -894,3 +894,18 @@ def test_a_threshold_in_a_unit_only_measurements_take_is_protected_from_the_filt
     text = "Cannabis use greater than 20 days"  # a duration: the filter decides
     q, = find_quantities(text)
     assert not _protected(q, [_Target(0, 12, "cannabis use")], text)
+
+
+def test_tsb_is_total_serum_bilirubin():
+    assert summary("Neonates with TSB above 15 mg/dL") == [("total_bilirubin", ">", 15, None)]
+
+
+def test_the_classes_of_a_named_unknown_scale_are_protected_from_the_filter_but_a_stage_is_not():
+    from criteria_nlp.components.linker import _Target, _protected
+    from criteria_nlp.quantities.grammar import Quantity
+
+    classes = Quantity(22, 28, "between", 2, value_high=3, comparator_form="implicit")
+    scale = _Target(0, 21, "cormack-lehane grade", "score")
+    assert _protected(classes, [scale], "Cormack-Lehane grade II-III")
+    stage = _Target(0, 21, "pressure ulcer stage", "score")
+    assert not _protected(classes, [stage], "Pressure ulcer stage II-III")
