@@ -909,3 +909,11 @@ def test_the_classes_of_a_named_unknown_scale_are_protected_from_the_filter_but_
     assert _protected(classes, [scale], "Cormack-Lehane grade II-III")
     stage = _Target(0, 21, "pressure ulcer stage", "score")
     assert not _protected(classes, [stage], "Pressure ulcer stage II-III")
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("Lesions with low (< 10%) enhancement ratio", [("enhancement ratio", "<", 10, None)]),
+    ("raised (≥ 3 mg/L) CRP", [("crp", ">=", 3, None)]),
+])
+def test_a_value_in_parentheses_after_an_adjective_of_degree_qualifies_the_noun_after_it(line, expected):
+    assert summary(line) == expected

@@ -816,6 +816,9 @@ def _unknown_name(surface: str) -> str:
     return re.sub(r"\s+", " ", name).strip(" ,;:").lower() or re.sub(r"\s+", " ", surface).lower()
 
 
+# adjectives of degree, never a variable's whole name: "high (>90%) cure rate" (a closed class)
+_DEGREE_WORDS = {"high", "low", "higher", "lower", "elevated", "reduced", "increased", "decreased", "raised",
+                 "normal", "abnormal", "very high", "very low"}
 # a plural noun: "lesions", "nodules", "metastases" (not "cutaneous", "diagnosis", "class")
 _PLURAL_WORD = re.compile(r"[a-z][a-z-]*[^suiy\W]s|[a-z-]*(?:ies|metastases|children|people)")
 _PART_OF_A_SET = re.compile(r"[ \t]+of[ \t]+(?:the|these|those|which|its|their)\b", re.IGNORECASE)
@@ -1170,8 +1173,10 @@ class Linker:
                 if from_label:  # "Performance status:" over "- ECOG 0-2": the item's own name wins
                     group, group_end, group_used, from_label = [], crit_start, False, False
                 gap = text[group_end:target.start]
-                if pending and len(text[pending[-1].end:target.start]) <= _MAX_AFTER_GAP and \
-                        _VALUE_THEN_VARIABLE.match(text[pending[-1].end:target.start]):
+                # "elevated (> 5 mg/L) CRP": past the parenthesis that encloses only the value
+                after_pending = _after_parenthesised_value(text, pending[-1]) if pending else 0
+                if pending and len(text[after_pending:target.start]) <= _MAX_AFTER_GAP and \
+                        _VALUE_THEN_VARIABLE.match(text[after_pending:target.start]):
                     after_values = []
                     for q in pending:
                         units.append((q, [target]))
@@ -1624,6 +1629,10 @@ class Linker:
         if raw is not None and _NOT_A_VARIABLE.fullmatch(text[raw[0]:raw[1]].strip()):
             return [_Target(raw[0], raw[1], _unknown_name(text[raw[0]:raw[1]]), None, None, None)]  # "i.e. ≤150 ml": dropped
         span = _clean_name(text, raw)
+        if span is not None and text[span[0]:span[1]].lower() in _DEGREE_WORDS:
+            # "tumors with high (>90%) cure rate": the value qualifies the noun after its parenthesis
+            span = _clean_name(text, _words_after(text, _after_parenthesised_value(text, q))) \
+                if _after_parenthesised_value(text, q) != q.end else None
         if span is not None:
             indicated = _indicating_instrument(text, crit_start, q, ())
             if indicated is not None:
