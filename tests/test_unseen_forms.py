@@ -917,3 +917,16 @@ def test_the_classes_of_a_named_unknown_scale_are_protected_from_the_filter_but_
 ])
 def test_a_value_in_parentheses_after_an_adjective_of_degree_qualifies_the_noun_after_it(line, expected):
     assert summary(line) == expected
+
+
+def test_a_second_bare_value_before_respectively_takes_the_first_ones_comparator():
+    assert summary("Serum ferritin below 15 ng/mL and 30 ng/mL in children and adults respectively") == [
+        ("ferritin", "<", 15, None), ("ferritin", "<", 30, None)]
+    # without "respectively" the second value after "and" is no limit of its own
+    assert summary("Serum ferritin below 15 ng/mL and 30 ng/mL") == [("ferritin", "<", 15, None)]
+
+
+@pytest.mark.parametrize("line", ["Adults with ≥ 3 of the following features of frailty:",
+                                  "Children meeting more than 2 of these findings"])
+def test_a_count_of_the_criteria_met_is_no_threshold(line):
+    assert summary(line) == []

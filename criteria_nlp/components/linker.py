@@ -133,6 +133,9 @@ _ALIAS_AFTER = re.compile(r"[ \t]*\([^()\n]{1,15}\)")
 _SCORE_KEYWORD = re.compile(r"class|grade|stage|score|level|status|rating", re.IGNORECASE)
 _CLOSES_CLAUSE = re.compile(r"[ \t]*(?:$|[).,;:\r\n])")
 # between a threshold and a bare alternative limit of it: "(", "or", a population ("for those with ...")
+# "above 20 g and 30 g for women and men respectively": values paired in order with what follows
+_AND_GAP = re.compile(r"[ \t]*,?[ \t]*and[ \t]+", re.IGNORECASE)
+_RESPECTIVELY_AFTER = re.compile(r"[^;\n.]{0,80}?\brespectively\b", re.IGNORECASE)
 _ALTERNATIVE_GAP = re.compile(r"[\s,]*(?:(?:for|in|if)\b[^;()<>≤≥=\d]{0,50}?)?[\s,]*(?:\(|or\b|and/or\b)[\s(]*$",
                               re.IGNORECASE)
 _OPENS_PARENTHESIS = re.compile(r"[ \t]*\([ \t]*")
@@ -1510,8 +1513,10 @@ class Linker:
         if not same_kind and _OPENS_PARENTHESIS.fullmatch(gap) and q.unit is not None and q.relative_to is None \
                 and last.relative_to is not None and last.value_high is None:
             same_kind = True  # "no greater than 1.5 times ULN (1.95 mg/dL at MSKCC)": the limit in units
+        alternative = _ALTERNATIVE_GAP.match(gap) is not None or \
+            (_AND_GAP.fullmatch(gap) is not None and _RESPECTIVELY_AFTER.match(text, q.end) is not None)
         if not last.comparator or last.comparator in ("=", "between") or not same_kind or len(gap) > 60 \
-                or ";" in gap or not _ALTERNATIVE_GAP.match(gap) or _EQUATION_AFTER.match(text, q.end):
+                or ";" in gap or not alternative or _EQUATION_AFTER.match(text, q.end):
             return q
         return replace(q, comparator=last.comparator, comparator_form=last.comparator_form)
 
@@ -1621,6 +1626,8 @@ class Linker:
         if scale is not None:
             s, e = scale
             return [_Target(s, e, re.sub(r"\s+", " ", text[s:e].lower()), "score", None, None)]
+        if _whole_count(q) is not None and _PART_OF_A_SET.match(text, q.end):
+            return [None]  # "residents with ≥2 of the following risk factors": a count of criteria met
         counted = _counted_things_after(text, q)
         if counted is not None:  # "Kaposi's sarcoma with more than 100 cutaneous lesions": the lesions
             s, e = counted
