@@ -63,3 +63,15 @@ def test_a_name_window_never_starts_inside_a_word():
     for r in rules_of(line):
         start = r["variable"]["start"]
         assert start == 0 or not line[start - 1].isalnum()
+
+
+def test_document_numbers_and_codes_are_no_values():
+    for line in ("Previously enrolled in protocol 88-H-0112", "Participants of study 071-204 or 071-219",
+                 "Completed Protocol # 06-118 with a documented response", "Amendment no. 3 applies"):
+        assert rules_of(line) == [], line
+
+
+def test_ranges_and_decimals_stay_values_next_to_the_code_rule():
+    assert names("Age 21-64") == [("age", "between", 21.0)]
+    assert names("Potassium 3.5-5.1 mmol/L") == [("potassium", "between", 3.5)]
+    assert names("Dose at least 0.05 mg/kg") == [("dose", ">=", 0.05)]
