@@ -75,3 +75,16 @@ def test_ranges_and_decimals_stay_values_next_to_the_code_rule():
     assert names("Age 21-64") == [("age", "between", 21.0)]
     assert names("Potassium 3.5-5.1 mmol/L") == [("potassium", "between", 3.5)]
     assert names("Dose at least 0.05 mg/kg") == [("dose", ">=", 0.05)]
+
+
+def test_a_time_since_lead_is_no_part_of_the_name():
+    (rule,) = rules_of("At least 6 weeks since prior chemotherapy to more than 40% of the pelvis")
+    assert rule["variable"]["text"] == "prior chemotherapy"
+    assert rule["comparator"] == ">" and rule["value"] == 40.0
+
+
+def test_worse_than_or_equal_to_is_a_bound_turned_round_for_acuity():
+    (rule,) = rules_of("Corrected visual acuity worse than or equal to 20/80 in the study eye")
+    assert rule["comparator"] == "<=" and rule["value"] == 0.25
+    (rule,) = rules_of("Functional class equal to or worse than NYHA III")
+    assert rule["comparator"] == ">=" and rule["value"] == 3

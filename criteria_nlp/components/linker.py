@@ -755,6 +755,10 @@ def _is_prose_word(word: str) -> bool:
     return w in _NEVER_A_NAME or w in _NAME_STOP or _PROSE_VERB.fullmatch(w) is not None
 
 
+_TIME_SINCE = re.compile(r"(?:hours?|days?|weeks?|months?|years?|wks?|mos?|yrs?)[ ](?:since|after|from|following)",
+                         re.IGNORECASE)
+
+
 def _is_number_word(word: str) -> bool:
     return word.lower() in quantity_lexicon().number_words
 
@@ -774,6 +778,8 @@ def _clean_name(text: str, span: tuple[int, int] | None) -> tuple[int, int] | No
     words = list(re.finditer(r"\([^()]*\)|[^\s]+", text[s:e]))
     while words and (_is_prose_word(words[0].group().strip(",.;:")) or _is_number_word(words[0].group())):
         words.pop(0)  # "at least one lesion" → "lesion"
+    if len(words) > 2 and _TIME_SINCE.fullmatch(f"{words[0].group()} {words[1].group()}"):
+        del words[:2]  # "(At least 4) weeks since prior radiotherapy to > 25% of marrow" → "prior radiotherapy"
     while words and not words[-1].group().startswith("(") and _is_trailing_prose(words[-1].group().strip(",.;:")):
         words.pop()  # "(AMMI)" at the end is the name's alias and stays
     if words and all(w.group().startswith("(") for w in words):
