@@ -74,3 +74,13 @@ def test_only_a_one_sentence_header_negates_its_items():
     negated = {value: neg for _, _, _, value, _, neg in rules(text)}
     assert negated[40000.0] is False
     assert negated[35.0] is True
+
+
+def test_an_exception_word_ends_the_scope_of_a_negation():
+    for line, value in (("No heart failure unless ejection fraction at least 45%", 45.0),
+                        ("No prior anthracycline other than doxorubicin less than 300 mg/m2", 300.0),
+                        ("No restrictive lung disease (unless DLCO at least 55% predicted)", 55.0)):
+        negated = {v: neg for _, _, _, v, _, neg in rules(line)}
+        assert negated[value] is False, line
+    negated = {v: neg for _, _, _, v, _, neg in rules("No patients with creatinine above 2.2 mg/dL")}
+    assert negated[2.2] is True
