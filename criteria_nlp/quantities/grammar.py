@@ -236,6 +236,22 @@ def _char_before(text: str, pos: int) -> str:
     return text[pos - 1] if pos > 0 else " "
 
 
+_LEADING_ZERO = re.compile(r"0\d")  # "066", "0056" (a value is written "66", "0.56")
+_CODE_AFTER = re.compile(r"[-–](?:[A-Za-z]+[-–]\d|0\d)")  # "84-D-0056", "97-0695"
+_NAMES_A_DOCUMENT = re.compile(r"\b(?:protocols?|amendments?|versions?|IRB|NCT|(?i:no)\.|#)[ \t]*(?:#|no\.?|number)?[ \t]*$",
+                               re.IGNORECASE)
+
+
+def _after_a_code_part(text: str, start: int) -> bool:
+    """A number after "<code>-": the second part of a code ("05-102", "protocol 91-0113")."""
+    if start < 2 or text[start - 1] not in "-–" or not text[start - 2].isdigit():
+        return False
+    first = start - 2
+    while first > 0 and text[first - 1].isdigit():
+        first -= 1
+    return _is_identifier_number(text, first, start - 1)
+
+
 def _is_identifier_number(text: str, start: int, end: int) -> bool:
     """Numbers that belong to a name or code: CD4, HbA1c, COVID-19, SLEDAI-2000, 1st, T2DM."""
     before = _char_before(text, start)
@@ -245,6 +261,8 @@ def _is_identifier_number(text: str, start: int, end: int) -> bool:
         return True
     if before in "/." and start >= 2 and text[start - 2].isalnum():
         return True  # 1.73 in mL/min/1.73, 2.1 in item numbers already stripped
+    if _LEADING_ZERO.match(text, start) or _CODE_AFTER.match(text, end) or _NAMES_A_DOCUMENT.search(text, max(0, start - 24), start):
+        return True  # "protocol 97-0695", "Protocol # 05-102", "84-D-0056": a document's number or code
     after = text[end:end + 3]
     if after[:2].lower() in ("st", "nd", "rd", "th") and (len(after) < 3 or not after[2].isalpha()) \
             and not _ORDINAL_UNIT.match(text, end + 2):
@@ -390,7 +408,7 @@ def find_quantities(text: str) -> list[Quantity]:
         glued = not is_word and _char_before(text, num_start).isalpha()
         if glued and (comp is None or comp.end() != num_start):
             continue  # only a comparator word may be glued to its number
-        if not is_word and not glued and _is_identifier_number(text, num_start, num_end):
+        if not is_word and not glued and (_is_identifier_number(text, num_start, num_end) or _after_a_code_part(text, num_start)):
             continue
         if is_word:
             value = lex.number_words.get(m.group().lower(), _ROMAN_VALUES.get(m.group()))
