@@ -569,6 +569,10 @@ _UNIT_THINGS = (("{pack_yr}", "smoking_pack_years"), ("{cigarettes}", "cigarette
 _COUNTED_UNITS = ("{episodes}", "{times}")
 
 
+# the first word of an occurrence unit that names no thing: "2 times a week", "once a week", "3 sessions per day"
+_NOT_COUNTED_THINGS = {"times", "time", "sessions", "a", "an", "per", "every", "each"}
+
+
 def _thing_of_the_unit(text: str, q: Quantity, targets: list) -> list:
     """An unknown (or missing) variable of a value in pack-years, cigarettes or drinks per time is the
     lexicon's smoking/alcohol variable; the words before the value stay its text when there are any."""
@@ -579,7 +583,7 @@ def _thing_of_the_unit(text: str, q: Quantity, targets: list) -> list:
         if q.unit.startswith(_COUNTED_UNITS) and all(t is None for t in targets):
             # "at least 2 attacks per month", "> 3 seizures a week": the things counted name the variable
             word = re.match(r"[^\W\d_][\w-]*", text[q.unit_start:q.unit_end])
-            if word is not None:
+            if word is not None and word.group().lower() not in _NOT_COUNTED_THINGS:
                 s, e = q.unit_start + word.start(), q.unit_start + word.end()
                 return [_Target(s, e, _unknown_name(text[s:e]), None, None, None) for _ in targets]
         return targets
@@ -1356,8 +1360,10 @@ class Linker:
                     continue
                 else:
                     targets = self._fallback_targets(text, crit_start, q)
-            group_used = True if group else group_used
-            last_q_end = q.end
+            if targets != [None] or q.unit is None or not q.unit.startswith(_COUNTED_UNITS):
+                # (occurrences per period with nothing named, "at least once a week", leave the group as it was)
+                group_used = True if group else group_used
+                last_q_end = q.end
             if pending and _lower_bound_in_its_own_unit(pending[-1], q):
                 units.append((pending.pop(), [t if t is None else replace(t) for t in targets]))
             units.append((q, targets))
