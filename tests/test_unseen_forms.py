@@ -932,13 +932,6 @@ def test_a_count_of_the_criteria_met_is_no_threshold(line):
     assert summary(line) == []
 
 
-def test_a_lexicon_name_in_parentheses_right_before_the_value_says_what_the_words_before_it_name():
-    rules = rules_of("the ratio of arterial oxygen tension to the fraction of inspired oxygen (P/F ratio) below 250")
-    assert [(r["variable"]["name"], r["variable"]["text"], r["comparator"], r["value"]) for r in rules] == [
-        ("pao2_fio2_ratio", "fraction of inspired oxygen (P/F ratio)", "<", 250)]
-    # a name in parentheses that the value does not follow at once is no such alias
-    assert summary("Renal function (eGFR ≥ 45 mL/min)") == [("egfr", ">=", 45, None)]
-
 
 def test_occurrences_per_period_with_nothing_named_are_no_threshold_and_leave_the_age_alone():
     line = "Aged 25-60. Jogging on the average of at least once a week over a six month period."

@@ -71,9 +71,6 @@ _NAME_STOP = {
 _VALUE_THEN_VARIABLE = re.compile(r"^[\s(]*(?:(?:of|for|in|old|as)[\s(]*)?$", re.IGNORECASE)
 # "Platelet count (PLT)": an alias opening a parenthesis
 _OPEN_PAREN_GAP = re.compile(r"^[\s(]*$")
-# the parenthesis closed right after a name, then its value: "(PaO2:FiO2) ≤ 300", "(eGFR) of at least 60"
-_VALUE_AFTER_ALIAS = re.compile(r"[ \t]*\)[ \t:]*(?:(?:of|is|was)[ \t]+)?(?:[<>≤≥=]|\d|(?i:less|greater|more|above|below|"
-                                r"under|over|at[ \t]+(?:least|most)|up[ \t]+to|lower|higher|no[ \t]+more|not)\b)")
 # "diffusion capacity of carbon monoxide (DLCO)": the rest of the name, then its alias
 _NAME_THEN_ALIAS_GAP = re.compile(r"^[ \t]+(?:of|for|in|to)[ \t]+[^;:,.()<>≤≥=\d\n]{1,40}\($")
 # "oxygen saturation [by pulse oximetry]": the method that measures the variable, named in brackets
@@ -1262,12 +1259,6 @@ class Linker:
                         continue
                     if "(" in gap and _names_members(group, target):
                         group.clear()  # "liver enzymes (AST and ALT ...)": the members named in parentheses
-                    elif len(group) == 1 and _OPEN_PAREN_GAP.match(gap) and _VALUE_AFTER_ALIAS.match(text, target.end):
-                        # "... to the fraction of inspired oxygen (PaO2:FiO2) ≤ 300": the name in parentheses
-                        # right before the value says what the words before it name
-                        target.start = group[0].start
-                        target.end = text.index(")", target.end) + 1
-                        group.clear()
                     # "blood pressure (systolic 90-140 mmHg; diastolic ...)": a part of the whole names the value
                     group = [t for t in group if target.name not in _PAIR_PARTS.get(t.name, ())]
                     group.append(target)
