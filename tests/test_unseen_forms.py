@@ -927,7 +927,8 @@ def test_a_second_bare_value_before_respectively_takes_the_first_ones_comparator
 
 
 @pytest.mark.parametrize("line", ["Adults with ≥ 3 of the following features of frailty:",
-                                  "Children meeting more than 2 of these findings"])
+                                  "Children meeting more than 2 of these findings",
+                                  "Fever (above the normal body temperature) plus 2 or more of the following:"])
 def test_a_count_of_the_criteria_met_is_no_threshold(line):
     assert summary(line) == []
 

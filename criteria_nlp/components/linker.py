@@ -841,6 +841,8 @@ _DEGREE_WORDS = {"high", "low", "higher", "lower", "elevated", "reduced", "incre
                  "normal", "abnormal", "very high", "very low"}
 # a plural noun: "lesions", "nodules", "metastases" (not "cutaneous", "diagnosis", "class")
 _PLURAL_WORD = re.compile(r"[a-z][a-z-]*[^suiy\W]s|[a-z-]*(?:ies|metastases|children|people)")
+# after a count of the criteria met: "≥ 2 of the following", "3 or more of these", "at least one of which"
+_CRITERIA_COUNTED = re.compile(r"[ \t]+of[ \t]+(?:the[ \t]+)?(?:following|these|those|which|them)\b", re.IGNORECASE)
 _PART_OF_A_SET = re.compile(r"[ \t]+of[ \t]+(?:the|these|those|which|its|their)\b", re.IGNORECASE)
 
 
@@ -1280,6 +1282,8 @@ class Linker:
                 last_q_end = None
                 continue
             q: Quantity = item
+            if _whole_count(q) is not None and _CRITERIA_COUNTED.match(text, q.end):
+                continue  # "plus 3 or more of the following": a count of the criteria met, whatever is named before
             if q.comparator == "" and group and not group_used:
                 q = self._comparator_before_name(text, group[0].start, group_end, q)
             if q.comparator == "":
@@ -1661,8 +1665,6 @@ class Linker:
         if scale is not None:
             s, e = scale
             return [_Target(s, e, re.sub(r"\s+", " ", text[s:e].lower()), "score", None, None)]
-        if _whole_count(q) is not None and _PART_OF_A_SET.match(text, q.end):
-            return [None]  # "residents with ≥2 of the following risk factors": a count of criteria met
         counted = _counted_things_after(text, q)
         if counted is not None:  # "Kaposi's sarcoma with more than 100 cutaneous lesions": the lesions
             s, e = counted
