@@ -810,6 +810,10 @@ def test_a_number_word_without_a_comparator_is_no_threshold(line):
     assert summary(line) == []
 
 
+def test_a_postfix_comparator_not_joined_by_or_belongs_to_the_next_value():
+    assert summary("Ferritin measured twice (one at least 300 ng/mL)") == [("ferritin", ">=", 300, None)]
+
+
 @pytest.mark.parametrize("line", ["One or more comorbid illnesses", "at least 1 measurable lesion",
                                   "Patients with 1 or more unexplained syncopes"])
 def test_a_count_of_at_least_one_states_that_the_thing_exists(line):

@@ -402,8 +402,7 @@ def find_quantities(text: str) -> list[Quantity]:
         is_word = not m.group()[0].isdigit() and m.group()[0] not in "-−."
         comp = _comparator_before(text, lex, num_start, consumed)
         word_alone = is_word and comp is None and not lex.relative_re.match(text, num_end)
-        if word_alone and (m.group() in _ROMAN_VALUES
-                           or not lex.postfix_re.search(text, num_end, num_end + _POSTFIX_REACH)):
+        if word_alone and (m.group() in _ROMAN_VALUES or not _joined_postfix_after(text, lex, num_end)):
             continue  # "one of the following" is not a threshold; "three times the ULN" is (classes: the linker)
         glued = not is_word and _char_before(text, num_start).isalpha()
         if glued and (comp is None or comp.end() != num_start):
@@ -437,6 +436,16 @@ def find_quantities(text: str) -> list[Quantity]:
 
 # characters after a number word in which a postfix comparator may start ("twice a month or more")
 _POSTFIX_REACH = 24
+
+
+_JOINED_POSTFIX = re.compile(r"(?:or|and)\b", re.IGNORECASE)
+
+
+def _joined_postfix_after(text: str, lex: "_Lexicon", pos: int) -> bool:
+    """Whether a postfix comparator joined by "or"/"and" follows soon after ``pos`` ("two or more",
+    "twice a month or more"; not "one at least 20 ng/mL", whose "at least" is the next value's)."""
+    post = lex.postfix_re.search(text, pos, pos + _POSTFIX_REACH)
+    return post is not None and _JOINED_POSTFIX.match(post.group("post")) is not None
 
 
 def _counted_per_period(q: Quantity) -> Quantity:
