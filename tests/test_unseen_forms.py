@@ -796,17 +796,26 @@ def test_the_values_of_one_mention_stand_or_fall_together_under_the_learned_filt
 # frequency words, classes listed on an instrument named after them ---
 
 @pytest.mark.parametrize("line, expected", [
+    # a number word before its things with a postfix comparator
     ("Three or more hospital admissions during the last 12 months", [("hospital admissions", ">=", 3, None)]),
     ("four or fewer prior regimens", [("prior_lines_of_therapy", "<=", 4, None)]),
     ("Six or more swollen joints", [("swollen_joint_count", ">=", 6, None)]),
+    # severity words between a count and its things
+    ("At least 3 moderate or severe asthma attacks in the past year", [("asthma attacks", ">=", 3, None)]),
+    ("more than 2 major bleeding episodes", [("bleeding episodes", ">", 2, None)]),
+    ("≥ 4 mild-to-moderate flares since diagnosis", [("flares", ">=", 4, None)]),
 ])
-def test_a_number_word_before_its_things_with_a_postfix_comparator(line, expected):
+def test_a_count_names_its_things(line, expected):
     assert summary(line) == expected
 
 
-@pytest.mark.parametrize("line", ["Two of the following conditions", "Patients with one prior transplant",
-                                  "One or more of the following: fever, rash"])
-def test_a_number_word_without_a_comparator_is_no_threshold(line):
+@pytest.mark.parametrize("line", [
+    # a number word without a comparator is no value
+    "Two of the following conditions", "Patients with one prior transplant", "One or more of the following: fever, rash",
+    # a count of at least one states that the thing exists
+    "One or more comorbid illnesses", "at least 1 measurable lesion", "Patients with 1 or more unexplained syncopes",
+])
+def test_a_number_word_without_a_comparator_or_a_count_of_at_least_one_is_no_threshold(line):
     assert summary(line) == []
 
 
@@ -814,23 +823,8 @@ def test_a_postfix_comparator_not_joined_by_or_belongs_to_the_next_value():
     assert summary("Ferritin measured twice (one at least 300 ng/mL)") == [("ferritin", ">=", 300, None)]
 
 
-@pytest.mark.parametrize("line", ["One or more comorbid illnesses", "at least 1 measurable lesion",
-                                  "Patients with 1 or more unexplained syncopes"])
-def test_a_count_of_at_least_one_states_that_the_thing_exists(line):
-    assert summary(line) == []
-
-
 def test_a_named_variable_at_least_one_is_still_a_threshold():
     assert summary("Nasal congestion score ≥ 1") == [("nasal congestion score", ">=", 1, None)]
-
-
-@pytest.mark.parametrize("line, expected", [
-    ("At least 3 moderate or severe asthma attacks in the past year", [("asthma attacks", ">=", 3, None)]),
-    ("more than 2 major bleeding episodes", [("bleeding episodes", ">", 2, None)]),
-    ("≥ 4 mild-to-moderate flares since diagnosis", [("flares", ">=", 4, None)]),
-])
-def test_severity_words_between_a_count_and_its_things(line, expected):
-    assert summary(line) == expected
 
 
 @pytest.mark.parametrize("line, comparator, value, unit", [
