@@ -88,3 +88,11 @@ def test_worse_than_or_equal_to_is_a_bound_turned_round_for_acuity():
     assert rule["comparator"] == "<=" and rule["value"] == 0.25
     (rule,) = rules_of("Functional class equal to or worse than NYHA III")
     assert rule["comparator"] == ">=" and rule["value"] == 3
+
+
+def test_an_abbreviation_of_the_limit_defined_is_no_rule():
+    assert names("ALT < 3 x ULN (ULN = upper limit of normal)") == [("alt", "<", 3.0)]
+
+
+def test_chromosome_arms_and_bands_are_no_values():
+    assert rules_of("Cytogenetics: del(7q) or 17p deletion or 11q23 rearrangement") == []
