@@ -96,3 +96,14 @@ def test_an_abbreviation_of_the_limit_defined_is_no_rule():
 
 def test_chromosome_arms_and_bands_are_no_values():
     assert rules_of("Cytogenetics: del(7q) or 17p deletion or 11q23 rearrangement") == []
+
+
+def test_a_value_opening_a_parenthesis_takes_the_name_written_after_it():
+    assert names("Refractory disease (more than 20% myeloblasts in the marrow)") == [("myeloblasts", ">", 20.0)]
+    assert names("Hypercellular marrow (at least 60% cellularity)") == [("cellularity", ">=", 60.0)]
+
+
+def test_a_unit_left_over_after_the_value_names_nothing():
+    assert names("Persistent fever (> 38.3 C for 5 days)") == [("persistent fever", ">", 38.3)]
+    (rule,) = rules_of("Portal gradient (≥ 12 mm mercury)")
+    assert rule["unit"] == "mm[Hg]" and rule["variable"]["name"] == "portal gradient"
