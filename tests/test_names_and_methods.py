@@ -107,3 +107,8 @@ def test_a_unit_left_over_after_the_value_names_nothing():
     assert names("Persistent fever (> 38.3 C for 5 days)") == [("persistent fever", ">", 38.3)]
     (rule,) = rules_of("Portal gradient (≥ 12 mm mercury)")
     assert rule["unit"] == "mm[Hg]" and rule["variable"]["name"] == "portal gradient"
+
+
+def test_a_conjunction_in_capitals_is_no_part_of_a_scale_name():
+    line = "Child-Pugh class A disease with bilirubin below 2 mg/dL OR Barcelona stage II disease"
+    assert ("barcelona stage", "=", 2) in names(line)

@@ -302,14 +302,18 @@ def _named_scale_class(text: str, crit_start: int, head_start: int, head_end: in
     m = _SCALE_NAME_WORDS.search(text, max(crit_start, head_start - 60), head_start)
     if m is None:
         return None
+    start = m.start()
     words = m.group().split()
-    if any(_is_prose_word(w) and not w.isupper() for w in words):
+    while words and words[0].lower() in ("or", "and", "nor", "and/or"):  # "... OR Okuda stage II disease"
+        start = text.index(words[1], start + len(words[0])) if len(words) > 1 else m.end()
+        words = words[1:]
+    if not words or any(_is_prose_word(w) and not w.isupper() for w in words):
         return None
-    opens = not text[crit_start:m.start()].strip(" \t-*•:")
+    opens = not text[crit_start:start].strip(" \t-*•:")
     if len(words) == 1 and len(_CAPITALS.findall(words[0])) < 2 and opens \
             and text[head_start:head_end].lower().startswith(("grade", "stage")):
         return None  # "Neutropenia grade 3": a condition's grade ("Fazekas score 2" is a scale's)
-    return _Target(m.start(), head_end, _unknown_name(text[m.start():head_end]), "score", None, None)
+    return _Target(start, head_end, _unknown_name(text[start:head_end]), "score", None, None)
 
 
 _OF_BEFORE = re.compile(r"[ \t]+of[ \t]+$", re.IGNORECASE)
