@@ -1,4 +1,4 @@
-"""Typed data model of the output contract (schema version 1.1).
+"""Typed data model of the output contract (schema version 1.2).
 
 Every object carries character offsets into the input string exactly as given:
 ``text == input[start:end]`` for each criterion, rule, variable and condition.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 Comparator = Literal[">", ">=", "<", "<=", "=", "between"]
 Section = Literal["inclusion", "exclusion"]

@@ -58,7 +58,7 @@ def test_one_text_file_pretty_json_on_stdout(tmp_path, capsys):
     assert code == 0, err
     assert out.startswith("{\n  ")  # indented
     res = json.loads(out)
-    assert res["schema_version"] == SCHEMA_VERSION == "1.1"
+    assert res["schema_version"] == SCHEMA_VERSION == "1.2"
     assert res["source"] == {"id": "trial", "path": str(p)}
     assert res["criteria"] and offset_problems(res, TEXT_A) == []
     assert "structured" not in res

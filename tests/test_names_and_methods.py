@@ -88,3 +88,27 @@ def test_worse_than_or_equal_to_is_a_bound_turned_round_for_acuity():
     assert rule["comparator"] == "<=" and rule["value"] == 0.25
     (rule,) = rules_of("Functional class equal to or worse than NYHA III")
     assert rule["comparator"] == ">=" and rule["value"] == 3
+
+
+def test_an_abbreviation_of_the_limit_defined_is_no_rule():
+    assert names("ALT < 3 x ULN (ULN = upper limit of normal)") == [("alt", "<", 3.0)]
+
+
+def test_chromosome_arms_and_bands_are_no_values():
+    assert rules_of("Cytogenetics: del(7q) or 17p deletion or 11q23 rearrangement") == []
+
+
+def test_a_value_opening_a_parenthesis_takes_the_name_written_after_it():
+    assert names("Refractory disease (more than 20% myeloblasts in the marrow)") == [("myeloblasts", ">", 20.0)]
+    assert names("Hypercellular marrow (at least 60% cellularity)") == [("cellularity", ">=", 60.0)]
+
+
+def test_a_unit_left_over_after_the_value_names_nothing():
+    assert names("Persistent fever (> 38.3 C for 5 days)") == [("persistent fever", ">", 38.3)]
+    (rule,) = rules_of("Portal gradient (≥ 12 mm mercury)")
+    assert rule["unit"] == "mm[Hg]" and rule["variable"]["name"] == "portal gradient"
+
+
+def test_a_conjunction_in_capitals_is_no_part_of_a_scale_name():
+    line = "Child-Pugh class A disease with bilirubin below 2 mg/dL OR Barcelona stage II disease"
+    assert ("barcelona stage", "=", 2) in names(line)

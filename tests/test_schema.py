@@ -74,7 +74,7 @@ def test_schema_1_1_accepts_1_0_documents_and_checks_unit_inferred(validator):
     """1.1 adds the optional rule field unit_inferred: a 1.0 document (without it) stays valid, a
     1.1 document carries it, and a non-boolean value is refused."""
     result = extract("Platelets at least 100,000\nHemoglobin >= 9 g/dL\n")
-    assert result["schema_version"] == "1.1"
+    assert result["schema_version"] == "1.2"
     assert [r["unit_inferred"] for c in result["criteria"] for r in c["rules"]] == [True, False]
     validator.validate(result)
     old = json.loads(json.dumps(result))
@@ -84,5 +84,24 @@ def test_schema_1_1_accepts_1_0_documents_and_checks_unit_inferred(validator):
             del r["unit_inferred"]
     validator.validate(old)
     old["criteria"][0]["rules"][0]["unit_inferred"] = "yes"
+    with pytest.raises(jsonschema.ValidationError):
+        validator.validate(old)
+
+
+def test_schema_1_2_names_the_rule_stating_a_population(validator):
+    """1.2 adds the optional condition field rule: the rule whose threshold states a population is
+    named there and left out of the criterion's logic; a 1.1 document (without it) stays valid."""
+    result = extract("Creatinine clearance above 55 mL/min (if creatinine at least 1.6 mg/dL)\n")
+    (crit,) = result["criteria"]
+    main, stating = crit["rules"]
+    (population,) = [c for c in main["conditions"] if c["kind"] == "population"]
+    assert population["rule"] == stating["id"]
+    assert crit["logic"] == {"op": "and", "args": [main["id"]]}
+    validator.validate(result)
+    old = json.loads(json.dumps(result))
+    old["schema_version"] = "1.1"
+    del old["criteria"][0]["rules"][0]["conditions"][0]["rule"]
+    validator.validate(old)
+    old["criteria"][0]["rules"][0]["conditions"][0]["rule"] = 3
     with pytest.raises(jsonschema.ValidationError):
         validator.validate(old)

@@ -542,7 +542,15 @@ class ConditionFinder:
             self._attach_qualifiers(text, ce, rules)
         _attach_footnote_exceptions(text, [r for rules in rules_by_criterion.values() for r in rules],
                                     [(info.start, info.end) for info in by_id.values()])
+        _name_stating_rules(rules_by_criterion, doc._.logic)
         if self.inherit:
+            headers = {parent for parent in parent_of.values() if parent is not None}
+            for cid in headers & rules_by_criterion.keys():
+                group = _age_group_header(text, by_id[cid], rules_by_criterion[cid])
+                if group is not None:  # "Age 18 and over: - WBC at least 4,000/mm^3": the items' population
+                    inheritable.setdefault(cid, []).append(group)
+                    if doc._.logic and doc._.logic.get(cid) is not None:
+                        doc._.logic[cid] = _logic_without(doc._.logic[cid], {r.id for r in rules_by_criterion[cid]})
             for cid, rules in rules_by_criterion.items():
                 parent = parent_of.get(cid)
                 while parent is not None and parent in by_id:
@@ -641,3 +649,50 @@ class ConditionFinder:
 )
 def make_conditions(nlp: Language, name: str, inherit: bool) -> ConditionFinder:
     return ConditionFinder(nlp, name, inherit)
+
+
+def _name_stating_rules(rules_by_criterion: dict[str, list[Rule]], logic_by_criterion: dict | None) -> None:
+    """A population stated by a threshold of its own ("Creatinine clearance > 60 mL/min (if creatinine
+    at least 1.5 mg/dL)") names that threshold's rule in its ``rule`` field, and the stating rule leaves
+    the criterion's logic: it says when the other rule applies, it is no requirement of its own."""
+    for cid, rules in rules_by_criterion.items():
+        stating: set[str] = set()
+        for rule in rules:
+            for cond in rule.conditions:
+                if cond.kind != "population" or cond.inherited_from:
+                    continue
+                inner = [r for r in rules if r is not rule and cond.start <= r.start and r.end <= cond.end]
+                if len(inner) == 1 and not any(c is cond for c in inner[0].conditions):
+                    cond.fields["rule"] = inner[0].id
+                    stating.add(inner[0].id)
+        if stating and logic_by_criterion and logic_by_criterion.get(cid) is not None:
+            logic_by_criterion[cid] = _logic_without(logic_by_criterion[cid], stating)
+
+
+def _logic_without(logic, ids: set[str]):
+    """``logic`` (rule ids in and/or nodes) without ``ids``; a node left with one argument is that argument."""
+    if isinstance(logic, str):
+        return None if logic in ids else logic
+    args = [a for a in (_logic_without(x, ids) for x in logic["args"]) if a is not None]
+    if not args:
+        return None
+    if len(args) == 1 and isinstance(args[0], dict):
+        return args[0]
+    return {"op": logic["op"], "args": args}
+
+
+def _age_group_header(text: str, info, rules: list[Rule]) -> Condition | None:
+    """The population a header made of an age threshold gives its items ("Age 18 and over:", "Under age
+    18:", "Patients aged 65-70 years:"), naming the header's rule; None for any other header."""
+    end = info.end
+    while end > info.start and text[end - 1].isspace():
+        end -= 1
+    if end <= info.start or text[end - 1] != ":" or not rules \
+            or any(r.variable is None or r.variable.name != "age" for r in rules):
+        return None
+    words = text[info.start:end - 1].strip()
+    fields = {"description": words}
+    if len(rules) == 1:
+        fields["rule"] = rules[0].id
+    return Condition("population", words, info.start, info.start + len(text[info.start:end - 1].rstrip()), fields)
+

@@ -305,14 +305,18 @@ def _named_scale_class(text: str, crit_start: int, head_start: int, head_end: in
     m = _SCALE_NAME_WORDS.search(text, max(crit_start, head_start - 60), head_start)
     if m is None:
         return None
+    start = m.start()
     words = m.group().split()
-    if any(_is_prose_word(w) and not w.isupper() for w in words):
+    while words and words[0].lower() in ("or", "and", "nor", "and/or"):  # "... OR Okuda stage II disease"
+        start = text.index(words[1], start + len(words[0])) if len(words) > 1 else m.end()
+        words = words[1:]
+    if not words or any(_is_prose_word(w) and not w.isupper() for w in words):
         return None
-    opens = not text[crit_start:m.start()].strip(" \t-*•:")
+    opens = not text[crit_start:start].strip(" \t-*•:")
     if len(words) == 1 and len(_CAPITALS.findall(words[0])) < 2 and opens \
             and text[head_start:head_end].lower().startswith(("grade", "stage")):
         return None  # "Neutropenia grade 3": a condition's grade ("Fazekas score 2" is a scale's)
-    return _Target(m.start(), head_end, _unknown_name(text[m.start():head_end]), "score", None, None)
+    return _Target(start, head_end, _unknown_name(text[start:head_end]), "score", None, None)
 
 
 _OF_BEFORE = re.compile(r"[ \t]+of[ \t]+$", re.IGNORECASE)
@@ -930,6 +934,12 @@ def _is_generic(name: str) -> bool:
     return all(w.lower() in _GENERIC_HEADS for w in re.findall(r"\w+", name))
 
 
+_OPENED_RIGHT_BEFORE = re.compile(r"\([ \t]*$")
+
+
+def _can_start_a_name(word: str) -> bool:
+    """Not a unit's leftover ("> 38.5 C", "≥ 10 mm mercury"): three letters or more, or an acronym."""
+    return (len(word) >= 3 or (len(word) == 2 and word.isupper())) and to_ucum(word) is None
 _METHOD_WORDS = {"by", "via", "using"}
 _MAX_NAME_GROUP_WORDS = 4  # a longer parenthesised group before a value is an aside, not part of the name
 _PARTICIPLE = re.compile(r"[^\W\d_]{2,}(?:ed|en|wn|ood|ade|ound|one|old|eld|ought|aught|ung)", re.IGNORECASE)  # "defined", "shown", "understood", "made"
@@ -1669,7 +1679,13 @@ class Linker:
         if counted is not None:  # "Kaposi's sarcoma with more than 100 cutaneous lesions": the lesions
             s, e = counted
             return [_Target(s, e, _unknown_name(text[s:e]), None, None, None)]
-        raw = _fallback_name(text, crit_start, q.comparator_start if q.comparator_start is not None else q.start)
+        cstart = q.comparator_start if q.comparator_start is not None else q.start
+        if _OPENED_RIGHT_BEFORE.search(text, max(crit_start, cstart - 3), cstart):
+            named_after = _clean_name(text, _words_after(text, q.end))
+            if named_after is not None and _can_start_a_name(text[named_after[0]:named_after[1]].split()[0]):
+                # "first CR (less than 5% blasts in marrow)": the name inside
+                return [_Target(*named_after, _unknown_name(text[named_after[0]:named_after[1]]), None, None, None)]
+        raw = _fallback_name(text, crit_start, cstart)
         if raw is not None and _NOT_A_VARIABLE.fullmatch(text[raw[0]:raw[1]].strip()):
             return [_Target(raw[0], raw[1], _unknown_name(text[raw[0]:raw[1]]), None, None, None)]  # "i.e. ≤150 ml": dropped
         span = _clean_name(text, raw)

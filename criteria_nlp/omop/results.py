@@ -271,6 +271,7 @@ def plan_trial(result: dict[str, Any], lookback_days: int = DEFAULT_LOOKBACK_DAY
         return None if spec is None else spec.key
 
     try:
+        stating = _stating_rule_ids(result["criteria"])
         for crit in result["criteria"]:
             section = "exclusion" if crit.get("section") == "exclusion" else "inclusion"
             ids = []
@@ -280,9 +281,10 @@ def plan_trial(result: dict[str, Any], lookback_days: int = DEFAULT_LOOKBACK_DAY
                             exception_key=condition_key(t.exception_desc) if t.exception else None)
                 thresholds.append(t)
                 ids.append(t.rule_id)
-            if not ids:
+            required = [i for i in ids if i not in stating]  # a rule stating a population is no requirement
+            if not required:
                 continue
-            logic = _parse_logic(crit.get("logic"), set(ids)) or LogicNode("and", tuple(ids))
+            logic = _parse_logic(crit.get("logic"), set(required)) or LogicNode("and", tuple(required))
             mine = thresholds[-len(ids):]
             population = {t.rule_id for t in mine if t.population}
             groups: list[PopulationGroup] = []
@@ -419,6 +421,12 @@ def _nudge(x: float | None, widen: bool, direction: int) -> float | None:
         return None
     step = BOUND_TOLERANCE * max(1.0, abs(x))
     return x + step * direction if widen else x - step * direction
+
+
+def _stating_rule_ids(criteria: list[dict[str, Any]]) -> set[str]:
+    """The ids of rules that state a population of other rules (a condition's ``rule``, schema 1.2)."""
+    return {str(cond["rule"]) for crit in criteria for rule in crit.get("rules") or []
+            for cond in rule.get("conditions") or [] if isinstance(cond, dict) and cond.get("rule")}
 
 
 def _parse_logic(raw: Any, ids: set[str]) -> Logic | None:

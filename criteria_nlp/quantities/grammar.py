@@ -236,6 +236,7 @@ def _char_before(text: str, pos: int) -> str:
     return text[pos - 1] if pos > 0 else " "
 
 
+_CHROMOSOME_ARM = re.compile(r"[pq](?:\d|[^\w]|$)")
 _LEADING_ZERO = re.compile(r"0\d")  # "066", "0056" (a value is written "66", "0.56")
 _CODE_AFTER = re.compile(r"[-–](?:[A-Za-z]+[-–]\d|0\d)")  # "84-D-0056", "97-0695"
 _NAMES_A_DOCUMENT = re.compile(r"\b(?:protocols?|amendments?|versions?|IRB|NCT|(?i:no)\.|#)[ \t]*(?:#|no\.?|number)?[ \t]*$",
@@ -263,6 +264,8 @@ def _is_identifier_number(text: str, start: int, end: int) -> bool:
         return True  # 1.73 in mL/min/1.73, 2.1 in item numbers already stripped
     if _LEADING_ZERO.match(text, start) or _CODE_AFTER.match(text, end) or _NAMES_A_DOCUMENT.search(text, max(0, start - 24), start):
         return True  # "protocol 97-0695", "Protocol # 05-102", "84-D-0056": a document's number or code
+    if _CHROMOSOME_ARM.match(text, end):
+        return True  # "17p deletion", "del(5q)", "11q23": a chromosome arm or band
     after = text[end:end + 3]
     if after[:2].lower() in ("st", "nd", "rd", "th") and (len(after) < 3 or not after[2].isalpha()) \
             and not _ORDINAL_UNIT.match(text, end + 2):
@@ -554,6 +557,9 @@ def _find_all(text: str, key: str):
         pos = text.find(key, pos + 1)
 
 
+_DEFINES_A_LIMIT = re.compile(r"\b(?:ULN|LLN|ULRR|LLRR|UNL|IULN)[ \t]*$")
+
+
 def _limits_without_number(text: str, found: list[Quantity]) -> list[Quantity]:
     """``found`` plus the comparisons with a reference limit that write no number: "Calcium no greater
     than ULN", "Bilirubin less than upper limit of normal" are ``<= 1 × ULN`` and ``< 1 × ULN``."""
@@ -576,6 +582,8 @@ def _limits_without_number(text: str, found: list[Quantity]) -> list[Quantity]:
             start, comp = rel_start - m.end("comp"), m.group("comp")[::-1]
             if not _starts_a_word(text, start, comp) or any(q.start < rel_end and start < q.end for q in found):
                 continue
+            if lex.prefix_of[_normalise_phrase(comp)] == "=" and _DEFINES_A_LIMIT.search(text, max(0, start - 12), start):
+                continue  # "(ULN = upper limit of normal)": the abbreviation defined, no threshold
             last_end = rel_end
             extra.append(Quantity(
                 start=start, end=rel_end, comparator=lex.prefix_of[_normalise_phrase(comp)], value=1.0,
