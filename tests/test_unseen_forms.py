@@ -902,11 +902,13 @@ def test_the_classes_of_a_named_unknown_scale_are_protected_from_the_filter_but_
     from criteria_nlp.components.linker import _Target, _protected
     from criteria_nlp.quantities.grammar import Quantity
 
-    classes = Quantity(22, 28, "between", 2, value_high=3, comparator_form="implicit")
+    classes = Quantity(21, 27, "between", 2, value_high=3, comparator_form="implicit")
     scale = _Target(0, 21, "cormack-lehane grade", "score")
     assert _protected(classes, [scale], "Cormack-Lehane grade II-III")
     stage = _Target(0, 21, "pressure ulcer stage", "score")
     assert not _protected(classes, [stage], "Pressure ulcer stage II-III")
+    # the grade of the condition named after the classes is the filter's to judge
+    assert not _protected(classes, [scale], "Cormack-Lehane grade II-III airway")
 
 
 @pytest.mark.parametrize("line, expected", [

@@ -413,9 +413,11 @@ def _protected(q: Quantity, targets: list, text: str = "") -> bool:
     known = all(t is not None and t.entry is not None for t in targets)
     if known and q.comparator_form == "implicit":
         return True  # a class list read after a score's name: "ASA I or II", "NYHA class III-IV"
-    if q.comparator_form == "implicit" and all(t is not None and t.category == "score"
-                                               and not t.name.endswith("stage") for t in targets):
-        return True  # the class of a scale named but unknown: "Modified Mallampati grade IV" (not a disease's stage)
+    if q.comparator_form == "implicit" and text and _CLOSES_CLAUSE.match(text, q.end) \
+            and all(t is not None and t.category == "score" and not t.name.endswith("stage") for t in targets):
+        # the class of a scale named but unknown, closing its clause: "(Modified Mallampati grade IV)"; not
+        # a disease's stage, nor the grade of the condition named after it ("WHO grade III or IV glioma")
+        return True
     if known and q.comparator_form == "postfix" and all(t.category == "score" for t in targets) \
             and _WORD.search(text, q.value_end, q.end):
         return True  # "Grade 3 or greater neuropathy", "ECOG 2 or less": a class with a comparator word after it
