@@ -812,19 +812,13 @@ def test_a_count_names_its_things(line, expected):
 @pytest.mark.parametrize("line", [
     # a number word without a comparator is no value
     "Two of the following conditions", "Patients with one prior transplant", "One or more of the following: fever, rash",
-    # a count of at least one states that the thing exists
-    "One or more comorbid illnesses", "at least 1 measurable lesion", "Patients with 1 or more unexplained syncopes",
 ])
-def test_a_number_word_without_a_comparator_or_a_count_of_at_least_one_is_no_threshold(line):
+def test_a_number_word_without_a_comparator_is_no_threshold(line):
     assert summary(line) == []
 
 
 def test_a_postfix_comparator_not_joined_by_or_belongs_to_the_next_value():
     assert summary("Ferritin measured twice (one at least 300 ng/mL)") == [("ferritin", ">=", 300, None)]
-
-
-def test_a_named_variable_at_least_one_is_still_a_threshold():
-    assert summary("Nasal congestion score ≥ 1") == [("nasal congestion score", ">=", 1, None)]
 
 
 @pytest.mark.parametrize("line, comparator, value, unit", [

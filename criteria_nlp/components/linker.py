@@ -867,13 +867,6 @@ def _more_than_one(q: Quantity, values: list[float]) -> bool:
     return values == [1.0] and q.comparator in (">", "<=")
 
 
-def _states_existence(q: Quantity) -> bool:
-    """A count of at least one ("one or more events", "at least 1 lesion", "> 0 episodes") says that
-    the thing exists: no threshold of an unknown variable."""
-    return _whole_count(q) is not None and q.value_high is None and \
-        ((q.comparator == ">=" and q.value == 1) or (q.comparator == ">" and q.value == 0))
-
-
 def _counts_things_after(q: Quantity, targets: list) -> bool:
     """A count of the patient's things named after it: "no more than 4 prior chemotherapy regimens",
     "1-3 brain metastases", "more than 100 cutaneous lesions" (a plural noun after the value)."""
@@ -897,9 +890,12 @@ def _after_parenthesised_value(text: str, q: Quantity) -> int:
 
 def _counts_a_known_variable(q: Quantity, targets: list) -> bool:
     """A whole number before the lexicon variable it counts: "no more than 4 prior chemotherapy
-    regimens" (``prior_lines_of_therapy``)."""
-    return _whole_count(q) is not None and all(t is not None and t.entry is not None and t.start >= q.end
-                                               for t in targets)
+    regimens" (``prior_lines_of_therapy``), or after a lexicon count named before it ("Seizure count
+    at least 2": a measurement with no unit)."""
+    return _whole_count(q) is not None and all(
+        t is not None and t.entry is not None
+        and (t.start >= q.end or (t.category == "measurement" and t.canonical_unit is None))
+        for t in targets)
 
 
 def _counted_things_after(text: str, q: Quantity) -> tuple[int, int] | None:
@@ -1699,8 +1695,6 @@ class Linker:
             indicated = _indicating_instrument(text, crit_start, q, ())
             if indicated is not None:
                 return [indicated]
-        if span is None and _states_existence(q):
-            return [None]  # "one or more vascular risk factors" says that there is one: no threshold
         if span is None:
             # "asthenozoospermia: < 32% progressive motile spermatozoa"
             span = _clean_name(text, _words_after(text, q.end))
