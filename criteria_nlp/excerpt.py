@@ -72,20 +72,30 @@ class Excerpt:
         return source_start, (self.to_source(end - 1) + 1 if end > start else source_start)
 
 
+def _active_pipeline(nlp: Language) -> list[tuple[str, object]]:
+    """``nlp.pipeline`` (the enabled ``(name, component)`` pairs, in order), read without spaCy's
+    frozen copies: ``nlp.pipeline`` and ``nlp.pipe_names`` build them on every access (about 10 µs
+    each, paid several times per document)."""
+    components, disabled = getattr(nlp, "_components", None), getattr(nlp, "_disabled", None)
+    if components is None or disabled is None:  # another spaCy: the public property
+        return list(nlp.pipeline)
+    return [(name, component) for name, component in components if name not in disabled]
+
+
 def is_excerptable(nlp: Language) -> bool:
     """Whether ``nlp`` starts with the components :func:`read_excerpt` computes on the string."""
-    return tuple(nlp.pipe_names[:len(STRING_COMPONENTS)]) == STRING_COMPONENTS
+    return tuple(name for name, _ in _active_pipeline(nlp)[:len(STRING_COMPONENTS)]) == STRING_COMPONENTS
 
 
 def token_components(nlp: Language) -> list[tuple[str, object]]:
     """The ``(name, component)`` pairs :func:`read_excerpt` runs on the excerpt's Doc, in order."""
-    return [(name, component) for name, component in nlp.pipeline[len(STRING_COMPONENTS):]
+    return [(name, component) for name, component in _active_pipeline(nlp)[len(STRING_COMPONENTS):]
             if name not in DOC_ONLY_COMPONENTS]
 
 
 def class_letters(nlp: Language) -> frozenset[str]:
     """The capital letters a scale of the pipeline's lexicon writes its classes with."""
-    variables = nlp.get_pipe("criteria_variables") if "criteria_variables" in nlp.pipe_names else None
+    variables = next((component for name, component in _active_pipeline(nlp) if name == "criteria_variables"), None)
     return getattr(variables, "class_letters", frozenset())
 
 
