@@ -16,6 +16,7 @@ output line).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import statistics
@@ -69,6 +70,7 @@ def main(argv=None) -> int:
     if not Path(TIME).exists():
         print(f"bench_startup: {TIME} not found (Debian package 'time')", file=sys.stderr)
         return 2
+    load_before = os.getloadavg()[0]
     py = sys.executable
     cli = [py, "-m", "criteria_nlp.cli"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -101,7 +103,8 @@ def main(argv=None) -> int:
         print(f"{name:<62}{cpu:>8.2f}{cpu / base_cpu:>8.2f}{wall:>8.2f}{rss:>8.0f}{rss - base_rss:>+7.0f}")
     workers_wall = statistics.median(m.wall for m in runs["first record, extract 8 files --workers 2"])
     print(f"first record with --workers 2 / one-file run (wall): {workers_wall / one_file_wall:.2f}x")
-    print(f"({args.repeat} runs each, medians; python {sys.version.split()[0]})")
+    print(f"({args.repeat} runs each, medians; python {sys.version.split()[0]}; load average "
+          f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores)")
     return 0
 
 

@@ -12,6 +12,7 @@ from .errors import OmopError
 from .populations import ConceptNames
 from .query import IndexSpec, build_query, pivot_for, without_diagnoses
 from .results import TrialPlan, read_plans
+from .summaries import LEVELS, CountsWriter, PersonVerdictWriter
 from .verdicts import SqlRulesWriter, VerdictWriter
 
 
@@ -56,16 +57,31 @@ def _describe(source: str | None) -> str:
     return f"concept_id {source[1:]}" if source.startswith("#") else f"LOINC {source}"
 
 
-def match_trial(db: Cdm, plan: TrialPlan, index: IndexSpec, out: IO[str], warn=None) -> int:
-    """Write the verdict lines of one trial; returns the number of persons."""
+def match_trial(db: Cdm, plan: TrialPlan, index: IndexSpec, out: IO[str], warn=None, level: str = "full") -> int:
+    """Write the output of one trial at ``level`` (:data:`LEVELS`): ``full`` and ``verdicts``
+    one line per person, ``counts`` one line for the trial. Returns the number of persons. The
+    rows are read in batches and each batch is written at once: memory does not grow with the
+    number of persons (but for the database's own sort by ``person_id``)."""
+    if level not in LEVELS:
+        raise OmopError(f"output level must be one of {', '.join(LEVELS)}, not {level!r}")
     has_ancestor = db.has_table("concept_ancestor")
     plan = prepare(db, plan, warn)
     sources = sorted({t.source_key for t in plan.thresholds if t.kind == "measurement" and t.source_key})
     factors = unit_factors(plan.thresholds, measured_units(db, sources, has_ancestor))
-    sql_writer = db.dialect in SQL_WRITER_DIALECTS
     built = build_query(plan, factors, index, cdm_schema=db.schema, has_ancestor=has_ancestor,
-                        pivot=pivot_for(db.dialect))
-    if sql_writer:  # the database writes the rules' JSON (same text, faster)
+                        pivot=pivot_for(db.dialect), ordered=level == "full", criterion_columns=level != "full")
+    if level == "counts":
+        writer = CountsWriter(plan, index.date.isoformat() if index.date else None, index.table)
+        columns, batches = db.execute(writer.query(built))
+        row = next(row for batch in batches for row in batch)
+        out.write(writer.line(columns, row))
+        out.flush()
+        return writer.record(columns, row)["persons"]
+    if level == "verdicts":
+        writer = PersonVerdictWriter(plan)
+        _, batches = db.execute(writer.query(built))
+        lines = writer.lines
+    elif db.dialect in SQL_WRITER_DIALECTS:  # the database writes the rules' JSON (same text, faster)
         writer = SqlRulesWriter(plan)
         keys = {t.key for t in plan.thresholds if t.kind is not None and t.conditional}
         _, batches = db.execute_sql(*writer.wrap(built.sql(db.dialect), built.params, keys))
@@ -83,8 +99,11 @@ def match_trial(db: Cdm, plan: TrialPlan, index: IndexSpec, out: IO[str], warn=N
 
 def run_match(paths: list[str], cdm: str, index: IndexSpec, out: IO[str], *,
               cdm_schema: str | None = None, lookback_days: int = 90,
-              concept_map: ConceptMap | None = None, name_lookup: bool = True) -> MatchSummary:
+              concept_map: ConceptMap | None = None, name_lookup: bool = True,
+              level: str = "full") -> MatchSummary:
     """Match every result in ``paths``; a bad record is reported on stderr and the others go on.
+    ``level``: ``full`` (every rule's verdict for every person), ``verdicts`` (one short line per
+    person) or ``counts`` (one line per trial); see :func:`match_trial`.
     ``name_lookup``: diagnoses the concept map does not name are looked up by name in the CDM's
     vocabulary (:class:`ConceptNames`); what each name resolved to is said on stderr."""
     summary = MatchSummary()
@@ -99,7 +118,7 @@ def run_match(paths: list[str], cdm: str, index: IndexSpec, out: IO[str], *,
                 print(f"criteria-nlp: {plan}", file=sys.stderr)
                 summary.failed_records += 1
                 continue
-            summary.persons += match_trial(db, plan, index, out, warn)
+            summary.persons += match_trial(db, plan, index, out, warn, level)
             summary.trials += 1
         for note in names.notes() if names is not None else []:
             print(f"criteria-nlp: name look-up: {note}", file=sys.stderr)

@@ -88,13 +88,15 @@ class _Values:
 def build_query(plan: TrialPlan, factors: list[UnitFactor], index: IndexSpec, *,
                 cdm_schema: str | None = None, has_ancestor: bool = True,
                 literals: bool = False, pivot: str = "group", has_conditions: bool = True,
-                ordered: bool = True) -> BuiltQuery:
+                ordered: bool = True, criterion_columns: bool = False) -> BuiltQuery:
     """The whole match query for one trial. ``pivot`` chooses how the evaluated rules become one
     row per person: ``"join"`` (one LEFT JOIN per rule; the fastest on DuckDB) or ``"group"``
     (one GROUP BY with conditional aggregates; the better plan on row stores such as PostgreSQL).
     Both give the same rows (in ``person_id`` order unless ``ordered`` is false: a query
     wrapped by another that orders). Without ``has_conditions`` (no ``condition_occurrence`` table) the
-    diagnoses of the concept map are not looked up: give a plan from :func:`without_diagnoses`."""
+    diagnoses of the concept map are not looked up: give a plan from :func:`without_diagnoses`.
+    ``criterion_columns`` adds ``c_i``, whether the i-th of :func:`evaluated_criteria` lets the
+    person through (1, 0, 0.5 unknown), for the compact outputs (:mod:`.summaries`)."""
     sqlglot = require("sqlglot")
     exp = sqlglot.exp
     if cdm_schema is not None and not _IDENT_RE.match(cdm_schema):
@@ -124,7 +126,7 @@ def build_query(plan: TrialPlan, factors: list[UnitFactor], index: IndexSpec, *,
         if cte.alias in empty:
             cte.set("this", sqlglot.parse_one(empty[cte.alias], read=SOURCE_DIALECT))
     with_.set("expressions", ctes + list(with_.expressions))
-    final = sqlglot.parse_one(_final_select(plan, pivot, ordered), read=SOURCE_DIALECT)
+    final = sqlglot.parse_one(_final_select(plan, pivot, ordered, criterion_columns), read=SOURCE_DIALECT)
     final.set("with" if "with" in core.args else "with_", with_)
     return BuiltQuery(qualify(final, cdm_schema), values.params)
 
@@ -212,7 +214,8 @@ UNKNOWN = "0.5"
 _PIVOT_COLUMNS = (("v", "verdict"), ("x", "value"), ("d", "measurement_date"), ("r", "reason"))
 
 
-def _final_select(plan: TrialPlan, pivot: str = "group", ordered: bool = True) -> str:
+def _final_select(plan: TrialPlan, pivot: str = "group", ordered: bool = True,
+                  criterion_columns: bool = False) -> str:
     if pivot not in ("group", "join"):
         raise ValueError(f"pivot must be 'group' or 'join', not {pivot!r}")
     keys = [t.key for t in plan.thresholds if t.kind is not None]
@@ -237,6 +240,8 @@ def _final_select(plan: TrialPlan, pivot: str = "group", ordered: bool = True) -
                for t in plan.thresholds if t.kind is not None and (expr := applicability_sql(t, plan)) is not None]
     allows = [_criterion_allows(c, plan) for c in evaluated_criteria(plan)]
     allowed = f"CAST(NULLIF({_and(allows)}, {UNKNOWN}) AS INT)" if allows else "1"
+    if criterion_columns:
+        applies += [f"{allows_sql} AS c_{i}" for i, allows_sql in enumerate(allows)]
     return (f"SELECT pv.*, {''.join(a + ', ' for a in applies)}{allowed} AS allowed FROM ({body}) AS pv "
             + ("ORDER BY pv.person_id" if ordered else ""))
 
