@@ -171,3 +171,40 @@ def test_postgres_levels_equal_duckdb(result_file, duck_cdm, files, pg_server, c
     nested = _levels(capsys, result_file, "--cdm", dsn, "--cdm-schema", "cdm_levels", "--index-date",
                      INDEX_DATE.isoformat())
     check_levels(nested)
+
+
+@pytest.mark.postgres
+def test_postgres_rows_come_through_a_server_side_cursor(result_file, duck_cdm, pg_server, capsys,  # noqa: F811
+                                                          monkeypatch):
+    """The client holds one batch at a time: a server-side cursor, read FETCH_ROWS rows at a time."""
+    import psycopg
+
+    from criteria_nlp.omop import database
+
+    dsn = pg_server["dsn"]
+    fresh_postgres_cdm(dsn, cdm_tables(), "cdm_stream")
+    cursors, fetched = [], []
+    real_cursor, real_fetch = psycopg.Connection.cursor, database.Cdm._fetch
+
+    def spy_cursor(self, *args, **kwargs):
+        cur = real_cursor(self, *args, **kwargs)
+        cursors.append(type(cur).__name__)
+        return cur
+
+    def spy_fetch(self, cur):
+        batch = real_fetch(self, cur)
+        fetched.append(len(batch))
+        return batch
+
+    monkeypatch.setattr(psycopg.Connection, "cursor", spy_cursor)
+    monkeypatch.setattr(database.Cdm, "_fetch", spy_fetch)
+    monkeypatch.setattr(database, "FETCH_ROWS", 5)
+    args = ("--index-date", INDEX_DATE.isoformat())
+    for level in ("full", "verdicts"):
+        cursors.clear(), fetched.clear()
+        code, pg_lines, err = run_match(capsys, result_file, "--cdm", dsn, "--cdm-schema", "cdm_stream", *args,
+                                        "--level", level)
+        assert code == 0, err
+        assert cursors.count("ServerCursor") == 1 and fetched == [5, 5, 5, 1, 0]  # 16 persons
+        _, duck_lines, _ = run_match(capsys, result_file, "--cdm", duck_cdm, *args, "--level", level)
+        assert len(pg_lines) == len(CASES) and [p["verdict"] for p in pg_lines] == [d["verdict"] for d in duck_lines]
