@@ -12,7 +12,7 @@ match (the query with the rules' JSON written by DuckDB, verdict lines written t
 (3) the same with the JSON written by Python, as on PostgreSQL. All printed as persons/s of wall
 time and of CPU time (the CPU figure is the steadier one on a shared machine). Then each output
 level (``--level full|verdicts|counts``) in a fresh process of its own: wall and CPU time, output
-bytes per person, and the process's peak RSS (``ru_maxrss``) against its RSS once connected
+bytes per person, and the process's peak RSS (``VmHWM``) against its peak once connected
 (``--levels-only`` skips the in-process timings).
 """
 from __future__ import annotations
@@ -100,7 +100,12 @@ class CountingSink:
 
 
 def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak RSS: ``VmHWM`` (ru_maxrss would carry the parent's peak over fork + exec)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        return int(status.split("VmHWM:")[1].split()[0]) / 1024
+    except (OSError, IndexError, ValueError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_level(cdm: str, result: str, level: str) -> dict:
