@@ -108,7 +108,7 @@ def _rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_level(cdm: str, result: str, level: str) -> dict:
+def run_level(cdm: str, result: str, level: str, chunk_persons: int | None) -> dict:
     """One output level in this process: the figures as a dict (printed as JSON by ``--child``)."""
     from criteria_nlp.omop.database import connect
     from criteria_nlp.omop.match import match_trial
@@ -121,22 +121,25 @@ def run_level(cdm: str, result: str, level: str) -> dict:
         connected = _rss_mb()
         sink = CountingSink()
         t0, c0 = time.perf_counter(), time.process_time()
-        persons = match_trial(db, plan, IndexSpec(date=INDEX_DATE), sink, level=level)
+        persons = match_trial(db, plan, IndexSpec(date=INDEX_DATE), sink, level=level, chunk_persons=chunk_persons)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return {"level": level, "persons": persons, "wall": wall, "cpu": cpu, "bytes": sink.chars,
+    return {"level": level, "chunk": chunk_persons, "persons": persons, "wall": wall, "cpu": cpu, "bytes": sink.chars,
             "rss_connected": connected, "rss_peak": _rss_mb()}
 
 
-def level_figures(cdm: Path, result: Path, repeat: int) -> list[dict]:
-    """Each level in a fresh process, ``repeat`` times in turn; the run with the least CPU kept."""
-    best: dict[str, dict] = {}
+def level_figures(cdm: Path, result: Path, repeat: int, chunks: list[int]) -> list[dict]:
+    """Each level and chunk size (0: one query for every person) in a fresh process, ``repeat``
+    times in turn; the run with the least CPU kept."""
+    best: dict[tuple, dict] = {}
     for _ in range(repeat):
-        for level in ("full", "verdicts", "counts"):
-            out = subprocess.run([sys.executable, __file__, "--child", level, "--cdm", str(cdm), "--result", str(result)],
-                                 capture_output=True, text=True, check=True)
-            run = json.loads(out.stdout.strip().splitlines()[-1])
-            if level not in best or run["cpu"] < best[level]["cpu"]:
-                best[level] = run
+        for chunk in chunks:
+            for level in ("full", "verdicts", "counts"):
+                out = subprocess.run([sys.executable, __file__, "--child", level, "--cdm", str(cdm), "--result",
+                                      str(result), "--chunk-persons", str(chunk)], capture_output=True, text=True,
+                                     check=True)
+                run = json.loads(out.stdout.strip().splitlines()[-1])
+                if (level, chunk) not in best or run["cpu"] < best[(level, chunk)]["cpu"]:
+                    best[(level, chunk)] = run
     return list(best.values())
 
 
@@ -149,12 +152,15 @@ def main() -> int:
     parser.add_argument("--measurements-per-lab", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=1, help="time each part this many times; best CPU kept")
     parser.add_argument("--levels-only", action="store_true", help="only the output levels, each in its own process")
+    parser.add_argument("--chunk-persons", type=int, action="append",
+                        help="persons per query of the output levels (0: one query for all; repeatable; "
+                             "default: match's CHUNK_PERSONS)")
     parser.add_argument("--child", choices=("full", "verdicts", "counts"), help=argparse.SUPPRESS)
     parser.add_argument("--cdm", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(run_level(args.cdm, args.result, args.child)))
+        print(json.dumps(run_level(args.cdm, args.result, args.child, args.chunk_persons[0] or None)))
         return 0
 
     import criteria_nlp
@@ -218,18 +224,18 @@ def main() -> int:
                 sink = io.StringIO()
                 match_module.match_trial(db, plan, index, sink)
                 line = sink.getvalue().splitlines()[0]
-        levels = level_figures(path, result_path, args.repeat)
+        levels = level_figures(path, result_path, args.repeat, args.chunk_persons or [match_module.CHUNK_PERSONS])
     for label, (wall, cpu, n) in results:
         assert n == args.persons
         print(f"{label:<50} {wall:6.2f} s wall = {n / wall:8,.0f} persons/s; "
               f"{cpu:6.2f} s CPU = {n / cpu:8,.0f} persons/CPU-s")
     if line:
         print(f"one line = {len(line):,} bytes")
-    print(f"{'--level':<10}{'wall s':>8}{'CPU s':>8}{'persons/CPU-s':>15}{'bytes/person':>14}{'output MB':>11}"
+    print(f"{'--level':<10}{'chunk':>9}{'wall s':>8}{'CPU s':>8}{'persons/CPU-s':>15}{'bytes/person':>14}{'output MB':>11}"
           f"{'RSS connected MB':>18}{'peak RSS MB':>13}")
     for run in levels:
         assert run["persons"] == args.persons
-        print(f"{run['level']:<10}{run['wall']:>8.2f}{run['cpu']:>8.2f}{run['persons'] / run['cpu']:>15,.0f}"
+        print(f"{run['level']:<10}{run['chunk'] or 'all':>9}{run['wall']:>8.2f}{run['cpu']:>8.2f}{run['persons'] / run['cpu']:>15,.0f}"
               f"{run['bytes'] / run['persons']:>14,.1f}{run['bytes'] / 1e6:>11,.1f}{run['rss_connected']:>18.0f}"
               f"{run['rss_peak']:>13.0f}")
     print(f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "

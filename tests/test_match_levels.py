@@ -208,3 +208,37 @@ def test_postgres_rows_come_through_a_server_side_cursor(result_file, duck_cdm, 
         assert cursors.count("ServerCursor") == 1 and fetched == [5, 5, 5, 1, 0]  # 16 persons
         _, duck_lines, _ = run_match(capsys, result_file, "--cdm", duck_cdm, *args, "--level", level)
         assert len(pg_lines) == len(CASES) and [p["verdict"] for p in pg_lines] == [d["verdict"] for d in duck_lines]
+
+
+@pytest.mark.parametrize("level", summaries.LEVELS)
+def test_persons_in_chunks_give_the_same_output(result_file, duck_cdm, tmp_path, level):
+    """DuckDB matches the persons CHUNK_PERSONS at a time (its memory is the process's): chunks of
+    3 persons (16 persons: 6 queries) give the lines of one query, for --index-date and
+    --index-table."""
+    import duckdb
+
+    from criteria_nlp.omop.database import connect
+    from criteria_nlp.omop.match import match_trial, person_chunks
+    from criteria_nlp.omop.results import plan_trial
+
+    plan = plan_trial(json.loads(result_file.read_text(encoding="utf-8")))
+    path = tmp_path / "indexed.duckdb"
+    from criteria_nlp.omop.cdm import build_duckdb
+
+    build_duckdb(path, cdm_tables())
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE idx AS SELECT person_id, DATE '2025-06-01' - CAST(person_id % 3 AS INT) AS index_date "
+                "FROM person WHERE person_id <> 5")
+    con.close()
+    for index in (IndexSpec(date=INDEX_DATE), IndexSpec(table="idx")):
+        with connect(str(path)) as db:
+            assert person_chunks(db, index, 3)[:2] == [(1, 3), (4, 6 if index.table is None else 7)]
+            assert person_chunks(db, index, 3)[-1][1] is None and person_chunks(db, index, 100) == [None]
+            outputs = []
+            for chunk in (None, 3, 1):
+                sink = io.StringIO()
+                persons = match_trial(db, plan, index, sink, level=level, chunk_persons=chunk)
+                assert persons == len(CASES) - (index.table is not None)
+                outputs.append(sink.getvalue())
+        assert outputs[0] == outputs[1] == outputs[2]
+        assert outputs[0].count("\n") == (1 if level == "counts" else persons)

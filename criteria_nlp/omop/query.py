@@ -88,7 +88,8 @@ class _Values:
 def build_query(plan: TrialPlan, factors: list[UnitFactor], index: IndexSpec, *,
                 cdm_schema: str | None = None, has_ancestor: bool = True,
                 literals: bool = False, pivot: str = "group", has_conditions: bool = True,
-                ordered: bool = True, criterion_columns: bool = False) -> BuiltQuery:
+                ordered: bool = True, criterion_columns: bool = False,
+                persons: tuple[int, int | None] | None = None) -> BuiltQuery:
     """The whole match query for one trial. ``pivot`` chooses how the evaluated rules become one
     row per person: ``"join"`` (one LEFT JOIN per rule; the fastest on DuckDB) or ``"group"``
     (one GROUP BY with conditional aggregates; the better plan on row stores such as PostgreSQL).
@@ -96,7 +97,9 @@ def build_query(plan: TrialPlan, factors: list[UnitFactor], index: IndexSpec, *,
     wrapped by another that orders). Without ``has_conditions`` (no ``condition_occurrence`` table) the
     diagnoses of the concept map are not looked up: give a plan from :func:`without_diagnoses`.
     ``criterion_columns`` adds ``c_i``, whether the i-th of :func:`evaluated_criteria` lets the
-    person through (1, 0, 0.5 unknown), for the compact outputs (:mod:`.summaries`)."""
+    person through (1, 0, 0.5 unknown), for the compact outputs (:mod:`.summaries`). ``persons``
+    = ``(first, last)`` limits the query to the persons with ``first <= person_id <= last``
+    (``last`` None: no upper bound), one chunk of :func:`person_chunks`."""
     sqlglot = require("sqlglot")
     exp = sqlglot.exp
     if cdm_schema is not None and not _IDENT_RE.match(cdm_schema):
@@ -114,7 +117,7 @@ def build_query(plan: TrialPlan, factors: list[UnitFactor], index: IndexSpec, *,
         _values_cte("rule_spec", RULE_SPEC_COLUMNS, spec_rows, values),
         _values_cte("unit_factor", UNIT_FACTOR_COLUMNS, factor_rows, values),
         _values_cte("cond_spec", COND_SPEC_COLUMNS, cond_rows, values),
-        exp.CTE(this=_index_select(index, values), alias=exp.TableAlias(this=exp.to_identifier("index_person"))),
+        exp.CTE(this=_index_select(index, values, persons), alias=exp.TableAlias(this=exp.to_identifier("index_person"))),
     ]
     empty = {}  # CTEs replaced by an empty result: their tables are missing or not needed
     if not has_ancestor:
@@ -129,6 +132,14 @@ def build_query(plan: TrialPlan, factors: list[UnitFactor], index: IndexSpec, *,
     final = sqlglot.parse_one(_final_select(plan, pivot, ordered, criterion_columns), read=SOURCE_DIALECT)
     final.set("with" if "with" in core.args else "with_", with_)
     return BuiltQuery(qualify(final, cdm_schema), values.params)
+
+
+def person_chunks_sql(index: IndexSpec) -> str:
+    """SQL (DuckDB dialect, one parameter: the chunk size N) giving the first ``person_id`` of every
+    run of N persons of the index, in order."""
+    source = "person" if index.table is None else index.table  # a checked identifier (IndexSpec)
+    return ("SELECT person_id FROM (SELECT person_id, ROW_NUMBER() OVER (ORDER BY person_id) AS rn "
+            f"FROM {source}) AS numbered WHERE (rn - 1) % ? = 0 ORDER BY person_id")
 
 
 def pivot_for(dialect: str) -> str:
@@ -194,16 +205,26 @@ def _values_cte(name: str, columns, rows, values: _Values):
     return exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(name)))
 
 
-def _index_select(index: IndexSpec, values: _Values):
+def _index_select(index: IndexSpec, values: _Values, persons: tuple[int, int | None] | None = None):
     exp = require("sqlglot").exp
     if index.date is not None:
         date = values(index.date.isoformat(), "DATE")
-        return exp.select(exp.column("person_id"), exp.alias_(date, "index_date")).from_("person")
-    table = exp.to_table(index.table)
-    return exp.select(exp.column("person_id", table="ix"),
-                      exp.alias_(exp.Cast(this=exp.column("index_date", table="ix"),
-                                          to=exp.DataType.build("DATE")), "index_date")
-                      ).from_(exp.alias_(table, "ix", table=True))
+        select = exp.select(exp.column("person_id"), exp.alias_(date, "index_date")).from_("person")
+        person_id = exp.column("person_id")
+    else:
+        table = exp.to_table(index.table)
+        select = exp.select(exp.column("person_id", table="ix"),
+                            exp.alias_(exp.Cast(this=exp.column("index_date", table="ix"),
+                                                to=exp.DataType.build("DATE")), "index_date")
+                            ).from_(exp.alias_(table, "ix", table=True))
+        person_id = exp.column("person_id", table="ix")
+    if persons is not None:  # one chunk of the persons: first <= person_id <= last
+        first, last = persons
+        where = exp.GTE(this=person_id.copy(), expression=values(first, "BIGINT"))
+        if last is not None:
+            where = exp.and_(where, exp.LTE(this=person_id.copy(), expression=values(last, "BIGINT")))
+        select = select.where(where)
+    return select
 
 
 # ------------------------------------------------------------------------------ logic in SQL
