@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from .errors import require
-from .query import SOURCE_DIALECT, BuiltQuery, evaluated_criteria
+from .query import SOURCE_DIALECT, UNKNOWN, BuiltQuery, evaluated_criteria
 from .results import Threshold, TrialPlan
 from .verdicts import PERSON_VERDICTS, SCOPE, _iso, _json
 
@@ -94,7 +94,7 @@ class PersonVerdictWriter:
             if t.kind is not None:
                 deciding.append(f"CASE WHEN q.c_{i} = 0 AND {_against(t)} THEN CAST(? AS VARCHAR) END")
                 params_deciding.append(t.rule_id)
-            unknown.append(f"CASE WHEN q.c_{i} = {0.5} AND {_open(t)} THEN CAST(? AS VARCHAR) END")
+            unknown.append(f"CASE WHEN q.c_{i} = {UNKNOWN} AND {_open(t)} THEN CAST(? AS VARCHAR) END")
             params_unknown.append(t.rule_id)
         select = (f"q.person_id, q.index_date, q.allowed, {_id_list(deciding)} AS deciding, "
                   f"{_id_list(unknown)} AS unknown")
