@@ -235,8 +235,21 @@ def _char_before(text: str, pos: int) -> str:
     return text[pos - 1] if pos > 0 else " "
 
 
+# karyotype notation: a chromosome band ("11q23", "1p36") and a rearrangement's chromosomes ("t(4;11)", "inv(16)")
+_CHROMOSOME_BAND_AFTER = re.compile(r"[pq]\d")
+_REARRANGEMENT_BEFORE = re.compile(r"\b(?:t|inv|del|der|dup|ins)\((?:[\dXY]+[pq.\d]*;)*$")
+
+
+def _is_karyotype_number(text: str, start: int, end: int) -> bool:
+    """A chromosome number of a karyotype notation: ``11q23``, ``t(9;22)``, ``inv(16)``."""
+    return _CHROMOSOME_BAND_AFTER.match(text, end) is not None \
+        or _REARRANGEMENT_BEFORE.search(text, max(0, start - 20), start) is not None
+
+
 def _is_identifier_number(text: str, start: int, end: int) -> bool:
-    """Numbers that belong to a name or code: CD4, HbA1c, COVID-19, SLEDAI-2000, 1st, T2DM."""
+    """Numbers that belong to a name or code: CD4, HbA1c, COVID-19, SLEDAI-2000, 1st, T2DM, 11q23."""
+    if _is_karyotype_number(text, start, end):
+        return True
     before = _char_before(text, start)
     if before.isalpha() and before not in "xX×":
         return True
@@ -406,7 +419,7 @@ def find_quantities(text: str) -> list[Quantity]:
         found.append(q)
         consumed = q.end
     found = [q for q in found if not _span_of_a_scale(text, q)]
-    found = _outside_ranges(text, lex, _share_units(text, _merge_bounds(text, _chained_bounds(text, found))))
+    found = _outside_ranges(text, lex, _share_units(text, _merge_bounds(text, _bare_lower_bounds(text, _chained_bounds(text, found)))))
     found = _bounds_in_two_units(text, _aside_alternatives(text, lex, found))
     found = apply_notations(text, found, _notation_quantity, _notation_comparator_before, postfix_after_position)
     return _limits_without_number(text, found)
@@ -530,7 +543,8 @@ def _limits_without_number(text: str, found: list[Quantity]) -> list[Quantity]:
             if m is None:
                 continue
             start, comp = rel_start - m.end("comp"), m.group("comp")[::-1]
-            if not _starts_a_word(text, start, comp) or any(q.start < rel_end and start < q.end for q in found):
+            if not _starts_a_word(text, start, comp) or any(q.start < rel_end and start < q.end for q in found) \
+                    or _is_offset_from_limit(text, found, start):
                 continue
             last_end = rel_end
             extra.append(Quantity(
@@ -541,6 +555,12 @@ def _limits_without_number(text: str, found: list[Quantity]) -> list[Quantity]:
     if not extra:
         return found
     return sorted(found + extra, key=lambda q: q.start)
+
+
+def _is_offset_from_limit(text: str, found: list[Quantity], start: int) -> bool:
+    """Whether the comparison word at ``start`` follows a value with its unit: "no greater than 0.3 mg/dL
+    above ULN" is an offset from the limit (ULN + 0.3 mg/dL), not a comparison with the limit itself."""
+    return any(q.unit is not None and q.end <= start and not text[q.end:start].strip() for q in found)
 
 
 def _starts_a_word(text: str, start: int, phrase: str) -> bool:
@@ -578,6 +598,24 @@ def _chained_bounds(text: str, found: list[Quantity]) -> list[Quantity]:
                                 value_start=n1s if upward else q.value_start,
                                 inclusive=(incl_first, incl_q) if upward else (incl_q, incl_first),
                                 comparator_form="bounds")
+        out.append(q)
+    return out
+
+
+# "received 1 but no more than 2 chemotherapy regimens": a bare number and "but" before an upper bound
+_BARE_LOWER_BOUND_BEFORE = re.compile(r"(?<![\w.,])(?P<n1>\d+(?:\.\d+)?)[ \t]+but[ \t]+$", re.IGNORECASE)
+
+
+def _bare_lower_bounds(text: str, found: list[Quantity]) -> list[Quantity]:
+    """``1 but no more than 2 regimens`` → ``between 1 and 2`` (the bare number is the least allowed)."""
+    out: list[Quantity] = []
+    for q in found:
+        if q.comparator in ("<", "<=") and q.comparator_start is not None and q.relative_to is None:
+            m = _BARE_LOWER_BOUND_BEFORE.search(text, max(0, q.comparator_start - 30), q.comparator_start)
+            first = parse_number(m.group("n1")) if m else None
+            if m and first is not None and first < q.value and (not out or out[-1].end <= m.start()):
+                q = replace(q, start=m.start("n1"), comparator="between", value=first, value_high=q.value,
+                            value_start=m.start("n1"), inclusive=(True, q.comparator == "<="), comparator_form="bounds")
         out.append(q)
     return out
 
