@@ -39,7 +39,7 @@ _TIME_ANCHOR = re.compile(
     re.IGNORECASE,
 )
 _AT_EVENT = re.compile(
-    r"\b(?:at|during|upon)[ \t]+(?:the[ \t]+(?:time[ \t]+of[ \t]+)?)?(?P<anchor>screening|baseline|enrol?lment|randomi[sz]ation|study[ \t]+entry|entry|inclusion|registration)\b",
+    r"\b(?:at|during|upon)[ \t]+(?:the[ \t]+(?:time[ \t]+of[ \t]+)?)?(?P<anchor>screen(?:ing)?|baseline|enrol?lment|randomi[sz]ation|study[ \t]+entry|entry|inclusion|registration)\b",
     re.IGNORECASE,
 )
 # the description ends at punctuation, a modal, "or", or an "and" before another value ("in patients
