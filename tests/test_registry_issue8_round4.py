@@ -1,0 +1,86 @@
+"""Registry text, issue 8's fourth round: comparators written without "than", a bare lower bound
+before "but", karyotype notation, offsets from a reference limit, windows of a lab header, viral
+burden, sub-group populations (lines written for each form)."""
+from criteria_nlp import extract
+
+
+def rules_of(text):
+    out = extract(text)
+    return [r for c in out["criteria"] for r in c["rules"]]
+
+
+def described(text):
+    return [((r["variable"] or {}).get("text"), r["comparator"], r["value"], r["value_high"], r["unit"],
+             r["relative_to"], r["negated"]) for r in rules_of(text)]
+
+
+def conditions(text):
+    return [((r["variable"] or {}).get("text"), [(k["kind"], k["text"]) for k in r["conditions"]])
+            for r in rules_of(text)]
+
+
+# -- comparators with "than" left out --------------------------------------------------------------
+def test_a_comparative_without_than_is_its_comparator():
+    text = ("Patients will be ineligible if they have a serum creatinine greater 1.5 mg/dL or a "
+            "creatinine clearance of less 60 mL/min.")
+    got = [(v, c, x, u) for v, c, x, _, u, *_ in described(text)]
+    assert ("serum creatinine", ">", 1.5, "mg/dL") in got
+    assert ("creatinine clearance", "<", 60.0, "mL/min") in got
+
+
+def test_less_or_greater_after_a_value_stays_a_postfix():
+    got = [(c, x) for _, c, x, *_ in described("Hemoglobin 9 g/dL or less")]
+    assert got == [("<=", 9.0)]
+
+
+# -- a bare number before "but no more than" --------------------------------------------------------
+def test_a_bare_number_before_but_and_an_upper_bound_is_the_lower_bound():
+    text = "Chemotherapy: Must have received 2 but no more than 3 prior chemotherapy regimens"
+    got = [(c, x, hi) for _, c, x, hi, *_ in described(text)]
+    assert got == [("between", 2.0, 3.0)]
+    (rule,) = rules_of(text)
+    assert rule["inclusive"] == {"low": True, "high": True}
+
+
+def test_a_bare_number_above_the_upper_bound_is_no_lower_bound():
+    got = [(c, x) for _, c, x, *_ in described("Prior therapy: 5 but fewer than 3 regimens")]
+    assert got == [("<", 3.0)]
+
+
+# -- karyotype notation --------------------------------------------------------------------------
+def test_karyotype_notation_gives_no_value():
+    text = "Absence of t(8;21) or inv(16) or 11q23 rearrangement; MLL-AF9 = 11q23 translocation"
+    assert rules_of(text) == []
+
+
+def test_a_value_before_a_word_starting_with_p_or_q_is_still_a_value():
+    got = [(c, x) for _, c, x, *_ in described("Platelet count greater than 50 per microliter")]
+    assert got and got[0][:2] == (">", 50.0)
+
+
+# -- an offset from a reference limit ----------------------------------------------------------------
+def test_a_value_above_the_uln_is_no_comparison_with_the_uln():
+    text = "Hepatic: Bilirubin no greater than 0.5 mg/dL above ULN SGOT no greater than 2 times ULN"
+    got = [(v, c, x, u, rel) for v, c, x, _, u, rel, _ in described(text)]
+    assert ("Bilirubin", ">", 1.0, None, "ULN") not in got
+    assert ("SGOT", "<=", 2.0, None, "ULN") in got
+
+
+def test_a_limit_with_no_number_is_still_read_after_a_comparator():
+    got = [(c, x, rel) for _, c, x, _, _, rel, _ in described("Calcium no greater than upper limit of normal")]
+    assert got == [("<=", 1.0, "ULN")]
+
+
+# -- the window of a lab header; viral burden ----------------------------------------------------------
+def test_a_lab_header_at_screen_is_the_window_of_its_items():
+    text = ("INCLUSION\n\nLaboratory values at screen:\n\nhemoglobin greater than 10 g/dl;\n\n"
+            "platelet count greater than 75,000 cells/microL;\n")
+    got = conditions(text)
+    assert got == [("hemoglobin", [("temporal", "at screen")]), ("platelet count", [("temporal", "at screen")])]
+
+
+def test_viral_burden_in_rna_copies_is_a_viral_load():
+    text = "Plasma viral burden less than 400 RNA copies/ml at the screening visit."
+    (rule,) = rules_of(text)
+    assert rule["variable"]["name"] == "viral_load"
+    assert (rule["comparator"], rule["value"], rule["unit"]) == ("<", 400.0, "{copies}/mL")
