@@ -20,7 +20,7 @@ from importlib import resources
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ._groups import NO_VERB, group_labels, names_a_group, requiring_header
+from ._groups import NO_VERB, group_head, group_labels, names_a_group, requiring_header
 from ._text import doc_text
 from ._values import criteria_of, span_values
 
@@ -329,6 +329,10 @@ def _populations(text: str, start: int, end: int) -> list[Condition]:
             header = None  # "Patients must have:", "Patients:" name nobody in particular
     if header is not None and not _ANNOUNCES_A_LIST.search(header.group("who")):  # "For healthy controls:"
         found.append(_span_condition("population", text, header, start, "who"))
+    elif header is not None:  # "ALL patients meeting 1 of the following conditions:" names "ALL patients"
+        head = _named_group_of_list_header(text, start + header.start("who"), header.group("who"))
+        if head is not None:
+            found.append(head)
     for m in group_labels(segment):  # "Age: Patients with cystic fibrosis (CF): 5 and over; Healthy volunteers: 18 and over"
         s, e = start + m.start("label"), start + m.end()
         cond = Condition("population", text[s:e], s, e, {"description": m.group("label")})
@@ -349,6 +353,38 @@ def _populations(text: str, start: int, end: int) -> list[Condition]:
     return sorted(found, key=lambda c: c.start)
 
 
+def _named_group_of_list_header(text: str, start: int, who: str) -> Condition | None:
+    """The group a list header names before what it must meet ("VHR patients meeting 1 of the
+    following criteria" → "VHR patients"); none when the group is nobody in particular ("Patients
+    with the following conditions")."""
+    head = group_head(who).rstrip()
+    if not head or head == who.rstrip() or _ANNOUNCES_A_LIST.search(head):
+        return None
+    cond = Condition("population", head, start, start + len(head), {"description": head})
+    return cond if _has_content_word(cond) else None
+
+
+# a list header that offers a choice: "Must meet 1 of the following criteria:", "one of the following subtypes"
+_CHOICE_HEADER = re.compile(r"\b(?:1|one)[ \t]+of[ \t]+the[ \t]+following\b", re.IGNORECASE)
+# an alternative named by a noun phrase: no verb, no number, no negation ("ALL of B-cell lineage")
+_ALTERNATIVE_NAME = re.compile(rf"[ \t]*(?!(?:no|not|none)\b)(?P<who>{NO_VERB}[^\W\d][^\d:;.()\n]{{1,60}}?)"
+                               r"(?:[ \t]+OR)?[ \t\r\n]*", re.IGNORECASE)
+
+
+def _alternative_population(text: str, start: int, end: int, parent_start: int, parent_end: int) -> list[Condition]:
+    """An alternative of a choice list that has items of its own is the population of those items:
+    "VLR patients meeting 1 of the following criteria: - ALL of B-cell lineage - WBC less than
+    10,000/mm^3" (the WBC limit holds for B-lineage ALL). Called for criteria that hold no rule."""
+    if not _CHOICE_HEADER.search(text, parent_start, parent_end):
+        return []
+    m = _ALTERNATIVE_NAME.fullmatch(text, start, end)
+    if m is None:
+        return []
+    cond = _span_condition("population", text, m, 0, "who")
+    cond = Condition("population", m.group("who"), m.start("who"), m.end("who"), cond.fields)
+    return [cond] if _has_content_word(cond) else []
+
+
 # a sub-header that is a noun phrase: no comma, no verb ("this study was open to all subjects who:" is none)
 _HEADER = re.compile(rf"[ \t]*(?P<who>{NO_VERB}[^\W\d][^:;.(),]{{1,80}}?)[ \t]*:[ \t]*", re.IGNORECASE)
 
@@ -365,7 +401,13 @@ def _group_header(segment: str) -> re.Match | None:
 
 
 def _has_content_word(cond: Condition) -> bool:
-    return any(w not in _NOT_A_POPULATION for w in re.findall(r"[\w/'-]+", cond.fields["description"].lower()))
+    """Whether the description says more than pronouns and boilerplate; an acronym written in capitals
+    in a description that is not all capitals is a content word ("ALL patients": acute lymphoblastic
+    leukaemia, not "all")."""
+    description = cond.fields["description"]
+    words = re.findall(r"[\w/'-]+", description)
+    shouting = description.isupper()
+    return any(w.lower() not in _NOT_A_POPULATION or (not shouting and len(w) > 1 and w.isupper()) for w in words)
 
 
 def _respective_populations(text: str, start: int, end: int, rules: list[Rule]) -> list[Condition]:
@@ -529,6 +571,9 @@ class ConditionFinder:
             temporal = [c for c in temporal_conditions(text, cs, ce, crit_quantities)
                         if not any(x.start <= c.start and c.end <= x.end for x in exceptions)]
             populations = _populations(text, cs, ce)
+            parent = by_id.get(crit.parent)
+            if cid not in rules_by_criterion and parent is not None:
+                populations += _alternative_population(text, cs, ce, parent.start, parent.end)
             inheritable[cid] = [c for c in temporal + populations
                                 if not any(r.start <= c.start < r.end for r in rules_by_criterion.get(cid, []))]
             rules = rules_by_criterion.get(cid)
