@@ -84,3 +84,56 @@ def test_viral_burden_in_rna_copies_is_a_viral_load():
     (rule,) = rules_of(text)
     assert rule["variable"]["name"] == "viral_load"
     assert (rule["comparator"], rule["value"], rule["unit"]) == ("<", 400.0, "{copies}/mL")
+
+
+# -- sub-group populations ------------------------------------------------------------------------
+def test_an_alternative_of_a_choice_list_is_the_population_of_its_own_items():
+    text = ("DISEASE CHARACTERISTICS:\n\n"
+            "  -  Standard-risk patients meeting 1 of the following criteria:\n\n"
+            "       -  AML of monocytic lineage\n\n"
+            "            -  WBC less than 50,000/mm^3\n\n"
+            "       -  Myelodysplastic syndrome with platelets at least 20,000/mm^3\n")
+    got = dict(conditions(text))
+    assert ("population", "AML of monocytic lineage") in got["WBC"]
+    assert all(k[1] != "AML of monocytic lineage" for k in got["platelets"])
+
+
+def test_an_item_under_a_list_with_no_choice_names_no_population():
+    text = ("Adequate organ function defined by the following:\n\n"
+            "  -  Bone marrow reserve\n\n"
+            "       -  Platelet count at least 100,000/mm^3\n")
+    ((_, conds),) = conditions(text)
+    assert all(k[1] != "Bone marrow reserve" for k in conds)
+
+
+def test_a_list_header_names_the_group_before_what_it_must_meet():
+    text = ("  -  High-risk patients:\n\n"
+            "       -  AML patients meeting 1 of the following conditions:\n\n"
+            "            -  Bone marrow blasts greater than 20%\n\n"
+            "            -  Peripheral blasts at least 5,000/mm^3\n")
+    for _, conds in conditions(text):
+        assert ("population", "AML patients") in conds
+
+
+def test_a_list_header_of_patients_in_general_names_no_population():
+    text = ("Patients with the following conditions are excluded:\n\n"
+            "  -  Serum creatinine greater than 2 mg/dL\n")
+    ((_, conds),) = conditions(text)
+    assert [k for k in conds if k[0] == "population"] == []
+
+
+# -- a test not done negates nothing after it; windows after completion of a phase ---------------------
+def test_a_missing_test_negates_nothing_after_it():
+    text = "Karyotype: DNA index not assessed and modal chromosome number 47-50"
+    assert [(c, x, neg) for _, c, x, _, _, _, neg in described(text)] == [("between", 47.0, False)]
+
+
+def test_a_missing_test_does_not_end_the_scope_of_a_negation():
+    text = "No patients with cytogenetics not done or platelets less than 20,000/mm3"
+    assert [neg for *_, neg in described(text)] == [True]
+
+
+def test_after_completion_of_a_phase_is_a_window():
+    text = "Good response (fewer than 1,000/mm^3 blasts in peripheral blood after completion of induction therapy)"
+    ((_, conds),) = conditions(text)
+    assert conds == [("temporal", "after completion of induction therapy")]
