@@ -240,6 +240,17 @@ _CHROMOSOME_BAND_AFTER = re.compile(r"[pq]\d")
 _REARRANGEMENT_BEFORE = re.compile(r"\b(?:t|inv|del|der|dup|ins)\((?:[\dXY]+[pq.\d]*;)*$")
 
 
+# "over a six month period": the period a value is measured over, not a comparison
+_PERIOD_NOUN_AFTER = re.compile(r"[ \t-]+(?:period|interval|span)\b", re.IGNORECASE)
+_OVER_A = re.compile(r"over[ \t]+(?:a|an|the)\b", re.IGNORECASE)
+
+
+def _is_period_measured_over(text: str, q: Quantity) -> bool:
+    """Whether ``q`` is "over a N <time unit> period" (a window, read by the conditions component)."""
+    return q.comparator_start is not None and _OVER_A.match(text, q.comparator_start) is not None \
+        and q.unit_end is not None and _PERIOD_NOUN_AFTER.match(text, q.unit_end) is not None
+
+
 def _is_karyotype_number(text: str, start: int, end: int) -> bool:
     """A chromosome number of a karyotype notation: ``11q23``, ``t(9;22)``, ``inv(16)``."""
     return _CHROMOSOME_BAND_AFTER.match(text, end) is not None \
@@ -413,7 +424,7 @@ def find_quantities(text: str) -> list[Quantity]:
         if value is None:
             continue
         q = _read_tail(text, lex, comp, num_start, num_end, value)
-        if q is None:
+        if q is None or _is_period_measured_over(text, q):
             continue
         q = _lone_deviation(text, _echoed_sign_after(text, q))
         found.append(q)
