@@ -86,6 +86,9 @@ _SUBJECT_POPULATION = re.compile(
     rf"(?=(?:[ \t]*\([^()]*\))?\s+(?:and[ \t]+who|will|must|should|shall|may|are|is)\b))",
     re.IGNORECASE,
 )
+# a sex or age group that is the subject of its criterion: "Men with elevated PSA no greater than 10 ... are
+# eligible" (the threshold is in the group's description, the group is the population)
+_GROUP_SUBJECT = re.compile(rf"^[ \t]*(?:[^\W\d][\w ]{{0,30}}:\s*)?(?P<who>{_GROUP_WORDS})(?=[ \t]+with\b)", re.IGNORECASE)
 # a sub-header that names the population of the items under it: "For healthy controls:",
 # "Patients without treatment response:"
 _SUBHEADER_POPULATION = re.compile(
@@ -203,6 +206,30 @@ def _worded_window_re() -> re.Pattern:
         rf"(?P<number>{'|'.join(map(re.escape, words))})[ \t]+(?P<unit>{units})s?\b", re.IGNORECASE)
 
 
+@lru_cache(maxsize=1)
+def _period_of_re() -> re.Pattern:
+    """A period a value is measured over: "over a six month period", "over a 1-year period"."""
+    words = sorted(quantity_lexicon().number_words, key=len, reverse=True)
+    units = "|".join(temporal_cues().period_unit)
+    return re.compile(
+        rf"\b(?:over|during|in)[ \t]+(?:a|an|the)[ \t]+(?P<number>\d+(?:\.\d+)?|{'|'.join(map(re.escape, words))})"
+        rf"[ \t-]+(?P<unit>{units})s?[ \t-]+(?:period|interval|span|time[ \t]+frame)\b", re.IGNORECASE)
+
+
+def _periods_of(segment: str, base: int) -> list[Condition]:
+    """Durations a value is measured over ("at least once a week over a six month period")."""
+    out = []
+    for m in _period_of_re().finditer(segment):
+        number = m.group("number")
+        value = float(number) if number[0].isdigit() else quantity_lexicon().number_words.get(number.lower())
+        if value is None or value <= 0:
+            continue
+        fields = {"relation": "duration", "value": value, "value_high": None, "comparator": None, "anchor": None,
+                  "unit": temporal_cues().period_unit[m.group("unit").lower()]}
+        out.append(Condition("temporal", m.group(), base + m.start(), base + m.end(), fields))
+    return out
+
+
 def _worded_windows(segment: str, base: int) -> list[Condition]:
     cues = temporal_cues()
     out = []
@@ -236,7 +263,8 @@ def _event_conditions(segment: str, base: int) -> list[Condition]:
     ("at the time of surgery", "upon admission", "preoperative", "after remission"), states of time
     ("current", "recent", "history of"; see :func:`_is_state`) and periods named by a word ("in the past month")."""
     cues = temporal_cues()
-    out: list[Condition] = _worded_windows(segment, base)
+    out: list[Condition] = _periods_of(segment, base)
+    out += [c for c in _worded_windows(segment, base) if not any(o.start < c.end and c.start < o.end for o in out)]
 
     def add(m: re.Match, relation: str, **fields) -> None:
         s, e = base + m.start(), base + m.end()
@@ -339,6 +367,10 @@ def _populations(text: str, start: int, end: int) -> list[Condition]:
         if not any(c.start <= s < c.end for c in found) and _has_content_word(cond) \
                 and not _ANNOUNCES_A_LIST.search(cond.text):
             found.append(cond)
+    subject_group = _GROUP_SUBJECT.match(segment)
+    if subject_group is not None:  # "Other: Men with elevated PSA no greater than 10": the group only
+        s, e = start + subject_group.start("who"), start + subject_group.end("who")
+        found.append(Condition("population", text[s:e], s, e, {"description": text[s:e]}))
     for pattern, group in ((_GROUP_POPULATION, "who"), (_GROUP_NOUN_PHRASE, "who"), (_SUBJECT_POPULATION, None)):
         for m in pattern.finditer(segment):
             name = group or next(g for g in ("adjective", "who", "subject") if m.group(g))
@@ -371,13 +403,22 @@ _ALTERNATIVE_NAME = re.compile(rf"[ \t]*(?!(?:no|not|none)\b)(?P<who>{NO_VERB}[^
                                r"(?:[ \t]+OR)?[ \t\r\n]*", re.IGNORECASE)
 
 
-def _alternative_population(text: str, start: int, end: int, parent_start: int, parent_end: int) -> list[Condition]:
-    """An alternative of a choice list that has items of its own is the population of those items:
-    "VLR patients meeting 1 of the following criteria: - ALL of B-cell lineage - WBC less than
-    10,000/mm^3" (the WBC limit holds for B-lineage ALL). Called for criteria that hold no rule."""
+# an alternative named before its own threshold: "Small lymphocytic with absolute lymphocytic count less than 5,000"
+# (not after a participle: "disease treated with no more than 4 regimens" names what it was treated with)
+_ALTERNATIVE_WITH = re.compile(rf"[ \t]*(?!(?:no|not|none)\b)(?P<who>{NO_VERB}[^\W\d][^\d:;.()\n,]{{1,60}}?)(?<!ed)(?<!ing)"
+                               r"[ \t]+with\b", re.IGNORECASE)
+
+
+def _alternative_population(text: str, start: int, end: int, parent_start: int, parent_end: int,
+                            holds_rules: bool) -> list[Condition]:
+    """An alternative of a choice list is the population of its thresholds: its name when it has items
+    of its own ("VLR patients meeting 1 of the following criteria: - ALL of B-cell lineage - WBC less
+    than 10,000/mm^3": the WBC limit holds for B-lineage ALL), or the words before ``with`` when it
+    holds a threshold itself ("One of the following subtypes required: Small lymphocytic with absolute
+    lymphocytic count less than 5,000")."""
     if not _CHOICE_HEADER.search(text, parent_start, parent_end):
         return []
-    m = _ALTERNATIVE_NAME.fullmatch(text, start, end)
+    m = _ALTERNATIVE_WITH.match(text, start, end) if holds_rules else _ALTERNATIVE_NAME.fullmatch(text, start, end)
     if m is None:
         return []
     cond = _span_condition("population", text, m, 0, "who")
@@ -483,6 +524,8 @@ def _is_part_of_rule(cond: Condition, rule: Rule) -> bool:
     3 months") or a word of its variable ("minimum of 10 active electrodes"), not a condition on it.
     A window with no number between the variable and the value ("Temperature on admission < 30 °C")
     and a pre-/post- event in the variable's name ("Pre-enrollment CPP < 60 mm Hg") are conditions."""
+    if _period_of_re().fullmatch(cond.text):
+        return False  # "Loss of lung function over a one year period of greater than 35 mL": the period measured over
     if not (rule.start <= cond.start and cond.end <= rule.end) or cond.fields.get("value") is not None:
         return rule.start <= cond.start and cond.end <= rule.end
     v = rule.variable
@@ -572,8 +615,8 @@ class ConditionFinder:
                         if not any(x.start <= c.start and c.end <= x.end for x in exceptions)]
             populations = _populations(text, cs, ce)
             parent = by_id.get(crit.parent)
-            if cid not in rules_by_criterion and parent is not None:
-                populations += _alternative_population(text, cs, ce, parent.start, parent.end)
+            if parent is not None:
+                populations += _alternative_population(text, cs, ce, parent.start, parent.end, cid in rules_by_criterion)
             inheritable[cid] = [c for c in temporal + populations
                                 if not any(r.start <= c.start < r.end for r in rules_by_criterion.get(cid, []))]
             rules = rules_by_criterion.get(cid)
