@@ -137,3 +137,43 @@ def test_after_completion_of_a_phase_is_a_window():
     text = "Good response (fewer than 1,000/mm^3 blasts in peripheral blood after completion of induction therapy)"
     ((_, conds),) = conditions(text)
     assert conds == [("temporal", "after completion of induction therapy")]
+
+
+# -- frequencies, averages, periods measured over ----------------------------------------------------
+def test_once_a_week_after_a_comparator_is_a_frequency():
+    text = "Binge drinking on the average of at least once a week over a three month period."
+    (rule,) = rules_of(text)
+    assert (rule["comparator"], rule["value"], rule["unit"]) == (">=", 1.0, "/wk")
+    assert "Binge drinking" in rule["variable"]["text"]
+    assert [(k["kind"], k["text"]) for k in rule["conditions"]] == [("temporal", "over a three month period")]
+
+
+def test_once_without_a_comparator_is_no_value():
+    assert rules_of("Must have been treated with a taxane once.") == []
+
+
+def test_a_period_measured_over_is_no_threshold_and_not_the_name():
+    text = "Decline in FVC over a 2 year period of more than 200 mL"
+    (rule,) = rules_of(text)
+    assert (rule["comparator"], rule["value"], rule["unit"]) == (">", 200.0, "mL")
+    assert "period" not in rule["variable"]["text"]
+    assert [(k["kind"], k["text"]) for k in rule["conditions"]] == [("temporal", "over a 2 year period")]
+
+
+# -- groups and alternatives that hold their threshold ---------------------------------------------
+def test_a_sex_group_with_a_threshold_in_its_description_is_the_population():
+    text = "PATIENT CHARACTERISTICS: Other: Women with elevated serum creatinine no greater than 2 mg/dL are eligible"
+    assert [conds for _, conds in conditions(text)] == [[("population", "Women")]]
+
+
+def test_an_alternative_of_a_choice_list_named_before_with_is_its_thresholds_population():
+    text = ("DISEASE CHARACTERISTICS: Histologically documented lymphoma One of the following histologic subtypes required: "
+            "Marginal zone with absolute lymphocyte count less than 4,000/mm3 (type 2) "
+            "Follicular, small cleaved cell (type 3)")
+    assert [conds for _, conds in conditions(text)] == [[("population", "Marginal zone")]]
+
+
+def test_what_a_participle_is_done_with_is_no_population():
+    text = ("DISEASE CHARACTERISTICS: One of the following required: Relapsed disease treated with "
+            "no more than 3 prior chemotherapy regimens Refractory disease")
+    assert all(k[0] != "population" for _, conds in conditions(text) for k in conds)
