@@ -89,6 +89,10 @@ _SUBJECT_POPULATION = re.compile(
 # a sex or age group that is the subject of its criterion: "Men with elevated PSA no greater than 10 ... are
 # eligible" (the threshold is in the group's description, the group is the population)
 _GROUP_SUBJECT = re.compile(rf"^[ \t]*(?:[^\W\d][\w ]{{0,30}}:\s*)?(?P<who>{_GROUP_WORDS})(?=[ \t]+with\b)", re.IGNORECASE)
+# ... when the criterion allows the group in ("are eligible", "may be enrolled"); "Women with PCOS defined by
+# ..." in an inclusion list is a requirement, not a subgroup
+_ALLOWANCE = re.compile(r"\b(?:are|is|remain|will[ \t]+be|may[ \t]+be|can[ \t]+be)[ \t]+(?:also[ \t]+)?"
+                        r"(?:eligible|allowed|permitted|acceptable|included|enrolled)\b", re.IGNORECASE)
 # a sub-header that names the population of the items under it: "For healthy controls:",
 # "Patients without treatment response:"
 _SUBHEADER_POPULATION = re.compile(
@@ -368,7 +372,7 @@ def _populations(text: str, start: int, end: int) -> list[Condition]:
                 and not _ANNOUNCES_A_LIST.search(cond.text):
             found.append(cond)
     subject_group = _GROUP_SUBJECT.match(segment)
-    if subject_group is not None:  # "Other: Men with elevated PSA no greater than 10": the group only
+    if subject_group is not None and _ALLOWANCE.search(segment):  # "Men with elevated PSA ... are eligible": the group only
         s, e = start + subject_group.start("who"), start + subject_group.end("who")
         found.append(Condition("population", text[s:e], s, e, {"description": text[s:e]}))
     for pattern, group in ((_GROUP_POPULATION, "who"), (_GROUP_NOUN_PHRASE, "who"), (_SUBJECT_POPULATION, None)):
@@ -385,13 +389,17 @@ def _populations(text: str, start: int, end: int) -> list[Condition]:
     return sorted(found, key=lambda c: c.start)
 
 
+# a word that makes a label a clause: a pronoun subject or a verb form before the head noun
+_CLAUSE_WORD = re.compile(r"\b(?i:we|you|they|i|he|she|it)\b|\w(?:ed|ing)[ \t]+\S", re.IGNORECASE)
+
+
 def _named_group_of_list_header(text: str, start: int, who: str) -> Condition | None:
     """The group a list header names before what it must meet ("VHR patients meeting 1 of the
     following criteria" → "VHR patients"); none when the group is nobody in particular ("Patients
     with the following conditions")."""
     head = group_head(who).rstrip()
-    if not head or head == who.rstrip() or _ANNOUNCES_A_LIST.search(head):
-        return None
+    if not head or head == who.rstrip() or _ANNOUNCES_A_LIST.search(head) or _CLAUSE_WORD.search(head):
+        return None  # "We excluded patients with any of the following:" is a sentence, not a group
     cond = Condition("population", head, start, start + len(head), {"description": head})
     return cond if _has_content_word(cond) else None
 
