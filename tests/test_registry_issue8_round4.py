@@ -59,11 +59,22 @@ def test_a_value_before_a_word_starting_with_p_or_q_is_still_a_value():
 
 
 # -- an offset from a reference limit ----------------------------------------------------------------
-def test_a_value_above_the_uln_is_no_comparison_with_the_uln():
+def test_a_value_in_units_above_the_uln_is_an_offset_and_no_rule():
     text = "Hepatic: Bilirubin no greater than 0.5 mg/dL above ULN SGOT no greater than 2 times ULN"
     got = [(v, c, x, u, rel) for v, c, x, _, u, rel, _ in described(text)]
-    assert ("Bilirubin", ">", 1.0, None, "ULN") not in got
-    assert ("SGOT", "<=", 2.0, None, "ULN") in got
+    assert got == [("SGOT", "<=", 2.0, None, "ULN")]  # neither "> 1 x ULN" nor "<= 0.5 mg/dL"
+
+
+def test_a_percentage_above_or_below_a_limit_is_a_multiple_of_it():
+    text = ("Hepatic: SGPT less than 40% above ULN Other: Albumin no less than 20% below lower limit of "
+            "normal Prothrombin time more than 5% greater than upper limit of normal")
+    got = [(c, x, rel) for _, c, x, _, _, rel, _ in described(text)]
+    assert got == [("<", 1.4, "ULN"), (">=", 0.8, "LLN"), (">", 1.05, "ULN")]
+
+
+def test_no_greater_without_than_is_at_most():
+    got = [(c, x, neg) for _, c, x, _, _, _, neg in described("Hepatic: Bilirubin no greater 1.75 mg/dL")]
+    assert got == [("<=", 1.75, False)]
 
 
 def test_a_limit_with_no_number_is_still_read_after_a_comparator():

@@ -554,8 +554,13 @@ def _limits_without_number(text: str, found: list[Quantity]) -> list[Quantity]:
             if m is None:
                 continue
             start, comp = rel_start - m.end("comp"), m.group("comp")[::-1]
-            if not _starts_a_word(text, start, comp) or any(q.start < rel_end and start < q.end for q in found) \
-                    or _is_offset_from_limit(text, found, start):
+            if not _starts_a_word(text, start, comp) or any(q.start < rel_end and start < q.end for q in found):
+                continue
+            offset = _offset_from_limit(text, found, start)
+            if offset is not None:
+                relative_to = lex.relative_names.get(_normalise_phrase(name.group("rel")))
+                multiple = _percent_of_limit(offset, lex.prefix_of[_normalise_phrase(comp)], relative_to, rel_end)
+                found = [multiple if q is offset else q for q in found if q is not offset or multiple is not None]
                 continue
             last_end = rel_end
             extra.append(Quantity(
@@ -568,10 +573,22 @@ def _limits_without_number(text: str, found: list[Quantity]) -> list[Quantity]:
     return sorted(found + extra, key=lambda q: q.start)
 
 
-def _is_offset_from_limit(text: str, found: list[Quantity], start: int) -> bool:
-    """Whether the comparison word at ``start`` follows a value with its unit: "no greater than 0.3 mg/dL
-    above ULN" is an offset from the limit (ULN + 0.3 mg/dL), not a comparison with the limit itself."""
-    return any(q.unit is not None and q.end <= start and not text[q.end:start].strip() for q in found)
+def _offset_from_limit(text: str, found: list[Quantity], start: int) -> Quantity | None:
+    """The value with its unit right before the comparison word at ``start``, if any: "no greater than
+    0.3 mg/dL above ULN" is an offset from the limit (ULN + 0.3 mg/dL), not a comparison with the limit
+    itself."""
+    return next((q for q in found if q.unit is not None and q.end <= start and not text[q.end:start].strip()), None)
+
+
+def _percent_of_limit(q: Quantity, direction: str, relative_to: str | None, end: int) -> Quantity | None:
+    """``less than 25% above ULN`` → ``< 1.25 × ULN``, ``no less than 15% below LLN`` → ``>= 0.85 × LLN``:
+    a percentage above or below a reference limit is a multiple of it. Other offsets ("0.3 mg/dL above
+    ULN", "1 second above ULN") have no field in the contract: None (no rule; "<= 0.3 mg/dL" would be wrong)."""
+    if q.unit != "%" or q.comparator == "between" or relative_to is None or q.value <= 0:
+        return None
+    sign = 1 if direction in (">", ">=") else -1
+    return replace(q, end=end, value=round(1 + sign * q.value / 100, 6), unit=None, unit_text=None,
+                   unit_start=None, unit_end=None, unit_kind=None, relative_to=relative_to)
 
 
 def _starts_a_word(text: str, start: int, phrase: str) -> bool:
