@@ -188,3 +188,21 @@ def test_what_a_participle_is_done_with_is_no_population():
     text = ("DISEASE CHARACTERISTICS: One of the following required: Relapsed disease treated with "
             "no more than 3 prior chemotherapy regimens Refractory disease")
     assert all(k[0] != "population" for _, conds in conditions(text) for k in conds)
+
+
+def test_a_population_that_holds_the_rules_own_variable_is_not_its_population():
+    text = "Complete cardiac evaluation required if elevated WBC (12,000/mm3 or greater) or fever"
+    assert all(k[0] != "population" for _, conds in conditions(text) for k in conds)
+
+
+def test_a_list_header_naming_only_the_study_subjects_is_no_population():
+    for header in ("Children with the following are excluded:", "Individuals with any of the following:",
+                   "Exclude if ANY of the following criteria are met:"):
+        text = f"{header}\n\n  -  Hemoglobin less than 8 g/dL\n"
+        assert all(k[0] != "population" for _, conds in conditions(text) for k in conds), header
+
+
+def test_an_alternative_named_before_but_with_keeps_its_name_only():
+    text = ("DISEASE CHARACTERISTICS:\n\n  -  Evidence of 1 of the following:\n\n"
+            "       -  Hyperplasia without atypia but with a lifetime risk of at least 20%\n")
+    assert [conds for _, conds in conditions(text)] == [[("population", "Hyperplasia without atypia")]]

@@ -398,23 +398,25 @@ def _named_group_of_list_header(text: str, start: int, who: str) -> Condition | 
     following criteria" → "VHR patients"); none when the group is nobody in particular ("Patients
     with the following conditions")."""
     head = group_head(who).rstrip()
-    if not head or head == who.rstrip() or _ANNOUNCES_A_LIST.search(head) or _CLAUSE_WORD.search(head):
-        return None  # "We excluded patients with any of the following:" is a sentence, not a group
-    cond = Condition("population", head, start, start + len(head), {"description": head})
-    return cond if _has_content_word(cond) else None
+    if not head or head == who.rstrip() or _ANNOUNCES_A_LIST.search(head) or _CLAUSE_WORD.search(head) \
+            or not _modifies_its_group_noun(head):
+        return None  # "We excluded patients with any of the following:" is a sentence; "Children with the
+        # following are excluded:" names the study's subjects, not a subgroup
+    return Condition("population", head, start, start + len(head), {"description": head})
 
 
 # a list header that offers a choice: "Must meet 1 of the following criteria:", "one of the following subtypes"
 _CHOICE_HEADER = re.compile(r"\b(?:1|one)[ \t]+of[ \t]+the[ \t]+following\b", re.IGNORECASE)
 # an alternative named by a noun phrase: no verb, no number, no negation ("ALL of B-cell lineage")
-_ALTERNATIVE_NAME = re.compile(rf"[ \t]*(?!(?:no|not|none)\b)(?P<who>{NO_VERB}[^\W\d][^\d:;.()\n]{{1,60}}?)"
+_ALTERNATIVE_NAME = re.compile(rf"[ \t]*(?!(?:no|not|none|any)\b)(?P<who>{NO_VERB}[^\W\d][^\d:;.()\n]{{1,60}}?)"
                                r"(?:[ \t]+OR)?[ \t\r\n]*", re.IGNORECASE)
 
 
 # an alternative named before its own threshold: "Small lymphocytic with absolute lymphocytic count less than 5,000"
 # (not after a participle: "disease treated with no more than 4 regimens" names what it was treated with)
-_ALTERNATIVE_WITH = re.compile(rf"[ \t]*(?!(?:no|not|none)\b)(?P<who>{NO_VERB}[^\W\d][^\d:;.()\n,]{{1,60}}?)(?<!ed)(?<!ing)"
-                               r"[ \t]+with\b", re.IGNORECASE)
+# (the value in the "with" phrase itself: "Treatment with ganciclovir (DHPG) resulting in ... (ANC < 500)" is none)
+_ALTERNATIVE_WITH = re.compile(rf"[ \t]*(?!(?:no|not|none|any)\b)(?P<who>{NO_VERB}[^\W\d][^\d:;.()\n,]{{1,60}}?)(?<!ed)(?<!ing)"
+                               r"(?:[ \t]+(?:but|and))?[ \t]+with\b(?=[^(),;:\d]{0,60}\d)", re.IGNORECASE)
 
 
 def _alternative_population(text: str, start: int, end: int, parent_start: int, parent_end: int,
@@ -450,13 +452,14 @@ def _group_header(segment: str) -> re.Match | None:
 
 
 def _has_content_word(cond: Condition) -> bool:
-    """Whether the description says more than pronouns and boilerplate; an acronym written in capitals
-    in a description that is not all capitals is a content word ("ALL patients": acute lymphoblastic
-    leukaemia, not "all")."""
-    description = cond.fields["description"]
-    words = re.findall(r"[\w/'-]+", description)
-    shouting = description.isupper()
-    return any(w.lower() not in _NOT_A_POPULATION or (not shouting and len(w) > 1 and w.isupper()) for w in words)
+    return any(w not in _NOT_A_POPULATION for w in re.findall(r"[\w/'-]+", cond.fields["description"].lower()))
+
+
+def _modifies_its_group_noun(head: str) -> bool:
+    """Whether a group's name says which group: a content word or an acronym in capitals before its
+    noun ("VHR patients", "ALL patients": acute lymphoblastic leukaemia, not "all")."""
+    *modifiers, _noun = head.split()
+    return any(w.lower() not in _NOT_A_POPULATION or (len(w) > 1 and w.isupper() and not head.isupper()) for w in modifiers)
 
 
 def _respective_populations(text: str, start: int, end: int, rules: list[Rule]) -> list[Condition]:
@@ -519,6 +522,13 @@ def _attach_footnote_exceptions(text: str, rules: list[Rule], criteria: list[tup
                     and text.startswith("*", rule.end) and not _PARAGRAPH_BREAK.search(text, rule.end, m.start()) \
                     and not any(c.kind == "exception" and c.start == s for c in rule.conditions):
                 rule.conditions.append(cond)
+
+
+def _names_the_variable(cond: Condition, rule: Rule) -> bool:
+    """Whether the population's description holds the rule's own variable ("required if elevated WBC
+    (12,000 or greater)": the WBC rule is the condition itself, not a rule for that population)."""
+    v = rule.variable
+    return v is not None and v.start is not None and cond.start <= v.start and v.end <= cond.end
 
 
 def _is_duration_of_another_clause(cond: Condition, rule: Rule) -> bool:
@@ -700,7 +710,7 @@ class ConditionFinder:
             # a clause that holds the threshold itself is the criterion, not its population ("will not
             # be eligible if their FEV1 is less than 1.2 liters")
             for rule in inside:
-                if not (cond.start <= rule.start and rule.end <= cond.end):
+                if not (cond.start <= rule.start and rule.end <= cond.end) and not _names_the_variable(cond, rule):
                     rule.conditions.append(cond)
 
     @staticmethod
