@@ -206,3 +206,12 @@ def test_an_alternative_named_before_but_with_keeps_its_name_only():
     text = ("DISEASE CHARACTERISTICS:\n\n  -  Evidence of 1 of the following:\n\n"
             "       -  Hyperplasia without atypia but with a lifetime risk of at least 20%\n")
     assert [conds for _, conds in conditions(text)] == [[("population", "Hyperplasia without atypia")]]
+
+
+def test_a_modifier_after_with_keeps_the_name_in_its_statement_but_a_state_after_a_name_ends_one():
+    from criteria_nlp.components.structure.parser import parse_items
+    text = ("PATIENT CHARACTERISTICS: Other: Patients with raised CEA no greater than 10 ng/mL are eligible "
+            "Thyroxine elevated TSH not below 0.1 mU/L")
+    got = [text[i.start:i.end] for i in parse_items(text, 0, len(text), None)]
+    assert "Patients with raised CEA no greater than 10 ng/mL are eligible" in got
+    assert "TSH not below 0.1 mU/L" in got
