@@ -215,3 +215,13 @@ def test_a_modifier_after_with_keeps_the_name_in_its_statement_but_a_state_after
     got = [text[i.start:i.end] for i in parse_items(text, 0, len(text), None)]
     assert "Patients with raised CEA no greater than 10 ng/mL are eligible" in got
     assert "TSH not below 0.1 mU/L" in got
+
+
+def test_one_or_more_before_a_plural_counts_the_things():
+    text = "DISEASE CHARACTERISTICS: Melanoma meeting 1 of the following: 1 or more lymph nodes found to contain tumor"
+    got = [(v, c, x) for v, c, x, *_ in described(text)]
+    assert got == [("lymph nodes", ">=", 1.0)]
+
+
+def test_one_or_more_of_a_set_counts_nothing():
+    assert rules_of("Must meet 1 or more of the following criteria") == []

@@ -844,6 +844,9 @@ def _counts_a_known_variable(q: Quantity, targets: list) -> bool:
                                                for t in targets)
 
 
+_ONE_OR_MORE = re.compile(r"(?:1|one)[ \t]+or[ \t]+more", re.IGNORECASE)
+
+
 def _counted_things_after(text: str, q: Quantity) -> tuple[int, int] | None:
     """The things a count written with a comparator counts, named right after it, up to the first
     plural noun: "more than 100 cutaneous lesions", "3 lung nodules outside the primary tumor" → "lung
@@ -854,9 +857,10 @@ def _counted_things_after(text: str, q: Quantity) -> tuple[int, int] | None:
     span = _clean_name(text, _words_after(text, _after_parenthesised_value(text, q)))
     if span is None:
         return None
-    if values == [1.0]:
+    if values == [1.0] and not _ONE_OR_MORE.fullmatch(text, q.start, q.end):
         name_ok = re.fullmatch(r"[a-z][\w -]*", _unknown_name(text[span[0]:span[1]]))
         return span if _more_than_one(q, values) and name_ok else None
+    # "1 or more lymph nodes": the plural after "1 or more" says that things are counted
     for word in re.finditer(r"[^\W\d][\w-]*", text[span[0]:span[1]]):
         if _PLURAL_WORD.fullmatch(word.group().lower()):
             return span[0], span[0] + word.end()
