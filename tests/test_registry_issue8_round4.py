@@ -225,3 +225,10 @@ def test_one_or_more_before_a_plural_counts_the_things():
 
 def test_one_or_more_of_a_set_counts_nothing():
     assert rules_of("Must meet 1 or more of the following criteria") == []
+
+
+def test_dietary_calories_are_kilocalories():
+    text = "Other: Physician-estimated oral caloric intake of at least 1500 calories per day"
+    (rule,) = rules_of(text)
+    assert (rule["comparator"], rule["value"], rule["unit"]) == (">=", 1500.0, "kcal/d")
+    assert "caloric intake" in rule["variable"]["text"]
