@@ -22,15 +22,37 @@ _MARKDOWN_MARKS = re.compile(r"\*\*|__|^[ \t]*#{1,6}(?=[ \t])", re.MULTILINE)
 
 
 # look-alike glyphs of the signs the grammar reads: fraction and division slashes, small/full-width
-# and modifier-letter comparators (one character each: offsets unchanged)
+# and modifier-letter comparators, full-width punctuation (one character each: offsets unchanged)
 _LOOKALIKES = str.maketrans({"⁄": "/", "∕": "/", "＜": "<", "＞": ">", "˂": "<", "˃": ">", "﹤": "<", "﹥": ">",
-                             "≦": "≤", "≧": "≥", "⩽": "≤", "⩾": "≥", "＝": "="})
+                             "≦": "≤", "≧": "≥", "⩽": "≤", "⩾": "≥", "＝": "=",
+                             # full-width punctuation of CJK text: "heart，New York Heart Association"
+                             "，": ",", "；": ";", "：": ":", "（": "(", "）": ")", "．": ".", "％": "%"})
+
+
+# Symbol-font comparators read as Latin-1 (Word documents pasted into registries): "Age ³ 18 years",
+# "bilirubin £1.5 times ULN" ("³" and "£" are the Symbol font's ≥ and ≤); not a cube ("mm³", "Â³")
+# and not an amount of money ("receive £50")
+_SYMBOL_FONT_AT_LEAST = re.compile(r"(?<![mÂ\d])³(?=[ \t]*[\dⅠ-Ⅻ])")
+_SYMBOL_FONT_AT_MOST = re.compile(r"£(?=[ \t]*\d)")
+_MONEY_BEFORE = re.compile(r"\b(?:pa(?:y|id|yment)|receiv\w*|reimburs\w*|vouchers?|compensat\w*|costs?|fees?|income|"
+                           r"earn\w*|worth|prices?|GBP)\b[^.;:\n]{0,30}$", re.IGNORECASE)
+
+
+def _symbol_font_comparators(text: str) -> str:
+    """``text`` with the Symbol font's ≥ and ≤ read as Latin-1 written as the signs (same length)."""
+    if "³" in text:
+        text = _SYMBOL_FONT_AT_LEAST.sub("≥", text)
+    if "£" in text:
+        text = _SYMBOL_FONT_AT_MOST.sub(
+            lambda m: m.group() if _MONEY_BEFORE.search(text, max(0, m.start() - 60), m.start()) else "≤", text)
+    return text
 
 
 def mask_markup(text: str) -> str:
     """Blank markdown escape backslashes, bold marks and heading hashes, and write look-alike glyphs
-    as the signs they stand for (same length, offsets unchanged)."""
-    text = text.translate(_LOOKALIKES)
+    (and the Symbol font's ≥ and ≤ read as Latin-1) as the signs they stand for (same length,
+    offsets unchanged)."""
+    text = _symbol_font_comparators(text.translate(_LOOKALIKES))
     if "**" in text or "__" in text or "#" in text:
         text = _MARKDOWN_MARKS.sub(lambda m: " " * len(m.group()), text)
     if "\\" not in text:

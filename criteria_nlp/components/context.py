@@ -29,11 +29,13 @@ EXCLUSION_LEAD_IN = "EXCLUSION_LEAD_IN"  # the ConText category of "will not be 
 _NEGATING_LIST_HEADER = re.compile(r"\b(?:none|no)(?:[ \t]+of)?[ \t]+the[ \t]+following\b[^:;.\n]*:", re.IGNORECASE)
 # a header that forbids what its items name: "No history of severe cardiac disease:", "No elevated blood
 # pressure on 2 readings ..., i.e.:" (not a negated comparator: "No more than 2 of the following:"; not a
-# header of exceptions: "No prior malignancies unless:")
+# header of exceptions: "No prior malignancies unless:"; not a paragraph whose last sentence is the header)
 _NEGATING_HEADER = re.compile(
     r"[ \t]*(?:no|none|not)\b(?![ \t]+(?:more|less|greater|fewer|higher|lower|earlier|later|longer|shorter|older|"
     r"younger|than|exceeding|to[ \t]+exceed|below|above|over|under|worse|better)\b)"
-    r"(?![^:]*\b(?:unless|except(?:[ \t]+for)?|other[ \t]+than|excluding)[ \t]*:)[^:]*:[ \t]*", re.IGNORECASE)
+    r"(?![^:]*\b(?:unless|except(?:[ \t]+for)?|other[ \t]+than|excluding)[ \t]*:)"
+    r"(?![^:]*[.;][ \t\r\n]+(?-i:[A-Z(]))"  # one sentence: "No improvement in … entry. X is defined as:" is no header
+    r"[^:]*:[ \t]*", re.IGNORECASE)
 
 
 def negated_comparator_rules() -> list[ConTextRule]:

@@ -33,6 +33,7 @@ from ._values import criteria_of, span_values
 
 from ..contract import Code, Rule, VariableRef
 from ..quantities.grammar import TIME_UNITS, Quantity, comparator_before_position, postfix_after_position
+from ..quantities.grammar import lexicon as quantity_lexicon
 from ..quantities.units import to_ucum
 
 RULE_SPAN_GROUP = "criteria_rules"
@@ -85,6 +86,8 @@ _SAME_VARIABLE_GAP = re.compile(r"[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w-]
                                 r"|(?:in|for|if|among)[ \t]+(?:(?!(?:or|and)\b)[\w'’-]+[ \t]+){0,5}[\w'’-]+[\s,;]*"
                                 r"(?=(?:and[ \t]*/[ \t]*)?or\b))?"  # a longer population only before "or"
                                 r"(?:[^\W\d_][\w-]*[ \t]+(?=or\b|and/or\b)){0,2}"  # "> 7.2 mg/kg IV or > 9 mg/kg orally"
+                                # "≥ 20 mm by conventional techniques OR ≥ 10 mm by spiral CT": a method
+                                r"(?:(?:by|with|using|via|on)\s+(?:[^\W\d_][\w-]*\s+){1,4}(?=or\b|and/or\b))?"
                                 r"(?:(?:and\s*/\s*or|or|and|/)[\s(]*|\()?"
                                 r"(?:(?:females?|males?|women|men|girls|boys|children|adults)[ \t]*:[ \t]*)?$",
                                 re.IGNORECASE)
@@ -629,7 +632,7 @@ def _fallback_name(doc_text: str, crit_start: int, q_start: int) -> tuple[int, i
     aside = _ASIDE_BEFORE_VALUE.search(doc_text, max(crit_start, q_start - 40), q_start)
     if aside is not None:  # "cocaine use on the average of at least once a week": the name is before it
         q_start = aside.start()
-    span = _words_before(doc_text, max(crit_start, q_start - 80), q_start)
+    span = _words_before(doc_text, max(crit_start, q_start - 80), q_start, floor=crit_start)
     if span is not None and _is_generic(doc_text[span[0]:span[1]]):
         sep = span[0] - 1
         while sep > crit_start and doc_text[sep] in " \t":
@@ -766,6 +769,14 @@ def _is_prose_word(word: str) -> bool:
     return w in _NEVER_A_NAME or w in _NAME_STOP or _PROSE_VERB.fullmatch(w) is not None
 
 
+_TIME_SINCE = re.compile(r"(?:hours?|days?|weeks?|months?|years?|wks?|mos?|yrs?)[ ](?:since|after|from|following)",
+                         re.IGNORECASE)
+
+
+def _is_number_word(word: str) -> bool:
+    return word.lower() in quantity_lexicon().number_words
+
+
 def _is_trailing_prose(word: str) -> bool:
     w = word.lower()
     return w in _NAME_STOP or _PROSE_VERB.fullmatch(w) is not None
@@ -779,8 +790,10 @@ def _clean_name(text: str, span: tuple[int, int] | None) -> tuple[int, int] | No
         return None
     s, e = span
     words = list(re.finditer(r"\([^()]*\)|[^\s]+", text[s:e]))
-    while words and _is_prose_word(words[0].group().strip(",.;:")):
-        words.pop(0)
+    while words and (_is_prose_word(words[0].group().strip(",.;:")) or _is_number_word(words[0].group())):
+        words.pop(0)  # "at least one lesion" → "lesion"
+    if len(words) > 2 and _TIME_SINCE.fullmatch(f"{words[0].group()} {words[1].group()}"):
+        del words[:2]  # "(At least 4) weeks since prior radiotherapy to > 25% of marrow" → "prior radiotherapy"
     while words and not words[-1].group().startswith("(") and _is_trailing_prose(words[-1].group().strip(",.;:")):
         words.pop()  # "(AMMI)" at the end is the name's alias and stays
     if words and all(w.group().startswith("(") for w in words):
@@ -875,16 +888,34 @@ def _is_generic(name: str) -> bool:
     return all(w.lower() in _GENERIC_HEADS for w in re.findall(r"\w+", name))
 
 
-def _words_before(doc_text: str, lo: int, pos: int) -> tuple[int, int] | None:
-    """Up to 5 name words ending right before ``pos``, within the clause that contains it."""
+_OPENED_RIGHT_BEFORE = re.compile(r"\([ \t]*$")
+
+
+def _can_start_a_name(word: str) -> bool:
+    """Not a unit's leftover ("> 38.5 C", "≥ 10 mm mercury"): three letters or more, or an acronym."""
+    return (len(word) >= 3 or (len(word) == 2 and word.isupper())) and to_ucum(word) is None
+_METHOD_WORDS = {"by", "via", "using"}
+_MAX_NAME_GROUP_WORDS = 4  # a longer parenthesised group before a value is an aside, not part of the name
+_PARTICIPLE = re.compile(r"[^\W\d_]{2,}(?:ed|en|wn|ood|ade|ound|one|old|eld|ought|aught|ung)", re.IGNORECASE)  # "defined", "shown", "understood", "made"
+
+
+def _words_before(doc_text: str, lo: int, pos: int, floor: int | None = None) -> tuple[int, int] | None:
+    """Up to 5 name words ending right before ``pos``, within the clause that contains it, from ``lo``
+    on (``floor``, the criterion's start, lets the look-back restart before a long aside)."""
+    while 0 < lo < pos and doc_text[lo - 1].isalnum() and doc_text[lo].isalnum():
+        lo += 1  # the window starts after a whole word ("caroti|d stenosis" is no name)
     window = doc_text[lo:pos]
     base = lo
     masked = re.sub(r"\([^()\s]{1,15}\)", lambda m: "_" * len(m.group()), window)  # keep "(SPADI)"
     cut = max(masked.rfind(ch) for ch in ",;:()[]\n")
-    if cut >= 0 and masked[cut] in ")]" and not masked[cut + 1:].strip():
+    if cut >= 0 and masked[cut] in ")]" and masked[cut + 1:].strip().lower() in ("", "of"):
         # "Shipley IQ (vocabulary standard score) > 80", "[CAGE] >= 2": the name ends with the group
         opener = window.rfind("(" if masked[cut] == ")" else "[", 0, cut)
         if opener >= 0 and cut - opener > 1:
+            if len(window[opener + 1:cut].split()) > _MAX_NAME_GROUP_WORDS:
+                # "carotid stenosis (patients with symptoms beyond 180 days …) ≥ 60%": an aside
+                start = lo if floor is None else max(floor, base + opener - (pos - lo))
+                return _words_before(doc_text, start, base + opener)
             named = _words_before(doc_text, lo, base + opener)
             return (named[0] if named else base + opener + 1), base + cut + 1
     if cut >= 0 and masked[cut] == "(" and not masked[cut + 1:].strip():
@@ -909,6 +940,10 @@ def _words_before(doc_text: str, lo: int, pos: int) -> tuple[int, int] | None:
         w = rest.pop()
         if _VALUE_BETWEEN.search(window, w.end(), chosen[0].start()):
             break  # "Total dose > 7.2 mg/kg IV or": a value ends the name ("IV"), it is no part of it
+        if w.group().lower() in _METHOD_WORDS and not (rest and _PARTICIPLE.fullmatch(rest[-1].group())):
+            # "≥ 20 mm by conventional techniques OR ≥ 10 mm": a method, not the variable (but
+            # "as defined by serum creatinine < 2.0 mg/dL": after a participle, "by" names the variable)
+            return None
         if w.group().lower() in _NAME_STOP or len(chosen) >= 5:
             # "Axial deformity of the lower limbs ≤ 5°", "percentage of blasts": a name whose
             # complement starts with "of (the)" is named by its head too
@@ -1571,7 +1606,13 @@ class Linker:
         if counted is not None:  # "Kaposi's sarcoma with more than 100 cutaneous lesions": the lesions
             s, e = counted
             return [_Target(s, e, _unknown_name(text[s:e]), None, None, None)]
-        raw = _fallback_name(text, crit_start, q.comparator_start if q.comparator_start is not None else q.start)
+        cstart = q.comparator_start if q.comparator_start is not None else q.start
+        if _OPENED_RIGHT_BEFORE.search(text, max(crit_start, cstart - 3), cstart):
+            named_after = _clean_name(text, _words_after(text, q.end))
+            if named_after is not None and _can_start_a_name(text[named_after[0]:named_after[1]].split()[0]):
+                # "first CR (less than 5% blasts in marrow)": the name inside
+                return [_Target(*named_after, _unknown_name(text[named_after[0]:named_after[1]]), None, None, None)]
+        raw = _fallback_name(text, crit_start, cstart)
         if raw is not None and _NOT_A_VARIABLE.fullmatch(text[raw[0]:raw[1]].strip()):
             return [_Target(raw[0], raw[1], _unknown_name(text[raw[0]:raw[1]]), None, None, None)]  # "i.e. ≤150 ml": dropped
         span = _clean_name(text, raw)

@@ -235,8 +235,24 @@ def _char_before(text: str, pos: int) -> str:
     return text[pos - 1] if pos > 0 else " "
 
 
-# karyotype notation: a chromosome band ("11q23", "1p36") and a rearrangement's chromosomes ("t(4;11)", "inv(16)")
-_CHROMOSOME_BAND_AFTER = re.compile(r"[pq]\d")
+_CHROMOSOME_ARM = re.compile(r"[pq](?:\d|[^\w]|$)")
+_LEADING_ZERO = re.compile(r"0\d")  # "066", "0056" (a value is written "66", "0.56")
+_CODE_AFTER = re.compile(r"[-–](?:[A-Za-z]+[-–]\d|0\d)")  # "84-D-0056", "97-0695"
+_NAMES_A_DOCUMENT = re.compile(r"\b(?:protocols?|amendments?|versions?|IRB|NCT|(?i:no)\.|#)[ \t]*(?:#|no\.?|number)?[ \t]*$",
+                               re.IGNORECASE)
+
+
+def _after_a_code_part(text: str, start: int) -> bool:
+    """A number after "<code>-": the second part of a code ("05-102", "protocol 91-0113")."""
+    if start < 2 or text[start - 1] not in "-–" or not text[start - 2].isdigit():
+        return False
+    first = start - 2
+    while first > 0 and text[first - 1].isdigit():
+        first -= 1
+    return _is_identifier_number(text, first, start - 1)
+
+
+# karyotype notation: a rearrangement's chromosomes ("t(4;11)", "inv(16)"; bands are _CHROMOSOME_ARM's)
 _REARRANGEMENT_BEFORE = re.compile(r"\b(?:t|inv|del|der|dup|ins)\((?:[\dXY]+[pq.\d]*;)*$")
 
 
@@ -251,15 +267,14 @@ def _is_period_measured_over(text: str, q: Quantity) -> bool:
         and q.unit_end is not None and _PERIOD_NOUN_AFTER.match(text, q.unit_end) is not None
 
 
-def _is_karyotype_number(text: str, start: int, end: int) -> bool:
-    """A chromosome number of a karyotype notation: ``11q23``, ``t(9;22)``, ``inv(16)``."""
-    return _CHROMOSOME_BAND_AFTER.match(text, end) is not None \
-        or _REARRANGEMENT_BEFORE.search(text, max(0, start - 20), start) is not None
+def _is_karyotype_number(text: str, start: int) -> bool:
+    """A chromosome number of a rearrangement: ``t(9;22)``, ``inv(16)``."""
+    return _REARRANGEMENT_BEFORE.search(text, max(0, start - 20), start) is not None
 
 
 def _is_identifier_number(text: str, start: int, end: int) -> bool:
     """Numbers that belong to a name or code: CD4, HbA1c, COVID-19, SLEDAI-2000, 1st, T2DM, 11q23."""
-    if _is_karyotype_number(text, start, end):
+    if _is_karyotype_number(text, start):
         return True
     before = _char_before(text, start)
     if before.isalpha() and before not in "xX×":
@@ -268,6 +283,10 @@ def _is_identifier_number(text: str, start: int, end: int) -> bool:
         return True
     if before in "/." and start >= 2 and text[start - 2].isalnum():
         return True  # 1.73 in mL/min/1.73, 2.1 in item numbers already stripped
+    if _LEADING_ZERO.match(text, start) or _CODE_AFTER.match(text, end) or _NAMES_A_DOCUMENT.search(text, max(0, start - 24), start):
+        return True  # "protocol 97-0695", "Protocol # 05-102", "84-D-0056": a document's number or code
+    if _CHROMOSOME_ARM.match(text, end):
+        return True  # "17p deletion", "del(5q)", "11q23": a chromosome arm or band
     after = text[end:end + 3]
     if after[:2].lower() in ("st", "nd", "rd", "th") and (len(after) < 3 or not after[2].isalpha()) \
             and not _ORDINAL_UNIT.match(text, end + 2):
@@ -411,7 +430,7 @@ def find_quantities(text: str) -> list[Quantity]:
         glued = not is_word and _char_before(text, num_start).isalpha()
         if glued and (comp is None or comp.end() != num_start):
             continue  # only a comparator word may be glued to its number
-        if not is_word and not glued and _is_identifier_number(text, num_start, num_end):
+        if not is_word and not glued and (_is_identifier_number(text, num_start, num_end) or _after_a_code_part(text, num_start)):
             continue
         if is_word:
             value = lex.number_words.get(m.group().lower(), _ROMAN_VALUES.get(m.group()))
@@ -534,6 +553,9 @@ def _find_all(text: str, key: str):
         pos = text.find(key, pos + 1)
 
 
+_DEFINES_A_LIMIT = re.compile(r"\b(?:ULN|LLN|ULRR|LLRR|UNL|IULN)[ \t]*$")
+
+
 def _limits_without_number(text: str, found: list[Quantity]) -> list[Quantity]:
     """``found`` plus the comparisons with a reference limit that write no number: "Calcium no greater
     than ULN", "Bilirubin less than upper limit of normal" are ``<= 1 × ULN`` and ``< 1 × ULN``."""
@@ -556,6 +578,8 @@ def _limits_without_number(text: str, found: list[Quantity]) -> list[Quantity]:
             start, comp = rel_start - m.end("comp"), m.group("comp")[::-1]
             if not _starts_a_word(text, start, comp) or any(q.start < rel_end and start < q.end for q in found):
                 continue
+            if lex.prefix_of[_normalise_phrase(comp)] == "=" and _DEFINES_A_LIMIT.search(text, max(0, start - 12), start):
+                continue  # "(ULN = upper limit of normal)": the abbreviation defined, no threshold
             offset = _offset_from_limit(text, found, start)
             if offset is not None:
                 relative_to = lex.relative_names.get(_normalise_phrase(name.group("rel")))

@@ -268,7 +268,10 @@ def parse_items(
             # not a line left of a list item's marker (soft wraps are joined before this runs, so
             # the line break is a real one): "  - Age 18-65\nFor patients:" starts a new paragraph
             outdented = indent < current.marker.indent and current.marker.style != "para" if current else False
-            if current is not None and not outdented and (not blank_before or indent > current.marker.indent):
+            # (a paragraph without a marker ends at a blank line: "ENTRY CRITERIA:\n\n  Renal: ..." is a
+            # heading and the paragraphs after it, however deep they are indented)
+            if current is not None and not outdented and (
+                    not blank_before or (indent > current.marker.indent and current.marker.style != "para")):
                 current.end = _rstrip_end(text, current.start, line_end)
                 current.ends_with_colon = text[current.end - 1] == ":"
                 blank_before = False
@@ -360,6 +363,15 @@ def _acronym_inside_phrase(text: str, at: int, end: int, prev: str) -> bool:
     return prev not in predicates and m.group(1) not in predicates and m.group(2) not in states
 
 
+_ENDS_A_VALUE = re.compile(r"(?:ULN|LLN|UNL|ULRR|Hg|H2O)[.,;]?")  # "2 times ULN", "140/90 mm Hg" end a statement
+
+
+def _unit_goes_on(prev: str, here: str) -> bool:
+    """Whether ``here`` continues a unit: "mm Hg", "mm Hg/L/min", "150 U/L", "2.5 G/L"."""
+    return bool(to_ucum(f"{prev} {here}") or to_ucum(f"{prev} {here.split('/')[0]}")
+                or (prev[-1].isdigit() and to_ucum(here)))
+
+
 def _statement_starts(text: str, start: int, end: int) -> list[int]:
     """Offsets in ``text[start:end]`` where a further statement of a flattened list starts.
 
@@ -382,9 +394,11 @@ def _statement_starts(text: str, start: int, end: int) -> list[int]:
         if prev.lower() in _JOINING_WORDS or prev in _statement_words()[1] \
                 or _modifies_the_next_name(text, start, before.start(), prev) \
                 or prev[0].isupper() and not any(ch.isdigit() for ch in prev) and not closes_a_phrase \
-                or _NOT_A_STATEMENT_WORD.match(here) or to_ucum(f"{prev} {here}") \
+                and not to_ucum(prev) and not _ENDS_A_VALUE.fullmatch(prev) \
+                or _NOT_A_STATEMENT_WORD.match(here) or _unit_goes_on(prev, here) \
                 or _acronym_inside_phrase(text, m.end(), end, prev):
             continue  # "Hepatitis B", "stage IIIA", "creatinine OR clearance", "2 ULN", "mm Hg", "MRI scans"
+            # (but a unit in capitals ends a statement: "ALT no greater than 150 U/L No active hepatitis")
         out.append(m.end())
     return out
 
@@ -465,17 +479,29 @@ def _split_inline_headings(text: str, items: list[Item], roots: list[Item]) -> l
     return out
 
 
+def _paragraphs_of_field_blocks(text: str, items: list[Item]) -> set[int]:
+    """The ids of paragraphs that start with a field label next to another such paragraph: the PDQ
+    layout with one field per paragraph ("Hepatic: Bilirubin normal\n\nRenal: No renal disease
+    Creatinine less than 1.4 mg/dL") is run-in text too."""
+    starts_a_field = [item.marker.style == "para" and not item.children
+                      and _FIELD_LABEL.match(text, item.start, item.end) is not None for item in items]
+    return {id(item) for k, item in enumerate(items) if starts_a_field[k] and (
+        (k > 0 and starts_a_field[k - 1]) or (k + 1 < len(items) and starts_a_field[k + 1]))}
+
+
 def _split_run_in_items(text: str, items: list[Item], roots: list[Item]) -> list[Item]:
     """``items`` with each run-in paragraph split into heading, field and statement items."""
     out: list[Item] = []
-    for item in _split_inline_headings(text, items, roots):
+    items = _split_inline_headings(text, items, roots)
+    in_field_block = _paragraphs_of_field_blocks(text, items)
+    for item in items:
         out.append(item)
         if item.children or item.marker.style != "para":
             continue  # a list item, or a paragraph that heads a list
         heading = _RUN_IN_HEADING.match(text, item.start, item.end)
         body = heading.end() if heading else item.start
         fields = _field_starts(text, body, item.end)
-        if heading is None and (len(fields) < 2 or fields[0] != item.start):
+        if heading is None and (not fields or fields[0] != item.start or (len(fields) < 2 and id(item) not in in_field_block)):
             continue
         end = item.end
         bounds = ([body] if heading is not None and text[body:fields[0] if fields else end].strip() else []) \
