@@ -14,6 +14,12 @@ def described(text):
              r["relative_to"], r["negated"]) for r in rules_of(text)]
 
 
+def the_rule(text):
+    """The one rule of ``text`` and its (comparator, value, unit)."""
+    (rule,) = rules_of(text)
+    return rule, (rule["comparator"], rule["value"], rule["unit"])
+
+
 def conditions(text):
     return [((r["variable"] or {}).get("text"), [(k["kind"], k["text"]) for k in r["conditions"]])
             for r in rules_of(text)]
@@ -92,9 +98,9 @@ def test_a_lab_header_at_screen_is_the_window_of_its_items():
 
 def test_viral_burden_in_rna_copies_is_a_viral_load():
     text = "Plasma viral burden less than 400 RNA copies/ml at the screening visit."
-    (rule,) = rules_of(text)
+    rule, got = the_rule(text)
     assert rule["variable"]["name"] == "viral_load"
-    assert (rule["comparator"], rule["value"], rule["unit"]) == ("<", 400.0, "{copies}/mL")
+    assert got == ("<", 400.0, "{copies}/mL")
 
 
 # -- sub-group populations ------------------------------------------------------------------------
@@ -153,8 +159,8 @@ def test_after_completion_of_a_phase_is_a_window():
 # -- frequencies, averages, periods measured over ----------------------------------------------------
 def test_once_a_week_after_a_comparator_is_a_frequency():
     text = "Binge drinking on the average of at least once a week over a three month period."
-    (rule,) = rules_of(text)
-    assert (rule["comparator"], rule["value"], rule["unit"]) == (">=", 1.0, "/wk")
+    rule, got = the_rule(text)
+    assert got == (">=", 1.0, "/wk")
     assert "Binge drinking" in rule["variable"]["text"]
     assert [(k["kind"], k["text"]) for k in rule["conditions"]] == [("temporal", "over a three month period")]
 
@@ -165,8 +171,8 @@ def test_once_without_a_comparator_is_no_value():
 
 def test_a_period_measured_over_is_no_threshold_and_not_the_name():
     text = "Decline in FVC over a 2 year period of more than 200 mL"
-    (rule,) = rules_of(text)
-    assert (rule["comparator"], rule["value"], rule["unit"]) == (">", 200.0, "mL")
+    rule, got = the_rule(text)
+    assert got == (">", 200.0, "mL")
     assert "period" not in rule["variable"]["text"]
     assert [(k["kind"], k["text"]) for k in rule["conditions"]] == [("temporal", "over a 2 year period")]
 
@@ -229,6 +235,6 @@ def test_one_or_more_of_a_set_counts_nothing():
 
 def test_dietary_calories_are_kilocalories():
     text = "Other: Physician-estimated oral caloric intake of at least 1500 calories per day"
-    (rule,) = rules_of(text)
-    assert (rule["comparator"], rule["value"], rule["unit"]) == (">=", 1500.0, "kcal/d")
+    rule, got = the_rule(text)
+    assert got == (">=", 1500.0, "kcal/d")
     assert "caloric intake" in rule["variable"]["text"]
