@@ -64,7 +64,9 @@ class Excerpt:
     def moved(self, criterion: CriterionInfo) -> CriterionInfo:
         """``criterion`` (which lies in a piece) with its offsets into the excerpt."""
         start = self.from_source(criterion.start)
-        return criterion._replace(start=start, end=start + criterion.end - criterion.start)
+        # (not NamedTuple._replace, three times the cost)
+        return CriterionInfo(criterion.id, criterion.parent, criterion.section, start,
+                             start + criterion.end - criterion.start)
 
     def span_to_source(self, start: int, end: int) -> tuple[int, int]:
         """Source offsets of ``text[start:end]`` (a span inside one piece)."""
@@ -72,20 +74,30 @@ class Excerpt:
         return source_start, (self.to_source(end - 1) + 1 if end > start else source_start)
 
 
+def _active_pipeline(nlp: Language) -> list[tuple[str, object]]:
+    """``nlp.pipeline`` (the enabled ``(name, component)`` pairs, in order), read without spaCy's
+    frozen copies: ``nlp.pipeline`` and ``nlp.pipe_names`` build them on every access (about 10 µs
+    each, paid several times per document)."""
+    components, disabled = getattr(nlp, "_components", None), getattr(nlp, "_disabled", None)
+    if components is None or disabled is None:  # another spaCy: the public property
+        return list(nlp.pipeline)
+    return [(name, component) for name, component in components if name not in disabled]
+
+
 def is_excerptable(nlp: Language) -> bool:
     """Whether ``nlp`` starts with the components :func:`read_excerpt` computes on the string."""
-    return tuple(nlp.pipe_names[:len(STRING_COMPONENTS)]) == STRING_COMPONENTS
+    return tuple(name for name, _ in _active_pipeline(nlp)[:len(STRING_COMPONENTS)]) == STRING_COMPONENTS
 
 
 def token_components(nlp: Language) -> list[tuple[str, object]]:
     """The ``(name, component)`` pairs :func:`read_excerpt` runs on the excerpt's Doc, in order."""
-    return [(name, component) for name, component in nlp.pipeline[len(STRING_COMPONENTS):]
+    return [(name, component) for name, component in _active_pipeline(nlp)[len(STRING_COMPONENTS):]
             if name not in DOC_ONLY_COMPONENTS]
 
 
 def class_letters(nlp: Language) -> frozenset[str]:
     """The capital letters a scale of the pipeline's lexicon writes its classes with."""
-    variables = nlp.get_pipe("criteria_variables") if "criteria_variables" in nlp.pipe_names else None
+    variables = next((component for name, component in _active_pipeline(nlp) if name == "criteria_variables"), None)
     return getattr(variables, "class_letters", frozenset())
 
 
@@ -198,7 +210,7 @@ def read_criteria(nlp: Language, text: str, criteria: list[CriterionInfo], quant
     moved = [excerpt.moved(c) for c in criteria if c.id in keep]
     nlp.get_pipe("criteria_structure").set_criteria(doc, moved, span_extensions=False)  # a Doc only components see
     nlp.get_pipe("criteria_quantities").set_quantities(
-        doc, [shifted(q, excerpt.from_source(q.start) - q.start) for q in quantities])
+        doc, [shifted(q, excerpt.from_source(q.start) - q.start) for q in quantities], span_extensions=False)
     for _, component in token_components(nlp):
         doc = component(doc)
     return ExcerptReading(criteria, doc, excerpt)

@@ -4,6 +4,7 @@
 ::
 
     python scripts/bench_startup.py [--repeat 3] [--file corpora/examples/NCT06852573.criteria.txt]
+    python scripts/bench_startup.py --ab OTHER_CHECKOUT [--repeat 12]
 
 Each command runs ``--repeat`` times, the commands interleaved (the machine is shared: a slow
 moment hits every command alike), under ``/usr/bin/time -v``; the median CPU time (user + system),
@@ -12,10 +13,15 @@ spacy.blank('en')"``. Targets of issue 11: ``--help`` < 0.3 s and no spaCy; one 
 1.3x the baseline's CPU and at most 30 MB more peak RSS; the first record of a ``--workers 2`` run
 within 1.5x of the one-file run's wall time (``first record`` rows: wall time until the first
 output line).
+
+``--ab OTHER_CHECKOUT`` compares two checkouts directly, for a change smaller than the noise of
+the ratios on a loaded machine: fresh processes, the two interleaved, each timing (process CPU
+from its first import) ``criteria_nlp.get_pipeline()`` and then the extraction of ``--file``.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import statistics
@@ -61,14 +67,40 @@ def timed(cmd: list[str], first_line: bool = False) -> Measure:
     return Measure(user + system, first if first_line and first is not None else wall, rss / 1024)
 
 
+AB_CODE = ("import sys, time; c = time.process_time(); import criteria_nlp; criteria_nlp.get_pipeline(); "
+           "b = time.process_time() - c; criteria_nlp.extract(open(sys.argv[1], encoding='utf-8').read()); "
+           "print(b, time.process_time() - c)")
+
+
+def compare_checkouts(other: Path, file: str, repeat: int) -> None:
+    """Pipeline build and build + extract CPU of this checkout and ``other``, interleaved."""
+    runs: dict[str, list[tuple[float, float]]] = {str(other): [], str(ROOT): []}
+    for _ in range(repeat):
+        for root in runs:
+            env = {**os.environ, "PYTHONPATH": root}
+            out = subprocess.run([sys.executable, "-c", AB_CODE, file], capture_output=True, text=True, cwd="/",
+                                 env=env, check=True).stdout.split()
+            runs[root].append((float(out[0]), float(out[1])))
+    for root, measures in runs.items():
+        build, total = [m[0] for m in measures], [m[1] for m in measures]
+        print(f"{root}: get_pipeline() median {statistics.median(build):.3f} s CPU (min {min(build):.3f}); "
+              f"+ extract median {statistics.median(total):.3f} (min {min(total):.3f})")
+    print(f"({repeat} runs each, interleaved; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--file", default=str(ROOT / "corpora" / "examples" / "NCT06852573.criteria.txt"))
+    ap.add_argument("--ab", metavar="OTHER_CHECKOUT", help="compare this checkout with another one directly")
     args = ap.parse_args(argv)
+    if args.ab:
+        compare_checkouts(Path(args.ab).resolve(), str(Path(args.file).resolve()), args.repeat)
+        return 0
     if not Path(TIME).exists():
         print(f"bench_startup: {TIME} not found (Debian package 'time')", file=sys.stderr)
         return 2
+    load_before = os.getloadavg()[0]
     py = sys.executable
     cli = [py, "-m", "criteria_nlp.cli"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -101,7 +133,8 @@ def main(argv=None) -> int:
         print(f"{name:<62}{cpu:>8.2f}{cpu / base_cpu:>8.2f}{wall:>8.2f}{rss:>8.0f}{rss - base_rss:>+7.0f}")
     workers_wall = statistics.median(m.wall for m in runs["first record, extract 8 files --workers 2"])
     print(f"first record with --workers 2 / one-file run (wall): {workers_wall / one_file_wall:.2f}x")
-    print(f"({args.repeat} runs each, medians; python {sys.version.split()[0]})")
+    print(f"({args.repeat} runs each, medians; python {sys.version.split()[0]}; load average "
+          f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores)")
     return 0
 
 

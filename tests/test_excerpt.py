@@ -159,3 +159,15 @@ def test_a_class_letter_of_the_lexicon_keeps_its_criterion():
     assert "child pugh B" in reading.excerpt.text and "consent" not in reading.excerpt.text
     rules = [(r["variable"]["name"], r["comparator"]) for c in extract(text)["criteria"] for r in c["rules"]]
     assert rules == [("child_pugh_score", ">=")] and extract(text) == whole_doc_result(text)
+
+
+def test_the_excerpt_doc_keeps_quantities_as_values_not_span_extensions():
+    # the excerpt's Doc is seen only by the components, which read the stored values: no span._.quantity
+    text = "Inclusion Criteria:\n- Hemoglobin >= 9 g/dL\n- ECOG 0-1\n"
+    reading = read_excerpt(get_pipeline(), prepare_text(text).text)
+    spans = reading.doc._.quantities
+    assert [reading.doc.text[s.start_char:s.end_char] for s in spans] == [">= 9 g/dL", "0-1"]
+    assert [s._.quantity for s in spans] == [None, None]
+    rules = [r for c in read_text(get_pipeline(), text).to_dict()["criteria"] for r in c["rules"]]
+    assert [(r["variable"]["name"], r["comparator"], r["value"], r["value_high"]) for r in rules] == [
+        ("hemoglobin", ">=", 9.0, None), ("ecog_performance_status", "between", 0.0, 1.0)]

@@ -928,7 +928,7 @@ def test_a_count_of_the_criteria_met_is_no_threshold(line):
 
 
 
-def test_occurrences_per_period_with_nothing_named_are_no_threshold_and_leave_the_age_alone():
+def test_occurrences_per_period_are_named_past_an_averaging_phrase_and_leave_the_age_alone():
     line = "Aged 25-60. Jogging on the average of at least once a week over a six month period."
-    assert summary(line) == [("age", "between", 25, 60)]
-    assert summary("Cycling on the average of 3 times a week") == []
+    assert summary(line) == [("age", "between", 25, 60), ("jogging", ">=", 1, None)]
+    assert summary("Cycling on the average of 3 times a week") == []  # no comparator: no threshold

@@ -10,7 +10,7 @@ from functools import lru_cache
 from importlib import resources
 
 # a label's words after its head noun: "RELATIVES OF ...", "PATIENTS WITH ...", "COHORT 1", "(CF)"
-_AFTER_HEAD = re.compile(r"\s+(?:(?i:of|with|without|who|in|on|for|receiving|undergoing|not|aged?)\b.*|\d{1,3}|[A-Z]|[IVX]{1,4})$",
+_AFTER_HEAD = re.compile(r"\s+(?:(?i:of|with|without|who|in|on|for|receiving|undergoing|meeting|not|aged?)\b.*|\d{1,3}|[A-Z]|[IVX]{1,4})$",
                          re.DOTALL)
 _ALIAS = re.compile(r"[ \t]*\([^()]{1,20}\)[ \t]*$")
 
@@ -35,6 +35,12 @@ def requiring_header() -> re.Pattern:
     """``X require:``, ``X must have:``: a sub-header naming the group X (group ``who``)."""
     verbs = _alternatives(_words()["requiring_verbs"])
     return re.compile(rf"[ \t]*(?P<who>[^\W\d][^:;.()]{{1,80}}?)\s+(?:{verbs})[ \t]*:[ \t]*", re.IGNORECASE)
+
+
+def group_head(label: str) -> str:
+    """The label up to its head noun: "ALL patients meeting 1 of the following conditions" → "ALL
+    patients" (the words after the head say what the group must meet, not who it is)."""
+    return _AFTER_HEAD.sub("", label)
 
 
 def names_a_group(label: str) -> bool:

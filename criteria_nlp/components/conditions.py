@@ -20,7 +20,7 @@ from importlib import resources
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ._groups import NO_VERB, group_labels, names_a_group, requiring_header
+from ._groups import NO_VERB, group_head, group_labels, names_a_group, requiring_header
 from ._text import doc_text
 from ._values import criteria_of, span_values
 
@@ -39,7 +39,7 @@ _TIME_ANCHOR = re.compile(
     re.IGNORECASE,
 )
 _AT_EVENT = re.compile(
-    r"\b(?:at|during|upon)[ \t]+(?:the[ \t]+(?:time[ \t]+of[ \t]+)?)?(?P<anchor>screening|baseline|enrol?lment|randomi[sz]ation|study[ \t]+entry|entry|inclusion|registration)\b",
+    r"\b(?:at|during|upon)[ \t]+(?:the[ \t]+(?:time[ \t]+of[ \t]+)?)?(?P<anchor>screen(?:ing)?|baseline|enrol?lment|randomi[sz]ation|study[ \t]+entry|entry|inclusion|registration)\b",
     re.IGNORECASE,
 )
 # the description ends at punctuation, a modal, "or", or an "and" before another value ("in patients
@@ -86,6 +86,13 @@ _SUBJECT_POPULATION = re.compile(
     rf"(?=(?:[ \t]*\([^()]*\))?\s+(?:and[ \t]+who|will|must|should|shall|may|are|is)\b))",
     re.IGNORECASE,
 )
+# a sex or age group that is the subject of its criterion: "Men with elevated PSA no greater than 10 ... are
+# eligible" (the threshold is in the group's description, the group is the population)
+_GROUP_SUBJECT = re.compile(rf"^[ \t]*(?:[^\W\d][\w ]{{0,30}}:\s*)?(?P<who>{_GROUP_WORDS})(?=[ \t]+with\b)", re.IGNORECASE)
+# ... when the criterion allows the group in ("are eligible", "may be enrolled"); "Women with PCOS defined by
+# ..." in an inclusion list is a requirement, not a subgroup
+_ALLOWANCE = re.compile(r"\b(?:are|is|remain|will[ \t]+be|may[ \t]+be|can[ \t]+be)[ \t]+(?:also[ \t]+)?"
+                        r"(?:eligible|allowed|permitted|acceptable|included|enrolled)\b", re.IGNORECASE)
 # a sub-header that names the population of the items under it: "For healthy controls:",
 # "Patients without treatment response:"
 _SUBHEADER_POPULATION = re.compile(
@@ -203,6 +210,30 @@ def _worded_window_re() -> re.Pattern:
         rf"(?P<number>{'|'.join(map(re.escape, words))})[ \t]+(?P<unit>{units})s?\b", re.IGNORECASE)
 
 
+@lru_cache(maxsize=1)
+def _period_of_re() -> re.Pattern:
+    """A period a value is measured over: "over a six month period", "over a 1-year period"."""
+    words = sorted(quantity_lexicon().number_words, key=len, reverse=True)
+    units = "|".join(temporal_cues().period_unit)
+    return re.compile(
+        rf"\b(?:over|during|in)[ \t]+(?:a|an|the)[ \t]+(?P<number>\d+(?:\.\d+)?|{'|'.join(map(re.escape, words))})"
+        rf"[ \t-]+(?P<unit>{units})s?[ \t-]+(?:period|interval|span|time[ \t]+frame)\b", re.IGNORECASE)
+
+
+def _periods_of(segment: str, base: int) -> list[Condition]:
+    """Durations a value is measured over ("at least once a week over a six month period")."""
+    out = []
+    for m in _period_of_re().finditer(segment):
+        number = m.group("number")
+        value = float(number) if number[0].isdigit() else quantity_lexicon().number_words.get(number.lower())
+        if value is None or value <= 0:
+            continue
+        fields = {"relation": "duration", "value": value, "value_high": None, "comparator": None, "anchor": None,
+                  "unit": temporal_cues().period_unit[m.group("unit").lower()]}
+        out.append(Condition("temporal", m.group(), base + m.start(), base + m.end(), fields))
+    return out
+
+
 def _worded_windows(segment: str, base: int) -> list[Condition]:
     cues = temporal_cues()
     out = []
@@ -236,7 +267,8 @@ def _event_conditions(segment: str, base: int) -> list[Condition]:
     ("at the time of surgery", "upon admission", "preoperative", "after remission"), states of time
     ("current", "recent", "history of"; see :func:`_is_state`) and periods named by a word ("in the past month")."""
     cues = temporal_cues()
-    out: list[Condition] = _worded_windows(segment, base)
+    out: list[Condition] = _periods_of(segment, base)
+    out += [c for c in _worded_windows(segment, base) if not any(o.start < c.end and c.start < o.end for o in out)]
 
     def add(m: re.Match, relation: str, **fields) -> None:
         s, e = base + m.start(), base + m.end()
@@ -329,12 +361,20 @@ def _populations(text: str, start: int, end: int) -> list[Condition]:
             header = None  # "Patients must have:", "Patients:" name nobody in particular
     if header is not None and not _ANNOUNCES_A_LIST.search(header.group("who")):  # "For healthy controls:"
         found.append(_span_condition("population", text, header, start, "who"))
+    elif header is not None:  # "ALL patients meeting 1 of the following conditions:" names "ALL patients"
+        head = _named_group_of_list_header(text, start + header.start("who"), header.group("who"))
+        if head is not None:
+            found.append(head)
     for m in group_labels(segment):  # "Age: Patients with cystic fibrosis (CF): 5 and over; Healthy volunteers: 18 and over"
         s, e = start + m.start("label"), start + m.end()
         cond = Condition("population", text[s:e], s, e, {"description": m.group("label")})
         if not any(c.start <= s < c.end for c in found) and _has_content_word(cond) \
                 and not _ANNOUNCES_A_LIST.search(cond.text):
             found.append(cond)
+    subject_group = _GROUP_SUBJECT.match(segment)
+    if subject_group is not None and _ALLOWANCE.search(segment):  # "Men with elevated PSA ... are eligible": the group only
+        s, e = start + subject_group.start("who"), start + subject_group.end("who")
+        found.append(Condition("population", text[s:e], s, e, {"description": text[s:e]}))
     for pattern, group in ((_GROUP_POPULATION, "who"), (_GROUP_NOUN_PHRASE, "who"), (_SUBJECT_POPULATION, None)):
         for m in pattern.finditer(segment):
             name = group or next(g for g in ("adjective", "who", "subject") if m.group(g))
@@ -347,6 +387,53 @@ def _populations(text: str, start: int, end: int) -> list[Condition]:
             if _has_content_word(cond) and not _ANNOUNCES_A_LIST.search(cond.text):
                 found.append(cond)
     return sorted(found, key=lambda c: c.start)
+
+
+# a word that makes a label a clause: a pronoun subject or a verb form before the head noun
+_CLAUSE_WORD = re.compile(r"\b(?i:we|you|they|i|he|she|it)\b|\w(?:ed|ing)[ \t]+\S", re.IGNORECASE)
+
+
+def _named_group_of_list_header(text: str, start: int, who: str) -> Condition | None:
+    """The group a list header names before what it must meet ("VHR patients meeting 1 of the
+    following criteria" → "VHR patients"); none when the group is nobody in particular ("Patients
+    with the following conditions")."""
+    head = group_head(who).rstrip()
+    if not head or head == who.rstrip() or _ANNOUNCES_A_LIST.search(head) or _CLAUSE_WORD.search(head) \
+            or not _modifies_its_group_noun(head):
+        return None  # "We excluded patients with any of the following:" is a sentence; "Children with the
+        # following are excluded:" names the study's subjects, not a subgroup
+    return Condition("population", head, start, start + len(head), {"description": head})
+
+
+# a list header that offers a choice: "Must meet 1 of the following criteria:", "one of the following subtypes"
+_CHOICE_HEADER = re.compile(r"\b(?:1|one)[ \t]+of[ \t]+the[ \t]+following\b", re.IGNORECASE)
+# an alternative named by a noun phrase: no verb, no number, no negation ("ALL of B-cell lineage")
+_ALTERNATIVE_NAME = re.compile(rf"[ \t]*(?!(?:no|not|none|any)\b)(?P<who>{NO_VERB}[^\W\d][^\d:;.()\n]{{1,60}}?)"
+                               r"(?:[ \t]+OR)?[ \t\r\n]*", re.IGNORECASE)
+
+
+# an alternative named before its own threshold: "Small lymphocytic with absolute lymphocytic count less than 5,000"
+# (not after a participle: "disease treated with no more than 4 regimens" names what it was treated with)
+# (the value in the "with" phrase itself: "Treatment with ganciclovir (DHPG) resulting in ... (ANC < 500)" is none)
+_ALTERNATIVE_WITH = re.compile(rf"[ \t]*(?!(?:no|not|none|any)\b)(?P<who>{NO_VERB}[^\W\d][^\d:;.()\n,]{{1,60}}?)(?<!ed)(?<!ing)"
+                               r"(?:[ \t]+(?:but|and))?[ \t]+with\b(?=[^(),;:\d]{0,60}\d)", re.IGNORECASE)
+
+
+def _alternative_population(text: str, start: int, end: int, parent_start: int, parent_end: int,
+                            holds_rules: bool) -> list[Condition]:
+    """An alternative of a choice list is the population of its thresholds: its name when it has items
+    of its own ("VLR patients meeting 1 of the following criteria: - ALL of B-cell lineage - WBC less
+    than 10,000/mm^3": the WBC limit holds for B-lineage ALL), or the words before ``with`` when it
+    holds a threshold itself ("One of the following subtypes required: Small lymphocytic with absolute
+    lymphocytic count less than 5,000")."""
+    if not _CHOICE_HEADER.search(text, parent_start, parent_end):
+        return []
+    m = _ALTERNATIVE_WITH.match(text, start, end) if holds_rules else _ALTERNATIVE_NAME.fullmatch(text, start, end)
+    if m is None:
+        return []
+    cond = _span_condition("population", text, m, 0, "who")
+    cond = Condition("population", m.group("who"), m.start("who"), m.end("who"), cond.fields)
+    return [cond] if _has_content_word(cond) else []
 
 
 # a sub-header that is a noun phrase: no comma, no verb ("this study was open to all subjects who:" is none)
@@ -366,6 +453,13 @@ def _group_header(segment: str) -> re.Match | None:
 
 def _has_content_word(cond: Condition) -> bool:
     return any(w not in _NOT_A_POPULATION for w in re.findall(r"[\w/'-]+", cond.fields["description"].lower()))
+
+
+def _modifies_its_group_noun(head: str) -> bool:
+    """Whether a group's name says which group: a content word or an acronym in capitals before its
+    noun ("VHR patients", "ALL patients": acute lymphoblastic leukaemia, not "all")."""
+    *modifiers, _noun = head.split()
+    return any(w.lower() not in _NOT_A_POPULATION or (len(w) > 1 and w.isupper() and not head.isupper()) for w in modifiers)
 
 
 def _respective_populations(text: str, start: int, end: int, rules: list[Rule]) -> list[Condition]:
@@ -430,6 +524,13 @@ def _attach_footnote_exceptions(text: str, rules: list[Rule], criteria: list[tup
                 rule.conditions.append(cond)
 
 
+def _names_the_variable(cond: Condition, rule: Rule) -> bool:
+    """Whether the population's description holds the rule's own variable ("required if elevated WBC
+    (12,000 or greater)": the WBC rule is the condition itself, not a rule for that population)."""
+    v = rule.variable
+    return v is not None and v.start is not None and cond.start <= v.start and v.end <= cond.end
+
+
 def _is_duration_of_another_clause(cond: Condition, rule: Rule) -> bool:
     """An age lasts no time: "aged 18 or older and on dialysis for at least 6 months" — the duration
     is the dialysis's, not a condition of the age rule."""
@@ -441,6 +542,8 @@ def _is_part_of_rule(cond: Condition, rule: Rule) -> bool:
     3 months") or a word of its variable ("minimum of 10 active electrodes"), not a condition on it.
     A window with no number between the variable and the value ("Temperature on admission < 30 °C")
     and a pre-/post- event in the variable's name ("Pre-enrollment CPP < 60 mm Hg") are conditions."""
+    if _period_of_re().fullmatch(cond.text):
+        return False  # "Loss of lung function over a one year period of greater than 35 mL": the period measured over
     if not (rule.start <= cond.start and cond.end <= rule.end) or cond.fields.get("value") is not None:
         return rule.start <= cond.start and cond.end <= rule.end
     v = rule.variable
@@ -529,6 +632,9 @@ class ConditionFinder:
             temporal = [c for c in temporal_conditions(text, cs, ce, crit_quantities)
                         if not any(x.start <= c.start and c.end <= x.end for x in exceptions)]
             populations = _populations(text, cs, ce)
+            parent = by_id.get(crit.parent)
+            if parent is not None:
+                populations += _alternative_population(text, cs, ce, parent.start, parent.end, cid in rules_by_criterion)
             inheritable[cid] = [c for c in temporal + populations
                                 if not any(r.start <= c.start < r.end for r in rules_by_criterion.get(cid, []))]
             rules = rules_by_criterion.get(cid)
@@ -612,7 +718,7 @@ class ConditionFinder:
             # a clause that holds the threshold itself is the criterion, not its population ("will not
             # be eligible if their FEV1 is less than 1.2 liters")
             for rule in inside:
-                if not (cond.start <= rule.start and rule.end <= cond.end):
+                if not (cond.start <= rule.start and rule.end <= cond.end) and not _names_the_variable(cond, rule):
                     rule.conditions.append(cond)
 
     @staticmethod

@@ -407,9 +407,10 @@ def _protected(q: Quantity, targets: list, text: str = "") -> bool:
     if q.comparator not in (None, "", "=") and q.comparator_form != "implicit" \
             and (_counts_things_after(q, targets) or _counts_a_known_variable(q, targets)):
         return True  # "more than 100 cutaneous lesions", "no more than 4 prior chemotherapy regimens"
-    if q.comparator not in (None, "", "=") and q.unit is not None and q.unit.startswith(_COUNTED_UNITS) \
+    if q.comparator not in (None, "", "=") and q.unit is not None \
+            and (q.unit.startswith(_COUNTED_UNITS) or q.unit in _PER_PERIOD_UNITS) \
             and float(q.value).is_integer() and q.value >= 0:
-        return True  # "at least 2 attacks per month", "> 3 seizures a week": events counted per period
+        return True  # "at least 2 attacks per month", "> 3 seizures a week", "at least once a week": a frequency
     known = all(t is not None and t.entry is not None for t in targets)
     if known and q.comparator_form == "implicit":
         return True  # a class list read after a score's name: "ASA I or II", "NYHA class III-IV"
@@ -570,6 +571,8 @@ _UNIT_THINGS = (("{pack_yr}", "smoking_pack_years"), ("{cigarettes}", "cigarette
 
 
 _COUNTED_UNITS = ("{episodes}", "{times}")
+# a bare frequency: "at least once a week", "no more than twice a month"
+_PER_PERIOD_UNITS = frozenset({"/h", "/d", "/wk", "/mo", "/a"})
 
 
 # the first word of an occurrence unit that names no thing: "2 times a week", "once a week", "3 sessions per day"
@@ -643,12 +646,23 @@ def _measured_in_time(target: _Target) -> bool:
     return _is_time_variable(target) and not target.name.endswith("_duration")
 
 
+# an aside between a name and its value: averaging ("on the average of", "on average", "an average of")
+# or the period the value is measured over ("Loss of lung function over a one year period of greater than")
+_ASIDE_BEFORE_VALUE = re.compile(
+    r"[ \t,]+(?:on[ \t]+(?:the[ \t]+|an[ \t]+)?average(?:[ \t]+of)?|an?[ \t]+average[ \t]+of"
+    r"|(?:over|during|in)[ \t]+(?:a|an|the)[ \t]+[\w.]+[ \t-]+(?:hour|day|week|month|year)s?[ \t-]+period(?:[ \t]+of)?)[ \t,]*$",
+    re.IGNORECASE)
+
+
 def _fallback_name(doc_text: str, crit_start: int, q_start: int) -> tuple[int, int] | None:
     """The words before a comparator naming an unknown variable (at most 5 words, one clause).
 
     A generic head ("score", "total score", "level") reaches back over one separator to the name
     it belongs to: "(Boston Bowel Prep Scale, total score ≤2)" → "Boston Bowel Prep Scale, total score".
     """
+    aside = _ASIDE_BEFORE_VALUE.search(doc_text, max(crit_start, q_start - 40), q_start)
+    if aside is not None:  # "cocaine use on the average of at least once a week": the name is before it
+        q_start = aside.start()
     span = _words_before(doc_text, max(crit_start, q_start - 80), q_start, floor=crit_start)
     if span is not None:
         span = _with_head_of_between(doc_text, max(crit_start, span[0] - 80), span)
@@ -898,6 +912,9 @@ def _counts_a_known_variable(q: Quantity, targets: list) -> bool:
         for t in targets)
 
 
+_ONE_OR_MORE = re.compile(r"(?:1|one)[ \t]+or[ \t]+more", re.IGNORECASE)
+
+
 def _counted_things_after(text: str, q: Quantity) -> tuple[int, int] | None:
     """The things a count written with a comparator counts, named right after it, up to the first
     plural noun: "more than 100 cutaneous lesions", "3 lung nodules outside the primary tumor" → "lung
@@ -910,9 +927,10 @@ def _counted_things_after(text: str, q: Quantity) -> tuple[int, int] | None:
     span = _clean_name(text, _words_after(text, severity.end() if severity else start))
     if span is None:
         return None
-    if values == [1.0]:
+    if values == [1.0] and not _ONE_OR_MORE.fullmatch(text, q.start, q.end):
         name_ok = re.fullmatch(r"[a-z][\w -]*", _unknown_name(text[span[0]:span[1]]))
         return span if _more_than_one(q, values) and name_ok else None
+    # "1 or more lymph nodes": the plural after "1 or more" says that things are counted
     for word in re.finditer(r"[^\W\d][\w-]*", text[span[0]:span[1]]):
         if _PLURAL_WORD.fullmatch(word.group().lower()):
             return span[0], span[0] + word.end()

@@ -33,14 +33,17 @@ class QuantityFinder:
         regions = [(info.start, info.end) for _, info in criteria_of(doc)]
         return self.set_quantities(doc, quantities_in_criteria(doc_text(doc), regions))
 
-    def set_quantities(self, doc: Doc, quantities: list[Quantity]) -> Doc:
-        """Put ``quantities`` (offsets into ``doc.text``) on ``doc`` as spans."""
+    def set_quantities(self, doc: Doc, quantities: list[Quantity], span_extensions: bool = True) -> Doc:
+        """Put ``quantities`` (offsets into ``doc.text``) on ``doc`` as spans. ``span_extensions=False``
+        leaves ``span._.quantity`` unset (the components read the stored values; for a Doc only they
+        see, such as ``criteria_nlp.excerpt``'s)."""
         spans, values = [], []
         for q in quantities:
             span = doc.char_span(q.start, q.end, alignment_mode="expand")
             if span is None:
                 continue
-            span._.quantity = q
+            if span_extensions:
+                span._.quantity = q
             spans.append(span)
             values.append(q)
         doc._.quantities = spans

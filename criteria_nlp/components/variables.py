@@ -10,13 +10,16 @@ Overlaps keep the longest mention. Sets
 """
 import re
 
+from spacy.attrs import LOWER
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
+from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from ..resources.lexicon import DEFAULT_FILENAME, load_variables
 from ..serialization import FileBackedComponent, packaged_resource, save_file, saved_file
+from ._phrase_tokens import phrase_tokens
 from ._text import doc_text
 from ._values import store_values
 
@@ -59,19 +62,21 @@ class VariableMatcher(FileBackedComponent):
         self.abbrev_matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
         self.before_number_matcher = Matcher(nlp.vocab)  # "WHO #": only right before a number
         self.before_number_words: set[str] = set()  # their first words, lower case (a cheap test first)
-        tokenize = getattr(nlp.tokenizer, "pipe", None)  # spaCy's Tokenizer.pipe: no Doc-by-Doc overhead
-        for entry in self.entries.values():
-            for matcher, phrases, attr in ((self.term_matcher, entry.terms, "LOWER"),
-                                           (self.abbrev_matcher, entry.abbreviations, "ORTH")):
-                before_number = [p[:-2] for p in phrases if p.endswith(" #")]
-                phrases = _with_subscript_forms([p for p in phrases if not p.endswith(" #")])
-                if phrases:
-                    matcher.add(entry.name, list(tokenize(phrases)) if tokenize else [nlp.make_doc(p) for p in phrases])
-                for phrase in before_number:
-                    tokens = nlp.make_doc(phrase)
-                    self.before_number_words.add(tokens[0].lower_)
-                    words = [{attr: t.lower_ if attr == "LOWER" else t.text} for t in tokens]
-                    self.before_number_matcher.add(entry.name, [words + [{"TEXT": {"REGEX": r"^\d"}}]])
+        plans = [(entry.name, matcher, attr, _split_phrases(phrases))
+                 for entry in self.entries.values()
+                 for matcher, phrases, attr in ((self.term_matcher, entry.terms, "LOWER"),
+                                                (self.abbrev_matcher, entry.abbreviations, "ORTH"))]
+        tokens = phrase_tokens(nlp.tokenizer, (p for *_, (plain, before) in plans for p in plain + before))
+        lower = _lower_getter(nlp.vocab)
+        for name, matcher, attr, (plain, before_number) in plans:
+            if plain:  # token ids, as PhraseMatcher reads them from a Doc of the phrase
+                form = lower if attr == "LOWER" else str
+                matcher.add(name, [[get_string_id(form(t)) for t in tokens[p]] for p in plain])
+            for phrase in before_number:
+                words = tokens[phrase]
+                self.before_number_words.add(lower(words[0]))
+                pattern = [{attr: lower(w) if attr == "LOWER" else w} for w in words]
+                self.before_number_matcher.add(name, [pattern + [{"TEXT": {"REGEX": r"^\d"}}]])
 
     def _may_hold_before_number(self, doc: Doc) -> bool:
         """Whether the text holds a first word of a before-number phrase (the token Matcher costs a
@@ -97,6 +102,24 @@ class VariableMatcher(FileBackedComponent):
         doc._.variable_mentions = mentions
         store_values(doc, "variable_mentions", mentions, entries)
         return doc
+
+
+def lexicon_phrases(lexicon_path: str | None) -> list[str]:
+    """Every phrase the component tokenizes for a lexicon file (None: the packaged one)."""
+    return [p for entry in load_variables(lexicon_path) for phrases in (entry.terms, entry.abbreviations)
+            for part in _split_phrases(phrases) for p in part]
+
+
+def _split_phrases(phrases) -> tuple[list[str], list[str]]:
+    """(phrases matched anywhere, with their subscript spellings; phrases written with a trailing
+    `` #``, without it: matched right before a number)."""
+    before_number = [p[:-2] for p in phrases if p.endswith(" #")]
+    return _with_subscript_forms([p for p in phrases if not p.endswith(" #")]), before_number
+
+
+def _lower_getter(vocab):
+    """The language's LOWER of a token text (what PhraseMatcher(attr="LOWER") compares)."""
+    return vocab.lex_attr_getters.get(LOWER, str.lower) if vocab.lex_attr_getters else str.lower
 
 
 # a name that ends in a subscript digit: "PaO2", "FEV1", "SpO2" (at least two letters before it)

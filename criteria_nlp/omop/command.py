@@ -19,9 +19,13 @@ PROG = "criteria-nlp"
 FORMATS = ("circe", "sql", "fhir")
 
 MATCH_EPILOG = """\
-output: one JSON line per (trial, person): trial, person_id, index_date, verdict
-(passes|fails|unknown), scope, rules (rule, criterion, section, variable, verdict, reason, value,
-unit, measurement_date; detail for a rule no one can be evaluated on). Rule verdicts: met,
+output (--level full, the default): one JSON line per (trial, person): trial, person_id,
+index_date, verdict (passes|fails|unknown), scope, rules (rule, criterion, section, variable,
+verdict, reason, value, unit, measurement_date; detail for a rule no one can be evaluated on).
+--level verdicts: one line per (trial, person): trial, person_id, index_date, verdict, deciding
+(ids of the rules against the person in the criteria that exclude the person), unknown (ids of
+the rules without a verdict in the criteria left unknown). --level counts: one line per trial:
+persons, verdicts, criteria and rules with their counts. Rule verdicts: met,
 not_met, unknown, not_applicable (a population or exception condition excludes the person from
 the rule). Only numeric threshold rules are evaluated. Diagnoses named by population/exception
 conditions come from --concept-map, else from the exact name or synonym of one standard Condition
@@ -88,6 +92,10 @@ def add_match_parser(sub) -> None:
     _add_common(p)
     p.add_argument("--cdm", required=True, metavar="CDM", help="DuckDB database file or postgresql:// DSN")
     _add_index(p, required=True)
+    p.add_argument("--level", choices=("full", "verdicts", "counts"), default="full",
+                   help="full (default): every rule's verdict for every person; verdicts: one short line per "
+                        "person (verdict, deciding and unknown rule ids); counts: one line per trial (persons "
+                        "per verdict, per criterion and per rule), counted by the database")
     p.set_defaults(handler=run_match_command)
 
 
@@ -140,12 +148,13 @@ def run_match_command(args: argparse.Namespace) -> int:
         with _output(args.output) as out:
             summary = run_match(args.results, args.cdm, index, out, cdm_schema=args.cdm_schema,
                                 lookback_days=args.lookback_days, concept_map=concept_map,
-                                name_lookup=args.name_lookup)
+                                name_lookup=args.name_lookup, level=args.level)
     except UsageError as e:
         return _fail(str(e), 2)
     except OmopError as e:
         return _fail(str(e), 1)
-    print(f"{PROG}: matched {summary.trials} trial(s), {summary.persons} verdict line(s)"
+    what = "person(s) counted" if args.level == "counts" else "verdict line(s)"
+    print(f"{PROG}: matched {summary.trials} trial(s), {summary.persons} {what}"
           + (f", {summary.failed_records} record(s) failed" if summary.failed_records else ""), file=sys.stderr)
     return 1 if summary.failed_records else 0
 

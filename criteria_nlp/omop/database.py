@@ -5,6 +5,7 @@ and run with bound parameters.
 """
 from __future__ import annotations
 
+import itertools
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,17 +28,29 @@ class Cdm:
         return self.execute_sql(built.sql(self.dialect), built.params)
 
     def execute_sql(self, sql: str, params: list[Any]) -> tuple[list[str], Iterator[list[tuple]]]:
-        """Run a statement already in this database's dialect, with bound parameters."""
-        cur = self._cursor(sql, params)
+        """Run a statement already in this database's dialect, with bound parameters. The rows
+        are streamed: DuckDB's result is read in chunks, PostgreSQL's through a server-side
+        cursor, so that the client holds one batch at a time however many persons there are."""
+        cur = self._cursor(sql, params, streamed=True)
         names = [d[0] for d in cur.description]
 
         def batches() -> Iterator[list[tuple]]:
-            while True:
-                batch = cur.fetchmany(FETCH_ROWS)
-                if not batch:
-                    return
-                yield batch
+            try:
+                while True:
+                    batch = self._fetch(cur)
+                    if not batch:
+                        return
+                    yield batch
+            finally:
+                if self.dialect == "postgres":
+                    cur.close()
         return names, batches()
+
+    def _fetch(self, cur) -> list[tuple]:
+        try:
+            return cur.fetchmany(FETCH_ROWS)
+        except Exception as e:  # an error found while the rows are produced
+            raise self._refused(e) from None
 
     def select(self, sql: str, params: list[Any] | None = None) -> list[tuple]:
         """A small statement in the DuckDB dialect, CDM tables qualified with the schema."""
@@ -52,18 +65,28 @@ class Cdm:
             "AND table_schema = COALESCE(?, current_schema())", [name, self.schema])
         return bool(rows and rows[0][0])
 
-    def _cursor(self, sql: str, params: list[Any]):
+    def _cursor(self, sql: str, params: list[Any], streamed: bool = False):
         try:
             if self.dialect == "duckdb":
                 return self.connection.execute(sql, params)
-            cur = self.connection.cursor()
+            if streamed:  # a server-side cursor: rows come FETCH_ROWS at a time
+                cur = self.connection.cursor(name=f"criteria_nlp_{next(_CURSOR_NUMBERS)}")
+                cur.itersize = FETCH_ROWS
+            else:
+                cur = self.connection.cursor()
             cur.execute(sql, params)
             return cur
         except Exception as e:  # the driver's error types differ; report one line
-            if self.dialect == "postgres":
-                self.connection.rollback()
-            first = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
-            raise OmopError(f"the CDM database refused a query: {first[:300]}") from None
+            raise self._refused(e) from None
+
+    def _refused(self, e: Exception) -> OmopError:
+        if self.dialect == "postgres":
+            self.connection.rollback()
+        first = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
+        return OmopError(f"the CDM database refused a query: {first[:300]}")
+
+
+_CURSOR_NUMBERS = itertools.count(1)
 
 
 @contextmanager

@@ -88,13 +88,18 @@ class _Values:
 def build_query(plan: TrialPlan, factors: list[UnitFactor], index: IndexSpec, *,
                 cdm_schema: str | None = None, has_ancestor: bool = True,
                 literals: bool = False, pivot: str = "group", has_conditions: bool = True,
-                ordered: bool = True) -> BuiltQuery:
+                ordered: bool = True, criterion_columns: bool = False,
+                persons: tuple[int, int | None] | None = None) -> BuiltQuery:
     """The whole match query for one trial. ``pivot`` chooses how the evaluated rules become one
     row per person: ``"join"`` (one LEFT JOIN per rule; the fastest on DuckDB) or ``"group"``
     (one GROUP BY with conditional aggregates; the better plan on row stores such as PostgreSQL).
     Both give the same rows (in ``person_id`` order unless ``ordered`` is false: a query
     wrapped by another that orders). Without ``has_conditions`` (no ``condition_occurrence`` table) the
-    diagnoses of the concept map are not looked up: give a plan from :func:`without_diagnoses`."""
+    diagnoses of the concept map are not looked up: give a plan from :func:`without_diagnoses`.
+    ``criterion_columns`` adds ``c_i``, whether the i-th of :func:`evaluated_criteria` lets the
+    person through (1, 0, 0.5 unknown), for the compact outputs (:mod:`.summaries`). ``persons``
+    = ``(first, last)`` limits the query to the persons with ``first <= person_id <= last``
+    (``last`` None: no upper bound), one chunk of :func:`person_chunks`."""
     sqlglot = require("sqlglot")
     exp = sqlglot.exp
     if cdm_schema is not None and not _IDENT_RE.match(cdm_schema):
@@ -112,7 +117,7 @@ def build_query(plan: TrialPlan, factors: list[UnitFactor], index: IndexSpec, *,
         _values_cte("rule_spec", RULE_SPEC_COLUMNS, spec_rows, values),
         _values_cte("unit_factor", UNIT_FACTOR_COLUMNS, factor_rows, values),
         _values_cte("cond_spec", COND_SPEC_COLUMNS, cond_rows, values),
-        exp.CTE(this=_index_select(index, values), alias=exp.TableAlias(this=exp.to_identifier("index_person"))),
+        exp.CTE(this=_index_select(index, values, persons), alias=exp.TableAlias(this=exp.to_identifier("index_person"))),
     ]
     empty = {}  # CTEs replaced by an empty result: their tables are missing or not needed
     if not has_ancestor:
@@ -124,9 +129,17 @@ def build_query(plan: TrialPlan, factors: list[UnitFactor], index: IndexSpec, *,
         if cte.alias in empty:
             cte.set("this", sqlglot.parse_one(empty[cte.alias], read=SOURCE_DIALECT))
     with_.set("expressions", ctes + list(with_.expressions))
-    final = sqlglot.parse_one(_final_select(plan, pivot, ordered), read=SOURCE_DIALECT)
+    final = sqlglot.parse_one(_final_select(plan, pivot, ordered, criterion_columns), read=SOURCE_DIALECT)
     final.set("with" if "with" in core.args else "with_", with_)
     return BuiltQuery(qualify(final, cdm_schema), values.params)
+
+
+def person_chunks_sql(index: IndexSpec) -> str:
+    """SQL (DuckDB dialect, one parameter: the chunk size N) giving the first ``person_id`` of every
+    run of N persons of the index, in order."""
+    source = "person" if index.table is None else index.table  # a checked identifier (IndexSpec)
+    return ("SELECT person_id FROM (SELECT person_id, ROW_NUMBER() OVER (ORDER BY person_id) AS rn "
+            f"FROM {source}) AS numbered WHERE (rn - 1) % ? = 0 ORDER BY person_id")
 
 
 def pivot_for(dialect: str) -> str:
@@ -192,16 +205,26 @@ def _values_cte(name: str, columns, rows, values: _Values):
     return exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(name)))
 
 
-def _index_select(index: IndexSpec, values: _Values):
+def _index_select(index: IndexSpec, values: _Values, persons: tuple[int, int | None] | None = None):
     exp = require("sqlglot").exp
     if index.date is not None:
         date = values(index.date.isoformat(), "DATE")
-        return exp.select(exp.column("person_id"), exp.alias_(date, "index_date")).from_("person")
-    table = exp.to_table(index.table)
-    return exp.select(exp.column("person_id", table="ix"),
-                      exp.alias_(exp.Cast(this=exp.column("index_date", table="ix"),
-                                          to=exp.DataType.build("DATE")), "index_date")
-                      ).from_(exp.alias_(table, "ix", table=True))
+        select = exp.select(exp.column("person_id"), exp.alias_(date, "index_date")).from_("person")
+        person_id = exp.column("person_id")
+    else:
+        table = exp.to_table(index.table)
+        select = exp.select(exp.column("person_id", table="ix"),
+                            exp.alias_(exp.Cast(this=exp.column("index_date", table="ix"),
+                                                to=exp.DataType.build("DATE")), "index_date")
+                            ).from_(exp.alias_(table, "ix", table=True))
+        person_id = exp.column("person_id", table="ix")
+    if persons is not None:  # one chunk of the persons: first <= person_id <= last
+        first, last = persons
+        where = exp.GTE(this=person_id.copy(), expression=values(first, "BIGINT"))
+        if last is not None:
+            where = exp.and_(where, exp.LTE(this=person_id.copy(), expression=values(last, "BIGINT")))
+        select = select.where(where)
+    return select
 
 
 # ------------------------------------------------------------------------------ logic in SQL
@@ -212,7 +235,8 @@ UNKNOWN = "0.5"
 _PIVOT_COLUMNS = (("v", "verdict"), ("x", "value"), ("d", "measurement_date"), ("r", "reason"))
 
 
-def _final_select(plan: TrialPlan, pivot: str = "group", ordered: bool = True) -> str:
+def _final_select(plan: TrialPlan, pivot: str = "group", ordered: bool = True,
+                  criterion_columns: bool = False) -> str:
     if pivot not in ("group", "join"):
         raise ValueError(f"pivot must be 'group' or 'join', not {pivot!r}")
     keys = [t.key for t in plan.thresholds if t.kind is not None]
@@ -237,6 +261,8 @@ def _final_select(plan: TrialPlan, pivot: str = "group", ordered: bool = True) -
                for t in plan.thresholds if t.kind is not None and (expr := applicability_sql(t, plan)) is not None]
     allows = [_criterion_allows(c, plan) for c in evaluated_criteria(plan)]
     allowed = f"CAST(NULLIF({_and(allows)}, {UNKNOWN}) AS INT)" if allows else "1"
+    if criterion_columns:
+        applies += [f"{allows_sql} AS c_{i}" for i, allows_sql in enumerate(allows)]
     return (f"SELECT pv.*, {''.join(a + ', ' for a in applies)}{allowed} AS allowed FROM ({body}) AS pv "
             + ("ORDER BY pv.person_id" if ordered else ""))
 

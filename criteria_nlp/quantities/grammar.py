@@ -61,14 +61,17 @@ def shifted(q: Quantity, offset: int) -> Quantity:
     """``q`` with every offset moved by ``offset`` (from a segment's offsets to the text's)."""
     if offset == 0:
         return q
-    def s(v):
-        return None if v is None else v + offset
-
-    return replace(
-        q, start=q.start + offset, end=q.end + offset, value_start=q.value_start + offset,
-        value_end=q.value_end + offset, unit_start=s(q.unit_start), unit_end=s(q.unit_end),
-        comparator_start=s(q.comparator_start),
-    )
+    # a copy of the fields, not dataclasses.replace (which reads every field and runs __init__:
+    # 4x the cost, paid for every quantity put on an excerpt)
+    fields = q.__dict__.copy()
+    for name in ("start", "end", "value_start", "value_end"):
+        fields[name] += offset
+    for name in ("unit_start", "unit_end", "comparator_start"):
+        if fields[name] is not None:
+            fields[name] += offset
+    moved = object.__new__(Quantity)
+    moved.__dict__.update(fields)
+    return moved
 
 
 # a phrase is read as words and symbols: blanks between two words are required, blanks next to a
@@ -253,8 +256,30 @@ def _after_a_code_part(text: str, start: int) -> bool:
     return _is_identifier_number(text, first, start - 1)
 
 
+# karyotype notation: a rearrangement's chromosomes ("t(4;11)", "inv(16)"; bands are _CHROMOSOME_ARM's)
+_REARRANGEMENT_BEFORE = re.compile(r"\b(?:t|inv|del|der|dup|ins)\((?:[\dXY]+[pq.\d]*;)*$")
+
+
+# "over a six month period": the period a value is measured over, not a comparison
+_PERIOD_NOUN_AFTER = re.compile(r"[ \t-]+(?:period|interval|span)\b", re.IGNORECASE)
+_OVER_A = re.compile(r"over[ \t]+(?:a|an|the)\b", re.IGNORECASE)
+
+
+def _is_period_measured_over(text: str, q: Quantity) -> bool:
+    """Whether ``q`` is "over a N <time unit> period" (a window, read by the conditions component)."""
+    return q.comparator_start is not None and _OVER_A.match(text, q.comparator_start) is not None \
+        and q.unit_end is not None and _PERIOD_NOUN_AFTER.match(text, q.unit_end) is not None
+
+
+def _is_karyotype_number(text: str, start: int) -> bool:
+    """A chromosome number of a rearrangement: ``t(9;22)``, ``inv(16)``."""
+    return _REARRANGEMENT_BEFORE.search(text, max(0, start - 20), start) is not None
+
+
 def _is_identifier_number(text: str, start: int, end: int) -> bool:
-    """Numbers that belong to a name or code: CD4, HbA1c, COVID-19, SLEDAI-2000, 1st, T2DM."""
+    """Numbers that belong to a name or code: CD4, HbA1c, COVID-19, SLEDAI-2000, 1st, T2DM, 11q23."""
+    if _is_karyotype_number(text, start):
+        return True
     before = _char_before(text, start)
     if before.isalpha() and before not in "xX×":
         return True
@@ -423,7 +448,7 @@ def find_quantities(text: str) -> list[Quantity]:
         if value is None:
             continue
         q = _read_tail(text, lex, comp, num_start, num_end, value)
-        if q is None or (word_alone and q.comparator_form != "postfix"):
+        if q is None or _is_period_measured_over(text, q) or (word_alone and q.comparator_form != "postfix"):
             continue  # a number word needs a comparator: "two or more falls", not "two of them"
         if is_word and m.group().lower() in lex.frequency_words:
             q = _counted_per_period(q)
@@ -431,7 +456,7 @@ def find_quantities(text: str) -> list[Quantity]:
         found.append(q)
         consumed = q.end
     found = [q for q in found if not _span_of_a_scale(text, q)]
-    found = _outside_ranges(text, lex, _share_units(text, _merge_bounds(text, _chained_bounds(text, found))))
+    found = _outside_ranges(text, lex, _share_units(text, _merge_bounds(text, _bare_lower_bounds(text, _chained_bounds(text, found)))))
     found = _bounds_in_two_units(text, _aside_alternatives(text, lex, found))
     found = apply_notations(text, found, _notation_quantity, _notation_comparator_before, postfix_after_position)
     return _limits_without_number(text, found)
@@ -584,6 +609,12 @@ def _limits_without_number(text: str, found: list[Quantity]) -> list[Quantity]:
                 continue
             if lex.prefix_of[_normalise_phrase(comp)] == "=" and _DEFINES_A_LIMIT.search(text, max(0, start - 12), start):
                 continue  # "(ULN = upper limit of normal)": the abbreviation defined, no threshold
+            offset = _offset_from_limit(text, found, start)
+            if offset is not None:
+                relative_to = lex.relative_names.get(_normalise_phrase(name.group("rel")))
+                multiple = _percent_of_limit(offset, lex.prefix_of[_normalise_phrase(comp)], relative_to, rel_end)
+                found = [multiple if q is offset else q for q in found if q is not offset or multiple is not None]
+                continue
             last_end = rel_end
             extra.append(Quantity(
                 start=start, end=rel_end, comparator=lex.prefix_of[_normalise_phrase(comp)], value=1.0,
@@ -593,6 +624,24 @@ def _limits_without_number(text: str, found: list[Quantity]) -> list[Quantity]:
     if not extra:
         return found
     return sorted(found + extra, key=lambda q: q.start)
+
+
+def _offset_from_limit(text: str, found: list[Quantity], start: int) -> Quantity | None:
+    """The value with its unit right before the comparison word at ``start``, if any: "no greater than
+    0.3 mg/dL above ULN" is an offset from the limit (ULN + 0.3 mg/dL), not a comparison with the limit
+    itself."""
+    return next((q for q in found if q.unit is not None and q.end <= start and not text[q.end:start].strip()), None)
+
+
+def _percent_of_limit(q: Quantity, direction: str, relative_to: str | None, end: int) -> Quantity | None:
+    """``less than 25% above ULN`` → ``< 1.25 × ULN``, ``no less than 15% below LLN`` → ``>= 0.85 × LLN``:
+    a percentage above or below a reference limit is a multiple of it. Other offsets ("0.3 mg/dL above
+    ULN", "1 second above ULN") have no field in the contract: None (no rule; "<= 0.3 mg/dL" would be wrong)."""
+    if q.unit != "%" or q.comparator == "between" or relative_to is None or q.value <= 0:
+        return None
+    sign = 1 if direction in (">", ">=") else -1
+    return replace(q, end=end, value=round(1 + sign * q.value / 100, 6), unit=None, unit_text=None,
+                   unit_start=None, unit_end=None, unit_kind=None, relative_to=relative_to)
 
 
 def _starts_a_word(text: str, start: int, phrase: str) -> bool:
@@ -630,6 +679,24 @@ def _chained_bounds(text: str, found: list[Quantity]) -> list[Quantity]:
                                 value_start=n1s if upward else q.value_start,
                                 inclusive=(incl_first, incl_q) if upward else (incl_q, incl_first),
                                 comparator_form="bounds")
+        out.append(q)
+    return out
+
+
+# "received 1 but no more than 2 chemotherapy regimens": a bare number and "but" before an upper bound
+_BARE_LOWER_BOUND_BEFORE = re.compile(r"(?<![\w.,])(?P<n1>\d+(?:\.\d+)?)[ \t]+but[ \t]+$", re.IGNORECASE)
+
+
+def _bare_lower_bounds(text: str, found: list[Quantity]) -> list[Quantity]:
+    """``1 but no more than 2 regimens`` → ``between 1 and 2`` (the bare number is the least allowed)."""
+    out: list[Quantity] = []
+    for q in found:
+        if q.comparator in ("<", "<=") and q.comparator_start is not None and q.relative_to is None:
+            m = _BARE_LOWER_BOUND_BEFORE.search(text, max(0, q.comparator_start - 30), q.comparator_start)
+            first = parse_number(m.group("n1")) if m else None
+            if m and first is not None and first < q.value and (not out or out[-1].end <= m.start()):
+                q = replace(q, start=m.start("n1"), comparator="between", value=first, value_high=q.value,
+                            value_start=m.start("n1"), inclusive=(True, q.comparator == "<="), comparator_form="bounds")
         out.append(q)
     return out
 

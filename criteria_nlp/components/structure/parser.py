@@ -331,6 +331,23 @@ def _statement_words() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     return frozenset(data["predicates"]) | states | first_words, frozenset(data["open_words"]), states
 
 
+@lru_cache(maxsize=1)
+def _modifier_words() -> frozenset[str]:
+    """Words of ``resources/run_in_statements.json`` that modify a following name ("elevated PSA")."""
+    data = json.loads(resources.files("criteria_nlp.resources").joinpath("run_in_statements.json").read_text("utf-8"))
+    return frozenset(data["modifiers"])
+
+
+def _modifies_the_next_name(text: str, start: int, prev_start: int, prev: str) -> bool:
+    """Whether ``prev`` (at ``prev_start``) modifies the name after it: a modifier word after a joining
+    word ("Men with elevated PSA no greater than 10"), not a state after a name ("Somatomedin C
+    elevated GH not below 2 ng/mL")."""
+    if prev.lower() not in _modifier_words():
+        return False
+    words = text[max(start, prev_start - 40):prev_start].split()
+    return bool(words) and words[-1].lower() in _JOINING_WORDS
+
+
 def _acronym_inside_phrase(text: str, at: int, end: int, prev: str) -> bool:
     """Whether the acronym at ``at`` continues the phrase ending in the word ``prev``.
 
@@ -375,6 +392,7 @@ def _statement_starts(text: str, start: int, end: int) -> list[int]:
         prev, here = before.group(), word.group()
         closes_a_phrase = prev.endswith(")") and " " in text[text.rfind("(", start, m.start()) + 1:m.start()].strip()
         if prev.lower() in _JOINING_WORDS or prev in _statement_words()[1] \
+                or _modifies_the_next_name(text, start, before.start(), prev) \
                 or prev[0].isupper() and not any(ch.isdigit() for ch in prev) and not closes_a_phrase \
                 and not to_ucum(prev) and not _ENDS_A_VALUE.fullmatch(prev) \
                 or _NOT_A_STATEMENT_WORD.match(here) or _unit_goes_on(prev, here) \
