@@ -116,7 +116,6 @@ class _Lexicon:
     relative_names: dict[str, str]
     glued_words: frozenset
     outside_re: re.Pattern
-    frequency_words: frozenset
 
 
 def _word_scan_regex(words) -> re.Pattern:
@@ -218,7 +217,7 @@ def lexicon() -> _Lexicon:
     )
     return _Lexicon(comp_rev_re, re.compile(NUMBER_SCAN_PATTERN), prefix_of, postfix_re, postfix_of, relative_re, range_re,
                     opener_re, inclusive_re, number_words, _word_scan_regex(number_words), relative_names, glued_words,
-                    outside_re, frozenset(w.lower() for w in data["frequency_words"]))
+                    outside_re)
 
 
 # a one-word postfix comparator that is the first word of a field label ("Maximum Age:")
@@ -450,8 +449,6 @@ def find_quantities(text: str) -> list[Quantity]:
         q = _read_tail(text, lex, comp, num_start, num_end, value)
         if q is None or _is_period_measured_over(text, q) or (word_alone and q.comparator_form != "postfix"):
             continue  # a number word needs a comparator: "two or more falls", not "two of them"
-        if is_word and m.group().lower() in lex.frequency_words:
-            q = _counted_per_period(q)
         q = _lone_deviation(text, _echoed_sign_after(text, q))
         found.append(q)
         consumed = q.end
@@ -474,14 +471,6 @@ def _joined_postfix_after(text: str, lex: "_Lexicon", pos: int) -> bool:
     "twice a month or more"; not "one at least 20 ng/mL", whose "at least" is the next value's)."""
     post = lex.postfix_re.search(text, pos, pos + _POSTFIX_REACH)
     return post is not None and _JOINED_POSTFIX.match(post.group("post")) is not None
-
-
-def _counted_per_period(q: Quantity) -> Quantity:
-    """A frequency word before a period counts occurrences: "twice a month" → 2 {times}/mo, as
-    "2 times a month" reads."""
-    if q.unit is None or not q.unit.startswith("/") or q.relative_to is not None:
-        return q
-    return replace(q, unit="{times}" + q.unit)
 
 
 def _notation_quantity(start: int, end: int, comparator: str, value: float, value_high: float | None,
