@@ -776,7 +776,7 @@ def _name_stating_rules(rules_by_criterion: dict[str, list[Rule]], logic_by_crit
 
 
 def _logic_without(logic, ids: set[str]):
-    """``logic`` (rule ids in and/or nodes) without ``ids``; a node left with one argument is that argument."""
+    """``logic`` (rule ids in and/or nodes) without ``ids``; a node left with one sub-node is that sub-node."""
     if isinstance(logic, str):
         return None if logic in ids else logic
     args = [a for a in (_logic_without(x, ids) for x in logic["args"]) if a is not None]
