@@ -311,8 +311,6 @@ def _utf8_or_none(text: str | None) -> str | None:
 
 def stage_records(records: Iterable[InputRecord], directory: str) -> int:
     """Write the records to ``directory/part-0.parquet`` (input columns) in bounded memory; the count."""
-    import pyarrow.parquet as pq
-
     os.makedirs(directory, exist_ok=True)
     writer = None
     n = 0

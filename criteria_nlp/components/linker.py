@@ -956,6 +956,8 @@ _OPENED_RIGHT_BEFORE = re.compile(r"\([ \t]*$")
 def _can_start_a_name(word: str) -> bool:
     """Not a unit's leftover ("> 38.5 C", "≥ 10 mm mercury"): three letters or more, or an acronym."""
     return (len(word) >= 3 or (len(word) == 2 and word.isupper())) and to_ucum(word) is None
+
+
 _METHOD_WORDS = {"by", "via", "using"}
 _MAX_NAME_GROUP_WORDS = 4  # a longer parenthesised group before a value is an aside, not part of the name
 _PARTICIPLE = re.compile(r"[^\W\d_]{2,}(?:ed|en|wn|ood|ade|ound|one|old|eld|ought|aught|ung)", re.IGNORECASE)  # "defined", "shown", "understood", "made"

@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from .populations import FEMALE, MALE, CondSpec
-from .results import CriterionPlan, Logic, LogicNode, Threshold, TrialPlan
+from .results import CriterionPlan, Logic, Threshold, TrialPlan
 
 UCUM = "http://unitsofmeasure.org"
 LOINC = "http://loinc.org"

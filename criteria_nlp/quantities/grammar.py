@@ -571,7 +571,14 @@ def _find_all(text: str, key: str):
         pos = text.find(key, pos + 1)
 
 
-_DEFINES_A_LIMIT = re.compile(r"\b(?:ULN|LLN|ULRR|LLRR|UNL|IULN)[ \t]*$")
+_WORD_BEFORE_SIGN = re.compile(r"(?<![\w-])(?P<word>[A-Za-z]+)[ \t]*$")
+
+
+def _defines_a_limit(text: str, lex: "_Lexicon", start: int) -> bool:
+    """Whether the ``=`` at ``start`` follows an abbreviation of a reference limit ("ULN = upper limit of
+    normal"): the limit's names are the lexicon's ``relative_names``."""
+    m = _WORD_BEFORE_SIGN.search(text, max(0, start - 12), start)
+    return m is not None and m.group("word").isupper() and m.group("word").lower() in lex.relative_names
 
 
 def _limits_without_number(text: str, found: list[Quantity]) -> list[Quantity]:
@@ -596,7 +603,7 @@ def _limits_without_number(text: str, found: list[Quantity]) -> list[Quantity]:
             start, comp = rel_start - m.end("comp"), m.group("comp")[::-1]
             if not _starts_a_word(text, start, comp) or any(q.start < rel_end and start < q.end for q in found):
                 continue
-            if lex.prefix_of[_normalise_phrase(comp)] == "=" and _DEFINES_A_LIMIT.search(text, max(0, start - 12), start):
+            if lex.prefix_of[_normalise_phrase(comp)] == "=" and _defines_a_limit(text, lex, start):
                 continue  # "(ULN = upper limit of normal)": the abbreviation defined, no threshold
             offset = _offset_from_limit(text, found, start)
             if offset is not None:

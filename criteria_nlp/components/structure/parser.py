@@ -319,12 +319,18 @@ _PLAIN_WORD = re.compile(r"[a-z][a-z'-]*")
 
 
 @lru_cache(maxsize=1)
+def _run_in_statements() -> dict:
+    """``resources/run_in_statements.json``: the words that decide where run-in statements start."""
+    return json.loads(resources.files("criteria_nlp.resources").joinpath("run_in_statements.json").read_text("utf-8"))
+
+
+@lru_cache(maxsize=1)
 def _statement_words() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     """(predicate words, open words, state words) of ``resources/run_in_statements.json``; states and
     the first words of the comparator phrases of ``comparators.json`` are predicates too."""
-    res = resources.files("criteria_nlp.resources")
-    data = json.loads(res.joinpath("run_in_statements.json").read_text("utf-8"))
-    comparators = json.loads(res.joinpath("comparators.json").read_text("utf-8"))["prefix"]
+    data = _run_in_statements()
+    comparators = json.loads(resources.files("criteria_nlp.resources").joinpath("comparators.json")
+                             .read_text("utf-8"))["prefix"]
     first_words = {form.split()[0].lower() for forms in comparators.values() for form in forms
                    if form[:1].isalpha()}
     states = frozenset(data["states"])
@@ -334,8 +340,7 @@ def _statement_words() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
 @lru_cache(maxsize=1)
 def _modifier_words() -> frozenset[str]:
     """Words of ``resources/run_in_statements.json`` that modify a following name ("elevated PSA")."""
-    data = json.loads(resources.files("criteria_nlp.resources").joinpath("run_in_statements.json").read_text("utf-8"))
-    return frozenset(data["modifiers"])
+    return frozenset(_run_in_statements()["modifiers"])
 
 
 def _modifies_the_next_name(text: str, start: int, prev_start: int, prev: str) -> bool:
