@@ -1,8 +1,13 @@
 """Forms seen while reading the registry sample's output by eye (README "Reading the sample's
 output"), each tested on lines written for it."""
+import json
+
+import pytest
+
 from criteria_nlp import extract
 from criteria_nlp.components.sections import SectionHeadings
 from criteria_nlp.pipeline import get_pipeline
+from criteria_nlp.resources.lexicon import LexiconError, load_variables
 
 
 def sections_of(text):
@@ -96,3 +101,31 @@ def test_a_unitless_scale_listed_with_a_percentage_scale_takes_no_percentage():
 def test_age_listed_with_a_rate_takes_no_rate():
     rules = rules_of("Inclusion Criteria:\n\n  -  Serum creatinine normal for age or creatinine clearance at least 70 mL/min\n")
     assert [shape(r) for r in rules] == [("creatinine_clearance", ">=", 70.0, None, "mL/min")]
+
+
+def test_values_for_two_populations_in_run_in_text_each_keep_the_variable_and_their_own_population():
+    text = ("Inclusion Criteria:\n\n  -  Skin test with induration as follows: 15 mm or greater if born abroad"
+            " 10 mm or greater if a close contact\n")
+    rules = rules_of(text)
+    assert [shape(r)[:3] for r in rules] == [("tuberculin_skin_test_induration", ">=", 15.0),
+                                            ("tuberculin_skin_test_induration", ">=", 10.0)]
+    assert [[k["text"] for k in r["conditions"] if k["kind"] == "population"] for r in rules] == [
+        ["if born abroad"], ["if a close contact"]]
+
+
+def test_a_value_in_another_kind_of_unit_names_the_lexicons_counterpart():
+    rules = rules_of("Inclusion Criteria:\n\n  -  CD4+ T cells at least 350 cells/uL or at least 20%\n"
+                     "  -  Neutrophils below 40%\n  -  Reticulocyte count above 100,000/uL\n")
+    assert [(r["variable"]["name"], r["unit"]) for r in rules] == [
+        ("cd4_count", "{cells}/uL"), ("cd4_percentage", "%"), ("neutrophil_percentage", "%"),
+        ("absolute_reticulocyte_count", "/uL")]
+    assert rules[1]["variable"]["code"]["code"] == "8123-2"
+
+
+def test_a_lexicon_counterpart_must_name_an_entry(tmp_path):
+    entry = {"name": "cd4_count", "display": "CD4", "category": "lab", "terms": ["cd4 count"], "abbreviations": [],
+             "code": None, "unit": "/uL", "molar_mass": None, "in_other_unit": "cd4_share"}
+    path = tmp_path / "lexicon.json"
+    path.write_text(json.dumps({"version": 1, "variables": [entry]}))
+    with pytest.raises(LexiconError, match="in_other_unit"):
+        load_variables(path)

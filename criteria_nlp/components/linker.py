@@ -82,7 +82,7 @@ _NEXT_THRESHOLD_GAP = re.compile(r"^[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w
                                  r"(?:and\s*/\s*or|or|and|but|/|,)?[\s(]*(?:\w+\s+){0,3}?[\s(]*$", re.IGNORECASE)
 # between two values of one unknown variable: a population, a connector ("in men; ", " or ",
 # " in patients without atrial fibrillation or ")
-_SAME_VARIABLE_GAP = re.compile(r"[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w-]+)?[\s,;]*"
+_SAME_VARIABLE_GAP = re.compile(r"[\s,;]*(?:(?:in|for|if|among)[ \t]+[\w-]+(?:[ \t]+[\w-]+)?[\s,;]*"
                                 r"|(?:in|for|if|among)[ \t]+(?:(?!(?:or|and)\b)[\w'’-]+[ \t]+){0,5}[\w'’-]+[\s,;]*"
                                 r"(?=(?:and[ \t]*/[ \t]*)?or\b))?"  # a longer population only before "or"
                                 r"(?:[^\W\d_][\w-]*[ \t]+(?=or\b|and/or\b)){0,2}"  # "> 7.2 mg/kg IV or > 9 mg/kg orally"
@@ -172,6 +172,27 @@ def _code_by_range(name: str, q: Quantity) -> Code | None:
             entry = entries.get(scale)
             return entry.code if entry is not None else None
     return None
+
+
+def _in_the_kind_of_unit(target: "_Target | None", q: Quantity) -> "_Target | None":
+    """The lexicon's variable for a value in another kind of unit than the one named (the entry's
+    ``in_other_unit``): ``CD4 < 14%`` is the CD4 percentage, ``reticulocyte count < 50,000/µL`` the
+    absolute count."""
+    entry = getattr(target, "entry", None)
+    if entry is None or entry.in_other_unit is None or q.unit is None or q.relative_to is not None \
+            or _in_unit_kind(entry.unit, q):
+        return target
+    from ..resources.lexicon import variables_by_name
+
+    other = variables_by_name().get(entry.in_other_unit)
+    if other is None or not _in_unit_kind(other.unit, q):
+        return target
+    return _Target(target.start, target.end, other.name, other.category, other.code, other.unit, other)
+
+
+def _in_unit_kind(unit: str | None, q: Quantity) -> bool:
+    """Whether ``q``'s unit is ``unit`` or of its kind."""
+    return unit is not None and (unit == q.unit or (q.unit_kind is not None and unit_kind(unit) == q.unit_kind))
 
 
 def _value_for(q: Quantity, targets: list, k: int) -> Quantity:
@@ -1424,7 +1445,8 @@ class Linker:
             linked_end = max([linked_end, q.end] + [t.end for t in targets if t is not None])
         for q in pending:
             units.append((q, self._fallback_targets(text, crit_start, q)))
-        units = [(q, _parts_of_a_pair(q, _thing_of_the_unit(text, q, _named_instrument(targets, mentions, text))))
+        units = [(q, [_in_the_kind_of_unit(t, q) for t in
+                      _parts_of_a_pair(q, _thing_of_the_unit(text, q, _named_instrument(targets, mentions, text)))])
                  for q, targets in units]
         units.extend(self._score_values(text, mentions, units, len(text) if crit_end is None else crit_end, crit_start))
         units.sort(key=lambda u: u[0].start)
