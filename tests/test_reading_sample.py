@@ -129,3 +129,21 @@ def test_a_lexicon_counterpart_must_name_an_entry(tmp_path):
     path.write_text(json.dumps({"version": 1, "variables": [entry]}))
     with pytest.raises(LexiconError, match="in_other_unit"):
         load_variables(path)
+
+
+def test_a_name_never_reaches_back_over_the_end_of_a_sentence():
+    rules = rules_of("Exclusion Criteria:\n\n  -  Life expectancy under 3 months. Hyperkalemia above 6.0 mmol/L.\n")
+    assert [r["text"] for r in rules] == ["Life expectancy under 3 months", "Hyperkalemia above 6.0 mmol/L"]
+
+
+def test_a_name_does_not_start_with_since_or_from():
+    rule, = rules_of("Inclusion Criteria:\n\n  -  At least 2 years since prior cumulative doxorubicin dose of at least 300 mg/m2\n")
+    other, = rules_of("Inclusion Criteria:\n\n  -  Lesion < 5 mm from side branch vessel ≥ 2 mm\n")[1:]
+    assert other["variable"]["text"] == "side branch vessel"
+    assert rule["variable"]["text"] in ("prior cumulative doxorubicin dose", "cumulative doxorubicin dose")
+
+
+def test_the_terms_of_a_ratio_named_by_them_are_not_variables():
+    rules = rules_of("Inclusion Criteria:\n\n  -  BUN/creatinine ratio above 20\n  -  INR ratio below 1.5\n")
+    assert [(r["variable"]["name"], r["variable"]["code"] is not None) for r in rules] == [
+        ("bun/creatinine ratio", False), ("inr", True)]

@@ -557,10 +557,23 @@ _COMPOUND_BEFORE = re.compile(r"(?<![^\W\d_])(?i:for|to|at|of|by|per|non|anti)-$
 _COMPOUND_AFTER = re.compile(r"-(?i:for|to|at|of|by|per)(?![^\W\d_])")
 
 
-def _inside_a_compound(text: str, start: int, end: int) -> bool:
-    """Whether a lexicon mention is one part of a hyphenated compound ("height" in "weight-for-height")."""
-    return _COMPOUND_BEFORE.search(text, max(0, start - 5), start) is not None \
-        or _COMPOUND_AFTER.match(text, end) is not None
+# a ratio named by its terms: "BUN/Cr ratio", "Pr/Cr ratio", "TSH/T4 ratio" (each term is no variable)
+_RATIO_WORD = re.compile(r"\bratio\b")
+_RATIO_AFTER = re.compile(r"(?:[ \t]*/[ \t]*[^\W_][\w+-]*)?[ \t]+(?i:ratio)\b")
+
+
+def _inside_a_compound(text: str, start: int, end: int, entry=None) -> bool:
+    """Whether a lexicon mention is one part of a hyphenated compound ("height" in "weight-for-height")
+    or one term of a ratio named by its terms ("Cr" and "BUN" in "BUN/Cr ratio"), unless the entry is
+    itself a ratio."""
+    if _COMPOUND_BEFORE.search(text, max(0, start - 5), start) is not None or _COMPOUND_AFTER.match(text, end) is not None:
+        return True
+    return _RATIO_AFTER.match(text, end) is not None and not _is_a_ratio(entry)
+
+
+def _is_a_ratio(entry) -> bool:
+    """Whether a lexicon entry is itself a ratio (``fev1_fvc_ratio``; INR, "international normalized ratio")."""
+    return entry is None or "ratio" in entry.name.split("_") or any(_RATIO_WORD.search(term) for term in entry.terms)
 
 
 class _Mention(NamedTuple):
@@ -814,6 +827,7 @@ def _scale_after(text: str, q: Quantity) -> tuple[int, int] | None:
 _NAMED_MEASURE = re.compile(r"(?<![\w-])[A-Z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*(?:-[A-Z0-9]+)*(?![\w-])")
 _TRAILING_GROUP = re.compile(r"[ \t]*[(\[][^()\[\]]*[)\]]$")
 _NAMES_A_SCORE = re.compile(rf"(?:{_SCALE_HEAD}|\biq)$", re.IGNORECASE)
+_NAMES_A_RATIO = re.compile(r"\bratio$", re.IGNORECASE)  # "BUN/Cr ratio at least 20": a ratio has no unit
 
 _AFTER_NAME = re.compile(r"[ \t]*(?:of[ \t]+)?(?:(?:the|a|an)[ \t]+)?(?P<name>[^\W\d_][\w'’-]*(?:[ \t]+[^\W\d_][\w'’-]*){0,3})")
 _NOT_A_NAME_AFTER = {"following", "these", "those", "criteria", "which", "that", "who", "or", "and", "in", "at", "for",
@@ -859,7 +873,7 @@ _NEVER_A_NAME = {
     "was", "were", "has", "have", "had", "increase", "increases", "decrease", "decreases", "change", "changes",
     "point", "points", "level", "levels", "value", "values", "total", "number", "amount", "result", "results",
     "mild", "moderate", "severe", "known", "current", "currently", "previously", "new", "least", "defined", "here",
-    "average", "approximately", "about", "around", "usually", "typically", "daily",
+    "average", "approximately", "about", "around", "usually", "typically", "daily", "since", "from", "until",
 }
 
 
@@ -881,6 +895,14 @@ def _is_trailing_prose(word: str) -> bool:
     return w in _NAME_STOP or _PROSE_VERB.fullmatch(w) is not None
 
 
+_NUMBER_BEFORE = re.compile(r"\d[ \t]*$")
+
+
+def _unit_of_a_number_before(text: str, start: int, word: str) -> bool:
+    """Whether ``word`` (at ``start``) is the unit of a number written right before it."""
+    return _NUMBER_BEFORE.search(text, max(0, start - 4), start) is not None and to_ucum(word) is not None
+
+
 def _clean_name(text: str, span: tuple[int, int] | None) -> tuple[int, int] | None:
     """An unknown variable's words without leading or trailing prose words ("No prior radiotherapy" →
     "prior radiotherapy", "and/or TC" → "TC", "receiving BAY" → "BAY"); None when only prose words are left
@@ -889,8 +911,10 @@ def _clean_name(text: str, span: tuple[int, int] | None) -> tuple[int, int] | No
         return None
     s, e = span
     words = list(re.finditer(r"\([^()]*\)|[^\s]+", text[s:e]))
-    while words and (_is_prose_word(words[0].group().strip(",.;:")) or _is_number_word(words[0].group())):
-        words.pop(0)  # "at least one lesion" → "lesion"
+    while words and (_is_prose_word(words[0].group().strip(",.;:")) or _is_number_word(words[0].group())
+                     or len(words) > 1 and _is_prose_word(words[1].group().strip(",.;:"))
+                     and _unit_of_a_number_before(text, s + words[0].start(), words[0].group())):
+        words.pop(0)  # "at least one lesion" → "lesion"; "< 5 mm from side branch" → "side branch"
     if len(words) > 2 and _TIME_SINCE.fullmatch(f"{words[0].group()} {words[1].group()}"):
         del words[:2]  # "(At least 4) weeks since prior radiotherapy to > 25% of marrow" → "prior radiotherapy"
     while words and not words[-1].group().startswith("(") and _is_trailing_prose(words[-1].group().strip(",.;:")):
@@ -1015,6 +1039,11 @@ _MAX_NAME_GROUP_WORDS = 4  # a longer parenthesised group before a value is an a
 _PARTICIPLE = re.compile(r"[^\W\d_]{2,}(?:ed|en|wn|ood|ade|ound|one|old|eld|ought|aught|ung)", re.IGNORECASE)  # "defined", "shown", "understood", "made"
 
 
+# the end of a sentence: a full stop after a word of two or more characters, then a capital
+# ("weeks. Hypercalcemia"; not "e.g. Hb")
+_SENTENCE_END = re.compile(r"(?<=[^\W_]{2})\.[ \t\r\n]+(?=[A-Z])")
+
+
 def _words_before(doc_text: str, lo: int, pos: int, floor: int | None = None) -> tuple[int, int] | None:
     """Up to 5 name words ending right before ``pos``, within the clause that contains it, from ``lo``
     on (``floor``, the criterion's start, lets the look-back restart before a long aside)."""
@@ -1044,6 +1073,11 @@ def _words_before(doc_text: str, lo: int, pos: int, floor: int | None = None) ->
         return (base + listed, base + words[-1].end()) if words else None
     if cut >= 0:
         window, base = window[cut + 1:], base + cut + 1
+    sentence_end = None
+    for sentence_end in _SENTENCE_END.finditer(window):
+        pass
+    if sentence_end is not None:  # "Life expectancy less than 6 weeks. Hypercalcemia > 12.5 mg/dL"
+        window, base = window[sentence_end.end():], base + sentence_end.end()
     words = list(re.finditer(r"\([^()\s]{1,15}\)|[^\W\d_][\w'’/-]*", window))
     # drop trailing function words ("Survival is expected to be" -> "Survival")
     while words and words[-1].group().lower() in _NAME_STOP:
@@ -1230,7 +1264,7 @@ class Linker:
         entries = span_values(doc, "variable_mentions", spans, lambda span: span._.variable_entry)
         text = doc_text(doc)
         mentions = [_Mention(span.start_char, span.end_char, entry) for span, entry in zip(spans or [], entries)
-                    if not _inside_a_compound(text, span.start_char, span.end_char)]
+                    if not _inside_a_compound(text, span.start_char, span.end_char, entry)]
         mention_starts = [m.start_char for m in mentions]
         is_score = [m.entry.category in _SCORE_CATEGORIES for m in mentions]
         quantities = span_values(doc, "quantities", doc._.quantities, lambda span: span._.quantity)
@@ -1678,6 +1712,7 @@ class Linker:
             return False  # "i.e. ≤150 ml", "(1 cmH2O = 0.098 kPa)": an abbreviation or a unit, not a variable
         unknown = all(t is None or t.entry is None and t.name != "age" and t.category is None
                       and not _NAMES_A_SCORE.search(_TRAILING_GROUP.sub("", t.name))
+                      and not _NAMES_A_RATIO.search(_TRAILING_GROUP.sub("", t.name))
                       and not (text and _NAMED_MEASURE.search(text, t.start, t.end)) for t in targets)
         if unknown and q.unit is None and q.relative_to is None and q.comparator_form in ("word", "postfix", "none") \
                 and not _counts_things_after(q, targets):
