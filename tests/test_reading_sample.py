@@ -147,3 +147,21 @@ def test_the_terms_of_a_ratio_named_by_them_are_not_variables():
     rules = rules_of("Inclusion Criteria:\n\n  -  BUN/creatinine ratio above 20\n  -  INR ratio below 1.5\n")
     assert [(r["variable"]["name"], r["variable"]["code"] is not None) for r in rules] == [
         ("bun/creatinine ratio", False), ("inr", True)]
+
+
+def test_a_value_restated_in_other_units_in_parentheses_is_one_rule():
+    rules = rules_of("Inclusion Criteria:\n\n  -  Hemoglobin at least 10 g/dL (at least 100 g/L)\n"
+                     "  -  Creatinine > 1.5 mg/dL (> 133 µmol/L)\n")
+    assert [shape(r) for r in rules] == [("hemoglobin", ">=", 10.0, None, "g/dL"),
+                                         ("serum_creatinine", ">", 1.5, None, "mg/dL")]
+
+
+def test_a_different_value_in_parentheses_is_kept():
+    rules = rules_of("Inclusion Criteria:\n\n  -  Creatinine > 1.5 mg/dL (> 2.0 mg/dL in men)\n")
+    assert [r["value"] for r in rules] == [1.5, 2.0]
+
+
+def test_the_unit_of_the_value_before_is_no_name():
+    rules = rules_of("Inclusion Criteria:\n\n  -  Fever of at least 38.0 deg C (100.4 deg F) on two occasions\n"
+                     "  -  Weight loss of > 10 lbs. or > 5 percent of usual weight noted\n")
+    assert [shape(r)[:3] for r in rules] == [("fever", ">=", 38.0), ("weight_loss", ">", 10.0)]

@@ -195,6 +195,41 @@ def _in_unit_kind(unit: str | None, q: Quantity) -> bool:
     return unit is not None and (unit == q.unit or (q.unit_kind is not None and unit_kind(unit) == q.unit_kind))
 
 
+# "(" or "[" between a value and the same value in other units: "> 2 mg/dL (> 177 µmol/L)"
+_RESTATEMENT_GAP = re.compile(r"[ \t\r\n]*[(\[][ \t\r\n]*")
+
+
+def _without_restatements(text: str, units: list) -> list:
+    """``units`` less a value restated in other units in parentheses right after it: ``Hemoglobin ≥ 9
+    g/dL (90 g/L)`` is one threshold (the first, as written first), not two joined by "and"."""
+    out: list = []
+    for q, targets in units:
+        if out and _restates(text, *out[-1], q, targets):
+            continue
+        out.append((q, targets))
+    return out
+
+
+def _restates(text: str, first: Quantity, first_targets: list, q: Quantity, targets: list) -> bool:
+    """Whether ``q`` restates ``first`` in another unit: written in parentheses right after it, of the
+    same variables and comparator, and equal to it within 5 % once converted."""
+    if q.unit is None or first.unit is None or q.unit == first.unit or q.relative_to or first.relative_to \
+            or q.comparator != first.comparator or q.value_high is not None or first.value_high is not None:
+        return False
+    if not _RESTATEMENT_GAP.fullmatch(text, first.end, q.start):
+        return False
+    if [t and t.name for t in targets] != [t and t.name for t in first_targets] or targets[0] is None:
+        return False
+    from ..quantities.units import convert
+
+    entry = targets[0].entry
+    molar_mass = getattr(entry, "molar_mass", None)
+    common = targets[0].canonical_unit or first.unit
+    a = convert(first.value, first.unit, common, molar_mass)
+    b = convert(q.value, q.unit, common, molar_mass)
+    return a is not None and b is not None and abs(a - b) <= 0.05 * max(abs(a), abs(b))
+
+
 def _value_for(q: Quantity, targets: list, k: int) -> Quantity:
     """The threshold of the ``k``-th of ``targets``: "SBP/DBP < 140/90 mmHg" gives the value after the
     slash to the second of two variables (one value for both otherwise)."""
@@ -895,12 +930,14 @@ def _is_trailing_prose(word: str) -> bool:
     return w in _NAME_STOP or _PROSE_VERB.fullmatch(w) is not None
 
 
-_NUMBER_BEFORE = re.compile(r"\d[ \t]*$")
+_NUMBER_BEFORE = re.compile(r"\d[ \t]*(?P<unit>(?:[^\s\d]+[ \t]+){0,2})$")
 
 
 def _unit_of_a_number_before(text: str, start: int, word: str) -> bool:
-    """Whether ``word`` (at ``start``) is the unit of a number written right before it."""
-    return _NUMBER_BEFORE.search(text, max(0, start - 4), start) is not None and to_ucum(word) is not None
+    """Whether ``word`` (at ``start``) is the unit, or ends the unit, of a number written right before
+    it (``5 mm``, ``38.5 deg C``)."""
+    m = _NUMBER_BEFORE.search(text, max(0, start - 24), start)
+    return m is not None and to_ucum(m.group("unit") + word) is not None
 
 
 def _clean_name(text: str, span: tuple[int, int] | None) -> tuple[int, int] | None:
@@ -912,8 +949,7 @@ def _clean_name(text: str, span: tuple[int, int] | None) -> tuple[int, int] | No
     s, e = span
     words = list(re.finditer(r"\([^()]*\)|[^\s]+", text[s:e]))
     while words and (_is_prose_word(words[0].group().strip(",.;:")) or _is_number_word(words[0].group())
-                     or len(words) > 1 and _is_prose_word(words[1].group().strip(",.;:"))
-                     and _unit_of_a_number_before(text, s + words[0].start(), words[0].group())):
+                     or _unit_of_a_number_before(text, s + words[0].start(), words[0].group())):
         words.pop(0)  # "at least one lesion" → "lesion"; "< 5 mm from side branch" → "side branch"
     if len(words) > 2 and _TIME_SINCE.fullmatch(f"{words[0].group()} {words[1].group()}"):
         del words[:2]  # "(At least 4) weeks since prior radiotherapy to > 25% of marrow" → "prior radiotherapy"
@@ -1484,7 +1520,7 @@ class Linker:
                  for q, targets in units]
         units.extend(self._score_values(text, mentions, units, len(text) if crit_end is None else crit_end, crit_start))
         units.sort(key=lambda u: u[0].start)
-        return units
+        return _without_restatements(text, units)
 
     @staticmethod
     def _group_holds(text: str, q: Quantity, group: list, anchor: int, group_end: int, group_used: bool,
@@ -1795,6 +1831,8 @@ class Linker:
         if raw is not None and _NOT_A_VARIABLE.fullmatch(text[raw[0]:raw[1]].strip()):
             return [_Target(raw[0], raw[1], _unknown_name(text[raw[0]:raw[1]]), None, None, None)]  # "i.e. ≤150 ml": dropped
         span = _clean_name(text, raw)
+        if span is None and raw is not None and _unit_of_a_number_before(text, raw[0], text[raw[0]:raw[1]].split()[0]):
+            return [None]  # "> 15 lbs. or > 10 percent of baseline": only the last value's unit stands before
         if span is not None and text[span[0]:span[1]].lower() in _DEGREE_WORDS:
             # "tumors with high (>90%) cure rate": the value qualifies the noun after its parenthesis
             span = _clean_name(text, _words_after(text, _after_parenthesised_value(text, q))) \
