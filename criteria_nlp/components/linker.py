@@ -212,7 +212,8 @@ def _without_restatements(text: str, units: list) -> list:
 
 def _restates(text: str, first: Quantity, first_targets: list, q: Quantity, targets: list) -> bool:
     """Whether ``q`` restates ``first`` in another unit: written in parentheses right after it, of the
-    same variables and comparator, and equal to it within 5 % once converted."""
+    same variables and comparator, and equal to it within 10 % once converted (restatements are rounded:
+    ``13 kilograms (27 pounds)``)."""
     if q.unit is None or first.unit is None or q.unit == first.unit or q.relative_to or first.relative_to \
             or q.comparator != first.comparator or q.value_high is not None or first.value_high is not None:
         return False
@@ -227,7 +228,7 @@ def _restates(text: str, first: Quantity, first_targets: list, q: Quantity, targ
     common = targets[0].canonical_unit or first.unit
     a = convert(first.value, first.unit, common, molar_mass)
     b = convert(q.value, q.unit, common, molar_mass)
-    return a is not None and b is not None and abs(a - b) <= 0.05 * max(abs(a), abs(b))
+    return a is not None and b is not None and abs(a - b) <= 0.1 * max(abs(a), abs(b))
 
 
 def _value_for(q: Quantity, targets: list, k: int) -> Quantity:
