@@ -165,3 +165,12 @@ def test_the_unit_of_the_value_before_is_no_name():
     rules = rules_of("Inclusion Criteria:\n\n  -  Fever of at least 38.0 deg C (100.4 deg F) on two occasions\n"
                      "  -  Weight loss of > 10 lbs. or > 5 percent of usual weight noted\n")
     assert [shape(r)[:3] for r in rules] == [("fever", ">=", 38.0), ("weight_loss", ">", 10.0)]
+
+
+def test_standard_deviations_from_the_mean_are_a_z_score_negative_below_it():
+    rules = rules_of("Inclusion Criteria:\n\n  -  Height at least 2.5 SD below the median for age\n"
+                     "  -  Vocabulary scores more than 1.5 standard deviations below the age-appropriate mean\n"
+                     "  -  IGF-1 more than 2 SD above the mean\n")
+    assert [shape(r)[1:] for r in rules] == [("<=", -2.5, None, "{SD}"), ("<", -1.5, None, "{SD}"),
+                                             (">", 2.0, None, "{SD}")]
+    assert rules[1]["variable"]["text"] == "Vocabulary scores"

@@ -231,6 +231,12 @@ def _restates(text: str, first: Quantity, first_targets: list, q: Quantity, targ
     return a is not None and b is not None and abs(a - b) <= 0.1 * max(abs(a), abs(b))
 
 
+def _names_the_reference(mention: "_Mention", q: Quantity) -> bool:
+    """Whether a mention inside a z-score's words names its reference, not a variable ("2 SD below
+    the age-appropriate mean")."""
+    return q.unit_kind == "deviation" and q.value_end <= mention.start_char < q.end
+
+
 def _value_for(q: Quantity, targets: list, k: int) -> Quantity:
     """The threshold of the ``k``-th of ``targets``: "SBP/DBP < 140/90 mmHg" gives the value after the
     slash to the second of two variables (one value for both otherwise)."""
@@ -1451,7 +1457,7 @@ class Linker:
                 q = replace(q, comparator="=", comparator_form="none")  # "ALT three times the ULN"
             after_values = []
             nxt = events[idx + 1] if idx + 1 < len(events) else None
-            next_mention = nxt[2] if nxt is not None and nxt[1] == 0 else None
+            next_mention = nxt[2] if nxt is not None and nxt[1] == 0 and not _names_the_reference(nxt[2], q) else None
             targets = None
             if _EVENT_AGE_COMPARATOR.match(text, q.comparator_start or q.start, q.value_start) and q.comparator_start is not None:
                 # "diagnosed before age 40", "onset after the age of 50": the age at an event
