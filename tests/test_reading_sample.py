@@ -174,3 +174,14 @@ def test_standard_deviations_from_the_mean_are_a_z_score_negative_below_it():
     assert [shape(r)[1:] for r in rules] == [("<=", -2.5, None, "{SD}"), ("<", -1.5, None, "{SD}"),
                                              (">", 2.0, None, "{SD}")]
     assert rules[1]["variable"]["text"] == "Vocabulary scores"
+
+
+def test_both_rules_of_a_value_pair_share_the_negation():
+    rules = rules_of("Exclusion Criteria:\n\n  -  No uncontrolled hypertension (i.e., blood pressure ≥ 160/95 mm Hg)\n")
+    assert [(r["variable"]["name"], r["value"], r["negated"]) for r in rules] == [
+        ("systolic_blood_pressure", 160.0, True), ("diastolic_blood_pressure", 95.0, True)]
+
+
+def test_a_dotted_abbreviation_does_not_end_the_sentence_of_a_negation():
+    rule, = rules_of("Exclusion Criteria:\n\n  -  No active liver disease (e.g. AST above 3 times the upper limit of normal)\n")
+    assert rule["negated"] is True
