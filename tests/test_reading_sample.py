@@ -185,3 +185,8 @@ def test_both_rules_of_a_value_pair_share_the_negation():
 def test_a_dotted_abbreviation_does_not_end_the_sentence_of_a_negation():
     rule, = rules_of("Exclusion Criteria:\n\n  -  No active liver disease (e.g. AST above 3 times the upper limit of normal)\n")
     assert rule["negated"] is True
+
+
+def test_a_rule_is_not_the_population_of_itself_when_its_name_runs_past_the_description():
+    rule, = rules_of("Inclusion Criteria:\n\n  -  Bone scan required if prostate-specific antigen (PSA) above 10 ng/mL\n")
+    assert rule["variable"]["name"] == "psa" and rule["conditions"] == []
