@@ -190,3 +190,9 @@ def test_a_dotted_abbreviation_does_not_end_the_sentence_of_a_negation():
 def test_a_rule_is_not_the_population_of_itself_when_its_name_runs_past_the_description():
     rule, = rules_of("Inclusion Criteria:\n\n  -  Bone scan required if prostate-specific antigen (PSA) above 10 ng/mL\n")
     assert rule["variable"]["name"] == "psa" and rule["conditions"] == []
+
+
+def test_a_time_that_lasts_something_named_after_it_is_no_age():
+    rules = rules_of("PATIENT CHARACTERISTICS: Age: Under 16 but with at least 6 months of independent sitting"
+                     " Performance status: Not specified")
+    assert [shape(r)[:3] for r in rules] == [("age", "<", 16.0)]
