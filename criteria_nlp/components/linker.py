@@ -55,8 +55,8 @@ _SUBJECT_BEFORE = re.compile(r"\b(?:patients?|subjects?|participants?|men|women|
                              r"[\s,:]*$", re.IGNORECASE)
 # what makes a duration an age: "6 months old", "> 1 month of age", "12 hours age", "18-35-year-old"
 _AGE_AFTER = re.compile(r"[\s-]*(?:of\s+age|old|age|of\s+life)\b", re.IGNORECASE)
-# a time that lasts something named after it: "3 months of independent walking" (not "of age", "of life")
-_DURATION_OF = re.compile(r"[ \t]+of[ \t]+(?!(?:age|life)\b)[^\W\d_]", re.IGNORECASE)
+# a time that lasts something named after it: "3 months of independent walking" (not "of (physiological) age")
+_DURATION_OF = re.compile(r"[ \t]+of[ \t]+(?!(?:[\w-]+[ \t]+)?(?:age|life)\b)[^\W\d_]", re.IGNORECASE)
 _AGE_COMPARATOR = re.compile(r"\b(?:older|younger)\b", re.IGNORECASE)
 # "patients < 18", "Any patient ≥18 who ...": nothing after the number that could be its unit
 _AFTER_BARE_AGE = re.compile(r"[ \t]*(?:$|[,;.)\n]|(?:who|with|and|or|at|in|on)\b)", re.IGNORECASE)
