@@ -196,3 +196,12 @@ def test_a_time_that_lasts_something_named_after_it_is_no_age():
     rules = rules_of("PATIENT CHARACTERISTICS: Age: Under 16 but with at least 6 months of independent sitting"
                      " Performance status: Not specified")
     assert [shape(r)[:3] for r in rules] == [("age", "<", 16.0)]
+
+
+def test_a_wrapped_line_that_starts_with_a_decimal_is_no_list_item():
+    text = ("--Disease Characteristics-- Chronic lung disease Fraction of inspired oxygen greater than\r\n"
+            "        0.40 Ventilator at least 20 breaths/minute No signs of weaning --Patient Characteristics--"
+            " Other: Birth weight no greater than 1250 g No congenital anomaly\r\n")
+    rules = rules_of(text)
+    assert [(r["variable"]["name"], r["value"], r["negated"]) for r in rules][0] == ("fio2", 0.4, False)
+    assert all(not r["negated"] for r in rules)
