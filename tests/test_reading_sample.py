@@ -205,3 +205,14 @@ def test_a_wrapped_line_that_starts_with_a_decimal_is_no_list_item():
     rules = rules_of(text)
     assert [(r["variable"]["name"], r["value"], r["negated"]) for r in rules][0] == ("fio2", 0.4, False)
     assert all(not r["negated"] for r in rules)
+
+
+def test_signed_bounds_joined_by_a_dash_are_one_range():
+    rule, = rules_of("Inclusion Criteria:\n\n  -  Target lesion with >70%-<99% diameter stenosis\n")
+    assert shape(rule)[1:] == ("between", 70.0, 99.0, "%")
+
+
+def test_an_age_that_dates_an_event_by_a_participle_is_the_age_at_that_event():
+    rules = rules_of("Exclusion Criteria:\n\n  -  Sibling with glaucoma diagnosed under age 40\n"
+                     "  -  Patients aged under 40\n")
+    assert [shape(r)[:3] for r in rules] == [("age_at_diagnosis", "<", 40.0), ("age", "<", 40.0)]
