@@ -216,3 +216,13 @@ def test_an_age_that_dates_an_event_by_a_participle_is_the_age_at_that_event():
     rules = rules_of("Exclusion Criteria:\n\n  -  Sibling with glaucoma diagnosed under age 40\n"
                      "  -  Patients aged under 40\n")
     assert [shape(r)[:3] for r in rules] == [("age_at_diagnosis", "<", 40.0), ("age", "<", 40.0)]
+
+
+def test_a_place_in_a_schedule_is_no_threshold():
+    assert rules_of("Exclusion Criteria:\n\n  -  No radiation to the pelvis during cycles 1-4\n"
+                    "  -  Dexamethasone 20 mg on days 1-4 and 9-12\n") == []
+
+
+def test_an_offset_from_a_control_value_is_no_rule():
+    rules = rules_of("Inclusion Criteria:\n\n  -  INR < 1.5 or PT < 3 seconds above control\n")
+    assert [shape(r)[:3] for r in rules] == [("inr", "<", 1.5)]
