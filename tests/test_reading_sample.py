@@ -226,3 +226,13 @@ def test_a_place_in_a_schedule_is_no_threshold():
 def test_an_offset_from_a_control_value_is_no_rule():
     rules = rules_of("Inclusion Criteria:\n\n  -  INR < 1.5 or PT < 3 seconds above control\n")
     assert [shape(r)[:3] for r in rules] == [("inr", "<", 1.5)]
+
+
+def test_a_generic_alias_in_parentheses_after_a_named_scale_is_that_scale():
+    rules = rules_of("Inclusion Criteria:\n\n  -  Zubrod performance status (PS) 0-1 or Lansky PS 70-100%\n")
+    assert [r["variable"]["name"] for r in rules] == ["ecog_performance_status", "lansky_performance_status"]
+
+
+def test_cigarettes_a_day_after_a_smoking_history_are_cigarettes_per_day():
+    rule, = rules_of("Exclusion Criteria:\n\n  -  History of smoking more than 15 cigarettes/day\n")
+    assert shape(rule) == ("cigarettes_per_day", ">", 15.0, None, "{cigarettes}/d")

@@ -239,6 +239,11 @@ def _names_the_reference(mention: "_Mention", q: Quantity) -> bool:
     return q.unit_kind == "deviation" and q.value_end <= mention.start_char < q.end
 
 
+def _closes_right_after(text: str, pos: int) -> bool:
+    """Whether a parenthesis closes right after ``pos`` ("ECOG performance status (PS" → ")")."""
+    return text[pos:pos + 3].lstrip(" \t")[:1] == ")"
+
+
 def _value_for(q: Quantity, targets: list, k: int) -> Quantity:
     """The threshold of the ``k``-th of ``targets``: "SBP/DBP < 140/90 mmHg" gives the value after the
     slash to the second of two variables (one value for both otherwise)."""
@@ -1398,7 +1403,8 @@ class Linker:
                 for q in pending:
                     units.append((q, self._fallback_targets(text, crit_start, q)))
                 pending = []
-                if group and not group_used and target.name in _SCALE_BY_RANGE and _CLOSING_GAP.fullmatch(gap) \
+                if group and not group_used and target.name in _SCALE_BY_RANGE \
+                        and (_CLOSING_GAP.fullmatch(gap) or _OPEN_PAREN_GAP.match(gap) and _closes_right_after(text, target.end)) \
                         and group[-1].entry is not None and group[-1].category == target.category:
                     # "ECOG (Eastern Cooperative Oncology Group) performance status score": the named scale's
                     group[-1].end = group_end = target.end
