@@ -884,6 +884,7 @@ _NAMES_A_RATIO = re.compile(r"\bratio$", re.IGNORECASE)  # "BUN/Cr ratio at leas
 
 _AFTER_NAME = re.compile(r"[ \t]*(?:of[ \t]+)?(?:(?:the|a|an)[ \t]+)?(?P<name>[^\W\d_][\w'’-]*(?:[ \t]+[^\W\d_][\w'’-]*){0,3})")
 _NOT_A_NAME_AFTER = {"following", "these", "those", "criteria", "which", "that", "who", "or", "and", "in", "at", "for",
+                     "despite", "although", "because", "unless", "while", "when", "where",
                      "prior", "before", "after", "since", "from", "to", "with", "without", "on", "per", "times", "time",
                      "during", "within", "over", "under", "by", "as", "than", "is", "are", "was", "were", "if", "unless"}
 
@@ -927,6 +928,7 @@ _NEVER_A_NAME = {
     "point", "points", "level", "levels", "value", "values", "total", "number", "amount", "result", "results",
     "mild", "moderate", "severe", "known", "current", "currently", "previously", "new", "least", "defined", "here",
     "average", "approximately", "about", "around", "usually", "typically", "daily", "since", "from", "until",
+    "despite", "although", "because",
 }
 
 
