@@ -1408,8 +1408,10 @@ class Linker:
                 if group and not group_used and target.name in _SCALE_BY_RANGE \
                         and (_CLOSING_GAP.fullmatch(gap) or _OPEN_PAREN_GAP.match(gap) and _closes_right_after(text, target.end)) \
                         and group[-1].entry is not None and group[-1].category == target.category:
-                    # "ECOG (Eastern Cooperative Oncology Group) performance status score": the named scale's
-                    group[-1].end = group_end = target.end
+                    # "ECOG (Eastern Cooperative Oncology Group) performance status score": the named scale's;
+                    # "ECOG performance status (PS)": its alias, with the parenthesis
+                    close = re.match(r"[ \t]*\)", text[target.end:target.end + 5]) if "(" in gap else None
+                    group[-1].end = group_end = target.end + (close.end() if close else 0)
                     if ")" in gap and text[:group[-1].start].rstrip(" \t").endswith("("):  # "WHO (ECOG) performance status"
                         group[-1].start = text.rindex("(", 0, group[-1].start)
                     merged_generic = target.name
