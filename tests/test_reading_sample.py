@@ -236,3 +236,20 @@ def test_a_generic_alias_in_parentheses_after_a_named_scale_is_that_scale():
 def test_cigarettes_a_day_after_a_smoking_history_are_cigarettes_per_day():
     rule, = rules_of("Exclusion Criteria:\n\n  -  History of smoking more than 15 cigarettes/day\n")
     assert shape(rule) == ("cigarettes_per_day", ">", 15.0, None, "{cigarettes}/d")
+
+
+def windows_of(text):
+    return [[k["text"] for k in r["conditions"] if k["kind"] == "temporal"] for r in rules_of(text)]
+
+
+def test_a_window_after_an_event_in_the_middle_of_a_list_is_that_events():
+    text = ("Exclusion Criteria:\n\n  -  Cardiac disease (unstable angina, stroke within the past 6 months, arrhythmia),"
+            " liver disease (bilirubin > 3 mg/dL), renal failure (creatinine > 2 mg/dL)\n")
+    assert windows_of(text) == [[], []]
+
+
+def test_a_window_of_its_own_item_or_at_the_end_of_the_list_dates_the_thresholds():
+    assert windows_of("Exclusion Criteria:\n\n  -  More than 2 episodes of hypoglycemia, within 6 months prior to entry,"
+                      " or hypoglycemia unawareness\n") == [["within 6 months prior to entry"]]
+    assert windows_of("Inclusion Criteria:\n\n  -  Hemoglobin > 10 g/dL, platelets > 100,000/mm3,"
+                      " within 14 days of registration\n") == [["within 14 days of registration"]] * 2
