@@ -601,9 +601,10 @@ class _Target:
 
 
 # a function word or negating prefix glued by a hyphen to a name makes a compound that names something
-# else: "weight-for-height", "FEV1-to-FVC", "non-HDL", "anti-HBs" (a closed class)
+# else: "weight-for-height", "FEV1-to-FVC", "non-HDL", "anti-HBs" (a closed class); so does an adjective
+# or participle glued after it: "age-correlated", "age-appropriate", "weight-bearing"
 _COMPOUND_BEFORE = re.compile(r"(?<![^\W\d_])(?i:for|to|at|of|by|per|non|anti)-$")
-_COMPOUND_AFTER = re.compile(r"-(?i:for|to|at|of|by|per)(?![^\W\d_])")
+_COMPOUND_AFTER = re.compile(r"-(?i:for|to|at|of|by|per|[a-z]+(?:ed|ing|ate|ent|ant|ive))(?![^\W\d_])")
 
 
 # a ratio named by its terms: "BUN/Cr ratio", "Pr/Cr ratio", "TSH/T4 ratio" (each term is no variable)
@@ -867,6 +868,9 @@ def _scale_after(text: str, q: Quantity) -> tuple[int, int] | None:
     if m is None or "\n" in m.group():
         return None
     start, end = m.span("name")
+    words = text[start:end].split()
+    if (words[0].isdigit() or _is_number_word(words[0])) and words[-1].lower().endswith("s"):
+        return None  # "greater than 6 on two successive tests": occasions, no instrument
     span = _SCALE_SPAN_WORD.match(text, start, end)
     if span is not None:
         start = span.end()  # "on a 0-10 pain intensity numeric scale": the span is no part of the name
@@ -1571,8 +1575,12 @@ class Linker:
         if ok and not group_used and next_mention is not None and _ALTERNATIVE_STARTS.search(gap) and \
                 _VALUE_THEN_VARIABLE.match(text[q.end:next_mention.start_char]):
             return False  # "Circulating blasts present OR Greater than 5% blasts in bone marrow": a new alternative
-        if ok and not any(t.category in _SCORE_CATEGORIES for t in group) and _scale_after(text, q) is not None:
-            return False  # "back pain: a score of 5 or more on the Roland-Morris Disability Questionnaire"
+        scale = _scale_after(text, q) if ok and not any(t.category in _SCORE_CATEGORIES for t in group) else None
+        if scale is not None and (_NAMES_A_SCORE.search(text, scale[0], scale[1]) or all(t.entry is None for t in group)):
+            # "back pain: a score of 5 or more on the Roland-Morris Disability Questionnaire" (a lexicon
+            # measurement keeps its value before a mere acronym: "blood pressure less than 140/90 on
+            # either an ACE inhibitor")
+            return False
         return ok
 
     @classmethod
