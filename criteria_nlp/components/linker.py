@@ -505,6 +505,15 @@ _COMPOUND_BEFORE = re.compile(r"(?<![^\W\d_])(?i:for|to|at|of|by|per|non|anti)-$
 _COMPOUND_AFTER = re.compile(r"-(?i:for|to|at|of|by|per)(?![^\W\d_])")
 
 
+# "Charlson score adjusted to age", "QTc corrected for heart rate": the name after is what another is adjusted for
+_ADJUSTED_FOR = re.compile(r"(?i:adjusted|corrected|standardi[sz]ed|matched)[ \t]+(?i:for|to|by)[ \t]+(?i:the[ \t]+)?$")
+
+
+def _an_adjustment(text: str, start: int) -> bool:
+    """Whether the lexicon mention at ``start`` names what another value is adjusted for, not a variable."""
+    return _ADJUSTED_FOR.search(text, max(0, start - 30), start) is not None
+
+
 def _inside_a_compound(text: str, start: int, end: int) -> bool:
     """Whether a lexicon mention is one part of a hyphenated compound ("height" in "weight-for-height")."""
     return _COMPOUND_BEFORE.search(text, max(0, start - 5), start) is not None \
@@ -551,6 +560,35 @@ def _event_age(event: str, start: int, end: int) -> _Target:
     words = [w for w in re.findall(r"[^\W\d_]+", event.lower()) if w not in _EVENT_STOP][-2:]
     name = "age_at_" + "_".join(words) if words else "age_at_event"
     return _Target(start, end, name, "demographic", None, "a")
+
+
+# "under 18 years or over 70 years", "below 18 and above 45 years": bounds of one age joined by a conjunction
+_AGE_BOUNDS_GAP = re.compile(r"[ \t,]*(?:and[ \t]*/[ \t]*or|and|or)[ \t]+", re.IGNORECASE)
+
+
+def _names_age_by_value(q: Quantity, target: _Target | None) -> bool:
+    """Whether ``target`` is an age named by the value's own words (``older than 65 years``, ``patients <18``),
+    not by a variable word of its own."""
+    return target is not None and target.name == "age" and target.entry is None \
+        and target.start <= q.start and target.end >= q.end
+
+
+def _share_coordinated_ages(text: str, units: list) -> list:
+    """Bounds of an age written with no age word and joined by ``and``/``or`` name the age together: each
+    rule's variable is the whole coordination ("under 18 years or over 70 years", "younger than 14 years or
+    older than 25 years old"), as the unit or the age word written once after the last bound holds for
+    both ("below 18 and above 45 years"). ``units`` is sorted by position."""
+    out = list(units)
+    for i in range(len(out) - 1):
+        (q1, t1), (q2, t2) = out[i], out[i + 1]
+        if len(t1) != 1 or len(t2) != 1 or not _names_age_by_value(q1, t1[0]) or not _names_age_by_value(q2, t2[0]):
+            continue
+        if t1[0].end > t2[0].start or not _AGE_BOUNDS_GAP.fullmatch(text, t1[0].end, t2[0].start):
+            continue
+        start, end = t1[0].start, t2[0].end
+        out[i] = (q1, [replace(t1[0], start=start, end=end)])
+        out[i + 1] = (q2, [replace(t2[0], start=start, end=end)])
+    return out
 
 
 def _age_at_event(text: str, target: _Target) -> _Target:
@@ -1178,7 +1216,8 @@ class Linker:
         entries = span_values(doc, "variable_mentions", spans, lambda span: span._.variable_entry)
         text = doc_text(doc)
         mentions = [_Mention(span.start_char, span.end_char, entry) for span, entry in zip(spans or [], entries)
-                    if not _inside_a_compound(text, span.start_char, span.end_char)]
+                    if not _inside_a_compound(text, span.start_char, span.end_char)
+                    and not _an_adjustment(text, span.start_char)]
         mention_starts = [m.start_char for m in mentions]
         is_score = [m.entry.category in _SCORE_CATEGORIES for m in mentions]
         quantities = span_values(doc, "quantities", doc._.quantities, lambda span: span._.quantity)
@@ -1397,7 +1436,7 @@ class Linker:
                  for q, targets in units]
         units.extend(self._score_values(text, mentions, units, len(text) if crit_end is None else crit_end, crit_start))
         units.sort(key=lambda u: u[0].start)
-        return units
+        return _share_coordinated_ages(text, units)
 
     @staticmethod
     def _group_holds(text: str, q: Quantity, group: list, anchor: int, group_end: int, group_used: bool,
