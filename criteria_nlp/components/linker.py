@@ -34,7 +34,7 @@ from ._values import criteria_of, span_values
 from ..contract import Code, Rule, VariableRef
 from ..quantities.grammar import TIME_UNITS, Quantity, comparator_before_position, postfix_after_position
 from ..quantities.grammar import lexicon as quantity_lexicon
-from ..quantities.units import MEASURED_KINDS, to_ucum
+from ..quantities.units import MEASURED_KINDS, to_ucum, unit_kind
 
 RULE_SPAN_GROUP = "criteria_rules"
 RULE_LABEL = "RULE"  # the label of the spans in doc.spans[RULE_SPAN_GROUP] (displacy style="span")
@@ -223,6 +223,37 @@ def _stage_of_a_condition(text: str, head_start: int, head_end: int, mentions: l
     if condition is not None and not any(condition[0] <= m.start_char < condition[1] for m in mentions):
         target = _Target(condition[0], condition[1], _unknown_name(f"{text[condition[0]:condition[1]]} stage"), "score", None, None)
     return q, [target]
+
+
+def _fitting_the_unit(group: list["_Target"], q: Quantity) -> list["_Target"]:
+    """The variables of a coordinated ``group`` that a value in a unit can be of. When a variable of
+    the group is measured in the value's unit (or its kind), those that cannot be are left out: a
+    unitless scale of the lexicon (``ECOG performance status, or Karnofsky performance scale 50 to
+    100%``: the percentage is Karnofsky's) and a duration such as age given a value that is no time
+    (``creatinine normal for age or creatinine clearance > 60 mL/min``)."""
+    if len(group) < 2 or q.unit is None or q.relative_to is not None:
+        return list(group)
+    fitting = [t for t in group if not _cannot_take_unit(t, q)]
+    if len(fitting) < len(group) and any(_measured_in_unit_of(t, q) for t in fitting):
+        return fitting
+    return list(group)
+
+
+def _measured_in_unit_of(target: "_Target", q: Quantity) -> bool:
+    """Whether the lexicon measures ``target`` in ``q``'s unit or a unit of the same kind."""
+    if target.canonical_unit is None:
+        return False
+    return target.canonical_unit == q.unit or (q.unit_kind is not None and unit_kind(target.canonical_unit) == q.unit_kind)
+
+
+def _cannot_take_unit(target: "_Target", q: Quantity) -> bool:
+    """Whether a lexicon variable cannot have a value in ``q``'s unit: a scale without unit, or a
+    duration given a value that is no time."""
+    if target.entry is None:
+        return False
+    if target.canonical_unit is None:
+        return target.category == "score"
+    return unit_kind(target.canonical_unit) == "duration" and not q.is_time
 
 
 def _in_a_unit(target: "_Target", quantities: list[Quantity]) -> bool:
@@ -1378,7 +1409,7 @@ class Linker:
             if group:
                 anchor = last_q_end if (group_used and last_q_end is not None) else group_end
                 if self._group_holds(text, q, group, anchor, group_end, group_used, variable_after, next_mention):
-                    targets = list(group)
+                    targets = _fitting_the_unit(group, q)
                 if targets is not None and _not_in_time(q) and all(_is_time_variable(t) for t in targets):
                     # "AMH levels age appropriate (≥2.3 ng/ml)": a value in ng/mL is no age; the name before
                     targets = None

@@ -1033,9 +1033,9 @@ def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
     )
 
 
-# between two bounds: ", and", "but", or a restated symbol "(≥) and"
+# between two bounds: ", and", "but", "to" (``≥ 3.0 mm to ≤ 3.5 mm``), or a restated symbol "(≥) and"
 # (each blank run is followed by a required token, so a long gap costs linear time)
-_BOUND_GAP = re.compile(r"[ \t]*(?:\([<>≤≥=]{1,2}\)[ \t]*)?(?:,[ \t]*)?(?:(?:and|but|&)[ \t]*)?$", re.IGNORECASE)
+_BOUND_GAP = re.compile(r"[ \t]*(?:\([<>≤≥=]{1,2}\)[ \t]*)?(?:,[ \t]*)?(?:(?:and|but|&|to)[ \t]*)?$", re.IGNORECASE)
 
 
 def _lost_bounds(q: Quantity, r: Quantity) -> tuple[Quantity, Quantity] | None:
