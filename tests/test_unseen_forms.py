@@ -974,3 +974,18 @@ def test_the_name_a_value_is_adjusted_for_is_not_its_variable(line, expected):
 def test_age_adjusted_before_the_name_leaves_the_name():
     assert [(n, c, v) for n, _, c, v in variables_of("Age-adjusted Charlson comorbidity index ≥ 4")] == \
         [("charlson_comorbidity_index", ">=", 4)]
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("Blood loss > 500 mL at delivery", ("blood loss", ">", 500)),
+    ("Sensorineural hearing loss of at least 25 dB", ("sensorineural hearing loss", ">=", 25)),
+    ("Gestational weight gain > 16 kg", ("gestational weight gain", ">", 16)),
+])
+def test_a_noun_of_change_ends_the_name_it_heads(line, expected):
+    assert [(n, c, v) for n, _, c, v in variables_of(line)] == [expected]
+
+
+def test_a_verb_of_change_is_still_no_name_and_weight_loss_keeps_its_entry():
+    assert variables_of("Subjects who gain more than 5 kg") == []
+    assert [(n, c, v) for n, _, c, v in variables_of("Weight above 60 kg and weight loss below 5%")] == \
+        [("body_weight", ">", 60), ("weight_loss", "<", 5)]

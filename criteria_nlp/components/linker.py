@@ -531,9 +531,10 @@ class _Target:
 
 
 # a function word or negating prefix glued by a hyphen to a name makes a compound that names something
-# else: "weight-for-height", "FEV1-to-FVC", "non-HDL", "anti-HBs" (a closed class)
+# else: "weight-for-height", "FEV1-to-FVC", "non-HDL", "anti-HBs" (a closed class); so does a noun of
+# change after it: "weight gain" is no body weight
 _COMPOUND_BEFORE = re.compile(r"(?<![^\W\d_])(?i:for|to|at|of|by|per|non|anti)-$")
-_COMPOUND_AFTER = re.compile(r"-(?i:for|to|at|of|by|per)(?![^\W\d_])")
+_COMPOUND_AFTER = re.compile(r"-(?i:for|to|at|of|by|per)(?![^\W\d_])|[ \t-](?i:loss|gain)\b")
 
 
 # "Charlson score adjusted to age", "QTc corrected for heart rate": the name after is what another is adjusted for
@@ -546,7 +547,8 @@ def _an_adjustment(text: str, start: int) -> bool:
 
 
 def _inside_a_compound(text: str, start: int, end: int) -> bool:
-    """Whether a lexicon mention is one part of a hyphenated compound ("height" in "weight-for-height")."""
+    """Whether a lexicon mention is one part of a compound that names something else ("height" in
+    "weight-for-height", "weight" in "weight gain")."""
     return _COMPOUND_BEFORE.search(text, max(0, start - 5), start) is not None \
         or _COMPOUND_AFTER.match(text, end) is not None
 
@@ -893,9 +895,13 @@ def _is_number_word(word: str) -> bool:
     return word.lower() in quantity_lexicon().number_words
 
 
+# nouns of change spelt like a prose verb: at a name's end they are its head ("hearing loss", "blood loss")
+_CHANGE_NOUNS = {"loss", "gain"}
+
+
 def _is_trailing_prose(word: str) -> bool:
     w = word.lower()
-    return w in _NAME_STOP or _PROSE_VERB.fullmatch(w) is not None
+    return w in _NAME_STOP or _PROSE_VERB.fullmatch(w) is not None and w not in _CHANGE_NOUNS
 
 
 def _clean_name(text: str, span: tuple[int, int] | None) -> tuple[int, int] | None:
