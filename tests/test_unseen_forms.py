@@ -989,3 +989,22 @@ def test_a_verb_of_change_is_still_no_name_and_weight_loss_keeps_its_entry():
     assert variables_of("Subjects who gain more than 5 kg") == []
     assert [(n, c, v) for n, _, c, v in variables_of("Weight above 60 kg and weight loss below 5%")] == \
         [("body_weight", ">", 60), ("weight_loss", "<", 5)]
+
+
+@pytest.mark.parametrize("line, low, high, inclusive", [
+    ("Participants weighing between 45 kg (inclusive) and 110 kg (exclusive)", 45, 110, {"low": True, "high": False}),
+    ("Weight between 45 kg (exclusive) and 110 kg", 45, 110, {"low": False, "high": True}),
+    ("Age between 12 (exclusive) and 17 years (inclusive)", 12, 17, {"low": False, "high": True}),
+    ("Age 12-17 years (exclusive)", 12, 17, {"low": False, "high": False}),
+])
+def test_each_bound_of_a_range_may_say_its_own_inclusivity(line, low, high, inclusive):
+    rules = rules_of(line)
+    assert [(r["comparator"], r["value"], r["value_high"], r["inclusive"]) for r in rules] == \
+        [("between", low, high, inclusive)]
+
+
+def test_weighed_names_the_body_weight_and_whose_is_no_name():
+    assert [(n, c, v) for n, _, c, v in variables_of("Newborns who weighed less than 2,000 grams")] == \
+        [("body_weight", "<", 2000)]
+    assert [n for n, _, _, _ in variables_of("Subjects whose kidney function test is more than 2 times normal")] == \
+        ["kidney function test"]

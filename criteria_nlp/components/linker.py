@@ -872,7 +872,8 @@ _PROSE_VERBS = ("requir", "receiv", "defin", "consider", "tak", "us", "need", "s
 _PROSE_VERB = re.compile(rf"(?:{'|'.join(_PROSE_VERBS)})(?:e|es|ed|ing|s|ies|ied|en|n)?", re.IGNORECASE)
 _NEVER_A_NAME = {
     "no", "not", "nor", "none", "and", "or", "and/or", "plus", "but", "than", "then", "also", "only", "this", "these",
-    "those", "that", "there", "they", "it", "its", "he", "she", "we", "you", "them", "which", "who", "whom", "what",
+    "those", "that", "there", "they", "it", "its", "he", "she", "we", "you", "them", "which", "who", "whom", "whose",
+    "what",
     "any", "all", "some", "each", "every", "more", "less", "most", "least", "much", "many", "few",
     "can", "could", "may", "might", "would", "will", "shall", "must", "should", "is", "are", "be", "been", "being",
     "was", "were", "has", "have", "had", "increase", "increases", "decrease", "decreases", "change", "changes",
