@@ -1008,3 +1008,8 @@ def test_weighed_names_the_body_weight_and_whose_is_no_name():
         [("body_weight", "<", 2000)]
     assert [n for n, _, _, _ in variables_of("Subjects whose kidney function test is more than 2 times normal")] == \
         ["kidney function test"]
+
+
+def test_two_lower_bounds_of_ages_keep_their_own_spans():
+    texts = [text for _, text, _, _ in variables_of("Women over 55 years of age and at least 2 years of amenorrhea")]
+    assert texts and all(" and " not in text for text in texts)

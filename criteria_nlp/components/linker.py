@@ -607,15 +607,16 @@ def _names_age_by_value(q: Quantity, target: _Target | None) -> bool:
 
 
 def _share_coordinated_ages(text: str, units: list) -> list:
-    """Bounds of an age written with no age word and joined by ``and``/``or`` name the age together: each
-    rule's variable is the whole coordination ("under 18 years or over 70 years", "younger than 14 years or
-    older than 25 years old"), as the unit or the age word written once after the last bound holds for
-    both ("below 18 and above 45 years"). ``units`` is sorted by position."""
+    """A lower and an upper bound of an age written with no age word and joined by ``and``/``or`` name the
+    age together: each rule's variable is the whole coordination ("under 18 years or over 70 years",
+    "younger than 14 years or older than 25 years old"), as the unit or the age word written once after the
+    last bound holds for both ("below 18 and above 45 years"). ``units`` is sorted by position."""
     out = list(units)
     for i in range(len(out) - 1):
         (q1, t1), (q2, t2) = out[i], out[i + 1]
-        if len(t1) != 1 or len(t2) != 1 or not _names_age_by_value(q1, t1[0]) or not _names_age_by_value(q2, t2[0]):
-            continue
+        if len(t1) != 1 or len(t2) != 1 or not _names_age_by_value(q1, t1[0]) or not _names_age_by_value(q2, t2[0]) \
+                or {q1.comparator[:1], q2.comparator[:1]} != {"<", ">"}:
+            continue  # a lower and an upper bound ("> 60 years of age and at least 1 year of amenorrhea" is not)
         if t1[0].end > t2[0].start or not _AGE_BOUNDS_GAP.fullmatch(text, t1[0].end, t2[0].start):
             continue
         start, end = t1[0].start, t2[0].end
