@@ -1,8 +1,13 @@
 """Forms seen while reading the registry sample's output by eye (README "Reading the sample's
 output"), each tested on lines written for it."""
+import json
+
+import pytest
+
 from criteria_nlp import extract
 from criteria_nlp.components.sections import SectionHeadings
 from criteria_nlp.pipeline import get_pipeline
+from criteria_nlp.resources.lexicon import LexiconError, load_variables
 
 
 def sections_of(text):
@@ -96,3 +101,67 @@ def test_a_unitless_scale_listed_with_a_percentage_scale_takes_no_percentage():
 def test_age_listed_with_a_rate_takes_no_rate():
     rules = rules_of("Inclusion Criteria:\n\n  -  Serum creatinine normal for age or creatinine clearance at least 70 mL/min\n")
     assert [shape(r) for r in rules] == [("creatinine_clearance", ">=", 70.0, None, "mL/min")]
+
+
+def test_values_for_two_populations_in_run_in_text_each_keep_the_variable_and_their_own_population():
+    text = ("Inclusion Criteria:\n\n  -  Skin test with induration as follows: 15 mm or greater if born abroad"
+            " 10 mm or greater if a close contact\n")
+    rules = rules_of(text)
+    assert [shape(r)[:3] for r in rules] == [("tuberculin_skin_test_induration", ">=", 15.0),
+                                            ("tuberculin_skin_test_induration", ">=", 10.0)]
+    assert [[k["text"] for k in r["conditions"] if k["kind"] == "population"] for r in rules] == [
+        ["if born abroad"], ["if a close contact"]]
+
+
+def test_a_value_in_another_kind_of_unit_names_the_lexicons_counterpart():
+    rules = rules_of("Inclusion Criteria:\n\n  -  CD4+ T cells at least 350 cells/uL or at least 20%\n"
+                     "  -  Neutrophils below 40%\n  -  Reticulocyte count above 100,000/uL\n")
+    assert [(r["variable"]["name"], r["unit"]) for r in rules] == [
+        ("cd4_count", "{cells}/uL"), ("cd4_percentage", "%"), ("neutrophil_percentage", "%"),
+        ("absolute_reticulocyte_count", "/uL")]
+    assert rules[1]["variable"]["code"]["code"] == "8123-2"
+
+
+def test_a_lexicon_counterpart_must_name_an_entry(tmp_path):
+    entry = {"name": "cd4_count", "display": "CD4", "category": "lab", "terms": ["cd4 count"], "abbreviations": [],
+             "code": None, "unit": "/uL", "molar_mass": None, "in_other_unit": "cd4_share"}
+    path = tmp_path / "lexicon.json"
+    path.write_text(json.dumps({"version": 1, "variables": [entry]}))
+    with pytest.raises(LexiconError, match="in_other_unit"):
+        load_variables(path)
+
+
+def test_a_name_never_reaches_back_over_the_end_of_a_sentence():
+    rules = rules_of("Exclusion Criteria:\n\n  -  Life expectancy under 3 months. Hyperkalemia above 6.0 mmol/L.\n")
+    assert [r["text"] for r in rules] == ["Life expectancy under 3 months", "Hyperkalemia above 6.0 mmol/L"]
+
+
+def test_a_name_does_not_start_with_since_or_from():
+    rule, = rules_of("Inclusion Criteria:\n\n  -  At least 2 years since prior cumulative doxorubicin dose of at least 300 mg/m2\n")
+    other, = rules_of("Inclusion Criteria:\n\n  -  Lesion < 5 mm from side branch vessel ≥ 2 mm\n")[1:]
+    assert other["variable"]["text"] == "side branch vessel"
+    assert rule["variable"]["text"] in ("prior cumulative doxorubicin dose", "cumulative doxorubicin dose")
+
+
+def test_the_terms_of_a_ratio_named_by_them_are_not_variables():
+    rules = rules_of("Inclusion Criteria:\n\n  -  BUN/creatinine ratio above 20\n  -  INR ratio below 1.5\n")
+    assert [(r["variable"]["name"], r["variable"]["code"] is not None) for r in rules] == [
+        ("bun/creatinine ratio", False), ("inr", True)]
+
+
+def test_a_value_restated_in_other_units_in_parentheses_is_one_rule():
+    rules = rules_of("Inclusion Criteria:\n\n  -  Hemoglobin at least 10 g/dL (at least 100 g/L)\n"
+                     "  -  Creatinine > 1.5 mg/dL (> 133 µmol/L)\n")
+    assert [shape(r) for r in rules] == [("hemoglobin", ">=", 10.0, None, "g/dL"),
+                                         ("serum_creatinine", ">", 1.5, None, "mg/dL")]
+
+
+def test_a_different_value_in_parentheses_is_kept():
+    rules = rules_of("Inclusion Criteria:\n\n  -  Creatinine > 1.5 mg/dL (> 2.0 mg/dL in men)\n")
+    assert [r["value"] for r in rules] == [1.5, 2.0]
+
+
+def test_the_unit_of_the_value_before_is_no_name():
+    rules = rules_of("Inclusion Criteria:\n\n  -  Fever of at least 38.0 deg C (100.4 deg F) on two occasions\n"
+                     "  -  Weight loss of > 10 lbs. or > 5 percent of usual weight noted\n")
+    assert [shape(r)[:3] for r in rules] == [("fever", ">=", 38.0), ("weight_loss", ">", 10.0)]

@@ -82,7 +82,7 @@ _NEXT_THRESHOLD_GAP = re.compile(r"^[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w
                                  r"(?:and\s*/\s*or|or|and|but|/|,)?[\s(]*(?:\w+\s+){0,3}?[\s(]*$", re.IGNORECASE)
 # between two values of one unknown variable: a population, a connector ("in men; ", " or ",
 # " in patients without atrial fibrillation or ")
-_SAME_VARIABLE_GAP = re.compile(r"[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w-]+)?[\s,;]*"
+_SAME_VARIABLE_GAP = re.compile(r"[\s,;]*(?:(?:in|for|if|among)[ \t]+[\w-]+(?:[ \t]+[\w-]+)?[\s,;]*"
                                 r"|(?:in|for|if|among)[ \t]+(?:(?!(?:or|and)\b)[\w'’-]+[ \t]+){0,5}[\w'’-]+[\s,;]*"
                                 r"(?=(?:and[ \t]*/[ \t]*)?or\b))?"  # a longer population only before "or"
                                 r"(?:[^\W\d_][\w-]*[ \t]+(?=or\b|and/or\b)){0,2}"  # "> 7.2 mg/kg IV or > 9 mg/kg orally"
@@ -172,6 +172,63 @@ def _code_by_range(name: str, q: Quantity) -> Code | None:
             entry = entries.get(scale)
             return entry.code if entry is not None else None
     return None
+
+
+def _in_the_kind_of_unit(target: "_Target | None", q: Quantity) -> "_Target | None":
+    """The lexicon's variable for a value in another kind of unit than the one named (the entry's
+    ``in_other_unit``): ``CD4 < 14%`` is the CD4 percentage, ``reticulocyte count < 50,000/µL`` the
+    absolute count."""
+    entry = getattr(target, "entry", None)
+    if entry is None or entry.in_other_unit is None or q.unit is None or q.relative_to is not None \
+            or _in_unit_kind(entry.unit, q):
+        return target
+    from ..resources.lexicon import variables_by_name
+
+    other = variables_by_name().get(entry.in_other_unit)
+    if other is None or not _in_unit_kind(other.unit, q):
+        return target
+    return _Target(target.start, target.end, other.name, other.category, other.code, other.unit, other)
+
+
+def _in_unit_kind(unit: str | None, q: Quantity) -> bool:
+    """Whether ``q``'s unit is ``unit`` or of its kind."""
+    return unit is not None and (unit == q.unit or (q.unit_kind is not None and unit_kind(unit) == q.unit_kind))
+
+
+# "(" or "[" between a value and the same value in other units: "> 2 mg/dL (> 177 µmol/L)"
+_RESTATEMENT_GAP = re.compile(r"[ \t\r\n]*[(\[][ \t\r\n]*")
+
+
+def _without_restatements(text: str, units: list) -> list:
+    """``units`` less a value restated in other units in parentheses right after it: ``Hemoglobin ≥ 9
+    g/dL (90 g/L)`` is one threshold (the first, as written first), not two joined by "and"."""
+    out: list = []
+    for q, targets in units:
+        if out and _restates(text, *out[-1], q, targets):
+            continue
+        out.append((q, targets))
+    return out
+
+
+def _restates(text: str, first: Quantity, first_targets: list, q: Quantity, targets: list) -> bool:
+    """Whether ``q`` restates ``first`` in another unit: written in parentheses right after it, of the
+    same variables and comparator, and equal to it within 10 % once converted (restatements are rounded:
+    ``13 kilograms (27 pounds)``)."""
+    if q.unit is None or first.unit is None or q.unit == first.unit or q.relative_to or first.relative_to \
+            or q.comparator != first.comparator or q.value_high is not None or first.value_high is not None:
+        return False
+    if not _RESTATEMENT_GAP.fullmatch(text, first.end, q.start):
+        return False
+    if [t and t.name for t in targets] != [t and t.name for t in first_targets] or targets[0] is None:
+        return False
+    from ..quantities.units import convert
+
+    entry = targets[0].entry
+    molar_mass = getattr(entry, "molar_mass", None)
+    common = targets[0].canonical_unit or first.unit
+    a = convert(first.value, first.unit, common, molar_mass)
+    b = convert(q.value, q.unit, common, molar_mass)
+    return a is not None and b is not None and abs(a - b) <= 0.1 * max(abs(a), abs(b))
 
 
 def _value_for(q: Quantity, targets: list, k: int) -> Quantity:
@@ -546,11 +603,23 @@ def _an_adjustment(text: str, start: int) -> bool:
     return _ADJUSTED_FOR.search(text, max(0, start - 30), start) is not None
 
 
-def _inside_a_compound(text: str, start: int, end: int) -> bool:
+# a ratio named by its terms: "BUN/Cr ratio", "Pr/Cr ratio", "TSH/T4 ratio" (each term is no variable)
+_RATIO_WORD = re.compile(r"\bratio\b")
+_RATIO_AFTER = re.compile(r"(?:[ \t]*/[ \t]*[^\W_][\w+-]*)?[ \t]+(?i:ratio)\b")
+
+
+def _inside_a_compound(text: str, start: int, end: int, entry=None) -> bool:
     """Whether a lexicon mention is one part of a compound that names something else ("height" in
-    "weight-for-height", "weight" in "weight gain")."""
-    return _COMPOUND_BEFORE.search(text, max(0, start - 5), start) is not None \
-        or _COMPOUND_AFTER.match(text, end) is not None
+    "weight-for-height", "weight" in "weight gain") or one term of a ratio named by its terms ("Cr" and
+    "BUN" in "BUN/Cr ratio"), unless the entry is itself a ratio."""
+    if _COMPOUND_BEFORE.search(text, max(0, start - 5), start) is not None or _COMPOUND_AFTER.match(text, end) is not None:
+        return True
+    return _RATIO_AFTER.match(text, end) is not None and not _is_a_ratio(entry)
+
+
+def _is_a_ratio(entry) -> bool:
+    """Whether a lexicon entry is itself a ratio (``fev1_fvc_ratio``; INR, "international normalized ratio")."""
+    return entry is None or "ratio" in entry.name.split("_") or any(_RATIO_WORD.search(term) for term in entry.terms)
 
 
 class _Mention(NamedTuple):
@@ -834,6 +903,7 @@ def _scale_after(text: str, q: Quantity) -> tuple[int, int] | None:
 _NAMED_MEASURE = re.compile(r"(?<![\w-])[A-Z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*(?:-[A-Z0-9]+)*(?![\w-])")
 _TRAILING_GROUP = re.compile(r"[ \t]*[(\[][^()\[\]]*[)\]]$")
 _NAMES_A_SCORE = re.compile(rf"(?:{_SCALE_HEAD}|\biq)$", re.IGNORECASE)
+_NAMES_A_RATIO = re.compile(r"\bratio$", re.IGNORECASE)  # "BUN/Cr ratio at least 20": a ratio has no unit
 
 _AFTER_NAME = re.compile(r"[ \t]*(?:of[ \t]+)?(?:(?:the|a|an)[ \t]+)?(?P<name>[^\W\d_][\w'’-]*(?:[ \t]+[^\W\d_][\w'’-]*){0,3})")
 _NOT_A_NAME_AFTER = {"following", "these", "those", "criteria", "which", "that", "who", "or", "and", "in", "at", "for",
@@ -880,7 +950,7 @@ _NEVER_A_NAME = {
     "was", "were", "has", "have", "had", "increase", "increases", "decrease", "decreases", "change", "changes",
     "point", "points", "level", "levels", "value", "values", "total", "number", "amount", "result", "results",
     "mild", "moderate", "severe", "known", "current", "currently", "previously", "new", "least", "defined", "here",
-    "average", "approximately", "about", "around", "usually", "typically", "daily",
+    "average", "approximately", "about", "around", "usually", "typically", "daily", "since", "from", "until",
 }
 
 
@@ -906,6 +976,16 @@ def _is_trailing_prose(word: str) -> bool:
     return w in _NAME_STOP or _PROSE_VERB.fullmatch(w) is not None and w not in _CHANGE_NOUNS
 
 
+_NUMBER_BEFORE = re.compile(r"\d[ \t]*(?P<unit>(?:[^\s\d]+[ \t]+){0,2})$")
+
+
+def _unit_of_a_number_before(text: str, start: int, word: str) -> bool:
+    """Whether ``word`` (at ``start``) is the unit, or ends the unit, of a number written right before
+    it (``5 mm``, ``38.5 deg C``)."""
+    m = _NUMBER_BEFORE.search(text, max(0, start - 24), start)
+    return m is not None and to_ucum(m.group("unit") + word) is not None
+
+
 def _clean_name(text: str, span: tuple[int, int] | None) -> tuple[int, int] | None:
     """An unknown variable's words without leading or trailing prose words ("No prior radiotherapy" →
     "prior radiotherapy", "and/or TC" → "TC", "receiving BAY" → "BAY"); None when only prose words are left
@@ -914,8 +994,9 @@ def _clean_name(text: str, span: tuple[int, int] | None) -> tuple[int, int] | No
         return None
     s, e = span
     words = list(re.finditer(r"\([^()]*\)|[^\s]+", text[s:e]))
-    while words and (_is_prose_word(words[0].group().strip(",.;:")) or _is_number_word(words[0].group())):
-        words.pop(0)  # "at least one lesion" → "lesion"
+    while words and (_is_prose_word(words[0].group().strip(",.;:")) or _is_number_word(words[0].group())
+                     or _unit_of_a_number_before(text, s + words[0].start(), words[0].group())):
+        words.pop(0)  # "at least one lesion" → "lesion"; "< 5 mm from side branch" → "side branch"
     if len(words) > 2 and _TIME_SINCE.fullmatch(f"{words[0].group()} {words[1].group()}"):
         del words[:2]  # "(At least 4) weeks since prior radiotherapy to > 25% of marrow" → "prior radiotherapy"
     while words and not words[-1].group().startswith("(") and _is_trailing_prose(words[-1].group().strip(",.;:")):
@@ -1040,6 +1121,11 @@ _MAX_NAME_GROUP_WORDS = 4  # a longer parenthesised group before a value is an a
 _PARTICIPLE = re.compile(r"[^\W\d_]{2,}(?:ed|en|wn|ood|ade|ound|one|old|eld|ought|aught|ung)", re.IGNORECASE)  # "defined", "shown", "understood", "made"
 
 
+# the end of a sentence: a full stop after a word of two or more characters, then a capital
+# ("weeks. Hypercalcemia"; not "e.g. Hb")
+_SENTENCE_END = re.compile(r"(?<=[^\W_]{2})\.[ \t\r\n]+(?=[A-Z])")
+
+
 def _words_before(doc_text: str, lo: int, pos: int, floor: int | None = None) -> tuple[int, int] | None:
     """Up to 5 name words ending right before ``pos``, within the clause that contains it, from ``lo``
     on (``floor``, the criterion's start, lets the look-back restart before a long aside)."""
@@ -1069,6 +1155,11 @@ def _words_before(doc_text: str, lo: int, pos: int, floor: int | None = None) ->
         return (base + listed, base + words[-1].end()) if words else None
     if cut >= 0:
         window, base = window[cut + 1:], base + cut + 1
+    sentence_end = None
+    for sentence_end in _SENTENCE_END.finditer(window):
+        pass
+    if sentence_end is not None:  # "Life expectancy less than 6 weeks. Hypercalcemia > 12.5 mg/dL"
+        window, base = window[sentence_end.end():], base + sentence_end.end()
     words = list(re.finditer(r"\([^()\s]{1,15}\)|[^\W\d_][\w'’/-]*", window))
     # drop trailing function words ("Survival is expected to be" -> "Survival")
     while words and words[-1].group().lower() in _NAME_STOP:
@@ -1255,7 +1346,7 @@ class Linker:
         entries = span_values(doc, "variable_mentions", spans, lambda span: span._.variable_entry)
         text = doc_text(doc)
         mentions = [_Mention(span.start_char, span.end_char, entry) for span, entry in zip(spans or [], entries)
-                    if not _inside_a_compound(text, span.start_char, span.end_char)
+                    if not _inside_a_compound(text, span.start_char, span.end_char, entry)
                     and not _an_adjustment(text, span.start_char)]
         mention_starts = [m.start_char for m in mentions]
         is_score = [m.entry.category in _SCORE_CATEGORIES for m in mentions]
@@ -1471,11 +1562,12 @@ class Linker:
             linked_end = max([linked_end, q.end] + [t.end for t in targets if t is not None])
         for q in pending:
             units.append((q, self._fallback_targets(text, crit_start, q)))
-        units = [(q, _parts_of_a_pair(q, _thing_of_the_unit(text, q, _named_instrument(targets, mentions, text))))
+        units = [(q, [_in_the_kind_of_unit(t, q) for t in
+                      _parts_of_a_pair(q, _thing_of_the_unit(text, q, _named_instrument(targets, mentions, text)))])
                  for q, targets in units]
         units.extend(self._score_values(text, mentions, units, len(text) if crit_end is None else crit_end, crit_start))
         units.sort(key=lambda u: u[0].start)
-        return _share_coordinated_ages(text, units)
+        return _share_coordinated_ages(text, _without_restatements(text, units))
 
     @staticmethod
     def _group_holds(text: str, q: Quantity, group: list, anchor: int, group_end: int, group_used: bool,
@@ -1703,6 +1795,7 @@ class Linker:
             return False  # "i.e. ≤150 ml", "(1 cmH2O = 0.098 kPa)": an abbreviation or a unit, not a variable
         unknown = all(t is None or t.entry is None and t.name != "age" and t.category is None
                       and not _NAMES_A_SCORE.search(_TRAILING_GROUP.sub("", t.name))
+                      and not _NAMES_A_RATIO.search(_TRAILING_GROUP.sub("", t.name))
                       and not (text and _NAMED_MEASURE.search(text, t.start, t.end)) for t in targets)
         if unknown and q.unit is None and q.relative_to is None and q.comparator_form in ("word", "postfix", "none") \
                 and not _counts_things_after(q, targets):
@@ -1785,6 +1878,8 @@ class Linker:
         if raw is not None and _NOT_A_VARIABLE.fullmatch(text[raw[0]:raw[1]].strip()):
             return [_Target(raw[0], raw[1], _unknown_name(text[raw[0]:raw[1]]), None, None, None)]  # "i.e. ≤150 ml": dropped
         span = _clean_name(text, raw)
+        if span is None and raw is not None and _unit_of_a_number_before(text, raw[0], text[raw[0]:raw[1]].split()[0]):
+            return [None]  # "> 15 lbs. or > 10 percent of baseline": only the last value's unit stands before
         if span is not None and text[span[0]:span[1]].lower() in _DEGREE_WORDS:
             # "tumors with high (>90%) cure rate": the value qualifies the noun after its parenthesis
             span = _clean_name(text, _words_after(text, _after_parenthesised_value(text, q))) \
