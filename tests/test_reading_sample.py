@@ -165,3 +165,34 @@ def test_the_unit_of_the_value_before_is_no_name():
     rules = rules_of("Inclusion Criteria:\n\n  -  Fever of at least 38.0 deg C (100.4 deg F) on two occasions\n"
                      "  -  Weight loss of > 10 lbs. or > 5 percent of usual weight noted\n")
     assert [shape(r)[:3] for r in rules] == [("fever", ">=", 38.0), ("weight_loss", ">", 10.0)]
+
+
+def test_standard_deviations_from_the_mean_are_a_z_score_negative_below_it():
+    rules = rules_of("Inclusion Criteria:\n\n  -  Height at least 2.5 SD below the median for age\n"
+                     "  -  Vocabulary scores more than 1.5 standard deviations below the age-appropriate mean\n"
+                     "  -  IGF-1 more than 2 SD above the mean\n")
+    assert [shape(r)[1:] for r in rules] == [("<=", -2.5, None, "{SD}"), ("<", -1.5, None, "{SD}"),
+                                             (">", 2.0, None, "{SD}")]
+    assert rules[1]["variable"]["text"] == "Vocabulary scores"
+
+
+def test_both_rules_of_a_value_pair_share_the_negation():
+    rules = rules_of("Exclusion Criteria:\n\n  -  No uncontrolled hypertension (i.e., blood pressure ≥ 160/95 mm Hg)\n")
+    assert [(r["variable"]["name"], r["value"], r["negated"]) for r in rules] == [
+        ("systolic_blood_pressure", 160.0, True), ("diastolic_blood_pressure", 95.0, True)]
+
+
+def test_a_dotted_abbreviation_does_not_end_the_sentence_of_a_negation():
+    rule, = rules_of("Exclusion Criteria:\n\n  -  No active liver disease (e.g. AST above 3 times the upper limit of normal)\n")
+    assert rule["negated"] is True
+
+
+def test_a_rule_is_not_the_population_of_itself_when_its_name_runs_past_the_description():
+    rule, = rules_of("Inclusion Criteria:\n\n  -  Bone scan required if prostate-specific antigen (PSA) above 10 ng/mL\n")
+    assert rule["variable"]["name"] == "psa" and rule["conditions"] == []
+
+
+def test_a_time_that_lasts_something_named_after_it_is_no_age():
+    rules = rules_of("PATIENT CHARACTERISTICS: Age: Under 16 but with at least 6 months of independent sitting"
+                     " Performance status: Not specified")
+    assert [shape(r)[:3] for r in rules] == [("age", "<", 16.0)]

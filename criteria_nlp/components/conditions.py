@@ -556,7 +556,8 @@ def _names_the_variable(cond: Condition, rule: Rule) -> bool:
     """Whether the population's description holds the rule's own variable ("required if elevated WBC
     (12,000 or greater)": the WBC rule is the condition itself, not a rule for that population)."""
     v = rule.variable
-    return v is not None and v.start is not None and cond.start <= v.start and v.end <= cond.end
+    # (the name may run on past the description: "if prostate-specific antigen (PSA) less than 20")
+    return v is not None and v.start is not None and cond.start <= v.start < cond.end
 
 
 def _is_duration_of_another_clause(cond: Condition, rule: Rule) -> bool:

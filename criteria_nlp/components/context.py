@@ -100,6 +100,7 @@ class RuleContext(FileBackedComponent):
                     not rule.conditions or _negated_outside_conditions(doc, ext.modifiers, rule))
                 rule.hypothetical = bool(ext.is_hypothetical)
         _state_exclusion_lead_ins(doc, spans)
+        _share_status_of_same_span(doc, spans)
         _negate_under_negating_headers(doc)
         return doc
 
@@ -167,6 +168,19 @@ def _parenthesis_around(doc: Doc, start: int, end: int, sentence_start: int, sen
                 return doc[open_at + 1:i]
             depth -= 1
     return None
+
+
+def _share_status_of_same_span(doc: Doc, spans) -> None:
+    """Rules written on the same characters (the two of a value pair, ``blood pressure ≥ 150/100 mm
+    Hg``) have one span, whose ``span._.rule`` is the last of them: the others take its status."""
+    status = {}
+    for span in spans:
+        rule = span._.rule
+        if rule is not None:
+            status[(rule.start, rule.end)] = (rule.negated, rule.hypothetical)
+    for rules in (doc._.rules or {}).values():
+        for rule in rules:
+            rule.negated, rule.hypothetical = status.get((rule.start, rule.end), (rule.negated, rule.hypothetical))
 
 
 def _negated_outside_conditions(doc: Doc, modifiers, rule) -> bool:

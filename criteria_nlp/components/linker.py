@@ -55,6 +55,8 @@ _SUBJECT_BEFORE = re.compile(r"\b(?:patients?|subjects?|participants?|men|women|
                              r"[\s,:]*$", re.IGNORECASE)
 # what makes a duration an age: "6 months old", "> 1 month of age", "12 hours age", "18-35-year-old"
 _AGE_AFTER = re.compile(r"[\s-]*(?:of\s+age|old|age|of\s+life)\b", re.IGNORECASE)
+# a time that lasts something named after it: "3 months of independent walking" (not "of age", "of life")
+_DURATION_OF = re.compile(r"[ \t]+of[ \t]+(?!(?:age|life)\b)[^\W\d_]", re.IGNORECASE)
 _AGE_COMPARATOR = re.compile(r"\b(?:older|younger)\b", re.IGNORECASE)
 # "patients < 18", "Any patient ≥18 who ...": nothing after the number that could be its unit
 _AFTER_BARE_AGE = re.compile(r"[ \t]*(?:$|[,;.)\n]|(?:who|with|and|or|at|in|on)\b)", re.IGNORECASE)
@@ -229,6 +231,12 @@ def _restates(text: str, first: Quantity, first_targets: list, q: Quantity, targ
     a = convert(first.value, first.unit, common, molar_mass)
     b = convert(q.value, q.unit, common, molar_mass)
     return a is not None and b is not None and abs(a - b) <= 0.1 * max(abs(a), abs(b))
+
+
+def _names_the_reference(mention: "_Mention", q: Quantity) -> bool:
+    """Whether a mention inside a z-score's words names its reference, not a variable ("2 SD below
+    the age-appropriate mean")."""
+    return q.unit_kind == "deviation" and q.value_end <= mention.start_char < q.end
 
 
 def _value_for(q: Quantity, targets: list, k: int) -> Quantity:
@@ -1497,7 +1505,7 @@ class Linker:
                 q = replace(q, comparator="=", comparator_form="none")  # "ALT three times the ULN"
             after_values = []
             nxt = events[idx + 1] if idx + 1 < len(events) else None
-            next_mention = nxt[2] if nxt is not None and nxt[1] == 0 else None
+            next_mention = nxt[2] if nxt is not None and nxt[1] == 0 and not _names_the_reference(nxt[2], q) else None
             targets = None
             if _EVENT_AGE_COMPARATOR.match(text, q.comparator_start or q.start, q.value_start) and q.comparator_start is not None:
                 # "diagnosed before age 40", "onset after the age of 50": the age at an event
@@ -1523,9 +1531,11 @@ class Linker:
                     indicated_by = list(group)
                 elif group_used and indicated_by == group and units and units[-1][1][0] is not None:
                     targets = [replace(units[-1][1][0])]  # "(≥13 for women, ≥15 for men)": the same instrument
-            if targets is not None and q.temporal_cue and all(t is not None and t.name == "age" for t in targets) \
-                    and not _AGE_AFTER.match(text, q.end):
-                targets = None  # "aged 18 or older and on dialysis for at least 6 months": a duration, no age
+            if targets is not None and (q.temporal_cue or _DURATION_OF.match(text, q.end)) \
+                    and all(t is not None and t.name == "age" for t in targets) and not _AGE_AFTER.match(text, q.end):
+                # "aged 18 or older and on dialysis for at least 6 months", "under 18 but with at least
+                # 3 months of independent walking": a duration, no age
+                targets = None
             if targets is None:
                 targets = self._same_variable_as_last(text, units, q, crit_start)
             is_age = targets is None and self._is_age(text, crit_start, q)
