@@ -1013,3 +1013,12 @@ def test_weighed_names_the_body_weight_and_whose_is_no_name():
 def test_two_lower_bounds_of_ages_keep_their_own_spans():
     texts = [text for _, text, _, _ in variables_of("Women over 55 years of age and at least 2 years of amenorrhea")]
     assert texts and all(" and " not in text for text in texts)
+
+
+@pytest.mark.parametrize("line, comparator, value", [
+    ("Age of at least 21 years", ">=", 21),
+    ("Age of less than 4 years", "<", 4),
+    ("Age of up to 70 years", "<=", 70),
+])
+def test_age_of_a_comparator_is_the_patients_age_not_an_age_at_an_event(line, comparator, value):
+    assert [(n, c, v) for n, _, c, v in variables_of(line)] == [("age", comparator, value)]

@@ -708,9 +708,15 @@ def _age_at_event(text: str, target: _Target) -> _Target:
     if target.name != "age":
         return target
     m = _AGE_AT.match(text, target.end)
-    if m is None or _STUDY_EVENT.match(m.group("event")):
-        return target
+    if m is None or _STUDY_EVENT.match(m.group("event")) or _starts_with_a_comparator(m.group("event")):
+        return target  # "Age of at least 18 years" is the patient's age
     return _event_age(m.group("event"), target.start, m.end("event"))
+
+
+def _starts_with_a_comparator(words: str) -> bool:
+    """Whether ``words`` begin with a comparator phrase of the grammar ("at least", "less than", "up to")."""
+    lowered = " ".join(words.lower().split())
+    return any(lowered == p or lowered.startswith(p + " ") for p in quantity_lexicon().prefix_of)
 
 
 # a unit that counts the patient's things names the variable: "≥ 30 pack-years", "> 10 cigarettes/day"
