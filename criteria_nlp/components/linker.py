@@ -55,8 +55,8 @@ _SUBJECT_BEFORE = re.compile(r"\b(?:patients?|subjects?|participants?|men|women|
                              r"[\s,:]*$", re.IGNORECASE)
 # what makes a duration an age: "6 months old", "> 1 month of age", "12 hours age", "18-35-year-old"
 _AGE_AFTER = re.compile(r"[\s-]*(?:of\s+age|old|age|of\s+life)\b", re.IGNORECASE)
-# a time that lasts something named after it: "3 months of independent walking" (not "of age", "of life")
-_DURATION_OF = re.compile(r"[ \t]+of[ \t]+(?!(?:age|life)\b)[^\W\d_]", re.IGNORECASE)
+# a time that lasts something named after it: "3 months of independent walking" (not "of (physiological) age")
+_DURATION_OF = re.compile(r"[ \t]+of[ \t]+(?!(?:[\w-]+[ \t]+)?(?:age|life)\b)[^\W\d_]", re.IGNORECASE)
 _AGE_COMPARATOR = re.compile(r"\b(?:older|younger)\b", re.IGNORECASE)
 # "patients < 18", "Any patient ≥18 who ...": nothing after the number that could be its unit
 _AFTER_BARE_AGE = re.compile(r"[ \t]*(?:$|[,;.)\n]|(?:who|with|and|or|at|in|on)\b)", re.IGNORECASE)
@@ -237,6 +237,11 @@ def _names_the_reference(mention: "_Mention", q: Quantity) -> bool:
     """Whether a mention inside a z-score's words names its reference, not a variable ("2 SD below
     the age-appropriate mean")."""
     return q.unit_kind == "deviation" and q.value_end <= mention.start_char < q.end
+
+
+def _closes_right_after(text: str, pos: int) -> bool:
+    """Whether a parenthesis closes right after ``pos`` ("ECOG performance status (PS" → ")")."""
+    return text[pos:pos + 3].lstrip(" \t")[:1] == ")"
 
 
 def _value_for(q: Quantity, targets: list, k: int) -> Quantity:
@@ -645,6 +650,10 @@ def _target_from_mention(mention: _Mention) -> _Target:
 
 # "before age 40", "after the age of 50": a comparator that dates an event by the patient's age
 _EVENT_AGE_COMPARATOR = re.compile(r"(?:before|prior[ \t]+to|after|beyond|by)[ \t]+(?:the[ \t]+)?age\b", re.IGNORECASE)
+# "(AD) diagnosed under age 60", "symptoms started over the age of 50": a participle dates the event by an age
+_AGE_OF_AN_EVENT = re.compile(r"(?:under|below|over|above|younger[ \t]+than|older[ \t]+than)[ \t]+(?:the[ \t]+)?age\b",
+                              re.IGNORECASE)
+_EVENT_PARTICIPLE_BEFORE = re.compile(r"\b(?!aged\b)[^\W\d_]{3,}ed[ \t]+$", re.IGNORECASE)
 # "age at first symptoms", "age of onset", "age at menarche" (not "age at screening": the patient's age)
 _AGE_AT = re.compile(r"[ \t]+(?:at|of)[ \t]+(?:the[ \t]+)?(?:time[ \t]+of[ \t]+)?(?:(?:his|her|their)[ \t]+)?"
                      r"(?P<event>[^\W\d_][\w'’-]*(?:[ \t]+(?!or\b|and\b)[^\W\d_][\w'’-]*){0,2})", re.IGNORECASE)
@@ -921,6 +930,7 @@ _NAMES_A_RATIO = re.compile(r"\bratio$", re.IGNORECASE)  # "BUN/Cr ratio at leas
 
 _AFTER_NAME = re.compile(r"[ \t]*(?:of[ \t]+)?(?:(?:the|a|an)[ \t]+)?(?P<name>[^\W\d_][\w'’-]*(?:[ \t]+[^\W\d_][\w'’-]*){0,3})")
 _NOT_A_NAME_AFTER = {"following", "these", "those", "criteria", "which", "that", "who", "or", "and", "in", "at", "for",
+                     "despite", "although", "because", "unless", "while", "when", "where",
                      "prior", "before", "after", "since", "from", "to", "with", "without", "on", "per", "times", "time",
                      "during", "within", "over", "under", "by", "as", "than", "is", "are", "was", "were", "if", "unless"}
 
@@ -965,6 +975,7 @@ _NEVER_A_NAME = {
     "point", "points", "level", "levels", "value", "values", "total", "number", "amount", "result", "results",
     "mild", "moderate", "severe", "known", "current", "currently", "previously", "new", "least", "defined", "here",
     "average", "approximately", "about", "around", "usually", "typically", "daily", "since", "from", "until",
+    "despite", "although", "because",
 }
 
 
@@ -1446,10 +1457,13 @@ class Linker:
                 for q in pending:
                     units.append((q, self._fallback_targets(text, crit_start, q)))
                 pending = []
-                if group and not group_used and target.name in _SCALE_BY_RANGE and _CLOSING_GAP.fullmatch(gap) \
+                if group and not group_used and target.name in _SCALE_BY_RANGE \
+                        and (_CLOSING_GAP.fullmatch(gap) or _OPEN_PAREN_GAP.match(gap) and _closes_right_after(text, target.end)) \
                         and group[-1].entry is not None and group[-1].category == target.category:
-                    # "ECOG (Eastern Cooperative Oncology Group) performance status score": the named scale's
-                    group[-1].end = group_end = target.end
+                    # "ECOG (Eastern Cooperative Oncology Group) performance status score": the named scale's;
+                    # "ECOG performance status (PS)": its alias, with the parenthesis
+                    close = re.match(r"[ \t]*\)", text[target.end:target.end + 5]) if "(" in gap else None
+                    group[-1].end = group_end = target.end + (close.end() if close else 0)
                     if ")" in gap and text[:group[-1].start].rstrip(" \t").endswith("("):  # "WHO (ECOG) performance status"
                         group[-1].start = text.rindex("(", 0, group[-1].start)
                     merged_generic = target.name
@@ -1513,7 +1527,10 @@ class Linker:
             nxt = events[idx + 1] if idx + 1 < len(events) else None
             next_mention = nxt[2] if nxt is not None and nxt[1] == 0 and not _names_the_reference(nxt[2], q) else None
             targets = None
-            if _EVENT_AGE_COMPARATOR.match(text, q.comparator_start or q.start, q.value_start) and q.comparator_start is not None:
+            if q.comparator_start is not None and (
+                    _EVENT_AGE_COMPARATOR.match(text, q.comparator_start, q.value_start)
+                    or _AGE_OF_AN_EVENT.match(text, q.comparator_start, q.value_start)
+                    and _EVENT_PARTICIPLE_BEFORE.search(text, max(crit_start, q.comparator_start - 30), q.comparator_start)):
                 # "diagnosed before age 40", "onset after the age of 50": the age at an event
                 units.append((q, [self._event_age_target(text, crit_start, q)]))
                 last_q_end = q.end
