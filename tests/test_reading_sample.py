@@ -273,3 +273,15 @@ def test_an_adjective_glued_to_a_lexicon_name_makes_another_name():
 def test_occasions_after_a_value_are_no_instrument():
     rule, = rules_of("Inclusion Criteria:\n\n  -  Serum CEA greater than 10 on two consecutive measurements\n")
     assert rule["variable"]["name"] == "cea"
+
+
+def test_an_enumeration_ends_with_its_item_that_ends_with_a_full_stop():
+    text = ("Inclusion Criteria:\n\n  -  Low tumour burden. None of the following should be present:\n\n"
+            "       -  A mass with a diameter of > 7 cm,\n\n       -  Systemic symptoms,\n\n"
+            "       -  Pleural effusion.\n\n       -  Karnofsky performance status > 70%\n\n"
+            "       -  Age 18 years or older\n")
+    out = extract(text)
+    parents = {c["text"]: c["parent"] for c in out["criteria"]}
+    assert parents["Karnofsky performance status > 70%"] is None and parents["Pleural effusion."] == "inc-1"
+    assert [(r["value"], r["negated"]) for c in out["criteria"] for r in c["rules"]] == [
+        (7.0, True), (70.0, False), (18.0, False)]

@@ -243,6 +243,28 @@ def _nest_sub_headers(text: str, siblings: list[Item]) -> None:
         k += 1
 
 
+def _end_enumerations(text: str, siblings: list[Item]) -> None:
+    """A header's items written as one enumeration (``- A mass > 7 cm,`` ``- Systemic symptoms,``
+    ``- Ureteral compression.``) end with the item that ends with a full stop after items that end
+    with commas: the items after it, indented alike, are the header's siblings, not its items (``-
+    Karnofsky performance status > 70%`` after ``None of the following should be present:``). Not
+    when a later item heads items of its own (``Age: …;`` ``Life expectancy: …`` then ``Hepatic:``)."""
+    for k, item in enumerate(list(siblings)):
+        children = item.children
+        if item.ends_with_colon and len(children) >= 3:
+            last = next((i for i, child in enumerate(children) if text[child.end - 1] == "."), None)
+            if last is not None and last >= 2 and last + 1 < len(children) \
+                    and all(text[child.end - 1] in ",;" for child in children[:last]) \
+                    and not any(child.ends_with_colon or child.children for child in children[last + 1:]):
+                moved = children[last + 1:]
+                del children[last + 1:]
+                at = siblings.index(item) + 1
+                for child in moved:
+                    child.parent = item.parent
+                siblings[at:at] = moved
+        _end_enumerations(text, children)
+
+
 def parse_items(
     text: str, start: int, end: int, section: str | None, used_ids: UsedIds | None = None
 ) -> list[Item]:
@@ -287,6 +309,7 @@ def parse_items(
         current = item
         blank_before = False
     _nest_sub_headers(text, roots)
+    _end_enumerations(text, roots)
     items = _split_run_in_items(text, items, roots)
     _assign_ids(roots, section, used_ids)
     return items
