@@ -285,3 +285,11 @@ def test_an_enumeration_ends_with_its_item_that_ends_with_a_full_stop():
     assert parents["Karnofsky performance status > 70%"] is None and parents["Pleural effusion."] == "inc-1"
     assert [(r["value"], r["negated"]) for c in out["criteria"] for r in c["rules"]] == [
         (7.0, True), (70.0, False), (18.0, False)]
+
+
+def test_values_measured_by_two_named_assays_are_alternatives_of_one_variable():
+    out = extract("Inclusion Criteria:\n\n  -  Plasma HIV RNA > 5,000 copies/ml by the Roche Amplicor HIV-1 assay"
+                  " or > 2,500 copies/ml by the bDNA assay\n")
+    criterion, = out["criteria"]
+    assert [r["variable"]["name"] for r in criterion["rules"]] == ["hiv_rna", "hiv_rna"]
+    assert criterion["logic"]["op"] == "or"

@@ -48,7 +48,10 @@ _COORD_GAP = re.compile(r"^[\s,/()&+]*(?:(?:and\s*/\s*or|and|or|&|as well as|nor
 # ("level", "count", "must be", ...) lost recall for no gain in precision.
 _LINK_GAP = re.compile(r"^(?:[^;.]|\.(?!\s+[A-Z]))*$")
 # thresholds are alternatives when the first word joining them is "or" / "and/or"
-_ALTERNATIVE = re.compile(r"(?:[\s,()\[\]]*[^\W\d]+){0,3}?[\s,()\[\]]*(?:and\s*/\s*or|or|either)\b", re.IGNORECASE)
+# between two alternative values: "or" after at most three words, or after the method of the first
+# ("> 50,000 copies/ml by the Roche Amplicor HIV-1 assay or > 25,000 copies/ml by …")
+_ALTERNATIVE = re.compile(r"(?:[\s,()\[\]]*[^\W\d]+){0,3}?[\s,()\[\]]*(?:and\s*/\s*or|or|either)\b"
+                          r"|[\s,]*(?:by|using|via)\s+(?:[^\W\d_][\w-]*\s+){1,6}?(?:and\s*/\s*or|or)\b", re.IGNORECASE)
 _AGE_CUE = re.compile(r"\b(?:age[sd]?|old|older|younger|adults?|children|child|infants?|birthday|y/o)\b", re.IGNORECASE)
 _SUBJECT_BEFORE = re.compile(r"\b(?:patients?|subjects?|participants?|men|women|males?|females?|volunteers?|"
                              r"individuals?|persons?|people|adolescents?|boys?|girls?)(?:\s+(?:of|aged?|from|between))?"
@@ -89,7 +92,7 @@ _SAME_VARIABLE_GAP = re.compile(r"[\s,;]*(?:(?:in|for|if|among)[ \t]+[\w-]+(?:[ 
                                 r"(?=(?:and[ \t]*/[ \t]*)?or\b))?"  # a longer population only before "or"
                                 r"(?:[^\W\d_][\w-]*[ \t]+(?=or\b|and/or\b)){0,2}"  # "> 7.2 mg/kg IV or > 9 mg/kg orally"
                                 # "≥ 20 mm by conventional techniques OR ≥ 10 mm by spiral CT": a method
-                                r"(?:(?:by|with|using|via|on)\s+(?:[^\W\d_][\w-]*\s+){1,4}(?=or\b|and/or\b))?"
+                                r"(?:(?:by|with|using|via|on)\s+(?:[^\W\d_][\w-]*\s+){1,6}(?=or\b|and/or\b))?"
                                 r"(?:(?:and\s*/\s*or|or|and|/)[\s(]*|\()?"
                                 r"(?:(?:females?|males?|women|men|girls|boys|children|adults)[ \t]*:[ \t]*)?$",
                                 re.IGNORECASE)
