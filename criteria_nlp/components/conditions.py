@@ -20,7 +20,7 @@ from importlib import resources
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ._groups import NO_VERB, group_head, group_labels, names_a_group, requiring_header
+from ._groups import NO_VERB, group_head, group_labels, names_a_group, requiring_header, site_noun
 from ._text import doc_text
 from ._values import criteria_of, span_values
 
@@ -119,9 +119,11 @@ _QUALIFIER = re.compile(
     r"\b[^,;()]{0,60}?)(?=[ \t]*(?:[,;()]|$|\bor\b|\band\b))",
     re.IGNORECASE,
 )
-# "will not be eligible if ...", "are excluded if ...": the clause states the criterion itself
+# "will not be eligible if ...", "are excluded if ...", "were eligible for entry into the study if ...": the
+# clause states the criterion itself (a short phrase of what they are eligible for may come between)
 _ELIGIBILITY_VERB_BEFORE = re.compile(
-    r"\b(?:eligible|ineligible|excluded|included|enrolled|enrollable|qualify|qualifies)[ \t]*$", re.IGNORECASE)
+    r"\b(?:eligible|ineligible|excluded|included|enrolled|enrollable|qualify|qualifies)"
+    r"(?:[ \t]+(?:for|from|in|into|to)\b[^,;:.()\d]{1,50}?)?[ \t]*$", re.IGNORECASE)
 _COMMA_AFTER_NAME = re.compile(r"[ \t]*,")
 _POSTPOSED_GAP = re.compile(r"[\s(,]*$")
 _SENTENCE_BREAK = re.compile(r";|\.(?=\s+[A-Z])|\n")
@@ -136,6 +138,9 @@ _ANCHOR_WORDS = (r"(?P<anchor>(?:[ \t]+(?!(?:and|or|but|with|without|if|unless|i
 
 
 _LIST_BOILERPLATE = re.compile(r"\bthe[ \t]+$", re.IGNORECASE)
+# a conjunction that opens a clause, and the verb after the clause's subject
+_CLAUSE_OPENER = re.compile(r"when|while", re.IGNORECASE)
+_VERB_AFTER_SUBJECT = re.compile(r"[ \t]+(?:is|are|was|were|has|have|had|be|been|becomes?|became)\b", re.IGNORECASE)
 # the subject of a "while" clause ("while the patient is on bedrest")
 _SUBJECT = r"(?:patient|subject|participant|person|individual|child|infant|woman|man|he|she|they)s?"
 
@@ -284,6 +289,8 @@ def _event_conditions(segment: str, base: int) -> list[Condition]:
         add(m, "before", value=1.0, value_high=None, unit=cues.period_unit[m.group("unit").lower()], comparator=None,
             anchor=m.group("anchor").strip())
     for m in cues.event_after_opener.finditer(segment):
+        if _CLAUSE_OPENER.fullmatch(m.group("rel")) and _VERB_AFTER_SUBJECT.match(segment, m.end()):
+            continue  # "when the involved eye was known to ...": the subject of a clause, not an event
         add(m, cues.opener_relation[" ".join(m.group("rel").lower().split())], anchor=m.group("anchor").strip())
     for m in cues.event_after_preposition.finditer(segment):
         if _LIST_BOILERPLATE.search(segment, 0, m.start()):
@@ -339,6 +346,48 @@ def temporal_conditions(text: str, start: int, end: int, quantities=None) -> lis
         if not any(c.start < cond.end and cond.start < c.end for c in out):
             out.append(cond)
     return sorted(out, key=lambda c: c.start)
+
+
+@lru_cache(maxsize=1)
+def _site_population_re() -> re.Pattern:
+    """Where a limit holds, named after it: "for the lymph nodes located in the neck", "for other
+    localizations" (group ``who``), or an institution's acronym after ``at`` ending its clause ("1.95 mg/dL
+    at MSKCC", group ``site``)."""
+    return re.compile(
+        rf"\b(?i:for)[ \t]+(?P<who>(?i:(?:the|all|other|each|any|these|those)[ \t]+)?(?:[^\W\d][\w-]*[ \t]+){{0,2}}?"
+        rf"(?:{site_noun().pattern})\b[^,;():]{{0,80}}?)"
+        r"(?=[ \t]*(?:[,;():]|\.?[ \t]*$|\b(?i:or)\b|(?<=\S)[ \t]+(?i:and)\b(?=[^,;():]*?\d)))"
+        r"|\b(?i:at)[ \t]+(?:the[ \t]+)?(?P<site>[A-Z][A-Z&]{1,9})(?=[ \t]*(?:[),;]|$))")
+
+
+# what may stand between a value and the site it holds for: "greater than 2 cm at the largest diameter for ..."
+_SITE_GAP = re.compile(r"[\s(,]*(?:(?:at|in|on|by|of)[ \t]+(?:(?:the|its)[ \t]+)?(?:[^\W\d][\w-]*[ \t]+){0,2}"
+                       r"[^\W\d][\w-]*[ \t]*)?$", re.IGNORECASE)
+
+
+def _site_populations(text: str, start: int, end: int) -> list[Condition]:
+    """Sites a limit holds for, written after it (see :func:`_site_population_re`); a reference limit's
+    abbreviation ("at ULN") is none."""
+    out = []
+    for m in _site_population_re().finditer(text, start, end):
+        group = "who" if m.group("who") else "site"
+        if group == "site" and m.group("site").lower() in quantity_lexicon().relative_names:
+            continue
+        out.append(Condition("population", m.group(), m.start(), m.end(), {"description": m.group(group).strip()}))
+    return out
+
+
+def _attach_sites(text: str, rules: list[Rule], sites: list[Condition]) -> None:
+    """A site holds for the value right before it, in its clause ("Tumor must be greater than 2 cm at the
+    largest diameter for the lymph nodes located in the neck and at least 0.5 cm for other localizations":
+    one site each)."""
+    for cond in sites:
+        before = [r for r in rules if r.end <= cond.start and _SITE_GAP.match(text, r.end, cond.start)]
+        if not before:
+            continue
+        for rule in rules:
+            if rule.end == before[-1].end and not any(c.kind == "population" and c.start == cond.start for c in rule.conditions):
+                rule.conditions.append(cond)
 
 
 def _span_condition(kind: str, text: str, m: re.Match, base: int, group: str) -> Condition:
@@ -644,6 +693,7 @@ class ConditionFinder:
             respective = _respective_populations(text, cs, ce, rules)
             self._attach_scoped(text, cs, ce, rules,
                                 [p for p in populations if not any(r.start < p.end and p.start < r.end for r in respective)])
+            _attach_sites(text, rules, _site_populations(text, cs, ce))
             self._attach_preceding(rules, exceptions, text, cs)
             self._attach_qualifiers(text, ce, rules)
         _attach_footnote_exceptions(text, [r for rules in rules_by_criterion.values() for r in rules],

@@ -59,6 +59,10 @@ _AGE_COMPARATOR = re.compile(r"\b(?:older|younger)\b", re.IGNORECASE)
 # "patients < 18", "Any patient ≥18 who ...": nothing after the number that could be its unit
 _AFTER_BARE_AGE = re.compile(r"[ \t]*(?:$|[,;.)\n]|(?:who|with|and|or|at|in|on)\b)", re.IGNORECASE)
 _AGE_LEAD = re.compile(r"[\W_]*(?:(?:from|between|aged?|ages)[ \t]+)?", re.IGNORECASE)
+# a list item that is a bare lower bound and nothing else: "-  18 and over", "21 or older" (the age of a
+# PDQ list whose "Age:" label was dropped)
+_OVER_BOUND = re.compile(r"(?:and|or)[ \t]+(?:over|older|above)", re.IGNORECASE)
+_ITEM_END = re.compile(r"[ \t.;]*(?:\r?\n|$)")
 _DURATION_AFTER = re.compile(r"[\s,]*(?:or\s+(?:more|longer|greater)\s+)?(?:since|of\s+(?!age)|duration|after|before|"
                              r"prior|ago|history|experience|follow|from|post|in\s+(?:the\s+)?(?:past|last))", re.IGNORECASE)
 _NAME_STOP = {
@@ -1645,6 +1649,9 @@ class Linker:
             return False
         if _AGE_COMPARATOR.search(text, q.start, q.end):
             return True  # "older than 65", "60 or older", "55 and older"
+        if _OVER_BOUND.search(text, q.start, q.end) and _AGE_LEAD.fullmatch(text, crit_start, q.start) \
+                and _ITEM_END.match(text, q.end):
+            return True  # a list item "- 18 and over"
         return q.comparator_form == "symbol" and _SUBJECT_BEFORE.search(text, max(crit_start, q.start - 30), q.start) \
             is not None and _AFTER_BARE_AGE.match(text, q.end) is not None
 

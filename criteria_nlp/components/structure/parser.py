@@ -427,6 +427,13 @@ def _new_item(text: str, start: int, end: int, template: Item, parent: Item | No
     return item
 
 
+# a statement that is a requirement of its own, not an item of the list header before it: it opens with a
+# modal ("Must have received ...") or with the patients it is about and their modal ("Patients with stage
+# IIIB disease who received no prior radiotherapy must show ...")
+_SENTENCE_OF_ITS_OWN = re.compile(
+    r"(?i:must|should|shall)\b|(?:Patients?|Subjects?|Participants?)\b[^:]{0,120}?\b(?:must|should|shall)\b")
+
+
 def _split_statements(text: str, item: Item, body: int, out: list[Item], parent: Item | None = None) -> None:
     """The statements of ``item`` (from ``body`` on) as items of their own.
 
@@ -453,6 +460,8 @@ def _split_statements(text: str, item: Item, body: int, out: list[Item], parent:
     item.ends_with_colon = text[item.end - 1] == ":"
     header: Item | None = None  # "Cytopenias not due to multiple myeloma require:" holds the statements after it
     for s, e in zip(bounds, bounds[1:]):
+        if header is not None and _SENTENCE_OF_ITS_OWN.match(text, s, e):
+            header = None  # "... one of the following: Serum CEA at least 10 ng/mL ... Must have received ...": the list has ended
         parent_here = header or owner
         statement = _new_item(text, s, e, item, parent_here, parent_here.children)
         out.append(statement)

@@ -1,0 +1,136 @@
+"""Registry text, issue 8's fifth round: sites a limit holds for, eligibility clauses with what the
+patients are eligible for, windows before the development or onset of a disease, clauses opened by
+"when", a bare age item, and the end of a run-in choice list (lines written for each form)."""
+from criteria_nlp import extract
+
+
+def rules_of(text):
+    out = extract(text)
+    return [r for c in out["criteria"] for r in c["rules"]]
+
+
+def conditions(text, kind=None):
+    """``[(variable text or rule text, [(kind, condition text), ...]), ...]``, one per rule."""
+    return [((r["variable"] or {}).get("text") or r["text"],
+             [(k["kind"], k["text"]) for k in r["conditions"] if kind is None or k["kind"] == kind])
+            for r in rules_of(text)]
+
+
+def criterion_of(text, needle):
+    """The id of the criterion whose rule's text holds ``needle``."""
+    out = extract(text)
+    (cid,) = [c["id"] for c in out["criteria"] for r in c["rules"] if needle in r["text"]]
+    return cid
+
+
+# -- sites a limit holds for -------------------------------------------------------------------------
+def test_a_site_after_a_size_is_the_population_of_that_size_only():
+    text = ("Lesions must be greater than 1.5 cm at the longest diameter for the lymph nodes of the neck "
+            "and at least 1 cm in the longest diameter for other sites")
+    got = conditions(text, "population")
+    assert [p for _, p in got] == [[("population", "for the lymph nodes of the neck")],
+                                   [("population", "for other sites")]]
+
+
+def test_a_site_right_after_a_value_is_its_population():
+    got = conditions("Tumour at least 2 cm for liver lesions; at least 1 cm for pulmonary metastases")
+    assert [p for _, p in got] == [[("population", "for liver lesions")],
+                                   [("population", "for pulmonary metastases")]]
+
+
+def test_an_institution_named_after_a_value_is_its_population():
+    text = "Renal: Creatinine no greater than 1.5 times ULN (2.0 mg/dL at UCSF) OR Creatinine clearance at least 60 mL/min"
+    got = [(r["value"], r["unit"], r["relative_to"], [k["text"] for k in r["conditions"] if k["kind"] == "population"])
+           for r in rules_of(text)]
+    assert (2.0, "mg/dL", None, ["at UCSF"]) in got
+    assert (1.5, None, "ULN", []) in got
+    assert (60.0, "mL/min", None, []) in got
+
+
+def test_a_reference_limit_after_at_is_no_site():
+    got = conditions("AST no greater than 2.5 x normal at ULN; bilirubin normal")
+    assert all(not p for _, p in got)
+
+
+def test_a_site_before_other_words_and_values_is_none():
+    # "for" a duration, and a "for" phrase that names no site, are no population
+    got = conditions("Hemoglobin at least 10 g/dL for 2 weeks; platelets at least 100,000/mm3 for the study", "population")
+    assert got == [("Hemoglobin", []), ("platelets", [])]
+
+
+# -- eligibility clauses ------------------------------------------------------------------------
+def test_an_if_clause_after_what_they_are_eligible_for_is_no_population():
+    text = ("Adults were eligible for entry into the trial if they had signs of acute uveitis in an eye "
+            "with a visual acuity of 20/40 or worse.")
+    got = conditions(text, "population")
+    assert got and all(not p for _, p in got)
+
+
+def test_an_if_clause_after_a_subgroup_is_still_its_population():
+    got = conditions("Platelet count at least 50,000/mm3 if marrow involvement")
+    assert got == [("Platelet count", [("population", "if marrow involvement")])]
+
+
+# -- windows ------------------------------------------------------------------------------------
+def test_before_the_development_of_a_disease_is_a_window():
+    text = ("Patients were ineligible if the eye had a pre-existing disease that limited visual acuity to "
+            "20/200 or worse before development of glaucoma.")
+    (rule,) = rules_of(text)
+    temporal = [k for k in rule["conditions"] if k["kind"] == "temporal"]
+    assert [k["text"] for k in temporal] == ["before development of glaucoma"]
+    assert temporal[0]["relation"] == "before"
+
+
+def test_after_the_onset_of_symptoms_is_a_window():
+    got = conditions("Serum lactate greater than 2 mmol/L after the onset of symptoms")
+    assert got == [("Serum lactate", [("temporal", "after the onset of symptoms")])]
+
+
+def test_when_and_a_subject_with_its_verb_is_a_clause_not_an_event():
+    text = "Subjects are excluded when the treated eye was known to have a visual acuity of 20/100 or worse"
+    assert conditions(text, "temporal") == [("visual acuity", [])]
+
+
+def test_while_the_patient_is_on_something_is_still_a_window():
+    got = conditions("Oxygen saturation at least 90% while the patient is on bedrest")
+    assert got == [("Oxygen saturation", [("temporal", "while the patient is on bedrest")])]
+
+
+# -- a bare age item ----------------------------------------------------------------------------
+def test_a_list_item_that_is_a_bare_lower_bound_is_an_age():
+    text = "Inclusion Criteria:\n\n  -  21 and over\n\n  -  Karnofsky 70-100%\n"
+    got = [((r["variable"] or {}).get("name"), r["comparator"], r["value"], r["unit"]) for r in rules_of(text)]
+    assert ("age", ">=", 21.0, "a") in got
+
+
+def test_a_bare_lower_bound_with_a_name_is_no_age():
+    got = [((r["variable"] or {}).get("name"), r["value"]) for r in rules_of("-  2 or more prior chemotherapy regimens\n")]
+    assert got and all(name != "age" for name, _ in got)
+
+
+def test_a_bare_lower_bound_inside_a_sentence_is_no_age():
+    assert all((r["variable"] or {}).get("name") != "age"
+               for r in rules_of("Patients with 3 and over lesions are eligible"))
+
+
+# -- the end of a run-in choice list ------------------------------------------------------------
+RUN_IN = ("DISEASE CHARACTERISTICS: Histologically confirmed colorectal cancer Patients with mucinous "
+          "histology must have evidence of marker production documented by one of the following: Serum CEA at "
+          "least 5 ng/mL Positive immunohistology Must have received at least two prior regimens of "
+          "chemotherapy Less than 30% tumor involvement in bone marrow")
+
+
+def test_a_statement_with_its_own_modal_ends_a_run_in_choice_list():
+    assert criterion_of(RUN_IN, "CEA").count(".") == criterion_of(RUN_IN, "prior regimens").count(".") + 1
+
+
+def test_the_choice_lists_population_stays_with_its_items():
+    got = dict(conditions(RUN_IN, "population"))
+    assert got["Serum CEA"] == [("population", "mucinous histology")]
+    assert got["prior regimens"] == []
+
+
+def test_a_sentence_with_its_patients_and_their_modal_ends_a_run_in_list_too():
+    text = ("DISEASE CHARACTERISTICS: Histologically confirmed lymphoma Must meet one of the following: WBC at least 3,000/mm3 Platelets at least "
+            "100,000/mm3 Patients with prior surgery must have creatinine no greater than 2.0 mg/dL")
+    assert criterion_of(text, "WBC").count(".") == criterion_of(text, "creatinine").count(".") + 1
