@@ -52,6 +52,16 @@ def test_a_reference_limit_after_at_is_no_site():
     assert all(not p for _, p in got)
 
 
+def test_a_method_or_a_bare_noun_after_a_value_is_no_site():
+    got = conditions("Small lesion (less than 12 cm3 at MRI); more than 75% positive nodes for tumor are eligible", "population")
+    assert got and all(not p for _, p in got)
+
+
+def test_for_all_sites_names_no_site():
+    got = conditions("Stage III-IV for all the sites except base of tongue", "population")
+    assert all(not p for _, p in got)
+
+
 def test_a_site_before_other_words_and_values_is_none():
     # "for" a duration, and a "for" phrase that names no site, are no population
     got = conditions("Hemoglobin at least 10 g/dL for 2 weeks; platelets at least 100,000/mm3 for the study", "population")
@@ -134,3 +144,17 @@ def test_a_sentence_with_its_patients_and_their_modal_ends_a_run_in_list_too():
     text = ("DISEASE CHARACTERISTICS: Histologically confirmed lymphoma Must meet one of the following: WBC at least 3,000/mm3 Platelets at least "
             "100,000/mm3 Patients with prior surgery must have creatinine no greater than 2.0 mg/dL")
     assert criterion_of(text, "WBC").count(".") == criterion_of(text, "creatinine").count(".") + 1
+
+
+def test_a_count_of_treatments_has_no_site():
+    got = conditions("No more than 2 prior chemotherapy regimens for liver metastases", "population")
+    assert got == [("prior chemotherapy regimens", [])]
+
+
+# -- run-in group headers ---------------------------------------------------------------------
+def test_a_second_group_header_in_a_run_in_field_is_the_firsts_sibling():
+    text = ("PATIENT CHARACTERISTICS: Performance status: Lymphoma patients: Karnofsky 70-100% Myeloma patients: "
+            "Karnofsky 50-100% Life expectancy: Greater than 12 weeks")
+    got = {r["value"]: [k["text"] for k in r["conditions"] if k["kind"] == "population"] for r in rules_of(text)
+           if (r["variable"] or {}).get("text") == "Karnofsky"}
+    assert got == {70.0: ["Lymphoma patients:"], 50.0: ["Myeloma patients:"]}

@@ -351,13 +351,21 @@ def temporal_conditions(text: str, start: int, end: int, quantities=None) -> lis
 @lru_cache(maxsize=1)
 def _site_population_re() -> re.Pattern:
     """Where a limit holds, named after it: "for the lymph nodes located in the neck", "for other
-    localizations" (group ``who``), or an institution's acronym after ``at`` ending its clause ("1.95 mg/dL
-    at MSKCC", group ``site``)."""
+    localizations", "for liver metastases" (group ``who``; a bare "for tumor" is none), or an institution's
+    acronym of four to six capitals after ``at`` ending its clause ("1.95 mg/dL at MSKCC", group ``site``;
+    not a method, "at MRI")."""
     return re.compile(
-        rf"\b(?i:for)[ \t]+(?P<who>(?i:(?:the|all|other|each|any|these|those)[ \t]+)?(?:[^\W\d][\w-]*[ \t]+){{0,2}}?"
-        rf"(?:{site_noun().pattern})\b[^,;():]{{0,80}}?)"
-        r"(?=[ \t]*(?:[,;():]|\.?[ \t]*$|\b(?i:or)\b|(?<=\S)[ \t]+(?i:and)\b(?=[^,;():]*?\d)))"
-        r"|\b(?i:at)[ \t]+(?:the[ \t]+)?(?P<site>[A-Z][A-Z&]{1,9})(?=[ \t]*(?:[),;]|$))")
+        rf"\b(?i:for)[ \t]+(?P<who>(?:(?i:the|other|these|those)[ \t]+(?:{_SITE_MODIFIER}){{0,2}}?|(?:{_SITE_MODIFIER}){{1,2}}?)"
+        rf"(?:{site_noun().pattern})\b(?:(?!{_VERB})[^,;():]){{0,80}}?)"
+        r"(?=[ \t]*(?:[,;():]|\.?[ \t]*$|\b(?i:or)\b|(?<=\S)[ \t]+(?i:and)\b(?=[^,;():]*?\d)|[ \t]+" + _VERB + r"))"
+        r"|\bat[ \t]+(?:the[ \t]+)?(?P<site>[A-Z]{4,6})(?=[ \t]*(?:[),;]|$))")
+
+
+# a word before a site's noun ("liver lesions", "clinically palpable lymph nodes"); not a quantifier ("for
+# all the sites" names every site)
+_SITE_MODIFIER = r"(?!(?i:all|each|any|every|both|the)\b)[^\W\d][\w-]*[ \t]+"
+# a verb ends the site's description ("for tumor are eligible")
+_VERB = r"\b(?i:are|is|was|were|be|been|will|must|may|should|can|has|have|had)\b"
 
 
 # what may stand between a value and the site it holds for: "greater than 2 cm at the largest diameter for ..."
@@ -380,9 +388,11 @@ def _site_populations(text: str, start: int, end: int) -> list[Condition]:
 def _attach_sites(text: str, rules: list[Rule], sites: list[Condition]) -> None:
     """A site holds for the value right before it, in its clause ("Tumor must be greater than 2 cm at the
     largest diameter for the lymph nodes located in the neck and at least 0.5 cm for other localizations":
-    one site each)."""
+    one site each). Only a measured value has a site: "no more than 2 prior regimens for liver metastases"
+    names what the regimens were for."""
     for cond in sites:
-        before = [r for r in rules if r.end <= cond.start and _SITE_GAP.match(text, r.end, cond.start)]
+        before = [r for r in rules if r.end <= cond.start and _SITE_GAP.match(text, r.end, cond.start)
+                  and (r.unit is not None or r.relative_to is not None)]
         if not before:
             continue
         for rule in rules:
