@@ -158,3 +158,30 @@ def test_a_second_group_header_in_a_run_in_field_is_the_firsts_sibling():
     got = {r["value"]: [k["text"] for k in r["conditions"] if k["kind"] == "population"] for r in rules_of(text)
            if (r["variable"] or {}).get("text") == "Karnofsky"}
     assert got == {70.0: ["Lymphoma patients:"], 50.0: ["Myeloma patients:"]}
+
+
+# -- a relative change of a named thing ---------------------------------------------------------
+def test_a_percentage_change_names_what_changed():
+    got = [((r["variable"] or {}).get("text"), r["comparator"], r["value"], r["unit"])
+           for r in rules_of("At least 20% increase in tumor burden")]
+    assert got == [("increase in tumor burden", ">=", 20.0, "%")]
+
+
+def test_a_percentage_change_inside_a_parenthesis_is_kept():
+    text = ("Patients with prior radiotherapy must show evidence of progressive disease (greater than 30% increase "
+            "in target lesions or new lesions)")
+    got = [((r["variable"] or {}).get("text"), r["comparator"], r["value"]) for r in rules_of(text)]
+    assert got == [("increase in target lesions", ">", 30.0)]
+
+
+def test_a_change_noun_alone_still_names_nothing_more():
+    got = [((r["variable"] or {}).get("text"), r["value"]) for r in rules_of("No more than 10% weight loss in the past 3 months")]
+    assert got == [("weight loss", 10.0)]
+
+
+def test_a_stage_with_its_substages_after_a_slash_starts_no_statement():
+    text = ("DISEASE CHARACTERISTICS: Histologically confirmed lung cancer Patients with stage IIIA/B disease who "
+            "received prior radiotherapy must show progressive disease (greater than 25% increase in primary tumor)")
+    (rule,) = rules_of(text)
+    assert [k["text"] for k in rule["conditions"] if k["kind"] == "population"] == [
+        "with stage IIIA/B disease who received prior radiotherapy"]

@@ -431,10 +431,16 @@ def _protected(q: Quantity, targets: list, text: str = "") -> bool:
     if q.comparator not in (None, "", "=") and q.unit_kind in MEASURED_KINDS and q.relative_to is None \
             and all(t is not None for t in targets):
         return True  # "Axial deformity of the lower limbs ≤ 5 °", "ametropia below 3 diopters": a measurement
+    if q.comparator not in (None, "", "=") and q.unit == "%" and targets \
+            and all(t is not None and _CHANGE_OF.match(t.name) for t in targets):
+        return True  # "greater than 25% increase in primary tumor": a relative change of a named thing
     return known and (q.comparator_form in ("symbol", "bounds") or q.unit is not None or q.relative_to is not None)
 
 
 _WORD = re.compile(r"[^\W\d_]{2,}")
+# a noun of change before what changed: "25% increase in primary tumor", "at least 50% decline in PSA"
+_CHANGE_NOUN = re.compile(r"(?:increase|decrease|reduction|decline|rise|drop|fall|loss|gain|change)s?", re.IGNORECASE)
+_CHANGE_OF = re.compile(_CHANGE_NOUN.pattern + r"[ \t]+(?:in|of)[ \t]+\w", re.IGNORECASE)
 
 
 def _with_further_values(text: str, units: list, keep: list[bool]) -> list[bool]:
@@ -785,6 +791,9 @@ def _words_after(doc_text: str, pos: int) -> tuple[int, int] | None:
         if k == 0 and word in ("prior", "previous") and len(words) > 1 and words[1].group().lower() != "to":
             kept.append(w)  # "4 prior regimens" (but "3 months prior to")
             continue
+        if k > 0 and word in ("in", "of") and _CHANGE_NOUN.fullmatch(words[k - 1].group()) and k + 1 < len(words):
+            kept.append(w)  # "25% increase in tumor size": the change of what follows
+            continue
         if word in _NAME_STOP or word in _NOT_A_NAME_AFTER:
             break
         kept.append(w)
@@ -841,7 +850,8 @@ def _clean_name(text: str, span: tuple[int, int] | None) -> tuple[int, int] | No
         return None
     s, e = span
     words = list(re.finditer(r"\([^()]*\)|[^\s]+", text[s:e]))
-    while words and (_is_prose_word(words[0].group().strip(",.;:")) or _is_number_word(words[0].group())):
+    while words and (_is_prose_word(words[0].group().strip(",.;:")) or _is_number_word(words[0].group())) \
+            and not _names_a_change(words):
         words.pop(0)  # "at least one lesion" → "lesion"
     if len(words) > 2 and _TIME_SINCE.fullmatch(f"{words[0].group()} {words[1].group()}"):
         del words[:2]  # "(At least 4) weeks since prior radiotherapy to > 25% of marrow" → "prior radiotherapy"
@@ -852,6 +862,13 @@ def _clean_name(text: str, span: tuple[int, int] | None) -> tuple[int, int] | No
     if not words:
         return None
     return s + words[0].start(), s + words[-1].end()
+
+
+def _names_a_change(words: list[re.Match]) -> bool:
+    """Whether the name starts with a change of a named thing ("increase in primary tumor"), which is
+    the variable, not a prose word before it."""
+    return len(words) > 2 and _CHANGE_NOUN.fullmatch(words[0].group()) is not None \
+        and words[1].group().lower() in ("in", "of")
 
 
 def _unknown_name(surface: str) -> str:

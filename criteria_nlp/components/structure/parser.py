@@ -312,7 +312,7 @@ _WORD_AT = re.compile(r"[^\s,;:)\]]+")
 _JOINING_WORDS = frozenset(
     "a an and as at by for from in into of on or nor per than the to vs with without x times over under "
     "between within above below least most no not including except e.g. i.e.".split())
-_NOT_A_STATEMENT_WORD = re.compile(r"(?:OR|AND|NOT|ULN|LLN|UNL|ULRR|[IVX]+[A-D]?(?:[-/][IVX]+[A-D]?)*|[A-Z]\d*)$")
+_NOT_A_STATEMENT_WORD = re.compile(r"(?:OR|AND|NOT|ULN|LLN|UNL|ULRR|[IVX]+[A-D]?(?:[-/](?:[IVX]+[A-D]?|[A-D]))*|[A-Z]\d*)$")
 # an acronym ("MRI", "CD45", "HTLV-III") and the lower-case word after it (and the one after that)
 _ACRONYM_AND_NEXT_WORD = re.compile(r"[A-Z][A-Z0-9-]*[A-Z0-9][ \t]+([a-z][a-z/'-]*)(?:[ \t]+([a-z][a-z/'-]*))?")
 _PLAIN_WORD = re.compile(r"[a-z][a-z'-]*")
