@@ -185,3 +185,43 @@ def test_a_stage_with_its_substages_after_a_slash_starts_no_statement():
     (rule,) = rules_of(text)
     assert [k["text"] for k in rule["conditions"] if k["kind"] == "population"] == [
         "with stage IIIA/B disease who received prior radiotherapy"]
+
+
+# -- populations written before or after their limits ---------------------------------------------
+def test_a_label_opening_a_criterion_is_the_population_of_what_follows():
+    assert conditions("For stage II disease: ANC at least 1,500/mm3", "population") == [
+        ("ANC", [("population", "For stage II disease:")])]
+
+
+def test_a_discourse_phrase_before_a_colon_is_no_population():
+    assert conditions("In addition: platelets at least 100,000/mm3", "population") == [("platelets", [])]
+
+
+def test_patients_receiving_or_treated_are_a_population():
+    assert conditions("Hemoglobin at least 9 g/dL in patients receiving erythropoietin", "population") == [
+        ("Hemoglobin", [("population", "in patients receiving erythropoietin")])]
+    got = conditions("For patients treated at UCLA: bilirubin no greater than 2 mg/dL", "population")
+    assert got == [("bilirubin", [("population", "For patients treated at UCLA")])]
+
+
+def test_patients_older_than_an_age_are_a_population_stated_by_an_age_rule():
+    rules = rules_of("Creatinine clearance at least 50 mL/min in patients older than 70")
+    got = {(r["variable"] or {}).get("name"): r for r in rules}
+    assert got["age"]["comparator"] == ">" and got["age"]["value"] == 70.0 and got["age"]["unit"] == "a"
+    (pop,) = [k for k in got["creatinine_clearance"]["conditions"] if k["kind"] == "population"]
+    assert pop["text"] == "in patients older than 70" and pop["rule"] == got["age"]["id"]
+
+
+def test_a_population_written_before_its_limits_holds_for_its_sentence_only():
+    text = ("Performance status: For patients older than 16 years the Karnofsky score must be 60 percent or "
+            "greater. For children younger than 16 years, the Lansky score must be 60 percent or greater.")
+    got = {v: [p for _, p in pops] for v, pops in conditions(text, "population")}
+    assert got["Karnofsky score"] == ["For patients older than 16 years"]
+    assert got["Lansky score"] == ["For children younger than 16 years"]
+
+
+def test_a_postposed_population_ends_with_its_sentence():
+    text = ("Total bilirubin no greater than 2.0 mg/dL (3.0 mg/dL in patients treated by biliary drainage). "
+            "AST no greater than 150 U/L")
+    got = dict(conditions(text, "population"))
+    assert got["AST"] == []

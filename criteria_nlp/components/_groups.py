@@ -37,6 +37,12 @@ def site_noun() -> re.Pattern:
 
 
 @lru_cache(maxsize=1)
+def discourse_labels() -> frozenset[str]:
+    """Phrases after "For"/"In" before a colon that name no group ("In addition:", "For example:")."""
+    return frozenset(_words()["discourse_labels"])
+
+
+@lru_cache(maxsize=1)
 def requiring_header() -> re.Pattern:
     """``X require:``, ``X must have:``: a sub-header naming the group X (group ``who``)."""
     verbs = _alternatives(_words()["requiring_verbs"])

@@ -20,7 +20,7 @@ from importlib import resources
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ._groups import NO_VERB, group_head, group_labels, names_a_group, requiring_header, site_noun
+from ._groups import NO_VERB, discourse_labels, group_head, group_labels, names_a_group, requiring_header, site_noun
 from ._text import doc_text
 from ._values import criteria_of, span_values
 
@@ -47,6 +47,8 @@ _AT_EVENT = re.compile(
 _POPULATION = re.compile(
     r"\b(?:(?:for|in)[ \t]+(?:(?:subjects|patients|participants|those|individuals|people|persons|women|men|cases|children|adults)[ \t]+)?"
     r"(?:with\b|(?=without\b)|who[ \t]+have|who[ \t]+are|having|known[ \t]+to[ \t]+have|weighing)"  # "without X" describes them
+    r"|(?:for|in)[ \t]+(?:subjects|patients|participants|those|individuals|people|persons|women|men|children|adults)[ \t]+"
+    r"(?=(?:receiving|undergoing|treated|taking|on|older|younger)\b)"  # "for patients receiving transfusions"
     r"|if[ \t]+(?:(?:the[ \t]+)?(?:subjects?|patients?|participants?)[ \t]+(?:has|have|is|are|with)[ \t]+)?(?:there[ \t]+(?:is|are)[ \t]+)?"
     r"|in[ \t]+(?:the[ \t]+)?(?:presence|case|setting)[ \t]+of|in[ \t]+case[ \t]+of)"
     r"(?P<who>[ \t]*[^,;():\s][^,;():]{1,80}?)(?=[ \t]*(?:[,;():]|\.?[ \t]*$|\bor\b|\bmay\b|\bmust\b|\bshould\b"
@@ -95,9 +97,11 @@ _ALLOWANCE = re.compile(r"\b(?:are|is|remain|will[ \t]+be|may[ \t]+be|can[ \t]+b
                         r"(?:eligible|allowed|permitted|acceptable|included|enrolled)\b", re.IGNORECASE)
 # a sub-header that names the population of the items under it: "For healthy controls:",
 # "Patients without treatment response:"
-_SUBHEADER_POPULATION = re.compile(
-    rf"[ \t]*(?:(?:for|in|among)[ \t]+|(?={_SUBJECTS}[ \t]+(?:with|without|who|having|receiving|undergoing)\b))"
-    r"(?P<who>[^:;,.()\n]{2,60}?)[ \t]*:[ \t]*", re.IGNORECASE)
+_LABEL_OF_A_POPULATION = (rf"[ \t]*(?:(?:for|in|among)[ \t]+|(?={_SUBJECTS}[ \t]+(?:with|without|who|having|receiving|undergoing)\b))"
+                          r"(?P<who>[^:;,.()\n]{2,60}?)[ \t]*:")
+_SUBHEADER_POPULATION = re.compile(_LABEL_OF_A_POPULATION + r"[ \t]*", re.IGNORECASE)
+# ... and opening a criterion before what it requires: "For stage III disease: WBC at least 3,000/mm3"
+_LEADING_LABEL = re.compile(_LABEL_OF_A_POPULATION, re.IGNORECASE)
 # a sub-header that announces its items names no population: "Patients with the following symptoms or
 # conditions are excluded:", "Patients with any of the following prior conditions will be excluded:"
 _ANNOUNCES_A_LIST = re.compile(r"\bthe[ \t]+following\b", re.IGNORECASE)
@@ -127,6 +131,7 @@ _ELIGIBILITY_VERB_BEFORE = re.compile(
 _COMMA_AFTER_NAME = re.compile(r"[ \t]*,")
 _POSTPOSED_GAP = re.compile(r"[\s(,]*$")
 _SENTENCE_BREAK = re.compile(r";|\.(?=\s+[A-Z])|\n")
+_FULL_STOP = re.compile(r"\.(?=\s+[A-Z])")
 _LIST_HEADER_END = re.compile(r"[ \t]*:")
 _LIST_END = re.compile(r"\.(?=\s+[A-Z])|\n")
 
@@ -413,12 +418,14 @@ def _populations(text: str, start: int, end: int) -> list[Condition]:
     found = [_span_condition("population", text, m, start, "who") for m in _POPULATION.finditer(segment)
              if not _ELIGIBILITY_VERB_BEFORE.search(segment, 0, m.start())]
     found = [c for c in found if _has_content_word(c)]
-    header = _SUBHEADER_POPULATION.fullmatch(segment)
+    header = _SUBHEADER_POPULATION.fullmatch(segment) or _leading_label(segment)
     if header is None:
         header = _group_header(segment)
         if header is not None and not _has_content_word(_span_condition("population", text, header, start, "who")):
             header = None  # "Patients must have:", "Patients:" name nobody in particular
-    if header is not None and not _ANNOUNCES_A_LIST.search(header.group("who")):  # "For healthy controls:"
+    if header is not None and any(c.start <= start + header.start("who") < c.end for c in found):
+        pass  # "For patients treated at MSKCC: ...": found as "for patients treated ..." already
+    elif header is not None and not _ANNOUNCES_A_LIST.search(header.group("who")):  # "For healthy controls:"
         found.append(_span_condition("population", text, header, start, "who"))
     elif header is not None:  # "ALL patients meeting 1 of the following conditions:" names "ALL patients"
         head = _named_group_of_list_header(text, start + header.start("who"), header.group("who"))
@@ -446,6 +453,17 @@ def _populations(text: str, start: int, end: int) -> list[Condition]:
             if _has_content_word(cond) and not _ANNOUNCES_A_LIST.search(cond.text):
                 found.append(cond)
     return sorted(found, key=lambda c: c.start)
+
+
+def _leading_label(segment: str) -> re.Match | None:
+    """A label opening a criterion before what it requires ("For stage III disease: WBC at least
+    3,000/mm3", "For patients treated at MSKCC: creatinine ..."); not a discourse phrase ("In addition:",
+    "For example:"; ``discourse_labels`` in ``resources/population_words.json``)."""
+    m = _LEADING_LABEL.match(segment)
+    if m is None or m.end() >= len(segment.rstrip()) or \
+            " ".join(m.group("who").lower().split()) in discourse_labels():
+        return None
+    return m
 
 
 # a word that makes a label a clause: a pronoun subject or a verb form before the head noun
@@ -588,6 +606,25 @@ def _names_the_variable(cond: Condition, rule: Rule) -> bool:
     (12,000 or greater)": the WBC rule is the condition itself, not a rule for that population)."""
     v = rule.variable
     return v is not None and v.start is not None and cond.start <= v.start and v.end <= cond.end
+
+
+_TRAILING_DETERMINER = re.compile(r"(?:[\s,]+(?:the|a|an|their|his|her|its))*[\s,]*$", re.IGNORECASE)
+
+
+def _up_to_a_rules_name(text: str, cond: Condition, rules: list[Rule]) -> Condition:
+    """The population's description up to the name of a rule that reads on past it, after a rule that
+    states the population ("For patients older than 16 years the Karnofsky score must be ..." → "For
+    patients older than 16 years"; "if elevated WBC (12,000 or greater)" is the WBC rule's own clause)."""
+    stated_ends = [r.end for r in rules if cond.start <= r.start and r.end <= cond.end]
+    names = [r.variable.start for r in rules if r.variable is not None and r.variable.start is not None
+             and cond.start < r.variable.start < cond.end < r.end and any(e <= r.variable.start for e in stated_ends)]
+    if not names:
+        return cond
+    end = cond.start + len(_TRAILING_DETERMINER.sub("", text[cond.start:min(names)]))
+    if end <= cond.start:
+        return cond
+    fields = dict(cond.fields, description=cond.fields["description"][:max(0, len(cond.fields["description"]) - (cond.end - end))].strip())
+    return Condition(cond.kind, text[cond.start:end], cond.start, end, fields, cond.inherited_from)
 
 
 def _is_duration_of_another_clause(cond: Condition, rule: Rule) -> bool:
@@ -759,10 +796,13 @@ class ConditionFinder:
 
     @staticmethod
     def _attach_scoped(text, cs, ce, rules, populations):
-        for cond in populations:
+        for cond in (_up_to_a_rules_name(text, c, rules) for c in populations):
             # "≤ 5 x ULN if liver metastases", "≥ 13 g/dL in men, ≥ 12 g/dL in women": a population
             # right after a threshold is that threshold's (every rule of a shared value)
             scope_end = _scope_end(text, cond.end, ce)
+            period = _FULL_STOP.search(text, cond.end, scope_end)
+            if period is not None:  # "... in patients treated by biliary drainage. AST and ALT ≤ 150 U/L": its sentence only
+                scope_end = period.start()
             inside = [r for r in rules if cond.start <= r.start < scope_end]
             named_after = [r for r in inside if r.variable is not None and r.variable.start >= cond.end]
             before = [r for r in rules if r.end <= cond.start and _POSTPOSED_GAP.match(text, r.end, cond.start)]

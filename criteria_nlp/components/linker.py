@@ -864,6 +864,12 @@ def _clean_name(text: str, span: tuple[int, int] | None) -> tuple[int, int] | No
     return s + words[0].start(), s + words[-1].end()
 
 
+def _says_older_or_younger(text: str, q: Quantity) -> bool:
+    """Whether the comparator words of a bare number say age ("older than 65", "60 or younger")."""
+    start = q.comparator_start if q.comparator_start is not None else q.start
+    return q.unit in (None, "a") and q.relative_to is None and _AGE_COMPARATOR.search(text, start, q.end) is not None
+
+
 def _names_a_change(words: list[re.Match]) -> bool:
     """Whether the name starts with a change of a named thing ("increase in primary tumor"), which is
     the variable, not a prose word before it."""
@@ -1380,6 +1386,8 @@ class Linker:
                 targets = None  # "aged 18 or older and on dialysis for at least 6 months": a duration, no age
             if targets is None:
                 targets = self._same_variable_as_last(text, units, q, crit_start)
+            if targets is not None and _says_older_or_younger(text, q) and any(t is None or t.name != "age" for t in targets):
+                targets = None  # "CrCl at least 60 mL/min in patients older than 65": an age, not the name before
             is_age = targets is None and self._is_age(text, crit_start, q)
             if q.is_time and q.unit not in _SHORT_TIMES and not is_age \
                     and not (targets and any(_is_time_variable(t) for t in targets)):
