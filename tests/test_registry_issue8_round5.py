@@ -225,3 +225,10 @@ def test_a_postposed_population_ends_with_its_sentence():
             "AST no greater than 150 U/L")
     got = dict(conditions(text, "population"))
     assert got["AST"] == []
+
+
+def test_a_label_before_several_sentences_holds_for_all_of_them():
+    text = ("Inclusion criteria for probands: Onset of hypertension by age 60 years. Hypertension was defined as "
+            "systolic BP at least 140 mm Hg.")
+    got = dict(conditions(text, "population"))
+    assert got["systolic BP"] == [("population", "for probands:")]

@@ -608,6 +608,17 @@ def _names_the_variable(cond: Condition, rule: Rule) -> bool:
     return v is not None and v.start is not None and cond.start <= v.start and v.end <= cond.end
 
 
+def _within_its_sentence(text: str, cond: Condition) -> Condition:
+    """The condition up to the end of its sentence ("in patients treated by biliary drainage for obstructive
+    jaundice. AST" → "... jaundice")."""
+    stop = _FULL_STOP.search(text, cond.start, cond.end)
+    if stop is None or stop.start() <= cond.start:
+        return cond
+    cut = cond.end - stop.start()
+    fields = dict(cond.fields, description=cond.fields["description"][:max(0, len(cond.fields["description"]) - cut)].strip())
+    return Condition(cond.kind, text[cond.start:stop.start()], cond.start, stop.start(), fields, cond.inherited_from)
+
+
 _TRAILING_DETERMINER = re.compile(r"(?:[\s,]+(?:the|a|an|their|his|her|its))*[\s,]*$", re.IGNORECASE)
 
 
@@ -796,12 +807,13 @@ class ConditionFinder:
 
     @staticmethod
     def _attach_scoped(text, cs, ce, rules, populations):
-        for cond in (_up_to_a_rules_name(text, c, rules) for c in populations):
+        for cond in (_up_to_a_rules_name(text, _within_its_sentence(text, c), rules) for c in populations):
             # "≤ 5 x ULN if liver metastases", "≥ 13 g/dL in men, ≥ 12 g/dL in women": a population
             # right after a threshold is that threshold's (every rule of a shared value)
             scope_end = _scope_end(text, cond.end, ce)
-            period = _FULL_STOP.search(text, cond.end, scope_end)
+            period = None if cond.text.rstrip().endswith(":") else _FULL_STOP.search(text, cond.end, scope_end)
             if period is not None:  # "... in patients treated by biliary drainage. AST and ALT ≤ 150 U/L": its sentence only
+                # (a label, "Inclusion criteria for probands: ...", holds on)
                 scope_end = period.start()
             inside = [r for r in rules if cond.start <= r.start < scope_end]
             named_after = [r for r in inside if r.variable is not None and r.variable.start >= cond.end]
