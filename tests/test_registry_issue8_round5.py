@@ -232,3 +232,10 @@ def test_a_label_before_several_sentences_holds_for_all_of_them():
             "systolic BP at least 140 mm Hg.")
     got = dict(conditions(text, "population"))
     assert got["systolic BP"] == [("population", "for probands:")]
+
+
+def test_a_population_description_never_crosses_a_full_stop():
+    text = ("Bilirubin normal, except if patient is on antiretroviral therapy. For patients on antiretroviral "
+            "therapy, direct bilirubin no greater than 0.3 mg/dL")
+    assert dict(conditions(text, "population"))["direct bilirubin"] == [
+        ("population", "For patients on antiretroviral therapy")]

@@ -51,7 +51,7 @@ _POPULATION = re.compile(
     r"(?=(?:receiving|undergoing|treated|taking|on|older|younger)\b)"  # "for patients receiving transfusions"
     r"|if[ \t]+(?:(?:the[ \t]+)?(?:subjects?|patients?|participants?)[ \t]+(?:has|have|is|are|with)[ \t]+)?(?:there[ \t]+(?:is|are)[ \t]+)?"
     r"|in[ \t]+(?:the[ \t]+)?(?:presence|case|setting)[ \t]+of|in[ \t]+case[ \t]+of)"
-    r"(?P<who>[ \t]*[^,;():\s][^,;():]{1,80}?)(?=[ \t]*(?:[,;():]|\.?[ \t]*$|\bor\b|\bmay\b|\bmust\b|\bshould\b"
+    r"(?P<who>[ \t]*[^,;():\s](?:(?!\.\s+[A-Z])[^,;():]){1,80}?)(?=[ \t]*(?:[,;():]|\.?[ \t]*$|\.\s+[A-Z]|\bor\b|\bmay\b|\bmust\b|\bshould\b"
     r"|(?<=\S)[ \t]+and\b(?=[^,;():]*?\d)))",
     re.IGNORECASE,
 )
