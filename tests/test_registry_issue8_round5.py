@@ -239,3 +239,16 @@ def test_a_population_description_never_crosses_a_full_stop():
             "therapy, direct bilirubin no greater than 0.3 mg/dL")
     assert dict(conditions(text, "population"))["direct bilirubin"] == [
         ("population", "For patients on antiretroviral therapy")]
+
+
+# -- a bare alternative limit after a population --------------------------------------------------
+def test_a_bare_limit_after_a_population_in_parentheses_is_the_next_groups():
+    got = [(r["value"], r["unit"], [k["text"] for k in r["conditions"] if k["kind"] == "population"])
+           for r in rules_of("Hemoglobin at least 13 g/dL (for males) or 12 g/dL (for females)")]
+    assert got == [(13.0, "g/dL", ["for males"]), (12.0, "g/dL", ["for females"])]
+
+
+def test_a_bare_limit_after_a_population_and_a_comma_is_the_next_groups():
+    got = [(r["value"], [k["text"] for k in r["conditions"] if k["kind"] == "population"])
+           for r in rules_of("Creatinine no greater than 1.4 mg/dL in women, 1.6 mg/dL in men")]
+    assert got == [(1.4, ["in women"]), (1.6, ["in men"])]

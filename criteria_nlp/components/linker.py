@@ -143,8 +143,10 @@ _CLOSES_CLAUSE = re.compile(r"[ \t]*(?:$|[).,;:\r\n])")
 # "above 20 g and 30 g for women and men respectively": values paired in order with what follows
 _AND_GAP = re.compile(r"[ \t]*,?[ \t]*and[ \t]+", re.IGNORECASE)
 _RESPECTIVELY_AFTER = re.compile(r"[^;\n.]{0,80}?\brespectively\b", re.IGNORECASE)
-_ALTERNATIVE_GAP = re.compile(r"[\s,]*(?:(?:for|in|if)\b[^;()<>≤≥=\d]{0,50}?)?[\s,]*(?:\(|or\b|and/or\b)[\s(]*$",
-                              re.IGNORECASE)
+# (or in parentheses, "(for men) or 11 g/dL (for women)"; or before a comma, "for men, 11 g/dL for women")
+_ALTERNATIVE_GAP = re.compile(r"[\s,]*(?:\([^()<>≤≥=\d;]{1,50}\)[\s,]*(?:or|and/or)\b"
+                              r"|(?:(?:for|in|if)\b[^;()<>≤≥=\d]{0,50}?)?[\s,]*(?:\(|or\b|and/or\b)"
+                              r"|(?:for|in)\b[^;()<>≤≥=\d,]{1,50}?,)[\s(]*$", re.IGNORECASE)
 _OPENS_PARENTHESIS = re.compile(r"[ \t]*\([ \t]*")
 # "(1 cmH2O = 0.098 kPa)": a conversion, not an alternative limit
 _EQUATION_AFTER = re.compile(r"[ \t]*=")
