@@ -252,3 +252,8 @@ def test_a_bare_limit_after_a_population_and_a_comma_is_the_next_groups():
     got = [(r["value"], [k["text"] for k in r["conditions"] if k["kind"] == "population"])
            for r in rules_of("Creatinine no greater than 1.4 mg/dL in women, 1.6 mg/dL in men")]
     assert got == [(1.4, ["in women"]), (1.6, ["in men"])]
+
+
+def test_a_next_sentence_about_the_same_subjects_keeps_their_population():
+    text = "Patients with diabetes mellitus must have good glycemic control. Their HbA1c must be less than 8.0%."
+    assert conditions(text, "population") == [("HbA1c", [("population", "diabetes mellitus")])]

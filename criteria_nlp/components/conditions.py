@@ -131,7 +131,9 @@ _ELIGIBILITY_VERB_BEFORE = re.compile(
 _COMMA_AFTER_NAME = re.compile(r"[ \t]*,")
 _POSTPOSED_GAP = re.compile(r"[\s(,]*$")
 _SENTENCE_BREAK = re.compile(r";|\.(?=\s+[A-Z])|\n")
-_FULL_STOP = re.compile(r"\.(?=\s+[A-Z])")
+# a sentence end; a next sentence about the same subjects ("Their HbA1c must be < 8.0%", "Those who have ...")
+# goes on with them
+_FULL_STOP = re.compile(r"\.(?=\s+(?!(?:Their|They|Those|These|Such)\b)[A-Z])")
 _LIST_HEADER_END = re.compile(r"[ \t]*:")
 _LIST_END = re.compile(r"\.(?=\s+[A-Z])|\n")
 
