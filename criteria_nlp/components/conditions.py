@@ -472,6 +472,34 @@ def _leading_label(segment: str) -> re.Match | None:
 _CLAUSE_WORD = re.compile(r"\b(?i:we|you|they|i|he|she|it)\b|\w(?:ed|ing)[ \t]+\S", re.IGNORECASE)
 
 
+def _cut_before_thresholds(text: str, populations: list[Condition], quantities, rules: list[Rule]) -> list[Condition]:
+    """Populations ended before a threshold of a variable named before them: in ``induration 10 mm or
+    greater if HIV seronegative 5 mm or greater if HIV seropositive`` the first population is "if HIV
+    seronegative", and "5 mm or greater" is the induration's next value, not part of who it holds for.
+    (A threshold whose variable is named inside the population, ``in patients with creatinine > 2
+    mg/dL``, states the population and stays in it.)"""
+    out = []
+    for cond in populations:
+        cut = min((q.start for q in quantities if cond.start < q.start < cond.end
+                   and any(r.start <= q.start and q.end <= r.end and r.variable is not None
+                           and r.variable.end <= cond.start for r in rules)), default=None)
+        if cut is not None:
+            end = cond.start + len(text[cond.start:cut].rstrip(" \t\r\n,;"))
+            if end <= cond.start:
+                continue
+            cond = Condition(cond.kind, text[cond.start:end], cond.start, end,
+                             {**cond.fields, "description": _trimmed_description(cond, end)})
+        out.append(cond)
+    return out
+
+
+def _trimmed_description(cond: Condition, end: int) -> str:
+    """The population's description cut where its text now ends."""
+    description = cond.fields.get("description", cond.text)
+    keep = len(description) - (cond.end - end)
+    return description[:keep].rstrip(" \t\r\n,;") if keep > 0 else description
+
+
 def _named_group_of_list_header(text: str, start: int, who: str) -> Condition | None:
     """The group a list header names before what it must meet ("VHR patients meeting 1 of the
     following criteria" → "VHR patients"); none when the group is nobody in particular ("Patients
@@ -607,7 +635,8 @@ def _names_the_variable(cond: Condition, rule: Rule) -> bool:
     """Whether the population's description holds the rule's own variable ("required if elevated WBC
     (12,000 or greater)": the WBC rule is the condition itself, not a rule for that population)."""
     v = rule.variable
-    return v is not None and v.start is not None and cond.start <= v.start and v.end <= cond.end
+    # (the name may run on past the description: "if prostate-specific antigen (PSA) less than 20")
+    return v is not None and v.start is not None and cond.start <= v.start < cond.end
 
 
 def _within_its_sentence(text: str, cond: Condition) -> Condition:
@@ -616,9 +645,7 @@ def _within_its_sentence(text: str, cond: Condition) -> Condition:
     stop = _FULL_STOP.search(text, cond.start, cond.end)
     if stop is None or stop.start() <= cond.start:
         return cond
-    cut = cond.end - stop.start()
-    fields = dict(cond.fields, description=cond.fields["description"][:max(0, len(cond.fields["description"]) - cut)].strip())
-    return Condition(cond.kind, text[cond.start:stop.start()], cond.start, stop.start(), fields, cond.inherited_from)
+    return _cut_at(text, cond, stop.start())
 
 
 _TRAILING_DETERMINER = re.compile(r"(?:[\s,]+(?:the|a|an|their|his|her|its))*[\s,]*$", re.IGNORECASE)
@@ -636,8 +663,13 @@ def _up_to_a_rules_name(text: str, cond: Condition, rules: list[Rule]) -> Condit
     end = cond.start + len(_TRAILING_DETERMINER.sub("", text[cond.start:min(names)]))
     if end <= cond.start:
         return cond
-    fields = dict(cond.fields, description=cond.fields["description"][:max(0, len(cond.fields["description"]) - (cond.end - end))].strip())
-    return Condition(cond.kind, text[cond.start:end], cond.start, end, fields, cond.inherited_from)
+    return _cut_at(text, cond, end)
+
+
+def _cut_at(text: str, cond: Condition, end: int) -> Condition:
+    """``cond`` ending at ``end`` (its description cut to match)."""
+    return Condition(cond.kind, text[cond.start:end], cond.start, end,
+                     {**cond.fields, "description": _trimmed_description(cond, end)}, cond.inherited_from)
 
 
 def _is_duration_of_another_clause(cond: Condition, rule: Rule) -> bool:
@@ -740,7 +772,8 @@ class ConditionFinder:
             # a time word inside a carve-out is the carve-out's ("unless the patient is on antihypertensive therapy")
             temporal = [c for c in temporal_conditions(text, cs, ce, crit_quantities)
                         if not any(x.start <= c.start and c.end <= x.end for x in exceptions)]
-            populations = _populations(text, cs, ce)
+            populations = _cut_before_thresholds(text, _populations(text, cs, ce), crit_quantities,
+                                                 rules_by_criterion.get(cid, []))
             parent = by_id.get(crit.parent)
             if parent is not None:
                 populations += _alternative_population(text, cs, ce, parent.start, parent.end, cid in rules_by_criterion)

@@ -23,6 +23,7 @@ from .linker import RULE_SPAN_GROUP
 RULES_FILE = "context_rules.json"
 
 _NEGATION_WORDS = ("no ", "not ", "never ")
+NEGATED_EXISTENCE = "NEGATED_EXISTENCE"  # the ConText category of a negation cue
 EXCLUSION_LEAD_IN = "EXCLUSION_LEAD_IN"  # the ConText category of "will not be eligible if" (context_rules.json)
 # a list header that negates its items: "None of the following within 6 months prior to entry:",
 # "No of the following:"; ConText cannot see it, since every item is a sentence of its own
@@ -95,9 +96,11 @@ class RuleContext(FileBackedComponent):
             ext = span._  # one Underscore per span, not one per attribute
             rule = ext.rule
             if rule is not None:
-                rule.negated = bool(ext.is_negated)
+                rule.negated = bool(ext.is_negated) and (
+                    not rule.conditions or _negated_outside_conditions(doc, ext.modifiers, rule))
                 rule.hypothetical = bool(ext.is_hypothetical)
         _state_exclusion_lead_ins(doc, spans)
+        _share_status_of_same_span(doc, spans)
         _negate_under_negating_headers(doc)
         return doc
 
@@ -167,6 +170,35 @@ def _parenthesis_around(doc: Doc, start: int, end: int, sentence_start: int, sen
     return None
 
 
+def _share_status_of_same_span(doc: Doc, spans) -> None:
+    """Rules written on the same characters (the two of a value pair, ``blood pressure ≥ 150/100 mm
+    Hg``) have one span, whose ``span._.rule`` is the last of them: the others take its status."""
+    status = {}
+    for span in spans:
+        rule = span._.rule
+        if rule is not None:
+            status[(rule.start, rule.end)] = (rule.negated, rule.hypothetical)
+    for rules in (doc._.rules or {}).values():
+        for rule in rules:
+            rule.negated, rule.hypothetical = status.get((rule.start, rule.end), (rule.negated, rule.hypothetical))
+
+
+def _negated_outside_conditions(doc: Doc, modifiers, rule) -> bool:
+    """Whether a negation cue of ``modifiers`` lies outside the rule's own conditions: a cue inside
+    one negates the condition, not the threshold (``If no CK-MB was drawn, excluded with CK > 2 x
+    ULN``: the population is "no CK-MB drawn", the rule is not negated)."""
+    cues = [m for m in modifiers if m.category == NEGATED_EXISTENCE]
+    if not rule.conditions:
+        return bool(cues)
+    spans = [(c.start, c.end) for c in rule.conditions if c.inherited_from is None]
+    for cue in cues:
+        start, end = cue.modifier_span
+        first, last = doc[start].idx, doc[end - 1].idx + len(doc[end - 1])
+        if not any(s <= first and last <= e for s, e in spans):
+            return True
+    return False
+
+
 def _sections_of_rules(doc: Doc) -> dict[int, str | None]:
     """``{id(rule): section of its criterion}`` for the rules of ``doc._.rules``."""
     section_of = {info.id: info.section for _, info in criteria_of(doc)}
@@ -185,7 +217,7 @@ def _state_exclusion_lead_ins(doc: Doc, spans) -> None:
     section_of = _sections_of_rules(doc)
     for span in led:
         rule = span._.rule
-        negating = any(m.category == "NEGATED_EXISTENCE" for m in span._.modifiers)
+        negating = _negated_outside_conditions(doc, span._.modifiers, rule)
         rule.negated = negating or section_of.get(id(rule)) != "exclusion"
 
 

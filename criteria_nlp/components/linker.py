@@ -34,7 +34,7 @@ from ._values import criteria_of, span_values
 from ..contract import Code, Rule, VariableRef
 from ..quantities.grammar import TIME_UNITS, Quantity, comparator_before_position, postfix_after_position
 from ..quantities.grammar import lexicon as quantity_lexicon
-from ..quantities.units import MEASURED_KINDS, to_ucum
+from ..quantities.units import MEASURED_KINDS, to_ucum, unit_kind
 
 RULE_SPAN_GROUP = "criteria_rules"
 RULE_LABEL = "RULE"  # the label of the spans in doc.spans[RULE_SPAN_GROUP] (displacy style="span")
@@ -55,6 +55,8 @@ _SUBJECT_BEFORE = re.compile(r"\b(?:patients?|subjects?|participants?|men|women|
                              r"[\s,:]*$", re.IGNORECASE)
 # what makes a duration an age: "6 months old", "> 1 month of age", "12 hours age", "18-35-year-old"
 _AGE_AFTER = re.compile(r"[\s-]*(?:of\s+age|old|age|of\s+life)\b", re.IGNORECASE)
+# a time that lasts something named after it: "3 months of independent walking" (not "of (physiological) age")
+_DURATION_OF = re.compile(r"[ \t]+of[ \t]+(?!(?:[\w-]+[ \t]+)?(?:age|life)\b)[^\W\d_]", re.IGNORECASE)
 _AGE_COMPARATOR = re.compile(r"\b(?:older|younger)\b", re.IGNORECASE)
 # "patients < 18", "Any patient ≥18 who ...": nothing after the number that could be its unit
 _AFTER_BARE_AGE = re.compile(r"[ \t]*(?:$|[,;.)\n]|(?:who|with|and|or|at|in|on)\b)", re.IGNORECASE)
@@ -86,7 +88,7 @@ _NEXT_THRESHOLD_GAP = re.compile(r"^[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w
                                  r"(?:and\s*/\s*or|or|and|but|/|,)?[\s(]*(?:\w+\s+){0,3}?[\s(]*$", re.IGNORECASE)
 # between two values of one unknown variable: a population, a connector ("in men; ", " or ",
 # " in patients without atrial fibrillation or ")
-_SAME_VARIABLE_GAP = re.compile(r"[\s,;]*(?:(?:in|for)[ \t]+[\w-]+(?:[ \t]+[\w-]+)?[\s,;]*"
+_SAME_VARIABLE_GAP = re.compile(r"[\s,;]*(?:(?:in|for|if|among)[ \t]+[\w-]+(?:[ \t]+[\w-]+)?[\s,;]*"
                                 r"|(?:in|for|if|among)[ \t]+(?:(?!(?:or|and)\b)[\w'’-]+[ \t]+){0,5}[\w'’-]+[\s,;]*"
                                 r"(?=(?:and[ \t]*/[ \t]*)?or\b))?"  # a longer population only before "or"
                                 r"(?:[^\W\d_][\w-]*[ \t]+(?=or\b|and/or\b)){0,2}"  # "> 7.2 mg/kg IV or > 9 mg/kg orally"
@@ -180,6 +182,69 @@ def _code_by_range(name: str, q: Quantity) -> Code | None:
     return None
 
 
+def _in_the_kind_of_unit(target: "_Target | None", q: Quantity) -> "_Target | None":
+    """The lexicon's variable for a value in another kind of unit than the one named (the entry's
+    ``in_other_unit``): ``CD4 < 14%`` is the CD4 percentage, ``reticulocyte count < 50,000/µL`` the
+    absolute count."""
+    entry = getattr(target, "entry", None)
+    if entry is None or entry.in_other_unit is None or q.unit is None or q.relative_to is not None \
+            or _in_unit_kind(entry.unit, q):
+        return target
+    from ..resources.lexicon import variables_by_name
+
+    other = variables_by_name().get(entry.in_other_unit)
+    if other is None or not _in_unit_kind(other.unit, q):
+        return target
+    return _Target(target.start, target.end, other.name, other.category, other.code, other.unit, other)
+
+
+def _in_unit_kind(unit: str | None, q: Quantity) -> bool:
+    """Whether ``q``'s unit is ``unit`` or of its kind."""
+    return unit is not None and (unit == q.unit or (q.unit_kind is not None and unit_kind(unit) == q.unit_kind))
+
+
+# "(" or "[" between a value and the same value in other units: "> 2 mg/dL (> 177 µmol/L)"
+_RESTATEMENT_GAP = re.compile(r"[ \t\r\n]*[(\[][ \t\r\n]*")
+
+
+def _without_restatements(text: str, units: list) -> list:
+    """``units`` less a value restated in other units in parentheses right after it: ``Hemoglobin ≥ 9
+    g/dL (90 g/L)`` is one threshold (the first, as written first), not two joined by "and"."""
+    out: list = []
+    for q, targets in units:
+        if out and _restates(text, *out[-1], q, targets):
+            continue
+        out.append((q, targets))
+    return out
+
+
+def _restates(text: str, first: Quantity, first_targets: list, q: Quantity, targets: list) -> bool:
+    """Whether ``q`` restates ``first`` in another unit: written in parentheses right after it, of the
+    same variables and comparator, and equal to it within 10 % once converted (restatements are rounded:
+    ``13 kilograms (27 pounds)``)."""
+    if q.unit is None or first.unit is None or q.unit == first.unit or q.relative_to or first.relative_to \
+            or q.comparator != first.comparator or q.value_high is not None or first.value_high is not None:
+        return False
+    if not _RESTATEMENT_GAP.fullmatch(text, first.end, q.start):
+        return False
+    if [t and t.name for t in targets] != [t and t.name for t in first_targets] or targets[0] is None:
+        return False
+    from ..quantities.units import convert
+
+    entry = targets[0].entry
+    molar_mass = getattr(entry, "molar_mass", None)
+    common = targets[0].canonical_unit or first.unit
+    a = convert(first.value, first.unit, common, molar_mass)
+    b = convert(q.value, q.unit, common, molar_mass)
+    return a is not None and b is not None and abs(a - b) <= 0.1 * max(abs(a), abs(b))
+
+
+def _names_the_reference(mention: "_Mention", q: Quantity) -> bool:
+    """Whether a mention inside a z-score's words names its reference, not a variable ("2 SD below
+    the age-appropriate mean")."""
+    return q.unit_kind == "deviation" and q.value_end <= mention.start_char < q.end
+
+
 def _value_for(q: Quantity, targets: list, k: int) -> Quantity:
     """The threshold of the ``k``-th of ``targets``: "SBP/DBP < 140/90 mmHg" gives the value after the
     slash to the second of two variables (one value for both otherwise)."""
@@ -229,6 +294,37 @@ def _stage_of_a_condition(text: str, head_start: int, head_end: int, mentions: l
     if condition is not None and not any(condition[0] <= m.start_char < condition[1] for m in mentions):
         target = _Target(condition[0], condition[1], _unknown_name(f"{text[condition[0]:condition[1]]} stage"), "score", None, None)
     return q, [target]
+
+
+def _fitting_the_unit(group: list["_Target"], q: Quantity) -> list["_Target"]:
+    """The variables of a coordinated ``group`` that a value in a unit can be of. When a variable of
+    the group is measured in the value's unit (or its kind), those that cannot be are left out: a
+    unitless scale of the lexicon (``ECOG performance status, or Karnofsky performance scale 50 to
+    100%``: the percentage is Karnofsky's) and a duration such as age given a value that is no time
+    (``creatinine normal for age or creatinine clearance > 60 mL/min``)."""
+    if len(group) < 2 or q.unit is None or q.relative_to is not None:
+        return list(group)
+    fitting = [t for t in group if not _cannot_take_unit(t, q)]
+    if len(fitting) < len(group) and any(_measured_in_unit_of(t, q) for t in fitting):
+        return fitting
+    return list(group)
+
+
+def _measured_in_unit_of(target: "_Target", q: Quantity) -> bool:
+    """Whether the lexicon measures ``target`` in ``q``'s unit or a unit of the same kind."""
+    if target.canonical_unit is None:
+        return False
+    return target.canonical_unit == q.unit or (q.unit_kind is not None and unit_kind(target.canonical_unit) == q.unit_kind)
+
+
+def _cannot_take_unit(target: "_Target", q: Quantity) -> bool:
+    """Whether a lexicon variable cannot have a value in ``q``'s unit: a scale without unit, or a
+    duration given a value that is no time."""
+    if target.entry is None:
+        return False
+    if target.canonical_unit is None:
+        return target.category == "score"
+    return unit_kind(target.canonical_unit) == "duration" and not q.is_time
 
 
 def _in_a_unit(target: "_Target", quantities: list[Quantity]) -> bool:
@@ -517,10 +613,23 @@ _COMPOUND_BEFORE = re.compile(r"(?<![^\W\d_])(?i:for|to|at|of|by|per|non|anti)-$
 _COMPOUND_AFTER = re.compile(r"-(?i:for|to|at|of|by|per)(?![^\W\d_])")
 
 
-def _inside_a_compound(text: str, start: int, end: int) -> bool:
-    """Whether a lexicon mention is one part of a hyphenated compound ("height" in "weight-for-height")."""
-    return _COMPOUND_BEFORE.search(text, max(0, start - 5), start) is not None \
-        or _COMPOUND_AFTER.match(text, end) is not None
+# a ratio named by its terms: "BUN/Cr ratio", "Pr/Cr ratio", "TSH/T4 ratio" (each term is no variable)
+_RATIO_WORD = re.compile(r"\bratio\b")
+_RATIO_AFTER = re.compile(r"(?:[ \t]*/[ \t]*[^\W_][\w+-]*)?[ \t]+(?i:ratio)\b")
+
+
+def _inside_a_compound(text: str, start: int, end: int, entry=None) -> bool:
+    """Whether a lexicon mention is one part of a hyphenated compound ("height" in "weight-for-height")
+    or one term of a ratio named by its terms ("Cr" and "BUN" in "BUN/Cr ratio"), unless the entry is
+    itself a ratio."""
+    if _COMPOUND_BEFORE.search(text, max(0, start - 5), start) is not None or _COMPOUND_AFTER.match(text, end) is not None:
+        return True
+    return _RATIO_AFTER.match(text, end) is not None and not _is_a_ratio(entry)
+
+
+def _is_a_ratio(entry) -> bool:
+    """Whether a lexicon entry is itself a ratio (``fev1_fvc_ratio``; INR, "international normalized ratio")."""
+    return entry is None or "ratio" in entry.name.split("_") or any(_RATIO_WORD.search(term) for term in entry.terms)
 
 
 class _Mention(NamedTuple):
@@ -774,6 +883,7 @@ def _scale_after(text: str, q: Quantity) -> tuple[int, int] | None:
 _NAMED_MEASURE = re.compile(r"(?<![\w-])[A-Z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*(?:-[A-Z0-9]+)*(?![\w-])")
 _TRAILING_GROUP = re.compile(r"[ \t]*[(\[][^()\[\]]*[)\]]$")
 _NAMES_A_SCORE = re.compile(rf"(?:{_SCALE_HEAD}|\biq)$", re.IGNORECASE)
+_NAMES_A_RATIO = re.compile(r"\bratio$", re.IGNORECASE)  # "BUN/Cr ratio at least 20": a ratio has no unit
 
 _AFTER_NAME = re.compile(r"[ \t]*(?:of[ \t]+)?(?:(?:the|a|an)[ \t]+)?(?P<name>[^\W\d_][\w'’-]*(?:[ \t]+[^\W\d_][\w'’-]*){0,3})")
 _NOT_A_NAME_AFTER = {"following", "these", "those", "criteria", "which", "that", "who", "or", "and", "in", "at", "for",
@@ -822,7 +932,7 @@ _NEVER_A_NAME = {
     "was", "were", "has", "have", "had", "increase", "increases", "decrease", "decreases", "change", "changes",
     "point", "points", "level", "levels", "value", "values", "total", "number", "amount", "result", "results",
     "mild", "moderate", "severe", "known", "current", "currently", "previously", "new", "least", "defined", "here",
-    "average", "approximately", "about", "around", "usually", "typically", "daily",
+    "average", "approximately", "about", "around", "usually", "typically", "daily", "since", "from", "until",
 }
 
 
@@ -844,6 +954,16 @@ def _is_trailing_prose(word: str) -> bool:
     return w in _NAME_STOP or _PROSE_VERB.fullmatch(w) is not None
 
 
+_NUMBER_BEFORE = re.compile(r"\d[ \t]*(?P<unit>(?:[^\s\d]+[ \t]+){0,2})$")
+
+
+def _unit_of_a_number_before(text: str, start: int, word: str) -> bool:
+    """Whether ``word`` (at ``start``) is the unit, or ends the unit, of a number written right before
+    it (``5 mm``, ``38.5 deg C``)."""
+    m = _NUMBER_BEFORE.search(text, max(0, start - 24), start)
+    return m is not None and to_ucum(m.group("unit") + word) is not None
+
+
 def _clean_name(text: str, span: tuple[int, int] | None) -> tuple[int, int] | None:
     """An unknown variable's words without leading or trailing prose words ("No prior radiotherapy" →
     "prior radiotherapy", "and/or TC" → "TC", "receiving BAY" → "BAY"); None when only prose words are left
@@ -852,9 +972,10 @@ def _clean_name(text: str, span: tuple[int, int] | None) -> tuple[int, int] | No
         return None
     s, e = span
     words = list(re.finditer(r"\([^()]*\)|[^\s]+", text[s:e]))
-    while words and (_is_prose_word(words[0].group().strip(",.;:")) or _is_number_word(words[0].group())) \
+    while words and (_is_prose_word(words[0].group().strip(",.;:")) or _is_number_word(words[0].group())
+                     or _unit_of_a_number_before(text, s + words[0].start(), words[0].group())) \
             and not _names_a_change(words):
-        words.pop(0)  # "at least one lesion" → "lesion"
+        words.pop(0)  # "at least one lesion" → "lesion"; "< 5 mm from side branch" → "side branch"
     if len(words) > 2 and _TIME_SINCE.fullmatch(f"{words[0].group()} {words[1].group()}"):
         del words[:2]  # "(At least 4) weeks since prior radiotherapy to > 25% of marrow" → "prior radiotherapy"
     while words and not words[-1].group().startswith("(") and _is_trailing_prose(words[-1].group().strip(",.;:")):
@@ -992,6 +1113,11 @@ _MAX_NAME_GROUP_WORDS = 4  # a longer parenthesised group before a value is an a
 _PARTICIPLE = re.compile(r"[^\W\d_]{2,}(?:ed|en|wn|ood|ade|ound|one|old|eld|ought|aught|ung)", re.IGNORECASE)  # "defined", "shown", "understood", "made"
 
 
+# the end of a sentence: a full stop after a word of two or more characters, then a capital
+# ("weeks. Hypercalcemia"; not "e.g. Hb")
+_SENTENCE_END = re.compile(r"(?<=[^\W_]{2})\.[ \t\r\n]+(?=[A-Z])")
+
+
 def _words_before(doc_text: str, lo: int, pos: int, floor: int | None = None) -> tuple[int, int] | None:
     """Up to 5 name words ending right before ``pos``, within the clause that contains it, from ``lo``
     on (``floor``, the criterion's start, lets the look-back restart before a long aside)."""
@@ -1021,6 +1147,11 @@ def _words_before(doc_text: str, lo: int, pos: int, floor: int | None = None) ->
         return (base + listed, base + words[-1].end()) if words else None
     if cut >= 0:
         window, base = window[cut + 1:], base + cut + 1
+    sentence_end = None
+    for sentence_end in _SENTENCE_END.finditer(window):
+        pass
+    if sentence_end is not None:  # "Life expectancy less than 6 weeks. Hypercalcemia > 12.5 mg/dL"
+        window, base = window[sentence_end.end():], base + sentence_end.end()
     words = list(re.finditer(r"\([^()\s]{1,15}\)|[^\W\d_][\w'’/-]*", window))
     # drop trailing function words ("Survival is expected to be" -> "Survival")
     while words and words[-1].group().lower() in _NAME_STOP:
@@ -1207,7 +1338,7 @@ class Linker:
         entries = span_values(doc, "variable_mentions", spans, lambda span: span._.variable_entry)
         text = doc_text(doc)
         mentions = [_Mention(span.start_char, span.end_char, entry) for span, entry in zip(spans or [], entries)
-                    if not _inside_a_compound(text, span.start_char, span.end_char)]
+                    if not _inside_a_compound(text, span.start_char, span.end_char, entry)]
         mention_starts = [m.start_char for m in mentions]
         is_score = [m.entry.category in _SCORE_CATEGORIES for m in mentions]
         quantities = span_values(doc, "quantities", doc._.quantities, lambda span: span._.quantity)
@@ -1357,7 +1488,7 @@ class Linker:
                 q = replace(q, comparator="=", comparator_form="none")  # "ALT three times the ULN"
             after_values = []
             nxt = events[idx + 1] if idx + 1 < len(events) else None
-            next_mention = nxt[2] if nxt is not None and nxt[1] == 0 else None
+            next_mention = nxt[2] if nxt is not None and nxt[1] == 0 and not _names_the_reference(nxt[2], q) else None
             targets = None
             if _EVENT_AGE_COMPARATOR.match(text, q.comparator_start or q.start, q.value_start) and q.comparator_start is not None:
                 # "diagnosed before age 40", "onset after the age of 50": the age at an event
@@ -1368,7 +1499,7 @@ class Linker:
             if group:
                 anchor = last_q_end if (group_used and last_q_end is not None) else group_end
                 if self._group_holds(text, q, group, anchor, group_end, group_used, variable_after, next_mention):
-                    targets = list(group)
+                    targets = _fitting_the_unit(group, q)
                 if targets is not None and _not_in_time(q) and all(_is_time_variable(t) for t in targets):
                     # "AMH levels age appropriate (≥2.3 ng/ml)": a value in ng/mL is no age; the name before
                     targets = None
@@ -1383,9 +1514,11 @@ class Linker:
                     indicated_by = list(group)
                 elif group_used and indicated_by == group and units and units[-1][1][0] is not None:
                     targets = [replace(units[-1][1][0])]  # "(≥13 for women, ≥15 for men)": the same instrument
-            if targets is not None and q.temporal_cue and all(t is not None and t.name == "age" for t in targets) \
-                    and not _AGE_AFTER.match(text, q.end):
-                targets = None  # "aged 18 or older and on dialysis for at least 6 months": a duration, no age
+            if targets is not None and (q.temporal_cue or _DURATION_OF.match(text, q.end)) \
+                    and all(t is not None and t.name == "age" for t in targets) and not _AGE_AFTER.match(text, q.end):
+                # "aged 18 or older and on dialysis for at least 6 months", "under 18 but with at least
+                # 3 months of independent walking": a duration, no age
+                targets = None
             if targets is None:
                 targets = self._same_variable_as_last(text, units, q, crit_start)
             if targets is not None and _says_older_or_younger(text, q) and any(t is None or t.name != "age" for t in targets):
@@ -1424,11 +1557,12 @@ class Linker:
             linked_end = max([linked_end, q.end] + [t.end for t in targets if t is not None])
         for q in pending:
             units.append((q, self._fallback_targets(text, crit_start, q)))
-        units = [(q, _parts_of_a_pair(q, _thing_of_the_unit(text, q, _named_instrument(targets, mentions, text))))
+        units = [(q, [_in_the_kind_of_unit(t, q) for t in
+                      _parts_of_a_pair(q, _thing_of_the_unit(text, q, _named_instrument(targets, mentions, text)))])
                  for q, targets in units]
         units.extend(self._score_values(text, mentions, units, len(text) if crit_end is None else crit_end, crit_start))
         units.sort(key=lambda u: u[0].start)
-        return units
+        return _without_restatements(text, units)
 
     @staticmethod
     def _group_holds(text: str, q: Quantity, group: list, anchor: int, group_end: int, group_used: bool,
@@ -1656,6 +1790,7 @@ class Linker:
             return False  # "i.e. ≤150 ml", "(1 cmH2O = 0.098 kPa)": an abbreviation or a unit, not a variable
         unknown = all(t is None or t.entry is None and t.name != "age" and t.category is None
                       and not _NAMES_A_SCORE.search(_TRAILING_GROUP.sub("", t.name))
+                      and not _NAMES_A_RATIO.search(_TRAILING_GROUP.sub("", t.name))
                       and not (text and _NAMED_MEASURE.search(text, t.start, t.end)) for t in targets)
         if unknown and q.unit is None and q.relative_to is None and q.comparator_form in ("word", "postfix", "none") \
                 and not _counts_things_after(q, targets):
@@ -1741,6 +1876,8 @@ class Linker:
         if raw is not None and _NOT_A_VARIABLE.fullmatch(text[raw[0]:raw[1]].strip()):
             return [_Target(raw[0], raw[1], _unknown_name(text[raw[0]:raw[1]]), None, None, None)]  # "i.e. ≤150 ml": dropped
         span = _clean_name(text, raw)
+        if span is None and raw is not None and _unit_of_a_number_before(text, raw[0], text[raw[0]:raw[1]].split()[0]):
+            return [None]  # "> 15 lbs. or > 10 percent of baseline": only the last value's unit stands before
         if span is not None and text[span[0]:span[1]].lower() in _DEGREE_WORDS:
             # "tumors with high (>90%) cure rate": the value qualifies the noun after its parenthesis
             span = _clean_name(text, _words_after(text, _after_parenthesised_value(text, q))) \

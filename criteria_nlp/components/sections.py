@@ -10,6 +10,7 @@ write a ``token._.section`` on every token, which is most of ``medspacy_sectioni
 :meth:`SectionHeadings.headings_in_text` finds the same headings on a string, tokenizing only the
 lines that can hold one (the characters-first path, ``criteria_nlp.excerpt``).
 """
+import json
 import re
 from bisect import bisect_right
 
@@ -23,6 +24,16 @@ from ..serialization import (FileBackedComponent, load_settings, packaged_resour
 RULES_FILE = "sections.json"
 DEFAULT_NEWLINE = r"[\n\r]+[\s]*$|^[ \t]+$"
 _LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def _is_qualifier(word: str) -> bool:
+    """A capitalised word of letters, hyphens allowed (``Angiographic``, ``Pre-registration``, ``MRI``)."""
+    return word[:1].isupper() and word.replace("-", "").isalpha()
+
+
+def _read_json(path: str) -> dict:
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
 
 
 class SectionHeadings(FileBackedComponent):
@@ -43,6 +54,9 @@ class SectionHeadings(FileBackedComponent):
         skip_empty_token_matcher(self.matcher)
         self._heading_words = None
         self._literals = [rule.literal for rule in section_rules]
+        qualifiers = _read_json(rules).get("qualifiers", {})
+        self._max_qualifiers = int(qualifiers.get("max_words", 0))
+        self._not_qualifiers = frozenset(word.lower() for word in qualifiers.get("not_qualifiers", ()))
 
     def _key_words(self) -> tuple[str, ...]:
         """A word every heading of the rules contains (the longest run of letters of each literal),
@@ -92,10 +106,35 @@ class SectionHeadings(FileBackedComponent):
     def _headings(self, doc: Doc) -> list[tuple[int, int, str]]:
         headings = []
         for match_id, start, end in sorted(self.matcher(doc), key=lambda m: m[1]):
-            if is_start_line(start, doc, self.newline):
+            line_start = start if is_start_line(start, doc, self.newline) else self._qualified_start(doc, start, end)
+            if line_start is not None:
                 rule = self.matcher.rule_map[doc.vocab.strings[match_id]]
-                headings.append((start, end, rule.category))
+                headings.append((line_start, end, rule.category))
         return headings
+
+    def _qualified_start(self, doc: Doc, start: int, end: int) -> int | None:
+        """The first token of a heading whose literal (``doc[start:end]``) follows one to
+        ``max_words`` capitalised qualifier words on its line (``Angiographic Inclusion Criteria``),
+        or None. A qualifier is a word of letters (hyphens allowed) not in ``not_qualifiers``; a line
+        ending with a full stop is a sentence about criteria, not a heading."""
+        for first in range(start - 1, max(start - self._max_qualifiers, 0) - 1, -1):
+            word = doc[first]
+            if not _is_qualifier(word.text) or word.lower_ in self._not_qualifiers:
+                return None
+            if self.newline.search(word.text_with_ws):
+                return None
+            if is_start_line(first, doc, self.newline):
+                return first if not self._line_ends_sentence(doc, end) else None
+        return None
+
+    def _line_ends_sentence(self, doc: Doc, end: int) -> bool:
+        """Whether the line holding ``doc[end - 1]`` ends with a full stop."""
+        last = end - 1
+        while last + 1 < len(doc) and not self.newline.search(doc[last].text_with_ws):
+            last += 1
+        while last >= end and doc[last].is_space:
+            last -= 1
+        return doc[last].text.endswith(".")
 
     def headings_in_text(self, text: str) -> list[tuple[int, int, str]]:
         """``(start_char, end_char, category)`` of the headings ``__call__`` finds in a Doc of ``text``.

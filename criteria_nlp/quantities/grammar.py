@@ -449,7 +449,7 @@ def find_quantities(text: str) -> list[Quantity]:
         q = _read_tail(text, lex, comp, num_start, num_end, value)
         if q is None or _is_period_measured_over(text, q) or (word_alone and q.comparator_form != "postfix"):
             continue  # a number word needs a comparator: "two or more falls", not "two of them"
-        q = _lone_deviation(text, _echoed_sign_after(text, q))
+        q = _side_of_the_mean(text, _lone_deviation(text, _echoed_sign_after(text, q)))
         found.append(q)
         consumed = q.end
     found = [q for q in found if not _span_of_a_scale(text, q)]
@@ -865,6 +865,29 @@ def _tolerance_after(text: str, lex: "_Lexicon", pos: int, unit: UnitMatch | Non
     return width, unit or unit2, end
 
 
+# "2 standard deviations below the mean", "2.25 SD below the median for age", "above the age-appropriate mean"
+_SIDE_OF_THE_MEAN = re.compile(r"[ \t]+(?P<side>below|under|above|over)[ \t]+(?:the[ \t]+)?(?:[\w-]+[ \t]+){0,3}?"
+                               r"(?:mean|average|median|norm|normal)\b", re.IGNORECASE)
+_REVERSE = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "=": "=", "": ""}
+
+
+def _side_of_the_mean(text: str, q: Quantity) -> Quantity:
+    """A value in standard deviations from a mean is a z-score (unit ``{SD}``), negative below it: ``at
+    least 2.25 SD below the median`` → ``<= -2.25``, ``more than 2 SD above the mean`` → ``> 2`` (below
+    the mean, a bound on the distance is the reverse bound on the score)."""
+    if q.unit != "{SD}":
+        return q
+    m = _SIDE_OF_THE_MEAN.match(text, q.end)
+    if m is None:
+        return q
+    if m.group("side").lower() in ("above", "over"):
+        return replace(q, end=m.end())
+    if q.comparator == "between":
+        low, high = q.inclusive or (True, True)
+        return replace(q, end=m.end(), value=-q.value_high, value_high=-q.value, inclusive=(high, low))
+    return replace(q, end=m.end(), value=-q.value, comparator=_REVERSE.get(q.comparator, q.comparator))
+
+
 def _lone_deviation(text: str, q: Quantity) -> Quantity:
     """``± 3 %``, ``within ±10% of ideal body weight``: a deviation either way, ``between -d and d``."""
     if q.comparator or q.value < 0 and text[q.value_start] in "-−" and not text[:q.value_start].endswith("/"):
@@ -1033,9 +1056,9 @@ def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
     )
 
 
-# between two bounds: ", and", "but", or a restated symbol "(≥) and"
+# between two bounds: ", and", "but", "to" (``≥ 3.0 mm to ≤ 3.5 mm``), or a restated symbol "(≥) and"
 # (each blank run is followed by a required token, so a long gap costs linear time)
-_BOUND_GAP = re.compile(r"[ \t]*(?:\([<>≤≥=]{1,2}\)[ \t]*)?(?:,[ \t]*)?(?:(?:and|but|&)[ \t]*)?$", re.IGNORECASE)
+_BOUND_GAP = re.compile(r"[ \t]*(?:\([<>≤≥=]{1,2}\)[ \t]*)?(?:,[ \t]*)?(?:(?:and|but|&|to)[ \t]*)?$", re.IGNORECASE)
 
 
 def _lost_bounds(q: Quantity, r: Quantity) -> tuple[Quantity, Quantity] | None:

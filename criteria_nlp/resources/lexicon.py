@@ -3,7 +3,9 @@
 The lexicon lists the measured things eligibility criteria put thresholds on (labs, vitals,
 scores, ...). Each entry has a canonical snake_case ``name``, surface forms to match in text,
 an optional code (LOINC), the canonical UCUM unit of its values and, where a mass <-> molar
-conversion makes sense, the molar mass in g/mol.
+conversion makes sense, the molar mass in g/mol. Optional: ``classes`` (letters a scale writes its
+classes in) and ``in_other_unit``, the entry a value in another kind of unit than this entry's
+names (``cd4_count`` in cells/µL ↔ ``cd4_percentage`` in %: ``CD4 < 14%`` is the percentage).
 
 Matching contract (for the components that use the lexicon):
 
@@ -53,7 +55,7 @@ LOINC_SYSTEM = "http://loinc.org"
 _FIELDS = ("name", "display", "category", "terms", "abbreviations", "code", "unit", "molar_mass")
 #: Fields an entry may leave out. ``classes``: the classes a scale writes as letters, each with its
 #: value or its [low, high] range on the variable (``Child-Pugh B`` = 7-9 points).
-_OPTIONAL_FIELDS = ("classes",)
+_OPTIONAL_FIELDS = ("classes", "in_other_unit")
 _CLASS_LABEL_RE = re.compile(r"^[A-Z]$")
 _CODE_FIELDS = ("system", "code", "display")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
@@ -77,6 +79,8 @@ class VariableEntry:
     unit: str | None
     molar_mass: float | None
     classes: tuple[tuple[str, float, float], ...] = ()  # (letter, low, high): "B" → 7-9 points
+    # the entry a value in another kind of unit names: "cd4_count" (cells/µL) → "cd4_percentage" (%)
+    in_other_unit: str | None = None
 
 
 def load_variables(path: str | Path | None = None) -> tuple[VariableEntry, ...]:
@@ -160,6 +164,9 @@ def _parse(text: str, source: str) -> tuple[VariableEntry, ...]:
             abbr_folded_owner.setdefault(_fold(abbr), set()).add(entry.name)
 
         entries.append(entry)
+    for index, entry in enumerate(entries):
+        if entry.in_other_unit is not None and entry.in_other_unit not in names:
+            raise LexiconError(f"{_where(source, index, entry.name)}: 'in_other_unit' names no entry: {entry.in_other_unit!r}")
     return tuple(entries)
 
 
@@ -219,7 +226,16 @@ def _parse_entry(raw: Any, index: int, source: str) -> VariableEntry:
         unit=unit,
         molar_mass=molar_mass,
         classes=_parse_classes(raw.get("classes"), where),
+        in_other_unit=_parse_other_unit(raw.get("in_other_unit"), name, where),
     )
+
+
+def _parse_other_unit(value: Any, name: str, where: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _NAME_RE.match(value) or value == name:
+        raise LexiconError(f"{where}: 'in_other_unit' must name another entry, got {value!r}")
+    return value
 
 
 def _parse_classes(value: Any, where: str) -> tuple[tuple[str, float, float], ...]:

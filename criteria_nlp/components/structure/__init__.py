@@ -24,7 +24,8 @@ from .parser import UsedIds, parse_items
 
 _HEADING_TAIL = re.compile(r"[ \t]*[:*_#]*[ \t]*")
 # a sentence starts at the first non-space after ";", after a period followed by a capital, after a newline
-_SENTENCE_BOUNDARY = re.compile(r"(?:;|\.(?=\s+[A-Z])|\n)\s*(?=\S)")
+# ";", a line end, or a period before a capital, not that of a dotted abbreviation ("e.g. ALT", "i.e. Hb")
+_SENTENCE_BOUNDARY = re.compile(r"(?:;|(?<!\.[^\W\d_])\.(?=\s+[A-Z])|\n)\s*(?=\S)")
 
 
 def _register_extensions() -> None:
