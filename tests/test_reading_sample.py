@@ -196,3 +196,43 @@ def test_a_time_that_lasts_something_named_after_it_is_no_age():
     rules = rules_of("PATIENT CHARACTERISTICS: Age: Under 16 but with at least 6 months of independent sitting"
                      " Performance status: Not specified")
     assert [shape(r)[:3] for r in rules] == [("age", "<", 16.0)]
+
+
+def test_a_wrapped_line_that_starts_with_a_decimal_is_no_list_item():
+    text = ("--Disease Characteristics-- Chronic lung disease Fraction of inspired oxygen greater than\r\n"
+            "        0.40 Ventilator at least 20 breaths/minute No signs of weaning --Patient Characteristics--"
+            " Other: Birth weight no greater than 1250 g No congenital anomaly\r\n")
+    rules = rules_of(text)
+    assert [(r["variable"]["name"], r["value"], r["negated"]) for r in rules][0] == ("fio2", 0.4, False)
+    assert all(not r["negated"] for r in rules)
+
+
+def test_signed_bounds_joined_by_a_dash_are_one_range():
+    rule, = rules_of("Inclusion Criteria:\n\n  -  Target lesion with >70%-<99% diameter stenosis\n")
+    assert shape(rule)[1:] == ("between", 70.0, 99.0, "%")
+
+
+def test_an_age_that_dates_an_event_by_a_participle_is_the_age_at_that_event():
+    rules = rules_of("Exclusion Criteria:\n\n  -  Sibling with glaucoma diagnosed under age 40\n"
+                     "  -  Patients aged under 40\n")
+    assert [shape(r)[:3] for r in rules] == [("age_at_diagnosis", "<", 40.0), ("age", "<", 40.0)]
+
+
+def test_a_place_in_a_schedule_is_no_threshold():
+    assert rules_of("Exclusion Criteria:\n\n  -  No radiation to the pelvis during cycles 1-4\n"
+                    "  -  Dexamethasone 20 mg on days 1-4 and 9-12\n") == []
+
+
+def test_an_offset_from_a_control_value_is_no_rule():
+    rules = rules_of("Inclusion Criteria:\n\n  -  INR < 1.5 or PT < 3 seconds above control\n")
+    assert [shape(r)[:3] for r in rules] == [("inr", "<", 1.5)]
+
+
+def test_a_generic_alias_in_parentheses_after_a_named_scale_is_that_scale():
+    rules = rules_of("Inclusion Criteria:\n\n  -  Zubrod performance status (PS) 0-1 or Lansky PS 70-100%\n")
+    assert [r["variable"]["name"] for r in rules] == ["ecog_performance_status", "lansky_performance_status"]
+
+
+def test_cigarettes_a_day_after_a_smoking_history_are_cigarettes_per_day():
+    rule, = rules_of("Exclusion Criteria:\n\n  -  History of smoking more than 15 cigarettes/day\n")
+    assert shape(rule) == ("cigarettes_per_day", ">", 15.0, None, "{cigarettes}/d")

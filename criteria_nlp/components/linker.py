@@ -245,6 +245,11 @@ def _names_the_reference(mention: "_Mention", q: Quantity) -> bool:
     return q.unit_kind == "deviation" and q.value_end <= mention.start_char < q.end
 
 
+def _closes_right_after(text: str, pos: int) -> bool:
+    """Whether a parenthesis closes right after ``pos`` ("ECOG performance status (PS" → ")")."""
+    return text[pos:pos + 3].lstrip(" \t")[:1] == ")"
+
+
 def _value_for(q: Quantity, targets: list, k: int) -> Quantity:
     """The threshold of the ``k``-th of ``targets``: "SBP/DBP < 140/90 mmHg" gives the value after the
     slash to the second of two variables (one value for both otherwise)."""
@@ -647,6 +652,10 @@ def _target_from_mention(mention: _Mention) -> _Target:
 
 # "before age 40", "after the age of 50": a comparator that dates an event by the patient's age
 _EVENT_AGE_COMPARATOR = re.compile(r"(?:before|prior[ \t]+to|after|beyond|by)[ \t]+(?:the[ \t]+)?age\b", re.IGNORECASE)
+# "(AD) diagnosed under age 60", "symptoms started over the age of 50": a participle dates the event by an age
+_AGE_OF_AN_EVENT = re.compile(r"(?:under|below|over|above|younger[ \t]+than|older[ \t]+than)[ \t]+(?:the[ \t]+)?age\b",
+                              re.IGNORECASE)
+_EVENT_PARTICIPLE_BEFORE = re.compile(r"\b(?!aged\b)[^\W\d_]{3,}ed[ \t]+$", re.IGNORECASE)
 # "age at first symptoms", "age of onset", "age at menarche" (not "age at screening": the patient's age)
 _AGE_AT = re.compile(r"[ \t]+(?:at|of)[ \t]+(?:the[ \t]+)?(?:time[ \t]+of[ \t]+)?(?:(?:his|her|their)[ \t]+)?"
                      r"(?P<event>[^\W\d_][\w'’-]*(?:[ \t]+(?!or\b|and\b)[^\W\d_][\w'’-]*){0,2})", re.IGNORECASE)
@@ -1423,7 +1432,8 @@ class Linker:
                 for q in pending:
                     units.append((q, self._fallback_targets(text, crit_start, q)))
                 pending = []
-                if group and not group_used and target.name in _SCALE_BY_RANGE and _CLOSING_GAP.fullmatch(gap) \
+                if group and not group_used and target.name in _SCALE_BY_RANGE \
+                        and (_CLOSING_GAP.fullmatch(gap) or _OPEN_PAREN_GAP.match(gap) and _closes_right_after(text, target.end)) \
                         and group[-1].entry is not None and group[-1].category == target.category:
                     # "ECOG (Eastern Cooperative Oncology Group) performance status score": the named scale's
                     group[-1].end = group_end = target.end
@@ -1490,7 +1500,10 @@ class Linker:
             nxt = events[idx + 1] if idx + 1 < len(events) else None
             next_mention = nxt[2] if nxt is not None and nxt[1] == 0 and not _names_the_reference(nxt[2], q) else None
             targets = None
-            if _EVENT_AGE_COMPARATOR.match(text, q.comparator_start or q.start, q.value_start) and q.comparator_start is not None:
+            if q.comparator_start is not None and (
+                    _EVENT_AGE_COMPARATOR.match(text, q.comparator_start, q.value_start)
+                    or _AGE_OF_AN_EVENT.match(text, q.comparator_start, q.value_start)
+                    and _EVENT_PARTICIPLE_BEFORE.search(text, max(crit_start, q.comparator_start - 30), q.comparator_start)):
                 # "diagnosed before age 40", "onset after the age of 50": the age at an event
                 units.append((q, [self._event_age_target(text, crit_start, q)]))
                 last_q_end = q.end

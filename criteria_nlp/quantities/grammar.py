@@ -116,6 +116,7 @@ class _Lexicon:
     relative_names: dict[str, str]
     glued_words: frozenset
     outside_re: re.Pattern
+    offset_re: re.Pattern
 
 
 def _word_scan_regex(words) -> re.Pattern:
@@ -215,9 +216,11 @@ def lexicon() -> _Lexicon:
         rf"interval|values?|of|between)\b){{0,5}}[ \t:(]*$",
         re.IGNORECASE,
     )
+    offset_re = re.compile(rf"[ \t]+(?:above|over|below|under|beyond)[ \t]+"
+                           rf"(?:{_phrase_regex(data.get('offset_references', ['control']))})(?![\w])", re.IGNORECASE)
     return _Lexicon(comp_rev_re, re.compile(NUMBER_SCAN_PATTERN), prefix_of, postfix_re, postfix_of, relative_re, range_re,
                     opener_re, inclusive_re, number_words, _word_scan_regex(number_words), relative_names, glued_words,
-                    outside_re)
+                    outside_re, offset_re)
 
 
 # a one-word postfix comparator that is the first word of a field label ("Maximum Age:")
@@ -273,6 +276,11 @@ def _is_period_measured_over(text: str, q: Quantity) -> bool:
 def _is_karyotype_number(text: str, start: int) -> bool:
     """A chromosome number of a rearrangement: ``t(9;22)``, ``inv(16)``."""
     return _REARRANGEMENT_BEFORE.search(text, max(0, start - 20), start) is not None
+
+
+# the word of a schedule written before its number: "cycles 1-3", "on days 1 and 8", "hours 0 to 12"
+# (not weeks: "pregnancy week 26 to 36" is a gestational age)
+_SCHEDULE_WORD_BEFORE = re.compile(r"(?<![\w-])(?i:cycles?|courses?|days?|hours?|visits?)[ \t]+$")
 
 
 def _is_identifier_number(text: str, start: int, end: int) -> bool:
@@ -449,10 +457,13 @@ def find_quantities(text: str) -> list[Quantity]:
         q = _read_tail(text, lex, comp, num_start, num_end, value)
         if q is None or _is_period_measured_over(text, q) or (word_alone and q.comparator_form != "postfix"):
             continue  # a number word needs a comparator: "two or more falls", not "two of them"
+        if comp is None and q.unit is None and _SCHEDULE_WORD_BEFORE.search(text, max(0, num_start - 12), num_start):
+            continue  # "during cycles 1-3", "days 1-4, 9-12", "Hours 0 to 12": a place in a schedule, no threshold
         q = _side_of_the_mean(text, _lone_deviation(text, _echoed_sign_after(text, q)))
         found.append(q)
         consumed = q.end
-    found = [q for q in found if not _span_of_a_scale(text, q)]
+    # "PT < 0.6 seconds above control": an offset from a reference, which the contract has no field for
+    found = [q for q in found if not _span_of_a_scale(text, q) and not (q.unit and lex.offset_re.match(text, q.end))]
     found = _outside_ranges(text, lex, _share_units(text, _merge_bounds(text, _bare_lower_bounds(text, _chained_bounds(text, found)))))
     found = _bounds_in_two_units(text, _aside_alternatives(text, lex, found))
     found = apply_notations(text, found, _notation_quantity, _notation_comparator_before, postfix_after_position)
@@ -1056,9 +1067,9 @@ def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
     )
 
 
-# between two bounds: ", and", "but", "to" (``≥ 3.0 mm to ≤ 3.5 mm``), or a restated symbol "(≥) and"
+# between two bounds: ", and", "but", "to" (``≥ 3.0 mm to ≤ 3.5 mm``), a dash (``>50%-<100%``), or a restated symbol "(≥) and"
 # (each blank run is followed by a required token, so a long gap costs linear time)
-_BOUND_GAP = re.compile(r"[ \t]*(?:\([<>≤≥=]{1,2}\)[ \t]*)?(?:,[ \t]*)?(?:(?:and|but|&|to)[ \t]*)?$", re.IGNORECASE)
+_BOUND_GAP = re.compile(r"[ \t]*(?:\([<>≤≥=]{1,2}\)[ \t]*)?(?:,[ \t]*)?(?:(?:and|but|&|to|[-–—])[ \t]*)?$", re.IGNORECASE)
 
 
 def _lost_bounds(q: Quantity, r: Quantity) -> tuple[Quantity, Quantity] | None:

@@ -22,7 +22,7 @@ _MARKER = re.compile(
     (?P<indent>[ \t]*)
     (?:
         (?P<num>\d{1,3}(?:\.\d{1,3})*)(?P<numsep>[.)])          # 1.  1)  2.1.  2.1)
-      | (?P<hier>\d{1,3}(?:\.\d{1,3})+)(?=[ \t]+[A-Z(])          # 2.1 Text
+      | (?P<hier>[1-9]\d{0,2}(?:\.[1-9]\d{0,2})+)(?=[ \t]+[A-Z(])  # 2.1 Text (not a decimal: "0.30 Ventilator", "1.05 Hb")
       | \((?P<pnum>\d{1,3})\)                                    # (1)
       | \((?P<palpha>[a-zA-Z]|[ivxIVX]{1,5})\)                    # (a) (iv)
       | (?P<alpha>[a-zA-Z])(?P<alphasep>[.)])                    # a.  b)
