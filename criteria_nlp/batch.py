@@ -25,14 +25,15 @@ import os
 import signal
 import threading
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from .io.records import InputRecord, error_record
 from .io.structured import apply_structured
 from .io.validate import count_rules
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 ENV_START_METHOD = "CRITERIA_NLP_MP_START"
 
@@ -269,6 +270,9 @@ def process_records(
         for batch in batches:
             yield from _outcomes(batch, process_batch(batch, timeout, options))
         return
+
+    from concurrent.futures import ProcessPoolExecutor  # only for a pool: a one-process run does without
+    from concurrent.futures.process import BrokenProcessPool
 
     limit = max_in_flight or 2 * workers
     ctx = multiprocessing.get_context(start_method())

@@ -369,7 +369,8 @@ def test_values_for_populations_hold_for_the_same_variable():
         [("appendicular muscle mass index (AMMI)", 7), ("appendicular muscle mass index (AMMI)", 5.7)]
     ages = rules_of("Subject under 18 years or over 70 years")
     assert [(r["variable"]["name"], r["comparator"], r["value"]) for r in ages] == [("age", "<", 18), ("age", ">", 70)]
-    assert ages[1]["variable"]["text"] == "over 70 years"
+    # bounds of an age with no age word name it together (issue 9, fifth branch)
+    assert [r["variable"]["text"] for r in ages] == ["under 18 years or over 70 years"] * 2
 
 
 def test_a_different_unknown_name_is_not_the_previous_variable():

@@ -236,3 +236,40 @@ def test_a_generic_alias_in_parentheses_after_a_named_scale_is_that_scale():
 def test_cigarettes_a_day_after_a_smoking_history_are_cigarettes_per_day():
     rule, = rules_of("Exclusion Criteria:\n\n  -  History of smoking more than 15 cigarettes/day\n")
     assert shape(rule) == ("cigarettes_per_day", ">", 15.0, None, "{cigarettes}/d")
+
+
+def windows_of(text):
+    return [[k["text"] for k in r["conditions"] if k["kind"] == "temporal"] for r in rules_of(text)]
+
+
+def test_a_window_after_an_event_in_the_middle_of_a_list_is_that_events():
+    text = ("Exclusion Criteria:\n\n  -  Cardiac disease (unstable angina, stroke within the past 6 months, arrhythmia),"
+            " liver disease (bilirubin > 3 mg/dL), renal failure (creatinine > 2 mg/dL)\n")
+    assert windows_of(text) == [[], []]
+
+
+def test_a_window_of_its_own_item_or_at_the_end_of_the_list_dates_the_thresholds():
+    assert windows_of("Exclusion Criteria:\n\n  -  More than 2 episodes of hypoglycemia, within 6 months prior to entry,"
+                      " or hypoglycemia unawareness\n") == [["within 6 months prior to entry"]]
+    assert windows_of("Inclusion Criteria:\n\n  -  Hemoglobin > 10 g/dL, platelets > 100,000/mm3,"
+                      " within 14 days of registration\n") == [["within 14 days of registration"]] * 2
+
+
+def test_a_times_sign_before_a_period_is_a_frequency():
+    rule, = rules_of("Exclusion Criteria:\n\n  -  Hypoglycaemic episodes more than 1x/week\n")
+    assert shape(rule)[1:] == (">", 1.0, None, "{times}/wk")
+
+
+def test_a_lexicon_measurement_keeps_its_value_before_an_acronym_after_on():
+    rules = rules_of("Inclusion Criteria:\n\n  -  Blood pressure less than 140/90 on either an ACE inhibitor or an ARB\n")
+    assert [r["variable"]["name"] for r in rules] == ["systolic_blood_pressure", "diastolic_blood_pressure"]
+
+
+def test_an_adjective_glued_to_a_lexicon_name_makes_another_name():
+    rule, = rules_of("Inclusion Criteria:\n\n  -  Age-adjusted IPI 0-1\n")
+    assert rule["variable"]["name"] == "age-adjusted ipi"
+
+
+def test_occasions_after_a_value_are_no_instrument():
+    rule, = rules_of("Inclusion Criteria:\n\n  -  Serum CEA greater than 10 on two consecutive measurements\n")
+    assert rule["variable"]["name"] == "cea"

@@ -140,3 +140,41 @@ def test_cli_batch_keeps_the_other_records_when_one_is_too_long(tmp_path):
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert "over the limit of 100" in records[0]["error"]
     assert records[1]["criteria"][0]["rules"][0]["variable"]["name"] == "hemoglobin"
+
+
+_COLLECTOR_PROBE = r"""
+import gc, json, sys
+import criteria_nlp.batch as batch, criteria_nlp.pipeline as pipeline
+seen = {}
+build, run_batch = pipeline.build_pipeline, batch.process_batch
+def watched_build(*args, **kwargs):
+    seen["collector_on_while_building"] = gc.isenabled()
+    return build(*args, **kwargs)
+def watched_batch(*args, **kwargs):
+    seen["collector_on_for_records"] = gc.isenabled()
+    seen["frozen_objects"] = gc.get_freeze_count()
+    return run_batch(*args, **kwargs)
+pipeline.build_pipeline, batch.process_batch = watched_build, watched_batch
+from criteria_nlp.cli import main
+seen["status"] = main(["extract", sys.argv[1], "-o", sys.argv[2]])
+seen["collector_on_after"] = gc.isenabled()
+print(json.dumps(seen))
+"""
+
+
+def test_extract_builds_without_the_collector_and_reads_records_with_it(tmp_path):
+    from criteria_nlp import extract
+
+    out = tmp_path / "out.json"
+    run = subprocess.run([sys.executable, "-c", _COLLECTOR_PROBE, str(REFERENCE), str(out)], capture_output=True,
+                         text=True, timeout=600, cwd=ROOT.parent)
+    assert run.returncode == 0, run.stderr[-3000:]
+    seen = json.loads(run.stdout.splitlines()[-1])
+    assert seen["status"] == 0
+    assert seen["collector_on_while_building"] is False
+    assert seen["collector_on_for_records"] is True
+    assert seen["frozen_objects"] > 50_000  # spaCy and the pipeline, out of later collections
+    assert seen["collector_on_after"] is True
+    rules = [r for c in json.loads(out.read_text(encoding="utf-8"))["criteria"] for r in c["rules"]]
+    expected = [r for c in extract(REFERENCE.read_text(encoding="utf-8"))["criteria"] for r in c["rules"]]
+    assert rules == expected

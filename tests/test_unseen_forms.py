@@ -932,3 +932,93 @@ def test_occurrences_per_period_are_named_past_an_averaging_phrase_and_leave_the
     line = "Aged 25-60. Jogging on the average of at least once a week over a six month period."
     assert summary(line) == [("age", "between", 25, 60), ("jogging", ">=", 1, None)]
     assert summary("Cycling on the average of 3 times a week") == []  # no comparator: no threshold
+
+
+# --- fifth branch (acc14): ages named by their bounds together, adjustments named after a score ---
+
+def variables_of(text):
+    return [((r["variable"] or {}).get("name"), (r["variable"] or {}).get("text"), r["comparator"], r["value"])
+            for r in rules_of(text)]
+
+
+@pytest.mark.parametrize("line, span", [
+    ("Subjects under 16 years or over 75 years", "under 16 years or over 75 years"),
+    ("Children younger than 6 years or older than 12 years old", "younger than 6 years or older than 12 years old"),
+    ("Volunteers below 21 and above 60years", "below 21 and above 60years"),
+    ("Patients < 20 or > 85", "< 20 or > 85"),
+])
+def test_bounds_of_an_age_with_no_age_word_name_it_together(line, span):
+    rules = variables_of(line)
+    assert [(name, text) for name, text, _, _ in rules] == [("age", span), ("age", span)]
+    assert [(c, v) for _, _, c, v in rules][0][0] == "<" and rules[1][2] == ">"
+
+
+def test_an_age_named_by_its_own_word_keeps_its_span():
+    assert variables_of("Age under 16 years or over 75 years") == [("age", "Age", "<", 16), ("age", "Age", ">", 75)]
+
+
+def test_bounds_of_ages_in_different_clauses_keep_their_own_spans():
+    texts = [text for _, text, _, _ in variables_of("Patients under 16 years; volunteers over 75 years")]
+    assert texts and all(";" not in text for text in texts)
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("Charlson comorbidity index adjusted to age < 5", ("charlson_comorbidity_index", "<", 5)),
+    ("Charlson score corrected for age of 6 or more", ("charlson_comorbidity_index", ">=", 6)),
+    ("QTc corrected for heart rate > 480 ms", ("qtc", ">", 480)),
+])
+def test_the_name_a_value_is_adjusted_for_is_not_its_variable(line, expected):
+    assert [(n, c, v) for n, _, c, v in variables_of(line)] == [expected]
+
+
+def test_age_adjusted_before_the_name_leaves_the_name():
+    assert [(n, c, v) for n, _, c, v in variables_of("Age-adjusted Charlson comorbidity index ≥ 4")] == \
+        [("charlson_comorbidity_index", ">=", 4)]
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("Blood loss > 500 mL at delivery", ("blood loss", ">", 500)),
+    ("Sensorineural hearing loss of at least 25 dB", ("sensorineural hearing loss", ">=", 25)),
+    ("Gestational weight gain > 16 kg", ("gestational weight gain", ">", 16)),
+])
+def test_a_noun_of_change_ends_the_name_it_heads(line, expected):
+    assert [(n, c, v) for n, _, c, v in variables_of(line)] == [expected]
+
+
+def test_a_verb_of_change_is_still_no_name_and_weight_loss_keeps_its_entry():
+    assert variables_of("Subjects who gain more than 5 kg") == []
+    assert [(n, c, v) for n, _, c, v in variables_of("Weight above 60 kg and weight loss below 5%")] == \
+        [("body_weight", ">", 60), ("weight_loss", "<", 5)]
+
+
+@pytest.mark.parametrize("line, low, high, inclusive", [
+    ("Participants weighing between 45 kg (inclusive) and 110 kg (exclusive)", 45, 110, {"low": True, "high": False}),
+    ("Weight between 45 kg (exclusive) and 110 kg", 45, 110, {"low": False, "high": True}),
+    ("Age between 12 (exclusive) and 17 years (inclusive)", 12, 17, {"low": False, "high": True}),
+    ("Age 12-17 years (exclusive)", 12, 17, {"low": False, "high": False}),
+])
+def test_each_bound_of_a_range_may_say_its_own_inclusivity(line, low, high, inclusive):
+    rules = rules_of(line)
+    assert [(r["comparator"], r["value"], r["value_high"], r["inclusive"]) for r in rules] == \
+        [("between", low, high, inclusive)]
+
+
+def test_weighed_names_the_body_weight_and_whose_is_no_name():
+    assert [(n, c, v) for n, _, c, v in variables_of("Newborns who weighed less than 2,000 grams")] == \
+        [("body_weight", "<", 2000)]
+    assert [n for n, _, _, _ in variables_of("Subjects whose kidney function test is more than 2 times normal")] == \
+        ["kidney function test"]
+
+
+def test_two_lower_bounds_of_ages_keep_their_own_spans():
+    texts = [text for _, text, _, _ in variables_of("Women over 55 years of age and at least 2 years of amenorrhea")]
+    assert texts and all(" and " not in text for text in texts)
+
+
+@pytest.mark.parametrize("line, comparator, value", [
+    ("Age of at least 21 years", ">=", 21),
+    ("Age of less than 4 years", "<", 4),
+    ("Age of up to 70 years", "<=", 70),
+])
+def test_age_of_a_comparator_is_the_patients_age_not_an_age_at_an_event(line, comparator, value):
+    assert [(n, c, v) for n, _, c, v in variables_of(line)] == [("age", comparator, value)]

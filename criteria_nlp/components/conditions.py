@@ -671,6 +671,29 @@ def _cut_at(text: str, cond: Condition, end: int) -> Condition:
     return Condition(cond.kind, text[cond.start:end], cond.start, end,
                      {**cond.fields, "description": _trimmed_description(cond, end)}, cond.inherited_from)
 
+_EVENT_WORD = re.compile(r"[^\W\d_]{3,}")  # a word naming the item's event before its window
+# what separates the items of a list inside a sentence (not a thousands comma: "100,000"), or a sentence end
+_ITEM_SEPARATOR = re.compile(r",(?!\d{3}(?!\d))|;|\(|\)|\.(?=[ \t\r\n]+[A-Z])")
+
+
+def _in_a_middle_item(text: str, left: int, right: int, cond: Condition, rules: list[Rule]) -> bool:
+    """Whether a window stands after the event of an item in the middle of a comma list of its sentence
+    (``text[left:right]``), an item that holds no threshold: it dates that event (``acute myocardial
+    infarction within the past 3 months, …``), not the thresholds of the other items. A window in the
+    first or the last item of the sentence, or an item of its own, holds for the sentence's thresholds."""
+    before = [m.end() for m in _ITEM_SEPARATOR.finditer(text, left, cond.end) if m.end() <= cond.start]
+    after = next((m.start() for m in _ITEM_SEPARATOR.finditer(text, cond.end, right)), None)
+    if not before or after is None or text[after] not in ",;":
+        return False
+    item_start = before[-1]
+    if not _EVENT_WORD.search(text, item_start, cond.start):
+        return False  # "…, within 6 months prior to entry, …": a window of its own item dates the items before
+    if any(item_start <= r.start < after or r.start < item_start < r.end for r in rules):
+        return False
+    if text[item_start - 1] == "(" and any(r.end < item_start and not text[r.end:item_start - 1].strip() for r in rules):
+        return False  # "Hemoglobin > 10 g/dL (within 14 days of registration)": the aside of the threshold before it
+    return bool(text[after:right].strip(" \t\r\n.,;:()"))
+
 
 def _is_duration_of_another_clause(cond: Condition, rule: Rule) -> bool:
     """An age lasts no time: "aged 18 or older and on dialysis for at least 6 months" — the duration
@@ -827,6 +850,8 @@ class ConditionFinder:
             first = cond.end if _is_state(cond) else left
             if _is_state(cond):
                 right = min(right, _parenthesis_end(text, left, cond.start, cond.end, right))
+            elif _in_a_middle_item(text, left, right, cond, rules):
+                continue  # "acute MI within the past 3 months, …, serum bilirubin > 3 mg/dL": the MI's window
             for rule in rules:
                 if max(left, first) <= rule.start < right and not _is_duration_of_another_clause(cond, rule):
                     rule.conditions.append(cond)

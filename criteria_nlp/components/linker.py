@@ -613,9 +613,20 @@ class _Target:
 
 
 # a function word or negating prefix glued by a hyphen to a name makes a compound that names something
-# else: "weight-for-height", "FEV1-to-FVC", "non-HDL", "anti-HBs" (a closed class)
+# else: "weight-for-height", "FEV1-to-FVC", "non-HDL", "anti-HBs" (a closed class); so does an adjective
+# or participle glued after it ("age-correlated", "age-appropriate", "weight-bearing") and a noun of
+# change after it ("weight gain" is no body weight)
 _COMPOUND_BEFORE = re.compile(r"(?<![^\W\d_])(?i:for|to|at|of|by|per|non|anti)-$")
-_COMPOUND_AFTER = re.compile(r"-(?i:for|to|at|of|by|per)(?![^\W\d_])")
+_COMPOUND_AFTER = re.compile(r"-(?i:for|to|at|of|by|per|[a-z]+(?:ed|ing|ate|ent|ant|ive))(?![^\W\d_])|[ \t-](?i:loss|gain)\b")
+
+
+# "Charlson score adjusted to age", "QTc corrected for heart rate": the name after is what another is adjusted for
+_ADJUSTED_FOR = re.compile(r"(?i:adjusted|corrected|standardi[sz]ed|matched)[ \t]+(?i:for|to|by)[ \t]+(?i:the[ \t]+)?$")
+
+
+def _an_adjustment(text: str, start: int) -> bool:
+    """Whether the lexicon mention at ``start`` names what another value is adjusted for, not a variable."""
+    return _ADJUSTED_FOR.search(text, max(0, start - 30), start) is not None
 
 
 # a ratio named by its terms: "BUN/Cr ratio", "Pr/Cr ratio", "TSH/T4 ratio" (each term is no variable)
@@ -624,9 +635,9 @@ _RATIO_AFTER = re.compile(r"(?:[ \t]*/[ \t]*[^\W_][\w+-]*)?[ \t]+(?i:ratio)\b")
 
 
 def _inside_a_compound(text: str, start: int, end: int, entry=None) -> bool:
-    """Whether a lexicon mention is one part of a hyphenated compound ("height" in "weight-for-height")
-    or one term of a ratio named by its terms ("Cr" and "BUN" in "BUN/Cr ratio"), unless the entry is
-    itself a ratio."""
+    """Whether a lexicon mention is one part of a compound that names something else ("height" in
+    "weight-for-height", "weight" in "weight gain") or one term of a ratio named by its terms ("Cr" and
+    "BUN" in "BUN/Cr ratio"), unless the entry is itself a ratio."""
     if _COMPOUND_BEFORE.search(text, max(0, start - 5), start) is not None or _COMPOUND_AFTER.match(text, end) is not None:
         return True
     return _RATIO_AFTER.match(text, end) is not None and not _is_a_ratio(entry)
@@ -683,15 +694,51 @@ def _event_age(event: str, start: int, end: int) -> _Target:
     return _Target(start, end, name, "demographic", None, "a")
 
 
+# "under 18 years or over 70 years", "below 18 and above 45 years": bounds of one age joined by a conjunction
+_AGE_BOUNDS_GAP = re.compile(r"[ \t,]*(?:and[ \t]*/[ \t]*or|and|or)[ \t]+", re.IGNORECASE)
+
+
+def _names_age_by_value(q: Quantity, target: _Target | None) -> bool:
+    """Whether ``target`` is an age named by the value's own words (``older than 65 years``, ``patients <18``),
+    not by a variable word of its own."""
+    return target is not None and target.name == "age" and target.entry is None \
+        and target.start <= q.start and target.end >= q.end
+
+
+def _share_coordinated_ages(text: str, units: list) -> list:
+    """A lower and an upper bound of an age written with no age word and joined by ``and``/``or`` name the
+    age together: each rule's variable is the whole coordination ("under 18 years or over 70 years",
+    "younger than 14 years or older than 25 years old"), as the unit or the age word written once after the
+    last bound holds for both ("below 18 and above 45 years"). ``units`` is sorted by position."""
+    out = list(units)
+    for i in range(len(out) - 1):
+        (q1, t1), (q2, t2) = out[i], out[i + 1]
+        if len(t1) != 1 or len(t2) != 1 or not _names_age_by_value(q1, t1[0]) or not _names_age_by_value(q2, t2[0]) \
+                or {q1.comparator[:1], q2.comparator[:1]} != {"<", ">"}:
+            continue  # a lower and an upper bound ("> 60 years of age and at least 1 year of amenorrhea" is not)
+        if t1[0].end > t2[0].start or not _AGE_BOUNDS_GAP.fullmatch(text, t1[0].end, t2[0].start):
+            continue
+        start, end = t1[0].start, t2[0].end
+        out[i] = (q1, [replace(t1[0], start=start, end=end)])
+        out[i + 1] = (q2, [replace(t2[0], start=start, end=end)])
+    return out
+
+
 def _age_at_event(text: str, target: _Target) -> _Target:
     """The patient's age entry followed by "at/of <event>" is the age at that event, unless the event is
     a moment of the study ("age at screening", "age at the time of consent")."""
     if target.name != "age":
         return target
     m = _AGE_AT.match(text, target.end)
-    if m is None or _STUDY_EVENT.match(m.group("event")):
-        return target
+    if m is None or _STUDY_EVENT.match(m.group("event")) or _starts_with_a_comparator(m.group("event")):
+        return target  # "Age of at least 18 years" is the patient's age
     return _event_age(m.group("event"), target.start, m.end("event"))
+
+
+def _starts_with_a_comparator(words: str) -> bool:
+    """Whether ``words`` begin with a comparator phrase of the grammar ("at least", "less than", "up to")."""
+    lowered = " ".join(words.lower().split())
+    return any(lowered == p or lowered.startswith(p + " ") for p in quantity_lexicon().prefix_of)
 
 
 # a unit that counts the patient's things names the variable: "≥ 30 pack-years", "> 10 cigarettes/day"
@@ -879,6 +926,9 @@ def _scale_after(text: str, q: Quantity) -> tuple[int, int] | None:
     if m is None or "\n" in m.group():
         return None
     start, end = m.span("name")
+    words = text[start:end].split()
+    if (words[0].isdigit() or _is_number_word(words[0])) and words[-1].lower().endswith("s"):
+        return None  # "greater than 6 on two successive tests": occasions, no instrument
     span = _SCALE_SPAN_WORD.match(text, start, end)
     if span is not None:
         start = span.end()  # "on a 0-10 pain intensity numeric scale": the span is no part of the name
@@ -896,6 +946,7 @@ _NAMES_A_RATIO = re.compile(r"\bratio$", re.IGNORECASE)  # "BUN/Cr ratio at leas
 
 _AFTER_NAME = re.compile(r"[ \t]*(?:of[ \t]+)?(?:(?:the|a|an)[ \t]+)?(?P<name>[^\W\d_][\w'’-]*(?:[ \t]+[^\W\d_][\w'’-]*){0,3})")
 _NOT_A_NAME_AFTER = {"following", "these", "those", "criteria", "which", "that", "who", "or", "and", "in", "at", "for",
+                     "despite", "although", "because", "unless", "while", "when", "where",
                      "prior", "before", "after", "since", "from", "to", "with", "without", "on", "per", "times", "time",
                      "during", "within", "over", "under", "by", "as", "than", "is", "are", "was", "were", "if", "unless"}
 
@@ -935,13 +986,15 @@ _PROSE_VERBS = ("requir", "receiv", "defin", "consider", "tak", "us", "need", "s
 _PROSE_VERB = re.compile(rf"(?:{'|'.join(_PROSE_VERBS)})(?:e|es|ed|ing|s|ies|ied|en|n)?", re.IGNORECASE)
 _NEVER_A_NAME = {
     "no", "not", "nor", "none", "and", "or", "and/or", "plus", "but", "than", "then", "also", "only", "this", "these",
-    "those", "that", "there", "they", "it", "its", "he", "she", "we", "you", "them", "which", "who", "whom", "what",
+    "those", "that", "there", "they", "it", "its", "he", "she", "we", "you", "them", "which", "who", "whom", "whose",
+    "what",
     "any", "all", "some", "each", "every", "more", "less", "most", "least", "much", "many", "few",
     "can", "could", "may", "might", "would", "will", "shall", "must", "should", "is", "are", "be", "been", "being",
     "was", "were", "has", "have", "had", "increase", "increases", "decrease", "decreases", "change", "changes",
     "point", "points", "level", "levels", "value", "values", "total", "number", "amount", "result", "results",
     "mild", "moderate", "severe", "known", "current", "currently", "previously", "new", "least", "defined", "here",
     "average", "approximately", "about", "around", "usually", "typically", "daily", "since", "from", "until",
+    "despite", "although", "because",
 }
 
 
@@ -958,9 +1011,13 @@ def _is_number_word(word: str) -> bool:
     return word.lower() in quantity_lexicon().number_words
 
 
+# nouns of change spelt like a prose verb: at a name's end they are its head ("hearing loss", "blood loss")
+_CHANGE_NOUNS = {"loss", "gain"}
+
+
 def _is_trailing_prose(word: str) -> bool:
     w = word.lower()
-    return w in _NAME_STOP or _PROSE_VERB.fullmatch(w) is not None
+    return w in _NAME_STOP or _PROSE_VERB.fullmatch(w) is not None and w not in _CHANGE_NOUNS
 
 
 _NUMBER_BEFORE = re.compile(r"\d[ \t]*(?P<unit>(?:[^\s\d]+[ \t]+){0,2})$")
@@ -1347,7 +1404,8 @@ class Linker:
         entries = span_values(doc, "variable_mentions", spans, lambda span: span._.variable_entry)
         text = doc_text(doc)
         mentions = [_Mention(span.start_char, span.end_char, entry) for span, entry in zip(spans or [], entries)
-                    if not _inside_a_compound(text, span.start_char, span.end_char, entry)]
+                    if not _inside_a_compound(text, span.start_char, span.end_char, entry)
+                    and not _an_adjustment(text, span.start_char)]
         mention_starts = [m.start_char for m in mentions]
         is_score = [m.entry.category in _SCORE_CATEGORIES for m in mentions]
         quantities = span_values(doc, "quantities", doc._.quantities, lambda span: span._.quantity)
@@ -1435,8 +1493,10 @@ class Linker:
                 if group and not group_used and target.name in _SCALE_BY_RANGE \
                         and (_CLOSING_GAP.fullmatch(gap) or _OPEN_PAREN_GAP.match(gap) and _closes_right_after(text, target.end)) \
                         and group[-1].entry is not None and group[-1].category == target.category:
-                    # "ECOG (Eastern Cooperative Oncology Group) performance status score": the named scale's
-                    group[-1].end = group_end = target.end
+                    # "ECOG (Eastern Cooperative Oncology Group) performance status score": the named scale's;
+                    # "ECOG performance status (PS)": its alias, with the parenthesis
+                    close = re.match(r"[ \t]*\)", text[target.end:target.end + 5]) if "(" in gap else None
+                    group[-1].end = group_end = target.end + (close.end() if close else 0)
                     if ")" in gap and text[:group[-1].start].rstrip(" \t").endswith("("):  # "WHO (ECOG) performance status"
                         group[-1].start = text.rindex("(", 0, group[-1].start)
                     merged_generic = target.name
@@ -1575,7 +1635,7 @@ class Linker:
                  for q, targets in units]
         units.extend(self._score_values(text, mentions, units, len(text) if crit_end is None else crit_end, crit_start))
         units.sort(key=lambda u: u[0].start)
-        return _without_restatements(text, units)
+        return _share_coordinated_ages(text, _without_restatements(text, units))
 
     @staticmethod
     def _group_holds(text: str, q: Quantity, group: list, anchor: int, group_end: int, group_used: bool,
@@ -1598,8 +1658,12 @@ class Linker:
         if ok and not group_used and next_mention is not None and _ALTERNATIVE_STARTS.search(gap) and \
                 _VALUE_THEN_VARIABLE.match(text[q.end:next_mention.start_char]):
             return False  # "Circulating blasts present OR Greater than 5% blasts in bone marrow": a new alternative
-        if ok and not any(t.category in _SCORE_CATEGORIES for t in group) and _scale_after(text, q) is not None:
-            return False  # "back pain: a score of 5 or more on the Roland-Morris Disability Questionnaire"
+        scale = _scale_after(text, q) if ok and not any(t.category in _SCORE_CATEGORIES for t in group) else None
+        if scale is not None and (_NAMES_A_SCORE.search(text, scale[0], scale[1]) or all(t.entry is None for t in group)):
+            # "back pain: a score of 5 or more on the Roland-Morris Disability Questionnaire" (a lexicon
+            # measurement keeps its value before a mere acronym: "blood pressure less than 140/90 on
+            # either an ACE inhibitor")
+            return False
         return ok
 
     @classmethod

@@ -193,7 +193,10 @@ def lexicon() -> _Lexicon:
         re.IGNORECASE,
     )
     connectors = _phrase_regex(data["range_connectors"])
+    markers = rf"(?P<excl1>{_phrase_regex(data['exclusive_markers'])})|{_phrase_regex(data['inclusive_markers'])}"
     range_re = re.compile(
+        # "between 50 kg (inclusive) and 90 kg (exclusive)": the first bound's own inclusivity in parentheses
+        rf"(?P<mark1>[ \t]*\([ \t]*(?:{markers})[ \t]*\))?"
         # "between 18- and 65-years": a hyphen left hanging before a word connector
         rf"[ \t]*(?:-(?=[ \t]*(?:and|to)\b)[ \t]*)?(?P<conn>{connectors})[ \t]*(?:(?P<comp2>{comp_alt})[ \t]*)?(?P<num2>{NUMBER_PATTERN})",
         re.IGNORECASE,
@@ -813,6 +816,17 @@ class _Range:
     inclusive: tuple[bool, bool]
 
 
+def _range_inclusivity(marker_after: re.Match | None, rng: re.Match, upper: str) -> tuple[bool, bool]:
+    """(low, high) inclusivity of a range: a marker after the first bound is its own ("50 kg (inclusive)
+    and 90 kg (exclusive)"); a marker after the range holds for both bounds ("18-65 (exclusive)") unless the
+    first bound has its own."""
+    excl_after = marker_after is not None and marker_after.group("excl") is not None
+    high = upper == "<=" and not excl_after
+    if rng.group("mark1") is not None:
+        return rng.group("excl1") is None, high
+    return (False, False) if excl_after else (True, high)
+
+
 def _read_range(text, lex, comp, comparator, start, pos, value, unit, relative) -> _Range | None:
     """``18-70``, ``18 to 70 years``, ``between 7.0% and 10.5%`` right after the first value."""
     rng = lex.range_re.match(text, pos)
@@ -839,8 +853,7 @@ def _read_range(text, lex, comp, comparator, start, pos, value, unit, relative) 
         return None  # "10-2" is not a range
     if opener is not None and opener.group().strip().lower().startswith("between"):
         start = opener.start()
-    incl = lex.inclusive_re.match(text, end)
-    inclusive = (False, False) if incl and incl.group("excl") else (True, upper == "<=")
+    inclusive = _range_inclusivity(lex.inclusive_re.match(text, end), rng, upper)
     if high <= value:
         return None if rng.group("comp2") else _Range(high, value, end, start, unit, relative, inclusive)
     return _Range(value, high, end, start, unit, relative, inclusive)
