@@ -31,6 +31,18 @@ def group_noun() -> re.Pattern:
 
 
 @lru_cache(maxsize=1)
+def site_noun() -> re.Pattern:
+    """A noun naming where a limit holds (a lesion, a node, a site), singular or plural."""
+    return re.compile(rf"(?:{_alternatives(_words()['site_nouns'])})(?:e?s)?", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def discourse_labels() -> frozenset[str]:
+    """Phrases after "For"/"In" before a colon that name no group ("In addition:", "For example:")."""
+    return frozenset(_words()["discourse_labels"])
+
+
+@lru_cache(maxsize=1)
 def requiring_header() -> re.Pattern:
     """``X require:``, ``X must have:``: a sub-header naming the group X (group ``who``)."""
     verbs = _alternatives(_words()["requiring_verbs"])

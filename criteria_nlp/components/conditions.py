@@ -20,7 +20,7 @@ from importlib import resources
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ._groups import NO_VERB, group_head, group_labels, names_a_group, requiring_header
+from ._groups import NO_VERB, discourse_labels, group_head, group_labels, names_a_group, requiring_header, site_noun
 from ._text import doc_text
 from ._values import criteria_of, span_values
 
@@ -47,9 +47,11 @@ _AT_EVENT = re.compile(
 _POPULATION = re.compile(
     r"\b(?:(?:for|in)[ \t]+(?:(?:subjects|patients|participants|those|individuals|people|persons|women|men|cases|children|adults)[ \t]+)?"
     r"(?:with\b|(?=without\b)|who[ \t]+have|who[ \t]+are|having|known[ \t]+to[ \t]+have|weighing)"  # "without X" describes them
+    r"|(?:for|in)[ \t]+(?:subjects|patients|participants|those|individuals|people|persons|women|men|children|adults)[ \t]+"
+    r"(?=(?:receiving|undergoing|treated|taking|on|older|younger)\b)"  # "for patients receiving transfusions"
     r"|if[ \t]+(?:(?:the[ \t]+)?(?:subjects?|patients?|participants?)[ \t]+(?:has|have|is|are|with)[ \t]+)?(?:there[ \t]+(?:is|are)[ \t]+)?"
     r"|in[ \t]+(?:the[ \t]+)?(?:presence|case|setting)[ \t]+of|in[ \t]+case[ \t]+of)"
-    r"(?P<who>[ \t]*[^,;():\s][^,;():]{1,80}?)(?=[ \t]*(?:[,;():]|\.?[ \t]*$|\bor\b|\bmay\b|\bmust\b|\bshould\b"
+    r"(?P<who>[ \t]*[^,;():\s](?:(?!\.\s+[A-Z])[^,;():]){1,80}?)(?=[ \t]*(?:[,;():]|\.?[ \t]*$|\.\s+[A-Z]|\bor\b|\bmay\b|\bmust\b|\bshould\b"
     r"|(?<=\S)[ \t]+and\b(?=[^,;():]*?\d)))",
     re.IGNORECASE,
 )
@@ -95,9 +97,11 @@ _ALLOWANCE = re.compile(r"\b(?:are|is|remain|will[ \t]+be|may[ \t]+be|can[ \t]+b
                         r"(?:eligible|allowed|permitted|acceptable|included|enrolled)\b", re.IGNORECASE)
 # a sub-header that names the population of the items under it: "For healthy controls:",
 # "Patients without treatment response:"
-_SUBHEADER_POPULATION = re.compile(
-    rf"[ \t]*(?:(?:for|in|among)[ \t]+|(?={_SUBJECTS}[ \t]+(?:with|without|who|having|receiving|undergoing)\b))"
-    r"(?P<who>[^:;,.()\n]{2,60}?)[ \t]*:[ \t]*", re.IGNORECASE)
+_LABEL_OF_A_POPULATION = (rf"[ \t]*(?:(?:for|in|among)[ \t]+|(?={_SUBJECTS}[ \t]+(?:with|without|who|having|receiving|undergoing)\b))"
+                          r"(?P<who>[^:;,.()\n]{2,60}?)[ \t]*:")
+_SUBHEADER_POPULATION = re.compile(_LABEL_OF_A_POPULATION + r"[ \t]*", re.IGNORECASE)
+# ... and opening a criterion before what it requires: "For stage III disease: WBC at least 3,000/mm3"
+_LEADING_LABEL = re.compile(_LABEL_OF_A_POPULATION, re.IGNORECASE)
 # a sub-header that announces its items names no population: "Patients with the following symptoms or
 # conditions are excluded:", "Patients with any of the following prior conditions will be excluded:"
 _ANNOUNCES_A_LIST = re.compile(r"\bthe[ \t]+following\b", re.IGNORECASE)
@@ -119,12 +123,17 @@ _QUALIFIER = re.compile(
     r"\b[^,;()]{0,60}?)(?=[ \t]*(?:[,;()]|$|\bor\b|\band\b))",
     re.IGNORECASE,
 )
-# "will not be eligible if ...", "are excluded if ...": the clause states the criterion itself
+# "will not be eligible if ...", "are excluded if ...", "were eligible for entry into the study if ...": the
+# clause states the criterion itself (a short phrase of what they are eligible for may come between)
 _ELIGIBILITY_VERB_BEFORE = re.compile(
-    r"\b(?:eligible|ineligible|excluded|included|enrolled|enrollable|qualify|qualifies)[ \t]*$", re.IGNORECASE)
+    r"\b(?:eligible|ineligible|excluded|included|enrolled|enrollable|qualify|qualifies)"
+    r"(?:[ \t]+(?:for|from|in|into|to)\b[^,;:.()\d]{1,50}?)?[ \t]*$", re.IGNORECASE)
 _COMMA_AFTER_NAME = re.compile(r"[ \t]*,")
 _POSTPOSED_GAP = re.compile(r"[\s(,]*$")
 _SENTENCE_BREAK = re.compile(r";|\.(?=\s+[A-Z])|\n")
+# a sentence end; a next sentence about the same subjects ("Their HbA1c must be < 8.0%", "Those who have ...")
+# goes on with them
+_FULL_STOP = re.compile(r"\.(?=\s+(?!(?:Their|They|Those|These|Such)\b)[A-Z])")
 _LIST_HEADER_END = re.compile(r"[ \t]*:")
 _LIST_END = re.compile(r"\.(?=\s+[A-Z])|\n")
 
@@ -136,6 +145,9 @@ _ANCHOR_WORDS = (r"(?P<anchor>(?:[ \t]+(?!(?:and|or|but|with|without|if|unless|i
 
 
 _LIST_BOILERPLATE = re.compile(r"\bthe[ \t]+$", re.IGNORECASE)
+# a conjunction that opens a clause, and the verb after the clause's subject
+_CLAUSE_OPENER = re.compile(r"when|while", re.IGNORECASE)
+_VERB_AFTER_SUBJECT = re.compile(r"[ \t]+(?:is|are|was|were|has|have|had|be|been|becomes?|became)\b", re.IGNORECASE)
 # the subject of a "while" clause ("while the patient is on bedrest")
 _SUBJECT = r"(?:patient|subject|participant|person|individual|child|infant|woman|man|he|she|they)s?"
 
@@ -284,6 +296,8 @@ def _event_conditions(segment: str, base: int) -> list[Condition]:
         add(m, "before", value=1.0, value_high=None, unit=cues.period_unit[m.group("unit").lower()], comparator=None,
             anchor=m.group("anchor").strip())
     for m in cues.event_after_opener.finditer(segment):
+        if _CLAUSE_OPENER.fullmatch(m.group("rel")) and _VERB_AFTER_SUBJECT.match(segment, m.end()):
+            continue  # "when the involved eye was known to ...": the subject of a clause, not an event
         add(m, cues.opener_relation[" ".join(m.group("rel").lower().split())], anchor=m.group("anchor").strip())
     for m in cues.event_after_preposition.finditer(segment):
         if _LIST_BOILERPLATE.search(segment, 0, m.start()):
@@ -341,6 +355,58 @@ def temporal_conditions(text: str, start: int, end: int, quantities=None) -> lis
     return sorted(out, key=lambda c: c.start)
 
 
+@lru_cache(maxsize=1)
+def _site_population_re() -> re.Pattern:
+    """Where a limit holds, named after it: "for the lymph nodes located in the neck", "for other
+    localizations", "for liver metastases" (group ``who``; a bare "for tumor" is none), or an institution's
+    acronym of four to six capitals after ``at`` ending its clause ("1.95 mg/dL at MSKCC", group ``site``;
+    not a method, "at MRI")."""
+    return re.compile(
+        rf"\b(?i:for)[ \t]+(?P<who>(?:(?i:the|other|these|those)[ \t]+(?:{_SITE_MODIFIER}){{0,2}}?|(?:{_SITE_MODIFIER}){{1,2}}?)"
+        rf"(?:{site_noun().pattern})\b(?:(?!{_VERB})[^,;():]){{0,80}}?)"
+        r"(?=[ \t]*(?:[,;():]|\.?[ \t]*$|\b(?i:or)\b|(?<=\S)[ \t]+(?i:and)\b(?=[^,;():]*?\d)|[ \t]+" + _VERB + r"))"
+        r"|\bat[ \t]+(?:the[ \t]+)?(?P<site>[A-Z]{4,6})(?=[ \t]*(?:[),;]|$))")
+
+
+# a word before a site's noun ("liver lesions", "clinically palpable lymph nodes"); not a quantifier ("for
+# all the sites" names every site)
+_SITE_MODIFIER = r"(?!(?i:all|each|any|every|both|the)\b)[^\W\d][\w-]*[ \t]+"
+# a verb ends the site's description ("for tumor are eligible")
+_VERB = r"\b(?i:are|is|was|were|be|been|will|must|may|should|can|has|have|had)\b"
+
+
+# what may stand between a value and the site it holds for: "greater than 2 cm at the largest diameter for ..."
+_SITE_GAP = re.compile(r"[\s(,]*(?:(?:at|in|on|by|of)[ \t]+(?:(?:the|its)[ \t]+)?(?:[^\W\d][\w-]*[ \t]+){0,2}"
+                       r"[^\W\d][\w-]*[ \t]*)?$", re.IGNORECASE)
+
+
+def _site_populations(text: str, start: int, end: int) -> list[Condition]:
+    """Sites a limit holds for, written after it (see :func:`_site_population_re`); a reference limit's
+    abbreviation ("at ULN") is none."""
+    out = []
+    for m in _site_population_re().finditer(text, start, end):
+        group = "who" if m.group("who") else "site"
+        if group == "site" and m.group("site").lower() in quantity_lexicon().relative_names:
+            continue
+        out.append(Condition("population", m.group(), m.start(), m.end(), {"description": m.group(group).strip()}))
+    return out
+
+
+def _attach_sites(text: str, rules: list[Rule], sites: list[Condition]) -> None:
+    """A site holds for the value right before it, in its clause ("Tumor must be greater than 2 cm at the
+    largest diameter for the lymph nodes located in the neck and at least 0.5 cm for other localizations":
+    one site each). Only a measured value has a site: "no more than 2 prior regimens for liver metastases"
+    names what the regimens were for."""
+    for cond in sites:
+        before = [r for r in rules if r.end <= cond.start and _SITE_GAP.match(text, r.end, cond.start)
+                  and (r.unit is not None or r.relative_to is not None)]
+        if not before:
+            continue
+        for rule in rules:
+            if rule.end == before[-1].end and not any(c.kind == "population" and c.start == cond.start for c in rule.conditions):
+                rule.conditions.append(cond)
+
+
 def _span_condition(kind: str, text: str, m: re.Match, base: int, group: str) -> Condition:
     s, e = base + m.start(), base + m.end()
     return Condition(kind, text[s:e], s, e, {"description": m.group(group).strip()})
@@ -354,12 +420,14 @@ def _populations(text: str, start: int, end: int) -> list[Condition]:
     found = [_span_condition("population", text, m, start, "who") for m in _POPULATION.finditer(segment)
              if not _ELIGIBILITY_VERB_BEFORE.search(segment, 0, m.start())]
     found = [c for c in found if _has_content_word(c)]
-    header = _SUBHEADER_POPULATION.fullmatch(segment)
+    header = _SUBHEADER_POPULATION.fullmatch(segment) or _leading_label(segment)
     if header is None:
         header = _group_header(segment)
         if header is not None and not _has_content_word(_span_condition("population", text, header, start, "who")):
             header = None  # "Patients must have:", "Patients:" name nobody in particular
-    if header is not None and not _ANNOUNCES_A_LIST.search(header.group("who")):  # "For healthy controls:"
+    if header is not None and any(c.start <= start + header.start("who") < c.end for c in found):
+        pass  # "For patients treated at MSKCC: ...": found as "for patients treated ..." already
+    elif header is not None and not _ANNOUNCES_A_LIST.search(header.group("who")):  # "For healthy controls:"
         found.append(_span_condition("population", text, header, start, "who"))
     elif header is not None:  # "ALL patients meeting 1 of the following conditions:" names "ALL patients"
         head = _named_group_of_list_header(text, start + header.start("who"), header.group("who"))
@@ -387,6 +455,17 @@ def _populations(text: str, start: int, end: int) -> list[Condition]:
             if _has_content_word(cond) and not _ANNOUNCES_A_LIST.search(cond.text):
                 found.append(cond)
     return sorted(found, key=lambda c: c.start)
+
+
+def _leading_label(segment: str) -> re.Match | None:
+    """A label opening a criterion before what it requires ("For stage III disease: WBC at least
+    3,000/mm3", "For patients treated at MSKCC: creatinine ..."); not a discourse phrase ("In addition:",
+    "For example:"; ``discourse_labels`` in ``resources/population_words.json``)."""
+    m = _LEADING_LABEL.match(segment)
+    if m is None or m.end() >= len(segment.rstrip()) or \
+            " ".join(m.group("who").lower().split()) in discourse_labels():
+        return None
+    return m
 
 
 # a word that makes a label a clause: a pronoun subject or a verb form before the head noun
@@ -560,6 +639,38 @@ def _names_the_variable(cond: Condition, rule: Rule) -> bool:
     return v is not None and v.start is not None and cond.start <= v.start < cond.end
 
 
+def _within_its_sentence(text: str, cond: Condition) -> Condition:
+    """The condition up to the end of its sentence ("in patients treated by biliary drainage for obstructive
+    jaundice. AST" → "... jaundice")."""
+    stop = _FULL_STOP.search(text, cond.start, cond.end)
+    if stop is None or stop.start() <= cond.start:
+        return cond
+    return _cut_at(text, cond, stop.start())
+
+
+_TRAILING_DETERMINER = re.compile(r"(?:[\s,]+(?:the|a|an|their|his|her|its))*[\s,]*$", re.IGNORECASE)
+
+
+def _up_to_a_rules_name(text: str, cond: Condition, rules: list[Rule]) -> Condition:
+    """The population's description up to the name of a rule that reads on past it, after a rule that
+    states the population ("For patients older than 16 years the Karnofsky score must be ..." → "For
+    patients older than 16 years"; "if elevated WBC (12,000 or greater)" is the WBC rule's own clause)."""
+    stated_ends = [r.end for r in rules if cond.start <= r.start and r.end <= cond.end]
+    names = [r.variable.start for r in rules if r.variable is not None and r.variable.start is not None
+             and cond.start < r.variable.start < cond.end < r.end and any(e <= r.variable.start for e in stated_ends)]
+    if not names:
+        return cond
+    end = cond.start + len(_TRAILING_DETERMINER.sub("", text[cond.start:min(names)]))
+    if end <= cond.start:
+        return cond
+    return _cut_at(text, cond, end)
+
+
+def _cut_at(text: str, cond: Condition, end: int) -> Condition:
+    """``cond`` ending at ``end`` (its description cut to match)."""
+    return Condition(cond.kind, text[cond.start:end], cond.start, end,
+                     {**cond.fields, "description": _trimmed_description(cond, end)}, cond.inherited_from)
+
 _EVENT_WORD = re.compile(r"[^\W\d_]{3,}")  # a word naming the item's event before its window
 # what separates the items of a list inside a sentence (not a thousands comma: "100,000"), or a sentence end
 _ITEM_SEPARATOR = re.compile(r",(?!\d{3}(?!\d))|;|\(|\)|\.(?=[ \t\r\n]+[A-Z])")
@@ -698,6 +809,7 @@ class ConditionFinder:
             respective = _respective_populations(text, cs, ce, rules)
             self._attach_scoped(text, cs, ce, rules,
                                 [p for p in populations if not any(r.start < p.end and p.start < r.end for r in respective)])
+            _attach_sites(text, rules, _site_populations(text, cs, ce))
             self._attach_preceding(rules, exceptions, text, cs)
             self._attach_qualifiers(text, ce, rules)
         _attach_footnote_exceptions(text, [r for rules in rules_by_criterion.values() for r in rules],
@@ -755,10 +867,14 @@ class ConditionFinder:
 
     @staticmethod
     def _attach_scoped(text, cs, ce, rules, populations):
-        for cond in populations:
+        for cond in (_up_to_a_rules_name(text, _within_its_sentence(text, c), rules) for c in populations):
             # "≤ 5 x ULN if liver metastases", "≥ 13 g/dL in men, ≥ 12 g/dL in women": a population
             # right after a threshold is that threshold's (every rule of a shared value)
             scope_end = _scope_end(text, cond.end, ce)
+            period = None if cond.text.rstrip().endswith(":") else _FULL_STOP.search(text, cond.end, scope_end)
+            if period is not None:  # "... in patients treated by biliary drainage. AST and ALT ≤ 150 U/L": its sentence only
+                # (a label, "Inclusion criteria for probands: ...", holds on)
+                scope_end = period.start()
             inside = [r for r in rules if cond.start <= r.start < scope_end]
             named_after = [r for r in inside if r.variable is not None and r.variable.start >= cond.end]
             before = [r for r in rules if r.end <= cond.start and _POSTPOSED_GAP.match(text, r.end, cond.start)]

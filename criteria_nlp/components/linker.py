@@ -64,6 +64,10 @@ _AGE_COMPARATOR = re.compile(r"\b(?:older|younger)\b", re.IGNORECASE)
 # "patients < 18", "Any patient ≥18 who ...": nothing after the number that could be its unit
 _AFTER_BARE_AGE = re.compile(r"[ \t]*(?:$|[,;.)\n]|(?:who|with|and|or|at|in|on)\b)", re.IGNORECASE)
 _AGE_LEAD = re.compile(r"[\W_]*(?:(?:from|between|aged?|ages)[ \t]+)?", re.IGNORECASE)
+# a list item that is a bare lower bound and nothing else: "-  18 and over", "21 or older" (the age of a
+# PDQ list whose "Age:" label was dropped)
+_OVER_BOUND = re.compile(r"(?:and|or)[ \t]+(?:over|older|above)", re.IGNORECASE)
+_ITEM_END = re.compile(r"[ \t.;]*(?:\r?\n|$)")
 _DURATION_AFTER = re.compile(r"[\s,]*(?:or\s+(?:more|longer|greater)\s+)?(?:since|of\s+(?!age)|duration|after|before|"
                              r"prior|ago|history|experience|follow|from|post|in\s+(?:the\s+)?(?:past|last))", re.IGNORECASE)
 _NAME_STOP = {
@@ -144,8 +148,10 @@ _CLOSES_CLAUSE = re.compile(r"[ \t]*(?:$|[).,;:\r\n])")
 # "above 20 g and 30 g for women and men respectively": values paired in order with what follows
 _AND_GAP = re.compile(r"[ \t]*,?[ \t]*and[ \t]+", re.IGNORECASE)
 _RESPECTIVELY_AFTER = re.compile(r"[^;\n.]{0,80}?\brespectively\b", re.IGNORECASE)
-_ALTERNATIVE_GAP = re.compile(r"[\s,]*(?:(?:for|in|if)\b[^;()<>≤≥=\d]{0,50}?)?[\s,]*(?:\(|or\b|and/or\b)[\s(]*$",
-                              re.IGNORECASE)
+# (or in parentheses, "(for men) or 11 g/dL (for women)"; or before a comma, "for men, 11 g/dL for women")
+_ALTERNATIVE_GAP = re.compile(r"[\s,]*(?:\([^()<>≤≥=\d;]{1,50}\)[\s,]*(?:or|and/or)\b"
+                              r"|(?:(?:for|in|if)\b[^;()<>≤≥=\d]{0,50}?)?[\s,]*(?:\(|or\b|and/or\b)"
+                              r"|(?:for|in)\b[^;()<>≤≥=\d,]{1,50}?,)[\s(]*$", re.IGNORECASE)
 _OPENS_PARENTHESIS = re.compile(r"[ \t]*\([ \t]*")
 # "(1 cmH2O = 0.098 kPa)": a conversion, not an alternative limit
 _EQUATION_AFTER = re.compile(r"[ \t]*=")
@@ -531,10 +537,16 @@ def _protected(q: Quantity, targets: list, text: str = "") -> bool:
     if q.comparator not in (None, "", "=") and q.unit_kind in MEASURED_KINDS and q.relative_to is None \
             and all(t is not None for t in targets):
         return True  # "Axial deformity of the lower limbs ≤ 5 °", "ametropia below 3 diopters": a measurement
+    if q.comparator not in (None, "", "=") and q.unit == "%" and targets \
+            and all(t is not None and _CHANGE_OF.match(t.name) for t in targets):
+        return True  # "greater than 25% increase in primary tumor": a relative change of a named thing
     return known and (q.comparator_form in ("symbol", "bounds") or q.unit is not None or q.relative_to is not None)
 
 
 _WORD = re.compile(r"[^\W\d_]{2,}")
+# a noun of change before what changed: "25% increase in primary tumor", "at least 50% decline in PSA"
+_CHANGE_NOUN = re.compile(r"(?:increase|decrease|reduction|decline|rise|drop|fall|loss|gain|change)s?", re.IGNORECASE)
+_CHANGE_OF = re.compile(_CHANGE_NOUN.pattern + r"[ \t]+(?:in|of)[ \t]+\w", re.IGNORECASE)
 
 
 def _with_further_values(text: str, units: list, keep: list[bool]) -> list[bool]:
@@ -954,6 +966,9 @@ def _words_after(doc_text: str, pos: int) -> tuple[int, int] | None:
         if k == 0 and word in ("prior", "previous") and len(words) > 1 and words[1].group().lower() != "to":
             kept.append(w)  # "4 prior regimens" (but "3 months prior to")
             continue
+        if k > 0 and word in ("in", "of") and _CHANGE_NOUN.fullmatch(words[k - 1].group()) and k + 1 < len(words):
+            kept.append(w)  # "25% increase in tumor size": the change of what follows
+            continue
         if word in _NAME_STOP or word in _NOT_A_NAME_AFTER:
             break
         kept.append(w)
@@ -1027,7 +1042,8 @@ def _clean_name(text: str, span: tuple[int, int] | None) -> tuple[int, int] | No
     s, e = span
     words = list(re.finditer(r"\([^()]*\)|[^\s]+", text[s:e]))
     while words and (_is_prose_word(words[0].group().strip(",.;:")) or _is_number_word(words[0].group())
-                     or _unit_of_a_number_before(text, s + words[0].start(), words[0].group())):
+                     or _unit_of_a_number_before(text, s + words[0].start(), words[0].group())) \
+            and not _names_a_change(words):
         words.pop(0)  # "at least one lesion" → "lesion"; "< 5 mm from side branch" → "side branch"
     if len(words) > 2 and _TIME_SINCE.fullmatch(f"{words[0].group()} {words[1].group()}"):
         del words[:2]  # "(At least 4) weeks since prior radiotherapy to > 25% of marrow" → "prior radiotherapy"
@@ -1038,6 +1054,19 @@ def _clean_name(text: str, span: tuple[int, int] | None) -> tuple[int, int] | No
     if not words:
         return None
     return s + words[0].start(), s + words[-1].end()
+
+
+def _says_older_or_younger(text: str, q: Quantity) -> bool:
+    """Whether the comparator words of a bare number say age ("older than 65", "60 or younger")."""
+    start = q.comparator_start if q.comparator_start is not None else q.start
+    return q.unit in (None, "a") and q.relative_to is None and _AGE_COMPARATOR.search(text, start, q.end) is not None
+
+
+def _names_a_change(words: list[re.Match]) -> bool:
+    """Whether the name starts with a change of a named thing ("increase in primary tumor"), which is
+    the variable, not a prose word before it."""
+    return len(words) > 2 and _CHANGE_NOUN.fullmatch(words[0].group()) is not None \
+        and words[1].group().lower() in ("in", "of")
 
 
 def _unknown_name(surface: str) -> str:
@@ -1568,6 +1597,8 @@ class Linker:
                 targets = None
             if targets is None:
                 targets = self._same_variable_as_last(text, units, q, crit_start)
+            if targets is not None and _says_older_or_younger(text, q) and any(t is None or t.name != "age" for t in targets):
+                targets = None  # "CrCl at least 60 mL/min in patients older than 65": an age, not the name before
             is_age = targets is None and self._is_age(text, crit_start, q)
             if q.is_time and q.unit not in _SHORT_TIMES and not is_age \
                     and not (targets and any(_is_time_variable(t) for t in targets)):
@@ -1860,6 +1891,9 @@ class Linker:
             return False
         if _AGE_COMPARATOR.search(text, q.start, q.end):
             return True  # "older than 65", "60 or older", "55 and older"
+        if _OVER_BOUND.search(text, q.start, q.end) and _AGE_LEAD.fullmatch(text, crit_start, q.start) \
+                and _ITEM_END.match(text, q.end):
+            return True  # a list item "- 18 and over"
         return q.comparator_form == "symbol" and _SUBJECT_BEFORE.search(text, max(crit_start, q.start - 30), q.start) \
             is not None and _AFTER_BARE_AGE.match(text, q.end) is not None
 

@@ -335,7 +335,7 @@ _WORD_AT = re.compile(r"[^\s,;:)\]]+")
 _JOINING_WORDS = frozenset(
     "a an and as at by for from in into of on or nor per than the to vs with without x times over under "
     "between within above below least most no not including except e.g. i.e.".split())
-_NOT_A_STATEMENT_WORD = re.compile(r"(?:OR|AND|NOT|ULN|LLN|UNL|ULRR|[IVX]+[A-D]?(?:[-/][IVX]+[A-D]?)*|[A-Z]\d*)$")
+_NOT_A_STATEMENT_WORD = re.compile(r"(?:OR|AND|NOT|ULN|LLN|UNL|ULRR|[IVX]+[A-D]?(?:[-/](?:[IVX]+[A-D]?|[A-D]))*|[A-Z]\d*)$")
 # an acronym ("MRI", "CD45", "HTLV-III") and the lower-case word after it (and the one after that)
 _ACRONYM_AND_NEXT_WORD = re.compile(r"[A-Z][A-Z0-9-]*[A-Z0-9][ \t]+([a-z][a-z/'-]*)(?:[ \t]+([a-z][a-z/'-]*))?")
 _PLAIN_WORD = re.compile(r"[a-z][a-z'-]*")
@@ -450,6 +450,16 @@ def _new_item(text: str, start: int, end: int, template: Item, parent: Item | No
     return item
 
 
+# a list header announcing its items ("documented by one of the following:", "... such as:"), whose items are noun phrases,
+# not sentences; a group's header ("Phase II GIST patients:") may hold sentences
+_LISTS_THE_FOLLOWING = re.compile(r"\bthe[ \t]+following\b|\b(?:such[ \t]+as|including)[ \t]*:", re.IGNORECASE)
+# a statement that is a requirement of its own, not an item of the list header before it: it opens with a
+# modal ("Must have received ...") or with the patients it is about and their modal ("Patients with stage
+# IIIB disease who received no prior radiotherapy must show ...")
+_SENTENCE_OF_ITS_OWN = re.compile(
+    r"(?i:must|should|shall)\b|(?:Patients?|Subjects?|Participants?)\b[^:]{0,120}?\b(?:must|should|shall)\b")
+
+
 def _split_statements(text: str, item: Item, body: int, out: list[Item], parent: Item | None = None) -> None:
     """The statements of ``item`` (from ``body`` on) as items of their own.
 
@@ -476,11 +486,28 @@ def _split_statements(text: str, item: Item, body: int, out: list[Item], parent:
     item.ends_with_colon = text[item.end - 1] == ":"
     header: Item | None = None  # "Cytopenias not due to multiple myeloma require:" holds the statements after it
     for s, e in zip(bounds, bounds[1:]):
+        if header is not None and _ends_the_header(text, header, s, e):
+            header = None
         parent_here = header or owner
         statement = _new_item(text, s, e, item, parent_here, parent_here.children)
         out.append(statement)
         if statement.ends_with_colon and header is None:
             header = statement
+
+
+def _names_a_group_header(text: str, item: Item) -> bool:
+    return item.ends_with_colon and names_a_group(text[item.start:item.end - 1])
+
+
+def _ends_the_header(text: str, header: Item, start: int, end: int) -> bool:
+    """Whether the run-in statement ``text[start:end]`` is no item of the open list header before it: a
+    requirement of its own after a list announcing its items ("... one of the following: Serum CEA at
+    least 10 ng/mL ... Must have received ..."), or the next group's header after a group's ("Phase I
+    patients: Must have received ... Phase II GIST patients: No more than ...")."""
+    if _LISTS_THE_FOLLOWING.search(text, header.start, header.end) and _SENTENCE_OF_ITS_OWN.match(text, start, end):
+        return True
+    end = _rstrip_end(text, start, end)
+    return _names_a_group_header(text, header) and text[end - 1] == ":" and names_a_group(text[start:end - 1])
 
 
 def _split_inline_headings(text: str, items: list[Item], roots: list[Item]) -> list[Item]:
