@@ -55,13 +55,20 @@ class CondSpec:
     """A resolvable population/exception condition. ``key`` names its column in the SQL."""
 
     key: int
-    kind: str  # "demographic" | "diagnosis"
+    kind: str  # "demographic" | "diagnosis" | "rule"
     label: str  # what it means, for people: "sex male", "age < 18", "diagnosis SNOMED 27503000"
     sex: int | None = None
     sex_partial: bool = False  # the other sex is not a member; this sex is unknown
     age_low: int | None = None  # years, inclusive
     age_high: int | None = None  # years, exclusive
     concept: MappedConcept | None = None
+    rule_id: str | None = None  # kind "rule": the rule whose threshold states the population
+
+
+def stated_by_rule(key: int, rule_id: str) -> CondSpec:
+    """A population stated by a numeric rule of the trial (a condition's ``rule``, schema 1.2):
+    its members are the persons for whom that rule is met (evaluated like any rule)."""
+    return CondSpec(key, "rule", f"rule {rule_id} met", rule_id=rule_id)
 
 
 def resolve(description: str | None, concept_map: ConceptMap, key: int,
