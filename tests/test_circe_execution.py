@@ -284,3 +284,42 @@ def test_circe_sql_on_postgres_finds_the_persons_duckdb_finds(name, tmp_path, pg
     schema = f"circe_{name}"
     cdm_cases.fresh_postgres_cdm(pg_server["dsn"], tables, schema)
     assert run_circe_postgres(cohort, pg_server["dsn"], schema) == persons
+
+
+@pytest.fixture(scope="module")
+def stated_circe_files(tmp_path_factory):
+    base = tmp_path_factory.mktemp("circe-stated")
+    rules = _rules_file(base, cdm_cases.STATED_CRITERIA, cdm_cases.STATED_TRIAL)
+    cdm = base / "stated.duckdb"
+    build_duckdb(cdm, _observed(cdm_cases.stated_tables()))
+    return {"rules": rules, "cdm": str(cdm)}
+
+
+def test_populations_stated_by_rules_run_in_circe(stated_circe_files, capsys):
+    """A rule conditioned by a stating rule S is ``ANY(not S, rule)`` in Circe: S is written like
+    any rule (here serum creatinine >= 1.6 mg/dL with its units converted, ages, hemoglobin < 10
+    g/dL), so the cohort is who passes match, plus exactly the persons match leaves unknown for
+    want of a measurement: no creatinine in the window (5, 7: "no measurement meets S" holds in
+    Circe) and an ALT without range_high (15: no ratio meets the exclusion threshold)."""
+    f = stated_circe_files
+    index = cdm_cases.INDEX_DATE.isoformat()
+    code, out, err = _run(capsys, "export", f["rules"], "--to", "circe", "--cdm", f["cdm"], "--index-date", index)
+    assert code == 0, err
+    assert "cannot be identified" not in err and "Circe cannot tell" not in err
+    cohort = json.loads(out)
+    _circe_roundtrip(cohort)
+    rules = {r["name"]: r["expression"] for r in cohort["InclusionRules"]}
+    clearance = rules["inc-1 (inclusion)"]  # ANY(creatinine does not reach 1.6 mg/dL, clearance > 55)
+    assert clearance["Type"] == "ANY" and len(clearance["Groups"]) == 2
+    not_stated, conditioned = clearance["Groups"]
+    occurrences = [c["Occurrence"] for g in not_stated["Groups"] for c in g["CriteriaList"]]
+    assert occurrences and all(o["Type"] == 0 and o["Count"] == 0 for o in occurrences)  # exactly 0: does not hold
+    stated_values = {c["Criteria"]["Measurement"]["Unit"][0]["CONCEPT_CODE"]: c["Criteria"]["Measurement"]["ValueAsNumber"]
+                     for g in not_stated["Groups"] for c in g["CriteriaList"]}
+    assert stated_values["mg/dL"] == {"Value": 1.6, "Op": "gte"} and stated_values["umol/L"]["Op"] == "gte"
+    assert [c["Criteria"]["Measurement"]["ValueAsNumber"] for g in conditioned["Groups"] for c in g["CriteriaList"]
+            ] == [{"Value": 55.0, "Op": "gt"}]
+    verdicts = _verdicts(capsys, f["rules"], f["cdm"], index)
+    assert verdicts == {pid: want[0] for pid, want in cdm_cases.STATED_EXPECTED.items()}
+    passes = {p for p, v in verdicts.items() if v == "passes"}
+    assert run_circe(out, f["cdm"]) == sorted(passes | {5, 7, 15})

@@ -37,7 +37,12 @@ criterion the same with each L and D negated (the person must not meet them). "N
 known complement (the other sex, the other ages, no diagnosis record), so a person whose
 membership the data cannot tell (sex not recorded) must meet both branches -- Circe's reading of
 ``match``'s "unknown unless both agree". A rule under a resolvable exception E becomes
-``ANY(E, rule)``. A population the data cannot identify (``liver metastases`` with no concept)
+``ANY(E, rule)``. A population stated by a rule of the trial (a condition's ``rule``: ``if serum
+creatinine at least 1.6 mg/dL``, the items under ``Age 18 and over:``) is that rule's threshold
+(written as any rule: units, window, ULN ratio), so a conditioned rule L becomes ``ANY(not S,
+L)``: "the stating rule does not hold, or L holds" (not S = no measurement in the window meets
+S's threshold; a person without one is not held to L in Circe, ``match`` says unknown unless L
+holds). A population the data cannot identify (``liver metastases`` with no concept)
 has neither side: everyone must meet its rules as well as the others -- again ``match``'s
 "unknown unless both agree" read as "not met". Said with a warning: such populations, the
 positive side of ``pre-/post-menopausal women`` (only "men are not members" is written), and
@@ -279,7 +284,10 @@ def _any_of(groups: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _membership(spec: CondSpec, member: bool, ctx: _Context) -> dict[str, Any] | None:
     """A Circe group that holds for persons known to be members (``member``) or known not to be;
-    None when Circe cannot tell (the positive side of ``pre-/post-menopausal women``)."""
+    None when Circe cannot tell (the positive side of ``pre-/post-menopausal women``). A population
+    stated by a rule: that rule's threshold holds (members) or does not (the others)."""
+    if spec.kind == "rule":
+        return _group(spec.rule_id, ctx.plan, ctx, not member)
     sex = spec.sex
     if sex is not None and spec.sex_partial and member:
         return None
