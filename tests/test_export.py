@@ -230,3 +230,86 @@ def test_fhir_export_of_several_results_is_json_lines(result_file, tmp_path, cap
     assert len(lines) == 3
     for line in lines:
         ev_module.EvidenceVariable.model_validate(json.loads(line))
+
+
+# ------------------------------------------------------------------------------ sql --level verdicts|counts
+
+
+def sql_level_output(rules_path, level: str, names: list[str], rows: list[tuple], index_date: str) -> str:
+    """What ``match --level level`` prints, written from the rows of the exported query by match's
+    own writers (the rows carry everything; the writers only add the fixed parts)."""
+    from criteria_nlp.omop import summaries
+    from criteria_nlp.omop.results import plan_trial
+
+    plan = plan_trial(json.loads(Path(rules_path).read_text(encoding="utf-8")))
+    if level == "verdicts":
+        return summaries.PersonVerdictWriter(plan).lines(rows)
+    (row,) = rows
+    return summaries.CountsWriter(plan, index_date, None).line(names, row)
+
+
+def run_exported_sql(capsys, rules_path, level: str, *, duckdb_path: str | None = None, dsn: str | None = None,
+                     schema: str | None = None, index_date: str = INDEX_DATE.isoformat()) -> str:
+    """``export --to sql --level level`` run on DuckDB (``duckdb_path``) or PostgreSQL (``dsn``,
+    ``schema``); the output match's writers make of its rows."""
+    if dsn is None:
+        import duckdb
+
+        code, sql, err = _export(capsys, rules_path, "--to", "sql", "--level", level, "--index-date", index_date)
+        assert code == 0, err
+        con = duckdb.connect(duckdb_path, read_only=True)
+        rows = con.execute(sql.rstrip().rstrip(";")).fetchall()
+        names = [d[0] for d in con.description]
+        con.close()
+    else:
+        import psycopg
+
+        code, sql, err = _export(capsys, rules_path, "--to", "sql", "--level", level, "--dialect", "postgres",
+                                 "--cdm", dsn, "--cdm-schema", schema, "--index-date", index_date)
+        assert code == 0, err
+        with psycopg.connect(dsn) as conn:
+            cur = conn.execute(sql.rstrip().rstrip(";"))
+            names, rows = [d.name for d in cur.description], cur.fetchall()
+    assert "?" not in sql and f"(--level {level})" in sql
+    return sql_level_output(rules_path, level, names, rows, index_date)
+
+
+def _match_output(capsys, *args) -> str:
+    assert main(["match", *map(str, args)]) == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("level", ["verdicts", "counts"])
+def test_sql_export_of_a_level_gives_match_output_on_duckdb(result_file, duck_cdm, capsys, level):
+    got = run_exported_sql(capsys, result_file, level, duckdb_path=duck_cdm)
+    want = _match_output(capsys, result_file, "--cdm", duck_cdm, "--index-date", INDEX_DATE.isoformat(),
+                         "--level", level)
+    assert got == want and got.count("\n") == (len(CASES) if level == "verdicts" else 1)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("level", ["verdicts", "counts"])
+def test_sql_export_of_a_level_gives_match_output_on_postgres(result_file, duck_cdm, pg_server, capsys,  # noqa: F811
+                                                             level):
+    dsn = pg_server["dsn"]
+    fresh_postgres_cdm(dsn, cdm_tables(), "cdm_export_levels")
+    got = run_exported_sql(capsys, result_file, level, dsn=dsn, schema="cdm_export_levels")
+    want = _match_output(capsys, result_file, "--cdm", duck_cdm, "--index-date", INDEX_DATE.isoformat(),
+                         "--level", level)
+    assert got == want
+
+
+def test_a_level_is_for_sql_only(result_file, capsys):
+    code, out, err = _export(capsys, result_file, "--to", "circe", "--level", "counts")
+    assert code == 2 and out == ""
+    assert err.strip() == "criteria-nlp: --level counts is a level of --to sql (the query of match --level), not of --to circe"
+
+
+@pytest.mark.parametrize("dialect", ["spark", "bigquery", "tsql"])
+def test_level_queries_transpile_to_the_other_dialects(result_file, capsys, dialect):
+    for level in ("verdicts", "counts"):
+        code, sql, err = _export(capsys, result_file, "--to", "sql", "--level", level, "--dialect", dialect,
+                                 "--index-date", INDEX_DATE.isoformat())
+        assert code == 0, err
+        assert sqlglot.parse_one(sql.split("\n", 1)[1].rstrip().rstrip(";"), read=dialect) is not None
+        assert "inc-1.r1" in sql if level == "verdicts" else "met_" in sql

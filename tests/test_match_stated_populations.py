@@ -115,3 +115,21 @@ def test_a_stating_rule_the_cdm_cannot_evaluate_leaves_the_population_unresolvab
     verdict = {line["person_id"]: line["verdict"] for line in lines}
     assert (verdict[1], verdict[3], verdict[6]) == ("unknown", "passes", "passes")
 
+
+@pytest.mark.parametrize("level", ["verdicts", "counts"])
+def test_exported_level_queries_give_match_output(stated_files, capsys, level):
+    from test_export import _match_output, run_exported_sql
+
+    got = run_exported_sql(capsys, stated_files["rules"], level, duckdb_path=stated_files["cdm"])
+    assert got == _match_output(capsys, stated_files["rules"], "--cdm", stated_files["cdm"], *INDEX, "--level", level)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("level", ["verdicts", "counts"])
+def test_exported_level_queries_give_match_output_on_postgres(stated_files, pg_server, capsys, level):  # noqa: F811
+    from test_export import _match_output, run_exported_sql
+
+    dsn = pg_server["dsn"]
+    fresh_postgres_cdm(dsn, stated_tables(), "cdm_stated_levels")
+    got = run_exported_sql(capsys, stated_files["rules"], level, dsn=dsn, schema="cdm_stated_levels")
+    assert got == _match_output(capsys, stated_files["rules"], "--cdm", stated_files["cdm"], *INDEX, "--level", level)

@@ -92,11 +92,14 @@ def add_match_parser(sub) -> None:
     _add_common(p)
     p.add_argument("--cdm", required=True, metavar="CDM", help="DuckDB database file or postgresql:// DSN")
     _add_index(p, required=True)
-    p.add_argument("--level", choices=("full", "verdicts", "counts"), default="full",
-                   help="full (default): every rule's verdict for every person; verdicts: one short line per "
-                        "person (verdict, deciding and unknown rule ids); counts: one line per trial (persons "
-                        "per verdict, per criterion and per rule), counted by the database")
+    _add_level(p, "full (default): every rule's verdict for every person; verdicts: one short line per "
+                  "person (verdict, deciding and unknown rule ids); counts: one line per trial (persons "
+                  "per verdict, per criterion and per rule), counted by the database")
     p.set_defaults(handler=run_match_command)
+
+
+def _add_level(p: argparse.ArgumentParser, help_text: str) -> None:
+    p.add_argument("--level", choices=("full", "verdicts", "counts"), default="full", help=help_text)
 
 
 def add_export_parser(sub) -> None:
@@ -115,6 +118,9 @@ def add_export_parser(sub) -> None:
                    help="resolve concept ids and units from this CDM (circe, sql); without it circe leaves "
                         "CONCEPT_ID 0 and sql uses a list of common units")
     _add_index(p, required=False)
+    _add_level(p, "--to sql: the query of match --level LEVEL: full (default; one row per person with every "
+                  "rule's columns), verdicts (person_id, index_date, allowed, deciding, unknown) or counts "
+                  "(one row of counts)")
     p.set_defaults(handler=run_export_command)
 
 
