@@ -180,28 +180,31 @@ STATED_CRITERIA = """Inclusion Criteria:
     - Platelet count at least 120,000/mm3
   - Under age 18:
     - Platelet count at least 90,000/mm3
+- Total bilirubin <= 1.5 x ULN (<= 3 x ULN if serum creatinine at least 1.6 mg/dL)
 
 Exclusion Criteria:
 - Patients with hemoglobin less than 10 g/dL: ALT greater than 3 times ULN
 """
 STATED_TRIAL = "NCT-STATED"
 STATED_LOINC = {"creat": (7002, "2160-0"), "crcl": (7003, "2164-2"), "plt": (7004, "777-3"),
-                "hb": (7001, "718-7"), "alt": (7005, "1742-6")}
+                "hb": (7001, "718-7"), "alt": (7005, "1742-6"), "bili": (7006, "1975-2")}
 STATED_UCUM = {"mg/dL": 8005, "umol/L": 8004, "mL/min": 8006, "10*9/L": 8007, "g/dL": 8001, "g/L": 8002,
                "U/L": 8010}
 # (concept, value, unit, range_high, days before the index date)
 STATED_BASE = {"creat": ("creat", 1.0, "mg/dL", None, 2), "crcl": ("crcl", 90.0, "mL/min", None, 2),
                "plt": ("plt", 250.0, "10*9/L", None, 2), "hb": ("hb", 13.0, "g/dL", None, 2),
-               "alt": ("alt", 30.0, "U/L", 40.0, 2)}
+               "alt": ("alt", 30.0, "U/L", 40.0, 2), "bili": ("bili", 15.0, "umol/L", 20.0, 2)}
 _CRCL_40 = {"crcl": ("crcl", 40.0, "mL/min", None, 2)}
 _HIGH_CREAT = {"creat": ("creat", 2.0, "mg/dL", None, 2)}
 _PLT_100 = {"plt": ("plt", 100.0, "10*9/L", None, 2)}
 _ALT_150 = {"alt": ("alt", 150.0, "U/L", 40.0, 2)}
+_BILI_2_5_ULN = {"bili": ("bili", 50.0, "umol/L", 20.0, 2)}
 STATED_CASES = {
     1: ("creatinine 1.0 mg/dL: the clearance rule does not apply (clearance 40)", (1980, 3, 15), _CRCL_40),
     2: ("creatinine 2.0 mg/dL: the clearance rule applies and fails (40)", (1980, 3, 15), _HIGH_CREAT | _CRCL_40),
-    3: ("creatinine 2.0 mg/dL: the clearance rule applies and holds (70)", (1980, 3, 15),
-        _HIGH_CREAT | {"crcl": ("crcl", 70.0, "mL/min", None, 2)}),
+    3: ("creatinine 2.0 mg/dL: the clearance rule applies and holds (70); bilirubin 2.5 x ULN: the "
+        "population's <= 3 x ULN replaces the default <= 1.5", (1980, 3, 15),
+        _HIGH_CREAT | {"crcl": ("crcl", 70.0, "mL/min", None, 2)} | _BILI_2_5_ULN),
     4: ("creatinine 177 umol/L (2.0 mg/dL converted): the clearance rule applies and fails", (1980, 3, 15),
         {"creat": ("creat", 177.0, "umol/L", None, 2)} | _CRCL_40),
     5: ("no creatinine: whether the clearance rule applies is unknown, and it fails", (1980, 3, 15),
@@ -222,12 +225,17 @@ STATED_CASES = {
          {"hb": ("hb", 9.0, "g/dL", None, 2), "alt": ("alt", 150.0, "U/L", None, 2)}),
     16: ("hemoglobin 90 g/L (9 g/dL converted) and ALT 3.75 x ULN: excluded", (1980, 3, 15),
          {"hb": ("hb", 90.0, "g/L", None, 2)} | _ALT_150),
+    17: ("creatinine 1.0 mg/dL, bilirubin 2.5 x ULN: the default <= 1.5 x ULN applies and fails", (1980, 3, 15),
+         _BILI_2_5_ULN),
+    18: ("no creatinine, bilirubin 2.5 x ULN: the default and the population's rule disagree", (1980, 3, 15),
+         {"creat": None} | _BILI_2_5_ULN),
 }
 _NOT_IN = ("not_applicable", "not_in_population")
 STATED_EXPECTED = {
     1: ("passes", {"inc-1.r2": ("not_met", None), "inc-1.r1": _NOT_IN}),
     2: ("fails", {"inc-1.r2": ("met", None), "inc-1.r1": ("not_met", None)}),
-    3: ("passes", {"inc-1.r2": ("met", None), "inc-1.r1": ("met", None)}),
+    3: ("passes", {"inc-1.r2": ("met", None), "inc-1.r1": ("met", None),
+                   "inc-3.r1": ("not_applicable", "population_rule_applies"), "inc-3.r2": ("met", None)}),
     4: ("fails", {"inc-1.r2": ("met", None), "inc-1.r1": ("not_met", None)}),
     5: ("unknown", {"inc-1.r2": ("unknown", "no_measurement_in_window"), "inc-1.r1": ("not_met", "population_unknown")}),
     6: ("passes", {"inc-1.r2": ("unknown", "no_measurement_in_window"), "inc-1.r1": ("met", "population_unknown")}),
@@ -242,6 +250,8 @@ STATED_EXPECTED = {
     14: ("passes", {"exc-1.r1": ("not_met", None), "exc-1.r2": _NOT_IN}),
     15: ("unknown", {"exc-1.r1": ("met", None), "exc-1.r2": ("unknown", "no_range_high")}),
     16: ("fails", {"exc-1.r1": ("met", None), "exc-1.r2": ("met", None)}),
+    17: ("fails", {"inc-3.r3": ("not_met", None), "inc-3.r1": ("not_met", None), "inc-3.r2": _NOT_IN}),
+    18: ("unknown", {"inc-3.r1": ("not_met", "population_unknown"), "inc-3.r2": ("met", "population_unknown")}),
 }
 
 

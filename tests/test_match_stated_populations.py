@@ -30,7 +30,7 @@ def test_the_rules_carry_their_stating_rules(stated_files):
     stated = {r["id"]: c["rule"] for crit in result["criteria"] for r in crit["rules"]
               for c in r["conditions"] if c["kind"] == "population"}
     assert stated == {"inc-1.r1": "inc-1.r2", "inc-2.1.1.r1": "inc-2.1.r1", "inc-2.2.1.r1": "inc-2.2.r1",
-                      "exc-1.r2": "exc-1.r1"}
+                      "inc-3.r2": "inc-3.r3", "exc-1.r2": "exc-1.r1"}
 
 
 def test_the_stating_rule_decides_who_the_rule_applies_to(stated_files, capsys):
@@ -48,8 +48,9 @@ def test_the_levels_agree(stated_files, capsys):
     assert verdicts[5] == ([], ["inc-1.r1"])
     assert verdicts[13] == (["exc-1.r2"], [])
     rules = {r["rule"]: r for r in out["counts"][0]["rules"]}
-    # creatinine 1.0 mg/dL (not high) for everyone but persons 2-7 (high: 2-4; none in the window: 5-7)
-    assert (rules["inc-1.r1"]["not_applicable"], rules["inc-1.r1"]["unknown"]) == (len(STATED_CASES) - 6, 0)
+    # creatinine 1.0 mg/dL (not high) for everyone but persons 2-7 and 18 (high: 2-4; none in the window: 5-7, 18)
+    assert (rules["inc-1.r1"]["not_applicable"], rules["inc-1.r1"]["unknown"]) == (len(STATED_CASES) - 7, 0)
+    assert rules["inc-3.r1"]["not_applicable"] == 3  # the population's rule replaces the default: 2-4
     assert rules["exc-1.r2"]["not_applicable"] == len(STATED_CASES) - 3  # hemoglobin < 10 for 13, 15, 16 only
 
 
@@ -113,7 +114,7 @@ def test_a_stating_rule_the_cdm_cannot_evaluate_leaves_the_population_unresolvab
     assert (rule[(1, "inc-1.r1")]["verdict"], rule[(1, "inc-1.r1")]["reason"]) == ("not_met", "population_not_resolvable")
     assert (rule[(6, "inc-1.r1")]["verdict"], rule[(6, "inc-1.r1")]["reason"]) == ("met", "population_not_resolvable")
     verdict = {line["person_id"]: line["verdict"] for line in lines}
-    assert (verdict[1], verdict[3], verdict[6]) == ("unknown", "passes", "passes")
+    assert (verdict[1], verdict[3], verdict[6]) == ("unknown", "unknown", "passes")  # 3: bilirubin 2.5 x ULN too
 
 
 @pytest.mark.parametrize("level", ["verdicts", "counts"])

@@ -304,8 +304,9 @@ def plan_trial(result: dict[str, Any], lookback_days: int = DEFAULT_LOOKBACK_DAY
             default = _prune(logic, lambda r: r not in population)
             if groups and default is not None:  # members of a population get its rules instead
                 resolvable = next((g.key for g in groups if g.key is not None), None)
+                defaults = set(rule_ids(default))  # not a rule stating a population: it is in no logic
                 for i, t in enumerate(thresholds[-len(ids):]):
-                    if not t.population:  # population_key: one the data can resolve, if any
+                    if t.rule_id in defaults:  # population_key: one the data can resolve, if any
                         thresholds[len(thresholds) - len(ids) + i] = replace(t, replaced=True,
                                                                              population_key=resolvable)
             criteria.append(CriterionPlan(
