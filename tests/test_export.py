@@ -143,9 +143,16 @@ def test_circe_export_with_vocabulary(result_file, duck_cdm, capsys):
     assert by_unit["g/L"]["Criteria"]["Measurement"]["Unit"][0]["CONCEPT_ID"] == UCUM["g/L"]
     assert by_unit["g/dL"]["StartWindow"]["Start"] == {"Days": 7, "Coeff": -1}
     assert by_unit["g/dL"]["Occurrence"] == {"Type": 2, "Count": 1, "IsDistinct": False}
+    # the most recent measurement: none of the concept set 1 to 7 days after it (the window's span)
+    (later,) = by_unit["g/dL"]["Criteria"]["Measurement"]["CorrelatedCriteria"]["CriteriaList"]
+    assert by_unit["g/dL"]["Criteria"]["Measurement"]["CorrelatedCriteria"]["Type"] == "ALL"
+    assert later["Criteria"] == {"Measurement": {"CodesetId": by_unit["g/dL"]["Criteria"]["Measurement"]["CodesetId"]}}
+    assert later["StartWindow"]["Start"] == {"Days": 1, "Coeff": 1} and later["StartWindow"]["End"] == {"Days": 7, "Coeff": 1}
+    assert later["Occurrence"] == {"Type": 0, "Count": 0, "IsDistinct": False}
 
     uln = rules["inc-2 (inclusion)"]["Groups"][0]["CriteriaList"][0]["Criteria"]["Measurement"]
     assert uln["RangeHighRatio"] == {"Value": 1.5, "Op": "lte"} and "Unit" not in uln
+    assert uln["CorrelatedCriteria"]["CriteriaList"][0]["StartWindow"]["End"] == {"Days": 90, "Coeff": 1}  # look-back
     assert rules["inc-3 (inclusion)"]["DemographicCriteriaList"] == [{"Age": {"Value": 18.0, "Op": "bt", "Extent": 65.0}}]
     assert rules["inc-4 (inclusion)"]["Type"] == "ANY"
     platelets = rules["exc-1 (exclusion)"]["Groups"][0]
@@ -185,10 +192,10 @@ def test_circe_export_of_the_reference_record(tmp_path, capsys):
     assert "inc-8.1 (inclusion)" in names and "exc-16 (exclusion)" in names
     # no --cdm: Gilbert's syndrome cannot be identified; everyone must meet both sets of thresholds
     assert "inc-9.2: the population \"Gilbert's syndrome\" cannot be identified in the data" in err
-    # Circe cannot pick the most recent measurement: said on stderr and in each measurement rule
-    assert "uses the most recent one (Circe has no 'last occurrence' option)" in err
+    # how Circe's "most recent" differs from match's: said on stderr and in each measurement rule
+    assert "Circe takes the most recent measurement as a measurement with no later one" in err
     descriptions = {r["name"]: r["description"] for r in cohort["InclusionRules"]}
-    assert "Circe counts any measurement in the window" in descriptions["inc-8.1 (inclusion)"]
+    assert "or two on the same day differ from criteria-nlp match" in descriptions["inc-8.1 (inclusion)"]
 
 
 # ------------------------------------------------------------------------------ fhir

@@ -149,7 +149,7 @@ def _stated_person(pid: int) -> dict:
     index = cdm_cases.INDEX_DATE
     labs = {key: overrides.get(key, base) for key, base in cdm_cases.STATED_BASE.items()}
     return {"age": index.year - y - ((index.month, index.day) < (m, d)),
-            "labs": {k: (v[1], v[3], v[2]) for k, v in labs.items()}}
+            "labs": {k: (v[1], v[4], v[2]) for k, v in labs.items()}}
 
 
 def test_populations_stated_by_rules_are_nested_characteristics(tmp_path, capsys):

@@ -12,14 +12,14 @@
 
 Circe semantics differ from ``match`` in three respects, each reported as a warning:
 
-* *which measurement*: Circe asks for *a* measurement in the window that meets the threshold (an
-  ``Occurrence`` of at least 1), ``match`` for the *most recent* one. Circe cannot say "the most
-  recent": its only ordinal is ``First`` on a criterion (``row_number() over (partition by
-  person_id order by measurement_date, measurement_id) = 1``, computed over the person's whole
-  history before any value, unit or window filter -- checked in OHDSI's circe-be model as
-  shipped by ohdsi-circepy 0.3), and correlated windows are relative to the index event, not to
-  another measurement. So a person whose older in-window value meets the threshold and whose
-  latest does not is in the Circe cohort and fails ``match``. Each measurement rule's
+* *which measurement*: ``match`` decides on the *most recent* measurement in the window. Circe has
+  no "last occurrence" option (its only ordinal is ``First``), but a criterion's own nested
+  ``CorrelatedCriteria`` take their windows relative to that criterion's event, so each
+  ``Measurement`` criterion carries "exactly 0 measurements of the same concept set starting 1
+  to W days after it" (W = the span of the rule's window). It still differs from ``match`` for a
+  later measurement after the index date but within W days (it disqualifies the earlier one), a
+  later one without a value (``match`` skips those), and two on the same day (no tie-break by
+  ``measurement_datetime``/``measurement_id``: either may decide). Each measurement rule's
   description says so;
 * a criterion whose rules ``match`` finds unknown is simply not met in Circe (no three-valued logic).
 
@@ -57,8 +57,9 @@ from .conversions import linear_conversion, molar_mass
 from .populations import FEMALE, MALE, CondSpec
 from .results import Bounds, CriterionPlan, Logic, LogicNode, Threshold, TrialPlan, rule_ids
 
-MOST_RECENT_NOTE = ("Circe counts any measurement in the window that meets the threshold; criteria-nlp match "
-                    "uses the most recent one (Circe has no 'last occurrence' option)")
+MOST_RECENT_NOTE = ("Circe takes the most recent measurement as a measurement with no later one of its concept "
+                    "set in the window's span after it (nested criteria): a later one after the index date, one "
+                    "without a value, or two on the same day differ from criteria-nlp match")
 ENTRY_EVENT_NOTE = ("entry event: the start of the first observation period; replace it with the trial's "
                     "index event in ATLAS")
 AGE_NOTE = "Circe's age is the index year minus the year of birth (match: completed years at the index date)"
@@ -415,10 +416,30 @@ def _measurement_group(t: Threshold, codeset_id: int, vocabulary: Vocabulary, ne
             warnings.append(f"{t.rule_id}: no known unit converts to {t.unit}; exported without a unit filter"
                             if t.unit else f"{t.rule_id}: a rule without a unit; exported without a unit filter")
             criteria.append({"CodesetId": codeset_id, "ValueAsNumber": numeric_range(t.bounds)})
+    latest = _no_later_measurement(codeset_id, t.window.end_days - t.window.start_days)
     for measurement in criteria:
+        if latest is not None:
+            measurement["CorrelatedCriteria"] = latest
         group["CriteriaList"].append({"Criteria": {"Measurement": measurement}, "StartWindow": window,
                                       "RestrictVisit": False, "IgnoreObservationPeriod": False,
                                       "Occurrence": occurrence})
+    return group
+
+
+def _no_later_measurement(codeset_id: int, span_days: int) -> dict[str, Any] | None:
+    """The nested criteria that make a measurement the most recent one of its window: exactly 0
+    measurements of the same concept set starting 1 to ``span_days`` days after it (a criterion's
+    own ``CorrelatedCriteria`` take their window relative to that criterion's event). None when the
+    window is one day (no later measurement can be in it)."""
+    if span_days < 1:
+        return None
+    group = _empty_group("ALL")
+    group["CriteriaList"].append({
+        "Criteria": {"Measurement": {"CodesetId": codeset_id}},
+        "StartWindow": {"Start": {"Days": 1, "Coeff": 1}, "End": {"Days": span_days, "Coeff": 1},
+                        "UseIndexEnd": False, "UseEventEnd": False},
+        "RestrictVisit": False, "IgnoreObservationPeriod": True,
+        "Occurrence": {"Type": 0, "Count": 0, "IsDistinct": False}})
     return group
 
 

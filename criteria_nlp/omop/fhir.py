@@ -14,12 +14,13 @@ age group as LOINC 30525-0 Age in years, a diagnosis as ``definitionCodeableConc
 ICD-10-CM coding when the concept map gives one, the description as text), and anything the data
 cannot resolve as ``definitionCodeableConcept`` with the description as text only (a FHIR
 consumer may code it; ``match`` cannot). A population stated by a rule of the trial (a
-condition's ``rule``) is that rule's ``definitionByTypeAndValue`` (nested in the combination). A criterion with populations P1..Pn and rules L1..Ln,
-default rules D, is ``any-of(all-of(P1, L1), all-of(not P1, P2, L2), ..., all-of(not P1, ...,
-not Pn, D))`` ("not" = ``exclude``); with no default rules the last branch is ``all-of(not P1,
-..., not Pn)`` for an inclusion criterion (it does not concern the others) and absent for an
-exclusion criterion. A rule under an exception E is ``any-of(E, rule)`` in an inclusion criterion
-and ``all-of(not E, rule)`` in an exclusion one (the exception lets the person through).
+condition's ``rule``) is that rule's ``definitionByTypeAndValue`` (nested in the combination).
+A criterion with populations P1..Pn and rules L1..Ln, default rules D, is ``any-of(all-of(P1,
+L1), all-of(not P1, P2, L2), ..., all-of(not P1, ..., not Pn, D))`` ("not" = ``exclude``); with
+no default rules the last branch is ``all-of(not P1, ..., not Pn)`` for an inclusion criterion
+(it does not concern the others) and absent for an exclusion criterion. A rule under an
+exception E is ``any-of(E, rule)`` in an inclusion criterion and ``all-of(not E, rule)`` in an
+exclusion one (the exception lets the person through).
 """
 from __future__ import annotations
 

@@ -20,6 +20,9 @@ unknown):
   ``liver metastases``): member when
   ``condition_occurrence`` holds the concept or a descendant starting on or before the index date,
   not a member otherwise (the usual OMOP reading: no record = no condition);
+* a population stated by a numeric rule of the trial (the condition's ``rule``, schema 1.2:
+  ``(if serum creatinine at least 1.6 mg/dL)``, the items under ``Age 18 and over:``):
+  :func:`stated_by_rule`; membership is that rule's verdict (:func:`criteria_nlp.omop.query._member`);
 * anything else (``liver metastases`` when the vocabulary has no concept of that exact name or
   synonym, ``bleeding tendency`` ...) is not resolvable: the rule is matched as before (unknown
   unless the default rule already decides).
