@@ -27,7 +27,8 @@ verdict, reason, value, unit, measurement_date; detail for a rule no one can be 
 the rules without a verdict in the criteria left unknown). --level counts: one line per trial:
 persons, verdicts, criteria and rules with their counts. Rule verdicts: met,
 not_met, unknown, not_applicable (a population or exception condition excludes the person from
-the rule). Only numeric threshold rules are evaluated. Diagnoses named by population/exception
+the rule; a population stated by a rule -- the condition's "rule" -- holds where that rule is
+met). Only numeric threshold rules are evaluated. Diagnoses named by population/exception
 conditions come from --concept-map, else from the exact name or synonym of one standard Condition
 concept in the CDM's vocabulary (each look-up reported on stderr; --no-name-lookup turns it off).
 exit status: 0 all records matched, 1 some record or the database failed, 2 usage error.
