@@ -168,6 +168,23 @@ def test_circe_export_with_vocabulary(result_file, duck_cdm, capsys):
     assert len(parsed.inclusion_rules) == 5
 
 
+def test_circe_any_measurement_leaves_out_the_most_recent_criteria(result_file, duck_cdm, capsys):
+    """``--any-measurement``: no nested criteria (cheaper SQL); the stderr and the descriptions say
+    that Circe then counts any measurement in the window."""
+    code, out, err = _export(capsys, result_file, "--to", "circe", "--cdm", duck_cdm, "--any-measurement")
+    assert code == 0, err
+    cohort = json.loads(out)
+    _circe_roundtrip(cohort)
+    assert "CorrelatedCriteria" not in out
+    hb = cohort["InclusionRules"][0]["expression"]["Groups"][0]["CriteriaList"]
+    assert {c["Criteria"]["Measurement"]["Unit"][0]["CONCEPT_CODE"] for c in hb} == {"g/dL", "g/L", "mmol/L"}
+    assert "Circe counts any measurement in the window that meets the threshold (--any-measurement)" in err
+    assert "(--any-measurement)" in cohort["InclusionRules"][0]["description"]
+    code, out, err = _export(capsys, result_file, "--to", "fhir", "--any-measurement")
+    assert code == 2 and out == ""
+    assert err.strip() == "criteria-nlp: --any-measurement is an option of --to circe, not of --to fhir"
+
+
 def test_circe_export_without_vocabulary_warns(result_file, capsys):
     code, out, err = _export(capsys, result_file, "--to", "circe")
     assert code == 0

@@ -60,6 +60,8 @@ from .results import Bounds, CriterionPlan, Logic, LogicNode, Threshold, TrialPl
 MOST_RECENT_NOTE = ("Circe takes the most recent measurement as a measurement with no later one of its concept "
                     "set in the window's span after it (nested criteria): a later one after the index date, one "
                     "without a value, or two on the same day differ from criteria-nlp match")
+ANY_MEASUREMENT_NOTE = ("Circe counts any measurement in the window that meets the threshold (--any-measurement); "
+                        "criteria-nlp match uses the most recent one")
 ENTRY_EVENT_NOTE = ("entry event: the start of the first observation period; replace it with the trial's "
                     "index event in ATLAS")
 AGE_NOTE = "Circe's age is the index year minus the year of birth (match: completed years at the index date)"
@@ -137,10 +139,13 @@ def numeric_range(bounds: Bounds) -> dict[str, Any] | None:
     return None
 
 
-def export_circe(plan: TrialPlan, vocabulary: Vocabulary, index_date: str | None = None) -> CirceExport:
+def export_circe(plan: TrialPlan, vocabulary: Vocabulary, index_date: str | None = None,
+                 most_recent: bool = True) -> CirceExport:
     """The cohort expression of ``plan``. ``index_date`` (YYYY-MM-DD, ``export --index-date``)
     makes the entry event that date for every person observed on it, as ``match --index-date``;
-    without it the entry event is the start of the first observation period."""
+    without it the entry event is the start of the first observation period. ``most_recent``:
+    each measurement criterion is the most recent one of its window (nested criteria, see the
+    module's docstring); False: any measurement in the window (cheaper SQL, further from match)."""
     out = CirceExport({})
     if not vocabulary.resolved:
         out.warnings.append("concept ids not resolved (no --cdm): CONCEPT_ID is 0 in the concept sets and "
@@ -153,7 +158,8 @@ def export_circe(plan: TrialPlan, vocabulary: Vocabulary, index_date: str | None
                                    "isExcluded": False, "includeDescendants": True, "includeMapped": False}]}}
         for code, i in codeset.items()
     ]
-    ctx = _Context(plan, codeset, vocabulary, out.warnings, concept_sets)
+    ctx = _Context(plan, codeset, vocabulary, out.warnings, concept_sets, most_recent=most_recent)
+    measurement_note = MOST_RECENT_NOTE if most_recent else ANY_MEASUREMENT_NOTE
     rules = []
     for crit in plan.criteria:
         group, texts = _criterion_group(crit, ctx)
@@ -162,13 +168,13 @@ def export_circe(plan: TrialPlan, vocabulary: Vocabulary, index_date: str | None
         rule_list = rule_ids(crit.default_logic) + rule_ids(crit.population_logic)
         notes = []
         if any(plan.threshold(r).kind == "measurement" for r in rule_list):
-            notes.append(MOST_RECENT_NOTE)
+            notes.append(measurement_note)
         if ctx.age_used.pop(crit.id, False):
             notes.append(AGE_NOTE)
         description = texts[:700] + "".join(f" [{n}]" for n in notes)
         rules.append({"name": f"{crit.id} ({crit.section})", "description": description[:1000], "expression": group})
     if any(t.kind == "measurement" for t in plan.thresholds):
-        out.warnings.append(MOST_RECENT_NOTE)
+        out.warnings.append(measurement_note)
     if ctx.any_age:
         out.warnings.append(AGE_NOTE)
     if index_date is not None:
@@ -209,6 +215,7 @@ class _Context:
     age_used: dict[str, bool] = field(default_factory=dict)  # criterion id -> a Circe age was written
     any_age: bool = False
     criterion: str = ""
+    most_recent: bool = True  # measurement criteria carry the nested "no later measurement"
 
     def condition(self, key: int | None) -> CondSpec | None:
         return self.plan.condition(key)
@@ -357,7 +364,8 @@ def _group(logic: Logic, plan: TrialPlan, ctx: _Context, negate: bool) -> dict[s
             ctx.used_age()
             leaf["DemographicCriteriaList"].append(age)
         elif t.kind == "measurement":
-            leaf = _measurement_group(t, ctx.codeset[t.source_key], ctx.vocabulary, flip, ctx.warnings)
+            leaf = _measurement_group(t, ctx.codeset[t.source_key], ctx.vocabulary, flip, ctx.warnings,
+                                      ctx.most_recent)
         else:
             ctx.warnings.append(f"{t.rule_id}: not exported ({t.not_executable})")
             continue
@@ -390,7 +398,7 @@ def _age_criterion(t: Threshold, negate: bool, warnings: list[str]) -> dict[str,
 
 
 def _measurement_group(t: Threshold, codeset_id: int, vocabulary: Vocabulary, negate: bool,
-                       warnings: list[str]) -> dict[str, Any]:
+                       warnings: list[str], most_recent: bool = True) -> dict[str, Any]:
     """ANY over the units a measurement may be in (ALL of "none" when negated)."""
     group = _empty_group("ALL" if negate else "ANY")
     window = {"Start": {"Days": abs(t.window.start_days), "Coeff": -1 if t.window.start_days <= 0 else 1},
@@ -416,7 +424,7 @@ def _measurement_group(t: Threshold, codeset_id: int, vocabulary: Vocabulary, ne
             warnings.append(f"{t.rule_id}: no known unit converts to {t.unit}; exported without a unit filter"
                             if t.unit else f"{t.rule_id}: a rule without a unit; exported without a unit filter")
             criteria.append({"CodesetId": codeset_id, "ValueAsNumber": numeric_range(t.bounds)})
-    latest = _no_later_measurement(codeset_id, t.window.end_days - t.window.start_days)
+    latest = _no_later_measurement(codeset_id, t.window.end_days - t.window.start_days) if most_recent else None
     for measurement in criteria:
         if latest is not None:
             measurement["CorrelatedCriteria"] = latest

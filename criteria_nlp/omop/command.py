@@ -119,6 +119,10 @@ def add_export_parser(sub) -> None:
                    help="resolve concept ids and units from this CDM (circe, sql); without it circe leaves "
                         "CONCEPT_ID 0 and sql uses a list of common units")
     _add_index(p, required=False)
+    p.add_argument("--any-measurement", action="store_true",
+                   help="--to circe: a threshold holds when any measurement in the window meets it, without "
+                        "the nested criteria that pick the most recent one (cheaper SQL; match uses the most "
+                        "recent)")
     _add_level(p, "--to sql: the query of match --level LEVEL: full (default; one row per person with every "
                   "rule's columns), verdicts (person_id, index_date, allowed, deciding, unknown) or counts "
                   "(one row of counts)")

@@ -21,6 +21,8 @@ def export_all(args: argparse.Namespace, out: IO[str]) -> int:
     """Write every trial of ``args.results`` in ``args.to``; returns the number of failed records."""
     if args.to == "sql" and args.index_date is None and args.index_table is None:
         raise UsageError("--to sql needs --index-date or --index-table")
+    if args.to != "circe" and getattr(args, "any_measurement", False):
+        raise UsageError(f"--any-measurement is an option of --to circe, not of --to {args.to}")
     if args.to != "sql" and getattr(args, "level", "full") != "full":
         raise UsageError(f"--level {args.level} is a level of --to sql (the query of match --level), not of --to {args.to}")
     failed = 0
@@ -50,7 +52,8 @@ def export_all(args: argparse.Namespace, out: IO[str]) -> int:
                 if args.index_table is not None:
                     print("criteria-nlp: warning: --index-table is not expressed in Circe (the entry event is "
                           "the first observation period)", file=sys.stderr)
-                result = export_circe(plan, _vocabulary(plan, db), index_date)
+                result = export_circe(plan, _vocabulary(plan, db), index_date,
+                                      most_recent=not getattr(args, "any_measurement", False))
                 for w in result.warnings:
                     print(f"criteria-nlp: warning: {plan.trial}: {w}", file=sys.stderr)
                 write_json(out, result.expression, many=len(plans) > 1)
