@@ -86,28 +86,40 @@ EXPECTED = {
 }
 
 
-def cdm_tables() -> dict[str, list[dict]]:
+def vocabulary_rows(loinc: dict, ucum: dict) -> list[dict]:
+    """``concept`` rows of the LOINC codes ``{key: (concept_id, code)}`` and UCUM units ``{code: concept_id}``."""
     concepts = [{"concept_id": cid, "concept_name": key, "domain_id": "Measurement", "vocabulary_id": "LOINC",
                  "concept_class_id": "Lab Test", "standard_concept": "S", "concept_code": code}
-                for key, (cid, code) in LOINC.items()]
-    concepts += [{"concept_id": cid, "concept_name": code, "domain_id": "Unit", "vocabulary_id": "UCUM",
-                  "concept_class_id": "Unit", "standard_concept": "S", "concept_code": code}
-                 for code, cid in UCUM.items()]
-    ancestors = [{"ancestor_concept_id": cid, "descendant_concept_id": cid} for cid, _ in LOINC.values()]
-    ancestors.append({"ancestor_concept_id": LOINC["hb"][0], "descendant_concept_id": LOINC["hb_child"][0],
-                      "min_levels_of_separation": 1, "max_levels_of_separation": 1})
+                for key, (cid, code) in loinc.items()]
+    return concepts + [{"concept_id": cid, "concept_name": code, "domain_id": "Unit", "vocabulary_id": "UCUM",
+                        "concept_class_id": "Unit", "standard_concept": "S", "concept_code": code}
+                       for code, cid in ucum.items()]
+
+
+def person_rows(cases: dict, base: dict, loinc: dict, ucum: dict) -> tuple[list[dict], list[dict]]:
+    """``person`` and ``measurement`` rows of ``cases`` (person -> (case, birth (y, m, d), overrides of
+    ``base``)), measurements as ``(concept, value, unit, range_low, range_high, days before)``."""
     persons, measurements = [], []
-    for pid, (_, (y, m, d), overrides) in CASES.items():
+    for pid, (_, (y, m, d), overrides) in cases.items():
         persons.append({"person_id": pid, "year_of_birth": y, "month_of_birth": m, "day_of_birth": d})
-        for key, base in BASE.items():
-            row = overrides.get(key, base)
+        for key, default in base.items():
+            row = overrides.get(key, default)
             if row is None:
                 continue
             concept, value, unit, low, high, days = row
             measurements.append({
                 "measurement_id": len(measurements) + 1, "person_id": pid,
-                "measurement_concept_id": LOINC[concept][0], "measurement_date": _before(days),
-                "value_as_number": value, "unit_concept_id": UCUM[unit], "range_low": low, "range_high": high})
+                "measurement_concept_id": loinc[concept][0], "measurement_date": _before(days),
+                "value_as_number": value, "unit_concept_id": ucum[unit], "range_low": low, "range_high": high})
+    return persons, measurements
+
+
+def cdm_tables() -> dict[str, list[dict]]:
+    concepts = vocabulary_rows(LOINC, UCUM)
+    ancestors = [{"ancestor_concept_id": cid, "descendant_concept_id": cid} for cid, _ in LOINC.values()]
+    ancestors.append({"ancestor_concept_id": LOINC["hb"][0], "descendant_concept_id": LOINC["hb_child"][0],
+                      "min_levels_of_separation": 1, "max_levels_of_separation": 1})
+    persons, measurements = person_rows(CASES, BASE, LOINC, UCUM)
     # an older measurement that must not decide (the most recent one does)
     measurements.append({"measurement_id": len(measurements) + 1, "person_id": 2,
                          "measurement_concept_id": LOINC["hb"][0], "measurement_date": _before(5),
@@ -166,3 +178,111 @@ def fresh_postgres_cdm(dsn: str, tables: dict[str, list[dict]], schema: str) -> 
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
     build_postgres(dsn, tables, schema=schema)
+
+
+# ------------------------------------------------------------------------------ populations stated by rules
+# Lines written for these tests: a population stated by a threshold (an `if` clause, `Age 18 and
+# over:` headers, `Patients with hemoglobin less than 10 g/dL:`) names the stating rule in its
+# condition's `rule` (schema 1.2); match applies the conditioned rule exactly to the persons for
+# whom the stating rule is met.
+STATED_CRITERIA = """Inclusion Criteria:
+- Creatinine clearance above 55 mL/min (if serum creatinine at least 1.6 mg/dL)
+- Hematopoietic:
+  - Age 18 and over:
+    - Platelet count at least 120,000/mm3
+  - Under age 18:
+    - Platelet count at least 90,000/mm3
+- Total bilirubin <= 1.5 x ULN (<= 3 x ULN if serum creatinine at least 1.6 mg/dL)
+
+Exclusion Criteria:
+- Patients with hemoglobin less than 10 g/dL: ALT greater than 3 times ULN
+"""
+STATED_TRIAL = "NCT-STATED"
+STATED_LOINC = {"creat": (7002, "2160-0"), "crcl": (7003, "2164-2"), "plt": (7004, "777-3"),
+                "hb": (7001, "718-7"), "alt": (7005, "1742-6"), "bili": (7006, "1975-2")}
+STATED_UCUM = {"mg/dL": 8005, "umol/L": 8004, "mL/min": 8006, "10*9/L": 8007, "g/dL": 8001, "g/L": 8002,
+               "U/L": 8010}
+# (concept, value, unit, range_low, range_high, days before the index date)
+STATED_BASE = {"creat": ("creat", 1.0, "mg/dL", None, None, 2), "crcl": ("crcl", 90.0, "mL/min", None, None, 2),
+               "plt": ("plt", 250.0, "10*9/L", None, None, 2), "hb": ("hb", 13.0, "g/dL", None, None, 2),
+               "alt": ("alt", 30.0, "U/L", None, 40.0, 2), "bili": ("bili", 15.0, "umol/L", None, 20.0, 2)}
+_CRCL_40 = {"crcl": ("crcl", 40.0, "mL/min", None, None, 2)}
+_HIGH_CREAT = {"creat": ("creat", 2.0, "mg/dL", None, None, 2)}
+_PLT_100 = {"plt": ("plt", 100.0, "10*9/L", None, None, 2)}
+_ALT_150 = {"alt": ("alt", 150.0, "U/L", None, 40.0, 2)}
+_BILI_2_5_ULN = {"bili": ("bili", 50.0, "umol/L", None, 20.0, 2)}
+STATED_CASES = {
+    1: ("creatinine 1.0 mg/dL: the clearance rule does not apply (clearance 40)", (1980, 3, 15), _CRCL_40),
+    2: ("creatinine 2.0 mg/dL: the clearance rule applies and fails (40)", (1980, 3, 15), _HIGH_CREAT | _CRCL_40),
+    3: ("creatinine 2.0 mg/dL: the clearance rule applies and holds (70); bilirubin 2.5 x ULN: the "
+        "population's <= 3 x ULN replaces the default <= 1.5", (1980, 3, 15),
+        _HIGH_CREAT | {"crcl": ("crcl", 70.0, "mL/min", None, None, 2)} | _BILI_2_5_ULN),
+    4: ("creatinine 177 umol/L (2.0 mg/dL converted): the clearance rule applies and fails", (1980, 3, 15),
+        {"creat": ("creat", 177.0, "umol/L", None, None, 2)} | _CRCL_40),
+    5: ("no creatinine: whether the clearance rule applies is unknown, and it fails", (1980, 3, 15),
+        {"creat": None} | _CRCL_40),
+    6: ("no creatinine: unknown whether it applies, but the clearance rule holds (90)", (1980, 3, 15),
+        {"creat": None}),
+    7: ("creatinine 2.0 mg/dL measured 120 days ago (outside the look-back): unknown", (1980, 3, 15),
+        {"creat": ("creat", 2.0, "mg/dL", None, None, 120)} | _CRCL_40),
+    8: ("adult with platelets 100: the adults' 120 applies and fails", (1980, 3, 15), _PLT_100),
+    9: ("child with platelets 100: the children's 90 applies and holds", (2012, 1, 1), _PLT_100),
+    10: ("18th birthday on the index date, platelets 100: an adult", (2007, 6, 1), _PLT_100),
+    11: ("birth year only (17 or 18), platelets 100: the two populations disagree", (2007, None, None), _PLT_100),
+    12: ("birth year only (17 or 18), platelets 150: both populations' rules hold", (2007, None, None),
+         {"plt": ("plt", 150.0, "10*9/L", None, None, 2)}),
+    13: ("hemoglobin 9 g/dL and ALT 3.75 x ULN: excluded", (1980, 3, 15),
+         {"hb": ("hb", 9.0, "g/dL", None, None, 2)} | _ALT_150),
+    14: ("hemoglobin 13 g/dL and ALT 3.75 x ULN: the ALT rule does not apply", (1980, 3, 15), _ALT_150),
+    15: ("hemoglobin 9 g/dL, ALT without range_high: unknown", (1980, 3, 15),
+         {"hb": ("hb", 9.0, "g/dL", None, None, 2), "alt": ("alt", 150.0, "U/L", None, None, 2)}),
+    16: ("hemoglobin 90 g/L (9 g/dL converted) and ALT 3.75 x ULN: excluded", (1980, 3, 15),
+         {"hb": ("hb", 90.0, "g/L", None, None, 2)} | _ALT_150),
+    17: ("creatinine 1.0 mg/dL, bilirubin 2.5 x ULN: the default <= 1.5 x ULN applies and fails", (1980, 3, 15),
+         _BILI_2_5_ULN),
+    18: ("no creatinine, bilirubin 2.5 x ULN: the default and the population's rule disagree", (1980, 3, 15),
+         {"creat": None} | _BILI_2_5_ULN),
+}
+_NOT_IN = ("not_applicable", "not_in_population")
+STATED_EXPECTED = {
+    1: ("passes", {"inc-1.r2": ("not_met", None), "inc-1.r1": _NOT_IN}),
+    2: ("fails", {"inc-1.r2": ("met", None), "inc-1.r1": ("not_met", None)}),
+    3: ("passes", {"inc-1.r2": ("met", None), "inc-1.r1": ("met", None),
+                   "inc-3.r1": ("not_applicable", "population_rule_applies"), "inc-3.r2": ("met", None)}),
+    4: ("fails", {"inc-1.r2": ("met", None), "inc-1.r1": ("not_met", None)}),
+    5: ("unknown", {"inc-1.r2": ("unknown", "no_measurement_in_window"), "inc-1.r1": ("not_met", "population_unknown")}),
+    6: ("passes", {"inc-1.r2": ("unknown", "no_measurement_in_window"), "inc-1.r1": ("met", "population_unknown")}),
+    7: ("unknown", {"inc-1.r2": ("unknown", "no_measurement_in_window"), "inc-1.r1": ("not_met", "population_unknown")}),
+    8: ("fails", {"inc-2.1.r1": ("met", None), "inc-2.1.1.r1": ("not_met", None), "inc-2.2.1.r1": _NOT_IN}),
+    9: ("passes", {"inc-2.2.r1": ("met", None), "inc-2.2.1.r1": ("met", None), "inc-2.1.1.r1": _NOT_IN}),
+    10: ("fails", {"inc-2.1.1.r1": ("not_met", None), "inc-2.2.1.r1": _NOT_IN}),
+    11: ("unknown", {"inc-2.1.r1": ("unknown", "birth_date_incomplete"),
+                     "inc-2.1.1.r1": ("not_met", "population_unknown"), "inc-2.2.1.r1": ("met", "population_unknown")}),
+    12: ("passes", {"inc-2.1.1.r1": ("met", "population_unknown"), "inc-2.2.1.r1": ("met", "population_unknown")}),
+    13: ("fails", {"exc-1.r1": ("met", None), "exc-1.r2": ("met", None)}),
+    14: ("passes", {"exc-1.r1": ("not_met", None), "exc-1.r2": _NOT_IN}),
+    15: ("unknown", {"exc-1.r1": ("met", None), "exc-1.r2": ("unknown", "no_range_high")}),
+    16: ("fails", {"exc-1.r1": ("met", None), "exc-1.r2": ("met", None)}),
+    17: ("fails", {"inc-3.r3": ("not_met", None), "inc-3.r1": ("not_met", None), "inc-3.r2": _NOT_IN}),
+    18: ("unknown", {"inc-3.r1": ("not_met", "population_unknown"), "inc-3.r2": ("met", "population_unknown")}),
+}
+
+
+def stated_tables() -> dict[str, list[dict]]:
+    """The CDM of STATED_CASES (made-up concept ids, written here)."""
+    persons, measurements = person_rows(STATED_CASES, STATED_BASE, STATED_LOINC, STATED_UCUM)
+    return {"concept": vocabulary_rows(STATED_LOINC, STATED_UCUM), "person": persons, "measurement": measurements}
+
+
+@pytest.fixture(scope="module")
+def stated_files(tmp_path_factory):
+    """The stated-population trial's rules (real ``extract`` output) and its CDM as a DuckDB file."""
+    import criteria_nlp
+    from criteria_nlp.omop.cdm import build_duckdb
+
+    base = tmp_path_factory.mktemp("stated")
+    rules = base / "stated.json"
+    rules.write_text(json.dumps(criteria_nlp.extract(STATED_CRITERIA, doc_id=STATED_TRIAL)), encoding="utf-8")
+    cdm = base / "stated.duckdb"
+    build_duckdb(cdm, stated_tables())
+    return {"rules": rules, "cdm": str(cdm)}

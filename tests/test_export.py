@@ -143,9 +143,16 @@ def test_circe_export_with_vocabulary(result_file, duck_cdm, capsys):
     assert by_unit["g/L"]["Criteria"]["Measurement"]["Unit"][0]["CONCEPT_ID"] == UCUM["g/L"]
     assert by_unit["g/dL"]["StartWindow"]["Start"] == {"Days": 7, "Coeff": -1}
     assert by_unit["g/dL"]["Occurrence"] == {"Type": 2, "Count": 1, "IsDistinct": False}
+    # the most recent measurement: none of the concept set 1 to 7 days after it (the window's span)
+    (later,) = by_unit["g/dL"]["Criteria"]["Measurement"]["CorrelatedCriteria"]["CriteriaList"]
+    assert by_unit["g/dL"]["Criteria"]["Measurement"]["CorrelatedCriteria"]["Type"] == "ALL"
+    assert later["Criteria"] == {"Measurement": {"CodesetId": by_unit["g/dL"]["Criteria"]["Measurement"]["CodesetId"]}}
+    assert later["StartWindow"]["Start"] == {"Days": 1, "Coeff": 1} and later["StartWindow"]["End"] == {"Days": 7, "Coeff": 1}
+    assert later["Occurrence"] == {"Type": 0, "Count": 0, "IsDistinct": False}
 
     uln = rules["inc-2 (inclusion)"]["Groups"][0]["CriteriaList"][0]["Criteria"]["Measurement"]
     assert uln["RangeHighRatio"] == {"Value": 1.5, "Op": "lte"} and "Unit" not in uln
+    assert uln["CorrelatedCriteria"]["CriteriaList"][0]["StartWindow"]["End"] == {"Days": 90, "Coeff": 1}  # look-back
     assert rules["inc-3 (inclusion)"]["DemographicCriteriaList"] == [{"Age": {"Value": 18.0, "Op": "bt", "Extent": 65.0}}]
     assert rules["inc-4 (inclusion)"]["Type"] == "ANY"
     platelets = rules["exc-1 (exclusion)"]["Groups"][0]
@@ -159,6 +166,23 @@ def test_circe_export_with_vocabulary(result_file, duck_cdm, capsys):
     assert "value_as_number / NULLIF(C.range_high, 0)) <= 1.5" in circe_sql
     assert re.search(r"value_as_number >= 100\.0+ AND C\.unit_concept_id in \(8002\)", circe_sql)
     assert len(parsed.inclusion_rules) == 5
+
+
+def test_circe_any_measurement_leaves_out_the_most_recent_criteria(result_file, duck_cdm, capsys):
+    """``--any-measurement``: no nested criteria (cheaper SQL); the stderr and the descriptions say
+    that Circe then counts any measurement in the window."""
+    code, out, err = _export(capsys, result_file, "--to", "circe", "--cdm", duck_cdm, "--any-measurement")
+    assert code == 0, err
+    cohort = json.loads(out)
+    _circe_roundtrip(cohort)
+    assert "CorrelatedCriteria" not in out
+    hb = cohort["InclusionRules"][0]["expression"]["Groups"][0]["CriteriaList"]
+    assert {c["Criteria"]["Measurement"]["Unit"][0]["CONCEPT_CODE"] for c in hb} == {"g/dL", "g/L", "mmol/L"}
+    assert "Circe counts any measurement in the window that meets the threshold (--any-measurement)" in err
+    assert "(--any-measurement)" in cohort["InclusionRules"][0]["description"]
+    code, out, err = _export(capsys, result_file, "--to", "fhir", "--any-measurement")
+    assert code == 2 and out == ""
+    assert err.strip() == "criteria-nlp: --any-measurement is an option of --to circe, not of --to fhir"
 
 
 def test_circe_export_without_vocabulary_warns(result_file, capsys):
@@ -185,10 +209,10 @@ def test_circe_export_of_the_reference_record(tmp_path, capsys):
     assert "inc-8.1 (inclusion)" in names and "exc-16 (exclusion)" in names
     # no --cdm: Gilbert's syndrome cannot be identified; everyone must meet both sets of thresholds
     assert "inc-9.2: the population \"Gilbert's syndrome\" cannot be identified in the data" in err
-    # Circe cannot pick the most recent measurement: said on stderr and in each measurement rule
-    assert "uses the most recent one (Circe has no 'last occurrence' option)" in err
+    # how Circe's "most recent" differs from match's: said on stderr and in each measurement rule
+    assert "Circe takes the most recent measurement as a measurement with no later one" in err
     descriptions = {r["name"]: r["description"] for r in cohort["InclusionRules"]}
-    assert "Circe counts any measurement in the window" in descriptions["inc-8.1 (inclusion)"]
+    assert "or two on the same day differ from criteria-nlp match" in descriptions["inc-8.1 (inclusion)"]
 
 
 # ------------------------------------------------------------------------------ fhir
@@ -230,3 +254,86 @@ def test_fhir_export_of_several_results_is_json_lines(result_file, tmp_path, cap
     assert len(lines) == 3
     for line in lines:
         ev_module.EvidenceVariable.model_validate(json.loads(line))
+
+
+# ------------------------------------------------------------------------------ sql --level verdicts|counts
+
+
+def sql_level_output(rules_path, level: str, names: list[str], rows: list[tuple], index_date: str) -> str:
+    """What ``match --level level`` prints, written from the rows of the exported query by match's
+    own writers (the rows carry everything; the writers only add the fixed parts)."""
+    from criteria_nlp.omop import summaries
+    from criteria_nlp.omop.results import plan_trial
+
+    plan = plan_trial(json.loads(Path(rules_path).read_text(encoding="utf-8")))
+    if level == "verdicts":
+        return summaries.PersonVerdictWriter(plan).lines(rows)
+    (row,) = rows
+    return summaries.CountsWriter(plan, index_date, None).line(names, row)
+
+
+def run_exported_sql(capsys, rules_path, level: str, *, duckdb_path: str | None = None, dsn: str | None = None,
+                     schema: str | None = None, index_date: str = INDEX_DATE.isoformat()) -> str:
+    """``export --to sql --level level`` run on DuckDB (``duckdb_path``) or PostgreSQL (``dsn``,
+    ``schema``); the output match's writers make of its rows."""
+    if dsn is None:
+        import duckdb
+
+        code, sql, err = _export(capsys, rules_path, "--to", "sql", "--level", level, "--index-date", index_date)
+        assert code == 0, err
+        con = duckdb.connect(duckdb_path, read_only=True)
+        rows = con.execute(sql.rstrip().rstrip(";")).fetchall()
+        names = [d[0] for d in con.description]
+        con.close()
+    else:
+        import psycopg
+
+        code, sql, err = _export(capsys, rules_path, "--to", "sql", "--level", level, "--dialect", "postgres",
+                                 "--cdm", dsn, "--cdm-schema", schema, "--index-date", index_date)
+        assert code == 0, err
+        with psycopg.connect(dsn) as conn:
+            cur = conn.execute(sql.rstrip().rstrip(";"))
+            names, rows = [d.name for d in cur.description], cur.fetchall()
+    assert "?" not in sql and f"(--level {level})" in sql
+    return sql_level_output(rules_path, level, names, rows, index_date)
+
+
+def _match_output(capsys, *args) -> str:
+    assert main(["match", *map(str, args)]) == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("level", ["verdicts", "counts"])
+def test_sql_export_of_a_level_gives_match_output_on_duckdb(result_file, duck_cdm, capsys, level):
+    got = run_exported_sql(capsys, result_file, level, duckdb_path=duck_cdm)
+    want = _match_output(capsys, result_file, "--cdm", duck_cdm, "--index-date", INDEX_DATE.isoformat(),
+                         "--level", level)
+    assert got == want and got.count("\n") == (len(CASES) if level == "verdicts" else 1)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("level", ["verdicts", "counts"])
+def test_sql_export_of_a_level_gives_match_output_on_postgres(result_file, duck_cdm, pg_server, capsys,  # noqa: F811
+                                                             level):
+    dsn = pg_server["dsn"]
+    fresh_postgres_cdm(dsn, cdm_tables(), "cdm_export_levels")
+    got = run_exported_sql(capsys, result_file, level, dsn=dsn, schema="cdm_export_levels")
+    want = _match_output(capsys, result_file, "--cdm", duck_cdm, "--index-date", INDEX_DATE.isoformat(),
+                         "--level", level)
+    assert got == want
+
+
+def test_a_level_is_for_sql_only(result_file, capsys):
+    code, out, err = _export(capsys, result_file, "--to", "circe", "--level", "counts")
+    assert code == 2 and out == ""
+    assert err.strip() == "criteria-nlp: --level counts is a level of --to sql (the query of match --level), not of --to circe"
+
+
+@pytest.mark.parametrize("dialect", ["spark", "bigquery", "tsql"])
+def test_level_queries_transpile_to_the_other_dialects(result_file, capsys, dialect):
+    for level in ("verdicts", "counts"):
+        code, sql, err = _export(capsys, result_file, "--to", "sql", "--level", level, "--dialect", dialect,
+                                 "--index-date", INDEX_DATE.isoformat())
+        assert code == 0, err
+        assert sqlglot.parse_one(sql.split("\n", 1)[1].rstrip().rstrip(";"), read=dialect) is not None
+        assert "inc-1.r1" in sql if level == "verdicts" else "met_" in sql

@@ -15,6 +15,7 @@ pytest.importorskip("fhir.resources.evidencevariable")
 import criteria_nlp  # noqa: E402
 from criteria_nlp.cli import main  # noqa: E402
 
+import cdm_cases  # noqa: E402
 import test_match_conditions as conditions  # noqa: E402
 
 LOINC, SNOMED, GENDER = "http://loinc.org", "http://snomed.info/sct", "http://hl7.org/fhir/administrative-gender"
@@ -59,9 +60,11 @@ def holds(ch: dict, person: dict, loinc_of: dict = LOINC_OF) -> bool | None:
             result = (d["valueRange"]["low"]["value"] <= age <= d["valueRange"]["high"]["value"]
                       if "valueRange" in d else _compare(age, d["valueQuantity"]))
         elif code in loinc_of:
-            value, high = person["labs"][loinc_of[code]]
+            value, high, *unit = person["labs"][loinc_of[code]]
             if "offset" in d:
                 value = value / high
+            elif unit:
+                value = _in_unit(value, unit[0], d, d["type"]["text"])
             result = (d["valueRange"]["low"]["value"] <= value <= d["valueRange"]["high"]["value"]
                       if "valueRange" in d else _compare(value, d["valueQuantity"]))
         else:
@@ -72,6 +75,15 @@ def holds(ch: dict, person: dict, loinc_of: dict = LOINC_OF) -> bool | None:
             return None
         result = any(c["system"] == SNOMED and c["code"] in person["snomed"] for c in codings)
     return (not result) if ch.get("exclude") else result
+
+
+def _in_unit(value: float, unit: str, definition: dict, variable: str) -> float:
+    """A measured value in the unit of the characteristic's quantity (the project's conversions)."""
+    from criteria_nlp.omop.conversions import linear_conversion, molar_mass
+
+    quantity = definition.get("valueQuantity") or definition["valueRange"]["low"]
+    factor, offset = linear_conversion(unit, quantity["code"], molar_mass(variable))
+    return value * factor + offset
 
 
 @pytest.fixture(scope="module")
@@ -125,3 +137,42 @@ def test_a_population_no_one_can_resolve_is_text(tmp_path, capsys):
     # the person whose data this reader can read: AST 3 x ULN, liver metastases unknown -> unknown
     person = {"labs": {"ast": (120.0, 40.0)}, "snomed": set()}
     assert holds(ev["characteristic"][0], person, {"1920-8": "ast"}) is None
+
+
+# ------------------------------------------------------------------------------ populations stated by rules
+STATED_LOINC_OF = {code: key for key, (_, code) in cdm_cases.STATED_LOINC.items()}
+
+
+def _stated_person(pid: int) -> dict:
+    """A person of tests/cdm_cases.py's STATED_CASES, labs in the units they were measured in."""
+    _, (y, m, d), overrides = cdm_cases.STATED_CASES[pid]
+    index = cdm_cases.INDEX_DATE
+    labs = {key: overrides.get(key, base) for key, base in cdm_cases.STATED_BASE.items()}
+    return {"age": index.year - y - ((index.month, index.day) < (m, d)),
+            "labs": {k: (v[1], v[4], v[2]) for k, v in labs.items()}}
+
+
+def test_populations_stated_by_rules_are_nested_characteristics(tmp_path, capsys):
+    """A rule conditioned by a stating rule S: ``any-of(all-of(S, rule), all-of(not S))`` with S's
+    own definitionByTypeAndValue, and the reader gets match's verdicts for every person whose labs
+    it can read (units converted with the project's table)."""
+    rules = tmp_path / "stated.json"
+    rules.write_text(json.dumps(criteria_nlp.extract(cdm_cases.STATED_CRITERIA, doc_id="S")), encoding="utf-8")
+    assert main(["export", str(rules), "--to", "fhir"]) == 0
+    ev = json.loads(capsys.readouterr().out)
+    by_id = {ch["linkId"]: ch for ch in ev["characteristic"]}
+    member, outside = by_id["inc-1"]["definitionByCombination"]["characteristic"]
+    creatinine, clearance = member["definitionByCombination"]["characteristic"]
+    assert creatinine["description"] == "population: serum creatinine at least 1.6 mg/dL"
+    assert creatinine["definitionByTypeAndValue"]["valueQuantity"] == {
+        "value": 1.6, "comparator": ">=", "unit": "mg/dL", "system": "http://unitsofmeasure.org", "code": "mg/dL"}
+    assert clearance["definitionByTypeAndValue"]["valueQuantity"]["value"] == 55
+    assert outside["exclude"] is True and outside["definitionByTypeAndValue"] == creatinine["definitionByTypeAndValue"]
+    adults = by_id["inc-2.1.1"]["definitionByCombination"]["characteristic"][0]["definitionByCombination"]
+    assert adults["characteristic"][0]["definitionByTypeAndValue"]["type"]["coding"][0]["code"] == "30525-0"
+    readable = [pid for pid, (case, _, _) in cdm_cases.STATED_CASES.items() if pid not in (5, 6, 7, 11, 12, 15, 18)]
+    for pid in readable:  # no creatinine in the window, birth year only, no range_high: not readable here
+        person = _stated_person(pid)
+        allowed = [holds(ch, person, STATED_LOINC_OF) for ch in ev["characteristic"]]
+        verdict = "passes" if all(a is not False for a in allowed) else "fails"
+        assert None not in allowed and verdict == cdm_cases.STATED_EXPECTED[pid][0], (pid, allowed)

@@ -298,7 +298,7 @@ def test_circe_and_fhir_exports_take_the_concept_map(files, capsys):
     items = [i["concept"] for cs in cohort["ConceptSets"] for i in cs["expression"]["items"]]
     assert {"CONCEPT_ID": BARTHEL, "CONCEPT_CODE": "KPS", "VOCABULARY_ID": "Local"}.items() <= next(
         i for i in items if i["CONCEPT_ID"] == BARTHEL).items()
-    assert "Circe counts any measurement in the window" in err
+    assert "Circe takes the most recent measurement as" in err
     code = main(["export", str(files["rules"]), "--to", "fhir", "--concept-map", str(files["map"])])
     assert code == 0
 

@@ -12,14 +12,14 @@
 
 Circe semantics differ from ``match`` in three respects, each reported as a warning:
 
-* *which measurement*: Circe asks for *a* measurement in the window that meets the threshold (an
-  ``Occurrence`` of at least 1), ``match`` for the *most recent* one. Circe cannot say "the most
-  recent": its only ordinal is ``First`` on a criterion (``row_number() over (partition by
-  person_id order by measurement_date, measurement_id) = 1``, computed over the person's whole
-  history before any value, unit or window filter -- checked in OHDSI's circe-be model as
-  shipped by ohdsi-circepy 0.3), and correlated windows are relative to the index event, not to
-  another measurement. So a person whose older in-window value meets the threshold and whose
-  latest does not is in the Circe cohort and fails ``match``. Each measurement rule's
+* *which measurement*: ``match`` decides on the *most recent* measurement in the window. Circe has
+  no "last occurrence" option (its only ordinal is ``First``), but a criterion's own nested
+  ``CorrelatedCriteria`` take their windows relative to that criterion's event, so each
+  ``Measurement`` criterion carries "exactly 0 measurements of the same concept set starting 1
+  to W days after it" (W = the span of the rule's window). It still differs from ``match`` for a
+  later measurement after the index date but within W days (it disqualifies the earlier one), a
+  later one without a value (``match`` skips those), and two on the same day (no tie-break by
+  ``measurement_datetime``/``measurement_id``: either may decide). Each measurement rule's
   description says so;
 * a criterion whose rules ``match`` finds unknown is simply not met in Circe (no three-valued logic).
 
@@ -37,7 +37,12 @@ criterion the same with each L and D negated (the person must not meet them). "N
 known complement (the other sex, the other ages, no diagnosis record), so a person whose
 membership the data cannot tell (sex not recorded) must meet both branches -- Circe's reading of
 ``match``'s "unknown unless both agree". A rule under a resolvable exception E becomes
-``ANY(E, rule)``. A population the data cannot identify (``liver metastases`` with no concept)
+``ANY(E, rule)``. A population stated by a rule of the trial (a condition's ``rule``: ``if serum
+creatinine at least 1.6 mg/dL``, the items under ``Age 18 and over:``) is that rule's threshold
+(written as any rule: units, window, ULN ratio), so a conditioned rule L becomes ``ANY(not S,
+L)``: "the stating rule does not hold, or L holds" (not S = no measurement in the window meets
+S's threshold; a person without one is not held to L in Circe, ``match`` says unknown unless L
+holds). A population the data cannot identify (``liver metastases`` with no concept)
 has neither side: everyone must meet its rules as well as the others -- again ``match``'s
 "unknown unless both agree" read as "not met". Said with a warning: such populations, the
 positive side of ``pre-/post-menopausal women`` (only "men are not members" is written), and
@@ -52,8 +57,11 @@ from .conversions import linear_conversion, molar_mass
 from .populations import FEMALE, MALE, CondSpec
 from .results import Bounds, CriterionPlan, Logic, LogicNode, Threshold, TrialPlan, rule_ids
 
-MOST_RECENT_NOTE = ("Circe counts any measurement in the window that meets the threshold; criteria-nlp match "
-                    "uses the most recent one (Circe has no 'last occurrence' option)")
+MOST_RECENT_NOTE = ("Circe takes the most recent measurement as a measurement with no later one of its concept "
+                    "set in the window's span after it (nested criteria): a later one after the index date, one "
+                    "without a value, or two on the same day differ from criteria-nlp match")
+ANY_MEASUREMENT_NOTE = ("Circe counts any measurement in the window that meets the threshold (--any-measurement); "
+                        "criteria-nlp match uses the most recent one")
 ENTRY_EVENT_NOTE = ("entry event: the start of the first observation period; replace it with the trial's "
                     "index event in ATLAS")
 AGE_NOTE = "Circe's age is the index year minus the year of birth (match: completed years at the index date)"
@@ -131,10 +139,13 @@ def numeric_range(bounds: Bounds) -> dict[str, Any] | None:
     return None
 
 
-def export_circe(plan: TrialPlan, vocabulary: Vocabulary, index_date: str | None = None) -> CirceExport:
+def export_circe(plan: TrialPlan, vocabulary: Vocabulary, index_date: str | None = None,
+                 most_recent: bool = True) -> CirceExport:
     """The cohort expression of ``plan``. ``index_date`` (YYYY-MM-DD, ``export --index-date``)
     makes the entry event that date for every person observed on it, as ``match --index-date``;
-    without it the entry event is the start of the first observation period."""
+    without it the entry event is the start of the first observation period. ``most_recent``:
+    each measurement criterion is the most recent one of its window (nested criteria, see the
+    module's docstring); False: any measurement in the window (cheaper SQL, further from match)."""
     out = CirceExport({})
     if not vocabulary.resolved:
         out.warnings.append("concept ids not resolved (no --cdm): CONCEPT_ID is 0 in the concept sets and "
@@ -147,7 +158,8 @@ def export_circe(plan: TrialPlan, vocabulary: Vocabulary, index_date: str | None
                                    "isExcluded": False, "includeDescendants": True, "includeMapped": False}]}}
         for code, i in codeset.items()
     ]
-    ctx = _Context(plan, codeset, vocabulary, out.warnings, concept_sets)
+    ctx = _Context(plan, codeset, vocabulary, out.warnings, concept_sets, most_recent=most_recent)
+    measurement_note = MOST_RECENT_NOTE if most_recent else ANY_MEASUREMENT_NOTE
     rules = []
     for crit in plan.criteria:
         group, texts = _criterion_group(crit, ctx)
@@ -156,13 +168,13 @@ def export_circe(plan: TrialPlan, vocabulary: Vocabulary, index_date: str | None
         rule_list = rule_ids(crit.default_logic) + rule_ids(crit.population_logic)
         notes = []
         if any(plan.threshold(r).kind == "measurement" for r in rule_list):
-            notes.append(MOST_RECENT_NOTE)
+            notes.append(measurement_note)
         if ctx.age_used.pop(crit.id, False):
             notes.append(AGE_NOTE)
         description = texts[:700] + "".join(f" [{n}]" for n in notes)
         rules.append({"name": f"{crit.id} ({crit.section})", "description": description[:1000], "expression": group})
     if any(t.kind == "measurement" for t in plan.thresholds):
-        out.warnings.append(MOST_RECENT_NOTE)
+        out.warnings.append(measurement_note)
     if ctx.any_age:
         out.warnings.append(AGE_NOTE)
     if index_date is not None:
@@ -203,6 +215,7 @@ class _Context:
     age_used: dict[str, bool] = field(default_factory=dict)  # criterion id -> a Circe age was written
     any_age: bool = False
     criterion: str = ""
+    most_recent: bool = True  # measurement criteria carry the nested "no later measurement"
 
     def condition(self, key: int | None) -> CondSpec | None:
         return self.plan.condition(key)
@@ -279,7 +292,10 @@ def _any_of(groups: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _membership(spec: CondSpec, member: bool, ctx: _Context) -> dict[str, Any] | None:
     """A Circe group that holds for persons known to be members (``member``) or known not to be;
-    None when Circe cannot tell (the positive side of ``pre-/post-menopausal women``)."""
+    None when Circe cannot tell (the positive side of ``pre-/post-menopausal women``). A population
+    stated by a rule: that rule's threshold holds (members) or does not (the others)."""
+    if spec.kind == "rule":
+        return _group(spec.rule_id, ctx.plan, ctx, not member)
     sex = spec.sex
     if sex is not None and spec.sex_partial and member:
         return None
@@ -348,7 +364,8 @@ def _group(logic: Logic, plan: TrialPlan, ctx: _Context, negate: bool) -> dict[s
             ctx.used_age()
             leaf["DemographicCriteriaList"].append(age)
         elif t.kind == "measurement":
-            leaf = _measurement_group(t, ctx.codeset[t.source_key], ctx.vocabulary, flip, ctx.warnings)
+            leaf = _measurement_group(t, ctx.codeset[t.source_key], ctx.vocabulary, flip, ctx.warnings,
+                                      ctx.most_recent)
         else:
             ctx.warnings.append(f"{t.rule_id}: not exported ({t.not_executable})")
             continue
@@ -381,7 +398,7 @@ def _age_criterion(t: Threshold, negate: bool, warnings: list[str]) -> dict[str,
 
 
 def _measurement_group(t: Threshold, codeset_id: int, vocabulary: Vocabulary, negate: bool,
-                       warnings: list[str]) -> dict[str, Any]:
+                       warnings: list[str], most_recent: bool = True) -> dict[str, Any]:
     """ANY over the units a measurement may be in (ALL of "none" when negated)."""
     group = _empty_group("ALL" if negate else "ANY")
     window = {"Start": {"Days": abs(t.window.start_days), "Coeff": -1 if t.window.start_days <= 0 else 1},
@@ -407,10 +424,30 @@ def _measurement_group(t: Threshold, codeset_id: int, vocabulary: Vocabulary, ne
             warnings.append(f"{t.rule_id}: no known unit converts to {t.unit}; exported without a unit filter"
                             if t.unit else f"{t.rule_id}: a rule without a unit; exported without a unit filter")
             criteria.append({"CodesetId": codeset_id, "ValueAsNumber": numeric_range(t.bounds)})
+    latest = _no_later_measurement(codeset_id, t.window.end_days - t.window.start_days) if most_recent else None
     for measurement in criteria:
+        if latest is not None:
+            measurement["CorrelatedCriteria"] = latest
         group["CriteriaList"].append({"Criteria": {"Measurement": measurement}, "StartWindow": window,
                                       "RestrictVisit": False, "IgnoreObservationPeriod": False,
                                       "Occurrence": occurrence})
+    return group
+
+
+def _no_later_measurement(codeset_id: int, span_days: int) -> dict[str, Any] | None:
+    """The nested criteria that make a measurement the most recent one of its window: exactly 0
+    measurements of the same concept set starting 1 to ``span_days`` days after it (a criterion's
+    own ``CorrelatedCriteria`` take their window relative to that criterion's event). None when the
+    window is one day (no later measurement can be in it)."""
+    if span_days < 1:
+        return None
+    group = _empty_group("ALL")
+    group["CriteriaList"].append({
+        "Criteria": {"Measurement": {"CodesetId": codeset_id}},
+        "StartWindow": {"Start": {"Days": 1, "Coeff": 1}, "End": {"Days": span_days, "Coeff": 1},
+                        "UseIndexEnd": False, "UseEventEnd": False},
+        "RestrictVisit": False, "IgnoreObservationPeriod": True,
+        "Occurrence": {"Type": 0, "Count": 0, "IsDistinct": False}})
     return group
 
 

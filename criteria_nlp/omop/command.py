@@ -27,7 +27,8 @@ verdict, reason, value, unit, measurement_date; detail for a rule no one can be 
 the rules without a verdict in the criteria left unknown). --level counts: one line per trial:
 persons, verdicts, criteria and rules with their counts. Rule verdicts: met,
 not_met, unknown, not_applicable (a population or exception condition excludes the person from
-the rule). Only numeric threshold rules are evaluated. Diagnoses named by population/exception
+the rule; a population stated by a rule -- the condition's "rule" -- holds where that rule is
+met). Only numeric threshold rules are evaluated. Diagnoses named by population/exception
 conditions come from --concept-map, else from the exact name or synonym of one standard Condition
 concept in the CDM's vocabulary (each look-up reported on stderr; --no-name-lookup turns it off).
 exit status: 0 all records matched, 1 some record or the database failed, 2 usage error.
@@ -92,11 +93,14 @@ def add_match_parser(sub) -> None:
     _add_common(p)
     p.add_argument("--cdm", required=True, metavar="CDM", help="DuckDB database file or postgresql:// DSN")
     _add_index(p, required=True)
-    p.add_argument("--level", choices=("full", "verdicts", "counts"), default="full",
-                   help="full (default): every rule's verdict for every person; verdicts: one short line per "
-                        "person (verdict, deciding and unknown rule ids); counts: one line per trial (persons "
-                        "per verdict, per criterion and per rule), counted by the database")
+    _add_level(p, "full (default): every rule's verdict for every person; verdicts: one short line per "
+                  "person (verdict, deciding and unknown rule ids); counts: one line per trial (persons "
+                  "per verdict, per criterion and per rule), counted by the database")
     p.set_defaults(handler=run_match_command)
+
+
+def _add_level(p: argparse.ArgumentParser, help_text: str) -> None:
+    p.add_argument("--level", choices=("full", "verdicts", "counts"), default="full", help=help_text)
 
 
 def add_export_parser(sub) -> None:
@@ -115,6 +119,13 @@ def add_export_parser(sub) -> None:
                    help="resolve concept ids and units from this CDM (circe, sql); without it circe leaves "
                         "CONCEPT_ID 0 and sql uses a list of common units")
     _add_index(p, required=False)
+    p.add_argument("--any-measurement", action="store_true",
+                   help="--to circe: a threshold holds when any measurement in the window meets it, without "
+                        "the nested criteria that pick the most recent one (cheaper SQL; match uses the most "
+                        "recent)")
+    _add_level(p, "--to sql: the query of match --level LEVEL: full (default; one row per person with every "
+                  "rule's columns), verdicts (person_id, index_date, allowed, deciding, unknown) or counts "
+                  "(one row of counts)")
     p.set_defaults(handler=run_export_command)
 
 

@@ -12,14 +12,19 @@ from .command import UsageError, write_json
 from .conversions import common_units_by_loinc, unit_factors
 from .errors import OmopError, require
 from .fhir import export_fhir
-from .query import IndexSpec, build_query, pivot_for
+from .query import BuiltQuery, IndexSpec, build_query, pivot_for
 from .results import TrialPlan, read_plans
+from .summaries import CountsWriter, PersonVerdictWriter
 
 
 def export_all(args: argparse.Namespace, out: IO[str]) -> int:
     """Write every trial of ``args.results`` in ``args.to``; returns the number of failed records."""
     if args.to == "sql" and args.index_date is None and args.index_table is None:
         raise UsageError("--to sql needs --index-date or --index-table")
+    if args.to != "circe" and getattr(args, "any_measurement", False):
+        raise UsageError(f"--any-measurement is an option of --to circe, not of --to {args.to}")
+    if args.to != "sql" and getattr(args, "level", "full") != "full":
+        raise UsageError(f"--level {args.level} is a level of --to sql (the query of match --level), not of --to {args.to}")
     failed = 0
     plans: list[TrialPlan] = []
     from .conceptmap import load_concept_map
@@ -47,7 +52,8 @@ def export_all(args: argparse.Namespace, out: IO[str]) -> int:
                 if args.index_table is not None:
                     print("criteria-nlp: warning: --index-table is not expressed in Circe (the entry event is "
                           "the first observation period)", file=sys.stderr)
-                result = export_circe(plan, _vocabulary(plan, db), index_date)
+                result = export_circe(plan, _vocabulary(plan, db), index_date,
+                                      most_recent=not getattr(args, "any_measurement", False))
                 for w in result.warnings:
                     print(f"criteria-nlp: warning: {plan.trial}: {w}", file=sys.stderr)
                 write_json(out, result.expression, many=len(plans) > 1)
@@ -65,11 +71,27 @@ def export_sql(plan: TrialPlan, args: argparse.Namespace, db) -> str:
     has_ancestor = db.has_table("concept_ancestor") if db else True
     units = measured_units(db, sources, has_ancestor) if db else common_units_by_loinc(sources)
     index = IndexSpec(date=args.index_date, table=args.index_table)
+    level = getattr(args, "level", "full")
     built = build_query(plan, unit_factors(plan.thresholds, units), index, cdm_schema=args.cdm_schema,
-                        has_ancestor=has_ancestor, literals=True,
-                        pivot=pivot_for(args.dialect))
+                        has_ancestor=has_ancestor, literals=True, pivot=pivot_for(args.dialect),
+                        ordered=level == "full", criterion_columns=level != "full")
+    built = level_query(plan, built, level, index)
     label = re.sub(r"[^\w.\-]", "_", plan.trial)[:80]  # record text never reaches the SQL unescaped
-    return f"-- criteria-nlp match query, trial {label}\n{built.sql(args.dialect, pretty=True)};\n"
+    return (f"-- criteria-nlp match query (--level {level}), trial {label}\n"
+            f"{built.sql(args.dialect, pretty=True)};\n")
+
+
+def level_query(plan: TrialPlan, built: BuiltQuery, level: str, index: IndexSpec) -> BuiltQuery:
+    """The query of ``match --level level`` around the match query ``built`` (rendered with
+    literals), its own parameters (rule ids) written as SQL literals too."""
+    if level == "full":
+        return built
+    if level == "verdicts":
+        wrapped = PersonVerdictWriter(plan).query(built)
+    else:
+        wrapped = CountsWriter(plan, index.date.isoformat() if index.date else None, index.table).query(built)
+    exp = require("sqlglot").exp
+    return BuiltQuery(exp.replace_placeholders(wrapped.expression, *wrapped.params))
 
 
 def _vocabulary(plan: TrialPlan, db) -> Vocabulary:

@@ -13,12 +13,14 @@ its own: sex as ``definitionByTypeAndValue`` (LOINC 46098-0 Sex, administrative-
 age group as LOINC 30525-0 Age in years, a diagnosis as ``definitionCodeableConcept`` (SNOMED or
 ICD-10-CM coding when the concept map gives one, the description as text), and anything the data
 cannot resolve as ``definitionCodeableConcept`` with the description as text only (a FHIR
-consumer may code it; ``match`` cannot). A criterion with populations P1..Pn and rules L1..Ln,
-default rules D, is ``any-of(all-of(P1, L1), all-of(not P1, P2, L2), ..., all-of(not P1, ...,
-not Pn, D))`` ("not" = ``exclude``); with no default rules the last branch is ``all-of(not P1,
-..., not Pn)`` for an inclusion criterion (it does not concern the others) and absent for an
-exclusion criterion. A rule under an exception E is ``any-of(E, rule)`` in an inclusion criterion
-and ``all-of(not E, rule)`` in an exclusion one (the exception lets the person through).
+consumer may code it; ``match`` cannot). A population stated by a rule of the trial (a
+condition's ``rule``) is that rule's ``definitionByTypeAndValue`` (nested in the combination).
+A criterion with populations P1..Pn and rules L1..Ln, default rules D, is ``any-of(all-of(P1,
+L1), all-of(not P1, P2, L2), ..., all-of(not P1, ..., not Pn, D))`` ("not" = ``exclude``); with
+no default rules the last branch is ``all-of(not P1, ..., not Pn)`` for an inclusion criterion
+(it does not concern the others) and absent for an exclusion criterion. A rule under an
+exception E is ``any-of(E, rule)`` in an inclusion criterion and ``all-of(not E, rule)`` in an
+exclusion one (the exception lets the person through).
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ LOINC = "http://loinc.org"
 _FHIR_COMPARATORS = {">": ">", ">=": ">=", "<": "<", "<=": "<="}
 _LIMIT_TEXT = {"ULN": "upper limit of normal", "LLN": "lower limit of normal"}
 GENDER = "http://hl7.org/fhir/administrative-gender"
+AGE_CODING = {"system": LOINC, "code": "30525-0", "display": "Age"}
 #: FHIR code systems of the OMOP vocabularies a concept map may name a diagnosis in.
 _SYSTEMS = {"SNOMED": "http://snomed.info/sct", "ICD10CM": "http://hl7.org/fhir/sid/icd-10-cm",
             "ICD10": "http://hl7.org/fhir/sid/icd-10"}
@@ -62,7 +65,7 @@ def _criterion(crit: CriterionPlan, plan: TrialPlan) -> dict[str, Any]:
         return _characteristic(crit.default_logic, plan, section)
     branches, earlier = [], []
     for g in crit.groups:
-        member = _population(plan.condition(g.key), g.description, "population")
+        member = _population_of(plan, g.key, g.description)
         branches.append(_combination("all-of", [_not(p) for p in earlier] + [member,
                                                                              _characteristic(g.logic, plan, section)]))
         earlier.append(member)
@@ -84,6 +87,17 @@ def _not(characteristic: dict[str, Any]) -> dict[str, Any]:
     return dict(characteristic, exclude=not characteristic.get("exclude", False))
 
 
+def _population_of(plan: TrialPlan, key: int | None, description: str) -> dict[str, Any]:
+    """Membership of a criterion's population as a characteristic: the stating rule's own
+    characteristic when a rule of the trial states it, else :func:`_population`."""
+    spec = plan.condition(key)
+    if spec is None or spec.kind != "rule":
+        return _population(spec, description, "population")
+    stated = _rule_characteristic(plan.threshold(spec.rule_id))
+    stated["description"] = f"population: {description}"[:1000]
+    return stated
+
+
 def _population(spec: CondSpec | None, description: str, kind: str) -> dict[str, Any]:
     """Membership of a population or exception condition as a characteristic."""
     text = f"{kind}: {description}"[:1000]
@@ -96,7 +110,7 @@ def _population(spec: CondSpec | None, description: str, kind: str) -> dict[str,
             "type": {"coding": [{"system": LOINC, "code": "46098-0", "display": "Sex"}]},
             "valueCodeableConcept": {"coding": [{"system": GENDER, "code": code}]}}})
     if spec.age_low is not None or spec.age_high is not None:
-        age: dict[str, Any] = {"type": {"coding": [{"system": LOINC, "code": "30525-0", "display": "Age"}]}}
+        age: dict[str, Any] = {"type": {"coding": [AGE_CODING]}}
         years = {"unit": "a", "system": UCUM, "code": "a"}
         if spec.age_low is not None and spec.age_high is not None:
             age["valueRange"] = {"low": {"value": spec.age_low, **years}, "high": {"value": spec.age_high - 1, **years}}
@@ -153,6 +167,8 @@ def _variable(t: Threshold) -> dict[str, Any]:
     concept: dict[str, Any] = {"text": t.variable_name or t.text[:200]}
     if t.loinc:
         concept["coding"] = [{"system": LOINC, "code": t.loinc}]
+    elif t.kind == "age":  # as the age groups of populations
+        concept["coding"] = [AGE_CODING]
     return concept
 
 

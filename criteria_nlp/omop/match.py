@@ -11,7 +11,7 @@ from .database import Cdm, connect, known_concepts, measured_units
 from .errors import OmopError
 from .populations import ConceptNames
 from .query import BuiltQuery, IndexSpec, build_query, person_chunks_sql, pivot_for, without_diagnoses
-from .results import TrialPlan, read_plans
+from .results import TrialPlan, read_plans, unevaluable_stated_populations, without_conditions
 from .summaries import LEVELS, CountsWriter, PersonVerdictWriter
 from .verdicts import SqlRulesWriter, VerdictWriter
 
@@ -34,8 +34,8 @@ class MatchSummary:
 
 def prepare(db: Cdm, plan: TrialPlan, warn=None) -> TrialPlan:
     """The plan as this CDM can evaluate it: a rule whose concept is not in the CDM's ``concept``
-    table cannot be evaluated (reason ``concept_not_in_cdm``), and diagnoses are not looked up
-    without a ``condition_occurrence`` table."""
+    table cannot be evaluated (reason ``concept_not_in_cdm``), nor can the population it states,
+    and diagnoses are not looked up without a ``condition_occurrence`` table."""
     sources = sorted({t.source_key for t in plan.thresholds if t.kind == "measurement" and t.source_key})
     known = known_concepts(db, sources) if sources else set()
     missing = [s for s in sources if s not in known]
@@ -47,6 +47,7 @@ def prepare(db: Cdm, plan: TrialPlan, warn=None) -> TrialPlan:
             replace(t, kind=None, not_executable="concept_not_in_cdm",
                     detail=f"{_describe(t.source_key)} is not in the CDM's concept table")
             if t.kind == "measurement" and t.source_key in missing else t for t in plan.thresholds))
+    plan = without_conditions(plan, unevaluable_stated_populations(plan))  # a stating rule not in the CDM
     if any(c.kind == "diagnosis" for c in plan.conditions) and not db.has_table("condition_occurrence"):
         if warn is not None:
             warn(f"{plan.trial}: the CDM has no condition_occurrence table; diagnoses of the concept map "

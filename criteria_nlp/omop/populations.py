@@ -20,6 +20,9 @@ unknown):
   ``liver metastases``): member when
   ``condition_occurrence`` holds the concept or a descendant starting on or before the index date,
   not a member otherwise (the usual OMOP reading: no record = no condition);
+* a population stated by a numeric rule of the trial (the condition's ``rule``, schema 1.2:
+  ``(if serum creatinine at least 1.6 mg/dL)``, the items under ``Age 18 and over:``):
+  :func:`stated_by_rule`; membership is that rule's verdict (:func:`criteria_nlp.omop.query._member`);
 * anything else (``liver metastases`` when the vocabulary has no concept of that exact name or
   synonym, ``bleeding tendency`` ...) is not resolvable: the rule is matched as before (unknown
   unless the default rule already decides).
@@ -55,13 +58,20 @@ class CondSpec:
     """A resolvable population/exception condition. ``key`` names its column in the SQL."""
 
     key: int
-    kind: str  # "demographic" | "diagnosis"
+    kind: str  # "demographic" | "diagnosis" | "rule"
     label: str  # what it means, for people: "sex male", "age < 18", "diagnosis SNOMED 27503000"
     sex: int | None = None
     sex_partial: bool = False  # the other sex is not a member; this sex is unknown
     age_low: int | None = None  # years, inclusive
     age_high: int | None = None  # years, exclusive
     concept: MappedConcept | None = None
+    rule_id: str | None = None  # kind "rule": the rule whose threshold states the population
+
+
+def stated_by_rule(key: int, rule_id: str) -> CondSpec:
+    """A population stated by a numeric rule of the trial (a condition's ``rule``, schema 1.2):
+    its members are the persons for whom that rule is met (evaluated like any rule)."""
+    return CondSpec(key, "rule", f"rule {rule_id} met", rule_id=rule_id)
 
 
 def resolve(description: str | None, concept_map: ConceptMap, key: int,

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .conversions import UnitFactor
 from .errors import OmopError, require
 from .populations import CondSpec
-from .results import CriterionPlan, Logic, Threshold, TrialPlan, rule_ids
+from .results import CriterionPlan, Logic, Threshold, TrialPlan, rule_ids, without_conditions
 
 CORE_SQL = Path(__file__).resolve().parent / "match_core.sql"
 SOURCE_DIALECT = "duckdb"
@@ -110,7 +110,7 @@ def build_query(plan: TrialPlan, factors: list[UnitFactor], index: IndexSpec, *,
     spec_rows = [_spec_row(t) for t in executable] or [_dummy_row(RULE_SPEC_COLUMNS)]
     factor_rows = [(f.rule_key, f.source_unit, f.factor, f.offset) for f in factors] or [
         _dummy_row(UNIT_FACTOR_COLUMNS)]
-    cond_rows = [_cond_row(c) for c in plan.conditions] or [_dummy_row(COND_SPEC_COLUMNS)]
+    cond_rows = [_cond_row(c) for c in data_conditions(plan)] or [_dummy_row(COND_SPEC_COLUMNS)]
     core = sqlglot.parse_one(CORE_SQL.read_text(encoding="utf-8"), read=SOURCE_DIALECT)
     with_ = core.args["with"] if "with" in core.args else core.args["with_"]
     ctes = [
@@ -159,22 +159,7 @@ def qualify(expression: Any, schema: str | None) -> Any:
 
 def without_diagnoses(plan: TrialPlan) -> TrialPlan:
     """The plan with its diagnosis conditions made unresolvable (a CDM without condition_occurrence)."""
-    gone = {c.key for c in plan.conditions if c.kind == "diagnosis"}
-    if not gone:
-        return plan
-
-    def drop(key):
-        return None if key in gone else key
-    criteria = tuple(replace(c, groups=tuple(replace(g, key=drop(g.key)) for g in c.groups)) for c in plan.criteria)
-
-    def kept(t: Threshold) -> Threshold:
-        key = drop(t.population_key)
-        if t.replaced:  # any population of its criterion still resolvable
-            groups = next((c.groups for c in criteria if c.id == t.criterion_id), ())
-            key = next((g.key for g in groups if g.key is not None), None)
-        return replace(t, population_key=key, exception_key=drop(t.exception_key))
-    return replace(plan, conditions=tuple(c for c in plan.conditions if c.key not in gone),
-                   thresholds=tuple(kept(t) for t in plan.thresholds), criteria=criteria)
+    return without_conditions(plan, {c.key for c in plan.conditions if c.kind == "diagnosis"})
 
 
 def _cond_row(c: CondSpec) -> tuple:
@@ -240,7 +225,7 @@ def _final_select(plan: TrialPlan, pivot: str = "group", ordered: bool = True,
     if pivot not in ("group", "join"):
         raise ValueError(f"pivot must be 'group' or 'join', not {pivot!r}")
     keys = [t.key for t in plan.thresholds if t.kind is not None]
-    conds = [c.key for c in plan.conditions]
+    conds = [c.key for c in data_conditions(plan)]
     columns = ["ip.person_id", "ip.index_date"]
     memberships = "".join(f" LEFT JOIN membership AS m{j} ON m{j}.person_id = ip.person_id AND m{j}.cond_key = {j}"
                           for j in conds)
@@ -273,8 +258,27 @@ def evaluated_criteria(plan: TrialPlan) -> list[CriterionPlan]:
             if any(plan.threshold(r).kind is not None for r in rule_ids(c.default_logic) + rule_ids(c.population_logic))]
 
 
-def _member(key: int | None) -> str:
-    return UNKNOWN if key is None else f"COALESCE(pv.m_{key}, {UNKNOWN})"
+def data_conditions(plan: TrialPlan) -> list[CondSpec]:
+    """The conditions resolved from the person's data (sex, age, diagnoses): one ``membership``
+    column each. A population stated by a rule is that rule's verdict instead (:func:`_member`)."""
+    return [c for c in plan.conditions if c.kind != "rule"]
+
+
+def _member(key: int | None, plan: TrialPlan, seen: frozenset[str] = frozenset()) -> str:
+    """Membership of condition ``key`` (1, 0, 0.5 unknown). A population stated by a rule: the
+    rule is met for the person (negation applied) and applies to them; a stating rule that is met
+    unknown, or whose own applicability is unknown, leaves membership unknown."""
+    spec = plan.condition(key)
+    if spec is None:
+        return UNKNOWN
+    if spec.kind != "rule":
+        return f"COALESCE(pv.m_{key}, {UNKNOWN})"
+    stating = plan.threshold(spec.rule_id)
+    if stating.rule_id in seen:  # a population stated, through others, by a rule of itself
+        return UNKNOWN
+    met = _rule_value(stating)
+    applies = applicability_sql(stating, plan, seen | {stating.rule_id})
+    return met if applies is None else _and([applies, met])
 
 
 def _neutral(section: str) -> str:
@@ -291,13 +295,14 @@ def _agree(a: str, b: str) -> str:
     return f"GREATEST(LEAST({a}, {b}), LEAST({UNKNOWN}, GREATEST({a}, {b})))"
 
 
-def _select(key: int | None, member: str, other: str) -> str:
+def _select(key: int | None, plan: TrialPlan, member: str, other: str) -> str:
     """``member`` for members of condition ``key``, ``other`` for the others; their agreement
     when membership is unknown (or cannot be resolved: ``key`` None)."""
     agree = _agree(other, member) if member in ("0", "1") else _agree(member, other)
     if key is None:
         return agree
-    return f"(CASE WHEN pv.m_{key} = 1 THEN {member} WHEN pv.m_{key} = 0 THEN {other} ELSE {agree} END)"
+    m = _member(key, plan)
+    return f"(CASE WHEN {m} = 1 THEN {member} WHEN {m} = 0 THEN {other} ELSE {agree} END)"
 
 
 def _criterion_allows(c: CriterionPlan, plan: TrialPlan) -> str:
@@ -306,11 +311,11 @@ def _criterion_allows(c: CriterionPlan, plan: TrialPlan) -> str:
     default rules (none: the criterion does not concern them)."""
     holds = _logic_sql(c.default_logic, plan) if c.default_logic is not None else _neutral(c.section)
     for group in reversed(c.groups):
-        holds = _select(group.key, _logic_sql(group.logic, plan), holds)
+        holds = _select(group.key, plan, _logic_sql(group.logic, plan), holds)
     return holds if c.section == "inclusion" else f"(1 - {holds})"
 
 
-def applicability_sql(t: Threshold, plan: TrialPlan) -> str | None:
+def applicability_sql(t: Threshold, plan: TrialPlan, seen: frozenset[str] = frozenset()) -> str | None:
     """Whether rule ``t`` applies to the person (1, 0, 0.5 unknown); None when it always does.
     A population rule applies to members of its population (and not of an earlier one of the
     criterion); a default rule to persons in none of the criterion's populations; a rule with an
@@ -323,34 +328,38 @@ def applicability_sql(t: Threshold, plan: TrialPlan) -> str | None:
     if t.population or t.replaced:
         for group in groups:
             mine = t.population and t.rule_id in rule_ids(group.logic)
-            parts.append(_member(group.key) if mine else f"(1 - {_member(group.key)})")
+            member = _member(group.key, plan, seen)
+            parts.append(member if mine else f"(1 - {member})")
             if mine:
                 break
     if t.exception:
-        parts.append(f"(1 - {_member(t.exception_key)})")
+        parts.append(f"(1 - {_member(t.exception_key, plan, seen)})")
     return _and(parts) if parts else None
 
 
 def _logic_sql(logic: Logic, plan: TrialPlan) -> str:
     if isinstance(logic, str):
-        return leaf_sql(plan.threshold(logic))
+        return leaf_sql(plan.threshold(logic), plan)
     parts = [_logic_sql(a, plan) for a in logic.args]
     return _and(parts) if logic.op == "and" else _or(parts)
 
 
-def leaf_sql(t: Threshold) -> str:
+def leaf_sql(t: Threshold, plan: TrialPlan) -> str:
     """A rule's value in its criterion's logic: negation applied; a rule under an exception the
     person is in lets the person through (an unknown exception: unknown unless the rule already
     lets the person through)."""
-    if t.kind is None:
-        v = UNKNOWN
-    else:
-        v = f"COALESCE(pv.v_{t.key}, {UNKNOWN})"
-        if t.negated:
-            v = f"(1 - {v})"
+    v = _rule_value(t)
     if t.exception:
-        v = _select(t.exception_key, _neutral(t.section), v)
+        v = _select(t.exception_key, plan, _neutral(t.section), v)
     return v
+
+
+def _rule_value(t: Threshold) -> str:
+    """Whether the rule's threshold holds for the person (1, 0, 0.5 unknown), negation applied."""
+    if t.kind is None:
+        return UNKNOWN
+    v = f"COALESCE(pv.v_{t.key}, {UNKNOWN})"
+    return f"(1 - {v})" if t.negated else v
 
 
 def _and(parts: list[str]) -> str:
@@ -361,5 +370,5 @@ def _or(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else f"GREATEST({', '.join(parts)})"
 
 
-__all__ = ["DIALECTS", "IndexSpec", "BuiltQuery", "build_query", "evaluated_criteria", "leaf_sql",
+__all__ = ["DIALECTS", "IndexSpec", "BuiltQuery", "build_query", "evaluated_criteria", "leaf_sql", "data_conditions",
            "applicability_sql", "without_diagnoses", "pivot_for"]

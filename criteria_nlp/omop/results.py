@@ -15,7 +15,7 @@ from typing import Any, Iterator, Literal, Union
 
 from .conceptmap import ConceptMap, normalise
 from .errors import OmopError
-from .populations import CondSpec, ConceptNames, resolve
+from .populations import CondSpec, ConceptNames, resolve, stated_by_rule
 
 #: Largest result file read as one JSON document, and longest JSONL line.
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
@@ -93,6 +93,8 @@ class Threshold:
     exception_desc: str | None = None
     exception_key: int | None = None
     replaced: bool = False  # a default rule of a criterion whose population rules replace it for members
+    population_rule: str | None = None  # the rule whose threshold states the population (condition's ``rule``)
+    states_population: bool = False  # this rule states another rule's population: it is no requirement
 
     @property
     def conditional(self) -> bool:
@@ -263,11 +265,13 @@ def plan_trial(result: dict[str, Any], lookback_days: int = DEFAULT_LOOKBACK_DAY
     criteria: list[CriterionPlan] = []
     conditions: dict[str, CondSpec | None] = {}  # normalised description -> spec (None: not resolvable)
 
-    def condition_key(description: str | None) -> int | None:
-        norm = normalise(description or "")
-        if norm not in conditions:
-            conditions[norm] = resolve(description, concept_map, len([c for c in conditions.values() if c]), names)
-        spec = conditions[norm]
+    def condition_key(description: str | None, stating_rule: str | None = None) -> int | None:
+        identity = _STATED_BY + stating_rule if stating_rule else normalise(description or "")
+        if identity not in conditions:
+            key = len([c for c in conditions.values() if c])
+            conditions[identity] = (stated_by_rule(key, stating_rule) if stating_rule
+                                    else resolve(description, concept_map, key, names))
+        spec = conditions[identity]
         return None if spec is None else spec.key
 
     try:
@@ -277,8 +281,10 @@ def plan_trial(result: dict[str, Any], lookback_days: int = DEFAULT_LOOKBACK_DAY
             ids = []
             for rule in crit.get("rules") or []:
                 t = _threshold(len(thresholds), rule, str(crit["id"]), section, lookback_days, concept_map)
-                t = replace(t, population_key=condition_key(t.population_desc) if t.population else None,
-                            exception_key=condition_key(t.exception_desc) if t.exception else None)
+                t = replace(t, population_key=condition_key(t.population_desc, t.population_rule)
+                            if t.population else None,
+                            exception_key=condition_key(t.exception_desc) if t.exception else None,
+                            states_population=t.rule_id in stating)
                 thresholds.append(t)
                 ids.append(t.rule_id)
             required = [i for i in ids if i not in stating]  # a rule stating a population is no requirement
@@ -288,18 +294,19 @@ def plan_trial(result: dict[str, Any], lookback_days: int = DEFAULT_LOOKBACK_DAY
             mine = thresholds[-len(ids):]
             population = {t.rule_id for t in mine if t.population}
             groups: list[PopulationGroup] = []
+            seen: set[str] = set()
             for t in mine:
-                if t.population and not any(normalise(g.description) == normalise(t.population_desc or "")
-                                            for g in groups):
-                    same = {u.rule_id for u in mine if u.population
-                            and normalise(u.population_desc or "") == normalise(t.population_desc or "")}
+                if t.population and population_identity(t) not in seen:
+                    seen.add(population_identity(t))
+                    same = {u.rule_id for u in mine if u.population and population_identity(u) == population_identity(t)}
                     groups.append(PopulationGroup(t.population_key, t.population_desc or "",
                                                   _prune(logic, lambda r, same=same: r in same)))
             default = _prune(logic, lambda r: r not in population)
             if groups and default is not None:  # members of a population get its rules instead
                 resolvable = next((g.key for g in groups if g.key is not None), None)
+                defaults = set(rule_ids(default))  # not a rule stating a population: it is in no logic
                 for i, t in enumerate(thresholds[-len(ids):]):
-                    if not t.population:  # population_key: one the data can resolve, if any
+                    if t.rule_id in defaults:  # population_key: one the data can resolve, if any
                         thresholds[len(thresholds) - len(ids) + i] = replace(t, replaced=True,
                                                                              population_key=resolvable)
             criteria.append(CriterionPlan(
@@ -310,7 +317,45 @@ def plan_trial(result: dict[str, Any], lookback_days: int = DEFAULT_LOOKBACK_DAY
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise OmopError(f"{trial_id(result)}: malformed rule ({e.__class__.__name__}: {e})") from None
     specs = tuple(sorted((c for c in conditions.values() if c is not None), key=lambda c: c.key))
-    return TrialPlan(trial_id(result), tuple(thresholds), tuple(criteria), specs)
+    plan = TrialPlan(trial_id(result), tuple(thresholds), tuple(criteria), specs)
+    return without_conditions(plan, unevaluable_stated_populations(plan))
+
+
+#: Prefix of the identity of a population stated by a rule (never a normalised description).
+_STATED_BY = "\x00rule:"
+
+
+def population_identity(t: Threshold) -> str:
+    """What makes two rules' populations the same: the stating rule, else the description."""
+    return _STATED_BY + t.population_rule if t.population_rule else normalise(t.population_desc or "")
+
+
+def unevaluable_stated_populations(plan: TrialPlan) -> set[int]:
+    """Keys of the populations stated by a rule that cannot be evaluated (not in the trial, or no
+    code, unit or comparator match can use): nobody's membership can be told."""
+    ids = {t.rule_id: t for t in plan.thresholds}
+    return {c.key for c in plan.conditions
+            if c.kind == "rule" and (c.rule_id not in ids or ids[c.rule_id].kind is None)}
+
+
+def without_conditions(plan: TrialPlan, gone: set[int]) -> TrialPlan:
+    """The plan with the conditions of the keys ``gone`` made unresolvable (their rules keep their
+    conditions, with no key)."""
+    if not gone:
+        return plan
+
+    def drop(key):
+        return None if key in gone else key
+    criteria = tuple(replace(c, groups=tuple(replace(g, key=drop(g.key)) for g in c.groups)) for c in plan.criteria)
+
+    def kept(t: Threshold) -> Threshold:
+        key = drop(t.population_key)
+        if t.replaced:  # any population of its criterion still resolvable
+            groups = next((c.groups for c in criteria if c.id == t.criterion_id), ())
+            key = next((g.key for g in groups if g.key is not None), None)
+        return replace(t, population_key=key, exception_key=drop(t.exception_key))
+    return replace(plan, conditions=tuple(c for c in plan.conditions if c.key not in gone),
+                   thresholds=tuple(kept(t) for t in plan.thresholds), criteria=criteria)
 
 
 #: Why a rule cannot be evaluated, in words (the ``detail`` of its output), by variable category.
@@ -370,7 +415,14 @@ def _threshold(key: int, rule: dict[str, Any], criterion: str, section: str, loo
         population=population is not None, exception=exception is not None,
         concept_id=concept_id, mapped=mapped is not None and name != AGE_VARIABLE, detail=detail,
         population_desc=_description(population), exception_desc=_description(exception),
+        population_rule=_stating_rule(population),
     )
+
+
+def _stating_rule(condition: dict[str, Any] | None) -> str | None:
+    """The id of the rule stating a population condition (its ``rule``), if any."""
+    rule = condition.get("rule") if condition is not None else None
+    return str(rule) if rule else None
 
 
 def _description(condition: dict[str, Any] | None) -> str | None:

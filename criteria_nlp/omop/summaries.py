@@ -89,8 +89,9 @@ class PersonVerdictWriter:
         deciding, unknown, params_deciding, params_unknown = [], [], [], []
         for t in self.plan.thresholds:
             i = index.get(t.criterion_id)
-            if i is None:
-                continue  # a criterion none of whose rules can be evaluated is not counted
+            if i is None or t.states_population:
+                continue  # a criterion none of whose rules can be evaluated is not counted; a rule
+                # stating a population is no requirement (the rules it conditions are listed)
             if t.kind is not None:
                 deciding.append(f"CASE WHEN q.c_{i} = 0 AND {_against(t)} THEN CAST(? AS VARCHAR) END")
                 params_deciding.append(t.rule_id)
