@@ -487,8 +487,7 @@ def _cut_before_thresholds(text: str, populations: list[Condition], quantities, 
             end = cond.start + len(text[cond.start:cut].rstrip(" \t\r\n,;"))
             if end <= cond.start:
                 continue
-            cond = Condition(cond.kind, text[cond.start:end], cond.start, end,
-                             {**cond.fields, "description": _trimmed_description(cond, end)})
+            cond = _cut_at(text, cond, end)
         out.append(cond)
     return out
 
@@ -670,6 +669,7 @@ def _cut_at(text: str, cond: Condition, end: int) -> Condition:
     """``cond`` ending at ``end`` (its description cut to match)."""
     return Condition(cond.kind, text[cond.start:end], cond.start, end,
                      {**cond.fields, "description": _trimmed_description(cond, end)}, cond.inherited_from)
+
 
 _EVENT_WORD = re.compile(r"[^\W\d_]{3,}")  # a word naming the item's event before its window
 # what separates the items of a list inside a sentence (not a thousands comma: "100,000"), or a sentence end

@@ -54,7 +54,8 @@ LOINC_SYSTEM = "http://loinc.org"
 
 _FIELDS = ("name", "display", "category", "terms", "abbreviations", "code", "unit", "molar_mass")
 #: Fields an entry may leave out. ``classes``: the classes a scale writes as letters, each with its
-#: value or its [low, high] range on the variable (``Child-Pugh B`` = 7-9 points).
+#: value or its [low, high] range on the variable (``Child-Pugh B`` = 7-9 points). ``in_other_unit``:
+#: the entry a value in another kind of unit names (absolute count ↔ percentage).
 _OPTIONAL_FIELDS = ("classes", "in_other_unit")
 _CLASS_LABEL_RE = re.compile(r"^[A-Z]$")
 _CODE_FIELDS = ("system", "code", "display")

@@ -249,7 +249,7 @@ def _end_enumerations(text: str, siblings: list[Item]) -> None:
     with commas: the items after it, indented alike, are the header's siblings, not its items (``-
     Karnofsky performance status > 70%`` after ``None of the following should be present:``). Not
     when a later item heads items of its own (``Age: …;`` ``Life expectancy: …`` then ``Hepatic:``)."""
-    for k, item in enumerate(list(siblings)):
+    for item in list(siblings):
         children = item.children
         if item.ends_with_colon and len(children) >= 3:
             last = next((i for i, child in enumerate(children) if text[child.end - 1] == "."), None)
