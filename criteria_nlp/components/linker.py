@@ -313,16 +313,9 @@ def _fitting_the_unit(group: list["_Target"], q: Quantity) -> list["_Target"]:
     if len(group) < 2 or q.unit is None or q.relative_to is not None:
         return list(group)
     fitting = [t for t in group if not _cannot_take_unit(t, q)]
-    if len(fitting) < len(group) and any(_measured_in_unit_of(t, q) for t in fitting):
+    if len(fitting) < len(group) and any(_in_unit_kind(t.canonical_unit, q) for t in fitting):
         return fitting
     return list(group)
-
-
-def _measured_in_unit_of(target: "_Target", q: Quantity) -> bool:
-    """Whether the lexicon measures ``target`` in ``q``'s unit or a unit of the same kind."""
-    if target.canonical_unit is None:
-        return False
-    return target.canonical_unit == q.unit or (q.unit_kind is not None and unit_kind(target.canonical_unit) == q.unit_kind)
 
 
 def _cannot_take_unit(target: "_Target", q: Quantity) -> bool:

@@ -49,12 +49,13 @@ class SectionHeadings(FileBackedComponent):
     def _load(self, rules: str) -> None:
         self.rules_path = rules
         self.matcher = MedspacyMatcher(self._nlp, name=f"{self.name}_matcher", phrase_matcher_attr="LOWER")
-        section_rules = SectionRule.from_json(rules)
+        data = _read_json(rules)  # read once: medspaCy's rules and our qualifiers
+        section_rules = [SectionRule.from_dict(rule) for rule in data["section_rules"]]
         self.matcher.add(section_rules)
         skip_empty_token_matcher(self.matcher)
         self._heading_words = None
         self._literals = [rule.literal for rule in section_rules]
-        qualifiers = _read_json(rules).get("qualifiers", {})
+        qualifiers = data.get("qualifiers", {})
         self._max_qualifiers = int(qualifiers.get("max_words", 0))
         self._not_qualifiers = frozenset(word.lower() for word in qualifiers.get("not_qualifiers", ()))
 
