@@ -297,7 +297,7 @@ def process_records(
                                    initargs=(options.model,))
 
     executor = new_pool()
-    retired: list[ProcessPoolExecutor] = []  # recycled pools finishing their last batches
+    retired: list[_RetiredPool] = []  # recycled pools finishing their last batches
     submitted = 0  # batches given to the current pool
     pending: deque[tuple[list[InputRecord], Future]] = deque()
     clean = False
@@ -310,11 +310,10 @@ def process_records(
                     exhausted = True
                     break
                 if per_pool is not None and submitted >= per_pool:
-                    executor.shutdown(wait=False)  # its queued batches still run, then it exits
-                    retired.append(executor)
+                    retired.append(_RetiredPool.of(executor))  # its queued batches still run, then it exits
                     executor = new_pool()
                     submitted = 0
-                    retired = [p for p in retired if _alive(p)]
+                    retired = [p for p in retired if p.alive()]
                 try:
                     fut = executor.submit(process_batch_bytes, batch, timeout, options)
                 except BrokenProcessPool:
@@ -346,26 +345,57 @@ def process_records(
             yield from _outcomes(batch, results)
         clean = True
     finally:
-        for pool in (*retired, executor):
+        for pool in retired:
             if clean:
-                pool.shutdown(wait=True)
+                pool.join()
             else:
-                _kill_executor(pool)
+                pool.kill()
+        if clean:
+            executor.shutdown(wait=True)
+        else:
+            _kill_executor(executor)
         if frozen:
             import gc
 
             gc.unfreeze()
 
 
-def _alive(executor: ProcessPoolExecutor) -> bool:
-    """A retired pool that still has worker processes (the others are forgotten)."""
-    procs = getattr(executor, "_processes", None)
-    return bool(procs) and any(p.is_alive() for p in list(procs.values()))
+@dataclass
+class _RetiredPool:
+    """A recycled pool told to shut down without waiting. ``shutdown(wait=False)`` makes the executor
+    forget its management thread and processes, so they are kept here: the run joins them at its end
+    (or kills them after an error), and forgets a pool once its thread has joined its processes."""
+
+    manager: threading.Thread | None
+    processes: list
+
+    @classmethod
+    def of(cls, executor: "ProcessPoolExecutor") -> "_RetiredPool":
+        manager = getattr(executor, "_executor_manager_thread", None)
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        executor.shutdown(wait=False)
+        return cls(manager, processes)
+
+    def alive(self) -> bool:
+        return (self.manager is not None and self.manager.is_alive()) or any(p.is_alive() for p in self.processes)
+
+    def join(self) -> None:
+        if self.manager is not None:
+            self.manager.join()
+        for p in self.processes:
+            p.join()
+
+    def kill(self) -> None:
+        _terminate(self.processes)
 
 
-def _kill_executor(executor: ProcessPoolExecutor) -> None:
-    procs = list(getattr(executor, "_processes", {}).values())
+def _kill_executor(executor: "ProcessPoolExecutor") -> None:
+    procs = list((getattr(executor, "_processes", None) or {}).values())
     executor.shutdown(wait=False, cancel_futures=True)
+    _terminate(procs)
+
+
+def _terminate(procs: list) -> None:
     for p in procs:
         try:
             p.terminate()
