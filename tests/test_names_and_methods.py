@@ -104,7 +104,8 @@ def test_a_value_opening_a_parenthesis_takes_the_name_written_after_it():
 
 
 def test_a_unit_left_over_after_the_value_names_nothing():
-    assert names("Persistent fever (> 38.3 C for 5 days)") == [("persistent fever", ">", 38.3)]
+    # (a fever is a state of body temperature: README "Reading the sample's output, third pass")
+    assert names("Persistent fever (> 38.3 C for 5 days)") == [("body_temperature", ">", 38.3)]
     (rule,) = rules_of("Portal gradient (≥ 12 mm mercury)")
     assert rule["unit"] == "mm[Hg]" and rule["variable"]["name"] == "portal gradient"
 

@@ -164,7 +164,7 @@ def test_a_different_value_in_parentheses_is_kept():
 def test_the_unit_of_the_value_before_is_no_name():
     rules = rules_of("Inclusion Criteria:\n\n  -  Fever of at least 38.0 deg C (100.4 deg F) on two occasions\n"
                      "  -  Weight loss of > 10 lbs. or > 5 percent of usual weight noted\n")
-    assert [shape(r)[:3] for r in rules] == [("fever", ">=", 38.0), ("weight_loss", ">", 10.0)]
+    assert [shape(r)[:3] for r in rules] == [("body_temperature", ">=", 38.0), ("weight_loss", ">", 10.0)]
 
 
 def test_standard_deviations_from_the_mean_are_a_z_score_negative_below_it():

@@ -265,6 +265,14 @@ def _value_for(q: Quantity, targets: list, k: int) -> Quantity:
 _PAIR_PARTS = {"blood_pressure": ("systolic_blood_pressure", "diastolic_blood_pressure")}
 
 
+def _part_named_after(text: str, q: Quantity, targets: list, mention) -> bool:
+    """Whether the mention right after ``q`` names a part of the pair its one variable is the whole of:
+    "Blood pressure ≥ 140 mmHg systolic or ≥ 90 mmHg diastolic"."""
+    return mention is not None and len(targets) == 1 and targets[0] is not None \
+        and mention.entry.name in _PAIR_PARTS.get(targets[0].name, ()) \
+        and text[q.end:mention.start_char].strip(" \t") == ""
+
+
 def _parts_of_a_pair(q: Quantity, targets: list) -> list:
     """The two variables a value pair on one generic variable states (``_PAIR_PARTS``), both at the
     generic name's span; ``_value_for`` then gives the second value to the second."""
@@ -308,8 +316,9 @@ def _fitting_the_unit(group: list["_Target"], q: Quantity) -> list["_Target"]:
     """The variables of a coordinated ``group`` that a value in a unit can be of. When a variable of
     the group is measured in the value's unit (or its kind), those that cannot be are left out: a
     unitless scale of the lexicon (``ECOG performance status, or Karnofsky performance scale 50 to
-    100%``: the percentage is Karnofsky's) and a duration such as age given a value that is no time
-    (``creatinine normal for age or creatinine clearance > 60 mL/min``)."""
+    100%``: the percentage is Karnofsky's), a duration such as age given a value that is no time
+    (``creatinine normal for age or creatinine clearance > 60 mL/min``) and a variable of another
+    kind (``febrile neutropenia (temperature > 38.5 °C ...)``: no neutrophil count is in °C)."""
     if len(group) < 2 or q.unit is None or q.relative_to is not None:
         return list(group)
     fitting = [t for t in group if not _cannot_take_unit(t, q)]
@@ -319,13 +328,30 @@ def _fitting_the_unit(group: list["_Target"], q: Quantity) -> list["_Target"]:
 
 
 def _cannot_take_unit(target: "_Target", q: Quantity) -> bool:
-    """Whether a lexicon variable cannot have a value in ``q``'s unit: a scale without unit, or a
-    duration given a value that is no time."""
+    """Whether a lexicon variable cannot have a value in ``q``'s unit: a scale without unit, a
+    duration given a value that is no time, or a temperature or a time for a variable of another kind."""
     if target.entry is None:
         return False
     if target.canonical_unit is None:
         return target.category == "score"
-    return unit_kind(target.canonical_unit) == "duration" and not q.is_time
+    if unit_kind(target.canonical_unit) == "duration" and not q.is_time:
+        return True
+    return _of_another_physical_kind(target, q)
+
+
+def _of_another_physical_kind(target: "_Target", q: Quantity) -> bool:
+    """Whether ``q``'s unit is a temperature or a time, which a lexicon variable measured in a unit
+    of another kind cannot take: no neutrophil count is in °C, no heart rate in seconds. (Volumes and
+    lengths are not tested: legacy text writes ``mm(3)`` for /mm³ and ``mm`` for mmHg.)"""
+    if target is None or target.entry is None or target.canonical_unit is None:
+        return False
+    kind = unit_kind(target.canonical_unit)
+    if q.is_time:
+        return kind not in _KINDS_OF_TIME
+    return q.unit_kind == "temperature" and kind != q.unit_kind
+
+
+_KINDS_OF_TIME = ("time", "duration")  # seconds and milliseconds (QTc), days to years (age)
 
 
 def _in_a_unit(target: "_Target", quantities: list[Quantity]) -> bool:
@@ -642,6 +668,26 @@ def _inside_a_compound(text: str, start: int, end: int, entry=None) -> bool:
 def _is_a_ratio(entry) -> bool:
     """Whether a lexicon entry is itself a ratio (``fev1_fvc_ratio``; INR, "international normalized ratio")."""
     return entry is None or "ratio" in entry.name.split("_") or any(_RATIO_WORD.search(term) for term in entry.terms)
+
+
+def _names_a_state(text: str, mention: "_Mention") -> bool:
+    """Whether a mention is one of its entry's ``states`` ("thrombocytopenia"), not a term."""
+    return bool(mention.entry.states) and text[mention.start_char:mention.end_char].lower() in mention.entry.states
+
+
+# between a state and its value: "Thrombocytopenia < 75,000", "fever of > 38.5", "Neutropenia (ANC" is no value
+_STATE_VALUE_GAP = re.compile(r"[ \t\r\n]*(?:[:(–-][ \t\r\n]*|(?i:of)[ \t\r\n]+)?")
+
+
+def _value_right_after(text: str, mention: "_Mention", quantities: list[Quantity]) -> bool:
+    """Whether a value (its comparator) follows ``mention`` with nothing but ``_STATE_VALUE_GAP`` between."""
+    i = bisect_left(quantities, mention.end_char, key=lambda q: q.start)
+    if i == len(quantities):
+        return False
+    q = quantities[i]
+    start = q.comparator_start if q.comparator_start is not None and q.comparator_start < q.start else q.start
+    gap = _STATE_VALUE_GAP.match(text, mention.end_char, start)
+    return gap is not None and gap.end() == start
 
 
 class _Mention(NamedTuple):
@@ -1074,6 +1120,22 @@ _DEGREE_WORDS = {"high", "low", "higher", "lower", "elevated", "reduced", "incre
 # a plural noun: "lesions", "nodules", "metastases" (not "cutaneous", "diagnosis", "class")
 _PLURAL_WORD = re.compile(r"[a-z][a-z-]*[^suiy\W]s|[a-z-]*(?:ies|metastases|children|people)")
 # after a count of the criteria met: "≥ 2 of the following", "3 or more of these", "at least one of which"
+@lru_cache(maxsize=None)
+def _counted_words(kind: str) -> frozenset[str]:
+    """A word class of ``resources/counted_words.json`` (``repetitions``, ``unit_nouns``), singular and plural."""
+    import json
+    from importlib import resources
+
+    data = json.loads(resources.files("criteria_nlp.resources").joinpath("counted_words.json").read_text(encoding="utf-8"))
+    return frozenset(w for noun in data[kind] for w in (noun, noun + "s"))
+
+
+def _names_repetitions(name: str) -> bool:
+    """Whether an unknown variable's last word counts repeated observations ("consecutive measurements")."""
+    words = name.split()
+    return bool(words) and words[-1] in _counted_words("repetitions")
+
+
 _CRITERIA_COUNTED = re.compile(r"[ \t]+of[ \t]+(?:the[ \t]+)?(?:following|these|those|which|them)\b", re.IGNORECASE)
 _PART_OF_A_SET = re.compile(r"[ \t]+of[ \t]+(?:the|these|those|which|its|their)\b", re.IGNORECASE)
 
@@ -1122,6 +1184,26 @@ def _counts_a_known_variable(q: Quantity, targets: list) -> bool:
         t is not None and t.entry is not None
         and (t.start >= q.end or (t.category == "measurement" and t.canonical_unit is None))
         for t in targets)
+
+
+# variables whose unitless values are counts ("Platelets ≥ 100", "heart rate > 100 beats") or times
+# written with a unit the grammar does not read ("Age ≥ 18 ans")
+_KINDS_OF_COUNTS = ("count_concentration", "count", "frequency", "duration")
+
+
+def _other_things_counted(text: str, q: Quantity, targets: list) -> "_Target | None":
+    """The things a unitless whole count names right after it when the variables named before it
+    are measured in a unit that is no count: "Hypertension requiring more than 2 drugs", "anaemia
+    requiring at least 2 transfusions" count drugs and transfusions, not blood pressure or
+    haemoglobin (a variable that is a count itself, "Platelets ≥ 100", "pulse > 100 beats", keeps the value)."""
+    if not targets or not all(t is not None and t.entry is not None and t.canonical_unit is not None
+                              and unit_kind(t.canonical_unit) not in _KINDS_OF_COUNTS
+                              for t in targets):
+        return None
+    counted = _counted_things_after(text, q) if q.value_pair is None else None  # "BP > 145/90" counts nothing
+    if counted is None or text[counted[0]:counted[1]].split()[0].lower() in _counted_words("unit_nouns"):
+        return None  # "CA-125 above 35 units": a unit the unit table does not read
+    return _Target(counted[0], counted[1], _unknown_name(text[counted[0]:counted[1]]), None, None, None)
 
 
 _ONE_OR_MORE = re.compile(r"(?:1|one)[ \t]+or[ \t]+more", re.IGNORECASE)
@@ -1285,6 +1367,34 @@ def _names_members(group: list, target: "_Target") -> bool:
     "transaminases") and ``target``, named in parentheses after it, a coded lab test (its member)."""
     return len(group) == 1 and group[0].code is None and group[0].entry is not None \
         and group[0].category == target.category == "lab" and target.code is not None
+
+
+def _renamed_in_parentheses(text: str, gap: str, group: list, target: "_Target") -> bool:
+    """Whether ``target``, alone in the parenthesis that opens right after the one variable of
+    ``group``, names that variable again by a related lexicon entry of its kind ("Estimated
+    glomerular filtration rate (GFR)", "Serum creatinine (Cr)"), not a member of an umbrella
+    ("liver enzymes (AST)") or a part of a pair ("blood pressure (systolic ...)")."""
+    return len(group) == 1 and group[0].entry is not None and "(" in gap and _OPEN_PAREN_GAP.match(gap) is not None \
+        and _closes_right_after(text, target.end) and group[0].category == target.category \
+        and not _names_members(group, target) and target.name not in _PAIR_PARTS.get(group[0].name, ())
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _abbreviates_from(text: str, abbreviation: "_Target", floor: int) -> int:
+    """Where the words that an abbreviation in parentheses stands for start, read by their initials
+    ("Urine protein:creatinine (UPC)" → at "Urine"); ``abbreviation.start`` when they do not match.
+    The words are looked for from ``floor - 40``."""
+    letters = [c for c in text[abbreviation.start:abbreviation.end] if c.isalpha()]
+    opening = text.rfind("(", 0, abbreviation.start)
+    words = list(_WORD.finditer(text, max(0, floor - 40), opening)) if opening >= 0 else []
+    if not letters or not all(c.isupper() for c in letters) or len(words) < len(letters):
+        return abbreviation.start
+    covered = words[len(words) - len(letters):]
+    if all(w.group()[0].upper() == c for w, c in zip(covered, letters)):
+        return covered[0].start()
+    return abbreviation.start
 
 
 def _lower_bound_in_its_own_unit(q: Quantity, following) -> bool:
@@ -1451,6 +1561,8 @@ class Linker:
         linked_end = crit_start  # end of the last rule made (its variable may follow the value)
         for idx, (_, kind, item) in enumerate(events):
             if kind == 0:
+                if _names_a_state(text, item) and not _value_right_after(text, item, quantities):
+                    continue  # "refractory anaemia with excess of blasts (≥ 10%)": no haemoglobin value
                 target = _age_at_event(text, _target_from_mention(item))
                 if _is_generic(text[target.start:target.end]):  # "K-L grade 2-3": the scale the grade is of
                     target = _named_scale_class(text, crit_start, target.start, target.end) \
@@ -1513,6 +1625,15 @@ class Linker:
                         self._absorb_alias(text, group, target)  # alias: "Platelet count (PLT)"
                         group_end = max(group_end, target.end)
                         continue
+                    if _renamed_in_parentheses(text, gap, group, target):
+                        # "Estimated glomerular filtration rate (GFR) 15-60": one variable named twice; a
+                        # coded name in the parenthesis says which ("Performance status (Karnofsky scale)")
+                        if group[0].code is None and target.code is not None \
+                                or _abbreviates_from(text, target, group[0].start) < group[0].start:
+                            # "Urine protein:creatinine (UPC)": the abbreviation names more than "creatinine"
+                            target.start, group[0] = min(group[0].start, _abbreviates_from(text, target, group[0].start)), target
+                        group[0].end = group_end = text.index(")", target.end) + 1
+                        continue
                     if "(" in gap and _names_members(group, target):
                         group.clear()  # "liver enzymes (AST and ALT ...)": the members named in parentheses
                     # "blood pressure (systolic 90-140 mmHg; diastolic ...)": a part of the whole names the value
@@ -1569,6 +1690,13 @@ class Linker:
                 anchor = last_q_end if (group_used and last_q_end is not None) else group_end
                 if self._group_holds(text, q, group, anchor, group_end, group_used, variable_after, next_mention):
                     targets = _fitting_the_unit(group, q)
+                    counted = _other_things_counted(text, q, targets)
+                    if counted is not None:  # "Hypertension requiring more than 2 drugs": the drugs
+                        targets = [counted]
+                    elif _part_named_after(text, q, targets, next_mention):
+                        targets = None  # "Blood pressure ≥ 140 mmHg systolic": the part named right after the value
+                    elif len(targets) == 1 and _of_another_physical_kind(targets[0], q):
+                        targets = None  # "Febrile neutropenia (> 38.5 °C)": no neutrophil count
                 if targets is not None and _not_in_time(q) and all(_is_time_variable(t) for t in targets):
                     # "AMH levels age appropriate (≥2.3 ng/ml)": a value in ng/mL is no age; the name before
                     targets = None
@@ -1838,13 +1966,16 @@ class Linker:
 
     @staticmethod
     def _absorb_alias(text: str, group: list, alias: "_Target") -> None:
-        """Let the variable span cover "name (ABBR)" when the alias closes its parenthesis."""
-        owner = next(t for t in group if t.name == alias.name)
+        """Let the variable span cover "name (ABBR)" when the alias closes its parenthesis. When the
+        parenthesis goes on with the value ("Anaemia (haemoglobin < 9 g/dL)"), the name inside it
+        is the one the value is written with: it becomes the variable's span."""
+        i, owner = next((i, t) for i, t in enumerate(group) if t.name == alias.name)
+        gap = text[owner.end:alias.start]
         close = re.match(r"\s*[)\]]", text[alias.end:alias.end + 5])
-        if close and (re.match(r"^\s*\($", text[owner.end:alias.start])
-                      or _NAME_THEN_ALIAS_GAP.match(text[owner.end:alias.start])
-                      or _BY_METHOD_GAP.match(text[owner.end:alias.start])):
+        if close and (re.match(r"^\s*\($", gap) or _NAME_THEN_ALIAS_GAP.match(gap) or _BY_METHOD_GAP.match(gap)):
             owner.end = alias.end + close.end()
+        elif close is None and re.fullmatch(r"[ \t]*\([ \t]*", gap) and not text[alias.end:alias.end + 5].lstrip(" \t").startswith("("):
+            group[i] = alias  # (not "Neutrophils (Absolute neutrophil count (ANC)) ≥ 1.5": an alias of aliases)
 
     @staticmethod
     def _keep(q: Quantity, targets: list, text: str = "") -> bool:
@@ -1858,6 +1989,9 @@ class Linker:
             return False  # "grade 3 or worse intolerance to 500-600 mg/day AZT": a score has no unit but % or a VAS length
         if q.comparator == "=" and all(t is not None and t.entry is None and t.name == "n" for t in targets):
             return False  # "(n=16)": a sample size
+        if _whole_count(q) is not None and all(t is not None and t.entry is None and t.start >= q.end
+                                               and _names_repetitions(t.name) for t in targets):
+            return False  # "rising on at least 3 measurements": how often, not a threshold
         if any(t is not None and t.entry is None and (_NOT_A_VARIABLE.fullmatch(t.name)
                                                       or len(t.name) > 2 and to_ucum(t.name)) for t in targets):
             return False  # "i.e. ≤150 ml", "(1 cmH2O = 0.098 kPa)": an abbreviation or a unit, not a variable

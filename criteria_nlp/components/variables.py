@@ -1,6 +1,7 @@
 """``criteria_variables``: mentions of measured things from the variable lexicon.
 
-Terms match case-insensitively (token ``LOWER``), abbreviations case-sensitively (``ORTH``) so that
+Terms and states (``thrombocytopenia``: the linker takes them only right before a value) match
+case-insensitively (token ``LOWER``), abbreviations case-sensitively (``ORTH``) so that
 ``ALT``/``AST`` are not the words *alt*/*ast*. A surface form written with a trailing `` #``
 (``"WHO #"``) names the variable only right before a number (``WHO 0-2`` is a performance status,
 ``WHO grade III`` and ``WHO classification`` are not); the number is not part of the mention. A name
@@ -64,7 +65,7 @@ class VariableMatcher(FileBackedComponent):
         self.before_number_words: set[str] = set()  # their first words, lower case (a cheap test first)
         plans = [(entry.name, matcher, attr, _split_phrases(phrases))
                  for entry in self.entries.values()
-                 for matcher, phrases, attr in ((self.term_matcher, entry.terms, "LOWER"),
+                 for matcher, phrases, attr in ((self.term_matcher, entry.terms + entry.states, "LOWER"),
                                                 (self.abbrev_matcher, entry.abbreviations, "ORTH"))]
         tokens = phrase_tokens(nlp.tokenizer, (p for *_, (plain, before) in plans for p in plain + before))
         lower = _lower_getter(nlp.vocab)
@@ -106,7 +107,7 @@ class VariableMatcher(FileBackedComponent):
 
 def lexicon_phrases(lexicon_path: str | None) -> list[str]:
     """Every phrase the component tokenizes for a lexicon file (None: the packaged one)."""
-    return [p for entry in load_variables(lexicon_path) for phrases in (entry.terms, entry.abbreviations)
+    return [p for entry in load_variables(lexicon_path) for phrases in (entry.terms + entry.states, entry.abbreviations)
             for part in _split_phrases(phrases) for p in part]
 
 

@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .notations import apply_notations
-from .numbers import NUMBER_PATTERN, NUMBER_SCAN_PATTERN, parse_number
+from .numbers import NUMBER_BODY, NUMBER_PATTERN, NUMBER_SCAN_PATTERN, parse_number
 from .units import UnitMatch, match_unit
 
 _RESOURCE = Path(__file__).resolve().parent.parent / "resources" / "comparators.json"
@@ -330,7 +330,7 @@ _VALUE_PAIR = re.compile(r"[ \t]*/[ \t]*(\d{1,4}(?:\.\d+)?)(?![\d/.,]|[ \t]*(?:[
 # a digit right after a letter (scans fast: the pattern starts with its class); the word before it
 _GLUED_DIGIT = re.compile(r"\d(?<=[^\W\d_]\d)")
 _WORD_BEFORE = re.compile(r"[^\W\d_]+$")
-_GLUED_NUMBER = re.compile(r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?![\d])")
+_GLUED_NUMBER = re.compile(rf"{NUMBER_BODY}(?![\d])")
 
 
 def _glued_numbers(text: str, lex: "_Lexicon") -> list:

@@ -5,14 +5,19 @@ scores, ...). Each entry has a canonical snake_case ``name``, surface forms to m
 an optional code (LOINC), the canonical UCUM unit of its values and, where a mass <-> molar
 conversion makes sense, the molar mass in g/mol. Optional: ``classes`` (letters a scale writes its
 classes in) and ``in_other_unit``, the entry a value in another kind of unit than this entry's
-names (``cd4_count`` in cells/µL ↔ ``cd4_percentage`` in %: ``CD4 < 14%`` is the percentage).
+names (``cd4_count`` in cells/µL ↔ ``cd4_percentage`` in %: ``CD4 < 14%`` is the percentage), and
+``states``, the words for an abnormal level of the variable (``thrombocytopenia`` for the platelet
+count, ``fever`` for body temperature).
 
 Matching contract (for the components that use the lexicon):
 
 * ``terms`` are matched case-INsensitively, token by token;
 * ``abbreviations`` are matched case-SENSITIVELY (``ALT`` is not the word "alt");
 * a term or abbreviation ending in `` #`` (``"WHO #"``) names the variable only right before a
-  number (``WHO 0-2``; not ``WHO grade III``, ``WHO classification``).
+  number (``WHO 0-2``; not ``WHO grade III``, ``WHO classification``);
+* ``states`` are matched like terms, but name the variable only for a value written right after
+  them (``Thrombocytopenia < 75,000/mm3``, ``fever of > 38.5 °C``; not the blasts of ``refractory
+  anaemia with excess of blasts (≥ 10%)``).
 
 The loader validates the file: every field present and well-typed, unique names, a known
 category, and no surface form claimed by two entries (a term compared case-insensitively with
@@ -55,8 +60,9 @@ LOINC_SYSTEM = "http://loinc.org"
 _FIELDS = ("name", "display", "category", "terms", "abbreviations", "code", "unit", "molar_mass")
 #: Fields an entry may leave out. ``classes``: the classes a scale writes as letters, each with its
 #: value or its [low, high] range on the variable (``Child-Pugh B`` = 7-9 points). ``in_other_unit``:
-#: the entry a value in another kind of unit names (absolute count ↔ percentage).
-_OPTIONAL_FIELDS = ("classes", "in_other_unit")
+#: the entry a value in another kind of unit names (absolute count ↔ percentage). ``states``: words
+#: for an abnormal level of the variable, which name it only right before a value.
+_OPTIONAL_FIELDS = ("classes", "in_other_unit", "states")
 _CLASS_LABEL_RE = re.compile(r"^[A-Z]$")
 _CODE_FIELDS = ("system", "code", "display")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
@@ -82,6 +88,8 @@ class VariableEntry:
     classes: tuple[tuple[str, float, float], ...] = ()  # (letter, low, high): "B" → 7-9 points
     # the entry a value in another kind of unit names: "cd4_count" (cells/µL) → "cd4_percentage" (%)
     in_other_unit: str | None = None
+    # words for an abnormal level ("thrombocytopenia"): the variable of a value written right after them
+    states: tuple[str, ...] = ()
 
 
 def load_variables(path: str | Path | None = None) -> tuple[VariableEntry, ...]:
@@ -136,7 +144,7 @@ def _parse(text: str, source: str) -> tuple[VariableEntry, ...]:
             raise LexiconError(f"{where}: duplicate name (already used by entry #{names[entry.name]})")
         names[entry.name] = index
 
-        for term in entry.terms:
+        for term in entry.terms + entry.states:
             key = _fold(term)
             owner = term_owner.get(key)
             if owner is not None and owner != entry.name:
@@ -147,7 +155,7 @@ def _parse(text: str, source: str) -> tuple[VariableEntry, ...]:
                     f"{where}: term {term!r} (matched case-insensitively) collides with an abbreviation "
                     f"of entry {sorted(others)[0]!r}"
                 )
-        for term in entry.terms:
+        for term in entry.terms + entry.states:
             term_owner[_fold(term)] = entry.name
 
         for abbr in entry.abbreviations:
@@ -228,6 +236,7 @@ def _parse_entry(raw: Any, index: int, source: str) -> VariableEntry:
         molar_mass=molar_mass,
         classes=_parse_classes(raw.get("classes"), where),
         in_other_unit=_parse_other_unit(raw.get("in_other_unit"), name, where),
+        states=_string_list(raw["states"], "states", where) if "states" in raw else (),
     )
 
 
