@@ -797,6 +797,32 @@ def _named_instrument(targets: list, mentions: list[_Mention], text: str = "") -
 _ENDS_WITH_ABBREVIATION = re.compile(r"(?:\([A-Z][A-Za-z0-9-]{1,9}\)|\b[A-Z][A-Z0-9-]{1,9})$")
 _COORDINATED_BEFORE = re.compile(r"(?P<name>(?:[^\W\d_][^,;:()\n]{0,60}?)?(?:\([A-Z][A-Za-z0-9-]{1,9}\)|\b[A-Z][A-Z0-9-]{1,9}))"
                                  r"[ \t]*(?:,[ \t]*)?(?:and/or|and|or|&|,)[ \t]+$")
+# a drug's half-lives, in which washout windows are counted ("< 5 elimination half-lives of the drug")
+_HALF_LIVES = re.compile(r"(?:(?:elimination|plasma|terminal)[ \t]+)?half[- ]?li(?:fe|ves|fes)", re.IGNORECASE)
+# a short name opening its clause, then "or"/"and" right before another name: "Have a varus angle or"
+_COORDINATED_NAME_BEFORE = re.compile(
+    r"(?:^|[,;:(\n]|\b(?:a|an|the|have|has|with)\b)[ \t]*(?P<name>[^\W\d_][\w'-]*(?:[ \t]+[^\W\d_][\w'-]*){0,2})"
+    r"[ \t]+(?:or|and|and/or)[ \t]+$", re.IGNORECASE)
+# words of a past event, which a measured value never shares: "Previous surgery or lesion diameter > 5 cm"
+_PAST_EVENT_WORDS = {"previous", "prior", "history", "past", "former", "recent"}
+
+
+def _coordinated_name_before(text: str, crit_start: int, name_start: int) -> tuple[int, int] | None:
+    """The span of an unknown name coordinated with the one starting at ``name_start`` when the two share
+    a measured value: short plain names ("varus angle or valgus ≥ 15°", "walk or run at least 10 km per
+    week"), the first opening its clause; None for prose, function words or a past event."""
+    m = _COORDINATED_NAME_BEFORE.search(text[crit_start:name_start])
+    if m is None:
+        return None
+    s, e = crit_start + m.start("name"), crit_start + m.end("name")
+    while text[s:e].split()[0].lower() in ("a", "an", "the") and " " in text[s:e].strip():
+        s = text.index(" ", s) + 1  # "Have a varus angle or": the article opens the clause
+    words = text[s:e].split()
+    if any(_is_prose_word(w) or _is_number_word(w) or w.lower() in _PAST_EVENT_WORDS for w in words):
+        return None
+    return (s, e) if _clean_name(text, (s, e)) == (s, e) else None
+
+
 _PAREN_AFTER_CLASS = re.compile(r"[ \t]*\([^()\n]{1,20}\)")
 _TIME_NAME_BEFORE = re.compile(r"(?:\b(?:length|duration|interval|cycles?)|\b(?!(?:the|any|a|an|that|this|same|first|last|one|"
                                r"each|every|such|no|of|at|in|on|by|for)\b)[^\W\d_][\w-]*[ \t-]+time)"
@@ -819,10 +845,14 @@ def _measured_in_time(target: _Target) -> bool:
     return _is_time_variable(target) and not target.name.endswith("_duration")
 
 
+# between a time until an event and its value: "life expectancy within 12 months"
+_WITHIN_GAP = re.compile(r"[ \t]+(?:of[ \t]+|is[ \t]+)?within[ \t]+", re.IGNORECASE)
+
+
 # an aside between a name and its value: averaging ("on the average of", "on average", "an average of")
 # or the period the value is measured over ("Loss of lung function over a one year period of greater than")
 _ASIDE_BEFORE_VALUE = re.compile(
-    r"[ \t,]+(?:on[ \t]+(?:the[ \t]+|an[ \t]+)?average(?:[ \t]+of)?|an?[ \t]+average[ \t]+of"
+    r"[ \t,]+(?:on[ \t]+(?:the[ \t]+|an[ \t]+)?average(?:[ \t]+of)?|an?[ \t]+average(?:[ \t]+of)?"
     r"|(?:over|during|in)[ \t]+(?:a|an|the)[ \t]+[\w.]+[ \t-]+(?:hour|day|week|month|year)s?[ \t-]+period(?:[ \t]+of)?)[ \t,]*$",
     re.IGNORECASE)
 
@@ -1548,6 +1578,10 @@ class Linker:
                 # "CRP 10 mg/L", "Hct: 32 %": a measured value written with its unit right after the
                 # variable's name, no comparator: an equality (the README's convention)
                 q = replace(q, comparator="=", comparator_form="none")
+            if q.comparator == "" and q.is_time and group and not group_used and _WITHIN_GAP.fullmatch(text, group_end, q.start) \
+                    and all(t.category == "prognosis" for t in group):
+                # "life expectancy within 12 months": a time until an event that "within" bounds: at most
+                q = replace(q, comparator="<=", comparator_form="word", comparator_start=text.index("within", group_end))
             if q.comparator == "":
                 if q.relative_to is None:
                     continue
@@ -1858,6 +1892,8 @@ class Linker:
             return False  # "grade 3 or worse intolerance to 500-600 mg/day AZT": a score has no unit but % or a VAS length
         if q.comparator == "=" and all(t is not None and t.entry is None and t.name == "n" for t in targets):
             return False  # "(n=16)": a sample size
+        if any(t is not None and t.entry is None and _HALF_LIVES.fullmatch(t.name) for t in targets):
+            return False  # "within 30 days or fewer than 5 half-lives prior to screening": a washout window
         if any(t is not None and t.entry is None and (_NOT_A_VARIABLE.fullmatch(t.name)
                                                       or len(t.name) > 2 and to_ucum(t.name)) for t in targets):
             return False  # "i.e. ≤150 ml", "(1 cmH2O = 0.098 kPa)": an abbreviation or a unit, not a variable
@@ -1978,6 +2014,10 @@ class Linker:
                 break
             s, e = named
             targets.insert(0, _Target(s, e, _unknown_name(text[s:e]), None, None, None))
+        if len(targets) == 1 and q.unit_kind in MEASURED_KINDS:
+            other = _coordinated_name_before(text, crit_start, s)
+            if other is not None:  # "Have a varus angle or valgus ≥ 15°": both names share the measured value
+                targets.insert(0, _Target(*other, _unknown_name(text[other[0]:other[1]]), None, None, None))
         return targets
 
     # -- rules and logic -------------------------------------------------------------------
