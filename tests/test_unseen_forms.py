@@ -1085,3 +1085,15 @@ def test_time_spent_per_period_is_protected_from_the_learned_filter():
     text = "Gardening for more than 3 weeks"  # a duration: the filter decides
     q, = find_quantities(text)
     assert not _protected(q, [_Target(0, 9, "gardening")], text)
+
+
+@pytest.mark.parametrize("line, text", [
+    ("Hospital questionnaire for the mood score of at least 9", "Hospital questionnaire"),
+    ("Rowland Fatigue Scale (RFS) for fatigue score > 30", "Rowland Fatigue Scale (RFS)"),
+])
+def test_an_instrument_named_before_for_and_its_score_is_the_variable(line, text):
+    assert [t for _, t, *_ in variables_of(line)] == [text]
+
+
+def test_a_score_with_no_instrument_before_for_keeps_its_name():
+    assert [t for _, t, *_ in variables_of("Mood score of at least 9")] == ["Mood score"]

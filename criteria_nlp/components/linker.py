@@ -572,6 +572,22 @@ _INSTRUMENT_HEAD = re.compile(r"(?i:scales?|questionnaires?|inventory|inventorie
                               r"(?:[ \t]*\([^()\n]{1,15}\))?$")
 
 
+# a rating instrument named, then "for" and the score it gives: "GAD-7 questionnaire for anxiety score"
+_INSTRUMENT_FOR = re.compile(r"(?P<instrument>(?:[^\W_][\w'-]*[ \t]+){0,4}(?:scales?|questionnaires?|inventory|index|test)"
+                             r"(?:[ \t]*\([^()\n]{1,15}\))?)[ \t]+for[ \t]+(?:the[ \t]+|an?[ \t]+)?$", re.IGNORECASE)
+
+
+def _instrument_before_its_score(text: str, crit_start: int, start: int, end: int) -> tuple[int, int] | None:
+    """The span of the instrument named before "for <name> score" when the name at ``start:end`` is the
+    score it gives ("PHQ-9 scale for depression score ≥ 15" is the scale), else None."""
+    if not re.search(r"\bscores?$", text[start:end], re.IGNORECASE):
+        return None
+    m = _INSTRUMENT_FOR.search(text, max(crit_start, start - 80), start)
+    if m is None:
+        return None
+    return _clean_name(text, m.span("instrument"))
+
+
 def _names_an_instrument(text: str, target) -> bool:
     """Whether a target is a rating instrument: a lexicon score, or a name ending in an instrument noun
     ("10-point numerical rating scale", "IBS symptom severity scores (IBS-SSS)"); a grade, stage or
@@ -2001,6 +2017,9 @@ class Linker:
         if span is None:
             return [None]
         s, e = span
+        instrument = _instrument_before_its_score(text, crit_start, s, e)
+        if instrument is not None:  # "GAD-7 questionnaire for anxiety score ≥ 10": the instrument
+            return [_Target(*instrument, _unknown_name(text[instrument[0]:instrument[1]]), "score", None, None)]
         targets = [_Target(s, e, _unknown_name(text[s:e]), None, None, None)]
         # "plaque score (FMPS) and bleeding score (FMBS) ≤ 10%": coordinated names, each with its
         # abbreviation, share the value
