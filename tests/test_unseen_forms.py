@@ -1040,6 +1040,10 @@ def test_coordinated_unknown_names_share_a_measured_value(line, expected):
     "Prior resection or cyst diameter > 4 cm",     # a past event shares no measured value
     "Previous fracture or bone gap of at least 2 cm",
     "Must have a pelvic tilt or lordosis score > 12",  # no measured unit: the name before the value only
+    "Axillary or cervical lymph nodes of at least 2 cm",  # adjectives sharing one head: the nodes
+    "Severe migraine or uncontrolled hypertension (more than 170 mmHg)",  # an aside on the last name only
+    "Chest infection or fever above 38 °C",  # a temperature is the fever's
+    "Visible by CT or ultrasound or at least 12 mm",  # a value of its own after "or"
 ])
 def test_a_past_event_or_an_unmeasured_value_is_no_coordinated_name(line):
     assert len(summary(line)) == 1

@@ -819,14 +819,18 @@ _HALF_LIVES = re.compile(r"(?:(?:elimination|plasma|terminal)[ \t]+)?half[- ]?li
 _COORDINATED_NAME_BEFORE = re.compile(
     r"(?:^|[,;:(\n]|\b(?:a|an|the|have|has|with)\b)[ \t]*(?P<name>[^\W\d_][\w'-]*(?:[ \t]+[^\W\d_][\w'-]*){0,2})"
     r"[ \t]+(?:or|and|and/or)[ \t]+$", re.IGNORECASE)
+# between a name and its comparator, nothing but "of", ":" or "=" ("(" opens an aside on the last name only)
+_NAME_THEN_COMPARATOR = re.compile(r"[ \t]*(?:of[ \t]+|[:=][ \t]*)?", re.IGNORECASE)
 # words of a past event, which a measured value never shares: "Previous surgery or lesion diameter > 5 cm"
 _PAST_EVENT_WORDS = {"previous", "prior", "history", "past", "former", "recent"}
 
 
-def _coordinated_name_before(text: str, crit_start: int, name_start: int) -> tuple[int, int] | None:
-    """The span of an unknown name coordinated with the one starting at ``name_start`` when the two share
-    a measured value: short plain names ("varus angle or valgus ≥ 15°", "walk or run at least 10 km per
-    week"), the first opening its clause; None for prose, function words or a past event."""
+def _coordinated_name_before(text: str, crit_start: int, name_start: int, name_end: int) -> tuple[int, int] | None:
+    """The span of an unknown name coordinated with the one at ``name_start:name_end`` when the two share
+    a measured value written right after the second: short plain names ("varus angle or valgus ≥ 15°",
+    "walk or run at least 10 km per week"), the first opening its clause; None for prose, function words,
+    a past event, or one word before a longer name, which modifies its head ("Mediastinal or hilar lymph
+    nodes ≥ 1.5 cm" are nodes)."""
     m = _COORDINATED_NAME_BEFORE.search(text[crit_start:name_start])
     if m is None:
         return None
@@ -835,6 +839,8 @@ def _coordinated_name_before(text: str, crit_start: int, name_start: int) -> tup
         s = text.index(" ", s) + 1  # "Have a varus angle or": the article opens the clause
     words = text[s:e].split()
     if any(_is_prose_word(w) or _is_number_word(w) or w.lower() in _PAST_EVENT_WORDS for w in words):
+        return None
+    if len(words) == 1 and len(text[name_start:name_end].split()) > 1:
         return None
     return (s, e) if _clean_name(text, (s, e)) == (s, e) else None
 
@@ -2033,8 +2039,10 @@ class Linker:
                 break
             s, e = named
             targets.insert(0, _Target(s, e, _unknown_name(text[s:e]), None, None, None))
-        if len(targets) == 1 and q.unit_kind in MEASURED_KINDS:
-            other = _coordinated_name_before(text, crit_start, s)
+        if len(targets) == 1 and q.unit_kind in MEASURED_KINDS and q.unit_kind != "temperature" \
+                and _NAME_THEN_COMPARATOR.fullmatch(text, e, cstart) and q.value_pair is None:
+            # (not a fever: "Active infection or fever > 38.5°C" names a condition, then the temperature)
+            other = _coordinated_name_before(text, crit_start, s, e)
             if other is not None:  # "Have a varus angle or valgus ≥ 15°": both names share the measured value
                 targets.insert(0, _Target(*other, _unknown_name(text[other[0]:other[1]]), None, None, None))
         return targets
