@@ -1101,3 +1101,17 @@ def test_an_instrument_named_before_for_and_its_score_is_the_variable(line, text
 
 def test_a_score_with_no_instrument_before_for_keeps_its_name():
     assert [t for _, t, *_ in variables_of("Mood score of at least 9")] == ["Mood score"]
+
+
+def test_a_name_with_a_head_of_measure_before_its_comparator_is_protected_from_the_filter():
+    from criteria_nlp.components.linker import _Target, _protected
+
+    text = "Salivary cortisol level greater than 9"
+    q, = find_quantities(text)
+    assert _protected(q, [_Target(0, 17, "salivary cortisol")], text)
+    text = "Urinary cotinine concentration of at least 100"
+    q, = find_quantities(text)
+    assert _protected(q, [_Target(0, 16, "urinary cotinine")], text)
+    text = "Salivary cortisol greater than 9"  # no head of measure: the filter decides
+    q, = find_quantities(text)
+    assert not _protected(q, [_Target(0, 17, "salivary cortisol")], text)

@@ -530,6 +530,9 @@ def _protected(q: Quantity, targets: list, text: str = "") -> bool:
     if q.comparator not in (None, "", "=") and q.unit_kind in MEASURED_KINDS and q.relative_to is None \
             and all(t is not None for t in targets):
         return True  # "Axial deformity of the lower limbs ≤ 5 °", "ametropia below 3 diopters": a measurement
+    if q.comparator not in (None, "", "=") and targets and all(t is not None and t.end <= q.start for t in targets) \
+            and all(_MEASURE_HEAD_GAP.fullmatch(text, t.end, _comparator_start(q)) for t in targets):
+        return True  # "exhaled carbon monoxide (CO) level greater than 5": a name with a head of measure
     if q.comparator not in (None, "", "=") and q.unit == "%" and targets \
             and all(t is not None and _CHANGE_OF.match(t.name) for t in targets):
         return True  # "greater than 25% increase in primary tumor": a relative change of a named thing
@@ -537,6 +540,13 @@ def _protected(q: Quantity, targets: list, text: str = "") -> bool:
 
 
 _WORD = re.compile(r"[^\W\d_]{2,}")
+# between a name and its comparator, the head noun of a measure: "CO level greater than 5", "titre of 1:40"
+_MEASURE_HEAD_GAP = re.compile(r"[ \t]+(?:levels?|concentrations?|titers?|titres?)(?:[ \t]+(?:of|is|was|are))?[ \t]*",
+                               re.IGNORECASE)
+
+
+def _comparator_start(q: Quantity) -> int:
+    return q.comparator_start if q.comparator_start is not None else q.start
 # a noun of change before what changed: "25% increase in primary tumor", "at least 50% decline in PSA"
 _CHANGE_NOUN = re.compile(r"(?:increase|decrease|reduction|decline|rise|drop|fall|loss|gain|change)s?", re.IGNORECASE)
 _CHANGE_OF = re.compile(_CHANGE_NOUN.pattern + r"[ \t]+(?:in|of)[ \t]+\w", re.IGNORECASE)
