@@ -1044,6 +1044,7 @@ def test_coordinated_unknown_names_share_a_measured_value(line, expected):
     "Severe migraine or uncontrolled hypertension (more than 170 mmHg)",  # an aside on the last name only
     "Chest infection or fever above 38 °C",  # a temperature is the fever's
     "Visible by CT or ultrasound or at least 12 mm",  # a value of its own after "or"
+    "Oxygen dependence or (A-a) gradient > 35 mm Hg",  # a measure written with a sign of its own
 ])
 def test_a_past_event_or_an_unmeasured_value_is_no_coordinated_name(line):
     assert len(summary(line)) == 1

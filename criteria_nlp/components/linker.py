@@ -841,8 +841,8 @@ def _coordinated_name_before(text: str, crit_start: int, name_start: int, name_e
     "walk or run at least 10 km per week"), the first opening its clause; None for prose, function words,
     a past event, or one word before a longer name, which modifies its head ("Mediastinal or hilar lymph
     nodes ≥ 1.5 cm" are nodes)."""
-    m = _COORDINATED_NAME_BEFORE.search(text[crit_start:name_start])
-    if m is None:
+    m = _COORDINATED_NAME_BEFORE.search(text[crit_start:name_start]) if text[name_start].isalpha() else None
+    if m is None:  # ("Ventilator dependence or (A-a) DO2 > 30 mm Hg": a measure with a sign of its own)
         return None
     s, e = crit_start + m.start("name"), crit_start + m.end("name")
     while text[s:e].split()[0].lower() in ("a", "an", "the") and " " in text[s:e].strip():
