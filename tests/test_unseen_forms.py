@@ -875,17 +875,20 @@ def test_a_head_noun_with_a_between_complement_names_the_variable():
         ("separation between the tumour and the optic chiasm", ">=", 3, None)]
 
 
-def test_a_threshold_in_a_unit_only_measurements_take_is_protected_from_the_filter():
+def protected_with_name(text, name):
+    """Whether the single threshold of ``text``, its variable the unknown ``name`` written in it, is
+    protected from the learned filter; with the threshold's unit kind."""
     from criteria_nlp.components.linker import _Target, _protected
-    from criteria_nlp.quantities.grammar import find_quantities
 
-    text = "Hallux valgus angle greater than 20 degrees"
     q, = find_quantities(text)
-    assert q.unit_kind == "angle"
-    assert _protected(q, [_Target(0, 19, "hallux valgus angle")], text)
-    text = "Cannabis use greater than 20 days"  # a duration: the filter decides
-    q, = find_quantities(text)
-    assert not _protected(q, [_Target(0, 12, "cannabis use")], text)
+    start = text.index(name)
+    return _protected(q, [_Target(start, start + len(name), name.lower())], text), q.unit_kind
+
+
+def test_a_threshold_in_a_unit_only_measurements_take_is_protected_from_the_filter():
+    assert protected_with_name("Hallux valgus angle greater than 20 degrees", "Hallux valgus angle") == (True, "angle")
+    # a duration: the filter decides
+    assert not protected_with_name("Cannabis use greater than 20 days", "Cannabis use")[0]
 
 
 def test_tsb_is_total_serum_bilirubin():
@@ -1081,15 +1084,9 @@ def test_an_averaging_word_without_of_before_a_symbol_leaves_the_name_before_it(
 
 
 def test_time_spent_per_period_is_protected_from_the_learned_filter():
-    from criteria_nlp.components.linker import _Target, _protected
-
-    text = "Weekly gardening (> 3 hours per week)"
-    q, = find_quantities(text)
-    assert q.unit_kind == "time_rate"
-    assert _protected(q, [_Target(7, 16, "gardening")], text)
-    text = "Gardening for more than 3 weeks"  # a duration: the filter decides
-    q, = find_quantities(text)
-    assert not _protected(q, [_Target(0, 9, "gardening")], text)
+    assert protected_with_name("Weekly gardening (> 3 hours per week)", "gardening") == (True, "time_rate")
+    # a duration: the filter decides
+    assert not protected_with_name("Gardening for more than 3 weeks", "Gardening")[0]
 
 
 @pytest.mark.parametrize("line, text", [
@@ -1104,15 +1101,10 @@ def test_a_score_with_no_instrument_before_for_keeps_its_name():
     assert [t for _, t, *_ in variables_of("Mood score of at least 9")] == ["Mood score"]
 
 
-def test_a_name_with_a_head_of_measure_before_its_comparator_is_protected_from_the_filter():
-    from criteria_nlp.components.linker import _Target, _protected
-
-    text = "Salivary cortisol level greater than 9"
-    q, = find_quantities(text)
-    assert _protected(q, [_Target(0, 17, "salivary cortisol")], text)
-    text = "Urinary cotinine concentration of at least 100"
-    q, = find_quantities(text)
-    assert _protected(q, [_Target(0, 16, "urinary cotinine")], text)
-    text = "Salivary cortisol greater than 9"  # no head of measure: the filter decides
-    q, = find_quantities(text)
-    assert not _protected(q, [_Target(0, 17, "salivary cortisol")], text)
+@pytest.mark.parametrize("line, name, protected", [
+    ("Salivary cortisol level greater than 9", "Salivary cortisol", True),
+    ("Urinary cotinine concentration of at least 100", "Urinary cotinine", True),
+    ("Salivary cortisol greater than 9", "Salivary cortisol", False),  # no head of measure: the filter decides
+])
+def test_a_name_with_a_head_of_measure_before_its_comparator_is_protected_from_the_filter(line, name, protected):
+    assert protected_with_name(line, name)[0] is protected
