@@ -831,6 +831,8 @@ _COORDINATED_NAME_BEFORE = re.compile(
     r"[ \t]+(?:or|and|and/or)[ \t]+$", re.IGNORECASE)
 # between a name and its comparator, nothing but "of", ":" or "=" ("(" opens an aside on the last name only)
 _NAME_THEN_COMPARATOR = re.compile(r"[ \t]*(?:of[ \t]+|[:=][ \t]*)?", re.IGNORECASE)
+# how far before the second name the first may start (a bounded look-back: criteria can be a megabyte long)
+_MAX_COORDINATED_REACH = 120
 # words of a past event, which a measured value never shares: "Previous surgery or lesion diameter > 5 cm"
 _PAST_EVENT_WORDS = {"previous", "prior", "history", "past", "former", "recent"}
 
@@ -841,10 +843,14 @@ def _coordinated_name_before(text: str, crit_start: int, name_start: int, name_e
     "walk or run at least 10 km per week"), the first opening its clause; None for prose, function words,
     a past event, or one word before a longer name, which modifies its head ("Mediastinal or hilar lymph
     nodes ≥ 1.5 cm" are nodes)."""
-    m = _COORDINATED_NAME_BEFORE.search(text[crit_start:name_start]) if text[name_start].isalpha() else None
+    lo = max(crit_start, name_start - _MAX_COORDINATED_REACH)
+    # a window cut inside the criterion does not open a clause: "\0" keeps "^" from matching there
+    window = ("" if lo == crit_start else "\0") + text[lo:name_start]
+    m = _COORDINATED_NAME_BEFORE.search(window) if text[name_start].isalpha() else None
     if m is None:  # ("Ventilator dependence or (A-a) DO2 > 30 mm Hg": a measure with a sign of its own)
         return None
-    s, e = crit_start + m.start("name"), crit_start + m.end("name")
+    base = lo - (len(window) - (name_start - lo))
+    s, e = base + m.start("name"), base + m.end("name")
     while text[s:e].split()[0].lower() in ("a", "an", "the") and " " in text[s:e].strip():
         s = text.index(" ", s) + 1  # "Have a varus angle or": the article opens the clause
     words = text[s:e].split()
