@@ -66,7 +66,8 @@ def test_a_record_repeated_past_a_million_characters_gives_n_times_its_criteria(
     result = extract(text, part_length=50_000)  # about 20 parts
     expected = [_as_copy(c, k, k * len(record)) for k in range(copies) for c in single["criteria"]]
     assert len(result["criteria"]) == copies * 46
-    assert sum(len(c["rules"]) for c in result["criteria"]) == copies * 37
+    # 36 rules per copy: a washout counted in half-lives (exc-8) is no threshold since branch acc15
+    assert sum(len(c["rules"]) for c in result["criteria"]) == copies * 36
     assert result["criteria"] == expected
     for criterion in result["criteria"][-46:]:
         assert text[criterion["start"]:criterion["end"]] == criterion["text"]

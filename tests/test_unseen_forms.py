@@ -875,17 +875,20 @@ def test_a_head_noun_with_a_between_complement_names_the_variable():
         ("separation between the tumour and the optic chiasm", ">=", 3, None)]
 
 
-def test_a_threshold_in_a_unit_only_measurements_take_is_protected_from_the_filter():
+def protected_with_name(text, name):
+    """Whether the single threshold of ``text``, its variable the unknown ``name`` written in it, is
+    protected from the learned filter; with the threshold's unit kind."""
     from criteria_nlp.components.linker import _Target, _protected
-    from criteria_nlp.quantities.grammar import find_quantities
 
-    text = "Hallux valgus angle greater than 20 degrees"
     q, = find_quantities(text)
-    assert q.unit_kind == "angle"
-    assert _protected(q, [_Target(0, 19, "hallux valgus angle")], text)
-    text = "Cannabis use greater than 20 days"  # a duration: the filter decides
-    q, = find_quantities(text)
-    assert not _protected(q, [_Target(0, 12, "cannabis use")], text)
+    start = text.index(name)
+    return _protected(q, [_Target(start, start + len(name), name.lower())], text), q.unit_kind
+
+
+def test_a_threshold_in_a_unit_only_measurements_take_is_protected_from_the_filter():
+    assert protected_with_name("Hallux valgus angle greater than 20 degrees", "Hallux valgus angle") == (True, "angle")
+    # a duration: the filter decides
+    assert not protected_with_name("Cannabis use greater than 20 days", "Cannabis use")[0]
 
 
 def test_tsb_is_total_serum_bilirubin():
@@ -1022,3 +1025,86 @@ def test_two_lower_bounds_of_ages_keep_their_own_spans():
 ])
 def test_age_of_a_comparator_is_the_patients_age_not_an_age_at_an_event(line, comparator, value):
     assert [(n, c, v) for n, _, c, v in variables_of(line)] == [("age", comparator, value)]
+
+
+# --- sixth branch (acc15): coordinated unknown names, "within" a life expectancy, washout windows in
+# half-lives, an averaging word before a symbol, time spent per period protected from the filter ---
+
+@pytest.mark.parametrize("line, expected", [
+    ("Must have a pelvic tilt or lordosis angle > 12 °", [("pelvic tilt", ">", 12), ("lordosis angle", ">", 12)]),
+    ("Cycle or swim at least 20 km per week", [("cycle", ">=", 20), ("swim", ">=", 20)]),
+    ("Inclusion: with the cup depth and rim width below 4 mm", [("cup depth", "<", 4), ("rim width", "<", 4)]),
+])
+def test_coordinated_unknown_names_share_a_measured_value(line, expected):
+    assert [(n, c, v) for n, c, v, _ in summary(line)] == expected
+
+
+@pytest.mark.parametrize("line", [
+    "Prior resection or cyst diameter > 4 cm",     # a past event shares no measured value
+    "Previous fracture or bone gap of at least 2 cm",
+    "Must have a pelvic tilt or lordosis score > 12",  # no measured unit: the name before the value only
+    "Axillary or cervical lymph nodes of at least 2 cm",  # adjectives sharing one head: the nodes
+    "Severe migraine or uncontrolled hypertension (more than 170 mmHg)",  # an aside on the last name only
+    "Chest infection or fever above 38 °C",  # a temperature is the fever's
+    "Visible by CT or ultrasound or at least 12 mm",  # a value of its own after "or"
+    "Oxygen dependence or (A-a) gradient > 35 mm Hg",  # a measure written with a sign of its own
+])
+def test_a_past_event_or_an_unmeasured_value_is_no_coordinated_name(line):
+    assert len(summary(line)) == 1
+
+
+@pytest.mark.parametrize("line, value, unit", [
+    ("Life expectancy within 9 months", 9, "mo"),
+    ("Expected survival within 4 weeks", 4, "wk"),
+])
+def test_within_bounds_a_life_expectancy_from_above(line, value, unit):
+    assert [(r["variable"]["name"], r["comparator"], r["value"], r["unit"]) for r in rules_of(line)] == [
+        ("life_expectancy", "<=", value, unit)]
+
+
+def test_within_is_still_a_window_for_other_variables():
+    assert summary("Hemoglobin measured within 3 weeks") == []
+    assert summary("Age within 4 years of the sibling donor") == []
+
+
+@pytest.mark.parametrize("line", [
+    "No study drug within 28 days or fewer than 4 half-lives before enrolment",
+    "Washout of < 6 elimination half-lives of any kinase inhibitor",
+    "Stopped the antibody at least 3 half-lives ago",
+])
+def test_a_washout_counted_in_half_lives_is_no_threshold(line):
+    assert summary(line) == []
+
+
+def test_an_averaging_word_without_of_before_a_symbol_leaves_the_name_before_it():
+    assert variables_of("Current smoker, smoking an average ≥ 8 cigarettes per day") == [
+        ("cigarettes_per_day", "smoking", ">=", 8)]
+    assert variables_of("Drinking an average > 10 drinks per week") == [
+        ("alcohol_consumption", "Drinking", ">", 10)]
+
+
+def test_time_spent_per_period_is_protected_from_the_learned_filter():
+    assert protected_with_name("Weekly gardening (> 3 hours per week)", "gardening") == (True, "time_rate")
+    # a duration: the filter decides
+    assert not protected_with_name("Gardening for more than 3 weeks", "Gardening")[0]
+
+
+@pytest.mark.parametrize("line, text", [
+    ("Hospital questionnaire for the mood score of at least 9", "Hospital questionnaire"),
+    ("Rowland Fatigue Scale (RFS) for fatigue score > 30", "Rowland Fatigue Scale (RFS)"),
+])
+def test_an_instrument_named_before_for_and_its_score_is_the_variable(line, text):
+    assert [t for _, t, *_ in variables_of(line)] == [text]
+
+
+def test_a_score_with_no_instrument_before_for_keeps_its_name():
+    assert [t for _, t, *_ in variables_of("Mood score of at least 9")] == ["Mood score"]
+
+
+@pytest.mark.parametrize("line, name, protected", [
+    ("Salivary cortisol level greater than 9", "Salivary cortisol", True),
+    ("Urinary cotinine concentration of at least 100", "Urinary cotinine", True),
+    ("Salivary cortisol greater than 9", "Salivary cortisol", False),  # no head of measure: the filter decides
+])
+def test_a_name_with_a_head_of_measure_before_its_comparator_is_protected_from_the_filter(line, name, protected):
+    assert protected_with_name(line, name)[0] is protected

@@ -556,6 +556,9 @@ def _protected(q: Quantity, targets: list, text: str = "") -> bool:
     if q.comparator not in (None, "", "=") and q.unit_kind in MEASURED_KINDS and q.relative_to is None \
             and all(t is not None for t in targets):
         return True  # "Axial deformity of the lower limbs ≤ 5 °", "ametropia below 3 diopters": a measurement
+    if q.comparator not in (None, "", "=") and targets and all(t is not None and t.end <= q.start for t in targets) \
+            and all(_MEASURE_HEAD_GAP.fullmatch(text, t.end, _comparator_start(q)) for t in targets):
+        return True  # "exhaled carbon monoxide (CO) level greater than 5": a name with a head of measure
     if q.comparator not in (None, "", "=") and q.unit == "%" and targets \
             and all(t is not None and _CHANGE_OF.match(t.name) for t in targets):
         return True  # "greater than 25% increase in primary tumor": a relative change of a named thing
@@ -563,6 +566,13 @@ def _protected(q: Quantity, targets: list, text: str = "") -> bool:
 
 
 _WORD = re.compile(r"[^\W\d_]{2,}")
+# between a name and its comparator, the head noun of a measure: "CO level greater than 5", "titre of 1:40"
+_MEASURE_HEAD_GAP = re.compile(r"[ \t]+(?:levels?|concentrations?|titers?|titres?)(?:[ \t]+(?:of|is|was|are))?[ \t]*",
+                               re.IGNORECASE)
+
+
+def _comparator_start(q: Quantity) -> int:
+    return q.comparator_start if q.comparator_start is not None else q.start
 # a noun of change before what changed: "25% increase in primary tumor", "at least 50% decline in PSA"
 _CHANGE_NOUN = re.compile(r"(?:increase|decrease|reduction|decline|rise|drop|fall|loss|gain|change)s?", re.IGNORECASE)
 _CHANGE_OF = re.compile(_CHANGE_NOUN.pattern + r"[ \t]+(?:in|of)[ \t]+\w", re.IGNORECASE)
@@ -596,6 +606,22 @@ def _further_value_key(q: Quantity, targets: list) -> tuple | None:
 # the head noun of a rating instrument's name, an alias in parentheses after it allowed
 _INSTRUMENT_HEAD = re.compile(r"(?i:scales?|questionnaires?|inventory|inventories|index|test|scores?)"
                               r"(?:[ \t]*\([^()\n]{1,15}\))?$")
+
+
+# a rating instrument named, then "for" and the score it gives: "GAD-7 questionnaire for anxiety score"
+_INSTRUMENT_FOR = re.compile(r"(?P<instrument>(?:[^\W_][\w'-]*[ \t]+){0,4}(?:scales?|questionnaires?|inventory|index|test)"
+                             r"(?:[ \t]*\([^()\n]{1,15}\))?)[ \t]+for[ \t]+(?:the[ \t]+|an?[ \t]+)?$", re.IGNORECASE)
+
+
+def _instrument_before_its_score(text: str, crit_start: int, start: int, end: int) -> tuple[int, int] | None:
+    """The span of the instrument named before "for <name> score" when the name at ``start:end`` is the
+    score it gives ("PHQ-9 scale for depression score ≥ 15" is the scale), else None."""
+    if not re.search(r"\bscores?$", text[start:end], re.IGNORECASE):
+        return None
+    m = _INSTRUMENT_FOR.search(text, max(crit_start, start - 80), start)
+    if m is None:
+        return None
+    return _clean_name(text, m.span("instrument"))
 
 
 def _names_an_instrument(text: str, target) -> bool:
@@ -843,6 +869,44 @@ def _named_instrument(targets: list, mentions: list[_Mention], text: str = "") -
 _ENDS_WITH_ABBREVIATION = re.compile(r"(?:\([A-Z][A-Za-z0-9-]{1,9}\)|\b[A-Z][A-Z0-9-]{1,9})$")
 _COORDINATED_BEFORE = re.compile(r"(?P<name>(?:[^\W\d_][^,;:()\n]{0,60}?)?(?:\([A-Z][A-Za-z0-9-]{1,9}\)|\b[A-Z][A-Z0-9-]{1,9}))"
                                  r"[ \t]*(?:,[ \t]*)?(?:and/or|and|or|&|,)[ \t]+$")
+# a drug's half-lives, in which washout windows are counted ("< 5 elimination half-lives of the drug")
+_HALF_LIVES = re.compile(r"(?:(?:elimination|plasma|terminal)[ \t]+)?half[- ]?li(?:fe|ves|fes)", re.IGNORECASE)
+# a short name opening its clause, then "or"/"and" right before another name: "Have a varus angle or"
+_COORDINATED_NAME_BEFORE = re.compile(
+    r"(?:^|[,;:(\n]|\b(?:a|an|the|have|has|with)\b)[ \t]*(?P<name>[^\W\d_][\w'-]*(?:[ \t]+[^\W\d_][\w'-]*){0,2})"
+    r"[ \t]+(?:or|and|and/or)[ \t]+$", re.IGNORECASE)
+# between a name and its comparator, nothing but "of", ":" or "=" ("(" opens an aside on the last name only)
+_NAME_THEN_COMPARATOR = re.compile(r"[ \t]*(?:of[ \t]+|[:=][ \t]*)?", re.IGNORECASE)
+# how far before the second name the first may start (a bounded look-back: criteria can be a megabyte long)
+_MAX_COORDINATED_REACH = 120
+# words of a past event, which a measured value never shares: "Previous surgery or lesion diameter > 5 cm"
+_PAST_EVENT_WORDS = {"previous", "prior", "history", "past", "former", "recent"}
+
+
+def _coordinated_name_before(text: str, crit_start: int, name_start: int, name_end: int) -> tuple[int, int] | None:
+    """The span of an unknown name coordinated with the one at ``name_start:name_end`` when the two share
+    a measured value written right after the second: short plain names ("varus angle or valgus ≥ 15°",
+    "walk or run at least 10 km per week"), the first opening its clause; None for prose, function words,
+    a past event, or one word before a longer name, which modifies its head ("Mediastinal or hilar lymph
+    nodes ≥ 1.5 cm" are nodes)."""
+    lo = max(crit_start, name_start - _MAX_COORDINATED_REACH)
+    # a window cut inside the criterion does not open a clause: "\0" keeps "^" from matching there
+    window = ("" if lo == crit_start else "\0") + text[lo:name_start]
+    m = _COORDINATED_NAME_BEFORE.search(window) if text[name_start].isalpha() else None
+    if m is None:  # ("Ventilator dependence or (A-a) DO2 > 30 mm Hg": a measure with a sign of its own)
+        return None
+    base = lo - (len(window) - (name_start - lo))
+    s, e = base + m.start("name"), base + m.end("name")
+    while text[s:e].split()[0].lower() in ("a", "an", "the") and " " in text[s:e].strip():
+        s = text.index(" ", s) + 1  # "Have a varus angle or": the article opens the clause
+    words = text[s:e].split()
+    if any(_is_prose_word(w) or _is_number_word(w) or w.lower() in _PAST_EVENT_WORDS for w in words):
+        return None
+    if len(words) == 1 and len(text[name_start:name_end].split()) > 1:
+        return None
+    return (s, e) if _clean_name(text, (s, e)) == (s, e) else None
+
+
 _PAREN_AFTER_CLASS = re.compile(r"[ \t]*\([^()\n]{1,20}\)")
 _TIME_NAME_BEFORE = re.compile(r"(?:\b(?:length|duration|interval|cycles?)|\b(?!(?:the|any|a|an|that|this|same|first|last|one|"
                                r"each|every|such|no|of|at|in|on|by|for)\b)[^\W\d_][\w-]*[ \t-]+time)"
@@ -865,10 +929,14 @@ def _measured_in_time(target: _Target) -> bool:
     return _is_time_variable(target) and not target.name.endswith("_duration")
 
 
+# between a time until an event and its value: "life expectancy within 12 months"
+_WITHIN_GAP = re.compile(r"[ \t]+(?:of[ \t]+|is[ \t]+)?within[ \t]+", re.IGNORECASE)
+
+
 # an aside between a name and its value: averaging ("on the average of", "on average", "an average of")
 # or the period the value is measured over ("Loss of lung function over a one year period of greater than")
 _ASIDE_BEFORE_VALUE = re.compile(
-    r"[ \t,]+(?:on[ \t]+(?:the[ \t]+|an[ \t]+)?average(?:[ \t]+of)?|an?[ \t]+average[ \t]+of"
+    r"[ \t,]+(?:on[ \t]+(?:the[ \t]+|an[ \t]+)?average(?:[ \t]+of)?|an?[ \t]+average(?:[ \t]+of)?"
     r"|(?:over|during|in)[ \t]+(?:a|an|the)[ \t]+[\w.]+[ \t-]+(?:hour|day|week|month|year)s?[ \t-]+period(?:[ \t]+of)?)[ \t,]*$",
     re.IGNORECASE)
 
@@ -1669,6 +1737,10 @@ class Linker:
                 # "CRP 10 mg/L", "Hct: 32 %": a measured value written with its unit right after the
                 # variable's name, no comparator: an equality (the README's convention)
                 q = replace(q, comparator="=", comparator_form="none")
+            if q.comparator == "" and q.is_time and group and not group_used and _WITHIN_GAP.fullmatch(text, group_end, q.start) \
+                    and all(t.category == "prognosis" for t in group):
+                # "life expectancy within 12 months": a time until an event that "within" bounds: at most
+                q = replace(q, comparator="<=", comparator_form="word", comparator_start=text.index("within", group_end))
             if q.comparator == "":
                 if q.relative_to is None:
                     continue
@@ -1992,6 +2064,8 @@ class Linker:
         if _whole_count(q) is not None and all(t is not None and t.entry is None and t.start >= q.end
                                                and _names_repetitions(t.name) for t in targets):
             return False  # "rising on at least 3 measurements": how often, not a threshold
+        if any(t is not None and t.entry is None and _HALF_LIVES.fullmatch(t.name) for t in targets):
+            return False  # "within 30 days or fewer than 5 half-lives prior to screening": a washout window
         if any(t is not None and t.entry is None and (_NOT_A_VARIABLE.fullmatch(t.name)
                                                       or len(t.name) > 2 and to_ucum(t.name)) for t in targets):
             return False  # "i.e. ≤150 ml", "(1 cmH2O = 0.098 kPa)": an abbreviation or a unit, not a variable
@@ -2099,6 +2173,9 @@ class Linker:
         if span is None:
             return [None]
         s, e = span
+        instrument = _instrument_before_its_score(text, crit_start, s, e)
+        if instrument is not None:  # "GAD-7 questionnaire for anxiety score ≥ 10": the instrument
+            return [_Target(*instrument, _unknown_name(text[instrument[0]:instrument[1]]), "score", None, None)]
         targets = [_Target(s, e, _unknown_name(text[s:e]), None, None, None)]
         # "plaque score (FMPS) and bleeding score (FMBS) ≤ 10%": coordinated names, each with its
         # abbreviation, share the value
@@ -2112,6 +2189,12 @@ class Linker:
                 break
             s, e = named
             targets.insert(0, _Target(s, e, _unknown_name(text[s:e]), None, None, None))
+        if len(targets) == 1 and q.unit_kind in MEASURED_KINDS and q.unit_kind != "temperature" \
+                and _NAME_THEN_COMPARATOR.fullmatch(text, e, cstart) and q.value_pair is None:
+            # (not a fever: "Active infection or fever > 38.5°C" names a condition, then the temperature)
+            other = _coordinated_name_before(text, crit_start, s, e)
+            if other is not None:  # "Have a varus angle or valgus ≥ 15°": both names share the measured value
+                targets.insert(0, _Target(*other, _unknown_name(text[other[0]:other[1]]), None, None, None))
         return targets
 
     # -- rules and logic -------------------------------------------------------------------
