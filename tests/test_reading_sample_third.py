@@ -83,3 +83,10 @@ def test_a_value_in_a_physical_unit_is_not_of_a_variable_measured_otherwise():
     assert rules_of("Febrile neutropenia (> 38.5°C)")[0][0] != "absolute_neutrophil_count"
     # a percentile or a percentage can be of any variable
     assert rules_of("BMI > 85th percentile for age")[0][0] == "bmi"
+
+
+def test_a_postfix_comparator_after_a_unit_abbreviated_with_a_full_stop():
+    assert rules_of("Body weight 300 lbs. and above") == [("body_weight", ">=", 300.0, "[lb_av]")]
+    assert rules_of("Age 18 yrs. or older") == [("age", ">=", 18.0, "a")]
+    # a capital starts the next sentence: no postfix
+    assert rules_of("Weight 100 kg. Or more than 2 cigarettes a day")[0][:3] == ("body_weight", "=", 100.0)

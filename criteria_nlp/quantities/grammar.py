@@ -352,6 +352,15 @@ _LOOKBACK = 60
 _LIST_MARKER = re.compile(r"[.)][ \t]")
 
 
+def _postfix_after_abbreviated_unit(text: str, lex: "_Lexicon", pos: int, unit) -> "re.Match | None":
+    """A postfix comparator in lower case after a unit abbreviated with a full stop: "300 lbs. and
+    above", "18 yrs. or older" (a capital would start the next sentence)."""
+    if unit is None or not text.startswith(".", pos) or not text[pos - 1:pos].isalpha():
+        return None
+    post = lex.postfix_re.match(text, pos + 1)
+    return post if post is not None and post.group("post")[:1].islower() else None
+
+
 def _line_start(text: str, pos: int) -> bool:
     """Whether only spaces stand between the previous newline (or the text start) and ``pos``."""
     i = pos - 1
@@ -1041,7 +1050,7 @@ def _read_tail(text, lex, comp, num_start, num_end, value) -> Quantity | None:
             comparator, form = "between", "plusminus"
             inclusive = (True, True)
     if not comparator or comparator == "=":  # "(CRAFFT = 2 or higher)": the postfix word says which
-        post = lex.postfix_re.match(text, pos)
+        post = lex.postfix_re.match(text, pos) or _postfix_after_abbreviated_unit(text, lex, pos, unit)
         if post and _STARTS_A_LABEL.match(text, post.start("post")):
             post = None  # "Minimum Age: 18 Years Maximum Age: 99": the word starts the next label
         if post:
