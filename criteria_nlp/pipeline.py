@@ -88,7 +88,7 @@ def build_pipeline(linker_model: str | None = "default") -> Language:
     ``ModelNotFoundError`` here. Every setting lives in ``nlp.config`` with no absolute path, so
     ``nlp.to_disk(d)`` / ``spacy.load(d)`` give the same pipeline.
     """
-    from . import components  # noqa: F401  (registers the factories)
+    from . import factories  # noqa: F401  (registers the factories where the entry points are not installed)
     from .tokenizer import TOKENIZER_NAME
 
     nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": TOKENIZER_NAME}}})

@@ -26,7 +26,12 @@ and the whole ``criteria-nlp extract FILE`` process.
 
 The row "without criteria-nlp installed" is the baseline where our package's entry points are
 not found: spaCy imports every ``spacy_factories`` entry point at each ``Language()``, so where
-criteria-nlp is installed the plain baseline already pays for importing our components.
+criteria-nlp is installed the plain baseline pays for importing what they name (since
+``criteria_nlp.factories``: that light module alone, not the components).
+
+``--blank-cost`` times only that: the CPU inside ``spacy.blank("en")`` (after ``import spacy``,
+``time.process_time`` in the process) where criteria-nlp is installed and where it is not, in
+fresh processes, interleaved.
 """
 from __future__ import annotations
 
@@ -92,21 +97,46 @@ def timed(cmd: list[str], first_line: bool = False, env: dict[str, str] | None =
     return Measure(user + system, first if first_line and first is not None else wall, rss / 1024)
 
 
-def spacy_without_us(tmp: str) -> list[str]:
-    """``python -c "import spacy; spacy.blank('en')"`` as it runs where criteria-nlp is not installed.
+def spacy_without_us(tmp: str, code: str = "import spacy; spacy.blank('en')") -> list[str]:
+    """``python -c CODE`` (by default ``import spacy; spacy.blank('en')``) as it runs where criteria-nlp
+    is not installed.
 
     Every ``Language()`` loads all ``spacy_factories`` entry points, so in an environment with
-    criteria-nlp installed the plain baseline imports our component modules too. This one sees
-    the interpreter's site-packages through links, without criteria-nlp's metadata and editable
-    finder (``-S``: that directory is put on ``sys.path`` by hand).
+    criteria-nlp installed the plain baseline imports what ours name too. This one sees the
+    interpreter's site-packages through links, without criteria-nlp's metadata and editable finder
+    (``-S``: that directory is put on ``sys.path`` by hand; ``-E``: nor a ``PYTHONPATH``, which may
+    hold a checkout).
     """
     site = Path(sysconfig.get_paths()["purelib"])
     view = Path(tmp) / "site-packages"
-    view.mkdir()
-    for entry in site.iterdir():
-        if "criteria_nlp" not in entry.name:  # the package, its .dist-info, the editable .pth and finder
-            (view / entry.name).symlink_to(entry)
-    return [sys.executable, "-S", "-c", f"import sys; sys.path.append({str(view)!r}); import spacy; spacy.blank('en')"]
+    if not view.exists():
+        view.mkdir()
+        for entry in site.iterdir():
+            if "criteria_nlp" not in entry.name:  # the package, its .dist-info, the editable .pth and finder
+                (view / entry.name).symlink_to(entry)
+    return [sys.executable, "-E", "-S", "-c", f"import sys; sys.path.append({str(view)!r}); {code}"]
+
+
+BLANK_CODE = "import time, spacy; t = time.process_time(); spacy.blank('en'); print(time.process_time() - t)"
+
+
+def blank_cost(repeat: int) -> None:
+    """CPU seconds inside ``spacy.blank("en")`` with and without criteria-nlp installed, interleaved."""
+    with tempfile.TemporaryDirectory() as tmp:
+        commands = {"spacy.blank('en'), criteria-nlp installed": [sys.executable, "-c", BLANK_CODE],
+                    "spacy.blank('en'), without criteria-nlp": spacy_without_us(tmp, BLANK_CODE)}
+        env = bytecode_env(tmp, cached=True)
+        runs: dict[str, list[float]] = {name: [] for name in commands}
+        for i in range(repeat + 1):  # the first round writes the .pyc files, untimed
+            for name, cmd in commands.items():
+                out = subprocess.run(cmd, capture_output=True, text=True, cwd="/", env=env, check=True).stdout
+                if i:
+                    runs[name].append(float(out.split()[-1]))
+    for name, cpu in runs.items():
+        print(f"{name:<45} median {statistics.median(cpu):.3f} CPU-s (min {min(cpu):.3f})")
+    installed, without = (statistics.median(cpu) for cpu in runs.values())
+    print(f"the entry points cost {installed - without:+.3f} CPU-s per spacy.blank() "
+          f"({repeat} runs each, interleaved; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
 
 
 AB_CODE = ("import sys, time; c = time.process_time(); import criteria_nlp; criteria_nlp.get_pipeline(); "
@@ -150,7 +180,12 @@ def main(argv=None) -> int:
     ap.add_argument("--ab", metavar="OTHER_CHECKOUT", help="compare this checkout with another one directly")
     ap.add_argument("--no-bytecode-cache", action="store_true",
                     help="run as the environment says (PYTHONDONTWRITEBYTECODE) instead of with a warm .pyc cache")
+    ap.add_argument("--blank-cost", action="store_true",
+                    help="time spacy.blank('en') alone, with and without criteria-nlp installed")
     args = ap.parse_args(argv)
+    if args.blank_cost:
+        blank_cost(args.repeat)
+        return 0
     if args.ab:
         compare_checkouts(Path(args.ab).resolve(), str(Path(args.file).resolve()), args.repeat)
         return 0

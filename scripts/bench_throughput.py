@@ -177,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("path", nargs="?", default=DEFAULT, help=f"studies JSONL (default {DEFAULT})")
     ap.add_argument("--limit", type=int, default=3000, help="first N studies (default 3000; 0 = all)")
     ap.add_argument("--repeats", type=int, default=3, help="alternating repeats of each measure (default 3)")
-    ap.add_argument("--workers", type=int, default=2, help="process count of the parallel run (default 2)")
+    ap.add_argument("--workers", type=int, default=2,
+                    help="process count of the parallel run (default 2; 0: skip the process_records runs)")
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--no-breakdown", action="store_true", help="skip the per-stage pass")
     ap.add_argument("--whole-doc", action="store_true",
@@ -218,12 +219,12 @@ def main(argv: list[str] | None = None) -> int:
     rss_self = peak_rss_mb(resource.RUSAGE_SELF)
 
     # 2. 1 vs N worker processes, alternating
-    runs: dict[int, list[tuple[float, float]]] = {1: [], args.workers: []}
+    runs: dict[int, list[tuple[float, float]]] = {1: [], args.workers: []} if args.workers else {}
     for _ in range(args.repeats):
         for w in runs:
             runs[w].append(run_workers(items, w, args.batch_size))
     rss_worker = peak_rss_mb(resource.RUSAGE_CHILDREN)
-    wall = {w: statistics.median(r[0] for r in v) for w, v in runs.items()}
+    wall = {w: statistics.median(r[0] for r in v) for w, v in runs.items()}  # empty with --workers 0
     cpus = {w: statistics.median(r[1] for r in v) for w, v in runs.items()}
 
     print(f"pipeline build: {t_build:.2f} s; rules: {n_rules:,}; blank-tokenizer tokens: {n_tokens:,}")

@@ -151,7 +151,8 @@ def test_spacy_package_gives_a_wheel_that_loads_elsewhere(pipelines, tmp_path):
               "text = open(sys.argv[1], encoding='utf-8').read()\n"
               "print(nlp.meta['name'], nlp.path)\n"
               "print(json.dumps(doc_to_result(nlp(mask_markup(text)), text).to_dict(), ensure_ascii=False))\n")
-    env = dict(os.environ, PYTHONPATH=str(target))
+    # the package before the caller's path: criteria-nlp (the factories) from the checkout under test
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(target), os.environ.get("PYTHONPATH")])))
     run = subprocess.run([sys.executable, "-c", script, str(REFERENCE)], capture_output=True, text=True,
                          cwd=tmp_path, env=env, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]

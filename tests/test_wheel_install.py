@@ -3,7 +3,9 @@
 Builds the criteria-nlp wheel from a copy of the sources, installs it without dependencies into a
 directory (the dependencies are those of this environment) and runs it in a fresh process from
 another directory: the package must come from the wheel, and every rule of the reference record
-must have a ``confidence``.
+must have a ``confidence``. The wheel's ``spacy_factories`` entry points are those a spaCy user
+gets: every ``spacy.blank`` imports only ``criteria_nlp.factories``, and a component's module is
+imported when the component is first built.
 """
 from __future__ import annotations
 
@@ -98,3 +100,88 @@ def test_installed_cli_model_option(installed, tmp_path):
     assert missing.returncode == 2
     assert missing.stderr.strip().count("\n") == 0 and "linker model not found" in missing.stderr
     assert missing.stdout == ""
+
+
+_SPACY_START = """
+import json, sys
+import spacy
+from spacy.tokens.underscore import Underscore
+nlp = spacy.blank("en")
+print(json.dumps({"modules": sorted(m for m in sys.modules if m.startswith("criteria_nlp")),
+                  "extensions": sorted(k for kind in ("doc", "span", "token")
+                                       for k in getattr(Underscore, kind + "_extensions"))}))
+"""
+
+
+def test_a_spacy_start_imports_only_the_registration_module(installed):
+    """Where criteria-nlp is installed, spaCy loads its entry points at every ``Language()``:
+    that costs the light module alone, no component module, no extension."""
+    site, _ = installed
+    run = _run(site, _SPACY_START)
+    assert run.returncode == 0, run.stderr[-2000:]
+    found = json.loads(run.stdout)
+    assert found["modules"] == ["criteria_nlp", "criteria_nlp.factories", "criteria_nlp.serialization"]
+    assert not {"criteria", "quantities", "rules", "quantity", "rule"} & set(found["extensions"])
+
+
+_ADD_PIPE = """
+import json, sys
+import spacy
+nlp = spacy.blank("en")
+nlp.add_pipe("criteria_quantities")
+doc = nlp("Hemoglobin >= 9 g/dL and platelets < 100 x 10^9/L")
+print(json.dumps({"quantities": [(s.text, s._.quantity.comparator, s._.quantity.value, s._.quantity.unit)
+                                 for s in doc._.quantities],
+                  "linker_imported": "criteria_nlp.components.linker" in sys.modules,
+                  "config": dict(nlp.get_pipe_config("criteria_quantities")),
+                  "assigns": nlp.get_pipe_meta("criteria_quantities").assigns}))
+"""
+
+
+def test_add_pipe_by_name_in_a_fresh_process_builds_the_component(installed):
+    site, _ = installed
+    run = _run(site, _ADD_PIPE)
+    assert run.returncode == 0, run.stderr[-2000:]
+    found = json.loads(run.stdout)
+    assert [q[1:] for q in found["quantities"]] == [[">=", 9, "g/dL"], ["<", 100, "10*9/L"]]
+    assert found["linker_imported"] is False  # only the module of the component built
+    assert found["config"] == {"factory": "criteria_quantities"}
+    assert found["assigns"] == ["doc._.quantities", "span._.quantity"]
+
+
+_CONFIGS = """
+import json
+import spacy
+nlp = spacy.blank("en")
+names = ["criteria_sections", "criteria_structure", "criteria_quantities", "criteria_variables", "criteria_linker",
+         "criteria_conditions", "criteria_context", "criteria_normalizer", "criteria_spans"]
+for name in names:
+    nlp.add_pipe(name)
+configs = {name: dict(nlp.get_pipe_config(name)) for name in names}
+try:
+    spacy.blank("en").add_pipe("criteria_linker", config={"threshold": "high"})
+    refused = None
+except Exception as error:
+    refused = type(error).__name__
+print(json.dumps({"configs": configs, "refused": refused}))
+"""
+
+
+def test_installed_factories_keep_their_defaults_and_typed_configs(installed):
+    site, _ = installed
+    run = _run(site, _CONFIGS)
+    assert run.returncode == 0, run.stderr[-2000:]
+    found = json.loads(run.stdout)
+    defaults = {name: {k: v for k, v in config.items() if k != "factory"} for name, config in found["configs"].items()}
+    assert defaults == {
+        "criteria_sections": {"rules": None, "newline_pattern": None},
+        "criteria_structure": {"split_sentences": True},
+        "criteria_quantities": {},
+        "criteria_variables": {"lexicon_path": None},
+        "criteria_linker": {"model": None, "threshold": 0.5},
+        "criteria_conditions": {"inherit": True},
+        "criteria_context": {"rules": None},
+        "criteria_normalizer": {},
+        "criteria_spans": {},
+    }
+    assert found["refused"] == "ConfigValidationError"  # threshold: float

@@ -1,12 +1,3 @@
-"""spaCy components of criteria-nlp, one job each, registered as factories on import."""
-from . import (  # noqa: F401
-    conditions,
-    context,
-    linker,
-    normalizer,
-    quantities,
-    sections,
-    spans,
-    structure,
-    variables,
-)
+"""spaCy components of criteria-nlp, one job each. Importing this package registers their factories
+(declared in :mod:`criteria_nlp.factories`, which imports a component's module when it is built)."""
+from .. import factories  # noqa: F401  (registers them)

@@ -920,15 +920,6 @@ class ConditionFinder:
                 rule.conditions.append(Condition("qualifier", text[s:e], s, e, {"description": text[s:e]}))
 
 
-@Language.factory(
-    "criteria_conditions",
-    default_config={"inherit": True},
-    requires=["doc._.rules", "doc._.criteria"],
-)
-def make_conditions(nlp: Language, name: str, inherit: bool) -> ConditionFinder:
-    return ConditionFinder(nlp, name, inherit)
-
-
 def _name_stating_rules(rules_by_criterion: dict[str, list[Rule]], logic_by_criterion: dict | None) -> None:
     """A population stated by a threshold of its own ("Creatinine clearance > 60 mL/min (if creatinine
     at least 1.5 mg/dL)") names that threshold's rule in its ``rule`` field, and the stating rule leaves

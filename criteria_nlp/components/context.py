@@ -15,7 +15,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ._medspacy import ConText, ConTextGraph, ConTextModifier, ConTextRule, skip_empty_token_matcher
-from ..serialization import FileBackedComponent, packaged_resource, save_file, saved_file
+from ..serialization import FileBackedComponent, save_file, saved_file
 from ._text import doc_text
 from ._values import criteria_of
 from .linker import RULE_SPAN_GROUP
@@ -250,9 +250,3 @@ def _negate_under_negating_headers(doc: Doc) -> None:
         for rule in rules:
             if ancestor != cid or rule.start >= header_end[cid]:
                 rule.negated = True
-
-
-@Language.factory("criteria_context", default_config={"rules": None}, requires=["doc._.rules"])
-def make_context(nlp: Language, name: str, rules: str | None) -> RuleContext:
-    """``rules`` null: the packaged ``context_rules.json``; ``"default"``: medspaCy's English rules."""
-    return RuleContext(nlp, name, rules or str(packaged_resource(RULES_FILE)))

@@ -2250,13 +2250,3 @@ class Linker:
         if len(args) == 1 and isinstance(args[0], dict):
             return args[0]
         return {"op": "and", "args": args}
-
-
-@Language.factory(
-    "criteria_linker",
-    default_config={"model": None, "threshold": 0.5},
-    requires=["doc._.criteria", "doc._.quantities", "doc._.variable_mentions"],
-    assigns=["doc._.rules", "doc._.logic"],
-)
-def make_linker(nlp: Language, name: str, model: str | None, threshold: float) -> Linker:
-    return Linker(nlp, name, model, threshold)

@@ -69,8 +69,3 @@ class UnitNormalizer:
                 molar_mass = entry.molar_mass if entry else None
                 rule.normalized = normalize_value(rule.value, rule.value_high, rule.unit, canonical, molar_mass)
         return doc
-
-
-@Language.factory("criteria_normalizer", requires=["doc._.rules"])
-def make_normalizer(nlp: Language, name: str) -> UnitNormalizer:
-    return UnitNormalizer(nlp, name)

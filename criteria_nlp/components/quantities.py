@@ -65,8 +65,3 @@ def quantities_in_criteria(text: str, regions: list[tuple[int, int]]) -> list[Qu
         if i >= 0 and q.end <= regions[i][1]:
             kept.append(q)
     return kept
-
-
-@Language.factory("criteria_quantities", assigns=["doc._.quantities", "span._.quantity"])
-def make_quantities(nlp: Language, name: str) -> QuantityFinder:
-    return QuantityFinder(nlp, name)

@@ -18,7 +18,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ._medspacy import MedspacyMatcher, SectionRule, is_start_line, skip_empty_token_matcher
-from ..serialization import (FileBackedComponent, load_settings, packaged_resource, save_file, save_settings,
+from ..serialization import (FileBackedComponent, load_settings, save_file, save_settings,
                              saved_file)
 
 RULES_FILE = "sections.json"
@@ -160,14 +160,3 @@ class SectionHeadings(FileBackedComponent):
             shift = offsets[bisect_right(line_starts, first.idx) - 1]
             out.append((first.idx + shift, last.idx + len(last.text) + shift, category))
         return out
-
-
-@Language.factory(
-    "criteria_sections",
-    default_config={"rules": None, "newline_pattern": None},
-    assigns=["doc._.section_headings"],
-)
-def make_sections(nlp: Language, name: str, rules: str | None, newline_pattern: str | None) -> SectionHeadings:
-    """``rules``/``newline_pattern`` null: the packaged ``sections.json`` / ``DEFAULT_NEWLINE``."""
-    path = rules or str(packaged_resource(RULES_FILE))
-    return SectionHeadings(nlp, name, path, newline_pattern or DEFAULT_NEWLINE)

@@ -67,8 +67,3 @@ def _spans(doc: Doc, parts: list[tuple[int, int, str]]) -> list[Span]:
     labels = {label: doc.vocab.strings.add(label) for label in (VARIABLE, VALUE, CONDITION)}
     return [Span(doc, int(s), int(e), label=labels[part[2]])
             for s, e, part in zip(first.tolist(), after.tolist(), parts) if 0 <= s < e]
-
-
-@Language.factory("criteria_spans", requires=["doc._.rules"])
-def make_spans(nlp: Language, name: str) -> RuleParts:
-    return RuleParts(nlp, name)

@@ -139,12 +139,3 @@ def _with_subscript_forms(phrases: list[str]) -> list[str]:
                     seen.add(form)
                     out.append(form)
     return out
-
-
-@Language.factory(
-    "criteria_variables",
-    default_config={"lexicon_path": None},
-    assigns=["doc._.variable_mentions", "span._.variable_entry"],
-)
-def make_variables(nlp: Language, name: str, lexicon_path: str | None) -> VariableMatcher:
-    return VariableMatcher(nlp, name, lexicon_path)

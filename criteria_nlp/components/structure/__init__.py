@@ -183,13 +183,3 @@ class CriteriaStructure:
         starts[idx[idx < len(doc)]] = 1
         starts[[span.start for span in spans]] = 1  # one numpy assignment, not one per criterion
         doc.from_array(["SENT_START"], starts.astype(numpy.uint64).reshape(-1, 1))
-
-
-@Language.factory(
-    "criteria_structure",
-    default_config={"split_sentences": True},
-    requires=["doc._.section_headings"],
-    assigns=["doc._.criteria", "span._.criterion_id", "span._.criterion_parent", "span._.criterion_section", "token.is_sent_start"],
-)
-def make_structure(nlp: Language, name: str, split_sentences: bool) -> CriteriaStructure:
-    return CriteriaStructure(nlp, name, split_sentences)
