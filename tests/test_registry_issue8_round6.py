@@ -1,0 +1,92 @@
+"""Registry text, issue 8's sixth round: HTML references of the signs, legacy exponents in
+parentheses, spellings of reference limits and of scales, peak flow, blood gases with no unit,
+frequencies of one time, ... (lines written for each form)."""
+from criteria_nlp import extract
+from criteria_nlp.pipeline import mask_markup
+
+
+def rules_of(text):
+    out = extract(text)
+    return [r for c in out["criteria"] for r in c["rules"]]
+
+
+def summary(text):
+    """``[(variable name, comparator, value, value_high, unit, relative_to, negated), ...]``."""
+    return [((r["variable"] or {}).get("name"), r["comparator"], r["value"], r["value_high"], r["unit"],
+             r["relative_to"], r["negated"]) for r in rules_of(text)]
+
+
+def populations(text):
+    """``[(variable text or rule text, [population text, ...]), ...]``, one per rule."""
+    return [((r["variable"] or {}).get("text") or r["text"],
+             [k["text"] for k in r["conditions"] if k["kind"] == "population"]) for r in rules_of(text)]
+
+
+# -- HTML references of the signs ----------------------------------------------------------------------
+def test_html_references_are_read_as_the_signs_they_stand_for_at_the_same_length():
+    text = "creatinine &lte; 2.0 mg/dL, ANC &gt; 1500, Hb &GE;9 g/dL & bilirubin &le; 1.5"
+    masked = mask_markup(text)
+    assert len(masked) == len(text)
+    assert "≤" in masked and ">" in masked and "≥" in masked and "&" in masked
+    assert "&lte;" not in masked and "&GE;" not in masked
+
+
+def test_rules_written_with_html_references():
+    got = summary("Patients with serum creatinine &lte; 1.8 mg/dL or creatinine clearance &gte; 50 ml/min. "
+                  "ANC &gt; 1,000/mm3")
+    assert ("serum_creatinine", "<=", 1.8, None, "mg/dL", None, False) in got
+    assert ("creatinine_clearance", ">=", 50.0, None, "mL/min", None, False) in got
+    assert ("absolute_neutrophil_count", ">", 1000.0, None, "/mm3", None, False) in got
+    text = "No patients with fasting blood glucose &gte; 126 mg/dL"
+    (rule,) = rules_of(text)
+    assert text[rule["start"]:rule["end"]] == rule["text"] == "fasting blood glucose &gte; 126 mg/dL"
+    assert rule["negated"] is True
+
+
+def test_an_ampersand_that_is_no_reference_is_kept():
+    assert mask_markup("AT&T; R&D &copy;") == "AT&T; R&D &copy;"
+
+
+# -- units ------------------------------------------------------------------------------------------------
+def test_a_square_metre_written_with_its_exponent_in_parentheses():
+    assert summary("GFR at least 45 mL/min/1.73 m(2)") == [("gfr", ">=", 45.0, None, "mL/min/{1.73_m2}", None, False)]
+    assert summary("Body surface area at least 1.2 m(2)")[0][4] == "m2"
+
+
+def test_a_clearance_per_body_surface_keeps_the_population_in_parentheses_after_it():
+    got = populations("creatinine clearance &gte; 60 ml/min per 1.73m(2) (if serum creatinine is &gte; 1.5 mg/dL)")
+    assert got[0] == ("creatinine clearance", ["if serum creatinine is &gte; 1.5 mg/dL"])
+
+
+def test_one_time_a_period_is_a_frequency():
+    assert summary("wheezing episodes more than 1 time a week")[0][1:5] == (">", 1.0, None, "{times}/wk")
+    assert summary("Age greater than 21 at the time of consent")[0][:5] == ("age", ">", 21.0, None, "a")
+
+
+def test_blood_gases_with_no_unit_take_the_unit_their_size_implies():
+    (rule,) = rules_of("arterial blood gases with PO2 greater than 60")
+    assert (rule["unit"], rule.get("unit_inferred")) == ("mm[Hg]", True)
+    (rule,) = rules_of("PaCO2 below 6.5")
+    assert (rule["unit"], rule.get("unit_inferred")) == ("kPa", True)
+    (rule,) = rules_of("PaO2 at least 8 kPa")
+    assert (rule["unit"], rule.get("unit_inferred", False)) == ("kPa", False)
+
+
+# -- names --------------------------------------------------------------------------------------------
+def test_spellings_of_the_upper_limit_of_normal():
+    for limit in ("the upper level of the normal value", "upper level of the normal", "upper limit of the normal value"):
+        got = summary(f"AST or ALT more than 2.5 times {limit}")
+        assert [(g[0], g[2], g[5]) for g in got] == [("ast", 2.5, "ULN"), ("alt", 2.5, "ULN")], limit
+
+
+def test_peak_expiratory_flow_is_a_variable_of_its_own():
+    got = summary("PEF or FEV1 less than 70% of predicted")
+    assert [g[0] for g in got] == ["peak_expiratory_flow", "fev1"]
+    got = summary("peak expiratory flow (PEFR) at least 200 L/min")
+    assert got == [("peak_expiratory_flow", ">=", 200.0, None, "L/min", None, False)]
+
+
+def test_the_possessive_spelling_of_child_pugh():
+    for name in ("Childs-Pugh class", "Child's-Pugh class", "Childs Pugh class"):
+        got = summary(f"Decompensated cirrhosis ({name} B or C)")
+        assert got == [("child_pugh_class", "between", 2.0, 3.0, None, None, False)], name
