@@ -90,3 +90,53 @@ def test_the_possessive_spelling_of_child_pugh():
     for name in ("Childs-Pugh class", "Child's-Pugh class", "Childs Pugh class"):
         got = summary(f"Decompensated cirrhosis ({name} B or C)")
         assert got == [("child_pugh_class", "between", 2.0, 3.0, None, None, False)], name
+
+
+# -- exclusion predicates after their subject ---------------------------------------------------------
+def negated_by_value(text):
+    return {r["value"]: r["negated"] for r in rules_of(text)}
+
+
+def test_a_threshold_before_are_excluded_is_forbidden_outside_an_exclusion_section():
+    text = ("Inclusion Criteria:\n\n- Subjects with a serum potassium below 3.0 mmol/L are excluded.\n\n"
+            "- Patients with ALT above 4 x ULN are not eligible.\n\n- Age 21 or older.")
+    assert negated_by_value(text) == {3.0: True, 4.0: True, 21.0: False}
+
+
+def test_a_threshold_before_are_excluded_is_stated_as_written_in_an_exclusion_section():
+    text = "Exclusion Criteria:\n\n- Subjects with a serum potassium below 3.0 mmol/L are excluded."
+    assert negated_by_value(text) == {3.0: False}
+
+
+def test_an_exclusion_lead_in_with_if_still_looks_forward():
+    text = ("Inclusion Criteria:\n\n- Patients will be excluded if sodium less than 130 mmol/L.\n\n"
+            "- Patients will not be eligible if AST greater than 5 x ULN.\n\n"
+            "- Subjects with hemoglobin less than 10 g/dL are excluded if they need transfusions.")
+    assert negated_by_value(text) == {130.0: True, 5.0: True, 10.0: False}
+
+
+def test_the_items_of_a_header_that_excludes_them_are_forbidden_outside_an_exclusion_section():
+    text = ("Inclusion Criteria:\n\n        Subjects with severe disease defined by one of these features are\n"
+            "        excluded:\n\n        Resting heart rate greater than 110 beats per minute,\n\n"
+            "        Oxygen saturation less than 90%.\n\n"
+            "Exclusion Criteria:\n\n        Subjects with any of the following are excluded:\n\n"
+            "        Hematocrit less than 27%,\n\n        Platelet count less than 75,000/mm3.")
+    assert negated_by_value(text) == {110.0: True, 90.0: True, 27.0: False, 75000.0: False}
+
+
+# -- a paragraph is placed once its last line is read ----------------------------------------------------
+def test_a_hard_wrapped_header_ending_with_a_colon_on_its_second_line_ends_the_header_before_it():
+    text = ("Inclusion Criteria:\n\n"
+            "        Patients using any of the following drugs within the specified period are excluded:\n\n"
+            "        Aspirin within 7 days,\n\n        Warfarin within 14 days,\n\n"
+            "        Any experimental agent within 1 month.\n\n"
+            "        Patients with renal failure, defined by a serum creatinine greater than 2.5 mg/dL, and on dialysis for\n"
+            "        any reason, are excluded:\n\n"
+            "        Dialysis patients with a creatinine clearance below 10 mL/min.\n")
+    out = extract(text)
+    crits = {c["text"].split()[0] + " " + c["text"].split()[1]: c for c in out["criteria"]}
+    header = crits["Patients with"]
+    assert header["parent"] is None
+    assert crits["Dialysis patients"]["parent"] == header["id"]
+    (rule,) = [r for r in header["rules"]]
+    assert [k["text"] for k in rule["conditions"] if k["kind"] == "temporal"] == []
