@@ -140,3 +140,44 @@ def test_a_hard_wrapped_header_ending_with_a_colon_on_its_second_line_ends_the_h
     assert crits["Dialysis patients"]["parent"] == header["id"]
     (rule,) = [r for r in header["rules"]]
     assert [k["text"] for k in rule["conditions"] if k["kind"] == "temporal"] == []
+
+
+# -- durations named by "duration" ----------------------------------------------------------------------
+def test_a_time_before_duration_of_names_the_duration_after_it():
+    got = summary("post-menopausal women with at least 24 months duration of amenorrhea")
+    assert got == [("amenorrhea_duration", ">=", 24.0, None, "mo", None, False)]
+    got = summary("greater than 3 months duration of disease")
+    assert got == [("disease_duration", ">", 3.0, None, "mo", None, False)]
+
+
+def test_a_time_before_the_word_duration_is_the_duration_of_what_is_named_before_it():
+    (rule,) = rules_of("Diagnosis of ulcerative colitis of at least 6 months' duration.")
+    assert (rule["comparator"], rule["value"], rule["unit"]) == (">=", 6.0, "mo")
+    assert "ulcerative colitis" in rule["variable"]["text"]
+    assert rules_of("A course of 6 months duration is planned.") == []
+
+
+# -- populations ----------------------------------------------------------------------------------------
+def test_a_population_closing_a_parenthesis_holds_for_every_value_in_it():
+    text = ("Platelets at least 100,000/mm3 (platelets at least 50,000/mm3 and ANC at least 1,000/mm3 "
+            "if bone marrow involvement by lymphoma)")
+    assert populations(text) == [("Platelets", []),
+                                 ("platelets", ["if bone marrow involvement by lymphoma"]),
+                                 ("ANC", ["if bone marrow involvement by lymphoma"])]
+
+
+def test_a_population_after_a_word_of_allowance_is_the_alternative_values():
+    got = populations("Performance status: Zubrod 0-1 (2-3 acceptable if due solely to bone metastases)")
+    assert got == [("Zubrod", []), ("Zubrod", ["if due solely to bone metastases"])]
+
+
+def test_the_subjects_unable_to_do_something_are_the_population_of_their_sentence():
+    got = populations("Patients unable to perform spirometry must have an oxygen saturation of at least 92%")
+    assert got == [("oxygen saturation", ["unable to perform spirometry"])]
+
+
+def test_an_alternative_named_before_with_and_a_number_word_is_its_population():
+    text = ("One of the following must apply:\n\n  -  Ulcerated melanoma with 1 or more involved nodes\n\n"
+            "  -  Thick melanoma with three or more involved nodes")
+    got = populations(text)
+    assert got == [("involved nodes", ["Ulcerated melanoma"]), ("involved nodes", ["Thick melanoma"])]
