@@ -181,3 +181,9 @@ def test_an_alternative_named_before_with_and_a_number_word_is_its_population():
             "  -  Thick melanoma with three or more involved nodes")
     got = populations(text)
     assert got == [("involved nodes", ["Ulcerated melanoma"]), ("involved nodes", ["Thick melanoma"])]
+
+
+def test_an_exclusion_predicate_in_a_relative_clause_or_followed_by_more_words_forbids_nothing():
+    text = ("Inclusion Criteria:\n\n- Patients aged 50 to 75 years with myeloma who are not eligible for a transplant\n\n"
+            "- Patients with a platelet count below 50,000/mm3 are not eligible for participation in the trial.")
+    assert negated_by_value(text) == {50.0: False, 50000.0: True}

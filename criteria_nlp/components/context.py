@@ -220,14 +220,35 @@ def _sections_of_rules(doc: Doc) -> dict[int, str | None]:
     return {id(rule): section_of.get(cid) for cid, rules in (doc._.rules or {}).items() for rule in rules}
 
 
+# what may follow an exclusion predicate that ends its clause: "are excluded.", "are not eligible for
+# participation in the trial.", "will be excluded from the study;"
+_PREDICATE_END = re.compile(
+    r"[ \t]*(?:(?:from|for|in|to)[ \t]+(?:(?:participation|entry|enrol?lment|inclusion|randomi[sz]ation)[ \t]+"
+    r"(?:in(?:to)?[ \t]+)?)?(?:the|this|our)[ \t]+(?:study|trial|protocol|research)[ \t]*)?(?:[.;:)]|\r?\n|$)",
+    re.IGNORECASE)
+_RELATIVE_PRONOUN_BEFORE = re.compile(r"\b(?:who|that|which)[ \t]+$", re.IGNORECASE)
+
+
+def _ends_its_clause(doc: Doc, text: str, modifier) -> bool:
+    """Whether an exclusion predicate (``are excluded``, ``are not eligible``) is the verb of its
+    criterion's clause: it ends the clause (``Patients with ... are not eligible for the trial.``), and
+    is no relative clause (``Patients aged > 49 years who are not eligible for transplantation``)."""
+    start, end = modifier.modifier_span
+    first = doc[start].idx
+    last = doc[end - 1].idx + len(doc[end - 1])
+    return _PREDICATE_END.match(text, last) is not None and not _RELATIVE_PRONOUN_BEFORE.search(text, max(0, first - 8), first)
+
+
 def _state_exclusion_lead_ins(doc: Doc, spans) -> None:
     """Rules in the scope of an exclusion lead-in (``will not be eligible if``, ``ineligible if``,
     ``excluded if``; category ``EXCLUSION_LEAD_IN``) or of an exclusion predicate after them
     (``Subjects with QTc > 500 ms are excluded``; ``EXCLUSION_PREDICATE``): under an Exclusion section they are exclusion
     items as written, so not negated unless another cue negates them; elsewhere the lead-in forbids
     the threshold state, so they are negated (the README's definition of ``negated``)."""
+    text = doc_text(doc)
     led = [span for span in spans if span._.rule is not None
-           and any(m.category in EXCLUSION_CATEGORIES for m in span._.modifiers)]
+           and any(m.category == EXCLUSION_LEAD_IN or m.category == EXCLUSION_PREDICATE and _ends_its_clause(doc, text, m)
+                   for m in span._.modifiers)]
     if not led:
         return
     section_of = _sections_of_rules(doc)
