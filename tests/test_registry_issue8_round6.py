@@ -187,3 +187,8 @@ def test_an_exclusion_predicate_in_a_relative_clause_or_followed_by_more_words_f
     text = ("Inclusion Criteria:\n\n- Patients aged 50 to 75 years with myeloma who are not eligible for a transplant\n\n"
             "- Patients with a platelet count below 50,000/mm3 are not eligible for participation in the trial.")
     assert negated_by_value(text) == {50.0: False, 50000.0: True}
+
+
+def test_a_value_with_its_own_population_keeps_it_in_a_parenthesis_closed_by_another():
+    got = populations("Anemia (hemoglobin < 12.5 g/dL for men and < 11.5 g/dL for women)")
+    assert [p for _, p in got] == [["for men"], ["for women"]]

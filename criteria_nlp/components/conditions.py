@@ -764,7 +764,8 @@ _CLOSING_PARENTHESIS = re.compile(r"[ \t\r\n]*\)")
 
 def _rules_in_parenthesis_closed_by(text: str, cs: int, cond: Condition, rules: list[Rule]) -> list[Rule]:
     """The rules of ``rules`` written before ``cond`` inside the parenthesis that ``cond`` ends (its
-    ``)`` right after it), or none."""
+    ``)`` right after it), or none (the caller leaves out a rule with a population of its own after
+    it: "(waist ≥ 102 cm in men and ≥ 88 cm in women)")."""
     if not _CLOSING_PARENTHESIS.match(text, cond.end):
         return []
     depth, i = 0, cond.start - 1
@@ -921,7 +922,8 @@ class ConditionFinder:
                 inside = [r for r in rules if r.end == before[-1].end]
                 # "(bilirubin ≤ 3.0 mg/dL and conjugated bilirubin ≤ 0.5 mg/dL if Gilbert's disease)": a
                 # population closing a parenthesis holds for every value written in it
-                inside += [r for r in _rules_in_parenthesis_closed_by(text, cs, cond, rules) if r not in inside]
+                inside += [r for r in _rules_in_parenthesis_closed_by(text, cs, cond, rules)
+                           if r not in inside and not any(r.end <= p.start < cond.start for p in populations)]
             # else "for subjects with Gilbert's syndrome, ALT ≤ 5 x ULN": the rules up to the clause end;
             # a clause that holds the threshold itself is the criterion, not its population ("will not
             # be eligible if their FEV1 is less than 1.2 liters")

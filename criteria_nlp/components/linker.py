@@ -548,12 +548,13 @@ def _protected(q: Quantity, targets: list, text: str = "") -> bool:
             and all(t is not None and _CHANGE_OF.match(t.name) for t in targets):
         return True  # "greater than 25% increase in primary tumor": a relative change of a named thing
     if q.comparator not in (None, "", "=") and q.is_time and text and _DURATION_WORD_AFTER.match(text, q.end) \
-            and all(t is not None for t in targets):
-        return True  # "Crohn's disease of at least 4 months' duration": the duration of a named thing
+            and _OF_BEFORE.search(text, max(0, q.start - 8), q.start) and all(t is not None for t in targets):
+        return True  # "Crohn's disease of at least 4 months' duration": the duration of the thing named before "of"
     return known and (q.comparator_form in ("symbol", "bounds") or q.unit is not None or q.relative_to is not None)
 
 
 _WORD = re.compile(r"[^\W\d_]{2,}")
+_OF_BEFORE = re.compile(r"\bof[ \t]+$", re.IGNORECASE)
 # a noun of change before what changed: "25% increase in primary tumor", "at least 50% decline in PSA"
 _CHANGE_NOUN = re.compile(r"(?:increase|decrease|reduction|decline|rise|drop|fall|loss|gain|change)s?", re.IGNORECASE)
 _CHANGE_OF = re.compile(_CHANGE_NOUN.pattern + r"[ \t]+(?:in|of)[ \t]+\w", re.IGNORECASE)
