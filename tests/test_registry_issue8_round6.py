@@ -192,3 +192,15 @@ def test_an_exclusion_predicate_in_a_relative_clause_or_followed_by_more_words_f
 def test_a_value_with_its_own_population_keeps_it_in_a_parenthesis_closed_by_another():
     got = populations("Anemia (hemoglobin < 12.5 g/dL for men and < 11.5 g/dL for women)")
     assert [p for _, p in got] == [["for men"], ["for women"]]
+
+
+# -- thresholds about someone else ----------------------------------------------------------------------
+def test_a_threshold_whose_subject_is_another_person_has_that_person_as_its_population():
+    assert [p for _, p in populations("Donor must have a hemoglobin S below 40%")] == [["Donor"]]
+    assert [p for _, p in populations("Must have a matched sibling donor aged 16 to 65")] == [["matched sibling donor"]]
+    assert [p for _, p in populations("Parent or guardian must be at least 21 years of age")] == [["Parent or guardian"]]
+
+
+def test_the_patients_own_threshold_after_a_person_they_have_is_not_that_persons():
+    got = populations("Age 18 to 70. Patients must have a sibling donor and a creatinine below 2 mg/dL")
+    assert all("donor" not in " ".join(p) for _, p in got)

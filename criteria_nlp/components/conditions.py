@@ -20,7 +20,8 @@ from importlib import resources
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ._groups import NO_VERB, discourse_labels, group_head, group_labels, names_a_group, requiring_header, site_noun
+from ._groups import (NO_VERB, discourse_labels, group_head, group_labels, names_a_group, other_person_subject,
+                      requiring_header, site_noun)
 from ._text import doc_text
 from ._values import criteria_of, span_values
 
@@ -447,6 +448,7 @@ def _populations(text: str, start: int, end: int) -> list[Condition]:
     if subject_group is not None and _ALLOWANCE.search(segment):  # "Men with elevated PSA ... are eligible": the group only
         s, e = start + subject_group.start("who"), start + subject_group.end("who")
         found.append(Condition("population", text[s:e], s, e, {"description": text[s:e]}))
+    found += [c for c in _other_persons(text, start, end) if not any(f.start <= c.start < f.end for f in found)]
     for pattern, group in ((_GROUP_POPULATION, "who"), (_GROUP_NOUN_PHRASE, "who"), (_SUBJECT_POPULATION, None)):
         for m in pattern.finditer(segment):
             name = group or next(g for g in ("adjective", "who", "subject") if m.group(g))
@@ -459,6 +461,26 @@ def _populations(text: str, start: int, end: int) -> list[Condition]:
             if _has_content_word(cond) and not _ANNOUNCES_A_LIST.search(cond.text):
                 found.append(cond)
     return sorted(found, key=lambda c: c.start)
+
+
+# a person the patient has ("Patients with a sibling donor must have ..."): only an age after it is that
+# person's ("Must have an HLA-identical sibling donor aged 18 or older")
+_HAD_BY_THE_PATIENT = re.compile(r"\b(?:with|without|have|has|having)[ \t]+(?:(?:an?|the|one|their|his|her)[ \t]+)?$",
+                                 re.IGNORECASE)
+_AGE_AFTER_PERSON = re.compile(r"[ \t]*(?:\(|(?:aged?|ages|between|older|younger|over|under|of[ \t]+age)\b)", re.IGNORECASE)
+
+
+def _other_persons(text: str, start: int, end: int) -> list[Condition]:
+    """Persons other than the patient whose thresholds follow them ("Donor must have less than 50%
+    hemoglobin S", "a sibling donor aged 18 or older"): the population of those thresholds, so that
+    they are not read as the patient's."""
+    found = []
+    for m in other_person_subject().finditer(text, start, end):
+        s, e = m.span("who")
+        if _HAD_BY_THE_PATIENT.search(text, max(start, s - 20), s) and not _AGE_AFTER_PERSON.match(text, e):
+            continue
+        found.append(Condition("population", text[s:e], s, e, {"description": text[s:e]}))
+    return found
 
 
 def _leading_label(segment: str) -> re.Match | None:
