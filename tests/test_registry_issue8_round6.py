@@ -204,3 +204,12 @@ def test_a_threshold_whose_subject_is_another_person_has_that_person_as_its_popu
 def test_the_patients_own_threshold_after_a_person_they_have_is_not_that_persons():
     got = populations("Age 18 to 70. Patients must have a sibling donor and a creatinine below 2 mg/dL")
     assert all("donor" not in " ".join(p) for _, p in got)
+
+
+def test_match_never_resolves_a_population_that_is_another_person():
+    from criteria_nlp.omop.conceptmap import ConceptMap
+    from criteria_nlp.omop.populations import resolve
+
+    for description in ("Donor", "HLA-identical sibling donor", "donors", "Parent or legal guardian"):
+        assert resolve(description, ConceptMap.empty(), 0) is None, description
+    assert resolve("men", ConceptMap.empty(), 0) is not None
