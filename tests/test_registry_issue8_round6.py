@@ -213,3 +213,11 @@ def test_match_never_resolves_a_population_that_is_another_person():
     for description in ("Donor", "HLA-identical sibling donor", "donors", "Parent or legal guardian"):
         assert resolve(description, ConceptMap.empty(), 0) is None, description
     assert resolve("men", ConceptMap.empty(), 0) is not None
+
+
+def test_another_person_with_the_patient_or_as_a_complement_states_no_threshold_of_theirs():
+    for text in ("All patients or their legal guardians (if the patient is under 18 years old) must sign consent",
+                 "Probands and siblings must be between the ages of 18 and 55",
+                 "Children of at least one parent who had alcohol dependence and are between the age of 12 and 17",
+                 "1. Parent or guardian must provide written informed consent prior to any study procedure 2. Age 2 to 11"):
+        assert all(not p for _, p in populations(text)), text

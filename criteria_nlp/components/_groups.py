@@ -39,8 +39,8 @@ def site_noun() -> re.Pattern:
 _NOT_A_MODIFIER = r"(?!(?:a|an|the|his|her|their|must|have|has|had|be|is|are|with|and|or|of|to|for|from|by|no|not)\b)"
 # what may follow a person other than the patient when the threshold after it is that person's: an age,
 # a modal or a copula, "with", a parenthesis
-_PERSON_THEN_PREDICATE = (r"(?=[ \t]*\(|[ \t]+(?:aged?|ages|must|should|shall|will|is|are|has|have|with|who|between|"
-                          r"older|younger|over|under|at[ \t]+least|of[ \t]+age)\b)")
+_PERSON_THEN_PREDICATE = (r"(?=[ \t]*\([ \t]*(?:aged?|ages)\b|[ \t]+(?:aged?|ages|must|should|shall|will|is|are|has|have|with|who|"
+                          r"between|older|younger|over|under|at[ \t]+least|of[ \t]+age)\b)")
 
 
 @lru_cache(maxsize=1)

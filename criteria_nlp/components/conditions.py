@@ -463,11 +463,19 @@ def _populations(text: str, start: int, end: int) -> list[Condition]:
     return sorted(found, key=lambda c: c.start)
 
 
-# a person the patient has ("Patients with a sibling donor must have ..."): only an age after it is that
+# a person the patient has, or a complement ("Patients with a sibling donor must have ...", "children of at
+# least one parent who ...", "subjects will be mothers with ..."): only an age right after it is that
 # person's ("Must have an HLA-identical sibling donor aged 18 or older")
-_HAD_BY_THE_PATIENT = re.compile(r"\b(?:with|without|have|has|having)[ \t]+(?:(?:an?|the|one|their|his|her)[ \t]+)?$",
-                                 re.IGNORECASE)
+_HAD_BY_THE_PATIENT = re.compile(r"\b(?:with|without|have|has|having|of|be|is|are)[ \t]+"
+                                 r"(?:(?:an?|the|one|their|his|her|at[ \t]+least[ \t]+one)[ \t]+)?$", re.IGNORECASE)
 _AGE_AFTER_PERSON = re.compile(r"[ \t]*(?:\(|(?:aged?|ages|between|older|younger|over|under|of[ \t]+age)\b)", re.IGNORECASE)
+# the patient coordinated with the other person ("Patients or their legal guardians", "Probands and
+# siblings must be between the ages of 18 and 55"): the threshold is the patient's too
+_WITH_THE_PATIENT = re.compile(r"\b(?:patients?|subjects?|participants?|probands?|volunteers?)[ \t]+(?:and/or|and[ \t]+or|and|or)"
+                               r"[ \t]+(?:(?:their|his|her|the)[ \t]+)?$", re.IGNORECASE)
+# the threshold stated about the person follows it closely, in its sentence
+_THRESHOLD_NEAR = re.compile(r"(?:(?![.;](?:\s|$))[^\n])*?(?:\d|\b(?:one|two|three|four|five|six|ten|twice)\b)")
+_NEAR = 60
 
 
 def _other_persons(text: str, start: int, end: int) -> list[Condition]:
@@ -477,7 +485,9 @@ def _other_persons(text: str, start: int, end: int) -> list[Condition]:
     found = []
     for m in other_person_subject().finditer(text, start, end):
         s, e = m.span("who")
-        if _HAD_BY_THE_PATIENT.search(text, max(start, s - 20), s) and not _AGE_AFTER_PERSON.match(text, e):
+        if _HAD_BY_THE_PATIENT.search(text, max(start, s - 20), s) and not _AGE_AFTER_PERSON.match(text, e) \
+                or _WITH_THE_PATIENT.search(text, max(start, s - 30), s) \
+                or not _THRESHOLD_NEAR.match(text, e, min(end, e + _NEAR)):
             continue
         found.append(Condition("population", text[s:e], s, e, {"description": text[s:e]}))
     return found
