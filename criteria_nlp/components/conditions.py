@@ -473,8 +473,9 @@ _AGE_AFTER_PERSON = re.compile(r"[ \t]*(?:\(|(?:aged?|ages|between|older|younger
 # siblings must be between the ages of 18 and 55"): the threshold is the patient's too
 _WITH_THE_PATIENT = re.compile(r"\b(?:patients?|subjects?|participants?|probands?|volunteers?)[ \t]+(?:and/or|and[ \t]+or|and|or)"
                                r"[ \t]+(?:(?:their|his|her|the)[ \t]+)?$", re.IGNORECASE)
-# the threshold stated about the person follows it closely, in its sentence
-_THRESHOLD_NEAR = re.compile(r"(?:(?![.;](?:\s|$))[^\n])*?(?:\d|\b(?:one|two|three|four|five|six|ten|twice)\b)")
+# the threshold stated about the person follows it closely, in its clause (not "the parents are requesting
+# withdrawal of care, or the pH is < 6.80")
+_THRESHOLD_NEAR = re.compile(r"(?:(?![.;,](?:\s|$))[^\n])*?(?:\d|\b(?:one|two|three|four|five|six|ten|twice)\b)")
 _NEAR = 60
 
 

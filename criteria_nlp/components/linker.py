@@ -548,7 +548,8 @@ def _protected(q: Quantity, targets: list, text: str = "") -> bool:
             and all(t is not None and _CHANGE_OF.match(t.name) for t in targets):
         return True  # "greater than 25% increase in primary tumor": a relative change of a named thing
     if q.comparator not in (None, "", "=") and q.is_time and text and _DURATION_WORD_AFTER.match(text, q.end) \
-            and _OF_BEFORE.search(text, max(0, q.start - 8), q.start) and all(t is not None for t in targets):
+            and _OF_BEFORE.search(text, max(0, q.start - 8), q.start) \
+            and all(t is not None and t.name.lower() != "duration" for t in targets):
         return True  # "Crohn's disease of at least 4 months' duration": the duration of the thing named before "of"
     return known and (q.comparator_form in ("symbol", "bounds") or q.unit is not None or q.relative_to is not None)
 
@@ -1624,9 +1625,10 @@ class Linker:
                     pending.append(q)  # "6 months - 18 years of age": the upper bound's variable, named after it
                     continue
                 following = _target_from_mention(next_mention) if next_mention is not None else None
+                gap_to_next = text[q.end:next_mention.start_char] if next_mention is not None else ""
                 if not (following is not None and _is_time_variable(following) and (
-                        _measured_in_time(following) and _VALUE_THEN_VARIABLE.match(text[q.end:next_mention.start_char])
-                        or _variable_after_value(text[q.end:next_mention.start_char], following))):
+                        _measured_in_time(following) and _VALUE_THEN_VARIABLE.match(gap_to_next)
+                        or following.name.endswith("_duration") and _DURATION_THEN_VARIABLE.match(gap_to_next))):
                     continue  # a time window, not a threshold of a variable
                 targets = None  # "< 27 weeks gestation": the time variable follows (linked below)
             if targets is None:
