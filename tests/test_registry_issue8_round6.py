@@ -221,3 +221,7 @@ def test_another_person_with_the_patient_or_as_a_complement_states_no_threshold_
                  "Children of at least one parent who had alcohol dependence and are between the age of 12 and 17",
                  "1. Parent or guardian must provide written informed consent prior to any study procedure 2. Age 2 to 11"):
         assert all(not p for _, p in populations(text)), text
+
+
+def test_weeks_of_amenorrhea_date_a_pregnancy_and_stay_a_window():
+    assert rules_of("Pregnant women beyond 20 weeks of amenorrhea") == []

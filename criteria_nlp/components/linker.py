@@ -86,6 +86,11 @@ _DURATION_WORD_AFTER = re.compile(r"['’]?[ \t]+duration\b(?![ \t]+of\b)", re.I
 _DURATION_THEN_VARIABLE = re.compile(r"^['’]?[ \t]+(?:duration|history)[ \t]+of[ \t]+$", re.IGNORECASE)
 
 
+# a duration variable named as one ("3 months duration of disease"), not a condition dating something
+# ("20 weeks of amenorrhea": a window)
+_NAMES_A_DURATION = re.compile(r"(?:duration|length|history)\b", re.IGNORECASE)
+
+
 def _variable_after_value(gap: str, target: "_Target") -> bool:
     """Whether ``target``, written ``gap`` after a value, is the value's variable: right after it
     (``≥ 18 years of age``), or a duration named after ``duration of`` (``12 months duration of
@@ -1628,7 +1633,9 @@ class Linker:
                 gap_to_next = text[q.end:next_mention.start_char] if next_mention is not None else ""
                 if not (following is not None and _is_time_variable(following) and (
                         _measured_in_time(following) and _VALUE_THEN_VARIABLE.match(gap_to_next)
-                        or following.name.endswith("_duration") and _DURATION_THEN_VARIABLE.match(gap_to_next))):
+                        or following.name.endswith("_duration") and (
+                            _DURATION_THEN_VARIABLE.match(gap_to_next) or _VALUE_THEN_VARIABLE.match(gap_to_next)
+                            and _NAMES_A_DURATION.match(text, next_mention.start_char)))):
                     continue  # a time window, not a threshold of a variable
                 targets = None  # "< 27 weeks gestation": the time variable follows (linked below)
             if targets is None:
