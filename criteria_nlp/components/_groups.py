@@ -44,6 +44,12 @@ _PERSON_THEN_PREDICATE = (r"(?=[ \t]*\([ \t]*(?:aged?|ages)\b|[ \t]+(?:aged?|age
 
 
 @lru_cache(maxsize=1)
+def other_person_noun() -> re.Pattern:
+    """A noun of ``other_persons`` alone: a cheap test before :func:`other_person_subject`."""
+    return re.compile(rf"\b(?:{_alternatives(_words()['other_persons'])})", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
 def other_person_subject() -> re.Pattern:
     """A person other than the patient, as the subject of what follows it (group ``who``): "Donor
     must have ...", "an HLA-identical sibling donor aged 18 or older", "Parent or legal guardian must

@@ -20,8 +20,8 @@ from importlib import resources
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ._groups import (NO_VERB, discourse_labels, group_head, group_labels, names_a_group, other_person_subject,
-                      requiring_header, site_noun)
+from ._groups import (NO_VERB, discourse_labels, group_head, group_labels, names_a_group, other_person_noun,
+                      other_person_subject, requiring_header, site_noun)
 from ._text import doc_text
 from ._values import criteria_of, span_values
 
@@ -484,6 +484,8 @@ def _other_persons(text: str, start: int, end: int) -> list[Condition]:
     hemoglobin S", "a sibling donor aged 18 or older"): the population of those thresholds, so that
     they are not read as the patient's."""
     found = []
+    if other_person_noun().search(text, start, end) is None:
+        return found
     for m in other_person_subject().finditer(text, start, end):
         s, e = m.span("who")
         if _HAD_BY_THE_PATIENT.search(text, max(start, s - 20), s) and not _AGE_AFTER_PERSON.match(text, e) \
