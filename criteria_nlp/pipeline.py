@@ -38,6 +38,21 @@ _MONEY_BEFORE = re.compile(r"\b(?:pa(?:y|id|yment)|receiv\w*|reimburs\w*|voucher
                            r"earn\w*|worth|prices?|GBP)\b[^.;:\n]{0,30}$", re.IGNORECASE)
 
 
+# HTML character references of the signs, left in registry text by an export ("serum creatinine &lte; 2.0
+# mg/dL", "ANC &gt; 1500"; "&lte;"/"&gte;" are a registry's own spellings of "&le;"/"&ge;"): the sign,
+# padded with spaces to the reference's length
+_HTML_SIGNS = {"lt": "<", "gt": ">", "le": "≤", "ge": "≥", "lte": "≤", "gte": "≥", "leq": "≤", "geq": "≥",
+               "amp": "&", "plusmn": "±", "micro": "µ", "mu": "µ", "deg": "°", "times": "×", "nbsp": " "}
+_HTML_REFERENCE = re.compile(r"&(" + "|".join(sorted(_HTML_SIGNS, key=len, reverse=True)) + r");", re.IGNORECASE)
+
+
+def _html_signs(text: str) -> str:
+    """``text`` with the HTML references of :data:`_HTML_SIGNS` written as their signs (same length)."""
+    if "&" not in text:
+        return text
+    return _HTML_REFERENCE.sub(lambda m: _HTML_SIGNS[m.group(1).lower()].ljust(len(m.group())), text)
+
+
 def _symbol_font_comparators(text: str) -> str:
     """``text`` with the Symbol font's ≥ and ≤ read as Latin-1 written as the signs (same length)."""
     if "³" in text:
@@ -50,9 +65,9 @@ def _symbol_font_comparators(text: str) -> str:
 
 def mask_markup(text: str) -> str:
     """Blank markdown escape backslashes, bold marks and heading hashes, and write look-alike glyphs
-    (and the Symbol font's ≥ and ≤ read as Latin-1) as the signs they stand for (same length,
-    offsets unchanged)."""
-    text = _symbol_font_comparators(text.translate(_LOOKALIKES))
+    (the Symbol font's ≥ and ≤ read as Latin-1, HTML references such as ``&gte;``) as the signs they
+    stand for (same length, offsets unchanged)."""
+    text = _html_signs(_symbol_font_comparators(text.translate(_LOOKALIKES)))
     if "**" in text or "__" in text or "#" in text:
         text = _MARKDOWN_MARKS.sub(lambda m: " " * len(m.group()), text)
     if "\\" not in text:

@@ -6,6 +6,7 @@
     python scripts/pick_registry_gold.py --round 3
     python scripts/pick_registry_gold.py --round 4
     python scripts/pick_registry_gold.py --round 5
+    python scripts/pick_registry_gold.py --round 6
 
 Pool: every study of ``../shared/corpora/ctgov-sample/studies.jsonl`` whose
 ``eligibilityCriteria`` holds at least one digit (a study without a digit has no threshold to
@@ -15,10 +16,11 @@ trials), **other** otherwise. Each part is sorted by NCT id and ``random.Random(
 draws ``--per-layout`` studies from it (one generator, PDQ first). Prints one line per study:
 ``NCT id<TAB>layout<TAB>characters``.
 
-The gold files in ``corpora/registry-gold/`` are five rounds of picks (:data:`ROUNDS`): round 1 is
+The gold files in ``corpora/registry-gold/`` are six rounds of picks (:data:`ROUNDS`): round 1 is
 what this prints with the defaults (seed 8, 16 per layout); round 2 (``--round 2``: seed 10, 6 per
 layout), round 3 (``--round 3``: seed 12, 4 per layout), round 4 (``--round 4``: seed 14, 4 per
-layout) and round 5 (``--round 5``: seed 16, 4 per layout) draw the same way from the pool without the earlier rounds' studies. Each round's gold was written
+layout), round 5 (``--round 5``: seed 16, 4 per layout) and round 6 (``--round 6``: seed 18, 4 per
+layout) draw the same way from the pool without the earlier rounds' studies. Each round's gold was written
 from the text alone before the extractor was run on those studies.
 """
 from __future__ import annotations
@@ -34,7 +36,7 @@ from criteria_nlp.evaluation.registry import layout_of
 SEED = 8  # issue 8
 PER_LAYOUT = 16
 # (seed, studies per layout) of each round; a round draws from the pool without the earlier rounds' studies
-ROUNDS = ((SEED, PER_LAYOUT), (10, 6), (12, 4), (14, 4), (16, 4))
+ROUNDS = ((SEED, PER_LAYOUT), (10, 6), (12, 4), (14, 4), (16, 4), (18, 4))
 DEFAULT_SAMPLE = Path("..") / "shared" / "corpora" / "ctgov-sample" / "studies.jsonl"
 
 

@@ -36,6 +36,30 @@ def site_noun() -> re.Pattern:
     return re.compile(rf"(?:{_alternatives(_words()['site_nouns'])})(?:e?s)?", re.IGNORECASE)
 
 
+_NOT_A_MODIFIER = r"(?!(?:a|an|the|his|her|their|must|have|has|had|be|is|are|with|and|or|of|to|for|from|by|no|not)\b)"
+# what may follow a person other than the patient when the threshold after it is that person's: an age,
+# a modal or a copula, "with", a parenthesis
+_PERSON_THEN_PREDICATE = (r"(?=[ \t]*\([ \t]*(?:aged?|ages)\b|[ \t]+(?:aged?|ages|must|should|shall|will|is|are|has|have|with|who|"
+                          r"between|older|younger|over|under|at[ \t]+least|of[ \t]+age)\b)")
+
+
+@lru_cache(maxsize=1)
+def other_person_noun() -> re.Pattern:
+    """A noun of ``other_persons`` alone: a cheap test before :func:`other_person_subject`."""
+    return re.compile(rf"\b(?:{_alternatives(_words()['other_persons'])})", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def other_person_subject() -> re.Pattern:
+    """A person other than the patient, as the subject of what follows it (group ``who``): "Donor
+    must have ...", "an HLA-identical sibling donor aged 18 or older", "Parent or legal guardian must
+    be ..." (``other_persons`` in ``resources/population_words.json``; up to three modifiers before
+    the noun, an ``or`` between two such nouns)."""
+    person = rf"(?:{_alternatives(_words()['other_persons'])})(?:e?s)?"
+    return re.compile(rf"\b(?P<who>(?:{_NOT_A_MODIFIER}[^\W\d_][\w-]*[ \t]+){{0,3}}?{person}"
+                      rf"(?:[ \t]+or[ \t]+{person})?)\b{_PERSON_THEN_PREDICATE}", re.IGNORECASE)
+
+
 @lru_cache(maxsize=1)
 def discourse_labels() -> frozenset[str]:
     """Phrases after "For"/"In" before a colon that name no group ("In addition:", "For example:")."""

@@ -20,7 +20,8 @@ from importlib import resources
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ._groups import NO_VERB, discourse_labels, group_head, group_labels, names_a_group, requiring_header, site_noun
+from ._groups import (NO_VERB, discourse_labels, group_head, group_labels, names_a_group, other_person_noun,
+                      other_person_subject, requiring_header, site_noun)
 from ._text import doc_text
 from ._values import criteria_of, span_values
 
@@ -78,13 +79,14 @@ _GROUP_NOUN_PHRASE = re.compile(
 # a criterion that names its subjects by a condition: "Diabetic subjects with HbA1c > 8 %",
 # "Subjects with diabetes must have HbA1c < 8.0", "Patients who have shortness of breath with minimal
 # exertion and who are at risk ... will not be eligible if ...", "Patients at increased risk for
-# coronary artery disease (e.g., ...) will undergo ..." (the subject up to its verb, maybe after a
+# coronary artery disease (e.g., ...) will undergo ...", "Patients unable to complete pulmonary function
+# tests must have ... PO2 greater than 70" (the subject up to its verb, maybe after a
 # parenthesis, or up to a second relative clause)
 _SUBJECTS = r"(?:subjects|patients|participants|individuals|people|persons|women|men|children|adults)"
 _SUBJECT_POPULATION = re.compile(
     rf"^[ \t]*(?:(?!{_GROUP_WORDS}\b)(?P<adjective>[^\W\d][\w-]*)[ \t]+{_SUBJECTS}[ \t]+(?:with|who|having)\b"
     rf"|{_SUBJECTS}[ \t]+with[ \t]+(?P<who>[^,;():]{{2,60}}?)[ \t]+(?:must|should|shall|need[ \t]+to)[ \t]+(?:have|be)\b"
-    rf"|{_SUBJECTS}[ \t]+(?P<subject>(?:who|with|having|at)\b[^,;():]{{2,80}}?)"
+    rf"|{_SUBJECTS}[ \t]+(?P<subject>(?:who|with|having|at|(?:not[ \t]+)?(?:un)?able[ \t]+to|intolerant[ \t]+(?:of|to)|unwilling[ \t]+to)\b[^,;():]{{2,80}}?)"
     rf"(?=(?:[ \t]*\([^()]*\))?\s+(?:and[ \t]+who|will|must|should|shall|may|are|is)\b))",
     re.IGNORECASE,
 )
@@ -129,7 +131,10 @@ _ELIGIBILITY_VERB_BEFORE = re.compile(
     r"\b(?:eligible|ineligible|excluded|included|enrolled|enrollable|qualify|qualifies)"
     r"(?:[ \t]+(?:for|from|in|into|to)\b[^,;:.()\d]{1,50}?)?[ \t]*$", re.IGNORECASE)
 _COMMA_AFTER_NAME = re.compile(r"[ \t]*,")
-_POSTPOSED_GAP = re.compile(r"[\s(,]*$")
+# between a value and the population written after it: nothing, a parenthesis or a comma, or a word of
+# allowance ("SWOG 0-2 (3-4 acceptable if based solely on bone pain)", "ECOG 2 allowed if due to pain")
+_POSTPOSED_GAP = re.compile(r"[\s(,]*(?:(?:is|are|also)[ \t]+)?(?:(?:acceptable|allowed|permitted|tolerated)[ \t]+)?$",
+                            re.IGNORECASE)
 _SENTENCE_BREAK = re.compile(r";|\.(?=\s+[A-Z])|\n")
 # a sentence end; a next sentence about the same subjects ("Their HbA1c must be < 8.0%", "Those who have ...")
 # goes on with them
@@ -443,6 +448,7 @@ def _populations(text: str, start: int, end: int) -> list[Condition]:
     if subject_group is not None and _ALLOWANCE.search(segment):  # "Men with elevated PSA ... are eligible": the group only
         s, e = start + subject_group.start("who"), start + subject_group.end("who")
         found.append(Condition("population", text[s:e], s, e, {"description": text[s:e]}))
+    found += [c for c in _other_persons(text, start, end) if not any(f.start <= c.start < f.end for f in found)]
     for pattern, group in ((_GROUP_POPULATION, "who"), (_GROUP_NOUN_PHRASE, "who"), (_SUBJECT_POPULATION, None)):
         for m in pattern.finditer(segment):
             name = group or next(g for g in ("adjective", "who", "subject") if m.group(g))
@@ -455,6 +461,39 @@ def _populations(text: str, start: int, end: int) -> list[Condition]:
             if _has_content_word(cond) and not _ANNOUNCES_A_LIST.search(cond.text):
                 found.append(cond)
     return sorted(found, key=lambda c: c.start)
+
+
+# a person the patient has, or a complement ("Patients with a sibling donor must have ...", "children of at
+# least one parent who ...", "subjects will be mothers with ..."): only an age right after it is that
+# person's ("Must have an HLA-identical sibling donor aged 18 or older")
+_HAD_BY_THE_PATIENT = re.compile(r"\b(?:with|without|have|has|having|of|be|is|are)[ \t]+"
+                                 r"(?:(?:an?|the|one|their|his|her|at[ \t]+least[ \t]+one)[ \t]+)?$", re.IGNORECASE)
+_AGE_AFTER_PERSON = re.compile(r"[ \t]*(?:\(|(?:aged?|ages|between|older|younger|over|under|of[ \t]+age)\b)", re.IGNORECASE)
+# the patient coordinated with the other person ("Patients or their legal guardians", "Probands and
+# siblings must be between the ages of 18 and 55"): the threshold is the patient's too
+_WITH_THE_PATIENT = re.compile(r"\b(?:patients?|subjects?|participants?|probands?|volunteers?)[ \t]+(?:and/or|and[ \t]+or|and|or)"
+                               r"[ \t]+(?:(?:their|his|her|the)[ \t]+)?$", re.IGNORECASE)
+# the threshold stated about the person follows it closely, in its clause (not "the parents are requesting
+# withdrawal of care, or the pH is < 6.80")
+_THRESHOLD_NEAR = re.compile(r"(?:(?![.;,](?:\s|$))[^\n])*?(?:\d|\b(?:one|two|three|four|five|six|ten|twice)\b)")
+_NEAR = 60
+
+
+def _other_persons(text: str, start: int, end: int) -> list[Condition]:
+    """Persons other than the patient whose thresholds follow them ("Donor must have less than 50%
+    hemoglobin S", "a sibling donor aged 18 or older"): the population of those thresholds, so that
+    they are not read as the patient's."""
+    found = []
+    if other_person_noun().search(text, start, end) is None:
+        return found
+    for m in other_person_subject().finditer(text, start, end):
+        s, e = m.span("who")
+        if _HAD_BY_THE_PATIENT.search(text, max(start, s - 20), s) and not _AGE_AFTER_PERSON.match(text, e) \
+                or _WITH_THE_PATIENT.search(text, max(start, s - 30), s) \
+                or not _THRESHOLD_NEAR.match(text, e, min(end, e + _NEAR)):
+            continue
+        found.append(Condition("population", text[s:e], s, e, {"description": text[s:e]}))
+    return found
 
 
 def _leading_label(segment: str) -> re.Match | None:
@@ -522,7 +561,16 @@ _ALTERNATIVE_NAME = re.compile(rf"[ \t]*(?!(?:no|not|none|any)\b)(?P<who>{NO_VER
 # (not after a participle: "disease treated with no more than 4 regimens" names what it was treated with)
 # (the value in the "with" phrase itself: "Treatment with ganciclovir (DHPG) resulting in ... (ANC < 500)" is none)
 _ALTERNATIVE_WITH = re.compile(rf"[ \t]*(?!(?:no|not|none|any)\b)(?P<who>{NO_VERB}[^\W\d][^\d:;.()\n,]{{1,60}}?)(?<!ed)(?<!ing)"
-                               r"(?:[ \t]+(?:but|and))?[ \t]+with\b(?=[^(),;:\d]{0,60}\d)", re.IGNORECASE)
+                               r"(?:[ \t]+(?:but|and))?[ \t]+with\b", re.IGNORECASE)
+_UP_TO_A_BREAK = re.compile(r"[^(),;:]{0,60}")
+
+
+def _value_follows(text: str, pos: int, end: int) -> bool:
+    """Whether a number (digits or a number word: "with two or more lymph node metastases") follows
+    ``pos`` within 60 characters and before a parenthesis or a punctuation mark."""
+    words = _UP_TO_A_BREAK.match(text, pos, end).group()
+    return any(ch.isdigit() for ch in words) or any(
+        w.lower() in quantity_lexicon().number_words for w in re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)?", words))
 
 
 def _alternative_population(text: str, start: int, end: int, parent_start: int, parent_end: int,
@@ -535,7 +583,7 @@ def _alternative_population(text: str, start: int, end: int, parent_start: int, 
     if not _CHOICE_HEADER.search(text, parent_start, parent_end):
         return []
     m = _ALTERNATIVE_WITH.match(text, start, end) if holds_rules else _ALTERNATIVE_NAME.fullmatch(text, start, end)
-    if m is None:
+    if m is None or holds_rules and not _value_follows(text, m.end(), end):
         return []
     cond = _span_condition("population", text, m, 0, "who")
     cond = Condition("population", m.group("who"), m.start("who"), m.end("who"), cond.fields)
@@ -746,6 +794,27 @@ def _parenthesis_end(text: str, left: int, start: int, pos: int, end: int) -> in
     return close if close < end and text[close] == ")" else end
 
 
+_CLOSING_PARENTHESIS = re.compile(r"[ \t\r\n]*\)")
+
+
+def _rules_in_parenthesis_closed_by(text: str, cs: int, cond: Condition, rules: list[Rule]) -> list[Rule]:
+    """The rules of ``rules`` written before ``cond`` inside the parenthesis that ``cond`` ends (its
+    ``)`` right after it), or none (the caller leaves out a rule with a population of its own after
+    it: "(waist ≥ 102 cm in men and ≥ 88 cm in women)")."""
+    if not _CLOSING_PARENTHESIS.match(text, cond.end):
+        return []
+    depth, i = 0, cond.start - 1
+    while i >= cs:
+        if text[i] == ")":
+            depth += 1
+        elif text[i] == "(":
+            if depth == 0:
+                return [r for r in rules if r.start > i and r.end <= cond.start]
+            depth -= 1
+        i -= 1
+    return []
+
+
 def _scope_end(text: str, pos: int, end: int) -> int:
     """End of the parenthesis or sentence that contains ``pos``."""
     depth = 0
@@ -886,6 +955,10 @@ class ConditionFinder:
             right_after = [r for r in before if not text[r.end:cond.start].strip()]
             if before and (right_after or not named_after):
                 inside = [r for r in rules if r.end == before[-1].end]
+                # "(bilirubin ≤ 3.0 mg/dL and conjugated bilirubin ≤ 0.5 mg/dL if Gilbert's disease)": a
+                # population closing a parenthesis holds for every value written in it
+                inside += [r for r in _rules_in_parenthesis_closed_by(text, cs, cond, rules)
+                           if r not in inside and not any(r.end <= p.start < cond.start for p in populations)]
             # else "for subjects with Gilbert's syndrome, ALT ≤ 5 x ULN": the rules up to the clause end;
             # a clause that holds the threshold itself is the criterion, not its population ("will not
             # be eligible if their FEV1 is less than 1.2 liters")

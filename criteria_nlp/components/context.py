@@ -8,6 +8,7 @@ PyRuSH (slow, DEBUG-logging) is not needed.
 import json
 import re
 from bisect import bisect_right
+from functools import lru_cache
 from importlib import resources
 
 import numpy
@@ -25,6 +26,8 @@ RULES_FILE = "context_rules.json"
 _NEGATION_WORDS = ("no ", "not ", "never ")
 NEGATED_EXISTENCE = "NEGATED_EXISTENCE"  # the ConText category of a negation cue
 EXCLUSION_LEAD_IN = "EXCLUSION_LEAD_IN"  # the ConText category of "will not be eligible if" (context_rules.json)
+EXCLUSION_PREDICATE = "EXCLUSION_PREDICATE"  # ... and of "are excluded" after its subject, looking backward
+EXCLUSION_CATEGORIES = frozenset({EXCLUSION_LEAD_IN, EXCLUSION_PREDICATE})
 # a list header that negates its items: "None of the following within 6 months prior to entry:",
 # "No of the following:"; ConText cannot see it, since every item is a sentence of its own
 _NEGATING_LIST_HEADER = re.compile(r"\b(?:none|no)(?:[ \t]+of)?[ \t]+the[ \t]+following\b[^:;.\n]*:", re.IGNORECASE)
@@ -37,6 +40,18 @@ _NEGATING_HEADER = re.compile(
     r"(?![^:]*\b(?:unless|except(?:[ \t]+for)?|other[ \t]+than|excluding)[ \t]*:)"
     r"(?![^:]*[.;][ \t\r\n]+(?-i:[A-Z(]))"  # one sentence: "No improvement in … entry. X is defined as:" is no header
     r"[^:]*:[ \t]*", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _excluding_header() -> re.Pattern:
+    """A header that excludes what its items name, outside an Exclusion section: it ends with an
+    exclusion predicate and its colon (``Subjects with any of the following are excluded:``); the
+    predicates are the ``EXCLUSION_PREDICATE`` cues of the packaged ``context_rules.json``."""
+    data = json.loads(resources.files("criteria_nlp.resources").joinpath(RULES_FILE).read_text("utf-8"))
+    phrases = sorted((r["literal"] for r in data["context_rules"] if r["category"] == EXCLUSION_PREDICATE),
+                     key=len, reverse=True)
+    words = "|".join(r"[ \t\r\n]+".join(map(re.escape, p.split())) for p in phrases)
+    return re.compile(rf"\b(?:{words})[ \t]*:[ \t]*$", re.IGNORECASE)
 
 
 def negated_comparator_rules() -> list[ConTextRule]:
@@ -205,13 +220,35 @@ def _sections_of_rules(doc: Doc) -> dict[int, str | None]:
     return {id(rule): section_of.get(cid) for cid, rules in (doc._.rules or {}).items() for rule in rules}
 
 
+# what may follow an exclusion predicate that ends its clause: "are excluded.", "are not eligible for
+# participation in the trial.", "will be excluded from the study;"
+_PREDICATE_END = re.compile(
+    r"[ \t]*(?:(?:from|for|in|to)[ \t]+(?:(?:participation|entry|enrol?lment|inclusion|randomi[sz]ation)[ \t]+"
+    r"(?:in(?:to)?[ \t]+)?)?(?:the|this|our)[ \t]+(?:study|trial|protocol|research)[ \t]*)?(?:[.;:)]|\r?\n|$)",
+    re.IGNORECASE)
+_RELATIVE_PRONOUN_BEFORE = re.compile(r"\b(?:who|that|which)[ \t]+$", re.IGNORECASE)
+
+
+def _ends_its_clause(doc: Doc, text: str, modifier) -> bool:
+    """Whether an exclusion predicate (``are excluded``, ``are not eligible``) is the verb of its
+    criterion's clause: it ends the clause (``Patients with ... are not eligible for the trial.``), and
+    is no relative clause (``Patients aged > 49 years who are not eligible for transplantation``)."""
+    start, end = modifier.modifier_span
+    first = doc[start].idx
+    last = doc[end - 1].idx + len(doc[end - 1])
+    return _PREDICATE_END.match(text, last) is not None and not _RELATIVE_PRONOUN_BEFORE.search(text, max(0, first - 8), first)
+
+
 def _state_exclusion_lead_ins(doc: Doc, spans) -> None:
     """Rules in the scope of an exclusion lead-in (``will not be eligible if``, ``ineligible if``,
-    ``excluded if``; category ``EXCLUSION_LEAD_IN``): under an Exclusion section they are exclusion
+    ``excluded if``; category ``EXCLUSION_LEAD_IN``) or of an exclusion predicate after them
+    (``Subjects with QTc > 500 ms are excluded``; ``EXCLUSION_PREDICATE``): under an Exclusion section they are exclusion
     items as written, so not negated unless another cue negates them; elsewhere the lead-in forbids
     the threshold state, so they are negated (the README's definition of ``negated``)."""
+    text = doc_text(doc)
     led = [span for span in spans if span._.rule is not None
-           and any(m.category == EXCLUSION_LEAD_IN for m in span._.modifiers)]
+           and any(m.category == EXCLUSION_LEAD_IN or m.category == EXCLUSION_PREDICATE and _ends_its_clause(doc, text, m)
+                   for m in span._.modifiers)]
     if not led:
         return
     section_of = _sections_of_rules(doc)
@@ -226,7 +263,8 @@ def _negate_under_negating_headers(doc: Doc) -> None:
     criteria, and the run-in text after its colon (``Cardiovascular: None of the following:
     Unstable angina Left ventricular ejection fraction less than 30% ...``); so are the items of a
     header that starts with a negation and ends with its colon (``No history of severe cardiac
-    disease:``)."""
+    disease:``), and outside an Exclusion section those of a header that excludes them (``Subjects
+    with moderate asthma defined by one of these features are excluded:``)."""
     rules_by_criterion = doc._.rules or {}
     if not rules_by_criterion:
         return
@@ -237,7 +275,8 @@ def _negate_under_negating_headers(doc: Doc) -> None:
         m = _NEGATING_LIST_HEADER.search(text, info.start, info.end)
         if m:
             header_end[info.id] = m.end()
-        elif _NEGATING_HEADER.fullmatch(text, info.start, info.end):
+        elif _NEGATING_HEADER.fullmatch(text, info.start, info.end) or (
+                info.section != "exclusion" and _excluding_header().search(text, info.start, info.end)):
             header_end[info.id] = info.end
     if not header_end:
         return

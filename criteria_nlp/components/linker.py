@@ -78,6 +78,25 @@ _NAME_STOP = {
 }
 # "≥ 18 years of age", "≥140 mmHg systolic": the variable right after the value
 _VALUE_THEN_VARIABLE = re.compile(r"^[\s(]*(?:(?:of|for|in|old|as)[\s(]*)?$", re.IGNORECASE)
+# "Crohn's disease of at least 4 months' duration", "diabetes of more than 10 years duration": the
+# duration of what is named before the value (not "... duration of X", which names X after it)
+_DURATION_WORD_AFTER = re.compile(r"['’]?[ \t]+duration\b(?![ \t]+of\b)", re.IGNORECASE)
+# "≥ 12 months duration of spontaneous amenorrhea", "10 years' history of diabetes": the variable whose
+# duration the value is, named after "duration of"
+_DURATION_THEN_VARIABLE = re.compile(r"^['’]?[ \t]+(?:duration|history)[ \t]+of[ \t]+$", re.IGNORECASE)
+
+
+# a duration variable named as one ("3 months duration of disease"), not a condition dating something
+# ("20 weeks of amenorrhea": a window)
+_NAMES_A_DURATION = re.compile(r"(?:duration|length|history)\b", re.IGNORECASE)
+
+
+def _variable_after_value(gap: str, target: "_Target") -> bool:
+    """Whether ``target``, written ``gap`` after a value, is the value's variable: right after it
+    (``≥ 18 years of age``), or a duration named after ``duration of`` (``12 months duration of
+    amenorrhea``)."""
+    return bool(_VALUE_THEN_VARIABLE.match(gap)) or (
+        target.name.endswith("_duration") and _DURATION_THEN_VARIABLE.match(gap) is not None)
 # "Platelet count (PLT)": an alias opening a parenthesis
 _OPEN_PAREN_GAP = re.compile(r"^[\s(]*$")
 # "diffusion capacity of carbon monoxide (DLCO)": the rest of the name, then its alias
@@ -562,6 +581,10 @@ def _protected(q: Quantity, targets: list, text: str = "") -> bool:
     if q.comparator not in (None, "", "=") and q.unit == "%" and targets \
             and all(t is not None and _CHANGE_OF.match(t.name) for t in targets):
         return True  # "greater than 25% increase in primary tumor": a relative change of a named thing
+    if q.comparator not in (None, "", "=") and q.is_time and text and _DURATION_WORD_AFTER.match(text, q.end) \
+            and _OF_BEFORE.search(text, max(0, q.start - 8), q.start) \
+            and all(t is not None and t.name.lower() != "duration" for t in targets):
+        return True  # "Crohn's disease of at least 4 months' duration": the duration of the thing named before "of"
     return known and (q.comparator_form in ("symbol", "bounds") or q.unit is not None or q.relative_to is not None)
 
 
@@ -573,6 +596,9 @@ _MEASURE_HEAD_GAP = re.compile(r"[ \t]+(?:levels?|concentrations?|titers?|titres
 
 def _comparator_start(q: Quantity) -> int:
     return q.comparator_start if q.comparator_start is not None else q.start
+
+
+_OF_BEFORE = re.compile(r"\bof[ \t]+$", re.IGNORECASE)
 # a noun of change before what changed: "25% increase in primary tumor", "at least 50% decline in PSA"
 _CHANGE_NOUN = re.compile(r"(?:increase|decrease|reduction|decline|rise|drop|fall|loss|gain|change)s?", re.IGNORECASE)
 _CHANGE_OF = re.compile(_CHANGE_NOUN.pattern + r"[ \t]+(?:in|of)[ \t]+\w", re.IGNORECASE)
@@ -1447,7 +1473,7 @@ def _renamed_in_parentheses(text: str, gap: str, group: list, target: "_Target")
         and not _names_members(group, target) and target.name not in _PAIR_PARTS.get(group[0].name, ())
 
 
-_WORD = re.compile(r"[^\W\d_]+")
+_ABBREVIATED_WORD = re.compile(r"[^\W\d_]+")  # a word an abbreviation may stand for
 
 
 def _abbreviates_from(text: str, abbreviation: "_Target", floor: int) -> int:
@@ -1456,7 +1482,7 @@ def _abbreviates_from(text: str, abbreviation: "_Target", floor: int) -> int:
     The words are looked for from ``floor - 40``."""
     letters = [c for c in text[abbreviation.start:abbreviation.end] if c.isalpha()]
     opening = text.rfind("(", 0, abbreviation.start)
-    words = list(_WORD.finditer(text, max(0, floor - 40), opening)) if opening >= 0 else []
+    words = list(_ABBREVIATED_WORD.finditer(text, max(0, floor - 40), opening)) if opening >= 0 else []
     if not letters or not all(c.isupper() for c in letters) or len(words) < len(letters):
         return abbreviation.start
     covered = words[len(words) - len(letters):]
@@ -1645,7 +1671,7 @@ class Linker:
                 # "elevated (> 5 mg/L) CRP": past the parenthesis that encloses only the value
                 after_pending = _after_parenthesised_value(text, pending[-1]) if pending else 0
                 if pending and len(text[after_pending:target.start]) <= _MAX_AFTER_GAP and \
-                        _VALUE_THEN_VARIABLE.match(text[after_pending:target.start]):
+                        _variable_after_value(text[after_pending:target.start], target):
                     after_values = []
                     for q in pending:
                         units.append((q, [target]))
@@ -1795,8 +1821,9 @@ class Linker:
             is_age = targets is None and self._is_age(text, crit_start, q)
             if q.is_time and q.unit not in _SHORT_TIMES and not is_age \
                     and not (targets and any(_is_time_variable(t) for t in targets)):
-                if targets is None and _TIME_NAME_BEFORE.search(
-                        text, max(crit_start, q.start - 40), q.comparator_start if q.comparator_start is not None else q.start):
+                if targets is None and (_TIME_NAME_BEFORE.search(
+                        text, max(crit_start, q.start - 40), q.comparator_start if q.comparator_start is not None else q.start)
+                        or _DURATION_WORD_AFTER.match(text, q.end)):
                     # "Cycle length of 26-39 days": a length or duration named right before is measured in time
                     units.append((q, self._fallback_targets(text, crit_start, q)))
                     last_q_end = q.end
@@ -1804,8 +1831,13 @@ class Linker:
                 if targets is None and nxt is not None and _lower_bound_in_its_own_unit(q, nxt[2]):
                     pending.append(q)  # "6 months - 18 years of age": the upper bound's variable, named after it
                     continue
-                if not (next_mention is not None and _measured_in_time(_target_from_mention(next_mention))
-                        and _VALUE_THEN_VARIABLE.match(text[q.end:next_mention.start_char])):
+                following = _target_from_mention(next_mention) if next_mention is not None else None
+                gap_to_next = text[q.end:next_mention.start_char] if next_mention is not None else ""
+                if not (following is not None and _is_time_variable(following) and (
+                        _measured_in_time(following) and _VALUE_THEN_VARIABLE.match(gap_to_next)
+                        or following.name.endswith("_duration") and (
+                            _DURATION_THEN_VARIABLE.match(gap_to_next) or _VALUE_THEN_VARIABLE.match(gap_to_next)
+                            and _NAMES_A_DURATION.match(text, next_mention.start_char)))):
                     continue  # a time window, not a threshold of a variable
                 targets = None  # "< 27 weeks gestation": the time variable follows (linked below)
             if targets is None:

@@ -23,6 +23,8 @@ unknown):
 * a population stated by a numeric rule of the trial (the condition's ``rule``, schema 1.2:
   ``(if serum creatinine at least 1.6 mg/dL)``, the items under ``Age 18 and over:``):
   :func:`stated_by_rule`; membership is that rule's verdict (:func:`criteria_nlp.omop.query._member`);
+* a person other than the patient (``Donor``, ``sibling donor``, ``Parent or legal guardian``: the
+  threshold is that person's) is never resolved, not even by name: the rule stays unknown;
 * anything else (``liver metastases`` when the vocabulary has no concept of that exact name or
   synonym, ``bleeding tendency`` ...) is not resolvable: the rule is matched as before (unknown
   unless the default rule already decides).
@@ -51,6 +53,21 @@ _MENOPAUSE = re.compile(r"^(?:pre|post|peri)-?\s?menopausal (?:women|females?)$"
 # words around a group that change nothing: "for (the) male patients", "in adult subjects"
 _FILLER = {"the", "all", "patients", "patient", "subjects", "subject", "participants", "participant",
            "individuals", "persons", "people", "those"}
+
+
+@lru_cache(maxsize=1)
+def _other_person_nouns() -> frozenset[str]:
+    """Head nouns of the persons other than the patient (``other_persons`` in the extractor's
+    ``resources/population_words.json``, read without importing the spaCy components)."""
+    data = json.loads(resources.files("criteria_nlp.resources").joinpath("population_words.json").read_text("utf-8"))
+    return frozenset(p.split()[-1].lower() for p in data["other_persons"])
+
+
+def names_another_person(core: str) -> bool:
+    """Whether a normalised description's head noun is a person other than the patient ("sibling
+    donor", "parent or legal guardian"), singular or plural."""
+    words = core.split()
+    return bool(words) and any(words[-1] in (n, n + "s", n + "es") for n in _other_person_nouns())
 
 
 @dataclass(frozen=True)
@@ -97,6 +114,8 @@ def resolve(description: str | None, concept_map: ConceptMap, key: int,
                         sex=sex, age_low=low, age_high=high)
     if _ABSENCE_WORDS.intersection(words):
         return None  # "in patients without atrial fibrillation": the absence of a diagnosis is not looked up
+    if names_another_person(core):
+        return None  # "Donor", "sibling donor": the threshold is another person's, never the patient's
     mapped = concept_map.condition(description)
     if mapped is not None:
         name, concept = mapped

@@ -277,6 +277,7 @@ def parse_items(
     roots: list[Item] = []
     stack: list[Item] = []
     current: Item | None = None
+    placed = True  # whether ``current`` has its parent: an item is placed once its last line is read
     blank_before = False
     for line_start, line_end in _line_spans(text, start, end):
         stripped_start = _INDENT.match(text, line_start, line_end).end()
@@ -284,6 +285,9 @@ def parse_items(
             blank_before = True
             continue
         marker = read_marker(text, line_start, line_end)
+        if marker is not None and not placed:
+            _place(current, stack, roots)
+            placed = True
         if marker is None:
             indent = len(text[line_start:stripped_start].expandtabs(4))
             # continuation: right after the item, or indented under its text after a blank line;
@@ -298,16 +302,20 @@ def parse_items(
                 current.ends_with_colon = text[current.end - 1] == ":"
                 blank_before = False
                 continue
+            if not placed:
+                _place(current, stack, roots)
+                placed = True
             marker = Marker(indent, "para", "", None, stripped_start)
         elif marker.label in ("i", "v", "x", "I", "V", "X") and "lpha" in marker.style:
             marker = _roman_or_letter(marker, stack)
         item = Item(start=marker.content_start, end=_rstrip_end(text, marker.content_start, line_end),
                     marker=marker, section=section)
         item.ends_with_colon = item.end > item.start and text[item.end - 1] == ":"
-        _place(item, stack, roots)
         items.append(item)
-        current = item
+        current, placed = item, False
         blank_before = False
+    if not placed:
+        _place(current, stack, roots)
     _nest_sub_headers(text, roots)
     _end_enumerations(text, roots)
     items = _split_run_in_items(text, items, roots)
