@@ -169,6 +169,25 @@ def check_verdicts(lines: list[dict], expected: dict, cases: dict) -> None:
             assert (by_id[rule_id]["verdict"], by_id[rule_id]["reason"]) == tuple(want), (pid, cases[pid][0], by_id[rule_id])
 
 
+def exported_sql_verdicts(capsys, rules, cdm: str, *args: str) -> list[tuple[int, str]]:
+    """``(person_id, verdict)`` of the rows of the SQL ``export --to sql ARGS`` writes, run on the
+    DuckDB CDM file ``cdm`` (``allowed`` 1 passes, 0 fails, NULL unknown)."""
+    import duckdb
+
+    from criteria_nlp.cli import main
+
+    assert main(["export", str(rules), "--to", "sql", *args, "--cdm", cdm]) == 0
+    sql = capsys.readouterr().out
+    con = duckdb.connect(cdm, read_only=True)
+    try:
+        rows = con.execute(sql.rstrip().rstrip(";")).fetchall()
+        names = [d[0] for d in con.description]
+    finally:
+        con.close()
+    verdict = {1: "passes", 0: "fails", None: "unknown"}
+    return [(r[names.index("person_id")], verdict[r[names.index("allowed")]]) for r in rows]
+
+
 def fresh_postgres_cdm(dsn: str, tables: dict[str, list[dict]], schema: str) -> None:
     """Drop ``schema`` (a plain identifier written by the test) and build the CDM ``tables`` in it."""
     import psycopg
