@@ -24,6 +24,7 @@ exclusion one (the exception lets the person through).
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .populations import FEMALE, MALE, CondSpec
@@ -41,15 +42,17 @@ MOST_RECENT_METHOD = ("the most recent measurement with a value in the timeFromE
                       "same day: the later measurement time, then the later record); none: unknown, so that the "
                       "characteristic neither holds nor, with exclude, fails to hold")
 LOOKBACK_DESCRIPTION = "look-back of criteria-nlp match (--lookback-days): the rule states no window"
+_LINK_ID_RE = re.compile(r"[^A-Za-z0-9\-.]")
 _SYSTEMS = {"SNOMED": "http://snomed.info/sct", "ICD10CM": "http://hl7.org/fhir/sid/icd-10-cm",
             "ICD10": "http://hl7.org/fhir/sid/icd-10"}
 
 
 def export_fhir(plan: TrialPlan) -> dict[str, Any]:
     characteristics = []
+    used: set[str] = set()
     for crit in plan.criteria:
         characteristic = _criterion(crit, plan)
-        characteristic["linkId"] = crit.id
+        characteristic["linkId"] = _link_id(crit.id, used)
         if crit.section == "exclusion":
             characteristic["exclude"] = not characteristic.get("exclude", False)
         characteristics.append(characteristic)
@@ -61,6 +64,18 @@ def export_fhir(plan: TrialPlan) -> dict[str, Any]:
                        "threshold are not represented.",
         "characteristic": characteristics,
     }
+
+
+def _link_id(criterion_id: str, used: set[str]) -> str:
+    """The criterion's id as a FHIR ``linkId`` (letters, digits, ``-`` and ``.`` only: another
+    character becomes ``-``), made unique among ``used`` with a ``.N`` suffix if need be."""
+    base = _LINK_ID_RE.sub("-", criterion_id) or "criterion"
+    link, n = base, 1
+    while link in used:
+        n += 1
+        link = f"{base}.{n}"
+    used.add(link)
+    return link
 
 
 def _criterion(crit: CriterionPlan, plan: TrialPlan) -> dict[str, Any]:
