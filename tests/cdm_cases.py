@@ -169,6 +169,25 @@ def check_verdicts(lines: list[dict], expected: dict, cases: dict) -> None:
             assert (by_id[rule_id]["verdict"], by_id[rule_id]["reason"]) == tuple(want), (pid, cases[pid][0], by_id[rule_id])
 
 
+def exported_sql_verdicts(capsys, rules, cdm: str, *args: str) -> list[tuple[int, str]]:
+    """``(person_id, verdict)`` of the rows of the SQL ``export --to sql ARGS`` writes, run on the
+    DuckDB CDM file ``cdm`` (``allowed`` 1 passes, 0 fails, NULL unknown)."""
+    import duckdb
+
+    from criteria_nlp.cli import main
+
+    assert main(["export", str(rules), "--to", "sql", *args, "--cdm", cdm]) == 0
+    sql = capsys.readouterr().out
+    con = duckdb.connect(cdm, read_only=True)
+    try:
+        rows = con.execute(sql.rstrip().rstrip(";")).fetchall()
+        names = [d[0] for d in con.description]
+    finally:
+        con.close()
+    verdict = {1: "passes", 0: "fails", None: "unknown"}
+    return [(r[names.index("person_id")], verdict[r[names.index("allowed")]]) for r in rows]
+
+
 def fresh_postgres_cdm(dsn: str, tables: dict[str, list[dict]], schema: str) -> None:
     """Drop ``schema`` (a plain identifier written by the test) and build the CDM ``tables`` in it."""
     import psycopg
@@ -286,3 +305,101 @@ def stated_files(tmp_path_factory):
     cdm = base / "stated.duckdb"
     build_duckdb(cdm, stated_tables())
     return {"rules": rules, "cdm": str(cdm)}
+
+
+# ------------------------------------------------------------------------------ which measurement is the most recent
+# The case trial (CRITERIA) on persons crafted for how match picks the deciding measurement, and
+# how the Circe export's nested criteria must agree: a later one after the index date, a later
+# one without a value, two on the same day, no measurement under an exclusion. Extra rows:
+# (person, concept, value, unit, range_low, range_high, days before the index date; negative = after).
+RECENCY_CASES = {
+    1: ("all in range", (1980, 3, 15), {}),
+    2: ("Hb 12 two days before, Hb 8 three days after the index date (within 7 days of the 12)", (1980, 3, 15), {}),
+    3: ("Hb 12 two days before, a later Hb without a value the day before", (1980, 3, 15), {}),
+    4: ("Hb 8 and Hb 14 the same day, the 14 recorded last (larger measurement_id)", (1980, 3, 15),
+        {"hb": ("hb", 8.0, "g/dL", None, None, 2)}),
+    5: ("Hb 14 and Hb 8 the same day, the 8 recorded last", (1980, 3, 15), {"hb": ("hb", 14.0, "g/dL", None, None, 2)}),
+    6: ("no platelet count: the exclusion threshold is unknown", (1980, 3, 15), {"plt": None}),
+    7: ("platelets 250 two days before, 80 two days after the index date", (1980, 3, 15), {}),
+    8: ("platelets 80 two days before, a later platelet count without a value", (1980, 3, 15),
+        {"plt": ("plt", 80.0, "10*9/L", None, None, 2)}),
+}
+RECENCY_EXTRA = [
+    (2, "hb", 8.0, "g/dL", None, None, -3),
+    (3, "hb", None, "g/dL", None, None, 1),
+    (4, "hb", 14.0, "g/dL", None, None, 2),
+    (5, "hb", 8.0, "g/dL", None, None, 2),
+    (7, "plt", 80.0, "10*9/L", None, None, -2),
+    (8, "plt", None, "10*9/L", None, None, 1),
+]
+RECENCY_EXPECTED = {
+    1: ("passes", {"inc-1.r1": ("met", None)}),
+    2: ("passes", {"inc-1.r1": ("met", None)}),
+    3: ("passes", {"inc-1.r1": ("met", None)}),
+    4: ("passes", {"inc-1.r1": ("met", None)}),
+    5: ("fails", {"inc-1.r1": ("not_met", None)}),
+    6: ("unknown", {"exc-1.r1": ("unknown", "no_measurement_in_window")}),
+    7: ("passes", {"exc-1.r1": ("not_met", None)}),
+    8: ("fails", {"exc-1.r1": ("met", None)}),
+}
+#: The persons of RECENCY_CASES that match passes but Circe cannot: two measurements on the same day.
+RECENCY_SAME_DAY = {4}
+
+
+def measurement_row(measurements: list[dict], pid: int, row: tuple, loinc: dict, ucum: dict) -> dict:
+    """A ``measurement`` row of ``(concept, value, unit, range_low, range_high, days before)``, its id the next one."""
+    concept, value, unit, low, high, days = row
+    return {"measurement_id": len(measurements) + 1, "person_id": pid, "measurement_concept_id": loinc[concept][0],
+            "measurement_date": _before(days), "value_as_number": value, "unit_concept_id": ucum[unit],
+            "range_low": low, "range_high": high}
+
+
+def recency_tables() -> dict[str, list[dict]]:
+    """The CDM of RECENCY_CASES (the case CDM's vocabulary)."""
+    tables = cdm_tables()
+    persons, measurements = person_rows(RECENCY_CASES, BASE, LOINC, UCUM)
+    for pid, *row in RECENCY_EXTRA:
+        measurements.append(measurement_row(measurements, pid, tuple(row), LOINC, UCUM))
+    return dict(tables, person=persons, measurement=measurements)
+
+
+# ------------------------------------------------------------------------------ a stated population under a population
+# The hemoglobin rule states the ALT rule's population, and is itself under "Women": the ALT
+# threshold concerns women with hemoglobin < 10 g/dL.
+NESTED_CRITERIA = """Exclusion Criteria:
+- Women:
+  - Patients with hemoglobin less than 10 g/dL: ALT greater than 3 times ULN
+"""
+NESTED_TRIAL = "NCT-NESTED"
+MALE, FEMALE, SEX_UNKNOWN = 8507, 8532, 0
+# person_id -> (case, sex, overrides of STATED_BASE)
+NESTED_CASES = {
+    1: ("woman, Hb 9, ALT 3.75 x ULN: excluded", FEMALE, {"hb": ("hb", 9.0, "g/dL", None, None, 2)} | _ALT_150),
+    2: ("man, Hb 9, ALT 3.75 x ULN: not in the population", MALE, {"hb": ("hb", 9.0, "g/dL", None, None, 2)} | _ALT_150),
+    3: ("woman, Hb 13, ALT 3.75 x ULN: not in the population", FEMALE, _ALT_150),
+    4: ("woman without Hb, ALT 3.75 x ULN: unknown", FEMALE, {"hb": None} | _ALT_150),
+    5: ("woman without Hb, ALT 0.75 x ULN: not excluded either way", FEMALE, {"hb": None}),
+    6: ("sex not recorded, Hb 9, ALT 3.75 x ULN: unknown", SEX_UNKNOWN, {"hb": ("hb", 9.0, "g/dL", None, None, 2)} | _ALT_150),
+    7: ("man without Hb, ALT 3.75 x ULN: not in the population", MALE, {"hb": None} | _ALT_150),
+    8: ("woman, Hb 9, ALT without range_high: unknown", FEMALE,
+        {"hb": ("hb", 9.0, "g/dL", None, None, 2), "alt": ("alt", 150.0, "U/L", None, None, 2)}),
+}
+NESTED_EXPECTED = {
+    1: ("fails", {"exc-1.1.r1": ("met", None), "exc-1.1.r2": ("met", None)}),
+    2: ("passes", {"exc-1.1.r1": ("not_applicable", "not_in_population"), "exc-1.1.r2": _NOT_IN}),
+    3: ("passes", {"exc-1.1.r1": ("not_met", None), "exc-1.1.r2": _NOT_IN}),
+    4: ("unknown", {"exc-1.1.r1": ("unknown", "no_measurement_in_window"), "exc-1.1.r2": ("met", "population_unknown")}),
+    5: ("passes", {"exc-1.1.r2": ("not_met", "population_unknown")}),
+    6: ("unknown", {"exc-1.1.r1": ("met", "population_unknown"), "exc-1.1.r2": ("met", "population_unknown")}),
+    7: ("passes", {"exc-1.1.r1": ("not_applicable", "not_in_population"), "exc-1.1.r2": _NOT_IN}),
+    8: ("unknown", {"exc-1.1.r1": ("met", None), "exc-1.1.r2": ("unknown", "no_range_high")}),
+}
+
+
+def nested_tables() -> dict[str, list[dict]]:
+    """The CDM of NESTED_CASES (the stated-population CDM's vocabulary, persons with their sex)."""
+    cases = {pid: (case, (1980, 3, 15), overrides) for pid, (case, _, overrides) in NESTED_CASES.items()}
+    persons, measurements = person_rows(cases, STATED_BASE, STATED_LOINC, STATED_UCUM)
+    for person in persons:
+        person["gender_concept_id"] = NESTED_CASES[person["person_id"]][1]
+    return {"concept": vocabulary_rows(STATED_LOINC, STATED_UCUM), "person": persons, "measurement": measurements}

@@ -263,6 +263,15 @@ def _circe_case(name: str, base: Path) -> tuple[Path, dict, list[int]]:
         rules = _rules_file(base, cdm_cases.CRITERIA, cdm_cases.TRIAL)
         tables, index, extra = _observed(cdm_cases.cdm_tables()), cdm_cases.INDEX_DATE.isoformat(), []
         persons = sorted({p for p, want in cdm_cases.EXPECTED.items() if want[0] == "passes"} | {10, 14})
+    elif name == "recency":
+        rules = _rules_file(base, cdm_cases.CRITERIA, cdm_cases.TRIAL)
+        tables, index, extra = _observed(cdm_cases.recency_tables()), cdm_cases.INDEX_DATE.isoformat(), []
+        persons = sorted({p for p, want in cdm_cases.RECENCY_EXPECTED.items() if want[0] == "passes"}
+                         - cdm_cases.RECENCY_SAME_DAY)
+    elif name == "nested":
+        rules = _rules_file(base, cdm_cases.NESTED_CRITERIA, cdm_cases.NESTED_TRIAL)
+        tables, index, extra = _observed(cdm_cases.nested_tables()), cdm_cases.INDEX_DATE.isoformat(), []
+        persons = sorted(p for p, want in cdm_cases.NESTED_EXPECTED.items() if want[0] == "passes")
     else:
         rules = _rules_file(base, REFERENCE.read_text(encoding="utf-8"), "NCT06852573")
         tables, index, extra, persons = read_csv_dir(DEMO), "2025-03-01", [], [1, 2, 7]
@@ -273,7 +282,7 @@ def _circe_case(name: str, base: Path) -> tuple[Path, dict, list[int]]:
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("name", ["populations", "cases", "demo"])
+@pytest.mark.parametrize("name", ["populations", "cases", "demo", "recency", "nested"])
 def test_circe_sql_on_postgres_finds_the_persons_duckdb_finds(name, tmp_path, pg_server, capsys):  # noqa: F811
     """The same cohorts, compiled by Circe and translated by its SqlRender port to PostgreSQL, run
     on the same CDMs built in a PostgreSQL schema: the same persons as on DuckDB."""
@@ -298,9 +307,10 @@ def stated_circe_files(tmp_path_factory):
 def test_populations_stated_by_rules_run_in_circe(stated_circe_files, capsys):
     """A rule conditioned by a stating rule S is ``ANY(not S, rule)`` in Circe: S is written like
     any rule (here serum creatinine >= 1.6 mg/dL with its units converted, ages, hemoglobin < 10
-    g/dL), so the cohort is who passes match, plus exactly the persons match leaves unknown for
-    want of a measurement: no creatinine in the window (5, 7: "no measurement meets S" holds in
-    Circe) and an ALT without range_high (15: no ratio meets the exclusion threshold)."""
+    g/dL), "not S" as "the most recent measurement is outside S's threshold" (known not to hold,
+    as match's not_met), so the cohort is exactly who passes match: no creatinine in the window
+    (5, 7) is neither S nor not S, and an ALT without range_high (15) is neither above nor below
+    the exclusion threshold (before, "no measurement meets S" let these three in)."""
     f = stated_circe_files
     index = cdm_cases.INDEX_DATE.isoformat()
     code, out, err = _run(capsys, "export", f["rules"], "--to", "circe", "--cdm", f["cdm"], "--index-date", index)
@@ -312,14 +322,72 @@ def test_populations_stated_by_rules_run_in_circe(stated_circe_files, capsys):
     clearance = rules["inc-1 (inclusion)"]  # ANY(creatinine does not reach 1.6 mg/dL, clearance > 55)
     assert clearance["Type"] == "ANY" and len(clearance["Groups"]) == 2
     not_stated, conditioned = clearance["Groups"]
-    occurrences = [c["Occurrence"] for g in not_stated["Groups"] for c in g["CriteriaList"]]
-    assert occurrences and all(o["Type"] == 0 and o["Count"] == 0 for o in occurrences)  # exactly 0: does not hold
+    occurrences = [c["Occurrence"] for c in not_stated["CriteriaList"]]  # one criterion per unit
+    assert occurrences and all(o["Type"] == 2 and o["Count"] == 1 for o in occurrences)  # at least 1 outside S
     stated_values = {c["Criteria"]["Measurement"]["Unit"][0]["CONCEPT_CODE"]: c["Criteria"]["Measurement"]["ValueAsNumber"]
-                     for g in not_stated["Groups"] for c in g["CriteriaList"]}
-    assert stated_values["mg/dL"] == {"Value": 1.6, "Op": "gte"} and stated_values["umol/L"]["Op"] == "gte"
+                     for c in not_stated["CriteriaList"]}
+    assert stated_values["mg/dL"] == {"Value": 1.6, "Op": "lt"} and stated_values["umol/L"]["Op"] == "lt"
     assert [c["Criteria"]["Measurement"]["ValueAsNumber"] for g in conditioned["Groups"] for c in g["CriteriaList"]
             ] == [{"Value": 55.0, "Op": "gt"}]
     verdicts = _verdicts(capsys, f["rules"], f["cdm"], index)
     assert verdicts == {pid: want[0] for pid, want in cdm_cases.STATED_EXPECTED.items()}
     passes = {p for p, v in verdicts.items() if v == "passes"}
-    assert run_circe(out, f["cdm"]) == sorted(passes | {5, 7, 15})
+    assert run_circe(out, f["cdm"]) == sorted(passes)
+    assert {5, 7, 15} - passes == {5, 7, 15}
+
+
+# ------------------------------------------------------------------------------ the most recent measurement
+
+
+def _case_files(base: Path, criteria: str, trial: str, tables: dict) -> tuple[Path, str]:
+    rules = _rules_file(base, criteria, trial)
+    cdm = base / "cdm.duckdb"
+    build_duckdb(cdm, _observed(tables))
+    return rules, str(cdm)
+
+
+def test_the_most_recent_measurement_in_circe_is_matchs(tmp_path, capsys):
+    """The recency CDM: a later Hb after the index date (2) and a later one without a value (3) no
+    longer keep the earlier value from deciding in Circe, a person without a platelet count (6)
+    is not let through an exclusion match leaves unknown, a later platelet count after the index
+    date (7) or without a value (8) does not hide the deciding one. What is left, and documented:
+    two Hb values on the same day (4, 5) make neither the most recent in Circe, where match takes
+    the later recorded one (4 passes match on his 14; Circe leaves him out, as an unknown)."""
+    rules, cdm = _case_files(tmp_path, cdm_cases.CRITERIA, cdm_cases.TRIAL, cdm_cases.recency_tables())
+    index = cdm_cases.INDEX_DATE.isoformat()
+    code, out, err = _run(capsys, "export", rules, "--to", "circe", "--cdm", cdm, "--index-date", index)
+    assert code == 0, err
+    later = json.loads(out)["InclusionRules"][0]["expression"]["Groups"][0]["CriteriaList"][0]["Criteria"][
+        "Measurement"]["CorrelatedCriteria"]["CriteriaList"][0]["Criteria"]["Measurement"]
+    assert later["OccurrenceStartDate"] == {"Value": index, "Op": "lte"}  # the Hb window ends on the index date
+    assert "two on the same day make neither the most recent" in err and "without --index-date" not in err
+    code, lines, err = cdm_cases.run_match(capsys, rules, "--cdm", cdm, "--index-date", index)
+    assert code == 0, err
+    cdm_cases.check_verdicts(lines, cdm_cases.RECENCY_EXPECTED, cdm_cases.RECENCY_CASES)
+    passes = {r["person_id"] for r in lines if r["verdict"] == "passes"}
+    assert run_circe(out, cdm) == sorted(passes - cdm_cases.RECENCY_SAME_DAY)
+    assert cdm_cases.RECENCY_SAME_DAY <= passes
+
+
+def test_a_stated_population_under_a_population_in_circe(tmp_path, capsys):
+    """`Women: - Patients with hemoglobin less than 10 g/dL: ALT greater than 3 times ULN`: the
+    hemoglobin rule states the ALT rule's population and is itself under "Women". match applies
+    the ALT threshold to women with Hb < 10; Circe writes the population as ALL(female, Hb < 10)
+    and its complement as ANY(male, the most recent Hb >= 10): the cohort is who passes match."""
+    rules, cdm = _case_files(tmp_path, cdm_cases.NESTED_CRITERIA, cdm_cases.NESTED_TRIAL, cdm_cases.nested_tables())
+    index = cdm_cases.INDEX_DATE.isoformat()
+    code, lines, err = cdm_cases.run_match(capsys, rules, "--cdm", cdm, "--index-date", index)
+    assert code == 0, err
+    cdm_cases.check_verdicts(lines, cdm_cases.NESTED_EXPECTED, cdm_cases.NESTED_CASES)
+    code, out, err = _run(capsys, "export", rules, "--to", "circe", "--cdm", cdm, "--index-date", index)
+    assert code == 0, err
+    cohort = json.loads(out)
+    _circe_roundtrip(cohort)
+    (rule,) = cohort["InclusionRules"]
+    outside, alt = rule["expression"]["Groups"]  # ANY(not in the population, ALT <= 3 x ULN)
+    male, hb_known_high = outside["Groups"]
+    assert [g["CONCEPT_ID"] for d in male["DemographicCriteriaList"] for g in d["Gender"]] == [cdm_cases.MALE]
+    assert hb_known_high["CriteriaList"][0]["Criteria"]["Measurement"]["ValueAsNumber"] == {"Value": 10.0, "Op": "gte"}
+    assert alt["Groups"][0]["CriteriaList"][0]["Criteria"]["Measurement"]["RangeHighRatio"] == {"Value": 3.0,
+                                                                                                "Op": "lte"}
+    assert run_circe(out, cdm) == sorted(r["person_id"] for r in lines if r["verdict"] == "passes")

@@ -143,12 +143,16 @@ def test_circe_export_with_vocabulary(result_file, duck_cdm, capsys):
     assert by_unit["g/L"]["Criteria"]["Measurement"]["Unit"][0]["CONCEPT_ID"] == UCUM["g/L"]
     assert by_unit["g/dL"]["StartWindow"]["Start"] == {"Days": 7, "Coeff": -1}
     assert by_unit["g/dL"]["Occurrence"] == {"Type": 2, "Count": 1, "IsDistinct": False}
-    # the most recent measurement: none of the concept set 1 to 7 days after it (the window's span)
+    # the most recent measurement: the only one with a value of the concept set from its day to 7
+    # days after it (the window's span); no --index-date: not bounded by the window's last day
     (later,) = by_unit["g/dL"]["Criteria"]["Measurement"]["CorrelatedCriteria"]["CriteriaList"]
     assert by_unit["g/dL"]["Criteria"]["Measurement"]["CorrelatedCriteria"]["Type"] == "ALL"
-    assert later["Criteria"] == {"Measurement": {"CodesetId": by_unit["g/dL"]["Criteria"]["Measurement"]["CodesetId"]}}
-    assert later["StartWindow"]["Start"] == {"Days": 1, "Coeff": 1} and later["StartWindow"]["End"] == {"Days": 7, "Coeff": 1}
-    assert later["Occurrence"] == {"Type": 0, "Count": 0, "IsDistinct": False}
+    assert later["Criteria"] == {"Measurement": {"CodesetId": by_unit["g/dL"]["Criteria"]["Measurement"]["CodesetId"],
+                                                 "ValueAsNumber": {"Value": 1, "Op": "!bt", "Extent": 0}}}
+    assert later["StartWindow"]["Start"] == {"Days": 0, "Coeff": 1} and later["StartWindow"]["End"] == {"Days": 7, "Coeff": 1}
+    assert later["Occurrence"] == {"Type": 1, "Count": 1, "IsDistinct": False}
+    assert later["IgnoreObservationPeriod"] is True
+    assert "a later measurement after the index date (within the window's span) also keeps" in err
 
     uln = rules["inc-2 (inclusion)"]["Groups"][0]["CriteriaList"][0]["Criteria"]["Measurement"]
     assert uln["RangeHighRatio"] == {"Value": 1.5, "Op": "lte"} and "Unit" not in uln
@@ -156,11 +160,11 @@ def test_circe_export_with_vocabulary(result_file, duck_cdm, capsys):
     assert rules["inc-3 (inclusion)"]["DemographicCriteriaList"] == [{"Age": {"Value": 18.0, "Op": "bt", "Extent": 65.0}}]
     assert rules["inc-4 (inclusion)"]["Type"] == "ANY"
     platelets = rules["exc-1 (exclusion)"]["Groups"][0]
-    assert platelets["Type"] == "ALL"  # "none of the units shows < 100 x 10^9/L"
-    assert {c["Occurrence"]["Type"] for c in platelets["CriteriaList"]} == {0}
+    assert platelets["Type"] == "ANY"  # "the most recent count is >= 100 x 10^9/L", in any unit: known not to hold
+    assert {c["Occurrence"]["Type"] for c in platelets["CriteriaList"]} == {2}
     values = {c["Criteria"]["Measurement"]["Unit"][0]["CONCEPT_CODE"]: c["Criteria"]["Measurement"]["ValueAsNumber"]
               for c in platelets["CriteriaList"]}
-    assert values == {"10*9/L": {"Value": 100.0, "Op": "lt"}, "/uL": {"Value": 100000.0, "Op": "lt"}}
+    assert values == {"10*9/L": {"Value": 100.0, "Op": "gte"}, "/uL": {"Value": 100000.0, "Op": "gte"}}
 
     # Circe's own compiler understood the fields
     assert "value_as_number / NULLIF(C.range_high, 0)) <= 1.5" in circe_sql
@@ -210,9 +214,9 @@ def test_circe_export_of_the_reference_record(tmp_path, capsys):
     # no --cdm: Gilbert's syndrome cannot be identified; everyone must meet both sets of thresholds
     assert "inc-9.2: the population \"Gilbert's syndrome\" cannot be identified in the data" in err
     # how Circe's "most recent" differs from match's: said on stderr and in each measurement rule
-    assert "Circe takes the most recent measurement as a measurement with no later one" in err
+    assert "Circe takes the most recent measurement as the only measurement with a value" in err
     descriptions = {r["name"]: r["description"] for r in cohort["InclusionRules"]}
-    assert "or two on the same day differ from criteria-nlp match" in descriptions["inc-8.1 (inclusion)"]
+    assert "two on the same day make neither the most recent" in descriptions["inc-8.1 (inclusion)"]
 
 
 # ------------------------------------------------------------------------------ fhir
@@ -337,3 +341,17 @@ def test_level_queries_transpile_to_the_other_dialects(result_file, capsys, dial
         assert code == 0, err
         assert sqlglot.parse_one(sql.split("\n", 1)[1].rstrip().rstrip(";"), read=dialect) is not None
         assert "inc-1.r1" in sql if level == "verdicts" else "met_" in sql
+
+
+def test_fhir_link_ids_are_fhir_strings(tmp_path, capsys):
+    """A second "Inclusion Criteria:" heading numbers its items ``inc-1_2``; FHIR's linkId allows
+    letters, digits, ``-`` and ``.`` only: the export writes ``inc-1-2`` (before, the resource did
+    not validate and the whole export stopped)."""
+    path = tmp_path / "two-headings.json"
+    text = "Inclusion Criteria:\n1. Hemoglobin >= 10 g/dL\n\nInclusion Criteria:\n1. Platelet count >= 100,000/mm3\n"
+    result = criteria_nlp.extract(text, doc_id="X")
+    assert [c["id"] for c in result["criteria"]] == ["inc-1", "inc-1_2"]
+    path.write_text(json.dumps(result), encoding="utf-8")
+    code, out, err = _export(capsys, path, "--to", "fhir")
+    assert code == 0, err
+    assert [c["linkId"] for c in json.loads(out)["characteristic"]] == ["inc-1", "inc-1-2"]

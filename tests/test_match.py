@@ -116,12 +116,19 @@ def test_record_text_is_never_sql(duck_cdm, tmp_path, capsys):
     (["--cdm", "CDM", "--index-table", "x; DROP TABLE person"], 1, "must be a table name"),
     (["--cdm", "CDM", "--index-date", "2025-06-01", "--cdm-schema", "nope"], 1, "no person, measurement, concept"),
     (["--cdm", "CDM", "--index-date", "2025-06-01", "--lookback-days", "-3"], 2, "between 0 and 36500"),
+    (["--cdm", "postgresql://nobody@127.0.0.1:1/cdm", "--index-date", "2025-06-01"], 1,
+     "cannot connect to the CDM database"),
+    (["--cdm", "RESULT", "--index-date", "2025-06-01"], 1, "not a readable DuckDB database"),  # a JSON file
+    (["--cdm", "CDM", "--index-table", "no_such_table"], 1, "the CDM database refused a query: Catalog Error"),
+    (["--cdm", "CDM", "--index-table", "person"], 1, 'does not have a column named "index_date"'),
 ])
 def test_bad_input_one_line_error(result_file, duck_cdm, capsys, args, status, message):
-    args = [duck_cdm if a == "CDM" else a for a in args]
+    args = [duck_cdm if a == "CDM" else str(result_file) if a == "RESULT" else a for a in args]
     assert _status(["match", str(result_file), *args]) == status
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+    if status == 1:
+        assert len(err.strip().splitlines()) == 1, err
 
 
 def _status(argv: list[str]) -> int:

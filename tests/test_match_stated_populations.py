@@ -15,7 +15,8 @@ pytest.importorskip("sqlglot")
 
 from criteria_nlp.cli import main  # noqa: E402
 
-from cdm_cases import INDEX_DATE, STATED_CASES, STATED_EXPECTED, check_verdicts, fresh_postgres_cdm  # noqa: E402
+from cdm_cases import INDEX_DATE, STATED_CASES, STATED_EXPECTED, check_verdicts, exported_sql_verdicts  # noqa: E402
+from cdm_cases import fresh_postgres_cdm  # noqa: E402
 from cdm_cases import run_match, stated_files, stated_tables  # noqa: E402,F401  (fixture)
 from test_match_levels import _levels, check_levels  # noqa: E402
 from test_postgres import pg_server  # noqa: E402,F401
@@ -71,15 +72,8 @@ def _allowed(names: list[str], rows: list[tuple]) -> list[tuple[int, str]]:
 
 
 def test_exported_sql_on_duckdb_gives_the_same_verdicts(stated_files, capsys):
-    import duckdb
-
-    assert main(["export", str(stated_files["rules"]), "--to", "sql", *INDEX, "--cdm", stated_files["cdm"]]) == 0
-    sql = capsys.readouterr().out
-    con = duckdb.connect(stated_files["cdm"], read_only=True)
-    rows = con.execute(sql.rstrip().rstrip(";")).fetchall()
-    names = [d[0] for d in con.description]
-    con.close()
-    assert _allowed(names, rows) == [(pid, STATED_EXPECTED[pid][0]) for pid in sorted(STATED_CASES)]
+    got = exported_sql_verdicts(capsys, stated_files["rules"], stated_files["cdm"], *INDEX)
+    assert got == [(pid, STATED_EXPECTED[pid][0]) for pid in sorted(STATED_CASES)]
 
 
 @pytest.mark.postgres

@@ -4,24 +4,29 @@
   one is given, else ``CONCEPT_ID`` 0 with the code for ATLAS to resolve (and a warning);
 * one ATLAS inclusion rule per criterion that has a rule Circe can express; the criterion's
   ``logic`` becomes ALL/ANY groups; an exclusion criterion is negated (De Morgan down to the
-  leaves: a measurement leaf becomes "exactly 0 occurrences", an age range its complement);
+  leaves: a measurement leaf becomes "the most recent one is outside the threshold", an age range
+  its complement);
 * a measurement threshold becomes ``ValueAsNumber`` + ``Unit``, once per unit that converts to
   the rule's unit (Circe does not convert units; the values are converted here), grouped ANY;
   a ULN/LLN multiple becomes ``RangeHighRatio``/``RangeLowRatio``; the rule's window (or the
   look-back) becomes ``StartWindow``; age becomes a demographic ``Age`` criterion (years).
 
-Circe semantics differ from ``match`` in three respects, each reported as a warning:
+Circe semantics and ``match``'s:
 
-* *which measurement*: ``match`` decides on the *most recent* measurement in the window. Circe has
+* *which measurement*: ``match`` decides on the *most recent* measurement with a value in the
+  window (ties: the later ``measurement_datetime``, then the larger ``measurement_id``). Circe has
   no "last occurrence" option (its only ordinal is ``First``), but a criterion's own nested
   ``CorrelatedCriteria`` take their windows relative to that criterion's event, so each
-  ``Measurement`` criterion carries "exactly 0 measurements of the same concept set starting 1
-  to W days after it" (W = the span of the rule's window). It still differs from ``match`` for a
-  later measurement after the index date but within W days (it disqualifies the earlier one), a
-  later one without a value (``match`` skips those), and two on the same day (no tie-break by
-  ``measurement_datetime``/``measurement_id``: either may decide). Each measurement rule's
-  description says so;
-* a criterion whose rules ``match`` finds unknown is simply not met in Circe (no three-valued logic).
+  ``Measurement`` criterion carries "at most 1 measurement with a value (itself) of the same
+  concept set starting 0 to W days after it" (W = the span of the rule's window), bounded by
+  the window's last day as a date with ``--index-date``. Exact, but for two measurements on the
+  same day: neither is the most recent in Circe (read as unknown). Without ``--index-date`` a
+  later measurement after the index date also counts (the nested window cannot refer to the
+  cohort's index date). Each measurement rule's description says so;
+* *unknown*: every leaf is written as "known to hold": a negated threshold (an exclusion rule, a
+  population's complement) is "the most recent measurement is outside the threshold" (at least
+  1 occurrence of the complementary range), not "no measurement meets it", so a person without
+  a measurement is in neither; a criterion ``match`` finds unknown is not met in Circe.
 
 Population and exception conditions are expressed where ``match`` resolves them (see
 :mod:`.populations`): sex as a demographic ``Gender`` criterion (8507/8532), age groups as a
@@ -40,9 +45,10 @@ membership the data cannot tell (sex not recorded) must meet both branches -- Ci
 ``ANY(E, rule)``. A population stated by a rule of the trial (a condition's ``rule``: ``if serum
 creatinine at least 1.6 mg/dL``, the items under ``Age 18 and over:``) is that rule's threshold
 (written as any rule: units, window, ULN ratio), so a conditioned rule L becomes ``ANY(not S,
-L)``: "the stating rule does not hold, or L holds" (not S = no measurement in the window meets
-S's threshold; a person without one is not held to L in Circe, ``match`` says unknown unless L
-holds). A population the data cannot identify (``liver metastases`` with no concept)
+L)``: "the stating rule is known not to hold, or L holds" (a person without S's measurement
+must meet L, as ``match`` is unknown unless L holds). A stating rule under a population or
+exception of its own states membership where it applies: members ``ALL(P, S)``, the others
+``ANY(not P, not S)``. A population the data cannot identify (``liver metastases`` with no concept)
 has neither side: everyone must meet its rules as well as the others -- again ``match``'s
 "unknown unless both agree" read as "not met". Said with a warning: such populations, the
 positive side of ``pre-/post-menopausal women`` (only "men are not members" is written), and
@@ -50,6 +56,7 @@ exceptions that cannot be identified (the rule then holds for everyone).
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,9 +64,16 @@ from .conversions import linear_conversion, molar_mass
 from .populations import FEMALE, MALE, CondSpec
 from .results import Bounds, CriterionPlan, Logic, LogicNode, Threshold, TrialPlan, rule_ids
 
-MOST_RECENT_NOTE = ("Circe takes the most recent measurement as a measurement with no later one of its concept "
-                    "set in the window's span after it (nested criteria): a later one after the index date, one "
-                    "without a value, or two on the same day differ from criteria-nlp match")
+MOST_RECENT_NOTE = ("Circe takes the most recent measurement as the only measurement with a value of its concept "
+                    "set on its day and in the window's span after it (nested criteria): two on the same day make "
+                    "neither the most recent (criteria-nlp match takes the later measurement_datetime, then the "
+                    "larger measurement_id)")
+LATER_AFTER_INDEX_NOTE = ("without --index-date a later measurement after the index date (within the window's span) "
+                          "also keeps an earlier one from being the most recent in Circe; criteria-nlp match "
+                          "does not look past the window")
+#: ``value_as_number NOT BETWEEN 1 AND 0``: true for every number, false for NULL (an empty range),
+#: so that a measurement without a value is never the most recent one (match skips those).
+HAS_VALUE = {"Value": 1, "Op": "!bt", "Extent": 0}
 ANY_MEASUREMENT_NOTE = ("Circe counts any measurement in the window that meets the threshold (--any-measurement); "
                         "criteria-nlp match uses the most recent one")
 ENTRY_EVENT_NOTE = ("entry event: the start of the first observation period; replace it with the trial's "
@@ -158,7 +172,8 @@ def export_circe(plan: TrialPlan, vocabulary: Vocabulary, index_date: str | None
                                    "isExcluded": False, "includeDescendants": True, "includeMapped": False}]}}
         for code, i in codeset.items()
     ]
-    ctx = _Context(plan, codeset, vocabulary, out.warnings, concept_sets, most_recent=most_recent)
+    ctx = _Context(plan, codeset, vocabulary, out.warnings, concept_sets, most_recent=most_recent,
+                   index_date=index_date)
     measurement_note = MOST_RECENT_NOTE if most_recent else ANY_MEASUREMENT_NOTE
     rules = []
     for crit in plan.criteria:
@@ -175,6 +190,8 @@ def export_circe(plan: TrialPlan, vocabulary: Vocabulary, index_date: str | None
         rules.append({"name": f"{crit.id} ({crit.section})", "description": description[:1000], "expression": group})
     if any(t.kind == "measurement" for t in plan.thresholds):
         out.warnings.append(measurement_note)
+        if most_recent and index_date is None:
+            out.warnings.append(LATER_AFTER_INDEX_NOTE)
     if ctx.any_age:
         out.warnings.append(AGE_NOTE)
     if index_date is not None:
@@ -216,6 +233,7 @@ class _Context:
     any_age: bool = False
     criterion: str = ""
     most_recent: bool = True  # measurement criteria carry the nested "no later measurement"
+    index_date: str | None = None  # export --index-date: bounds the later measurements absolutely
 
     def condition(self, key: int | None) -> CondSpec | None:
         return self.plan.condition(key)
@@ -275,17 +293,22 @@ def _criterion_group(crit: CriterionPlan, ctx: _Context) -> tuple[dict[str, Any]
             texts.append(f"otherwise: {text}" if crit.groups else text)
     if not clauses:
         return None, ""
-    if len(clauses) == 1:
-        return clauses[0], " | ".join(texts)
-    top = _empty_group("ALL")
-    top["Groups"] = clauses
-    return top, " | ".join(texts)
+    return _all_of(clauses), " | ".join(texts)
 
 
 def _any_of(groups: list[dict[str, Any]]) -> dict[str, Any]:
+    return _combined("ANY", groups)
+
+
+def _all_of(groups: list[dict[str, Any]]) -> dict[str, Any]:
+    return _combined("ALL", groups)
+
+
+def _combined(kind: str, groups: list[dict[str, Any]]) -> dict[str, Any]:
+    """A group of ``kind`` over ``groups`` (the group itself when there is one)."""
     if len(groups) == 1:
         return groups[0]
-    group = _empty_group("ANY")
+    group = _empty_group(kind)
     group["Groups"] = groups
     return group
 
@@ -295,7 +318,7 @@ def _membership(spec: CondSpec, member: bool, ctx: _Context) -> dict[str, Any] |
     None when Circe cannot tell (the positive side of ``pre-/post-menopausal women``). A population
     stated by a rule: that rule's threshold holds (members) or does not (the others)."""
     if spec.kind == "rule":
-        return _group(spec.rule_id, ctx.plan, ctx, not member)
+        return _stated_membership(ctx.plan.threshold(spec.rule_id), member, ctx)
     sex = spec.sex
     if sex is not None and spec.sex_partial and member:
         return None
@@ -329,6 +352,45 @@ def _membership(spec: CondSpec, member: bool, ctx: _Context) -> dict[str, Any] |
     return group
 
 
+def _stated_membership(stating: Threshold, member: bool, ctx: _Context,
+                       seen: frozenset[str] = frozenset()) -> dict[str, Any] | None:
+    """Membership of a population stated by the rule ``stating``, as ``match`` reads it: members
+    are the persons the rule applies to (its own population, outside its exception) and holds for;
+    the others those it is known not to apply to or known not to hold for. None when Circe cannot
+    tell anyone's (a population of the rule that cannot be identified, a circular statement)."""
+    if stating.rule_id in seen:
+        return None
+    holds = _leaf(stating, not member, ctx)
+    if holds is None:
+        return None
+    within = []  # (group when the rule applies, group when it does not) of each of its own conditions
+    if stating.population:
+        within.append(_condition_sides(stating.population_key, seen | {stating.rule_id}, ctx, applies_if=True))
+    if stating.exception:
+        within.append(_condition_sides(stating.exception_key, seen | {stating.rule_id}, ctx, applies_if=False))
+    if member:
+        parts = [applies for applies, _ in within]
+        if any(p is None for p in parts):
+            return None
+        return _all_of(parts + [holds])
+    return _any_of([outside for _, outside in within if outside is not None] + [holds])
+
+
+def _condition_sides(key: int | None, seen: frozenset[str], ctx: _Context,
+                     applies_if: bool) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(the group of persons a condition makes a rule apply to, the group it makes it not apply
+    to): members and the others of a population (``applies_if``), the reverse for an exception."""
+    spec = ctx.condition(key)
+    if spec is None:
+        return None, None
+    if spec.kind == "rule":
+        sides = (_stated_membership(ctx.plan.threshold(spec.rule_id), True, ctx, seen),
+                 _stated_membership(ctx.plan.threshold(spec.rule_id), False, ctx, seen))
+    else:
+        sides = (_membership(spec, True, ctx), _membership(spec, False, ctx))
+    return sides if applies_if else (sides[1], sides[0])
+
+
 def _concept(table: dict[str, Concept], code: str, vocabulary: str) -> Concept:
     """The concept of a LOINC code, or of ``#<concept_id>`` (concept map: the id is known)."""
     if code in table:
@@ -355,19 +417,8 @@ def _group(logic: Logic, plan: TrialPlan, ctx: _Context, negate: bool) -> dict[s
                 group["Groups"].append(sub)
             continue
         t = plan.threshold(arg)
-        flip = negate != t.negated
-        leaf = _empty_group("ALL")
-        if t.kind == "age":
-            age = _age_criterion(t, flip, ctx.warnings)
-            if age is None:
-                continue
-            ctx.used_age()
-            leaf["DemographicCriteriaList"].append(age)
-        elif t.kind == "measurement":
-            leaf = _measurement_group(t, ctx.codeset[t.source_key], ctx.vocabulary, flip, ctx.warnings,
-                                      ctx.most_recent)
-        else:
-            ctx.warnings.append(f"{t.rule_id}: not exported ({t.not_executable})")
+        leaf = _leaf(t, negate, ctx)
+        if leaf is None:
             continue
         exception = ctx.condition(t.exception_key) if t.exception else None
         escape = _membership(exception, True, ctx) if exception is not None else None
@@ -385,6 +436,24 @@ def _group(logic: Logic, plan: TrialPlan, ctx: _Context, negate: bool) -> dict[s
     return group
 
 
+def _leaf(t: Threshold, negate: bool, ctx: _Context) -> dict[str, Any] | None:
+    """The group that holds when rule ``t``'s statement (its negation applied) is known to hold,
+    or with ``negate`` known not to hold; None when Circe cannot express the rule (a warning)."""
+    flip = negate != t.negated
+    if t.kind == "age":
+        age = _age_criterion(t, flip, ctx.warnings)
+        if age is None:
+            return None
+        ctx.used_age()
+        leaf = _empty_group("ALL")
+        leaf["DemographicCriteriaList"].append(age)
+        return leaf
+    if t.kind == "measurement":
+        return _measurement_group(t, ctx.codeset[t.source_key], ctx, flip)
+    ctx.warnings.append(f"{t.rule_id}: not exported ({t.not_executable})")
+    return None
+
+
 def _age_criterion(t: Threshold, negate: bool, warnings: list[str]) -> dict[str, Any] | None:
     if t.unit != "a":
         warnings.append(f"{t.rule_id}: Circe ages are in years; a threshold in {t.unit} is not exported")
@@ -397,34 +466,42 @@ def _age_criterion(t: Threshold, negate: bool, warnings: list[str]) -> dict[str,
     return {"Age": rng}
 
 
-def _measurement_group(t: Threshold, codeset_id: int, vocabulary: Vocabulary, negate: bool,
-                       warnings: list[str], most_recent: bool = True) -> dict[str, Any]:
-    """ANY over the units a measurement may be in (ALL of "none" when negated)."""
-    group = _empty_group("ALL" if negate else "ANY")
+def _measurement_group(t: Threshold, codeset_id: int, ctx: _Context, negate: bool) -> dict[str, Any]:
+    """ANY over the units a measurement may be in. Negated: with the most recent measurement, ANY
+    over the units of "the most recent one is outside the threshold" (known not to hold, as
+    match's not_met: no measurement is not known); with --any-measurement, ALL of "no
+    measurement in the window meets it"."""
+    complement = negate and ctx.most_recent
+    group = _empty_group("ALL" if negate and not complement else "ANY")
     window = {"Start": {"Days": abs(t.window.start_days), "Coeff": -1 if t.window.start_days <= 0 else 1},
               "End": {"Days": abs(t.window.end_days), "Coeff": -1 if t.window.end_days < 0 else 1},
               "UseIndexEnd": False, "UseEventEnd": False}
-    occurrence = {"Type": 0, "Count": 0, "IsDistinct": False} if negate else {"Type": 2, "Count": 1, "IsDistinct": False}
+    occurrence = ({"Type": 0, "Count": 0, "IsDistinct": False} if negate and not complement
+                  else {"Type": 2, "Count": 1, "IsDistinct": False})
     if t.bounds.low_strict != t.bounds.high_strict and t.bounds.low is not None and t.bounds.high is not None:
-        warnings.append(f"{t.rule_id}: Circe ranges include both bounds")
+        ctx.warnings.append(f"{t.rule_id}: Circe ranges include both bounds")
+
+    def values(bounds: Bounds) -> dict[str, Any] | None:
+        rng = numeric_range(bounds)
+        return dict(rng, Op=_NEGATED_OP[rng["Op"]]) if complement and rng is not None else rng
     criteria = []
     if t.relative_to:
         key = "RangeHighRatio" if t.relative_to == "ULN" else "RangeLowRatio"
-        criteria.append({"CodesetId": codeset_id, key: numeric_range(t.bounds)})
+        criteria.append({"CodesetId": codeset_id, key: values(t.bounds)})
     else:
         mm = molar_mass(t.variable_name)
-        for code in vocabulary.units.get(t.source_key or "", []):
+        for code in ctx.vocabulary.units.get(t.source_key or "", []):
             conv = linear_conversion(code, t.unit, mm)
-            if conv is None or code not in vocabulary.ucum:
+            if conv is None or code not in ctx.vocabulary.ucum:
                 continue
             criteria.append({"CodesetId": codeset_id,
-                             "ValueAsNumber": numeric_range(_in_source_unit(t.bounds, *conv)),
-                             "Unit": [vocabulary.ucum[code].to_circe()]})
+                             "ValueAsNumber": values(_in_source_unit(t.bounds, *conv)),
+                             "Unit": [ctx.vocabulary.ucum[code].to_circe()]})
         if not criteria:
-            warnings.append(f"{t.rule_id}: no known unit converts to {t.unit}; exported without a unit filter"
-                            if t.unit else f"{t.rule_id}: a rule without a unit; exported without a unit filter")
-            criteria.append({"CodesetId": codeset_id, "ValueAsNumber": numeric_range(t.bounds)})
-    latest = _no_later_measurement(codeset_id, t.window.end_days - t.window.start_days) if most_recent else None
+            ctx.warnings.append(f"{t.rule_id}: no known unit converts to {t.unit}; exported without a unit filter"
+                                if t.unit else f"{t.rule_id}: a rule without a unit; exported without a unit filter")
+            criteria.append({"CodesetId": codeset_id, "ValueAsNumber": values(t.bounds)})
+    latest = _no_later_measurement(codeset_id, t, ctx.index_date) if ctx.most_recent else None
     for measurement in criteria:
         if latest is not None:
             measurement["CorrelatedCriteria"] = latest
@@ -434,20 +511,24 @@ def _measurement_group(t: Threshold, codeset_id: int, vocabulary: Vocabulary, ne
     return group
 
 
-def _no_later_measurement(codeset_id: int, span_days: int) -> dict[str, Any] | None:
-    """The nested criteria that make a measurement the most recent one of its window: exactly 0
-    measurements of the same concept set starting 1 to ``span_days`` days after it (a criterion's
-    own ``CorrelatedCriteria`` take their window relative to that criterion's event). None when the
-    window is one day (no later measurement can be in it)."""
-    if span_days < 1:
-        return None
+def _no_later_measurement(codeset_id: int, t: Threshold, index_date: str | None) -> dict[str, Any]:
+    """The nested criteria that make a measurement the most recent one of rule ``t``'s window: at
+    most 1 measurement with a value (itself) of the same concept set starting 0 to W days after
+    it, W the window's span (a criterion's own ``CorrelatedCriteria`` take their window relative
+    to that criterion's event). With ``index_date`` the later ones are also bounded by the
+    window's last day (a date: the nested window cannot refer to the cohort's index date)."""
+    later: dict[str, Any] = {"CodesetId": codeset_id, "ValueAsNumber": dict(HAS_VALUE)}
+    if index_date is not None:
+        last_day = dt.date.fromisoformat(index_date) + dt.timedelta(days=t.window.end_days)
+        later["OccurrenceStartDate"] = {"Value": last_day.isoformat(), "Op": "lte"}
     group = _empty_group("ALL")
     group["CriteriaList"].append({
-        "Criteria": {"Measurement": {"CodesetId": codeset_id}},
-        "StartWindow": {"Start": {"Days": 1, "Coeff": 1}, "End": {"Days": span_days, "Coeff": 1},
+        "Criteria": {"Measurement": later},
+        "StartWindow": {"Start": {"Days": 0, "Coeff": 1},
+                        "End": {"Days": t.window.end_days - t.window.start_days, "Coeff": 1},
                         "UseIndexEnd": False, "UseEventEnd": False},
         "RestrictVisit": False, "IgnoreObservationPeriod": True,
-        "Occurrence": {"Type": 0, "Count": 0, "IsDistinct": False}})
+        "Occurrence": {"Type": 1, "Count": 1, "IsDistinct": False}})
     return group
 
 

@@ -58,7 +58,13 @@ def export_all(args: argparse.Namespace, out: IO[str]) -> int:
                     print(f"criteria-nlp: warning: {plan.trial}: {w}", file=sys.stderr)
                 write_json(out, result.expression, many=len(plans) > 1)
             elif args.to == "fhir":
-                write_json(out, validated_fhir(export_fhir(plan)), many=len(plans) > 1)
+                try:
+                    resource = validated_fhir(export_fhir(plan))
+                except OmopError as e:  # this trial is reported; the others are still written
+                    print(f"criteria-nlp: {plan.trial}: {e}", file=sys.stderr)
+                    failed += 1
+                    continue
+                write_json(out, resource, many=len(plans) > 1)
             else:
                 out.write(export_sql(plan, args, db))
     return failed

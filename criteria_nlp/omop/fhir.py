@@ -24,6 +24,7 @@ exclusion one (the exception lets the person through).
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .populations import FEMALE, MALE, CondSpec
@@ -36,15 +37,22 @@ _LIMIT_TEXT = {"ULN": "upper limit of normal", "LLN": "lower limit of normal"}
 GENDER = "http://hl7.org/fhir/administrative-gender"
 AGE_CODING = {"system": LOINC, "code": "30525-0", "display": "Age"}
 #: FHIR code systems of the OMOP vocabularies a concept map may name a diagnosis in.
+#: How a measurement rule is evaluated (its ``definitionByTypeAndValue.method``): as ``criteria-nlp match``.
+MOST_RECENT_METHOD = ("the most recent measurement with a value in the timeFromEvent range decides (two on the "
+                      "same day: the later measurement time, then the later record); none: unknown, so that the "
+                      "characteristic neither holds nor, with exclude, fails to hold")
+LOOKBACK_DESCRIPTION = "look-back of criteria-nlp match (--lookback-days): the rule states no window"
+_LINK_ID_RE = re.compile(r"[^A-Za-z0-9\-.]")
 _SYSTEMS = {"SNOMED": "http://snomed.info/sct", "ICD10CM": "http://hl7.org/fhir/sid/icd-10-cm",
             "ICD10": "http://hl7.org/fhir/sid/icd-10"}
 
 
 def export_fhir(plan: TrialPlan) -> dict[str, Any]:
     characteristics = []
+    used: set[str] = set()
     for crit in plan.criteria:
         characteristic = _criterion(crit, plan)
-        characteristic["linkId"] = crit.id
+        characteristic["linkId"] = _link_id(crit.id, used)
         if crit.section == "exclusion":
             characteristic["exclude"] = not characteristic.get("exclude", False)
         characteristics.append(characteristic)
@@ -56,6 +64,18 @@ def export_fhir(plan: TrialPlan) -> dict[str, Any]:
                        "threshold are not represented.",
         "characteristic": characteristics,
     }
+
+
+def _link_id(criterion_id: str, used: set[str]) -> str:
+    """The criterion's id as a FHIR ``linkId`` (letters, digits, ``-`` and ``.`` only: another
+    character becomes ``-``), made unique among ``used`` with a ``.N`` suffix if need be."""
+    base = _LINK_ID_RE.sub("-", criterion_id) or "criterion"
+    link, n = base, 1
+    while link in used:
+        n += 1
+        link = f"{base}.{n}"
+    used.add(link)
+    return link
 
 
 def _criterion(crit: CriterionPlan, plan: TrialPlan) -> dict[str, Any]:
@@ -87,15 +107,30 @@ def _not(characteristic: dict[str, Any]) -> dict[str, Any]:
     return dict(characteristic, exclude=not characteristic.get("exclude", False))
 
 
-def _population_of(plan: TrialPlan, key: int | None, description: str) -> dict[str, Any]:
+def _population_of(plan: TrialPlan, key: int | None, description: str,
+                   seen: frozenset[str] = frozenset()) -> dict[str, Any]:
     """Membership of a criterion's population as a characteristic: the stating rule's own
-    characteristic when a rule of the trial states it, else :func:`_population`."""
+    characteristic when a rule of the trial states it (with the rule's own population and
+    exception when it has them: it states membership only where it applies, as in ``match``),
+    else :func:`_population`."""
     spec = plan.condition(key)
-    if spec is None or spec.kind != "rule":
-        return _population(spec, description, "population")
-    stated = _rule_characteristic(plan.threshold(spec.rule_id))
+    if spec is None or spec.kind != "rule" or spec.rule_id in seen:
+        return _population(spec if spec is None or spec.kind != "rule" else None, description, "population")
+    stating = plan.threshold(spec.rule_id)
+    stated = _rule_characteristic(stating)
     stated["description"] = f"population: {description}"[:1000]
-    return stated
+    within = []  # where the stating rule applies: its own population, outside its exception
+    if stating.population:
+        within.append(_population_of(plan, stating.population_key, stating.population_desc or "",
+                                     seen | {stating.rule_id}))
+    if stating.exception:
+        within.append(_not(_population(plan.condition(stating.exception_key), stating.exception_desc or "",
+                                       "exception")))
+    if not within:
+        return stated
+    combined = _combination("all-of", within + [stated])
+    combined["description"] = f"population: {description}"[:1000]
+    return combined
 
 
 def _population(spec: CondSpec | None, description: str, kind: str) -> dict[str, Any]:
@@ -157,9 +192,14 @@ def _rule_characteristic(t: Threshold) -> dict[str, Any]:
         definition["offset"] = {"text": _LIMIT_TEXT.get(t.relative_to, t.relative_to)}
     out: dict[str, Any] = {"description": t.text[:1000], "exclude": t.negated,
                            "definitionByTypeAndValue": definition}
-    if t.window.from_rule:
-        out["timeFromEvent"] = [{"eventCodeableConcept": {"text": "index date"},
-                                 "range": {"low": _days(t.window.start_days), "high": _days(t.window.end_days)}}]
+    if t.kind == "measurement":
+        definition["method"] = [{"text": MOST_RECENT_METHOD}]
+    if t.window.from_rule or t.kind == "measurement":
+        window: dict[str, Any] = {"eventCodeableConcept": {"text": "index date"},
+                                  "range": {"low": _days(t.window.start_days), "high": _days(t.window.end_days)}}
+        if not t.window.from_rule:
+            window["description"] = LOOKBACK_DESCRIPTION
+        out["timeFromEvent"] = [window]
     return out
 
 

@@ -325,7 +325,9 @@ def applicability_sql(t: Threshold, plan: TrialPlan, seen: frozenset[str] = froz
     parts = []
     criterion = next((c for c in plan.criteria if c.id == t.criterion_id), None)
     groups = criterion.groups if criterion else ()
-    if t.population or t.replaced:
+    if t.states_population and t.population:  # in no criterion's logic: its own population only
+        parts.append(_member(t.population_key, plan, seen))
+    elif t.population or t.replaced:
         for group in groups:
             mine = t.population and t.rule_id in rule_ids(group.logic)
             member = _member(group.key, plan, seen)

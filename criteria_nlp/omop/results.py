@@ -299,8 +299,9 @@ def plan_trial(result: dict[str, Any], lookback_days: int = DEFAULT_LOOKBACK_DAY
                 if t.population and population_identity(t) not in seen:
                     seen.add(population_identity(t))
                     same = {u.rule_id for u in mine if u.population and population_identity(u) == population_identity(t)}
-                    groups.append(PopulationGroup(t.population_key, t.population_desc or "",
-                                                  _prune(logic, lambda r, same=same: r in same)))
+                    group_logic = _prune(logic, lambda r, same=same: r in same)
+                    if group_logic is not None:  # None: its rules only state other populations
+                        groups.append(PopulationGroup(t.population_key, t.population_desc or "", group_logic))
             default = _prune(logic, lambda r: r not in population)
             if groups and default is not None:  # members of a population get its rules instead
                 resolvable = next((g.key for g in groups if g.key is not None), None)
