@@ -1722,10 +1722,10 @@ class Linker:
                     if _renamed_in_parentheses(text, gap, group, target):
                         # "Estimated glomerular filtration rate (GFR) 15-60": one variable named twice; a
                         # coded name in the parenthesis says which ("Performance status (Karnofsky scale)")
-                        if group[0].code is None and target.code is not None \
-                                or _abbreviates_from(text, target, group[0].start) < group[0].start:
+                        whole_start = _abbreviates_from(text, target, group[0].start)
+                        if group[0].code is None and target.code is not None or whole_start < group[0].start:
                             # "Urine protein:creatinine (UPC)": the abbreviation names more than "creatinine"
-                            target.start, group[0] = min(group[0].start, _abbreviates_from(text, target, group[0].start)), target
+                            target.start, group[0] = min(group[0].start, whole_start), target
                         group[0].end = group_end = text.index(")", target.end) + 1
                         continue
                     if "(" in gap and _names_members(group, target):
